@@ -1,0 +1,3 @@
+from composer.main import main
+
+raise SystemExit(main())

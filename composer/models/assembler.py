@@ -1,0 +1,256 @@
+"""The assembler: stream events in, llm-shaped parts out. Pure, no I/O, shared by CLI and GUI.
+
+Text is kept as a list of chunks per part and joined only when parts are asked for, so a long
+reply costs linear time however many deltas it arrives in. ``feed`` returns the index of the part
+an event touched, which is what an incremental view needs to append in place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.models.attachment import Attachment
+from composer.models.events import (
+    CitationAdded,
+    Finish,
+    OutputAttachment,
+    PartMetadata,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    ToolResult,
+    UsageReport,
+)
+from composer.models.exchange import ErrorInfo, Usage
+from composer.models.parts import (
+    AttachmentPart,
+    Citation,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+
+@dataclass
+class _Slot:
+    kind: str
+    chunks: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    citations: list[Citation] = field(default_factory=list)
+    arguments: dict[str, Any] | None = None
+    ended: bool = False
+
+    @property
+    def text(self) -> str:
+        if len(self.chunks) > 1:
+            self.chunks[:] = ["".join(self.chunks)]
+        return self.chunks[0] if self.chunks else ""
+
+
+def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
+    """Tool-call arguments from their JSON text: (arguments, problem or None)."""
+    if not raw.strip():
+        return {}, None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
+    if not isinstance(value, dict):
+        return {"value": value}, "arguments are not a JSON object"
+    return value, None
+
+
+class Assembler:
+    def __init__(self) -> None:
+        self._slots: list[_Slot] = []
+        self._index: dict[tuple[str, str], int] = {}
+        self.usage = Usage()
+        self._usage_seen = False
+        self.finish: Finish | None = None
+        self.error: StreamError | None = None
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.message_metadata: dict[str, Any] = {}
+        self.cancelled = False
+        self.warnings: list[str] = []
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def _slot(self, kind: str, key: str) -> tuple[int, _Slot]:
+        idx = self._index.get((kind, key))
+        if idx is None:
+            idx = len(self._slots)
+            self._slots.append(_Slot(kind))
+            self._index[(kind, key)] = idx
+        return idx, self._slots[idx]
+
+    def _slot_any(self, key: str) -> tuple[int, _Slot] | None:
+        for kind in ("tool_call", "text", "reasoning", "attachment", "tool_result"):
+            idx = self._index.get((kind, key))
+            if idx is not None:
+                return idx, self._slots[idx]
+        return None
+
+    def feed(self, event: StreamEvent) -> int | None:
+        """Apply one event; returns the index of the part it changed, if any."""
+        match event:
+            case TextDelta(key=key, text=text):
+                idx, slot = self._slot("text", key)
+                slot.chunks.append(text)
+                return idx
+            case ReasoningDelta(key=key, text=text, redacted=redacted, token_count=count):
+                idx, slot = self._slot("reasoning", key)
+                if text:
+                    slot.chunks.append(text)
+                if redacted:
+                    slot.fields["redacted"] = True
+                if count is not None:
+                    slot.fields["token_count"] = count
+                return idx
+            case ToolCallStart(key=key, name=name, tool_call_id=call_id, server_executed=srv):
+                idx, slot = self._slot("tool_call", key)
+                slot.fields.update(name=name, tool_call_id=call_id, server_executed=srv)
+                return idx
+            case ToolCallDelta(key=key, arguments=fragment):
+                idx, slot = self._slot("tool_call", key)
+                slot.chunks.append(fragment)
+                return idx
+            case ToolCallEnd(key=key, arguments=arguments):
+                idx, slot = self._slot("tool_call", key)
+                slot.ended = True
+                if arguments is not None:
+                    slot.arguments = arguments
+                return idx
+            case ToolResult(key=key, name=name, output=output, tool_call_id=cid, server_executed=srv):
+                idx, slot = self._slot("tool_result", key)
+                slot.fields.update(name=name, tool_call_id=cid, server_executed=srv)
+                slot.chunks = [output]
+                return idx
+            case OutputAttachment(key=key, mime=mime, content=content, url=url, partial=partial):
+                idx, slot = self._slot("attachment", key)
+                slot.fields.update(mime=mime, url=url, partial=partial)
+                if content is not None:
+                    slot.chunks = [content]
+                return idx
+            case CitationAdded(key=key, url=url, title=title, cited_text=cited):
+                idx, slot = self._slot("text", key)
+                slot.citations.append(Citation(url=url, title=title, cited_text=cited))
+                return idx
+            case PartMetadata(key=key, provider=provider, data=data):
+                found = self._slot_any(key)
+                if found is None:
+                    return None
+                idx, slot = found
+                slot.metadata.setdefault(provider, {}).update(data)
+                return idx
+            case ResponseInfo(id=rid, model=model, provider_metadata=meta):
+                self.response_id = rid or self.response_id
+                self.model = model or self.model
+                for provider, data in (meta or {}).items():
+                    self.message_metadata.setdefault(provider, {}).update(data)
+            case UsageReport():
+                self._merge_usage(event)
+            case Finish():
+                self.finish = event
+            case StreamError():
+                if event.kind == "cancelled":
+                    self.cancelled = True
+                self.error = event
+        return None
+
+    def _merge_usage(self, event: UsageReport) -> None:
+        self._usage_seen = True
+        u = self.usage
+        if event.input is not None:
+            u.input = event.input
+        if event.output is not None:
+            u.output = event.output
+        details = dict(u.details or {})
+        details.update(event.details)
+        if event.reasoning is not None:
+            details["reasoning_tokens"] = event.reasoning
+        if event.cached is not None:
+            details["cached_tokens"] = event.cached
+        u.details = details or None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def partial_arguments(self, index: int) -> str:
+        """The tool call's argument text so far, for showing it grow."""
+        return self._slots[index].text
+
+    def part(self, index: int) -> Part:
+        slot = self._slots[index]
+        meta = slot.metadata or None
+        if slot.kind == "text":
+            return TextPart(text=slot.text, provider_metadata=meta, citations=slot.citations or None)
+        if slot.kind == "reasoning":
+            return ReasoningPart(text=slot.text, provider_metadata=meta, **slot.fields)
+        if slot.kind == "tool_call":
+            if slot.arguments is not None:
+                arguments = slot.arguments
+            else:
+                arguments, problem = parse_arguments(slot.text)
+                if problem and slot.ended:
+                    meta = {**(meta or {}), "composer": {"raw_arguments": slot.text}}
+            return ToolCallPart(
+                name=slot.fields.get("name", ""),
+                arguments=arguments,
+                tool_call_id=slot.fields.get("tool_call_id"),
+                server_executed=slot.fields.get("server_executed", False),
+                provider_metadata=meta,
+            )
+        if slot.kind == "tool_result":
+            return ToolResultPart(output=slot.text, provider_metadata=meta, **slot.fields)
+        att = Attachment(type=slot.fields.get("mime"), url=slot.fields.get("url"),
+                         content=slot.text or None)
+        return AttachmentPart(attachment=att, provider_metadata=meta)
+
+    def parts(self) -> list[Part]:
+        return [self.part(i) for i in range(len(self._slots))]
+
+    def message(self) -> Message:
+        return Message(role="assistant", parts=self.parts(),
+                       provider_metadata=self.message_metadata or None)
+
+    def argument_problems(self) -> list[str]:
+        problems = []
+        for slot in self._slots:
+            if slot.kind == "tool_call" and slot.arguments is None and slot.ended:
+                _, problem = parse_arguments(slot.text)
+                if problem:
+                    problems.append(f"tool call {slot.fields.get('name', '?')}: {problem}")
+        return problems
+
+    @property
+    def stop_reason(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.error is not None:
+            return "error"
+        return self.finish.reason if self.finish else "unknown"
+
+    def usage_or_none(self) -> Usage | None:
+        return self.usage if self._usage_seen else None
+
+    def error_info(self) -> ErrorInfo | None:
+        e = self.error
+        if e is None:
+            return None
+        return ErrorInfo(message=e.message, kind=e.kind, status=e.status,
+                         provider_type=e.provider_type, request_id=e.request_id,
+                         retry_after=e.retry_after, body=e.body)

@@ -1,0 +1,164 @@
+"""Stream events: the one event type that flows from every protocol parser to the assembler.
+
+A parser turns wire bytes into these; the assembler turns these into parts. Each event that
+builds a part carries a ``key``: the parser's name for the part it belongs to (Anthropic's block
+index, a Chat tool call's index, a Responses item id...). Events with a key the assembler has not
+seen start a new part, in arrival order; so two text blocks stay two text parts.
+
+Small frozen dataclasses, not pydantic: they are made once per streamed delta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    key: str
+    text: str = ""
+    redacted: bool = False
+    token_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart:
+    key: str
+    name: str
+    tool_call_id: str | None = None
+    server_executed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call's JSON arguments, shown as it grows, parsed at the end."""
+
+    key: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd:
+    """The call is complete. ``arguments`` is set when the wire delivered them whole."""
+
+    key: str
+    arguments: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A server-side tool's result (web search, code execution)."""
+
+    key: str
+    name: str
+    output: str
+    tool_call_id: str | None = None
+    server_executed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OutputAttachment:
+    """An image or audio clip the model produced: base64 content or a URL.
+
+    ``partial`` images (progressive previews) replace the part's content rather than append.
+    """
+
+    key: str
+    mime: str
+    content: str | None = None
+    url: str | None = None
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CitationAdded:
+    key: str
+    url: str | None = None
+    title: str | None = None
+    cited_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartMetadata:
+    """Provider metadata for the part ``key`` (a signature, an item id...), merged per provider."""
+
+    key: str
+    provider: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseInfo:
+    """What a provider says about the whole response: its id, the model that answered."""
+
+    id: str | None = None
+    model: str | None = None
+    provider_metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """Token counts. ``cumulative`` reports replace earlier ones field by field."""
+
+    input: int | None = None
+    output: int | None = None
+    reasoning: int | None = None
+    cached: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The provider's own stop reason, normalised: stop, length, tool_calls, content_filter,
+    refusal, or the raw value when it is none of these."""
+
+    reason: str
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """Something went wrong: before the stream (HTTP status), in band, or on the wire."""
+
+    message: str
+    kind: str = "provider"  # http | network | timeout | truncated | cancelled | provider | refused
+    status: int | None = None
+    provider_type: str | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The transport will try again in ``delay`` seconds (attempt ``attempt`` of ``of``)."""
+
+    delay: float
+    attempt: int
+    of: int
+    reason: str
+
+
+StreamEvent = (
+    TextDelta
+    | ReasoningDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCallEnd
+    | ToolResult
+    | OutputAttachment
+    | CitationAdded
+    | PartMetadata
+    | ResponseInfo
+    | UsageReport
+    | Finish
+    | StreamError
+    | Retrying
+)

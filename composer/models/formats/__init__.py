@@ -1,0 +1,150 @@
+"""Conversation formats: import with auto-detection, and export.
+
+Every module in this package except ``base`` is a format and defines ``FORMAT`` (see base.py);
+they are found by listing the package, so adding a format is adding a module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.formats.base import Exported, Format, Imported
+
+__all__ = ["Exported", "Format", "Imported", "all_formats", "export", "get", "import_data",
+           "import_path", "import_text", "detect"]
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@cache
+def all_formats() -> tuple[Format, ...]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base" or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.append(module.FORMAT)
+    return tuple(sorted(found, key=lambda f: f.name))
+
+
+def get(name: str) -> Format:
+    for fmt in all_formats():
+        if fmt.name == name:
+            return fmt
+    names = ", ".join(f.name for f in all_formats())
+    raise FormatError(f"unknown format {name!r}; known formats: {names}")
+
+
+def importers() -> list[Format]:
+    return [f for f in all_formats() if f.load is not None]
+
+
+def exporters() -> list[Format]:
+    return [f for f in all_formats() if f.dump is not None]
+
+
+def _parse(text: str) -> tuple[str, Any]:
+    """('json', value) when text is one JSON value; ('text', text) otherwise."""
+    try:
+        return "json", json.loads(text)
+    except json.JSONDecodeError:
+        return "text", text
+
+
+def detect(text: str, source: str | None = None) -> Format:
+    kind, value = _parse(text)
+    best: tuple[float, Format] | None = None
+    for fmt in importers():
+        if fmt.detect is None or fmt.input_kind == "binary":
+            continue
+        if fmt.input_kind == "json" and kind != "json":
+            continue
+        score = fmt.detect(value if fmt.input_kind == "json" else text)
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, fmt)
+    if best is None:
+        if kind == "json":
+            problem = "JSON, but not a conversation format Composer knows"
+        else:
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                if text.lstrip()[:1] in ("{", "["):
+                    raise FormatError(f"invalid JSON: {exc.msg}", source=source,
+                                      location=f"line {exc.lineno} column {exc.colno}") from None
+            problem = "not a conversation format Composer knows"
+        raise FormatError(problem, source=source)
+    return best[1]
+
+
+def import_text(text: str, fmt: str | None = None, source: str | None = None) -> Imported:
+    chosen = get(fmt) if fmt else detect(text, source)
+    if chosen.load is None:
+        raise FormatError(f"{chosen.name} can be exported, not imported", source=source)
+    if chosen.input_kind == "binary":
+        raise FormatError(f"{chosen.name} is read from a file, not text", source=source)
+    if chosen.input_kind == "json":
+        kind, value = _parse(text)
+        if kind != "json":
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise FormatError(f"invalid JSON: {exc.msg}", source=source,
+                                  location=f"line {exc.lineno} column {exc.colno}") from None
+        return _guarded(chosen, value, source)
+    return _guarded(chosen, text, source)
+
+
+def import_data(value: Any, fmt: str | None = None, source: str | None = None) -> Imported:
+    """Import an already-parsed JSON value (a clipboard paste, a recording's request body)."""
+    if fmt is None:
+        return import_text(json.dumps(value), None, source)
+    return _guarded(get(fmt), value, source)
+
+
+def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Imported:
+    source = str(path)
+    p = Path(path)
+    try:
+        head = p.open("rb").read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise FormatError(exc.strerror or str(exc), source=source) from None
+    chosen = get(fmt) if fmt else None
+    if head == SQLITE_MAGIC and (chosen is None or chosen.input_kind == "binary"):
+        binary = chosen or next(f for f in importers() if f.input_kind == "binary")
+        return _guarded(binary, source, source)
+    if chosen is not None and chosen.input_kind == "binary":
+        raise FormatError(f"not an SQLite database, so not {chosen.name}", source=source)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormatError("not UTF-8 text", source=source) from None
+    except OSError as exc:
+        raise FormatError(exc.strerror or str(exc), source=source) from None
+    return import_text(text, fmt, source)
+
+
+def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
+    """Run an importer; anything but a FormatError is a bug in it, but still becomes one line."""
+    try:
+        return fmt.load(value, source)  # type: ignore[misc]
+    except FormatError as exc:
+        raise exc.with_source(source) if source else exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise FormatError(f"not valid {fmt.title}: {type(exc).__name__}: {exc}",
+                          source=source) from None
+
+
+def export(conversation: Conversation, fmt: str) -> Exported:
+    chosen = get(fmt)
+    if chosen.dump is None:
+        raise FormatError(f"{chosen.name} can be imported, not exported")
+    return chosen.dump(conversation)

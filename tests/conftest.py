@@ -1,0 +1,47 @@
+"""Shared test set-up: offscreen Qt, an isolated user directory, the recordings folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Before any QApplication exists.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared beside the checkout; CI lays a copy there too.
+SHARED = Path(os.environ.get("COMPOSER_SHARED", ROOT.parent / "shared"))
+RECORDINGS = SHARED / "recordings" / "fantasy"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own config/data dirs and no real keys from the environment."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("COMPOSER_USER_DIR", str(home))
+    monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+                "OPENROUTER_API_KEY", "GROQ_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY",
+                "XAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    # keyring must never touch the developer's real keychain in tests.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    yield home
+
+
+def recordings_or_skip() -> Path:
+    if not RECORDINGS.is_dir():
+        pytest.skip(f"recordings not found at {RECORDINGS} (../shared is absent)")
+    return RECORDINGS
+
+
+@pytest.fixture
+def loopback():
+    """A real HTTP server on 127.0.0.1 serving the replies a test queues (tests/loopback.py)."""
+    from tests.loopback import LoopbackServer
+
+    server = LoopbackServer().start()
+    yield server
+    server.stop()

@@ -1,0 +1,129 @@
+"""A real HTTP server on 127.0.0.1 that serves scripted responses, for provider and GUI tests.
+
+Each test queues ``Reply`` objects (status, headers, body chunks, pacing, faults); the server
+answers requests in order and records what it received. Real sockets, real bytes: the client
+under test cannot tell it from a provider.
+"""
+
+from __future__ import annotations
+
+import gzip as gzip_module
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[bytes] = field(default_factory=list)
+    # Seconds to wait before each chunk (slow drip) and before the status line (slow start).
+    delay: float = 0.0
+    first_delay: float = 0.0
+    # Close the socket abruptly after this many chunks (disconnect mid-stream).
+    disconnect_after: int | None = None
+    gzip: bool = False
+
+    @classmethod
+    def sse(cls, body: str | bytes, **kw: Any) -> Reply:
+        """A streamed body split on event boundaries, so the client sees real chunking."""
+        raw = body.encode() if isinstance(body, str) else body
+        chunks = [c + b"\n\n" for c in raw.split(b"\n\n") if c.strip()] or [raw]
+        headers = {"Content-Type": "text/event-stream", **kw.pop("headers", {})}
+        return cls(chunks=chunks, headers=headers, **kw)
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, **kw: Any) -> Reply:
+        headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
+        return cls(status=status, chunks=[json.dumps(value).encode()], headers=headers, **kw)
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class LoopbackServer:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with server._lock:
+                    server.received.append(Received(self.command, self.path,
+                                                    dict(self.headers.items()), body))
+                    reply = server.replies.popleft() if server.replies else Reply.json(
+                        {"error": {"message": "loopback: no reply queued"}}, status=500)
+                if reply.first_delay:
+                    time.sleep(reply.first_delay)
+                chunks = reply.chunks
+                if reply.gzip:
+                    chunks = [gzip_module.compress(b"".join(chunks))]
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                if reply.gzip:
+                    self.send_header("Content-Encoding", "gzip")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for i, chunk in enumerate(chunks):
+                        if reply.disconnect_after is not None and i >= reply.disconnect_after:
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            self.close_connection = True
+                            return
+                        if reply.delay:
+                            time.sleep(reply.delay)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    self.close_connection = True
+
+            do_GET = do_POST = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def queue(self, *replies: Reply) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
