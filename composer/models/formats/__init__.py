@@ -16,9 +16,9 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats.base import Exported, Format, Imported
+from composer.models.formats.base import Exported, Format, Imported, Loss
 
-__all__ = ["Exported", "Format", "Imported", "all_formats", "export", "get", "import_data",
+__all__ = ["Exported", "Format", "Imported", "Loss", "all_formats", "export", "get", "import_data",
            "import_path", "import_text", "detect"]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

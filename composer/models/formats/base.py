@@ -10,6 +10,11 @@ A format module defines one ``Format`` instance named ``FORMAT``:
   problem. It never half-applies and never raises anything else.
 - ``dump(conversation)`` returns an ``Exported``: the text to write plus what the format could
   not hold.
+
+Losses are ``Loss`` values (below), each naming the message and part it concerns (0-based
+indices, shown 1-based). The wire formats (openai_chat, openai_responses, anthropic, gemini) also
+expose ``to_body(conversation) -> (dict, list[Loss])`` and ``from_body(data, source) -> Imported``:
+the request-body mapping the providers reuse, so there is one mapping per protocol.
 """
 
 from __future__ import annotations
@@ -21,16 +26,39 @@ from typing import Any
 from composer.models.conversation import Conversation
 
 
+@dataclass(frozen=True)
+class Loss:
+    """Something a format could not hold: "message 3, part 2: cache_control dropped".
+
+    ``dropped`` is True when content the user would miss was left out (an attachment kind the
+    format has no place for), False for a note (a cache hint, reasoning stripped because it
+    belongs to another provider). A provider refuses to send a request with a dropped loss.
+    """
+
+    problem: str
+    message_index: int | None = None
+    part_index: int | None = None
+    dropped: bool = False
+
+    def __str__(self) -> str:
+        where = []
+        if self.message_index is not None:
+            where.append(f"message {self.message_index + 1}")
+        if self.part_index is not None:
+            where.append(f"part {self.part_index + 1}")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
 @dataclass
 class Imported:
     conversation: Conversation
-    losses: list[str] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
 
 
 @dataclass
 class Exported:
     text: str
-    losses: list[str] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

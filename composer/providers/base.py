@@ -1,0 +1,114 @@
+"""What a wire protocol provides: a pure request builder, a pure stream parser, error parsing.
+
+One module per protocol (openai_chat, openai_responses, anthropic, gemini) defines ``PROTOCOL``,
+an instance of a ``WireProtocol`` subclass. The transport (transport.py) is the only place with
+I/O: it sends ``build_request``'s result with httpx, splits the body into frames (sse.py), feeds
+them to ``new_parser()`` and yields the StreamEvents that come out.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from composer.models.conversation import Conversation
+from composer.models.errors import ComposerError
+from composer.models.events import StreamError, StreamEvent
+
+# Header names that carry a key; redacted wherever a request is shown.
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+
+
+class RequestRefused(ComposerError):
+    """The conversation holds something this protocol cannot take; found before sending.
+
+    ``message_index``/``part_index`` point at the offending row and part (None for settings).
+    """
+
+    def __init__(self, problem: str, *, message_index: int | None = None,
+                 part_index: int | None = None, field_name: str | None = None):
+        self.problem = problem
+        self.message_index = message_index
+        self.part_index = part_index
+        self.field_name = field_name
+        where = []
+        if message_index is not None:
+            where.append(f"row {message_index + 1}")
+        if part_index is not None:
+            where.append(f"part {part_index + 1}")
+        if field_name:
+            where.append(field_name)
+        super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    # Problems that did not stop the request but the user should know (reasoning stripped...).
+    notes: list[str] = field(default_factory=list)
+
+    def redacted(self) -> HttpRequest:
+        headers = {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v)
+                   for k, v in self.headers.items()}
+        return replace(self, headers=headers)
+
+    def curl(self, key_env: str | None = None) -> str:
+        """A shell command that sends this request, the key read from ``$key_env``."""
+        parts = ["curl", "-N", "-X", self.method, shlex.quote(self.url)]
+        for k, v in self.headers.items():
+            if k.lower() in SECRET_HEADERS:
+                env = f"${key_env}" if key_env else "$API_KEY"
+                v = f"Bearer {env}" if k.lower() == "authorization" else env
+                parts += ["-H", f'"{k}: {v}"']
+            else:
+                parts += ["-H", shlex.quote(f"{k}: {v}")]
+        if self.body is not None:
+            parts += ["-d", shlex.quote(json.dumps(self.body, ensure_ascii=False))]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One framed unit of a stream: an SSE event (``event`` name + joined ``data``) or an
+    NDJSON line (``event`` None)."""
+
+    data: str
+    event: str | None = None
+
+
+class Parser(Protocol):
+    def feed(self, frame: Frame) -> list[StreamEvent]: ...
+
+    def close(self) -> list[StreamEvent]:
+        """At end of body: a StreamError(kind="truncated") if the terminal event never came."""
+        ...
+
+
+class WireProtocol:
+    name: str = ""
+    framing: str = "sse"  # "sse" | "ndjson" | "json" (a single JSON body)
+    # provider_metadata key this protocol reads and writes, e.g. "anthropic".
+    metadata_key: str = ""
+
+    def build_request(self, conversation: Conversation, *, base_url: str,
+                      api_key: str | None) -> HttpRequest:
+        """Pure: the HTTP request for this conversation. Raises RequestRefused."""
+        raise NotImplementedError
+
+    def new_parser(self) -> Parser:
+        raise NotImplementedError
+
+    def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
+        """A non-2xx response as one StreamError (status, provider type, message, request id)."""
+        raise NotImplementedError
+
+    def models_request(self, *, base_url: str, api_key: str | None) -> HttpRequest:
+        raise NotImplementedError
+
+    def parse_models(self, data: Any) -> list[str]:
+        raise NotImplementedError
