@@ -137,7 +137,7 @@ def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
     try:
         return fmt.load(value, source)  # type: ignore[misc]
     except FormatError as exc:
-        raise exc.with_source(source) if source else exc
+        raise (exc.with_source(source) if source else exc) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FormatError(f"not valid {fmt.title}: {type(exc).__name__}: {exc}",
                           source=source) from None
