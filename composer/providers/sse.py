@@ -1,0 +1,147 @@
+"""Incremental framing: byte chunks in, ``Frame``s out, for SSE, NDJSON and whole-JSON bodies.
+
+Each decoder is fed chunks as they come off the socket and returns the frames completed so far;
+``close()`` at end of body returns whatever was still pending. The work is linear in the body
+size: only newly arrived text is scanned for line ends, and a long line split over many chunks is
+kept as a list of pieces joined once.
+
+SSE follows the HTML spec's event-stream rules: ``\\r\\n``, ``\\n`` and ``\\r`` all end a line (a
+``\\r\\n`` split across two chunks counts once), a leading BOM is dropped, ``:`` lines are comments
+(keep-alives), ``data`` lines join with ``\\n``, one space after the colon is dropped, and an empty
+line dispatches the event. Unlike the spec, an event left without its final blank line at end of
+body is still dispatched: some servers end ``data: [DONE]`` with a single newline.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from composer.providers.base import Frame
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+class _Lines:
+    """Splits decoded text into lines, across chunk boundaries."""
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pieces: list[str] = []
+        self._pending_cr = False
+        self._started = False
+
+    def feed(self, chunk: bytes, final: bool = False) -> list[str]:
+        text = self._utf8.decode(chunk, final)
+        if not self._started and text:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+        if self._pending_cr and text:
+            self._pending_cr = False
+            if text[0] == "\n":
+                text = text[1:]
+        lines = []
+        pos = 0
+        for match in _EOL.finditer(text):
+            self._pieces.append(text[pos:match.start()])
+            lines.append("".join(self._pieces))
+            self._pieces.clear()
+            pos = match.end()
+            if match.group() == "\r" and pos == len(text):
+                # Maybe the first half of a \r\n whose \n is in the next chunk.
+                self._pending_cr = True
+        if pos < len(text):
+            self._pieces.append(text[pos:])
+        return lines
+
+    def close(self) -> list[str]:
+        lines = self.feed(b"", final=True)
+        if self._pieces:
+            lines.append("".join(self._pieces))
+            self._pieces.clear()
+        return lines
+
+
+class SSEDecoder:
+    def __init__(self) -> None:
+        self._lines = _Lines()
+        self._event: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        return self._take(self._lines.feed(chunk))
+
+    def close(self) -> list[Frame]:
+        frames = self._take(self._lines.close())
+        frames.extend(self._dispatch())
+        return frames
+
+    def _take(self, lines: list[str]) -> list[Frame]:
+        frames: list[Frame] = []
+        for line in lines:
+            if not line:
+                frames.extend(self._dispatch())
+                continue
+            if line[0] == ":":
+                continue
+            name, colon, value = line.partition(":")
+            if colon and value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                self._data.append(value)
+            elif name == "event":
+                self._event = value or None
+            # "id" and "retry" mean nothing to a one-shot POST stream; other fields are ignored.
+        return frames
+
+    def _dispatch(self) -> list[Frame]:
+        if not self._data:
+            self._event = None
+            return []
+        frame = Frame(data="\n".join(self._data), event=self._event)
+        self._data = []
+        self._event = None
+        return [frame]
+
+
+class NDJSONDecoder:
+    """One JSON value per line; blank lines are skipped. Frames carry the line's text."""
+
+    def __init__(self) -> None:
+        self._lines = _Lines()
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        return [Frame(data=line) for line in self._lines.feed(chunk) if line.strip()]
+
+    def close(self) -> list[Frame]:
+        return [Frame(data=line) for line in self._lines.close() if line.strip()]
+
+
+class WholeBodyDecoder:
+    """A single JSON body (a non-streaming reply): one frame at the end."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        self._chunks.append(chunk)
+        return []
+
+    def close(self) -> list[Frame]:
+        body = b"".join(self._chunks).decode("utf-8-sig", errors="replace")
+        self._chunks.clear()
+        return [Frame(data=body)] if body.strip() else []
+
+
+Decoder = SSEDecoder | NDJSONDecoder | WholeBodyDecoder
+
+
+def decoder_for(framing: str) -> Decoder:
+    if framing == "sse":
+        return SSEDecoder()
+    if framing == "ndjson":
+        return NDJSONDecoder()
+    if framing == "json":
+        return WholeBodyDecoder()
+    raise ValueError(f"unknown framing {framing!r} (expected sse, ndjson or json)")
