@@ -1,0 +1,156 @@
+"""``llm``'s own shapes: a ``Response.to_dict()`` dict, or a bare list of message dicts.
+
+One format, ``llm``, reads both:
+
+- ``{"model", "prompt": {"messages", "options"?, "system"?}, "messages": [...], "id"?,
+  "usage"?, "datetime_utc"?}``: the conversation is the prompt's messages followed by the reply
+  messages; the model and options go into the settings.
+- ``[{"role", "parts": [...]}, ...]``: a bare list of ``Message.to_dict()`` values.
+
+Export always writes the ``to_dict`` shape: the prompt holds every message but the trailing
+assistant ones, which become the reply. Our Message *is* llm's MessageDict, so messages pass
+through verbatim, unknown keys included. The response-level keys we do not model (``id``,
+``usage``, ``datetime_utc`` and anything unknown) are kept on the conversation under ``"llm"``
+and written back on export.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from composer.models import files
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.parts import Message
+from composer.models.settings import RequestSettings
+
+_MESSAGES = TypeAdapter(list[Message])
+_PART_TYPES = frozenset({"text", "reasoning", "tool_call", "tool_result", "attachment"})
+# Response-level keys that map onto the conversation itself; the rest is kept under "llm".
+_MAPPED = frozenset({"model", "prompt", "messages"})
+EXTRAS_KEY = "llm"
+
+
+def _looks_like_messages(data: Any) -> bool:
+    if not isinstance(data, list) or not data:
+        return False
+    for m in data:
+        if not (isinstance(m, dict) and isinstance(m.get("role"), str)
+                and isinstance(m.get("parts"), list)):
+            return False
+        # Gemini's contents also have role + parts; llm's parts carry a type.
+        if not all(isinstance(p, dict) and p.get("type") in _PART_TYPES for p in m["parts"]):
+            return False
+    return True
+
+
+def _looks_like_response(data: Any) -> bool:
+    return (isinstance(data, dict) and isinstance(data.get("prompt"), dict)
+            and isinstance(data["prompt"].get("messages"), list)
+            and isinstance(data.get("messages"), list) and files.kind_of(data) is None)
+
+
+def detect(data: Any) -> float:
+    if _looks_like_response(data):
+        return 0.9
+    if _looks_like_messages(data):
+        return 0.85
+    return 0.0
+
+
+def _messages(value: Any, where: str, source: str | None) -> list[Message]:
+    try:
+        return _MESSAGES.validate_python(value)
+    except ValidationError as exc:
+        loc, problem = files.validation_location(exc)
+        raise FormatError(problem, source=source, location=where + loc[1:]) from None
+
+
+def load(data: Any, source: str | None) -> Imported:
+    if isinstance(data, list):
+        return Imported(Conversation(messages=_messages(data, "$", source)))
+    if not isinstance(data, dict):
+        raise FormatError("expected an llm response dict or a list of llm messages",
+                          source=source, location="$")
+    prompt = data.get("prompt")
+    if not isinstance(prompt, dict):
+        raise FormatError("expected an object with a messages list", source=source,
+                          location="$.prompt")
+    prompt_messages = _messages(prompt.get("messages", []), "$.prompt.messages", source)
+    reply = _messages(data.get("messages", []), "$.messages", source)
+    system = prompt.get("system")
+    if system is not None and not isinstance(system, str):
+        raise FormatError("expected a string", source=source, location="$.prompt.system")
+    if system and not any(m.role == "system" for m in prompt_messages):
+        prompt_messages.insert(0, Message.text("system", system))
+    model = data.get("model", "")
+    if not isinstance(model, str):
+        raise FormatError("expected a string", source=source, location="$.model")
+    options = prompt.get("options") or {}
+    if not isinstance(options, dict):
+        raise FormatError("expected an object", source=source, location="$.prompt.options")
+    settings = RequestSettings(model=model, options=dict(options))
+    conversation = Conversation(messages=[*prompt_messages, *reply], settings=settings)
+    extras = {k: v for k, v in data.items() if k not in _MAPPED}
+    prompt_extras = {k: v for k, v in prompt.items() if k not in ("messages", "options", "system")}
+    if prompt_extras:
+        extras["prompt"] = prompt_extras
+    if extras:
+        setattr(conversation, EXTRAS_KEY, extras)
+    return Imported(conversation)
+
+
+def _setting_losses(settings: RequestSettings) -> list[Loss]:
+    losses = []
+    if settings.tools:
+        losses.append(Loss(f"{len(settings.tools)} tool definition(s) dropped", dropped=True))
+    if settings.response_schema:
+        losses.append(Loss("response schema dropped", dropped=True))
+    for name in ("tool_choice", "base_url"):
+        if getattr(settings, name):
+            losses.append(Loss(f"{name} dropped"))
+    for name in ("extra_body", "headers"):
+        if getattr(settings, name):
+            losses.append(Loss(f"{name} dropped"))
+    return losses
+
+
+def to_response_dict(conversation: Conversation) -> dict[str, Any]:
+    """The conversation as ``Response.to_dict()``: trailing assistant messages are the reply."""
+    messages = [m.to_dict() for m in conversation.messages]
+    split = len(messages)
+    while split > 0 and messages[split - 1]["role"] == "assistant":
+        split -= 1
+    extras = dict((conversation.model_extra or {}).get(EXTRAS_KEY) or {})
+    prompt: dict[str, Any] = {"messages": messages[:split]}
+    if conversation.settings.options:
+        prompt["options"] = dict(conversation.settings.options)
+    prompt_extras = extras.pop("prompt", None)
+    if isinstance(prompt_extras, dict):
+        prompt = {**prompt_extras, **prompt}
+    out: dict[str, Any] = {"model": conversation.settings.model, "prompt": prompt,
+                           "messages": messages[split:]}
+    for key, value in extras.items():
+        out.setdefault(key, value)
+    return out
+
+
+def dump(conversation: Conversation) -> Exported:
+    body = to_response_dict(conversation)
+    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n",
+                    _setting_losses(conversation.settings))
+
+
+FORMAT = Format(
+    name="llm",
+    title="llm Response.to_dict() or list of llm messages",
+    extensions=(".json",),
+    input_kind="json",
+    detect=detect,
+    load=load,
+    dump=dump,
+)
