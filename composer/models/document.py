@@ -1,0 +1,354 @@
+"""The document being edited: a Conversation plus a stable id per row.
+
+Edits are data (small frozen dataclasses) and ``Document.apply(edit)`` is the one place the
+messages change; it returns the inverse edit, so undo is "apply the inverse" and can be tested
+without Qt. Messages are values: an edit never mutates a Message, it replaces it.
+
+Invariants:
+- ``document.conversation`` is the live Conversation (no second copy); ``len(ids) == len(messages)``
+  and ids are unique. An id survives moves, and undoing a removal brings the same id back.
+- Observers are told twice about structural changes: ``before`` callbacks run before the list
+  changes (a Qt model calls ``beginInsertRows`` there), plain callbacks after. Every structural
+  notice describes one contiguous step, so it maps onto one begin/end pair.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from composer.models.conversation import Conversation
+from composer.models.parts import Message, Role, TextPart
+from composer.models.settings import RequestSettings
+
+# -- edits ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InsertRows:
+    """Insert ``messages`` so the first lands at ``index``; ``ids`` restores rows on undo."""
+
+    index: int
+    messages: tuple[Message, ...]
+    ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RemoveRows:
+    indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MoveRows:
+    """Move the rows at ``indices`` (any set) to sit, in order, where ``dest`` was before the move.
+
+    ``dest`` is a pre-move insertion index in 0..len, as Qt's ``beginMoveRows`` wants it.
+    """
+
+    indices: tuple[int, ...]
+    dest: int
+
+
+@dataclass(frozen=True)
+class ReplaceMessage:
+    index: int
+    message: Message
+
+
+@dataclass(frozen=True)
+class ReplaceAll:
+    conversation: Conversation
+    ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EditGroup:
+    """Several edits applied in order as one (the inverse of a scattered removal or move)."""
+
+    edits: tuple[Edit, ...] = field(default_factory=tuple)
+
+
+Edit = InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | EditGroup
+
+# -- notices ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowsInserted:
+    index: int
+    count: int
+
+
+@dataclass(frozen=True)
+class RowsRemoved:
+    indices: tuple[int, ...]  # contiguous and ascending
+
+    @property
+    def first(self) -> int:
+        return self.indices[0]
+
+    @property
+    def last(self) -> int:
+        return self.indices[-1]
+
+
+@dataclass(frozen=True)
+class RowsMoved:
+    """Rows ``start..start+count-1`` moved to before pre-move row ``dest``."""
+
+    start: int
+    count: int
+    dest: int
+
+
+@dataclass(frozen=True)
+class RowChanged:
+    index: int
+
+
+@dataclass(frozen=True)
+class Reset:
+    pass
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    pass
+
+
+Notice = RowsInserted | RowsRemoved | RowsMoved | RowChanged | Reset | SettingsChanged
+Callback = Callable[[Notice], None]
+
+
+class EditError(ValueError):
+    """An edit that does not fit the document (an index out of range): a bug in the caller."""
+
+
+_next_id = itertools.count(1).__next__
+
+
+class Document:
+    def __init__(self, conversation: Conversation | None = None):
+        self.conversation = conversation if conversation is not None else Conversation()
+        self._ids: list[int] = [_next_id() for _ in self.conversation.messages]
+        self._after: list[Callback] = []
+        self._before: list[Callback] = []
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.conversation.messages
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def message(self, index: int) -> Message:
+        return self.conversation.messages[index]
+
+    def row_id(self, index: int) -> int:
+        return self._ids[index]
+
+    def index_of(self, row_id: int) -> int | None:
+        try:
+            return self._ids.index(row_id)
+        except ValueError:
+            return None
+
+    # -- observers ----------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callback, *, before: Callback | None = None) -> None:
+        """``callback`` hears of every change after it happens; ``before`` just before it."""
+        self._after.append(callback)
+        if before is not None:
+            self._before.append(before)
+
+    def unsubscribe(self, callback: Callback, *, before: Callback | None = None) -> None:
+        if callback in self._after:
+            self._after.remove(callback)
+        if before is not None and before in self._before:
+            self._before.remove(before)
+
+    def _notify_before(self, notice: Notice) -> None:
+        for cb in list(self._before):
+            cb(notice)
+
+    def _notify(self, notice: Notice) -> None:
+        for cb in list(self._after):
+            cb(notice)
+
+    # -- settings (not undoable) --------------------------------------------------------------
+
+    def set_settings(self, settings: RequestSettings) -> None:
+        self.conversation.settings = settings
+        self._notify(SettingsChanged())
+
+    # -- the one way messages change ----------------------------------------------------------
+
+    def apply(self, edit: Edit) -> Edit:
+        """Apply ``edit`` and return the edit that undoes it. Raises EditError before any change
+        when the edit does not fit."""
+        self._check(edit)
+        return self._apply(edit)
+
+    def _check(self, edit: Edit) -> None:
+        n = len(self._ids)
+        match edit:
+            case InsertRows(index=i, messages=msgs, ids=ids):
+                if not 0 <= i <= n:
+                    raise EditError(f"insert at {i} outside 0..{n}")
+                if ids is not None and (len(ids) != len(msgs) or set(ids) & set(self._ids)):
+                    raise EditError("insert ids must match the messages and be new")
+            case RemoveRows(indices=idx) | MoveRows(indices=idx):
+                if any(not 0 <= i < n for i in idx) or len(set(idx)) != len(idx):
+                    raise EditError(f"row indices {idx} outside 0..{n - 1} or repeated")
+                if isinstance(edit, MoveRows) and not 0 <= edit.dest <= n:
+                    raise EditError(f"move destination {edit.dest} outside 0..{n}")
+            case ReplaceMessage(index=i):
+                if not 0 <= i < n:
+                    raise EditError(f"row {i} outside 0..{n - 1}")
+            case ReplaceAll(conversation=c, ids=ids):
+                if ids is not None and len(ids) != len(c.messages):
+                    raise EditError("ReplaceAll ids must match the messages")
+            case EditGroup():
+                pass  # each step is checked as it runs; groups only come from our own inverses
+
+    def _apply(self, edit: Edit) -> Edit:
+        match edit:
+            case InsertRows():
+                return self._insert(edit.index, edit.messages, edit.ids)
+            case RemoveRows():
+                return self._remove(edit.indices)
+            case MoveRows():
+                return self._move(edit.indices, edit.dest)
+            case ReplaceMessage():
+                old = self.conversation.messages[edit.index]
+                self.conversation.messages[edit.index] = edit.message
+                self._notify(RowChanged(edit.index))
+                return ReplaceMessage(edit.index, old)
+            case ReplaceAll():
+                return self._replace_all(edit.conversation, edit.ids)
+            case EditGroup():
+                inverses = [self.apply(e) for e in edit.edits]
+                return EditGroup(tuple(reversed(inverses)))
+        raise EditError(f"not an edit: {edit!r}")
+
+    def _insert(self, index: int, messages: Sequence[Message], ids: Sequence[int] | None) -> Edit:
+        if not messages:
+            return EditGroup()
+        new_ids = list(ids) if ids is not None else [_next_id() for _ in messages]
+        notice = RowsInserted(index, len(messages))
+        self._notify_before(notice)
+        self.conversation.messages[index:index] = list(messages)
+        self._ids[index:index] = new_ids
+        self._notify(notice)
+        return RemoveRows(tuple(range(index, index + len(messages))))
+
+    def _remove(self, indices: Iterable[int]) -> Edit:
+        runs = contiguous_runs(sorted(indices))
+        restores: list[Edit] = []
+        # Last run first, so the earlier runs' indices stay valid.
+        for start, count in reversed(runs):
+            stop = start + count
+            notice = RowsRemoved(tuple(range(start, stop)))
+            self._notify_before(notice)
+            msgs = tuple(self.conversation.messages[start:stop])
+            ids = tuple(self._ids[start:stop])
+            del self.conversation.messages[start:stop]
+            del self._ids[start:stop]
+            self._notify(notice)
+            restores.append(InsertRows(start, msgs, ids))
+        # Re-inserting in ascending order puts every row back at its old index.
+        restores.reverse()
+        return restores[0] if len(restores) == 1 else EditGroup(tuple(restores))
+
+    def _move_one(self, start: int, count: int, dest: int) -> Edit | None:
+        """Move one contiguous block; returns the single-block move that undoes it."""
+        if start <= dest <= start + count:
+            return None  # a no-op, which beginMoveRows would refuse
+        notice = RowsMoved(start, count, dest)
+        self._notify_before(notice)
+        msgs = self.conversation.messages
+        block_m, block_i = msgs[start:start + count], self._ids[start:start + count]
+        del msgs[start:start + count]
+        del self._ids[start:start + count]
+        at = dest if dest < start else dest - count
+        msgs[at:at] = block_m
+        self._ids[at:at] = block_i
+        self._notify(notice)
+        back = start if dest > start else start + count
+        return MoveRows(tuple(range(at, at + count)), back)
+
+    def _move(self, indices: Iterable[int], dest: int) -> Edit:
+        idx = sorted(indices)
+        down = [i for i in idx if i < dest]
+        up = [i for i in idx if i >= dest]
+        inverses: list[Edit] = []
+        # Rows above dest go, last first, to just above dest; rows below it, first first, to
+        # dest onward. Neither pass disturbs rows the other already placed.
+        for k, i in enumerate(reversed(down)):
+            inv = self._move_one(i, 1, dest - k)
+            if inv is not None:
+                inverses.append(inv)
+        for k, i in enumerate(up):
+            inv = self._move_one(i, 1, dest + k)
+            if inv is not None:
+                inverses.append(inv)
+        inverses.reverse()
+        return inverses[0] if len(inverses) == 1 else EditGroup(tuple(inverses))
+
+    def _replace_all(self, conversation: Conversation, ids: Sequence[int] | None) -> Edit:
+        old = self.conversation.model_copy(update={"messages": list(self.conversation.messages)})
+        old_ids = tuple(self._ids)
+        self._notify_before(Reset())
+        # Copy the fields into the live object, so whoever holds document.conversation stays
+        # current; the edit's own list is copied so later edits never reach into it.
+        for name in type(conversation).model_fields:
+            setattr(self.conversation, name, getattr(conversation, name))
+        self.conversation.messages = list(conversation.messages)
+        if conversation.model_extra is not None:
+            self.conversation.__pydantic_extra__ = dict(conversation.model_extra)
+        self._ids = list(ids) if ids is not None else [_next_id() for _ in conversation.messages]
+        self._notify(Reset())
+        self._notify(SettingsChanged())
+        return ReplaceAll(old, old_ids)
+
+
+def contiguous_runs(sorted_indices: Sequence[int]) -> list[tuple[int, int]]:
+    """[(start, count), ...] for ascending indices: [1, 2, 3, 7] -> [(1, 3), (7, 1)]."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted_indices:
+        if runs and runs[-1][0] + runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((i, 1))
+    return runs
+
+
+# -- message helpers the editors share --------------------------------------------------------
+
+
+def with_text(message: Message, text: str) -> Message:
+    """The message with its text replaced: the first text part takes ``text`` (keeping its
+    metadata), other text parts go; with no text part, one is added before any non-reasoning
+    part. Other parts are kept as they are."""
+    parts = list(message.parts)
+    first = next((i for i, p in enumerate(parts) if isinstance(p, TextPart)), None)
+    if first is None:
+        if not text:
+            return message
+        at = next((i for i, p in enumerate(parts) if p.type != "reasoning"), len(parts))
+        parts.insert(at, TextPart(text=text))
+    else:
+        parts[first] = parts[first].model_copy(update={"text": text})
+        parts = [p for i, p in enumerate(parts) if i == first or not isinstance(p, TextPart)]
+    return message.model_copy(update={"parts": parts})
+
+
+def with_role(message: Message, role: Role) -> Message:
+    return message.model_copy(update={"role": role})
