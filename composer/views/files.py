@@ -1,0 +1,178 @@
+"""The window's own files: the recent-files list and the autosaved draft.
+
+Both live in the user directory (``composer.paths.user_dir()`` unless the window is given one).
+
+The draft is the document being edited, written atomically every few seconds while it has
+changes the draft does not hold yet, so a crash loses at most those seconds. Beside it,
+``draft-state.json`` records which file the draft belongs to, whether it held unsaved changes,
+and whether the session ended cleanly; a draft with unsaved changes from a session that did not
+end cleanly is offered for recovery on the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.files import atomic_write_text, dumps, load_conversation
+from composer.paths import RESOURCES
+
+RECENT_LIMIT = 10
+AUTOSAVE_INTERVAL_MS = 3000
+
+
+def example_path() -> Path:
+    """The example conversation shown the first time (whichever of the two exists)."""
+    for name in ("conversation.json", "first_start.json"):
+        path = RESOURCES / "examples" / name
+        if path.is_file():
+            return path
+    return RESOURCES / "examples" / "first_start.json"
+
+
+def example_conversation() -> Conversation:
+    try:
+        return load_conversation(example_path())
+    except FormatError:
+        return Conversation()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+class RecentFiles:
+    """Most recent first, at most RECENT_LIMIT, no duplicates; missing files are kept until the
+    user tries one (a removable drive may come back)."""
+
+    def __init__(self, user_dir: Path):
+        self._path = user_dir / "recent.json"
+
+    def paths(self) -> list[str]:
+        data = _read_json(self._path)
+        if not isinstance(data, list):
+            return []
+        return [p for p in data if isinstance(p, str)][:RECENT_LIMIT]
+
+    def add(self, path: str | os.PathLike[str]) -> None:
+        resolved = str(Path(path).resolve())
+        items = [resolved] + [p for p in self.paths() if p != resolved]
+        self._write(items[:RECENT_LIMIT])
+
+    def remove(self, path: str) -> None:
+        self._write([p for p in self.paths() if p != path])
+
+    def clear(self) -> None:
+        self._write([])
+
+    def _write(self, items: list[str]) -> None:
+        try:
+            atomic_write_text(self._path, json.dumps(items, indent=1) + "\n")
+        except OSError:
+            pass  # a recent-files list that cannot be written is not worth an error box
+
+
+@dataclass
+class DraftState:
+    path: str | None = None  # the file the draft belongs to; None = untitled
+    modified: bool = False  # the draft holds changes that file does not
+    clean_exit: bool = True
+    saved_at: float = 0.0
+
+
+class DraftStore:
+    def __init__(self, user_dir: Path):
+        self.draft_path = user_dir / "draft.json"
+        self.state_path = user_dir / "draft-state.json"
+
+    def state(self) -> DraftState:
+        data = _read_json(self.state_path)
+        if not isinstance(data, dict):
+            return DraftState()
+        known = {k: data[k] for k in DraftState.__dataclass_fields__ if k in data}
+        try:
+            return DraftState(**known)
+        except TypeError:
+            return DraftState()
+
+    def write_state(self, state: DraftState) -> None:
+        atomic_write_text(self.state_path, json.dumps(asdict(state), indent=1) + "\n")
+
+    def save(self, conversation: Conversation, state: DraftState) -> None:
+        state.saved_at = time.time()
+        atomic_write_text(self.draft_path, dumps(conversation))
+        self.write_state(state)
+
+    def load(self) -> Conversation | None:
+        if not self.draft_path.is_file():
+            return None
+        try:
+            return load_conversation(self.draft_path)
+        except FormatError:
+            return None
+
+    def recoverable(self) -> bool:
+        """A session ended without closing and left unsaved changes in the draft."""
+        state = self.state()
+        return not state.clean_exit and state.modified and self.draft_path.is_file()
+
+    def discard(self) -> None:
+        try:
+            self.draft_path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+class Autosaver(QObject):
+    """Writes the draft on a timer whenever something changed since the last write."""
+
+    saved = Signal()
+    failed = Signal(str)
+
+    def __init__(self, store: DraftStore, snapshot, parent: QObject | None = None,
+                 interval_ms: int = AUTOSAVE_INTERVAL_MS):
+        """``snapshot()`` returns (conversation, DraftState) for the document as it is now."""
+        super().__init__(parent)
+        self._store = store
+        self._snapshot = snapshot
+        self._pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.flush)
+
+    def mark_changed(self) -> None:
+        self._pending = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @property
+    def pending(self) -> bool:
+        return self._pending
+
+    def flush(self) -> None:
+        self._timer.stop()
+        if not self._pending:
+            return
+        conversation, state = self._snapshot()
+        try:
+            self._store.save(conversation, state)
+        except OSError as exc:
+            self.failed.emit(f"{self._store.draft_path}: draft not saved: {exc.strerror or exc}")
+            return
+        self._pending = False
+        self.saved.emit()
+
+    def stop(self) -> None:
+        self._timer.stop()

@@ -1,0 +1,506 @@
+"""The request panel: provider, base URL, model and parameters, tools and response schema.
+
+It edits ``document.conversation.settings`` only through ``document.set_settings`` (settings are
+not undoable) and follows the document when it changes underneath (Open, New, Import). Fields
+that do not parse are marked inline and leave the settings as they were; an empty parameter is
+not sent. The model list is fetched on the qasync loop with httpx; a failure is a short inline
+note and never blocks the panel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.models.document import Document, Reset, SettingsChanged
+from composer.models.files import validation_location
+from composer.models.settings import RequestSettings, Tool
+from composer.providers import keys, presets
+
+REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
+MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+_ERROR_STYLE = "color: #d9534f;"  # readable on light and dark
+
+
+def _number(text: str, kind: type, lo: float | None, hi: float | None, name: str) -> Any:
+    """Parse one numeric parameter; '' means not sent. Raises ValueError with a short reason."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name}: {text!r} is not {what}") from None
+    if lo is not None and value < lo or hi is not None and value > hi:
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name}: {value} is out of range ({rng})")
+    return value
+
+
+def parse_stop(text: str) -> list[str] | None:
+    """A JSON array of strings, or else the text itself as the one stop sequence."""
+    if not text:
+        return None
+    if text.lstrip().startswith("["):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"stop: invalid JSON array: {exc.msg} at column {exc.colno}") from None
+        if not all(isinstance(s, str) for s in value):
+            raise ValueError("stop: every stop sequence must be a string")
+        return value or None
+    return [text]
+
+
+def parse_tools(text: str) -> list[Tool]:
+    """The tools editor's text: a JSON array of {name, description, parameters}."""
+    if not text.strip():
+        return []
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ValueError("$: expected a JSON array of tool definitions")
+    tools = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ValueError(f"$[{i}]: expected an object with name, description, parameters")
+        if not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise ValueError(f"$[{i}].name: a tool needs a non-empty name")
+        if "parameters" in item and not isinstance(item["parameters"], dict):
+            raise ValueError(f"$[{i}].parameters: must be a JSON Schema object")
+        try:
+            tools.append(Tool.model_validate(item))
+        except ValidationError as exc:
+            where, problem = validation_location(exc)
+            raise ValueError(f"$[{i}]{where[1:]}: {problem}") from None
+    return tools
+
+
+def parse_schema(text: str) -> dict[str, Any] | None:
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError("$: a response schema is a JSON Schema object")
+    kind = data.get("type")
+    if kind is not None and not isinstance(kind, str | list):
+        raise ValueError("$.type: must be a string such as \"object\"")
+    if "properties" in data and not isinstance(data["properties"], dict):
+        raise ValueError("$.properties: must be an object")
+    return data
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) if value else ""
+
+
+class RequestPanel(QWidget):
+    """Edits the document's RequestSettings; ``models_loaded`` fires after a model list fetch
+    (with the names, or an empty list and ``model_note`` saying why)."""
+
+    models_loaded = Signal(list)
+    settings_dialog_requested = Signal()
+
+    def __init__(self, document: Document, parent: QWidget | None = None, *,
+                 http_client: httpx.AsyncClient | None = None):
+        super().__init__(parent)
+        self._document = document
+        self._client = http_client
+        self._updating = False
+        self._fetch: asyncio.Task | None = None
+        self._field_errors: dict[str, str] = {}
+
+        self.provider_combo = QComboBox()
+        for p in presets.PRESETS:
+            self.provider_combo.addItem(p.title, p.name)
+        self.base_url_edit = QLineEdit()
+        self.base_url_edit.setClearButtonEnabled(True)
+        self.model_combo = QComboBox()
+        self.model_combo.setEditable(True)
+        self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model_combo.lineEdit().setPlaceholderText("model name")
+        self.refresh_button = QToolButton()
+        self.refresh_button.setText("List models")
+        self.refresh_button.setToolTip("Fetch the provider's model list")
+        self.model_note = QLabel()
+        self.model_note.setWordWrap(True)
+        self.key_note = QLabel()
+        self.key_note.setWordWrap(True)
+        self.key_note.setTextFormat(Qt.TextFormat.RichText)
+        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.refresh_button)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("&Provider", self.provider_combo)
+        form.addRow("&Base URL", self.base_url_edit)
+        form.addRow("&Model", model_row)
+        form.addRow("", self.model_note)
+        form.addRow("", self.key_note)
+
+        # Parameters: empty means "not sent"; the placeholder says so.
+        self.temperature_edit = self._param_edit("0 – 2")
+        self.max_tokens_edit = self._param_edit("e.g. 1024")
+        self.top_p_edit = self._param_edit("0 – 1")
+        self.stop_edit = self._param_edit('text, or ["a", "b"]')
+        self.seed_edit = self._param_edit("whole number")
+        self.effort_combo = QComboBox()
+        for effort in REASONING_EFFORTS:
+            self.effort_combo.addItem(effort or "not sent", effort)
+        self.thinking_edit = self._param_edit("tokens")
+        self.params_error = QLabel()
+        self.params_error.setStyleSheet(_ERROR_STYLE)
+        self.params_error.setWordWrap(True)
+        params = QWidget()
+        pform = QFormLayout(params)
+        pform.addRow("&Temperature", self.temperature_edit)
+        pform.addRow("Max &tokens", self.max_tokens_edit)
+        pform.addRow("Top &p", self.top_p_edit)
+        pform.addRow("&Stop", self.stop_edit)
+        pform.addRow("S&eed", self.seed_edit)
+        pform.addRow("&Reasoning effort", self.effort_combo)
+        pform.addRow("Thinking &budget", self.thinking_edit)
+        pform.addRow(self.params_error)
+
+        self.tools_edit = self._json_edit(
+            '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '
+            '"properties": {"city": {"type": "string"}}}}]')
+        self.tools_error = QLabel()
+        self.schema_edit = self._json_edit('{"type": "object", "properties": {…}}')
+        self.schema_error = QLabel()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(params, "Parameters")
+        self.tabs.addTab(self._with_error(self.tools_edit, self.tools_error), "Tools")
+        self.tabs.addTab(self._with_error(self.schema_edit, self.schema_error), "Response schema")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.tabs, 1)
+
+        self._load_from_settings()
+        self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
+        self.base_url_edit.editingFinished.connect(self._on_base_url_edited)
+        self.model_combo.currentTextChanged.connect(self._on_model_edited)
+        self.refresh_button.clicked.connect(self.refresh_models)
+        self.key_note.linkActivated.connect(lambda _link: self.settings_dialog_requested.emit())
+        for edit in (self.temperature_edit, self.max_tokens_edit, self.top_p_edit,
+                     self.stop_edit, self.seed_edit, self.thinking_edit):
+            edit.textChanged.connect(self._on_params_edited)
+        self.effort_combo.currentIndexChanged.connect(self._on_params_edited)
+        self.tools_edit.textChanged.connect(self._on_tools_edited)
+        self.schema_edit.textChanged.connect(self._on_schema_edited)
+        document.subscribe(self._on_document_changed)
+        self.destroyed.connect(lambda *_: self._cancel_fetch())
+
+    # -- building blocks ----------------------------------------------------------------------
+
+    @staticmethod
+    def _param_edit(placeholder: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setPlaceholderText(f"not sent ({placeholder})")
+        return edit
+
+    @staticmethod
+    def _json_edit(placeholder: str) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setTabChangesFocus(True)
+        edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        return edit
+
+    @staticmethod
+    def _with_error(editor: QWidget, label: QLabel) -> QWidget:
+        label.setWordWrap(True)
+        label.setStyleSheet(_ERROR_STYLE)
+        label.hide()
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addWidget(editor, 1)
+        lay.addWidget(label)
+        return box
+
+    # -- reading the document -----------------------------------------------------------------
+
+    @property
+    def settings(self) -> RequestSettings:
+        return self._document.conversation.settings
+
+    def preset(self) -> presets.Preset:
+        try:
+            return presets.resolve(self.settings.provider)
+        except presets.UnknownProvider:
+            return presets.resolve("custom")
+
+    def _load_from_settings(self) -> None:
+        self._updating = True
+        try:
+            s = self.settings
+            preset = self.preset()
+            i = self.provider_combo.findData(preset.name)
+            self.provider_combo.setCurrentIndex(max(i, 0))
+            self.base_url_edit.setText(s.base_url or "")
+            self.base_url_edit.setPlaceholderText(preset.base_url or
+                                                  ("not needed" if preset.protocol == "replay"
+                                                   else "http://host:port/v1"))
+            self.model_combo.setEditText(s.model)
+            o = s.options
+            self.temperature_edit.setText(_plain(o.get("temperature")))
+            self.max_tokens_edit.setText(_plain(o.get("max_tokens")))
+            self.top_p_edit.setText(_plain(o.get("top_p")))
+            stop = o.get("stop")
+            if isinstance(stop, list) and len(stop) == 1 and isinstance(stop[0], str):
+                stop = stop[0]
+            self.stop_edit.setText(stop if isinstance(stop, str) else _dumps(stop) if stop else "")
+            self.seed_edit.setText(_plain(o.get("seed")))
+            j = self.effort_combo.findData(o.get("reasoning_effort") or "")
+            self.effort_combo.setCurrentIndex(max(j, 0))
+            self.thinking_edit.setText(_plain(o.get("thinking_budget")))
+            self.tools_edit.setPlainText(
+                _dumps([t.to_dict() for t in s.tools]) if s.tools else "")
+            self.schema_edit.setPlainText(_dumps(s.response_schema))
+            for label in (self.tools_error, self.schema_error, self.params_error):
+                label.clear()
+                label.hide()
+            self._field_errors.clear()
+        finally:
+            self._updating = False
+        self._update_key_note()
+
+    def _update_key_note(self) -> None:
+        preset = self.preset()
+        if preset.local or not preset.key_required:
+            self.key_note.hide()
+            return
+        found = keys.find_key(preset)
+        if found:
+            self.key_note.hide()
+            return
+        self.key_note.setText(
+            f"{_escape(keys.missing_key_message(preset))}. <a href='keys'>Add a key…</a>")
+        self.key_note.show()
+
+    # -- writing the document -----------------------------------------------------------------
+
+    def _write(self, **changes: Any) -> None:
+        self._updating = True
+        try:
+            self._document.set_settings(self.settings.model_copy(update=changes))
+        finally:
+            self._updating = False
+
+    def _on_document_changed(self, notice: object) -> None:
+        if isinstance(notice, Reset | SettingsChanged) and not self._updating:
+            self._load_from_settings()
+
+    def _on_provider_changed(self, _index: int) -> None:
+        if self._updating:
+            return
+        name = self.provider_combo.currentData()
+        preset = presets.resolve(name)
+        self._cancel_fetch()
+        self.model_note.clear()
+        self.model_combo.clear()
+        # A base URL typed for another provider would send this provider's request elsewhere.
+        self._write(provider=name, base_url=None)
+        self._load_from_settings()
+
+        if preset.needs_base_url:
+            self.base_url_edit.setFocus()
+
+    def _on_base_url_edited(self) -> None:
+        if self._updating:
+            return
+        url = self.base_url_edit.text().strip() or None
+        if url and not url.startswith(("http://", "https://")):
+            self.model_note.setText(f"Base URL: {url!r} must start with http:// or https://")
+            return
+        if url != self.settings.base_url:
+            self._write(base_url=url)
+
+    def _on_model_edited(self, text: str) -> None:
+        if not self._updating and text.strip() != self.settings.model:
+            self._write(model=text.strip())
+
+    def _on_params_edited(self, *_args: object) -> None:
+        if self._updating:
+            return
+        options = {k: v for k, v in self.settings.options.items()}
+        fields = {
+            "temperature": lambda: _number(self.temperature_edit.text(), float, 0, 2,
+                                           "temperature"),
+            "max_tokens": lambda: _number(self.max_tokens_edit.text(), int, 1, None,
+                                          "max tokens"),
+            "top_p": lambda: _number(self.top_p_edit.text(), float, 0, 1, "top p"),
+            "stop": lambda: parse_stop(self.stop_edit.text()),
+            "seed": lambda: _number(self.seed_edit.text(), int, None, None, "seed"),
+            "reasoning_effort": lambda: self.effort_combo.currentData() or None,
+            "thinking_budget": lambda: _number(self.thinking_edit.text(), int, 0, None,
+                                               "thinking budget"),
+        }
+        errors = []
+        for name, parse in fields.items():
+            try:
+                value = parse()
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue  # keep the last good value
+            if value is None:
+                options.pop(name, None)
+            else:
+                options[name] = value
+        self.params_error.setText("\n".join(errors))
+        self.params_error.setVisible(bool(errors))
+        if options != self.settings.options:
+            self._write(options=options)
+
+    def _on_tools_edited(self) -> None:
+        if self._updating:
+            return
+        try:
+            tools = parse_tools(self.tools_edit.toPlainText())
+        except ValueError as exc:
+            self._show_error(self.tools_error, f"Tools: {exc}")
+            return
+        self._show_error(self.tools_error, "")
+        if tools != self.settings.tools:
+            self._write(tools=tools)
+
+    def _on_schema_edited(self) -> None:
+        if self._updating:
+            return
+        try:
+            schema = parse_schema(self.schema_edit.toPlainText())
+        except ValueError as exc:
+            self._show_error(self.schema_error, f"Response schema: {exc}")
+            return
+        self._show_error(self.schema_error, "")
+        if schema != self.settings.response_schema:
+            self._write(response_schema=schema)
+
+    @staticmethod
+    def _show_error(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    # -- the model list -----------------------------------------------------------------------
+
+    def refresh_models(self) -> asyncio.Task:
+        """Start fetching the model list; a newer fetch cancels an older one."""
+        self._cancel_fetch()
+        self.model_note.setText("Fetching models…")
+        self.refresh_button.setEnabled(False)
+        self._fetch = asyncio.ensure_future(self._fetch_models())
+        return self._fetch
+
+    def _cancel_fetch(self) -> None:
+        if self._fetch is not None and not self._fetch.done():
+            self._fetch.cancel()
+        self._fetch = None
+
+    async def _fetch_models(self) -> None:
+        names: list[str] = []
+        try:
+            names = await self._request_models()
+            note = f"{len(names)} models" if names else "The provider listed no models."
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure is a short note, never a crash
+            note = _fetch_failure(exc)
+        finally:
+            self.refresh_button.setEnabled(True)
+        current = self.model_combo.currentText()
+        self._updating = True
+        try:
+            self.model_combo.clear()
+            self.model_combo.addItems(names)
+            self.model_combo.setEditText(current)
+        finally:
+            self._updating = False
+        self.model_note.setText(note)
+        self.models_loaded.emit(names)
+
+    async def _request_models(self) -> list[str]:
+        preset = self.preset()
+        if preset.protocol == "replay":
+            raise _Note("Replay plays back a saved exchange; it has no model list.")
+        base_url = self.settings.base_url or preset.base_url
+        if not base_url:
+            raise _Note("Enter the server's base URL first.")
+        found = keys.find_key(preset)
+        if preset.key_required and not found:
+            raise _Note(keys.missing_key_message(preset))
+        protocol = presets.protocol_for(preset.protocol)
+        request = protocol.models_request(base_url=base_url, api_key=found.key)
+        if self._client is not None:
+            response = await self._client.request(request.method, request.url,
+                                                  headers=request.headers,
+                                                  timeout=MODELS_TIMEOUT)
+        else:
+            async with httpx.AsyncClient(timeout=MODELS_TIMEOUT) as client:
+                response = await client.request(request.method, request.url,
+                                                headers=request.headers)
+        if response.status_code >= 400:
+            error = protocol.parse_error(response.status_code, response.content,
+                                         dict(response.headers))
+            raise _Note(f"Could not list models: {error.message}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise _Note(f"Could not list models: {request.url} did not answer with JSON") from None
+        return sorted(protocol.parse_models(data))
+
+
+class _Note(Exception):
+    """A model-list failure worded for the user already."""
+
+
+def _fetch_failure(exc: Exception) -> str:
+    if isinstance(exc, _Note):
+        return str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "Could not list models: the server did not answer in time."
+    if isinstance(exc, httpx.ConnectError):
+        return f"Could not list models: cannot connect ({exc.request.url.host})."
+    if isinstance(exc, httpx.HTTPError):
+        return f"Could not list models: {type(exc).__name__}: {exc}"
+    if isinstance(exc, NotImplementedError | ImportError):
+        return "This provider cannot list its models; type a model name."
+    return f"Could not list models: {type(exc).__name__}: {exc}"
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,82 @@
+"""Fixtures for the Qt view tests: a qasync loop over pytest-qt's QApplication, strict checks.
+
+pytest-qt has no asyncio integration. One ``qasync.QEventLoop`` is made for the session in
+"already running" mode, so coroutines started by ``@asyncSlot`` methods advance whenever Qt
+processes events (``qtbot.waitUntil``/``waitSignal``). It is marked as the running loop only
+for the length of each view test, so pytest-asyncio's own loops in other tests are unaffected.
+A test that leaves tasks running fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+# Import PySide6 before qasync: qasync binds to the first Qt binding it finds. A missing
+# PySide6 must fail the suite, not skip it.
+from PySide6.QtWidgets import QApplication  # noqa: F401  (imported for qasync's binding)
+
+import qasync  # noqa: E402
+
+_LOOP: qasync.QEventLoop | None = None
+
+
+@pytest.fixture
+def qloop(qapp):
+    """The qasync loop, running (from asyncio's point of view) for this test."""
+    global _LOOP
+    if _LOOP is None:
+        _LOOP = qasync.QEventLoop(qapp, already_running=True)
+        asyncio.events._set_running_loop(None)
+    loop = _LOOP
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+        # Let finished tasks settle, then nothing may still be running.
+        qapp.processEvents()
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        qapp.processEvents()
+        assert not pending, f"test left tasks running: {pending}"
+    finally:
+        asyncio.events._set_running_loop(None)
+
+
+def make_png(path, size: int = 4):
+    """A tiny real PNG written by Qt."""
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(size, size, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3366cc"))
+    assert image.save(str(path), "PNG")
+    return path
+
+
+def make_pdf(path):
+    """A tiny real one-page PDF written by Qt's PDF writer."""
+    from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
+
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A6))
+    painter = QPainter(writer)
+    painter.drawText(100, 100, "Composer test page")
+    painter.end()
+    return path
+
+
+# A Qt warning in a view test is a bug, except these reviewed ones from the offscreen platform.
+QT_LOG_IGNORE = (
+    r"This plugin does not support propagateSizeHints\(\)",
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+    r"QFont::setPointSizeF: Point size <= 0",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/views/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(*QT_LOG_IGNORE))
