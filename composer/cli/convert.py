@@ -1,0 +1,125 @@
+"""``llm-composer convert IN [--from FMT] --to FMT [--out OUT]``: convert between formats.
+
+``IN`` may be ``-`` for stdin; without ``--out`` the result goes to stdout. What the target
+format could not hold goes to stderr, one ``warning:`` line per loss. Bad input is one
+``llm-composer: error: ...`` line and exit status 1; anything unexpected is a bug, but still
+one line (exit 2), never a traceback. No Qt here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from composer.models import formats
+from composer.models.errors import ComposerError, FormatError
+from composer.models.files import atomic_write_text
+from composer.models.formats import llm_logs, sharegpt
+from composer.models.formats.base import Imported
+
+PROG = "llm-composer"
+
+
+def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("input", nargs="?", metavar="IN",
+                        help="the file to convert, or - for stdin")
+    parser.add_argument("--from", dest="from_format", metavar="FMT",
+                        help="the input format (detected when omitted)")
+    parser.add_argument("--to", dest="to_format", metavar="FMT", help="the output format")
+    parser.add_argument("--out", "-O", metavar="OUT", help="write here instead of stdout")
+    parser.add_argument("--conversation", metavar="ID",
+                        help="which conversation: an id in an llm logs.db, or N for the Nth "
+                             "line of a ShareGPT JSONL file")
+    parser.add_argument("--list", action="store_true", help="list the formats and exit")
+
+
+def format_table() -> str:
+    lines = ["formats (name, what it reads/writes, directions):"]
+    for fmt in formats.all_formats():
+        ways = "/".join(w for w, ok in (("import", fmt.load), ("export", fmt.dump)) if ok)
+        lines.append(f"  {fmt.name:<18} {fmt.title} [{ways}]")
+    return "\n".join(lines)
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _read(args: argparse.Namespace) -> Imported:
+    fmt = args.from_format
+    if fmt is not None:
+        formats.get(fmt)  # unknown names fail here, with the list
+    which = args.conversation
+    if args.input == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise FormatError("not UTF-8 text", source="<stdin>") from None
+        if which is not None:
+            return _pick_text(text, fmt, which, "<stdin>")
+        return formats.import_text(text, fmt, "<stdin>")
+    path = Path(args.input)
+    if which is None:
+        return formats.import_path(path, fmt)
+    chosen = formats.get(fmt) if fmt else None
+    try:
+        head = path.open("rb").read(len(formats.SQLITE_MAGIC))
+    except OSError as exc:
+        raise FormatError(exc.strerror or str(exc), source=str(path)) from None
+    if head == formats.SQLITE_MAGIC and (chosen is None or chosen.name == llm_logs.FORMAT.name):
+        return llm_logs.load_conversation(str(path), which)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(getattr(exc, "strerror", None) or "not UTF-8 text",
+                          source=str(path)) from None
+    return _pick_text(text, fmt, which, str(path))
+
+
+def _pick_text(text: str, fmt: str | None, which: str, source: str) -> Imported:
+    chosen = formats.get(fmt) if fmt else formats.detect(text, source)
+    if chosen.name != sharegpt.FORMAT.name:
+        raise FormatError(f"--conversation applies to llm logs databases and ShareGPT JSONL, "
+                          f"not {chosen.name}", source=source)
+    if not which.isdigit() or int(which) < 1:
+        raise FormatError(f"--conversation for ShareGPT JSONL is a line number from 1, "
+                          f"not {which!r}", source=source)
+    return sharegpt.load_nth(text, int(which), source)
+
+
+def run(args: argparse.Namespace, verb: str = "convert") -> int:
+    if args.list:
+        print(format_table())
+        return 0
+    if args.input is None or args.to_format is None:
+        _error("convert needs IN and --to FMT (see --list for the formats)")
+        return 1
+    try:
+        target = formats.get(args.to_format)
+        if target.dump is None:
+            raise FormatError(f"{target.name} can be imported, not exported")
+        imported = _read(args)
+        exported = formats.export(imported.conversation, target.name)
+        for loss in [*imported.losses, *exported.losses]:
+            print(f"warning: {loss}", file=sys.stderr)
+        if args.out:
+            atomic_write_text(args.out, exported.text)
+        else:
+            sys.stdout.write(exported.text)
+            sys.stdout.flush()
+    except FormatError as exc:
+        _error(exc.one_line())
+        if "unknown format" in exc.problem:
+            print(format_table(), file=sys.stderr)
+        return 1
+    except ComposerError as exc:
+        _error(str(exc))
+        return 1
+    except OSError as exc:
+        _error(f"{exc.filename or args.out}: {exc.strerror or exc}")
+        return 1
+    except Exception as exc:  # a bug, but the user still gets one line
+        _error(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        return 2
+    return 0
