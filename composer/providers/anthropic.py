@@ -1,0 +1,376 @@
+"""The Anthropic Messages protocol: ``POST {base}/v1/messages`` with typed SSE events.
+
+Stream shape: ``message_start`` (id, model, input usage) → per content block
+``content_block_start`` / ``content_block_delta``* / ``content_block_stop`` → ``message_delta``
+(stop reason, cumulative output usage) → ``message_stop``; ``ping`` and ``error`` anywhere.
+Each block's index is the ``key`` of the part it builds. Signatures and citations are collected
+per block and sent as one ``PartMetadata`` when the block stops, so a part's metadata is whole.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.events import (
+    CitationAdded,
+    Finish,
+    PartMetadata,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    ToolResult,
+    UsageReport,
+)
+from composer.models.formats.anthropic import KEY, server_output, to_body
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+
+STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+}
+
+
+def endpoint(base_url: str | None, path: str) -> str:
+    """``{base}/v1/{path}``, whether or not the base already ends in ``/v1``."""
+    base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    if not base.endswith("/v1"):
+        base += "/v1"
+    return f"{base}/{path}"
+
+
+def usage_report(usage: Any) -> UsageReport | None:
+    """Anthropic counts uncached input apart from cache reads and writes; ``input`` here is
+    their sum (what the prompt cost in tokens), ``cached`` the reads, raw numbers in details."""
+    if not isinstance(usage, dict):
+        return None
+
+    def num(key: str, within: Any = usage) -> int | None:
+        value = within.get(key) if isinstance(within, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    fresh, read, written = (num("input_tokens"), num("cache_read_input_tokens"),
+                            num("cache_creation_input_tokens"))
+    total = None
+    if fresh is not None:
+        total = fresh + (read or 0) + (written or 0)
+    details: dict[str, Any] = {}
+    if written:
+        details["cache_creation_input_tokens"] = written
+    server = usage.get("server_tool_use")
+    if isinstance(server, dict):
+        for key, value in server.items():
+            if isinstance(value, int) and value:
+                details[key] = value
+    return UsageReport(input=total, output=num("output_tokens"),
+                       reasoning=num("thinking_tokens", usage.get("output_tokens_details")),
+                       cached=read, details=details)
+
+
+class _Block:
+    __slots__ = ("kind", "signature", "citations", "json_seen", "input", "meta")
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.signature: str | None = None
+        self.citations: list[Any] = []
+        self.json_seen = False
+        self.input: dict[str, Any] | None = None
+        self.meta: dict[str, Any] = {}
+
+
+class AnthropicParser:
+    """Frames in, StreamEvents out; one per response."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, _Block] = {}
+        self._names: dict[str, str] = {}  # tool_use id -> tool name, for server results
+        self._done = False
+        self._failed = False
+
+    def feed(self, frame: Frame) -> list[StreamEvent]:
+        if frame.data.strip() in ("", "[DONE]"):
+            return []
+        try:
+            event = json.loads(frame.data)
+        except json.JSONDecodeError as exc:
+            return [StreamError(f"unreadable stream event ({exc.msg}): {frame.data[:200]}",
+                                kind="provider", body=frame.data[:2000])]
+        if not isinstance(event, dict):
+            return []
+        kind = event.get("type", frame.event)
+        handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
+        return handler(event) if handler is not None else []
+
+    def close(self) -> list[StreamEvent]:
+        if self._done or self._failed:
+            return []
+        self._failed = True
+        return [StreamError("the stream ended before message_stop: the reply is incomplete",
+                            kind="truncated")]
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _on_message_start(self, event: dict[str, Any]) -> list[StreamEvent]:
+        message = event.get("message")
+        if not isinstance(message, dict):
+            return []
+        out: list[StreamEvent] = [ResponseInfo(id=_str(message.get("id")),
+                                               model=_str(message.get("model")))]
+        usage = usage_report(message.get("usage"))
+        if usage is not None:
+            out.append(usage)
+        return out
+
+    def _on_content_block_start(self, event: dict[str, Any]) -> list[StreamEvent]:
+        block = event.get("content_block")
+        if not isinstance(block, dict):
+            return []
+        key = str(event.get("index"))
+        kind = block.get("type")
+        state = _Block(kind if isinstance(kind, str) else "")
+        self._blocks[key] = state
+        out: list[StreamEvent] = []
+        if kind == "text":
+            out.append(TextDelta(key, _str(block.get("text")) or ""))
+            for citation in block.get("citations") or []:
+                out.extend(self._citation(key, state, citation))
+        elif kind == "thinking":
+            out.append(ReasoningDelta(key, _str(block.get("thinking")) or ""))
+            state.signature = _str(block.get("signature")) or None
+        elif kind == "redacted_thinking":
+            out.append(ReasoningDelta(key, redacted=True))
+            out.append(PartMetadata(key, KEY, {"data": _str(block.get("data")) or ""}))
+        elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+            name, call_id = _str(block.get("name")) or "", _str(block.get("id"))
+            if call_id:
+                self._names[call_id] = name
+            out.append(ToolCallStart(key, name, call_id, server_executed=kind != "tool_use"))
+            if kind == "mcp_tool_use":
+                state.meta = {k: v for k, v in block.items()
+                              if k not in ("id", "name", "input", "caller")}
+            given = block.get("input")
+            state.input = given if isinstance(given, dict) else None
+        elif isinstance(kind, str) and kind.endswith("_tool_result"):
+            call_id = _str(block.get("tool_use_id"))
+            name = self._names.get(call_id or "", kind.removesuffix("_tool_result"))
+            out.append(ToolResult(key, name, server_output(block.get("content")), call_id))
+            out.append(PartMetadata(key, KEY, {k: v for k, v in block.items()
+                                               if k != "tool_use_id"}))
+        return out
+
+    def _citation(self, key: str, state: _Block, citation: Any) -> list[StreamEvent]:
+        if not isinstance(citation, dict):
+            return []
+        state.citations.append(citation)
+        return [CitationAdded(key, url=_str(citation.get("url")),
+                              title=_str(citation.get("title"))
+                              or _str(citation.get("document_title")),
+                              cited_text=_str(citation.get("cited_text")))]
+
+    def _on_content_block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
+        delta = event.get("delta")
+        key = str(event.get("index"))
+        state = self._blocks.get(key)
+        if not isinstance(delta, dict) or state is None:
+            return []
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return [TextDelta(key, _str(delta.get("text")) or "")]
+        if kind == "thinking_delta":
+            return [ReasoningDelta(key, _str(delta.get("thinking")) or "")]
+        if kind == "signature_delta":
+            state.signature = (state.signature or "") + (_str(delta.get("signature")) or "")
+            return []
+        if kind == "input_json_delta":
+            fragment = _str(delta.get("partial_json")) or ""
+            state.json_seen = True
+            return [ToolCallDelta(key, fragment)] if fragment else []
+        if kind == "citations_delta":
+            return self._citation(key, state, delta.get("citation"))
+        return []
+
+    def _on_content_block_stop(self, event: dict[str, Any]) -> list[StreamEvent]:
+        key = str(event.get("index"))
+        state = self._blocks.get(key)
+        if state is None:
+            return []
+        out: list[StreamEvent] = []
+        if state.kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+            whole = None if state.json_seen else (state.input or {})
+            out.append(ToolCallEnd(key, whole))
+            if state.meta:
+                out.append(PartMetadata(key, KEY, state.meta))
+        elif state.kind == "thinking" and state.signature:
+            out.append(PartMetadata(key, KEY, {"signature": state.signature}))
+        elif state.kind == "text" and state.citations:
+            out.append(PartMetadata(key, KEY, {"citations": list(state.citations)}))
+        return out
+
+    def _on_message_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        usage = usage_report(event.get("usage"))
+        if usage is not None:
+            out.append(usage)
+        delta = event.get("delta")
+        reason = _str(delta.get("stop_reason")) if isinstance(delta, dict) else None
+        if reason:
+            out.append(Finish(STOP_REASONS.get(reason, reason), raw=reason))
+        return out
+
+    def _on_message_stop(self, event: dict[str, Any]) -> list[StreamEvent]:
+        self._done = True
+        return []
+
+    def _on_error(self, event: dict[str, Any]) -> list[StreamEvent]:
+        self._failed = True
+        error = event.get("error")
+        error = error if isinstance(error, dict) else {}
+        kind = _str(error.get("type"))
+        message = _str(error.get("message")) or "the provider reported an error"
+        return [StreamError(f"{kind}: {message}" if kind else message, kind="provider",
+                            provider_type=kind, request_id=_str(event.get("request_id")),
+                            body=json.dumps(event)[:2000])]
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def parse_response(message: Any) -> list[StreamEvent]:
+    """A non-streamed Messages response, as the events its stream would have given."""
+    if not isinstance(message, dict):
+        return [StreamError("the reply is not a message object", kind="provider")]
+    if message.get("type") == "error":
+        return AnthropicParser()._on_error(message)
+    parser = AnthropicParser()
+    out = parser.feed(Frame(json.dumps({"type": "message_start", "message": message})))
+    for index, block in enumerate(message.get("content") or []):
+        for event in ({"type": "content_block_start", "index": index, "content_block": block},
+                      {"type": "content_block_stop", "index": index}):
+            out.extend(parser.feed(Frame(json.dumps(event))))
+    reason = message.get("stop_reason")
+    out.extend(parser._on_message_delta({"delta": {"stop_reason": reason}}))
+    return [e for e in out if not (isinstance(e, UsageReport) and e.input is None
+                                   and e.output is None)]
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v
+    return None
+
+
+def retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds to wait, from ``retry-after-ms``, else ``retry-after`` (seconds or HTTP date)."""
+    ms = _header(headers, "retry-after-ms")
+    if ms:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = _header(headers, "retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+class AnthropicProtocol(WireProtocol):
+    name = "anthropic"
+    framing = "sse"
+    metadata_key = KEY
+
+    def headers(self, api_key: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
+        if api_key:
+            headers["x-api-key"] = api_key
+        return headers
+
+    def build_request(self, conversation: Conversation, *, base_url: str | None = None,
+                      api_key: str | None = None) -> HttpRequest:
+        settings = conversation.settings
+        body, losses = to_body(conversation)
+        for loss in losses:
+            if loss.dropped:
+                problem = loss.problem
+                field_name = None
+                if loss.message_index is None and problem.startswith("option "):
+                    field_name, _, problem = problem.removeprefix("option ").partition(": ")
+                    field_name = field_name.split(" ")[0]
+                    problem = problem or loss.problem
+                raise RequestRefused(problem, message_index=loss.message_index,
+                                     part_index=loss.part_index, field_name=field_name)
+        if not settings.model and "model" not in body:
+            raise RequestRefused("choose a model first", field_name="model")
+        if not body["messages"]:
+            raise RequestRefused("there is no user or assistant message to send")
+        body["stream"] = True
+        headers = {**self.headers(api_key), **settings.headers}
+        return HttpRequest("POST", endpoint(base_url, "messages"), headers, body,
+                           notes=[str(loss) for loss in losses])
+
+    def new_parser(self) -> AnthropicParser:
+        return AnthropicParser()
+
+    def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) \
+            else str(body or "")
+        kind = message = request_id = None
+        try:
+            data = json.loads(text) if text.strip() else None
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            error = data.get("error")
+            if isinstance(error, dict):
+                kind, message = _str(error.get("type")), _str(error.get("message"))
+            elif isinstance(error, str):
+                message = error
+            request_id = _str(data.get("request_id"))
+        if message is None:
+            first = text.strip().splitlines()[0][:200] if text.strip() else ""
+            message = first or "no details in the response"
+        request_id = _header(headers, "request-id") or request_id
+        label = f"HTTP {status}" + (f" {kind}" if kind else "")
+        return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
+                           request_id=request_id, retry_after=retry_after(headers),
+                           body=text[:4000] or None)
+
+    def models_request(self, *, base_url: str | None = None,
+                       api_key: str | None = None) -> HttpRequest:
+        headers = {k: v for k, v in self.headers(api_key).items() if k != "content-type"}
+        return HttpRequest("GET", endpoint(base_url, "models?limit=1000"), headers)
+
+    def parse_models(self, data: Any) -> list[str]:
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise FormatError("the models list has no data array", location="$.data")
+        return [m["id"] for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+PROTOCOL = AnthropicProtocol()
