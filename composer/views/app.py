@@ -1,0 +1,165 @@
+"""The window verbs: ``open`` (also no verb) and ``screenshot``; the QApplication and qasync loop.
+
+This module is imported by ``composer.main.build_parser()`` to define arguments, so it imports
+no Qt at module level: PySide6 and qasync load inside ``run()`` and the helpers below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+DEFAULT_SCREENSHOT_SIZE = (1280, 800)
+
+
+def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    if verb == "screenshot":
+        parser.add_argument("out", metavar="OUT.png", help="where to write the PNG")
+        parser.add_argument("file", metavar="FILE", nargs="?",
+                            help="a conversation or exchange file (default: the example)")
+        parser.add_argument("--size", default="x".join(map(str, DEFAULT_SCREENSHOT_SIZE)),
+                            metavar="WxH", help="window size in pixels (default: %(default)s)")
+    else:
+        parser.add_argument("file", metavar="FILE", nargs="?",
+                            help="a conversation or exchange file to open")
+
+
+def run(args: argparse.Namespace, verb: str) -> int:
+    if verb == "screenshot":
+        return screenshot(args.out, args.file, args.size)
+    return open_window(getattr(args, "file", None))
+
+
+def _needs_offscreen() -> bool:
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication (made once), named, with the theme that follows the system."""
+    from PySide6.QtWidgets import QApplication
+
+    from composer import __version__
+    from composer.views.theme import Theme
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setApplicationName("Composer")
+    app.setOrganizationName("llm-composer")
+    app.setApplicationVersion(__version__)
+    if not hasattr(app, "composer_theme"):
+        app.composer_theme = Theme(app)
+    return app
+
+
+def make_loop(app):
+    """A qasync loop over ``app`` (import PySide6 first: qasync binds to the first Qt it sees)."""
+    import qasync
+
+    return qasync.QEventLoop(app)
+
+
+def _loop_exception_handler(loop, context) -> None:
+    # A failed task must not vanish into a log line nobody reads.
+    message = context.get("message", "unhandled error")
+    exc = context.get("exception")
+    text = f"{message}: {type(exc).__name__}: {exc}" if exc else message
+    print(f"llm-composer: {text}", file=sys.stderr)
+
+
+def open_window(file: str | None) -> int:
+    """Open the main window on the qasync loop until it is closed."""
+    import httpx
+
+    app = create_app()
+    app.setQuitOnLastWindowClosed(False)  # the close event ends the loop, below
+
+    from composer.views.window import MainWindow
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_loop_exception_handler)
+        closed = asyncio.Event()
+        timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+            window = MainWindow(http_client=client)
+            window.closed.connect(closed.set)
+            window.show()
+            if file:
+                window.open_path(file)
+            window.offer_recovery()
+            await closed.wait()
+        return 0
+
+    with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:
+        return runner.run(main())
+
+
+def _parse_size(size: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size {size!r}: expected WIDTHxHEIGHT, e.g. 1280x800") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise ValueError(f"--size {size!r}: width and height must be 200..8000")
+    return w, h
+
+
+def screenshot(out: str, file: str | None = None, size: str = "1280x800") -> int:
+    """Render the window with FILE open, offscreen when there is no display; print the path."""
+    try:
+        width, height = _parse_size(size)
+    except ValueError as exc:
+        print(f"llm-composer screenshot: {exc}", file=sys.stderr)
+        return 2
+    if _needs_offscreen():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = create_app()
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from composer.models.document import Document
+    from composer.models.errors import FormatError
+    from composer.models.files import load_conversation
+    from composer.views.files import example_path
+    from composer.views.window import MainWindow
+
+    source = file or str(example_path())
+    try:
+        conversation = load_conversation(source)
+    except FormatError as exc:
+        print(f"llm-composer screenshot: {exc.one_line()}", file=sys.stderr)
+        return 1
+    # A throwaway user directory: a screenshot must not touch the user's draft or recent files.
+    with tempfile.TemporaryDirectory(prefix="composer-shot-") as scratch:
+        window = MainWindow(Document(conversation), user_dir=scratch)
+        window.file_path = Path(source) if file else None
+        window._update_title()
+        window.resize(width, height)
+        window.show()
+        # Let layout, fonts and the first paint settle before grabbing.
+        for _ in range(3):
+            app.processEvents()
+            wait = QEventLoop()
+            QTimer.singleShot(50, wait.quit)
+            wait.exec()
+        pixmap = window.grab()
+        window._close_confirmed = True
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    target = Path(out)
+    if target.parent and not target.parent.exists():
+        print(f"llm-composer screenshot: {target.parent}: no such directory", file=sys.stderr)
+        return 1
+    if not pixmap.save(str(target), "PNG"):
+        print(f"llm-composer screenshot: {target}: could not write the PNG", file=sys.stderr)
+        return 1
+    print(target)
+    return 0

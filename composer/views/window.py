@@ -1,0 +1,526 @@
+"""The main window: the message table over the part detail editor on the left, the request panel
+over the output tabs on the right; menus, toolbar, status bar; the file operations.
+
+The window owns no conversation state of its own: the Document holds it and every message edit
+goes through ``window.editor`` (undoable). The undo stack's clean state is the "modified" star.
+
+File operations never lose work: a file that cannot be read leaves the document untouched and
+says so in one line (``FormatError.one_line()``); replacing a modified document asks first
+(Open, New, Import, a dropped file, closing); the draft is autosaved every few seconds.
+``open_path``, ``save_to``, ``import_path`` and ``export_to`` are the programmatic entry points:
+they do not ask about unsaved changes (the menu commands do, before calling them).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QUndoStack,
+    QWidget,
+)
+
+from composer import __version__, paths
+from composer.models import files as model_files
+from composer.models import formats
+from composer.models.conversation import Conversation
+from composer.models.document import Document, SettingsChanged
+from composer.models.errors import FormatError
+from composer.models.exchange import Exchange
+from composer.models.parts import Message
+from composer.views import dialogs, menus
+from composer.views.detail.editor import PartDetailEditor
+from composer.views.files import (
+    Autosaver,
+    DraftState,
+    DraftStore,
+    RecentFiles,
+    example_conversation,
+)
+from composer.views.request_panel import RequestPanel
+from composer.views.settings_dialog import SettingsDialog
+from composer.views.table.view import MessageTable
+from composer.views.undo import DocumentEditor
+
+Button = QMessageBox.StandardButton
+LOSS_LINES_SHOWN = 25
+JSON_FILTER = "Composer files (*.json)"
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+    # After Open/New/Import/recovery replaced the whole conversation.
+    document_replaced = Signal()
+    file_saved = Signal(str)
+
+    def __init__(self, document: Document | None = None, *,
+                 user_dir: str | os.PathLike[str] | None = None,
+                 http_client: httpx.AsyncClient | None = None):
+        super().__init__()
+        self.user_dir = Path(user_dir) if user_dir is not None else paths.user_dir()
+        self.user_dir.mkdir(parents=True, exist_ok=True)
+        self.recent = RecentFiles(self.user_dir)
+        self.drafts = DraftStore(self.user_dir)
+        self.http_client = http_client
+        self.file_path: Path | None = None
+        self._title_note = ""  # "(imported)" after an import, until saved
+        self._close_confirmed = False
+        self._recovery: tuple[Path, DraftState] | None = None
+        self._dialog: QWidget | None = None
+        startup_note = ""
+        if document is None:
+            document, startup_note = self._initial_document()
+
+        self.document = document
+        self.undo_stack = QUndoStack(self)
+        self.editor = DocumentEditor(document, self.undo_stack)
+        self.table = MessageTable(self.editor)
+        self.detail = PartDetailEditor(self.editor)
+        self.request_panel = RequestPanel(document, http_client=http_client)
+        self.output_tabs = QTabWidget()
+        self.output_tabs.setDocumentMode(True)
+        hint = QLabel("Replies appear here when you send the conversation.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        self.output_tabs.addTab(hint, "Results")
+
+        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.left_splitter.addWidget(self.table)
+        self.left_splitter.addWidget(self.detail)
+        self.left_splitter.setStretchFactor(0, 3)
+        self.left_splitter.setStretchFactor(1, 2)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.request_panel)
+        self.right_splitter.addWidget(self.output_tabs)
+        self.right_splitter.setStretchFactor(0, 2)
+        self.right_splitter.setStretchFactor(1, 3)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.addWidget(self.left_splitter)
+        self.main_splitter.addWidget(self.right_splitter)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 2)
+        for splitter in (self.left_splitter, self.right_splitter, self.main_splitter):
+            splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.main_splitter)
+
+        menus.build(self)
+        self.status_state = QLabel("Ready")
+        self.statusBar().addPermanentWidget(self.status_state)
+
+        self.autosaver = Autosaver(self.drafts, self._draft_snapshot, self)
+        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
+        self.document.subscribe(self._on_document_changed)
+        self.table.current_row_changed.connect(self.detail.show_row)
+        self.request_panel.settings_dialog_requested.connect(self.show_settings)
+
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._update_title()
+        self._write_state(clean_exit=False)
+        if startup_note:
+            self.statusBar().showMessage(startup_note, 10000)
+        if len(self.document):
+            self.table.selectRow(0)
+
+    # -- start and finish ---------------------------------------------------------------------
+
+    def _initial_document(self) -> tuple[Document, str]:
+        """The last file worked on, else the example; a crashed session's draft is set aside
+        (draft-recovered.json) so nothing overwrites it before the user decides."""
+        state = self.drafts.state()
+        if self.drafts.recoverable():
+            aside = self.user_dir / "draft-recovered.json"
+            os.replace(self.drafts.draft_path, aside)
+            self._recovery = (aside, state)
+        note = ""
+        if state.path and Path(state.path).is_file():
+            try:
+                conversation = model_files.load_conversation(state.path)
+            except FormatError as exc:
+                note = f"Could not reopen the last file: {exc.one_line()}"
+            else:
+                self.file_path = Path(state.path)
+                return Document(conversation), note
+        return Document(example_conversation()), note
+
+    def offer_recovery(self) -> QMessageBox | None:
+        """Ask whether to recover a crashed session's unsaved changes; None when there are none."""
+        if self._recovery is None:
+            return None
+        aside, state = self._recovery
+        name = Path(state.path).name if state.path else "an untitled conversation"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at or
+                                                               aside.stat().st_mtime))
+
+        def answered(button: Button) -> None:
+            self._recovery = None
+            if button == Button.Open:
+                try:
+                    conversation = model_files.load_conversation(aside)
+                except FormatError as exc:
+                    self._error("Recovery failed", exc.one_line())
+                    return
+                self._replace(conversation, Path(state.path) if state.path else None)
+                self.undo_stack.resetClean()
+                self.statusBar().showMessage("Recovered the unsaved changes.", 10000)
+            aside.unlink(missing_ok=True)
+
+        box = dialogs.ask(self, "Recover unsaved changes",
+                          f"Composer did not close normally. Recover the unsaved changes to "
+                          f"{name} from {when}?", [Button.Open, Button.Discard], answered,
+                          default=Button.Open)
+        box.button(Button.Open).setText("&Recover")
+        self._dialog = box
+        return box
+
+    def _draft_snapshot(self) -> tuple[Conversation, DraftState]:
+        return self.document.conversation, DraftState(
+            path=str(self.file_path) if self.file_path else None,
+            modified=not self.undo_stack.isClean(), clean_exit=False)
+
+    def _write_state(self, *, clean_exit: bool) -> None:
+        try:
+            self.drafts.write_state(DraftState(
+                path=str(self.file_path) if self.file_path else None,
+                modified=False, clean_exit=clean_exit, saved_at=time.time()))
+        except OSError:
+            pass
+
+    def _finish_session(self) -> None:
+        self.autosaver.stop()
+        self.drafts.discard()
+        self._write_state(clean_exit=True)
+
+    # -- the document changing ----------------------------------------------------------------
+
+    def _on_document_changed(self, notice: object) -> None:
+        if isinstance(notice, SettingsChanged) and self.undo_stack.isClean():
+            # Settings are not undoable, but they are a change the file does not hold yet.
+            self.undo_stack.resetClean()
+        self.autosaver.mark_changed()
+
+    def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+        self.autosaver.mark_changed()
+
+    def _display_name(self) -> str:
+        return self.file_path.name if self.file_path else "Untitled"
+
+    def _update_title(self) -> None:
+        note = f" {self._title_note}" if self._title_note else ""
+        self.setWindowTitle(f"{self._display_name()}{note}[*] — Composer")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def _replace(self, conversation: Conversation, path: Path | None, note: str = "") -> None:
+        self.editor.replace_all(conversation)
+        self.file_path = path
+        self._title_note = note
+        self.table.clear_problems()
+        self._update_title()
+        if len(self.document):
+            self.table.selectRow(0)
+        self.detail.show_row(0 if len(self.document) else -1)
+        self._write_state(clean_exit=False)
+        self.document_replaced.emit()
+
+    # -- file operations (programmatic: no questions about unsaved changes) -------------------
+
+    def open_path(self, path: str | os.PathLike[str]) -> bool:
+        """Open a conversation or exchange file (an exchange opens as its conversation). A file
+        in another format is imported instead. False, with a message, when it cannot be read."""
+        p = Path(path)
+        try:
+            data = model_files.read_json(p)
+        except FormatError as exc:
+            if p.suffix.lower() == ".json" or not p.exists():
+                self._error("Could not open the file", exc.one_line())
+                return False
+            return self.import_path(p) is not False
+        if model_files.kind_of(data) is None:
+            return self.import_path(p) is not False
+        try:
+            doc = model_files.from_data(data, str(p))
+        except FormatError as exc:
+            self._error("Could not open the file", exc.one_line())
+            return False
+        conversation = doc.conversation() if isinstance(doc, Exchange) else doc
+        self._replace(conversation, p)
+        self.recent.add(p)
+        self.statusBar().showMessage(f"Opened {p}", 5000)
+        return True
+
+    def save_to(self, path: str | os.PathLike[str]) -> bool:
+        p = Path(path)
+        try:
+            model_files.save(self.document.conversation, p)
+        except OSError as exc:
+            self._error("Could not save", f"{p}: {exc.strerror or exc}")
+            return False
+        self.file_path = p
+        self._title_note = ""
+        self.undo_stack.setClean()
+        self._update_title()
+        self.recent.add(p)
+        self._write_state(clean_exit=False)
+        self.statusBar().showMessage(f"Saved {p}", 5000)
+        self.file_saved.emit(str(p))
+        return True
+
+    def import_path(self, path: str | os.PathLike[str], fmt: str | None = None) -> bool | None:
+        """Import a file in any known format. When the import is lossy the report is shown
+        first and the user may cancel: then None is returned and the answer applies it later."""
+        p = Path(path)
+        try:
+            imported = formats.import_path(p, fmt)
+        except FormatError as exc:
+            self._error("Could not import the file", exc.one_line())
+            return False
+
+        def apply() -> None:
+            self._replace(imported.conversation, None, f"(imported from {p.name})")
+            # A foreign file is not saved as ours until the user saves it.
+            self.undo_stack.resetClean()
+            self.recent.add(p)
+            self.statusBar().showMessage(f"Imported {p}", 5000)
+
+        if not imported.losses:
+            apply()
+            return True
+        self._dialog = dialogs.ask(
+            self, "Import with losses",
+            f"{p.name}: {len(imported.losses)} thing(s) will not come through as they are. "
+            "Import anyway?", [Button.Ok, Button.Cancel],
+            lambda b: apply() if b == Button.Ok else None,
+            default=Button.Ok, detail=_loss_report(imported.losses))
+        return None
+
+    def export_to(self, path: str | os.PathLike[str], fmt: str) -> bool:
+        p = Path(path)
+        try:
+            exported = formats.export(self.document.conversation, fmt)
+        except FormatError as exc:
+            self._error("Could not export", exc.one_line())
+            return False
+        except Exception as exc:  # a bug in an exporter is still one line, never a traceback
+            self._error("Could not export", f"{fmt}: {type(exc).__name__}: {exc}")
+            return False
+        try:
+            model_files.atomic_write_text(p, exported.text)
+        except OSError as exc:
+            self._error("Could not export", f"{p}: {exc.strerror or exc}")
+            return False
+        if exported.losses:
+            self._dialog = dialogs.inform(
+                self, "Exported with losses",
+                f"{p.name} was written, but {formats.get(fmt).title} could not hold "
+                f"{len(exported.losses)} thing(s).", detail=_loss_report(exported.losses))
+        self.statusBar().showMessage(f"Exported {p} as {fmt}", 5000)
+        return True
+
+    def new_document(self) -> None:
+        """A new conversation with one empty user row; provider settings carry over."""
+        settings = self.document.conversation.settings
+        self._replace(Conversation(messages=[Message.text("user", "")], settings=settings), None)
+
+    # -- commands (menus, toolbar, drops): they ask before losing changes ---------------------
+
+    def new_file(self) -> None:
+        self.confirm_discard(self.new_document)
+
+    def save(self) -> bool | None:
+        if self.file_path is not None and not self._title_note:
+            return self.save_to(self.file_path)
+        self.choose_save_as()
+        return None
+
+    def choose_open(self) -> None:
+        filters = [JSON_FILTER, "All files (*)"]
+        self.confirm_discard(lambda: self._file_dialog(
+            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path))
+
+    def choose_save_as(self, then: Callable[[], None] | None = None) -> None:
+        def chosen(path: str) -> None:
+            if not Path(path).suffix:
+                path += ".json"
+            if self.save_to(path) and then is not None:
+                then()
+
+        self._file_dialog("Save As", QFileDialog.AcceptMode.AcceptSave, [JSON_FILTER], chosen)
+
+    def choose_import(self) -> None:
+        fmts = formats.importers()
+        by_filter = {_filter(f): f.name for f in fmts}
+        exts = sorted({e for f in fmts for e in f.extensions})
+        auto = f"All importable files ({' '.join('*' + e for e in exts)})"
+
+        def chosen(path: str) -> None:
+            self.import_path(path, by_filter.get(self._dialog_filter))
+
+        self.confirm_discard(lambda: self._file_dialog(
+            "Import", QFileDialog.AcceptMode.AcceptOpen, [auto, *by_filter, "All files (*)"],
+            chosen))
+
+    def choose_export(self) -> None:
+        fmts = formats.exporters()
+        by_filter = {_filter(f): f for f in fmts}
+
+        def chosen(path: str) -> None:
+            fmt = by_filter.get(self._dialog_filter) or formats.get("composer")
+            if not Path(path).suffix and fmt.extensions:
+                path += fmt.extensions[0]
+            self.export_to(path, fmt.name)
+
+        self._file_dialog("Export", QFileDialog.AcceptMode.AcceptSave, list(by_filter), chosen)
+
+    def confirm_discard(self, then: Callable[[], None]) -> QMessageBox | None:
+        """Run ``then`` now when nothing is unsaved; else ask Save / Discard / Cancel first."""
+        if self.undo_stack.isClean():
+            then()
+            return None
+
+        def answered(button: Button) -> None:
+            if button == Button.Discard:
+                then()
+            elif button == Button.Save:
+                if self.file_path is not None and not self._title_note:
+                    if self.save_to(self.file_path):
+                        then()
+                else:
+                    self.choose_save_as(then)
+
+        self._dialog = dialogs.ask(
+            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
+            [Button.Save, Button.Discard, Button.Cancel], answered, default=Button.Save)
+        return self._dialog
+
+    def fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        paths_ = self.recent.paths()
+        for path in paths_:
+            action = menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self._open_recent(p))
+        if paths_:
+            menu.addSeparator()
+            menu.addAction("Clear List").triggered.connect(lambda _c=False: self.recent.clear())
+        else:
+            menu.addAction("No recent files").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if not Path(path).is_file():
+            self.recent.remove(path)
+            self._error("Could not open the file", f"{path}: no such file (removed from the list)")
+            return
+        self.confirm_discard(lambda: self.open_path(path))
+
+    def show_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self, self.document.conversation.settings.provider)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.keys_changed.connect(self.request_panel._update_key_note)
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    def show_shortcuts(self) -> QMessageBox:
+        box = dialogs.inform(self, "Keyboard shortcuts", "Keyboard shortcuts",
+                             detail="\n".join(menus.shortcut_lines(self)))
+        self._dialog = box
+        return box
+
+    def show_about(self) -> QMessageBox:
+        box = dialogs.inform(self, "About Composer",
+                             f"Composer {__version__}: a workbench for multi-turn LLM requests.")
+        self._dialog = box
+        return box
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _error(self, title: str, line: str) -> None:
+        self.statusBar().showMessage(line, 10000)
+        self._dialog = dialogs.inform(self, title, line, warning=True)
+
+    def _file_dialog(self, title: str, mode: QFileDialog.AcceptMode, filters: list[str],
+                     on_selected: Callable[[str], object]) -> QFileDialog:
+        start = str(self.file_path.parent) if self.file_path else str(Path.home())
+        dialog = QFileDialog(self, title, start)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAcceptMode(mode)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile
+                           if mode == QFileDialog.AcceptMode.AcceptOpen
+                           else QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilters(filters)
+
+        def selected(path: str) -> None:
+            self._dialog_filter = dialog.selectedNameFilter()
+            on_selected(path)
+
+        dialog.fileSelected.connect(selected)
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    _dialog_filter = ""
+
+    # -- Qt overrides -------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self._close_confirmed and not self.undo_stack.isClean():
+            event.ignore()
+            self.confirm_discard(self._close_now)
+            return
+        self._finish_session()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.close()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        found = _local_files(event)
+        if not found:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        path = found[0]
+        self.confirm_discard(lambda: self.open_path(path))
+
+
+def _local_files(event: QDropEvent | QDragEnterEvent) -> list[str]:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+
+def _filter(fmt: formats.Format) -> str:
+    exts = " ".join(f"*{e}" for e in fmt.extensions) or "*"
+    return f"{fmt.title} ({exts})"
+
+
+def _loss_report(losses: list[formats.Loss]) -> str:
+    lines = [("dropped: " if loss.dropped else "note: ") + str(loss)
+             for loss in losses[:LOSS_LINES_SHOWN]]
+    if len(losses) > LOSS_LINES_SHOWN:
+        lines.append(f"… and {len(losses) - LOSS_LINES_SHOWN} more")
+    return "\n".join(lines)
