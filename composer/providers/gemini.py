@@ -1,0 +1,299 @@
+"""Google Gemini: ``POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse``.
+
+Every SSE ``data:`` is a whole ``GenerateContentResponse``. Text and thought chunks of one run
+are one part each; a function call arrives whole; ``thoughtSignature`` is metadata on the part
+it came with (a second signature in one run starts a new part, so none is ever merged away).
+``usageMetadata`` repeats on every chunk, cumulative. The stream ends with the chunk that has a
+``finishReason`` (or a prompt ``blockReason``), then EOF: without one it was cut short.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.events import (
+    Finish,
+    OutputAttachment,
+    PartMetadata,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    ToolResult,
+    UsageReport,
+)
+from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+
+DEFAULT_BASE = "https://generativelanguage.googleapis.com"
+
+_FILTERED = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+                       "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION",
+                       "LANGUAGE"})
+
+
+def normalise_finish(raw: str, saw_tool_call: bool) -> str:
+    if raw == "STOP":
+        return "tool_calls" if saw_tool_call else "stop"
+    if raw == "MAX_TOKENS":
+        return "length"
+    if raw in _FILTERED:
+        return "content_filter"
+    return raw.lower()
+
+
+def _api_root(base_url: str | None) -> str:
+    base = (base_url or DEFAULT_BASE).rstrip("/")
+    return base if re.search(r"/v1(beta\d*|alpha)?$", base) else f"{base}/v1beta"
+
+
+def usage_report(meta: dict[str, Any]) -> UsageReport | None:
+    """Gemini bills thoughts as output, so ``output`` counts them (reasoning is its subset)."""
+    if not isinstance(meta, dict):
+        return None
+    ints = {k: v for k, v in meta.items() if isinstance(v, int) and not isinstance(v, bool)}
+    candidates, thoughts = ints.get("candidatesTokenCount"), ints.get("thoughtsTokenCount")
+    output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
+    details = {k: v for k, v in ints.items()
+               if k == "toolUsePromptTokenCount"}
+    return UsageReport(input=ints.get("promptTokenCount"), output=output, reasoning=thoughts,
+                       cached=ints.get("cachedContentTokenCount"), details=details)
+
+
+def _error_event(err: Any, kind: str = "provider") -> StreamError:
+    if not isinstance(err, dict):
+        return StreamError(message=str(err), kind=kind)
+    code = err.get("code")
+    return StreamError(message=str(err.get("message") or err.get("status") or "Gemini error"),
+                       kind=kind, status=code if isinstance(code, int) else None,
+                       provider_type=err.get("status") if isinstance(err.get("status"), str)
+                       else None)
+
+
+class GeminiParser:
+    def __init__(self) -> None:
+        self._count = 0
+        # The open text or reasoning run: (kind, key, has a signature yet).
+        self._run: tuple[str, str, bool] | None = None
+        self._saw_tool_call = False
+        self._info: tuple[Any, Any] | None = None
+        self.done = False
+
+    def _new_key(self) -> str:
+        self._count += 1
+        return str(self._count)
+
+    def feed(self, frame: Frame) -> list[StreamEvent]:
+        data = frame.data.strip()
+        if not data or data == "[DONE]":
+            return []
+        try:
+            chunk = json.loads(data)
+        except json.JSONDecodeError as exc:
+            return [StreamError(message=f"Gemini sent a chunk that is not JSON ({exc.msg})",
+                                body=data[:2000])]
+        return self.chunk(chunk)
+
+    def chunk(self, chunk: Any) -> list[StreamEvent]:
+        """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
+        if not isinstance(chunk, dict):
+            return []
+        if "error" in chunk:
+            self.done = True
+            return [_error_event(chunk["error"])]
+        events: list[StreamEvent] = []
+        info = (chunk.get("responseId"), chunk.get("modelVersion"))
+        if info != self._info and any(info):
+            self._info = info
+            events.append(ResponseInfo(id=info[0], model=info[1]))
+        finish: Finish | None = None
+        candidates = chunk.get("candidates")
+        if isinstance(candidates, list) and candidates:
+            candidate = next((c for c in candidates if isinstance(c, dict)
+                              and c.get("index", 0) == 0), None)
+            if candidate is not None:
+                content = candidate.get("content")
+                parts = content.get("parts") if isinstance(content, dict) else None
+                for part in parts if isinstance(parts, list) else []:
+                    if isinstance(part, dict):
+                        events += self._part(part)
+                raw = candidate.get("finishReason")
+                if isinstance(raw, str) and raw:
+                    finish = Finish(normalise_finish(raw, self._saw_tool_call), raw=raw)
+        else:
+            feedback = chunk.get("promptFeedback")
+            reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
+            if isinstance(reason, str):
+                finish = Finish("content_filter", raw=reason)
+        usage = usage_report(chunk.get("usageMetadata"))
+        if usage is not None:
+            events.append(usage)
+        if finish is not None:
+            self.done = True
+            events.append(finish)
+        return events
+
+    def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
+        sig = part.get("thoughtSignature", part.get("thought_signature"))
+        meta = {"thoughtSignature": sig} if isinstance(sig, str) else None
+        if "text" in part and isinstance(part["text"], str):
+            kind = "reasoning" if part.get("thought") is True else "text"
+            text = part["text"]
+            run = self._run
+            if run is None or run[0] != kind or (meta is not None and run[2]):
+                if not text and meta is None:
+                    return []  # an empty closing chunk adds no part
+                run = (kind, self._new_key(), False)
+            self._run = (kind, run[1], run[2] or meta is not None)
+            key = run[1]
+            events: list[StreamEvent] = [
+                ReasoningDelta(key=key, text=text) if kind == "reasoning"
+                else TextDelta(key=key, text=text)]
+            if meta:
+                events.append(PartMetadata(key=key, provider=KEY, data=meta))
+            return events
+        self._run = None
+        key = self._new_key()
+        events = []
+        call = part.get("functionCall")
+        inline = part.get("inlineData")
+        file_data = part.get("fileData")
+        code = part.get("executableCode")
+        result = part.get("codeExecutionResult")
+        if isinstance(call, dict):
+            self._saw_tool_call = True
+            args = call.get("args")
+            events += [ToolCallStart(key=key, name=str(call.get("name") or ""),
+                                     tool_call_id=call.get("id") if isinstance(call.get("id"), str)
+                                     else None),
+                       ToolCallEnd(key=key, arguments=args if isinstance(args, dict) else {})]
+        elif isinstance(inline, dict):
+            events.append(OutputAttachment(key=key, mime=str(inline.get("mimeType") or ""),
+                                           content=inline.get("data")))
+        elif isinstance(file_data, dict):
+            events.append(OutputAttachment(key=key, mime=str(file_data.get("mimeType") or ""),
+                                           url=file_data.get("fileUri")))
+        elif isinstance(code, dict):
+            events += [ToolCallStart(key=key, name=CODE_EXECUTION, server_executed=True),
+                       ToolCallEnd(key=key, arguments=dict(code))]
+        elif isinstance(result, dict):
+            events.append(ToolResult(key=key, name=CODE_EXECUTION,
+                                     output=str(result.get("output") or "")))
+            if isinstance(result.get("outcome"), str):
+                events.append(PartMetadata(key=key, provider=KEY,
+                                           data={"outcome": result["outcome"]}))
+        else:
+            return []
+        if meta:
+            events.append(PartMetadata(key=key, provider=KEY, data=meta))
+        return events
+
+    def close(self) -> list[StreamEvent]:
+        if self.done:
+            return []
+        self.done = True
+        return [StreamError(message="the stream ended before Gemini sent a finish reason",
+                            kind="truncated")]
+
+
+def parse_response(data: Any) -> list[StreamEvent]:
+    """Events for a non-streamed ``generateContent`` reply (one whole JSON body)."""
+    parser = GeminiParser()
+    return parser.chunk(data) + parser.close()
+
+
+def _retry_after(err: dict[str, Any], headers: dict[str, str]) -> float | None:
+    lower = {k.lower(): v for k, v in headers.items()}
+    value = lower.get("retry-after")
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    for detail in err.get("details") or []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return float(delay[:-1])
+            except ValueError:
+                pass
+    return None
+
+
+class GeminiProtocol(WireProtocol):
+    name = "gemini"
+    framing = "sse"
+    metadata_key = KEY
+
+    def build_request(self, conversation: Conversation, *, base_url: str | None = None,
+                      api_key: str | None = None) -> HttpRequest:
+        model = conversation.settings.model.strip().removeprefix("models/")
+        if not model:
+            raise RequestRefused("choose a model to send to", field_name="model")
+        body, losses = to_body(conversation)
+        for loss in losses:
+            if loss.dropped:
+                raise RequestRefused(loss.problem, message_index=loss.message_index,
+                                     part_index=loss.part_index)
+        if not body["contents"]:
+            raise RequestRefused("Gemini needs at least one user or assistant message")
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["x-goog-api-key"] = api_key
+        headers.update(conversation.settings.headers)
+        url = f"{_api_root(base_url)}/models/{model}:streamGenerateContent?alt=sse"
+        return HttpRequest("POST", url, headers, body, notes=[str(loss) for loss in losses])
+
+    def new_parser(self) -> GeminiParser:
+        return GeminiParser()
+
+    def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
+        text = body.decode("utf-8", errors="replace")
+        lower = {k.lower(): v for k, v in headers.items()}
+        request_id = lower.get("x-request-id") or lower.get("x-goog-request-id")
+        err: Any = None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            data = data[0]  # the JSON-array stream form wraps its error too
+        if isinstance(data, dict):
+            err = data.get("error")
+        if not isinstance(err, dict):
+            snippet = " ".join(text.split())[:200]
+            message = f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}"
+            return StreamError(message=message, kind="http", status=status,
+                               request_id=request_id, retry_after=_retry_after({}, headers),
+                               body=text or None)
+        provider_type = err.get("status") if isinstance(err.get("status"), str) else None
+        return StreamError(message=str(err.get("message") or provider_type or f"HTTP {status}"),
+                           kind="http", status=status, provider_type=provider_type,
+                           request_id=request_id, retry_after=_retry_after(err, headers),
+                           body=text)
+
+    def models_request(self, *, base_url: str | None = None,
+                       api_key: str | None = None) -> HttpRequest:
+        headers = {"x-goog-api-key": api_key} if api_key else {}
+        return HttpRequest("GET", f"{_api_root(base_url)}/models?pageSize=1000", headers)
+
+    def parse_models(self, data: Any) -> list[str]:
+        models = data.get("models") if isinstance(data, dict) else None
+        names = []
+        for item in models if isinstance(models, list) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            methods = item.get("supportedGenerationMethods")
+            if isinstance(methods, list) and "generateContent" not in methods:
+                continue
+            names.append(item["name"].removeprefix("models/"))
+        return names
+
+
+PROTOCOL = GeminiProtocol()
