@@ -1,0 +1,1 @@
+"""The part detail editor for the selected row, and attachment previews."""

@@ -1,0 +1,183 @@
+"""Cell delegates: a role combo, a multi-line text editor, and attachment chips.
+
+Chips (icon, name, size, ×) are painted, not widgets, so thousands of rows cost nothing; a
+click on × removes the attachment (undoable), a click on the chip asks for a preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QComboBox,
+    QPlainTextEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from composer.models.parts import ROLES, Message
+from composer.views.table import preview
+from composer.views.table.model import MessageRole
+
+KIND_ICONS = {"image": "🖼", "audio": "🎵", "video": "🎬", "pdf": "📄", "text": "📝",
+              "file": "📎"}
+CHIP_GAP = 4
+CHIP_PAD = 6
+CHIP_NAME_CHARS = 22
+
+
+class RoleDelegate(QStyledItemDelegate):
+    def createEditor(self, parent: QWidget, option, index) -> QWidget:
+        combo = QComboBox(parent)
+        combo.addItems(list(ROLES))
+        # Commit as soon as a role is picked, not when focus leaves.
+        combo.activated.connect(lambda _i: self._commit(combo))
+        return combo
+
+    def _commit(self, combo: QComboBox) -> None:
+        self.commitData.emit(combo)
+        self.closeEditor.emit(combo, QAbstractItemDelegate.EndEditHint.NoHint)
+
+    def setEditorData(self, editor: QWidget, index) -> None:
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentText(index.data(Qt.ItemDataRole.EditRole) or "user")
+
+    def setModelData(self, editor: QWidget, model, index) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+
+
+class _CtrlReturnCommits(QObject):
+    """Return inserts a newline in the cell editor; Ctrl+Return commits, Escape cancels."""
+
+    def __init__(self, delegate: ContentDelegate):
+        super().__init__(delegate)
+        self.delegate = delegate
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                    and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+                editor = obj.parent() if not isinstance(obj, QPlainTextEdit) else obj
+                self.delegate.commitData.emit(editor)
+                self.delegate.closeEditor.emit(editor,
+                                               QAbstractItemDelegate.EndEditHint.NoHint)
+                return True
+        return False
+
+
+class ContentDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._filter = _CtrlReturnCommits(self)
+
+    def createEditor(self, parent: QWidget, option, index) -> QWidget:
+        edit = QPlainTextEdit(parent)
+        edit.setTabChangesFocus(True)
+        edit.installEventFilter(self._filter)
+        return edit
+
+    def setEditorData(self, editor: QWidget, index) -> None:
+        assert isinstance(editor, QPlainTextEdit)
+        editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
+
+    def setModelData(self, editor: QWidget, model, index) -> None:
+        assert isinstance(editor, QPlainTextEdit)
+        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(self, editor: QWidget, option, index) -> None:
+        rect = QRect(option.rect)
+        rect.setHeight(max(rect.height(), 6 * option.fontMetrics.height()))
+        editor.setGeometry(rect)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        lines = min(text.count("\n") + 1, preview.MAX_LINES)
+        return QSize(200, lines * option.fontMetrics.lineSpacing() + 8)
+
+
+@dataclass(frozen=True)
+class Chip:
+    part_index: int
+    rect: QRect
+    close_rect: QRect
+    label: str
+
+
+def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
+    fm = option.fontMetrics
+    x = rect.left() + CHIP_GAP
+    height = fm.height() + 4
+    top = rect.top() + (min(rect.height(), height + 2 * CHIP_GAP) - height) // 2
+    chips = []
+    for part_index in preview.attachment_indices(message):
+        att = message.parts[part_index].attachment
+        name = att.display_name
+        if len(name) > CHIP_NAME_CHARS:
+            name = name[:CHIP_NAME_CHARS - 1] + "…"
+        label = f"{KIND_ICONS.get(att.kind, '📎')} {name} · {preview.human_size(att.size)}"
+        close_w = fm.horizontalAdvance("×") + CHIP_PAD
+        width = fm.horizontalAdvance(label) + 2 * CHIP_PAD + close_w
+        chip = QRect(x, top, width, height)
+        close = QRect(chip.right() - close_w, top, close_w, height)
+        chips.append(Chip(part_index, chip, close, label))
+        x += width + CHIP_GAP
+    return chips
+
+
+class AttachmentDelegate(QStyledItemDelegate):
+    attachment_clicked = Signal(int, int)  # row, part index
+    remove_requested = Signal(int, int)  # row, part index
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        message = index.data(MessageRole)
+        if message is None:
+            return
+        painter.save()
+        painter.setClipRect(option.rect)
+        pal = option.palette
+        for chip in chip_layout(message, option.rect, option):
+            painter.setPen(pal.color(QPalette.ColorRole.Mid))
+            painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
+            painter.drawRoundedRect(chip.rect, 6, 6)
+            painter.setPen(pal.color(QPalette.ColorRole.Text))
+            text_rect = chip.rect.adjusted(CHIP_PAD, 0, -chip.close_rect.width(), 0)
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, chip.label)
+            painter.drawText(chip.close_rect, Qt.AlignmentFlag.AlignCenter, "×")
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        message = index.data(MessageRole)
+        chips = chip_layout(message, QRect(0, 0, 10_000, 100), option) if message else []
+        width = chips[-1].rect.right() + CHIP_GAP if chips else 40
+        return QSize(width, option.fontMetrics.height() + 12)
+
+    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
+                    index: QModelIndex) -> bool:
+        if event.type() != QEvent.Type.MouseButtonRelease:
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        message = index.data(MessageRole)
+        if message is None:
+            return False
+        pos = event.position().toPoint()
+        for chip in chip_layout(message, option.rect, option):
+            if chip.close_rect.contains(pos):
+                self.remove_requested.emit(index.row(), chip.part_index)
+                return True
+            if chip.rect.contains(pos):
+                self.attachment_clicked.emit(index.row(), chip.part_index)
+                return True
+        return False

@@ -1,0 +1,261 @@
+"""MessageTableModel: a QAbstractTableModel over the Document; it owns no message data.
+
+Reads come straight from ``document.messages``; writes go through the DocumentEditor (so they
+are undoable); the document's before/after notices become begin/end calls. DisplayRole is a
+capped preview, EditRole the full text, ``MessageRole`` the Message itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from urllib.parse import unquote, urlparse
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from composer.models.document import (
+    Notice,
+    Reset,
+    RowChanged,
+    RowsInserted,
+    RowsMoved,
+    RowsRemoved,
+)
+from composer.models.parts import ROLES
+from composer.views.table import preview
+from composer.views.undo import DocumentEditor
+
+MessageRole = Qt.ItemDataRole.UserRole
+RowIdRole = Qt.ItemDataRole.UserRole + 1
+ProblemRole = Qt.ItemDataRole.UserRole + 2
+
+ROLE_COLUMN, CONTENT_COLUMN, ATTACHMENTS_COLUMN = range(3)
+HEADERS = ("Role", "Content", "Attachments")
+
+ROWS_MIME = "application/x-composer-rows"
+URI_MIME = "text/uri-list"
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+# (paths, row to attach to or None, insert position for a new row or None = end)
+FileDropHandler = Callable[[list[str], int | None, int | None], None]
+
+
+class MessageTableModel(QAbstractTableModel):
+    row_changed = Signal(int)  # content of one row changed (the view re-measures that row)
+
+    def __init__(self, editor: DocumentEditor, parent=None):
+        super().__init__(parent)
+        self.editor = editor
+        self.document = editor.document
+        self.file_drop_handler: FileDropHandler | None = None
+        self._problems: dict[int, str] = {}  # row id -> message
+        self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
+
+    def detach(self) -> None:
+        self.document.unsubscribe(self._on_document_changed, before=self._on_document_changing)
+
+    # -- problems (view state, keyed by row id so they follow the row) -----------------------
+
+    def mark_problem(self, row: int, text: str) -> None:
+        self._problems[self.document.row_id(row)] = text
+        self._emit_row(row)
+
+    def clear_problems(self) -> None:
+        rows = [self.document.index_of(i) for i in self._problems]
+        self._problems.clear()
+        for row in rows:
+            if row is not None:
+                self._emit_row(row)
+
+    def problem(self, row: int) -> str | None:
+        return self._problems.get(self.document.row_id(row))
+
+    def _emit_row(self, row: int) -> None:
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
+    # -- document notices ---------------------------------------------------------------------
+
+    def _on_document_changing(self, notice: Notice) -> None:
+        root = QModelIndex()
+        match notice:
+            case RowsInserted(index=i, count=c):
+                self.beginInsertRows(root, i, i + c - 1)
+            case RowsRemoved():
+                self.beginRemoveRows(root, notice.first, notice.last)
+            case RowsMoved(start=s, count=c, dest=d):
+                ok = self.beginMoveRows(root, s, s + c - 1, root, d)
+                assert ok, f"document sent an invalid move {notice}"
+            case Reset():
+                self.beginResetModel()
+
+    def _on_document_changed(self, notice: Notice) -> None:
+        match notice:
+            case RowsInserted():
+                self.endInsertRows()
+            case RowsRemoved():
+                self.endRemoveRows()
+                live = set(self.document.ids)
+                self._problems = {k: v for k, v in self._problems.items() if k in live}
+            case RowsMoved():
+                self.endMoveRows()
+            case Reset():
+                self._problems.clear()
+                self.endResetModel()
+            case RowChanged(index=r):
+                self._emit_row(r)
+                self.row_changed.emit(r)
+
+    # -- Qt overrides -------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.document)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section] if 0 <= section < len(HEADERS) else None
+        return str(section + 1)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.document):
+            return None
+        row, col = index.row(), index.column()
+        message = self.document.message(row)
+        if role == MessageRole:
+            return message
+        if role == RowIdRole:
+            return self.document.row_id(row)
+        if role == ProblemRole:
+            return self.problem(row)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == ROLE_COLUMN:
+                return message.role
+            if col == CONTENT_COLUMN:
+                return preview.content_preview(message)
+            if col == ATTACHMENTS_COLUMN:
+                return ", ".join(preview.attachment_label(a) for a in message.attachments)
+        elif role == Qt.ItemDataRole.EditRole:
+            if col == ROLE_COLUMN:
+                return message.role
+            if col == CONTENT_COLUMN:
+                return message.plain_text
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            problem = self.problem(row)
+            if problem:
+                return problem
+            if col == ATTACHMENTS_COLUMN:
+                return "\n".join(preview.attachment_label(a) for a in message.attachments) or None
+            return preview.tooltip_text(message)
+        elif role == Qt.ItemDataRole.BackgroundRole:
+            if self.problem(row):
+                return QBrush(QColor(220, 60, 60, 70))
+        return None
+
+    def setData(self, index: AnyIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        row, col = index.row(), index.column()
+        if col == ROLE_COLUMN and value in ROLES:
+            self.editor.set_role([row], value)
+            return True
+        if col == CONTENT_COLUMN and isinstance(value, str):
+            self.editor.set_text(row, value, merge=False)
+            return True
+        return False
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled  # drops on empty space
+        flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                 | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
+        if index.column() in (ROLE_COLUMN, CONTENT_COLUMN):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [ROWS_MIME, URI_MIME]
+
+    def mimeData(self, indexes) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        mime = QMimeData()
+        payload = {"document": id(self.document), "ids": [self.document.row_id(r) for r in rows]}
+        mime.setData(ROWS_MIME, QByteArray(json.dumps(payload).encode()))
+        messages = [self.document.message(r).to_dict() for r in rows]
+        mime.setText(json.dumps({"messages": messages}, ensure_ascii=False, indent=2))
+        return mime
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: AnyIndex) -> bool:
+        if data.hasFormat(ROWS_MIME):
+            return self._dragged_rows(data) is not None
+        return bool(local_paths(data)) and self.file_drop_handler is not None
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: AnyIndex) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        if data.hasFormat(ROWS_MIME):
+            rows = self._dragged_rows(data)
+            if rows is None:
+                return False
+            if parent.isValid():  # dropped onto a row: land on the far side of it
+                dest = parent.row() if parent.row() < rows[0] else parent.row() + 1
+            else:
+                dest = len(self.document) if row < 0 else row
+            self.editor.move_rows(rows, dest)
+            # WORKAROUND https://github.com/qgis/QGIS/issues/66732: the move is done; returning
+            # False keeps the view from removing the source rows a second time.
+            return False
+        paths = local_paths(data)
+        if not paths or self.file_drop_handler is None:
+            return False
+        if parent.isValid():
+            self.file_drop_handler(paths, parent.row(), None)
+        else:
+            self.file_drop_handler(paths, None, None if row < 0 else row)
+        return True
+
+    def _dragged_rows(self, data: QMimeData) -> list[int] | None:
+        try:
+            payload = json.loads(bytes(data.data(ROWS_MIME).data()).decode())
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(payload, dict) or payload.get("document") != id(self.document):
+            return None
+        rows = [self.document.index_of(i) for i in payload.get("ids", [])]
+        if not rows or any(r is None for r in rows):
+            return None
+        return sorted(rows)  # type: ignore[arg-type]
+
+
+def local_paths(data: QMimeData) -> list[str]:
+    """Local file paths among the mime data's URLs (remote URLs are ignored)."""
+    if not data.hasUrls():
+        return []
+    out = []
+    for url in data.urls():
+        if url.isLocalFile():
+            out.append(url.toLocalFile())
+        elif url.scheme() == "file":
+            out.append(unquote(urlparse(url.toString()).path))
+    return out

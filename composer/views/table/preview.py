@@ -1,0 +1,92 @@
+"""Cell previews: short, capped strings for DisplayRole, so painting a long row costs nothing.
+
+No Qt here: these are pure functions of a Message, shared by the table and its tests.
+"""
+
+from __future__ import annotations
+
+import json
+
+from composer.models.attachment import Attachment
+from composer.models.parts import (
+    AttachmentPart,
+    Message,
+    ReasoningPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+MAX_CHARS = 500
+MAX_LINES = 4
+NEWLINE_GLYPH = "⏎"
+
+
+def cap(text: str, max_chars: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
+    """At most ``max_lines`` lines and ``max_chars`` characters, saying how much was cut."""
+    lines = text.split("\n")
+    kept = "\n".join(lines[:max_lines])
+    if len(kept) > max_chars:
+        kept = kept[:max_chars]
+    cut = len(text) - len(kept)
+    if cut > 0:
+        return f"{kept.rstrip()}… (+{cut:,} chars)"
+    return kept
+
+
+def one_line(text: str, max_chars: int = 120) -> str:
+    flat = text.replace("\r\n", "\n").replace("\n", f" {NEWLINE_GLYPH} ")
+    return flat if len(flat) <= max_chars else flat[:max_chars] + "…"
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def part_summary(part) -> str | None:
+    """One line for a part that is not plain text (None for text and attachments)."""
+    if isinstance(part, ReasoningPart):
+        if part.redacted:
+            return "💭 reasoning (redacted)"
+        return f"💭 {one_line(part.text, 80)}" if part.text else "💭 reasoning"
+    if isinstance(part, ToolCallPart):
+        args = json.dumps(part.arguments, ensure_ascii=False)
+        return f"→ {part.name or '?'}({one_line(args, 80)})"
+    if isinstance(part, ToolResultPart):
+        head = f"← {part.name or 'result'}"
+        if part.tool_call_id:
+            head += f" [{part.tool_call_id}]"
+        body = part.exception or part.output
+        return f"{head}: {one_line(body, 80)}" if body else head
+    return None
+
+
+def content_preview(message: Message) -> str:
+    """What the content cell shows: summaries of non-text parts, then the capped text."""
+    lines = [s for p in message.parts if (s := part_summary(p)) is not None]
+    text = message.plain_text
+    if text:
+        lines.append(text)
+    return cap("\n".join(lines))
+
+
+def attachment_label(attachment: Attachment) -> str:
+    return f"{attachment.display_name} ({human_size(attachment.size)})"
+
+
+def attachment_indices(message: Message) -> list[int]:
+    """Part indices of the message's attachment parts, in order."""
+    return [i for i, p in enumerate(message.parts)
+            if isinstance(p, AttachmentPart) and p.attachment is not None]
+
+
+def tooltip_text(message: Message) -> str:
+    kinds = ", ".join(sorted({p.type for p in message.parts})) or "no parts"
+    return f"{message.role}: {len(message.parts)} part(s) — {kinds}"
+

@@ -1,0 +1,387 @@
+"""MessageTable: the view of the conversation's rows, with its editing actions.
+
+Every change goes through the DocumentEditor (undoable). The actions are attributes so the
+window can put them in menus and the toolbar; their shortcuts work while the table has focus,
+so a text field elsewhere keeps its own Copy/Paste/Delete.
+
+Row heights: never ``ResizeToContents`` (it measures every row on every layout). Rows start at a
+default height and are measured once when they first come into view or change.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QMenu,
+    QTableView,
+    QWidget,
+)
+
+from composer.models.parts import ROLES
+from composer.views import dialogs
+from composer.views.attachments import AttachmentLoader
+from composer.views.clipboard import messages_mime, read_clipboard
+from composer.views.table.delegates import AttachmentDelegate, ContentDelegate, RoleDelegate
+from composer.views.table.model import (
+    ATTACHMENTS_COLUMN,
+    CONTENT_COLUMN,
+    ROLE_COLUMN,
+    ROWS_MIME,
+    MessageTableModel,
+    local_paths,
+)
+from composer.views.undo import DocumentEditor
+
+# Rows measured at once when a whole document arrives; the rest as they scroll into view.
+_EAGER_ROWS = 200
+
+
+class MessageTable(QTableView):
+    current_row_changed = Signal(int)  # -1 when no row is current
+    attachment_activated = Signal(int, int)  # row, part index: the user clicked a chip
+    problem_shown = Signal(str)  # a paste or drop could not be done (also shown in a box)
+
+    def __init__(self, editor: DocumentEditor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        self.document = editor.document
+        self._model = MessageTableModel(editor, self)
+        self.setModel(self._model)
+        self.loader = AttachmentLoader(editor, self)
+        self.loader.attached.connect(self._on_loader_attached)
+        self._model.file_drop_handler = self.loader.add_files
+        self._measured: set[int] = set()  # row ids whose height fits their content
+
+        self._role_delegate = RoleDelegate(self)
+        self._content_delegate = ContentDelegate(self)
+        self._attachment_delegate = AttachmentDelegate(self)
+        self.setItemDelegateForColumn(ROLE_COLUMN, self._role_delegate)
+        self.setItemDelegateForColumn(CONTENT_COLUMN, self._content_delegate)
+        self.setItemDelegateForColumn(ATTACHMENTS_COLUMN, self._attachment_delegate)
+        self._attachment_delegate.remove_requested.connect(self._on_chip_remove_requested)
+        self._attachment_delegate.attachment_clicked.connect(self._on_chip_clicked)
+
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                             | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setWordWrap(True)
+        self.setAlternatingRowColors(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(False)
+
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(ROLE_COLUMN, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(CONTENT_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ATTACHMENTS_COLUMN, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(ROLE_COLUMN, 96)
+        header.resizeSection(ATTACHMENTS_COLUMN, 220)
+        vheader = self.verticalHeader()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        vheader.setDefaultSectionSize(2 * self.fontMetrics().lineSpacing() + 10)
+
+        self._make_actions()
+        self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self._model.rowsInserted.connect(self._on_rows_inserted)
+        self._model.rowsMoved.connect(self._on_rows_moved)
+        self._model.modelReset.connect(self._on_model_reset)
+        self._model.row_changed.connect(self._on_model_row_changed)
+        self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
+        self.editor.undo_stack.indexChanged.connect(self._update_actions)
+        self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self._update_actions()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        self.add_row_action = self._action("&Add Row", "Ctrl+Shift+N", self.add_row,
+                                           "Add a user row at the end")
+        self.insert_above_action = self._action("Insert &Above", "Ctrl+Shift+I",
+                                                self.insert_above)
+        self.insert_below_action = self._action("Insert &Below", "Ctrl+I", self.insert_below)
+        self.duplicate_action = self._action("D&uplicate", "Ctrl+D", self.duplicate_selected)
+        self.delete_action = self._action("&Delete Rows", QKeySequence.StandardKey.Delete,
+                                          self.delete_selected)
+        self.move_up_action = self._action("Move &Up", "Alt+Up", self.move_selected_up)
+        self.move_down_action = self._action("Move Do&wn", "Alt+Down", self.move_selected_down)
+        self.copy_action = self._action("&Copy Rows", QKeySequence.StandardKey.Copy,
+                                        self.copy_selected)
+        self.paste_action = self._action("&Paste Rows", QKeySequence.StandardKey.Paste,
+                                         self.paste)
+        self.attach_action = self._action("A&ttach Files…", "Ctrl+Shift+A", self.pick_files)
+        self.role_actions: dict[str, QAction] = {}
+        for n, role in enumerate(ROLES, start=1):
+            self.role_actions[role] = self._action(
+                f"Set Role: {role.capitalize()}", f"Ctrl+{n}",
+                lambda _checked=False, r=role: self.set_selected_role(r))
+
+    def _update_actions(self, *_args) -> None:
+        rows = self.selected_rows()
+        n = len(self.document)
+        has = bool(rows)
+        for action in (self.duplicate_action, self.delete_action, self.copy_action,
+                       *self.role_actions.values()):
+            action.setEnabled(has)
+        self.move_up_action.setEnabled(has and rows[0] > 0)
+        self.move_down_action.setEnabled(has and rows[-1] < n - 1)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def selected_rows(self) -> list[int]:
+        sm = self.selectionModel()
+        return sorted({i.row() for i in sm.selectedRows()}) if sm is not None else []
+
+    def current_row(self) -> int:
+        index = self.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def select_rows(self, rows, current: int | None = None) -> None:
+        """Select ``rows`` (and make ``current`` or the first of them current)."""
+        rows = sorted(r for r in rows if 0 <= r < len(self.document))
+        sm = self.selectionModel()
+        selection = QItemSelection()
+        last = self._model.columnCount() - 1
+        for r in rows:
+            selection.select(self._model.index(r, 0), self._model.index(r, last))
+        flags = QItemSelectionModel.SelectionFlag
+        if rows:
+            cur = current if current is not None else rows[0]
+            sm.setCurrentIndex(self._model.index(cur, CONTENT_COLUMN), flags.NoUpdate)
+            self.scrollTo(self._model.index(cur, CONTENT_COLUMN))
+        sm.select(selection, flags.ClearAndSelect | flags.Rows)
+
+    # -- problems -----------------------------------------------------------------------------
+
+    def mark_problem(self, row: int, text: str) -> None:
+        """Highlight ``row`` with ``text`` (its tooltip) until ``clear_problems``."""
+        if 0 <= row < len(self.document):
+            self._model.mark_problem(row, text)
+            self.scrollTo(self._model.index(row, CONTENT_COLUMN))
+
+    def clear_problems(self) -> None:
+        self._model.clear_problems()
+
+    def problem(self, row: int) -> str | None:
+        return self._model.problem(row)
+
+    # -- editing ------------------------------------------------------------------------------
+
+    def add_row(self, role: str = "user") -> None:
+        role = role if role in ROLES else "user"
+        row = self.editor.add_row(role)  # type: ignore[arg-type]
+        self.select_rows([row])
+
+    def insert_above(self) -> None:
+        rows = self.selected_rows()
+        at = rows[0] if rows else 0
+        self.select_rows([self.editor.add_row(self._role_for_new(at - 1), at)])
+
+    def insert_below(self) -> None:
+        rows = self.selected_rows()
+        at = rows[-1] + 1 if rows else len(self.document)
+        self.select_rows([self.editor.add_row(self._role_for_new(at - 1), at)])
+
+    def _role_for_new(self, prev: int):
+        """The role that usually follows row ``prev``: user after assistant, and so on."""
+        if not 0 <= prev < len(self.document):
+            return "user"
+        role = self.document.message(prev).role
+        return "assistant" if role in ("user", "tool") else "user"
+
+    def duplicate_selected(self) -> None:
+        self.select_rows(self.editor.duplicate_rows(self.selected_rows()))
+
+    def delete_selected(self) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        self.editor.remove_rows(rows)
+        if len(self.document):
+            self.select_rows([min(rows[0], len(self.document) - 1)])
+
+    def move_selected_up(self) -> None:
+        self._move_keeping_selection(self.editor.move_up)
+
+    def move_selected_down(self) -> None:
+        self._move_keeping_selection(self.editor.move_down)
+
+    def _move_keeping_selection(self, move) -> None:
+        rows = self.selected_rows()
+        ids = [self.document.row_id(r) for r in rows]
+        current = self.current_row()
+        current_id = self.document.row_id(current) if 0 <= current < len(self.document) else None
+        if move(rows):
+            self._reselect(ids, current_id)
+
+    def _reselect(self, ids, current_id) -> None:
+        rows = [r for i in ids if (r := self.document.index_of(i)) is not None]
+        cur = self.document.index_of(current_id) if current_id is not None else None
+        self.select_rows(rows, cur if cur in rows else None)
+
+    def set_selected_role(self, role: str) -> None:
+        self.editor.set_role(self.selected_rows(), role)  # type: ignore[arg-type]
+
+    def copy_selected(self) -> None:
+        rows = self.selected_rows()
+        if rows:
+            messages = [self.document.message(r) for r in rows]
+            QGuiApplication.clipboard().setMimeData(messages_mime(messages))
+
+    def paste(self) -> None:
+        pasted = read_clipboard(QGuiApplication.clipboard().mimeData())
+        rows = self.selected_rows()
+        if pasted.problem:
+            self._show_problem("Paste", pasted.problem)
+        elif pasted.paths:
+            self.loader.add_files(pasted.paths, rows[-1] if len(rows) == 1 else None)
+        elif pasted.image is not None:
+            self.loader.add_image(pasted.image, rows[-1] if len(rows) == 1 else None)
+        elif pasted.messages:
+            at = rows[-1] + 1 if rows else len(self.document)
+            self.editor.insert_messages(at, pasted.messages,
+                                        "Paste row" if len(pasted.messages) == 1
+                                        else f"Paste {len(pasted.messages)} rows")
+            self.select_rows(range(at, at + len(pasted.messages)))
+
+    def pick_files(self) -> None:
+        """Attach files chosen in a file dialog to the current row (or a new user row)."""
+        row = self.current_row()
+        target_id = self.document.row_id(row) if row >= 0 else None
+        dialog = QFileDialog(self, "Attach Files")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(paths: list[str]) -> None:
+            target = self.document.index_of(target_id) if target_id is not None else None
+            self.loader.add_files(paths, target)
+
+        dialog.filesSelected.connect(chosen)
+        dialog.open()
+        self._file_dialog = dialog  # reachable for tests
+
+    def _show_problem(self, title: str, text: str) -> None:
+        self.problem_shown.emit(text)
+        dialogs.inform(self, title, text, warning=True)
+
+    # -- row heights --------------------------------------------------------------------------
+
+    def _fit_rows(self, rows) -> None:
+        for r in rows:
+            self.resizeRowToContents(r)
+            self._measured.add(self.document.row_id(r))
+
+    def _fit_visible_rows(self, *_args) -> None:
+        first = self.rowAt(0)
+        if first < 0:
+            return
+        last = self.rowAt(self.viewport().height() - 1)
+        last = len(self.document) - 1 if last < 0 else last
+        ids = self.document.ids
+        self._fit_rows(r for r in range(first, last + 1) if ids[r] not in self._measured)
+
+    # -- handlers -----------------------------------------------------------------------------
+
+    def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        self._fit_rows(range(first, last + 1))
+
+    def _on_rows_moved(self, _parent, start: int, end: int, _dest_parent, dest: int) -> None:
+        lo = min(start, dest)
+        hi = max(end, dest)
+        self._fit_rows(range(lo, min(hi + 1, len(self.document))))
+
+    def _on_model_reset(self) -> None:
+        self._measured.clear()
+        self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self.current_row_changed.emit(self.current_row())
+
+    def _on_model_row_changed(self, row: int) -> None:
+        self._fit_rows([row])
+
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_row_changed.emit(current.row() if current.isValid() else -1)
+
+    def _on_selection_changed(self, *_args) -> None:
+        self._update_actions()
+
+    def _on_loader_attached(self, row: int) -> None:
+        self.select_rows([row])
+
+    def _on_chip_remove_requested(self, row: int, part_index: int) -> None:
+        self.editor.remove_attachment(row, part_index)
+
+    def _on_chip_clicked(self, row: int, part_index: int) -> None:
+        self.select_rows([row])
+        self.attachment_activated.emit(row, part_index)
+
+    # -- Qt overrides -------------------------------------------------------------------------
+
+    def contextMenuEvent(self, event) -> None:
+        menu = QMenu(self)
+        for action in (self.add_row_action, self.insert_above_action, self.insert_below_action,
+                       self.duplicate_action, self.delete_action):
+            menu.addAction(action)
+        roles = menu.addMenu("Set &Role")
+        for action in self.role_actions.values():
+            roles.addAction(action)
+        menu.addSeparator()
+        for action in (self.move_up_action, self.move_down_action, self.copy_action,
+                       self.paste_action, self.attach_action):
+            menu.addAction(action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_visible_rows()
+
+    def dragEnterEvent(self, event) -> None:
+        if _is_file_drop(event.mimeData()):
+            # OS file drops are copies; the Move default would make Qt refuse them.
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if _is_file_drop(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        if _is_file_drop(data):
+            # Only the file checks happen here; reading runs on a worker after we return.
+            index = self.indexAt(event.position().toPoint())
+            paths = local_paths(data)
+            self.loader.add_files(paths, index.row() if index.isValid() else None)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return
+        super().dropEvent(event)
+
+
+def _is_file_drop(data) -> bool:
+    return data is not None and not data.hasFormat(ROWS_MIME) and bool(local_paths(data))
