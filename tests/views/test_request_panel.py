@@ -1,0 +1,187 @@
+"""The request panel edits the document's settings through real widgets; the model list comes
+from a real HTTP server on the loopback interface."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from composer.models.conversation import Conversation
+from composer.models.document import Document, ReplaceAll
+from composer.models.settings import RequestSettings
+from composer.views.request_panel import RequestPanel, parse_tools
+from composer.views.settings_dialog import SettingsDialog
+from tests.loopback import Reply
+
+
+@pytest.fixture
+def document():
+    return Document(Conversation())
+
+
+@pytest.fixture
+def panel(qtbot, document):
+    widget = RequestPanel(document)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def _type(qtbot, edit, text):
+    edit.clear()
+    qtbot.keyClicks(edit, text)
+
+
+def _choose_provider(panel, name):
+    panel.provider_combo.setCurrentIndex(panel.provider_combo.findData(name))
+
+
+def test_parameters_typed_are_stored_under_neutral_names(qtbot, panel, document):
+    _type(qtbot, panel.temperature_edit, "0.7")
+    _type(qtbot, panel.max_tokens_edit, "512")
+    _type(qtbot, panel.stop_edit, '["END", "###"]')
+    panel.effort_combo.setCurrentIndex(panel.effort_combo.findData("high"))
+    assert document.conversation.settings.options == {
+        "temperature": 0.7, "max_tokens": 512, "stop": ["END", "###"],
+        "reasoning_effort": "high"}
+    # Emptying a field means "not sent".
+    panel.temperature_edit.clear()
+    assert "temperature" not in document.conversation.settings.options
+
+
+def test_a_bad_parameter_is_marked_inline_and_keeps_the_last_good_value(qtbot, panel, document):
+    _type(qtbot, panel.temperature_edit, "1")
+    qtbot.keyClicks(panel.temperature_edit, "x")
+    assert panel.params_error.isVisible()
+    assert "temperature" in panel.params_error.text() and "'1x'" in panel.params_error.text()
+    assert document.conversation.settings.options["temperature"] == 1.0
+    _type(qtbot, panel.temperature_edit, "3")
+    assert "out of range" in panel.params_error.text()
+    _type(qtbot, panel.temperature_edit, "0.2")
+    assert not panel.params_error.isVisible()
+    assert document.conversation.settings.options["temperature"] == 0.2
+
+
+def test_tools_are_validated_as_you_type(qtbot, panel, document):
+    panel.tabs.setCurrentIndex(1)
+    panel.tools_edit.setPlainText('[{"name": "get_weather", "parameters": ')
+    assert panel.tools_error.isVisible()
+    assert "line 1 column" in panel.tools_error.text()
+    assert document.conversation.settings.tools == []
+    panel.tools_edit.setPlainText('[{"description": "no name"}]')
+    assert "$[0].name" in panel.tools_error.text()
+    tool = {"name": "get_weather", "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    panel.tools_edit.setPlainText(json.dumps([tool]))
+    assert not panel.tools_error.isVisible()
+    assert [t.to_dict() for t in document.conversation.settings.tools] == [tool]
+
+
+def test_parse_tools_names_the_bad_field():
+    with pytest.raises(ValueError, match=r"\$\[1\]\.parameters"):
+        parse_tools('[{"name": "a"}, {"name": "b", "parameters": []}]')
+
+
+def test_response_schema_must_be_an_object(qtbot, panel, document):
+    panel.tabs.setCurrentIndex(2)
+    panel.schema_edit.setPlainText("[1, 2]")
+    assert "JSON Schema object" in panel.schema_error.text()
+    assert document.conversation.settings.response_schema is None
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    panel.schema_edit.setPlainText(json.dumps(schema))
+    assert not panel.schema_error.isVisible()
+    assert document.conversation.settings.response_schema == schema
+
+
+def test_a_provider_without_a_key_says_how_to_add_one(qtbot, panel, document, monkeypatch):
+    _choose_provider(panel, "anthropic")
+    assert document.conversation.settings.provider == "anthropic"
+    assert panel.key_note.isVisible()
+    assert "ANTHROPIC_API_KEY" in panel.key_note.text()
+    with qtbot.waitSignal(panel.settings_dialog_requested):
+        panel.key_note.linkActivated.emit("keys")
+    _choose_provider(panel, "ollama")
+    assert not panel.key_note.isVisible()  # local: no key needed
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    _choose_provider(panel, "anthropic")
+    assert not panel.key_note.isVisible()
+
+
+def test_the_panel_follows_the_document_when_it_is_replaced(panel, document):
+    settings = RequestSettings(provider="gemini", model="gemini-2.5-flash",
+                               options={"seed": 7, "thinking_budget": 1024})
+    document.apply(ReplaceAll(Conversation(settings=settings)))
+    assert panel.provider_combo.currentData() == "gemini"
+    assert panel.model_combo.currentText() == "gemini-2.5-flash"
+    assert panel.seed_edit.text() == "7"
+    assert panel.thinking_edit.text() == "1024"
+    # Loading did not write anything back.
+    assert document.conversation.settings == settings
+
+
+def test_model_list_is_fetched_from_the_server(qtbot, qloop, panel, document, loopback):
+    _choose_provider(panel, "custom")
+    _type(qtbot, panel.base_url_edit, loopback.url + "/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    assert document.conversation.settings.base_url == loopback.url + "/v1"
+    loopback.queue(Reply.json({"object": "list",
+                               "data": [{"id": "zeta-7b"}, {"id": "alpha-1b"}]}))
+    with qtbot.waitSignal(panel.models_loaded, timeout=5000) as blocker:
+        qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [["alpha-1b", "zeta-7b"]]
+    items = [panel.model_combo.itemText(i) for i in range(panel.model_combo.count())]
+    assert items == ["alpha-1b", "zeta-7b"]
+    assert loopback.received[0].path == "/v1/models"
+    assert panel.refresh_button.isEnabled()
+
+
+def test_a_failed_model_list_is_a_short_inline_note(qtbot, qloop, panel, loopback):
+    _choose_provider(panel, "custom")
+    _type(qtbot, panel.base_url_edit, loopback.url + "/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    loopback.queue(Reply.json({"error": {"message": "model service down"}}, status=503))
+    with qtbot.waitSignal(panel.models_loaded, timeout=5000) as blocker:
+        panel.refresh_models()
+    assert blocker.args == [[]]
+    assert "Could not list models" in panel.model_note.text()
+    # The model field stays editable by hand.
+    _type(qtbot, panel.model_combo.lineEdit(), "my-model")
+    assert panel.settings.model == "my-model"
+
+
+def test_an_unreachable_server_does_not_block(qtbot, qloop, panel):
+    _choose_provider(panel, "custom")
+    _type(qtbot, panel.base_url_edit, "http://127.0.0.1:9/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(panel.models_loaded, timeout=8000):
+        panel.refresh_models()
+    assert "cannot connect" in panel.model_note.text()
+
+
+def test_keys_dialog_names_the_environment_variable_in_use(qtbot, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    dialog = SettingsDialog(None, "openai")
+    qtbot.addWidget(dialog)
+    assert "OPENAI_API_KEY" in dialog.source_label.text()
+    assert "sk-from-env" not in dialog.source_label.text()
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("groq"))
+    assert "GROQ_API_KEY" in dialog.source_label.text()
+
+
+def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring.core
+
+    keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.fail.Keyring"))
+    try:
+        dialog = SettingsDialog(None, "anthropic")
+        qtbot.addWidget(dialog)
+        assert not dialog.store_button.isEnabled()
+        qtbot.keyClicks(dialog.key_edit, "sk-ant-secret")
+        qtbot.mouseClick(dialog.store_button, Qt.MouseButton.LeftButton)
+        assert "could not store the Anthropic key" in dialog.message_label.text()
+        assert "\n" not in dialog.message_label.text()
+    finally:
+        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
