@@ -1,0 +1,44 @@
+"""Providers: presets, keys, the transport and the wire protocols. Pure Python + httpx, no Qt.
+
+What the CLI and the GUI use::
+
+    preset = resolve(settings.provider)            # a Preset: protocol, base URL, key variables
+    found = find_key(preset)                       # FoundKey(key, source, problems)
+    call = Call(conversation, api_key=found.key)   # RequestRefused if it cannot be sent
+    exchange = await run_call(call, assembler, on_event)
+"""
+
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.keys import (
+    FoundKey,
+    KeyStoreError,
+    delete_key,
+    find_key,
+    llm_keys_path,
+    missing_key_message,
+    store_key,
+)
+from composer.providers.presets import (
+    PRESETS,
+    PROTOCOLS,
+    Preset,
+    UnknownProvider,
+    protocol_for,
+    resolve,
+)
+from composer.providers.transport import (
+    Call,
+    CallConfig,
+    CallFailed,
+    build_exchange,
+    describe_error,
+    list_models,
+    run_call,
+)
+
+__all__ = [
+    "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey", "Frame",
+    "HttpRequest", "KeyStoreError", "Preset", "RequestRefused", "UnknownProvider", "WireProtocol",
+    "build_exchange", "delete_key", "describe_error", "find_key", "list_models", "llm_keys_path",
+    "missing_key_message", "protocol_for", "resolve", "run_call", "store_key",
+]

@@ -1,0 +1,483 @@
+"""The transport: one request, sent with httpx streaming, its body framed and parsed into events.
+
+The only I/O in the provider layer. A ``Call`` builds its ``HttpRequest`` when made (so a refusal
+comes before anything is sent) and runs once through ``events()``:
+
+- the status is checked before the body is read; a non-2xx becomes one StreamError from the
+  protocol's ``parse_error``;
+- 408/409/429/5xx/529 and connect failures are retried with exponential backoff, honouring
+  ``retry-after-ms``/``retry-after``/``x-should-retry``, only before the first body byte (each
+  retry is announced with a ``Retrying`` event before the sleep);
+- a stall longer than the read timeout, a dropped connection, or a body that ends before the
+  protocol's terminal event end the stream with a StreamError, and the parts so far stay;
+- cancelling the task closes the connection at once.
+
+``run_call`` drives a call through an Assembler and returns the llm-shaped ``Exchange``;
+``build_exchange`` makes that Exchange from any call and assembler (the GUI calls it too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from composer.models.assembler import Assembler
+from composer.models.conversation import Conversation
+from composer.models.errors import ComposerError
+from composer.models.events import (
+    ReasoningDelta,
+    Retrying,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
+from composer.models.exchange import (
+    ErrorInfo,
+    Exchange,
+    ExchangeExtras,
+    LogEntry,
+    Prompt,
+    Timing,
+)
+from composer.providers import replay
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.keys import missing_key_message
+from composer.providers.presets import Preset, UnknownProvider, protocol_for, resolve
+from composer.providers.sse import decoder_for
+
+_FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
+_SECRET_QUERY = frozenset({"key", "api_key", "api-key"})
+
+
+@dataclass
+class CallConfig:
+    retries: int = 2
+    backoff_base: float = 0.5  # seconds before the first retry, doubled each time
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0  # a longer server-requested wait falls back to backoff
+    connect_timeout: float = 10.0
+    # Thinking models can go quiet for a long time between events.
+    read_timeout: float = 120.0
+    write_timeout: float = 30.0
+    replay_speed: float | None = None  # None: the "speed" option, else recorded timing (1.0)
+
+
+class CallFailed(ComposerError):
+    """A non-streaming request (the model list) failed; carries the StreamError."""
+
+    def __init__(self, error: StreamError):
+        self.error = error
+        super().__init__(describe_error(error))
+
+
+def describe_error(error: StreamError | ErrorInfo) -> str:
+    """One line: ``429 rate_limit_error: Too many requests (request req_123)``."""
+    prefix = " ".join(str(x) for x in (error.status, error.provider_type) if x)
+    message = error.message.strip().replace("\n", " ")
+    line = f"{prefix}: {message}" if prefix and not message.startswith(prefix) else message
+    if error.request_id and error.request_id not in line:
+        line += f" (request {error.request_id})"
+    return line
+
+
+def should_retry(status: int, headers: httpx.Headers) -> bool:
+    verdict = headers.get("x-should-retry", "").strip().lower()
+    if verdict == "true":
+        return True
+    if verdict == "false":
+        return False
+    return status in (408, 409, 429) or status >= 500
+
+
+def server_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """The wait a server asked for, in seconds: ``retry-after-ms``, then ``retry-after``
+    (seconds or an HTTP date)."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return float(raw_ms) / 1000
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def retry_delay(attempt: int, config: CallConfig, asked: float | None) -> float:
+    """Seconds before retry number ``attempt + 1``."""
+    if asked is not None and 0 <= asked <= config.retry_after_max:
+        return asked
+    backoff = min(config.backoff_base * 2 ** attempt, config.backoff_max)
+    return backoff * (1 - 0.25 * random.random())
+
+
+def safe_url(url: str) -> str:
+    """The URL without a key in its query string, for saving and showing."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url
+    if not any(k.lower() in _SECRET_QUERY for k in parsed.params):
+        return url
+    params = [(k, v) for k, v in parsed.params.multi_items() if k.lower() not in _SECRET_QUERY]
+    return str(parsed.copy_with(params=params))
+
+
+def _now_utc() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()
+
+
+class _Retry(Exception):
+    def __init__(self, error: StreamError, asked: float | None):
+        self.error = error
+        self.asked = asked
+
+
+class Call:
+    """One request and its stream. Raises RequestRefused when made if it cannot be sent."""
+
+    def __init__(self, conversation: Conversation, *, api_key: str | None = None,
+                 client: httpx.AsyncClient | None = None, config: CallConfig | None = None,
+                 protocol: WireProtocol | None = None):
+        """``protocol`` overrides the preset's (a protocol under development, a test dialect)."""
+        self.conversation = conversation
+        self.settings = conversation.settings
+        self.config = config or CallConfig()
+        self._client = client
+        try:
+            self.preset: Preset = resolve(self.settings.provider)
+        except UnknownProvider as exc:
+            raise RequestRefused(str(exc), field_name="provider") from None
+        self.status: int | None = None
+        self.response_headers: dict[str, str] = {}
+        self.log: list[LogEntry] = []
+        self.timing = Timing()
+        self._t0 = 0.0
+        self._started = False
+        self._replay: replay.ReplaySource | None = None
+        if self.preset.protocol == "replay":
+            self._replay = replay.open_source(self.settings.base_url)
+            self.protocol: WireProtocol = self._replay.protocol
+            self.protocol_name = self._replay.protocol_name
+            self.base_url = self._replay.location
+            self.request = HttpRequest("REPLAY", self._replay.location)
+            return
+        self.protocol_name = (protocol.name if protocol else None) or self.preset.protocol
+        self.base_url = (self.settings.base_url or self.preset.base_url).strip()
+        if not self.base_url:
+            raise RequestRefused(f"{self.preset.title} needs a base URL", field_name="base URL")
+        if not _valid_http_url(self.base_url):
+            raise RequestRefused(f"base URL {self.base_url!r} is not an http(s) URL",
+                                 field_name="base URL")
+        if (self.preset.key_required and not api_key
+                and self.base_url.rstrip("/") == self.preset.base_url.rstrip("/")):
+            raise RequestRefused(missing_key_message(self.preset), field_name="API key")
+        try:
+            self.protocol = protocol or protocol_for(self.preset.protocol)
+        except ImportError as exc:
+            raise RequestRefused(f"the {self.preset.protocol} protocol is not available: {exc}",
+                                 field_name="provider") from None
+        request = self.protocol.build_request(conversation, base_url=self.base_url,
+                                              api_key=api_key)
+        request.headers.update(self.settings.headers)
+        self.request = request
+
+    # -- the stream ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return safe_url(self.request.url)
+
+    def elapsed_ms(self) -> float:
+        return round((time.monotonic() - self._t0) * 1000, 1)
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        """The stream's events, from send to end. Runs once."""
+        if self._started:
+            raise RuntimeError("a Call runs once; make a new one to send again")
+        self._started = True
+        self._t0 = time.monotonic()
+        self.timing.started_utc = _now_utc()
+        try:
+            if self._replay is not None:
+                async for event in self._replay_events(self._replay):
+                    yield event
+                return
+            client = self._client or httpx.AsyncClient()
+            try:
+                async for event in self._http_events(client):
+                    yield event
+            finally:
+                if client is not self._client:
+                    await client.aclose()
+        finally:
+            self.timing.total_ms = self.elapsed_ms()
+
+    def _timeout(self) -> httpx.Timeout:
+        c = self.config
+        return httpx.Timeout(connect=c.connect_timeout, read=c.read_timeout,
+                             write=c.write_timeout, pool=c.connect_timeout)
+
+    async def _http_events(self, client: httpx.AsyncClient) -> AsyncIterator[StreamEvent]:
+        attempt = 0
+        while True:
+            try:
+                async for event in self._attempt(client):
+                    yield event
+                return
+            except _Retry as retry:
+                if attempt >= self.config.retries:
+                    yield retry.error
+                    return
+                delay = retry_delay(attempt, self.config, retry.asked)
+                attempt += 1
+                yield Retrying(delay=delay, attempt=attempt, of=self.config.retries,
+                               reason=describe_error(retry.error))
+                await asyncio.sleep(delay)
+
+    async def _attempt(self, client: httpx.AsyncClient) -> AsyncIterator[StreamEvent]:
+        req = self.request
+        host = httpx.URL(req.url).host
+        body_started = False
+        try:
+            async with client.stream(req.method, req.url, headers=req.headers, json=req.body,
+                                     timeout=self._timeout()) as response:
+                self.status = response.status_code
+                self.response_headers = dict(response.headers)
+                if not 200 <= response.status_code < 300:
+                    raw = await response.aread()
+                    error = self._parse_error(response.status_code, raw, response.headers)
+                    if should_retry(response.status_code, response.headers):
+                        asked = server_retry_after(response.headers)
+                        raise _Retry(error, asked if asked is not None else error.retry_after)
+                    yield error
+                    return
+                decoder = decoder_for(self.protocol.framing)
+                parser = self.protocol.new_parser()
+                async for chunk in response.aiter_bytes():
+                    if not chunk:
+                        continue
+                    if not body_started:
+                        body_started = True
+                        self.timing.first_byte_ms = self.elapsed_ms()
+                    for frame in decoder.feed(chunk):
+                        for event in self._parse(parser, frame):
+                            yield event
+                for frame in decoder.close():
+                    for event in self._parse(parser, frame):
+                        yield event
+                for event in parser.close():
+                    yield event
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            kind = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "network"
+            what = (f"no connection to {host} within {self.config.connect_timeout:g} s"
+                    if kind == "timeout" else f"cannot connect to {host}: {_reason(exc)}")
+            raise _Retry(StreamError(what, kind=kind), None) from None
+        except httpx.ReadTimeout:
+            yield StreamError(f"no data from {host} for {self.config.read_timeout:g} s "
+                              "(read timeout)", kind="timeout", status=self.status)
+        except httpx.TimeoutException as exc:
+            yield StreamError(f"{host}: {type(exc).__name__}", kind="timeout", status=self.status)
+        except (httpx.RemoteProtocolError, httpx.NetworkError) as exc:
+            error = StreamError(f"connection to {host} lost: {_reason(exc)}", kind="network",
+                                status=self.status)
+            if not body_started and (self.status is None or 200 <= self.status < 300):
+                raise _Retry(error, None) from None
+            yield error
+        except httpx.DecodingError as exc:
+            yield StreamError(f"cannot decode the response from {host}: {_reason(exc)}",
+                              kind="network", status=self.status)
+        except httpx.LocalProtocolError as exc:
+            yield StreamError(f"the request to {host} is malformed: {_reason(exc)}",
+                              kind="refused", status=self.status)
+        except httpx.HTTPError as exc:
+            yield StreamError(f"{host}: {_reason(exc)}", kind="network", status=self.status)
+
+    def _parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> StreamError:
+        try:
+            error = self.protocol.parse_error(status, body, dict(headers))
+        except Exception as exc:  # a protocol bug must still give the user one line
+            text = body.decode("utf-8", errors="replace").strip()
+            error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
+                                status=status, body=text or None)
+        return error if error.status is not None else replace(error, status=status)
+
+    def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
+        elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
+        self.log.append(LogEntry(t=elapsed, event=frame.event, data=frame.data))
+        try:
+            events = parser.feed(frame)
+        except Exception as exc:  # a parser bug: name the event, keep what we have
+            label = f"event {frame.event!r}" if frame.event else "a stream event"
+            return [StreamError(f"cannot read {label}: {type(exc).__name__}: {exc}",
+                                kind="provider")]
+        if self.timing.first_token_ms is None and any(isinstance(e, _FIRST_TOKEN)
+                                                       for e in events):
+            self.timing.first_token_ms = self.elapsed_ms()
+        return events
+
+    async def _replay_events(self, source: replay.ReplaySource) -> AsyncIterator[StreamEvent]:
+        speed = self.config.replay_speed
+        if speed is None:
+            option = self.settings.options.get("speed", 1.0)
+            speed = float(option) if isinstance(option, int | float) else 1.0
+        parser = source.protocol.new_parser()
+        self.status = source.exchange.composer.status
+        self.timing.first_byte_ms = 0.0
+        async for entry in replay.paced(source.entries, speed):
+            # The replayed log keeps the recorded times, so a replay of a replay paces the same.
+            for event in self._parse(parser, Frame(data=entry.data, event=entry.event), entry.t):
+                yield event
+        for event in parser.close():
+            yield event
+
+
+def _valid_http_url(url: str) -> bool:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+# -- driving a call to its Exchange ----------------------------------------------------------
+
+OnEvent = Callable[[StreamEvent, int | None], None]
+
+
+async def run_call(call: Call, assembler: Assembler | None = None,
+                   on_event: OnEvent | None = None, *, reraise_cancel: bool = False) -> Exchange:
+    """Run ``call`` to its end through ``assembler``; return the Exchange.
+
+    ``on_event(event, part_index)`` sees every event as it is applied. Cancelling the task
+    feeds a StreamError(kind="cancelled") and returns the partial Exchange, or re-raises the
+    CancelledError after that when ``reraise_cancel`` is set.
+    """
+    assembler = assembler if assembler is not None else Assembler()
+    try:
+        async with aclosing(call.events()) as events:
+            async for event in events:
+                index = assembler.feed(event)
+                if on_event is not None:
+                    on_event(event, index)
+    except asyncio.CancelledError:
+        cancelled = StreamError("cancelled by the user", kind="cancelled", status=call.status)
+        index = assembler.feed(cancelled)
+        if on_event is not None:
+            on_event(cancelled, index)
+        if reraise_cancel:
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+    return build_exchange(call, assembler)
+
+
+def build_exchange(call: Call, assembler: Assembler) -> Exchange:
+    """The llm-shaped Exchange for a call and what its assembler holds so far."""
+    settings = call.settings.model_copy(deep=True)
+    reply = assembler.message()
+    model = assembler.model or settings.model
+    if not model and call._replay is not None:
+        model = call._replay.exchange.model
+    extras = ExchangeExtras(
+        settings=settings,
+        protocol=call.protocol_name,
+        url=call.url,
+        status=call.status,
+        stop_reason=assembler.stop_reason,
+        error=assembler.error_info(),
+        timing=call.timing.model_copy(),
+        events=list(call.log),
+    )
+    notes = [*call.request.notes, *assembler.argument_problems(), *assembler.warnings]
+    if notes:
+        extras.notes = notes  # type: ignore[attr-defined]  # extra="allow"
+    return Exchange(
+        model=model,
+        prompt=Prompt(messages=[m.model_copy(deep=True) for m in call.conversation.messages],
+                      options=dict(settings.options) or None),
+        messages=[reply] if reply.parts or reply.provider_metadata else [],
+        id=assembler.response_id,
+        usage=assembler.usage_or_none(),
+        datetime_utc=call.timing.started_utc or _now_utc(),
+        composer=extras,
+    )
+
+
+# -- the model list ---------------------------------------------------------------------------
+
+async def list_models(preset: Preset | str, *, base_url: str | None = None,
+                      api_key: str | None = None, client: httpx.AsyncClient | None = None,
+                      config: CallConfig | None = None) -> list[str]:
+    """The model ids a provider offers. Raises RequestRefused or CallFailed (one line each)."""
+    try:
+        p = resolve(preset) if isinstance(preset, str) else preset
+        protocol = protocol_for(p.protocol)
+    except (UnknownProvider, ImportError) as exc:
+        raise RequestRefused(str(exc), field_name="provider") from None
+    if isinstance(protocol, replay.ReplayProtocol):
+        return protocol.list_models(base_url)
+    base = (base_url or p.base_url).strip()
+    if not _valid_http_url(base):
+        raise RequestRefused(f"{p.title} needs an http(s) base URL", field_name="base URL")
+    if p.key_required and not api_key and base.rstrip("/") == p.base_url.rstrip("/"):
+        raise RequestRefused(missing_key_message(p), field_name="API key")
+    request = protocol.models_request(base_url=base, api_key=api_key)
+    c = config or CallConfig()
+    timeout = httpx.Timeout(connect=c.connect_timeout, read=min(c.read_timeout, 60.0),
+                            write=c.write_timeout, pool=c.connect_timeout)
+    own = client is None
+    client = client or httpx.AsyncClient()
+    host = httpx.URL(request.url).host
+    try:
+        response = await client.request(request.method, request.url, headers=request.headers,
+                                        json=request.body, timeout=timeout)
+    except httpx.TimeoutException:
+        raise CallFailed(StreamError(f"no answer from {host}", kind="timeout")) from None
+    except httpx.HTTPError as exc:
+        raise CallFailed(StreamError(f"cannot reach {host}: {_reason(exc)}",
+                                     kind="network")) from None
+    finally:
+        if own:
+            await client.aclose()
+    if not 200 <= response.status_code < 300:
+        try:
+            error = protocol.parse_error(response.status_code, response.content,
+                                         dict(response.headers))
+        except Exception:
+            error = StreamError(f"HTTP {response.status_code}", kind="http",
+                                status=response.status_code)
+        raise CallFailed(error)
+    try:
+        return protocol.parse_models(response.json())
+    except Exception as exc:
+        raise CallFailed(StreamError(f"{host} sent a model list Composer cannot read: "
+                                     f"{type(exc).__name__}: {exc}", kind="provider")) from None
