@@ -1,0 +1,521 @@
+"""The OpenAI Responses protocol: ``POST {base}/responses`` with typed SSE events.
+
+Stream shape: ``response.created`` → per output item ``response.output_item.added`` →
+content events (text, reasoning summary, function-call argument deltas...) →
+``response.output_item.done`` → ``response.completed`` | ``response.incomplete`` |
+``response.failed``; ``error`` anywhere. There is no ``[DONE]``: the terminal event is the end.
+
+Parts are keyed by output item id (text by item id and content index). The item-level data a
+later request must replay (reasoning ``encrypted_content``, call and message ids, hosted tool
+items) is sent as one ``PartMetadata`` at ``output_item.done``, where the item is whole.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.events import (
+    CitationAdded,
+    Finish,
+    OutputAttachment,
+    PartMetadata,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageReport,
+)
+from composer.models.formats.openai_responses import (
+    KEY,
+    reasoning_metadata,
+    reasoning_text,
+    to_body,
+)
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
+INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+_IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
+               "webp": "image/webp"}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, else ``retry-after`` (seconds or HTTP date)."""
+    ms = _header(headers, "retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = _header(headers, "retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def usage_report(usage: Any) -> UsageReport | None:
+    if not isinstance(usage, dict):
+        return None
+    inp = usage.get("input_tokens_details")
+    out = usage.get("output_tokens_details")
+    details: dict[str, Any] = {}
+    written = _int(inp.get("cache_write_tokens")) if isinstance(inp, dict) else None
+    if written:
+        details["cache_write_tokens"] = written
+    return UsageReport(
+        input=_int(usage.get("input_tokens")),
+        output=_int(usage.get("output_tokens")),
+        reasoning=_int(out.get("reasoning_tokens")) if isinstance(out, dict) else None,
+        cached=_int(inp.get("cached_tokens")) if isinstance(inp, dict) else None,
+        details=details,
+    )
+
+
+def _error_fields(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(type or code, message) of an error object, flat or nested under ``error``."""
+    inner = data.get("error")
+    if isinstance(inner, dict):
+        data = inner
+    elif isinstance(inner, str):
+        return None, inner
+    kind = _str(data.get("code")) or _str(data.get("type"))
+    if kind == "error":
+        kind = None
+    return kind, _str(data.get("message"))
+
+
+class ResponsesParser:
+    """Stateful: typed Responses events in, StreamEvents out."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.saw_function_call = False
+        self.saw_refusal = False
+        self._keys: dict[int, str] = {}  # output_index -> part key
+        self._streamed: set[str] = set()  # keys that got deltas
+        self._audio: list[str] = []
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _key(self, data: dict[str, Any]) -> str:
+        item_id = _str(data.get("item_id"))
+        if item_id:
+            return item_id
+        index = _int(data.get("output_index"))
+        return self._keys.get(index, f"#{index}")
+
+    def _item_key(self, item: dict[str, Any], index: Any) -> str:
+        key = _str(item.get("id")) or f"#{_int(index)}"
+        if _int(index) is not None:
+            self._keys[index] = key
+        return key
+
+    def _text_key(self, data: dict[str, Any]) -> str:
+        return f"{self._key(data)}:{_int(data.get('content_index')) or 0}"
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def feed(self, frame: Frame) -> list[StreamEvent]:
+        raw = frame.data.strip()
+        if not raw or raw == "[DONE]":
+            return []
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            return [StreamError(f"unreadable stream event {frame.event or ''}: {raw[:120]}",
+                                kind="provider")]
+        if not isinstance(data, dict):
+            return []
+        kind = data.get("type") or frame.event
+        handler = getattr(self, "_on_" + str(kind).replace(".", "_"), None)
+        return handler(data) if handler is not None else []
+
+    def close(self) -> list[StreamEvent]:
+        if self.done:
+            return []
+        self.done = True
+        return [StreamError("the stream ended before response.completed (truncated reply)",
+                            kind="truncated")]
+
+    # lifecycle
+
+    def _on_response_created(self, data: dict[str, Any]) -> list[StreamEvent]:
+        response = data.get("response")
+        if not isinstance(response, dict):
+            return []
+        return [ResponseInfo(id=_str(response.get("id")), model=_str(response.get("model")))]
+
+    def _finish(self, response: dict[str, Any], status: str) -> list[StreamEvent]:
+        self.done = True
+        events: list[StreamEvent] = []
+        usage = usage_report(response.get("usage"))
+        if usage is not None:
+            events.append(usage)
+        if status == "incomplete":
+            details = response.get("incomplete_details")
+            raw = _str(details.get("reason")) if isinstance(details, dict) else None
+            events.append(Finish(INCOMPLETE_REASONS.get(raw or "", raw or "length"), raw))
+        elif self.saw_refusal:
+            events.append(Finish("refusal", status))
+        elif self.saw_function_call:
+            events.append(Finish("tool_calls", status))
+        else:
+            events.append(Finish("stop", status))
+        return events
+
+    def _on_response_completed(self, data: dict[str, Any]) -> list[StreamEvent]:
+        response = data.get("response")
+        return self._finish(response if isinstance(response, dict) else {}, "completed")
+
+    def _on_response_incomplete(self, data: dict[str, Any]) -> list[StreamEvent]:
+        response = data.get("response")
+        return self._finish(response if isinstance(response, dict) else {}, "incomplete")
+
+    def _on_response_failed(self, data: dict[str, Any]) -> list[StreamEvent]:
+        self.done = True
+        response = data.get("response")
+        response = response if isinstance(response, dict) else {}
+        events: list[StreamEvent] = []
+        usage = usage_report(response.get("usage"))
+        if usage is not None:
+            events.append(usage)
+        error = response.get("error")
+        kind, message = _error_fields({"error": error}) if error else (None, None)
+        events.append(StreamError(message or "the response failed", kind="provider",
+                                  provider_type=kind))
+        return events
+
+    def _on_error(self, data: dict[str, Any]) -> list[StreamEvent]:
+        self.done = True
+        kind, message = _error_fields(data)
+        return [StreamError(message or "the provider reported an error", kind="provider",
+                            provider_type=kind, body=json.dumps(data)[:4000])]
+
+    # items
+
+    def _on_response_output_item_added(self, data: dict[str, Any]) -> list[StreamEvent]:
+        item = data.get("item")
+        if not isinstance(item, dict):
+            return []
+        key = self._item_key(item, data.get("output_index"))
+        kind = item.get("type")
+        if kind == "reasoning":
+            return [ReasoningDelta(key, "")]
+        if kind == "function_call":
+            self.saw_function_call = True
+            return [ToolCallStart(key, _str(item.get("name")) or "",
+                                  _str(item.get("call_id")))]
+        if kind not in ("message", "image_generation_call", None):
+            return [ToolCallStart(key, str(kind).removesuffix("_call"), _str(item.get("id")),
+                                  server_executed=True)]
+        return []
+
+    def _on_response_output_item_done(self, data: dict[str, Any]) -> list[StreamEvent]:
+        item = data.get("item")
+        if not isinstance(item, dict):
+            return []
+        key = self._item_key(item, data.get("output_index"))
+        if item.get("type") == "function_call":
+            self.saw_function_call = True
+        events = item_events(item, key, self._streamed)
+        for event in events:
+            if isinstance(event, TextDelta) and _is_refusal(item, event.key):
+                self.saw_refusal = True
+        return events
+
+    # text
+
+    def _on_response_output_text_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        delta = data.get("delta")
+        if not isinstance(delta, str):
+            return []
+        key = self._text_key(data)
+        self._streamed.add(key)
+        return [TextDelta(key, delta)]
+
+    def _on_response_refusal_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        self.saw_refusal = True
+        return self._on_response_output_text_delta(data)
+
+    def _on_response_output_text_annotation_added(self, data: dict[str, Any]) -> list[StreamEvent]:
+        note = data.get("annotation")
+        if not isinstance(note, dict) or note.get("type") != "url_citation":
+            return []
+        return [CitationAdded(self._text_key(data), url=_str(note.get("url")),
+                              title=_str(note.get("title")))]
+
+    # reasoning
+
+    def _on_response_reasoning_summary_part_added(self, data: dict[str, Any]) -> list[StreamEvent]:
+        key = self._key(data)
+        if (_int(data.get("summary_index")) or 0) > 0:
+            return [ReasoningDelta(key, "\n\n")]
+        return []
+
+    def _on_response_reasoning_summary_text_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        delta = data.get("delta")
+        if not isinstance(delta, str):
+            return []
+        key = self._key(data)
+        self._streamed.add(key)
+        return [ReasoningDelta(key, delta)]
+
+    _on_response_reasoning_text_delta = _on_response_reasoning_summary_text_delta
+
+    # function calls
+
+    def _on_response_function_call_arguments_delta(self, data: dict[str, Any]
+                                                   ) -> list[StreamEvent]:
+        delta = data.get("delta")
+        if not isinstance(delta, str):
+            return []
+        key = self._key(data)
+        self._streamed.add(key)
+        return [ToolCallDelta(key, delta)]
+
+    # images and audio
+
+    def _on_response_image_generation_call_partial_image(self, data: dict[str, Any]
+                                                         ) -> list[StreamEvent]:
+        b64 = _str(data.get("partial_image_b64"))
+        if not b64:
+            return []
+        mime = _IMAGE_MIME.get(str(data.get("output_format")), "image/png")
+        return [OutputAttachment(self._key(data), mime, content=b64, partial=True)]
+
+    def _on_response_audio_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        if isinstance(data.get("delta"), str):
+            self._audio.append(data["delta"])
+        return []
+
+    def _on_response_audio_done(self, data: dict[str, Any]) -> list[StreamEvent]:
+        if not self._audio:
+            return []
+        content, self._audio = "".join(self._audio), []
+        return [OutputAttachment("audio", "audio/wav", content=content)]
+
+    def _on_response_audio_transcript_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
+        delta = data.get("delta")
+        return [TextDelta("audio-transcript", delta)] if isinstance(delta, str) else []
+
+
+def _is_refusal(item: dict[str, Any], text_key: str) -> bool:
+    content = item.get("content")
+    if not isinstance(content, list):
+        return False
+    index = int(text_key.rsplit(":", 1)[-1]) if ":" in text_key else 0
+    return 0 <= index < len(content) and isinstance(content[index], dict) and \
+        content[index].get("type") == "refusal"
+
+
+def item_events(item: dict[str, Any], key: str, streamed: set[str] | None = None
+                ) -> list[StreamEvent]:
+    """Events for one whole output item. Content already streamed (keys in ``streamed``) is
+    not repeated; what a later request must replay comes as PartMetadata."""
+    streamed = streamed if streamed is not None else set()
+    kind = item.get("type")
+    events: list[StreamEvent] = []
+    if kind == "message":
+        base = {k: item[k] for k in ("id", "phase") if k in item}
+        content = item.get("content")
+        for i, entry in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            text_key = f"{key}:{i}"
+            text = entry.get("refusal") if entry.get("type") == "refusal" else entry.get("text")
+            if text_key not in streamed and isinstance(text, str):
+                events.append(TextDelta(text_key, text))
+                for note in entry.get("annotations") or []:
+                    if isinstance(note, dict) and note.get("type") == "url_citation":
+                        events.append(CitationAdded(text_key, url=_str(note.get("url")),
+                                                    title=_str(note.get("title"))))
+            elif text_key not in streamed:
+                continue
+            meta = dict(base)
+            if entry.get("type") == "refusal":
+                meta["type"] = "refusal"
+            if entry.get("annotations"):
+                meta["annotations"] = entry["annotations"]
+            if meta:
+                events.append(PartMetadata(text_key, KEY, meta))
+    elif kind == "reasoning":
+        text = reasoning_text(item)
+        events.append(ReasoningDelta(key, "" if key in streamed else text))
+        events.append(PartMetadata(key, KEY, reasoning_metadata(item)))
+    elif kind == "function_call":
+        events.append(ToolCallStart(key, _str(item.get("name")) or "", _str(item.get("call_id"))))
+        if key not in streamed and isinstance(item.get("arguments"), str):
+            events.append(ToolCallDelta(key, item["arguments"]))
+        events.append(ToolCallEnd(key))
+        if _str(item.get("id")):
+            events.append(PartMetadata(key, KEY, {"id": item["id"]}))
+    elif kind == "image_generation_call":
+        mime = _IMAGE_MIME.get(str(item.get("output_format")), "image/png")
+        result = _str(item.get("result"))
+        events.append(OutputAttachment(key, mime, content=result))
+        rest = {k: v for k, v in item.items() if k != "result"}
+        events.append(PartMetadata(key, KEY, {"item": rest}))
+    elif isinstance(kind, str):
+        # A hosted tool (web search, file search, code interpreter...): kept whole for replay.
+        events.append(ToolCallStart(key, kind.removesuffix("_call"), _str(item.get("id")),
+                                    server_executed=True))
+        action = item.get("action")
+        events.append(ToolCallEnd(key, action if isinstance(action, dict) else {}))
+        events.append(PartMetadata(key, KEY, {"item": item}))
+    return events
+
+
+def parse_response(response: Any) -> list[StreamEvent]:
+    """A non-streamed Responses reply (one JSON object) as the events a stream would give."""
+    if not isinstance(response, dict):
+        return [StreamError("the reply is not a Responses object", kind="provider")]
+    if isinstance(response.get("error"), dict) and response.get("status") != "completed":
+        kind, message = _error_fields(response)
+        return [StreamError(message or "the response failed", kind="provider",
+                            provider_type=kind)]
+    parser = ResponsesParser()
+    events: list[StreamEvent] = [ResponseInfo(id=_str(response.get("id")),
+                                              model=_str(response.get("model")))]
+    output = response.get("output")
+    for i, item in enumerate(output if isinstance(output, list) else []):
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "function_call":
+            parser.saw_function_call = True
+        for event in item_events(item, _str(item.get("id")) or f"#{i}"):
+            if isinstance(event, TextDelta) and _is_refusal(item, event.key):
+                parser.saw_refusal = True
+            events.append(event)
+    status = response.get("status")
+    events += parser._finish(response, "incomplete" if status == "incomplete" else "completed")
+    return events
+
+
+def _has_encrypted_reasoning(items: Any) -> bool:
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and i.get("type") == "reasoning" and i.get("encrypted_content")
+        for i in items)
+
+
+class ResponsesProtocol(WireProtocol):
+    name = "openai-responses"
+    framing = "sse"
+    metadata_key = KEY
+
+    @staticmethod
+    def headers(api_key: str | None) -> dict[str, str]:
+        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        return headers
+
+    def build_request(self, conversation: Conversation, *, base_url: str | None = None,
+                      api_key: str | None = None) -> HttpRequest:
+        body, losses = to_body(conversation)
+        for loss in losses:
+            if loss.dropped:
+                raise RequestRefused(loss.problem, message_index=loss.message_index,
+                                     part_index=loss.part_index,
+                                     field_name=None if loss.message_index is not None
+                                     else "options")
+        if not conversation.settings.model:
+            raise RequestRefused("choose a model first", field_name="model")
+        if not body.get("input"):
+            raise RequestRefused("there is no message to send", field_name="messages")
+        body["stream"] = True
+        # Stateless multi-turn: reasoning is replayed from its encrypted content, not stored.
+        if _has_encrypted_reasoning(body.get("input")) or "reasoning" in body:
+            body.setdefault("store", False)
+            include = body.get("include")
+            include = list(include) if isinstance(include, list) else []
+            if ENCRYPTED_REASONING not in include:
+                include.append(ENCRYPTED_REASONING)
+            body["include"] = include
+        headers = self.headers(api_key)
+        headers.update(conversation.settings.headers)
+        url = f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/responses"
+        return HttpRequest("POST", url, headers, body,
+                           notes=[str(loss) for loss in losses if not loss.dropped])
+
+    def new_parser(self) -> ResponsesParser:
+        return ResponsesParser()
+
+    def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) \
+            else str(body or "")
+        kind = message = None
+        try:
+            data = json.loads(text) if text.strip() else None
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            error = data.get("error")
+            if isinstance(error, dict):
+                kind = _str(error.get("type")) or _str(error.get("code"))
+                message = _str(error.get("message"))
+                param = _str(error.get("param"))
+                if message and param:
+                    message += f" (param {param})"
+            elif isinstance(error, str):
+                message = error
+            elif isinstance(data.get("message"), str):
+                message = data["message"]
+        if message is None:
+            first = text.strip().splitlines()[0][:200] if text.strip() else ""
+            message = first or "no details in the response"
+        request_id = (_header(headers, "x-request-id") or _header(headers, "apim-request-id")
+                      or _header(headers, "x-ms-request-id"))
+        label = f"HTTP {status}" + (f" {kind}" if kind else "")
+        return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
+                           request_id=request_id, retry_after=retry_after(headers),
+                           body=text[:4000] or None)
+
+    def models_request(self, *, base_url: str | None = None,
+                       api_key: str | None = None) -> HttpRequest:
+        headers = {k: v for k, v in self.headers(api_key).items()
+                   if k not in ("content-type", "accept")}
+        return HttpRequest("GET", f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/models",
+                           headers)
+
+    def parse_models(self, data: Any) -> list[str]:
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise FormatError("the models list has no data array", location="$.data")
+        return sorted(m["id"] for m in items if isinstance(m, dict) and isinstance(m.get("id"),
+                                                                                   str))
+
+
+PROTOCOL = ResponsesProtocol()
