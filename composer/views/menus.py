@@ -42,7 +42,7 @@ def build(window: MainWindow) -> None:
     w.save_action = _action(w, "&Save", w.save, Key.Save, Pixmap.SP_DialogSaveButton,
                             "Save the conversation")
     w.save_as_action = _action(w, "Save &As…", w.choose_save_as, Key.SaveAs)
-    w.import_action = _action(w, "&Import…", w.choose_import, "Ctrl+I", None,
+    w.import_action = _action(w, "&Import…", w.choose_import, "Ctrl+Shift+O", None,
                               "Import a conversation from another format")
     w.export_action = _action(w, "&Export…", w.choose_export, "Ctrl+E", None,
                               "Export the conversation to another format")

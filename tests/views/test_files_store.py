@@ -1,0 +1,64 @@
+"""The recent-files list and the draft store, on real files in a temporary user directory."""
+
+from __future__ import annotations
+
+from composer.models.conversation import Conversation
+from composer.models.parts import Message
+from composer.views.files import (
+    RECENT_LIMIT,
+    Autosaver,
+    DraftState,
+    DraftStore,
+    RecentFiles,
+    example_conversation,
+)
+
+
+def test_recent_files_are_most_recent_first_without_duplicates(tmp_path):
+    recent = RecentFiles(tmp_path)
+    for i in range(RECENT_LIMIT + 3):
+        recent.add(tmp_path / f"c{i}.json")
+    recent.add(tmp_path / "c5.json")
+    paths = recent.paths()
+    assert len(paths) == RECENT_LIMIT
+    assert paths[0].endswith("c5.json")
+    assert len(set(paths)) == len(paths)
+    recent.remove(paths[0])
+    assert not any(p.endswith("c5.json") for p in recent.paths())
+
+
+def test_a_corrupt_recent_list_reads_as_empty(tmp_path):
+    (tmp_path / "recent.json").write_text("{not json", encoding="utf-8")
+    assert RecentFiles(tmp_path).paths() == []
+
+
+def test_draft_round_trip_and_recovery_rule(tmp_path):
+    store = DraftStore(tmp_path)
+    conversation = Conversation(messages=[Message.text("user", "half-written")])
+    store.save(conversation, DraftState(path=None, modified=True, clean_exit=False))
+    assert store.recoverable()
+    assert store.load() == conversation
+    store.write_state(DraftState(modified=True, clean_exit=True))
+    assert not store.recoverable()  # the session ended normally
+    store.write_state(DraftState(modified=False, clean_exit=False))
+    assert not store.recoverable()  # nothing unsaved to recover
+    store.discard()
+    assert store.load() is None
+
+
+def test_autosaver_writes_only_when_something_changed(qtbot, tmp_path):
+    store = DraftStore(tmp_path)
+    conversation = Conversation(messages=[Message.text("user", "v1")])
+    saver = Autosaver(store, lambda: (conversation, DraftState(modified=True, clean_exit=False)),
+                      interval_ms=20)
+    saver.flush()
+    assert not store.draft_path.exists()
+    with qtbot.waitSignal(saver.saved, timeout=2000):
+        saver.mark_changed()
+    assert store.load() == conversation
+    assert not saver.pending
+
+
+def test_the_example_conversation_ships_and_loads():
+    conversation = example_conversation()
+    assert conversation.messages
