@@ -17,7 +17,8 @@ import pytest
 # PySide6 must fail the suite, not skip it.
 from PySide6.QtWidgets import QApplication  # noqa: F401  (imported for qasync's binding)
 
-import qasync  # noqa: E402
+# isort: split
+import qasync
 
 _LOOP: qasync.QEventLoop | None = None
 

@@ -1,0 +1,284 @@
+"""The main window: layout, the modified star, files (open, save, import, export, drops, recent),
+the unsaved-changes prompt, autosave and recovery. Real widgets, real files, real boxes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
+
+from composer.models.conversation import Conversation
+from composer.models.document import Document
+from composer.models.exchange import Exchange, Prompt
+from composer.models.files import load_conversation, save
+from composer.models.parts import Message
+from composer.views.dialogs import open_boxes
+from composer.views.window import MainWindow
+
+Button = QMessageBox.StandardButton
+
+
+@pytest.fixture
+def user_dir(tmp_path):
+    return tmp_path / "user"
+
+
+@pytest.fixture
+def make_window(qtbot, user_dir):
+    made = []
+
+    def make(document=None, **kw):
+        window = MainWindow(document, user_dir=kw.pop("user_dir", user_dir), **kw)
+        qtbot.addWidget(window)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window._close_confirmed = True  # teardown must not stop on the unsaved-changes box
+
+
+def _conversation(*texts: str) -> Conversation:
+    roles = ["user", "assistant"]
+    return Conversation(messages=[Message.text(roles[i % 2], t) for i, t in enumerate(texts)])
+
+
+def _answer(qtbot, window, button: Button) -> str:
+    """Click ``button`` on the one box open over the window; return the box's text."""
+    qtbot.waitUntil(lambda: len(open_boxes(window)) == 1, timeout=2000)
+    box = open_boxes(window)[0]
+    text = box.text() + "\n" + box.informativeText()
+    qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not open_boxes(window), timeout=2000)
+    return text
+
+
+def _edit_first_row(window, text="changed"):
+    window.editor.set_text(0, text)
+
+
+def test_first_start_shows_the_example_in_the_designed_layout(make_window):
+    window = make_window()
+    assert len(window.document) > 0
+    assert window.left_splitter.widget(0) is window.table
+    assert window.left_splitter.widget(1) is window.detail
+    assert window.right_splitter.widget(0) is window.request_panel
+    assert window.right_splitter.widget(1) is window.output_tabs
+    assert isinstance(window.output_tabs.widget(0), QLabel)
+    assert window.windowTitle() == "Untitled[*] — Composer"
+    assert not window.isWindowModified()
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "Conversation", "View", "Help"]
+
+
+def test_standard_keys_for_the_frequent_commands(make_window):
+    window = make_window()
+    assert window.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    reserved = {QKeySequence("Ctrl+Return"), QKeySequence("Escape")}
+    everything = [a for a in window.findChildren(type(window.new_action))]
+    assert not [a.text() for a in everything if a.shortcut() in reserved]
+
+
+def test_an_edit_sets_the_modified_star_and_undo_clears_it(make_window):
+    window = make_window()
+    _edit_first_row(window)
+    assert window.isWindowModified()
+    window.undo_action.trigger()
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    assert window.isWindowModified()
+
+
+def test_save_writes_a_file_that_opens_again(make_window, tmp_path):
+    window = make_window(Document(_conversation("hello", "hi there")))
+    _edit_first_row(window, "hello, edited")
+    path = tmp_path / "chat.json"
+    assert window.save_to(path)
+    assert not window.isWindowModified()
+    assert window.windowTitle() == "chat.json[*] — Composer"
+    assert load_conversation(path).messages[0].plain_text == "hello, edited"
+    assert window.recent.paths()[0] == str(path.resolve())
+    other = make_window(user_dir=tmp_path / "other-user")
+    assert other.open_path(path)
+    assert [m.plain_text for m in other.document.messages] == ["hello, edited", "hi there"]
+    assert other.file_path == path
+
+
+def test_ctrl_s_saves_to_the_current_file(qtbot, make_window, tmp_path):
+    path = tmp_path / "keys.json"
+    save(_conversation("one"), path)
+    window = make_window()
+    window.open_path(path)
+    _edit_first_row(window, "two")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert load_conversation(path).messages[0].plain_text == "two"
+
+
+def test_a_broken_file_is_one_clear_message_and_nothing_is_lost(qtbot, make_window, tmp_path):
+    window = make_window(Document(_conversation("keep me")))
+    _edit_first_row(window, "keep me too")
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"messages": [\n  {"role": "user",,}\n]}', encoding="utf-8")
+    assert not window.open_path(bad)
+    text = _answer(qtbot, window, Button.Ok)
+    assert "broken.json" in text and "line 2 column" in text
+    assert "Traceback" not in text
+    assert window.document.messages[0].plain_text == "keep me too"
+    assert window.isWindowModified()
+
+
+def test_an_exchange_file_opens_as_its_conversation(make_window, tmp_path):
+    exchange = Exchange(model="m", prompt=Prompt(messages=[Message.text("user", "ping")]),
+                        messages=[Message.text("assistant", "pong")])
+    path = tmp_path / "exchange.json"
+    save(exchange, path)
+    window = make_window()
+    assert window.open_path(path)
+    assert [(m.role, m.plain_text) for m in window.document.messages] == [
+        ("user", "ping"), ("assistant", "pong")]
+
+
+def test_a_json_dropped_outside_the_table_opens_it(qtbot, make_window, tmp_path):
+    path = tmp_path / "dropped.json"
+    save(_conversation("from a drop"), path)
+    window = make_window()
+    target = window.output_tabs.widget(0)  # the hint label: it takes no drops itself
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    assert window.file_path == path
+    assert window.document.messages[0].plain_text == "from a drop"
+
+
+def test_closing_with_changes_asks_and_cancel_keeps_everything(qtbot, make_window):
+    window = make_window()
+    _edit_first_row(window, "unsaved")
+    window.close()
+    _answer(qtbot, window, Button.Cancel)
+    assert window.isVisible()
+    assert window.document.messages[0].plain_text == "unsaved"
+
+
+def test_closing_and_saving_writes_the_file_first(qtbot, make_window, tmp_path):
+    path = tmp_path / "close.json"
+    save(_conversation("before"), path)
+    window = make_window()
+    window.open_path(path)
+    _edit_first_row(window, "after")
+    with qtbot.waitSignal(window.closed):
+        window.close()
+        _answer(qtbot, window, Button.Save)
+    assert load_conversation(path).messages[0].plain_text == "after"
+
+
+def test_closing_an_untitled_conversation_and_saving_asks_where(qtbot, make_window, tmp_path):
+    window = make_window()
+    _edit_first_row(window, "new work")
+    window.close()
+    _answer(qtbot, window, Button.Save)
+    dialog = window.findChild(QFileDialog)
+    assert dialog is not None and dialog.isVisible()
+    target = tmp_path / "named"
+    with qtbot.waitSignal(window.closed):
+        dialog.selectFile(str(target))
+        dialog.accept()
+    assert load_conversation(tmp_path / "named.json").messages[0].plain_text == "new work"
+
+
+def test_the_next_start_opens_the_last_file(qtbot, make_window, tmp_path, user_dir):
+    path = tmp_path / "last.json"
+    save(_conversation("where I was"), path)
+    first = make_window()
+    first.open_path(path)
+    with qtbot.waitSignal(first.closed):
+        first.close()
+    second = make_window()
+    assert second.file_path == path
+    assert second.offer_recovery() is None
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, make_window, user_dir):
+    window = make_window()
+    window.autosaver._timer.setInterval(10)
+    _edit_first_row(window, "typed just before the crash")
+    qtbot.waitUntil(lambda: (user_dir / "draft.json").exists(), timeout=3000)
+    # No close: the process "died". The next start offers the draft.
+    again = make_window()
+    assert again.document.messages[0].plain_text != "typed just before the crash"
+    box = again.offer_recovery()
+    assert box is not None and "did not close normally" in box.text()
+    _answer(qtbot, again, Button.Open)
+    assert again.document.messages[0].plain_text == "typed just before the crash"
+    assert again.isWindowModified()
+    assert not (user_dir / "draft-recovered.json").exists()
+
+
+def test_import_with_losses_shows_the_report_first_and_can_be_cancelled(qtbot, make_window,
+                                                                        tmp_path):
+    lines = [{"conversations": [{"from": "human", "value": f"question {i}"},
+                                {"from": "gpt", "value": f"answer {i}"}]} for i in (1, 2)]
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    window = make_window(Document(_conversation("mine")))
+    assert window.import_path(path) is None
+    report = _answer(qtbot, window, Button.Cancel)
+    assert "two.jsonl" in report and "conversation 1 of 2" in report
+    assert window.document.messages[0].plain_text == "mine"
+    window.import_path(path)
+    _answer(qtbot, window, Button.Ok)
+    assert [m.plain_text for m in window.document.messages] == ["question 1", "answer 1"]
+    assert "imported from two.jsonl" in window.windowTitle()
+    assert window.isWindowModified()  # not saved as a Composer file yet
+
+
+def test_export_writes_the_chosen_format(make_window, tmp_path):
+    window = make_window(Document(_conversation("export me", "ok")))
+    out = tmp_path / "out.json"
+    assert window.export_to(out, "composer")
+    assert load_conversation(out).messages[0].plain_text == "export me"
+
+
+def test_export_to_a_missing_folder_is_one_line(qtbot, make_window, tmp_path):
+    window = make_window(Document(_conversation("x")))
+    assert not window.export_to(tmp_path / "no" / "such" / "dir.json", "composer")
+    text = _answer(qtbot, window, Button.Ok)
+    assert "dir.json" in text or "no such" in text.lower()
+
+
+def test_recent_menu_lists_files_and_drops_missing_ones(qtbot, make_window, tmp_path):
+    path = tmp_path / "r.json"
+    save(_conversation("recent"), path)
+    window = make_window()
+    window.open_path(path)
+    window.fill_recent_menu()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert str(path.resolve()) in texts
+    Path(path).unlink()
+    window._open_recent(str(path.resolve()))
+    _answer(qtbot, window, Button.Ok)
+    assert str(path.resolve()) not in window.recent.paths()
+
+
+def test_new_asks_before_discarding_changes(qtbot, make_window):
+    window = make_window(Document(_conversation("old")))
+    _edit_first_row(window, "old, edited")
+    window.new_action.trigger()
+    _answer(qtbot, window, Button.Discard)
+    assert len(window.document) == 1 and window.document.messages[0].plain_text == ""
+    assert window.file_path is None and not window.isWindowModified()
