@@ -1,0 +1,52 @@
+"""``llm-composer screenshot`` renders the window to a PNG, in-process and as a command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtGui import QImage
+
+from composer.main import main
+from composer.models.exchange import Exchange, Prompt
+from composer.models.files import save
+from composer.models.parts import Message
+
+
+def test_screenshot_of_an_exchange_at_the_asked_size(qapp, tmp_path, capsys):
+    exchange = Exchange(model="m", prompt=Prompt(messages=[Message.text("user", "ping")]),
+                        messages=[Message.text("assistant", "pong")])
+    source = tmp_path / "exchange.json"
+    save(exchange, source)
+    out = tmp_path / "shot.png"
+    assert main(["screenshot", str(out), str(source), "--size", "900x600"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
+    # Not a blank grab: the widgets painted more than one colour.
+    colours = {image.pixel(x, y) for x in range(0, 900, 37) for y in range(0, 600, 23)}
+    assert len(colours) > 3
+
+
+def test_screenshot_of_a_bad_file_is_one_line_and_a_failure(qapp, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    assert main(["screenshot", str(tmp_path / "x.png"), str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("llm-composer screenshot: ") and "bad.json" in err
+    assert len(err.splitlines()) == 1
+    assert main(["screenshot", str(tmp_path / "x.png"), "--size", "huge"]) == 2
+    assert "--size" in capsys.readouterr().err
+
+
+def test_the_command_renders_the_example_with_no_display(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    out = tmp_path / "example.png"
+    result = subprocess.run([sys.executable, "-m", "composer", "screenshot", str(out)],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 800)
