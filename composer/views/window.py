@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QTabWidget,
-    QUndoStack,
     QWidget,
 )
 
