@@ -161,7 +161,9 @@ class RequestPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("&Provider", self.provider_combo)
         form.addRow("&Base URL", self.base_url_edit)
-        form.addRow("&Model", model_row)
+        model_label = QLabel("&Model")
+        model_label.setBuddy(self.model_combo)
+        form.addRow(model_label, model_row)
         form.addRow("", self.model_note)
         form.addRow("", self.key_note)
 
