@@ -1,0 +1,242 @@
+"""Properties over every registered format (wire formats included as they land).
+
+(a) export then import is the identity on what the format can hold: conversations are drawn
+from a strategy limited by the format's capabilities (table below).
+(b) garbage — random JSON, truncated valid documents, wrongly typed fields, random text — ends
+in a FormatError or a valid import, never any other exception.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from composer.models import (
+    Attachment,
+    AttachmentPart,
+    Conversation,
+    FormatError,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from composer.models.formats import all_formats, import_text
+from composer.models.formats.base import Imported
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# What each format holds exactly. A format missing here gets the plain-text profile only, so a
+# new format is still covered (and a failure says which capability to declare).
+FULL = {"roles": ("system", "user", "assistant", "tool"), "multi_text": True,
+        "reasoning": True, "tools": True, "attachments": True, "metadata": True,
+        "call_ids": True}
+CAPABILITIES: dict[str, dict] = {
+    "composer": FULL,
+    "llm": FULL,
+    "markdown": {**FULL, "metadata": False, "attachments": "url"},
+    "sharegpt": {"roles": ("system", "user", "assistant"), "multi_text": False},
+}
+# The wire formats: alternating user/assistant turns of non-blank text, which every protocol
+# holds (empty text blocks and same-role runs are legitimately merged or refused there).
+PLAIN = {"roles": ("user", "assistant"), "multi_text": False, "alternate": True,
+         "nonblank": True}
+
+
+def _text(markdown_safe: bool = False, nonblank: bool = False) -> st.SearchStrategy[str]:
+    alphabet = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00")
+    text = st.text(alphabet, max_size=40)
+    if nonblank:
+        text = text.filter(lambda s: s.strip() == s and s != "")
+    if markdown_safe:  # our Markdown markers are whole lines starting "<!-- composer:"
+        text = text.filter(lambda s: "<!--" not in s)
+    return text
+
+
+_json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=10)
+_json = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+_ident = st.text(string.ascii_letters + "_", min_size=1, max_size=12)
+
+
+@st.composite
+def conversations(draw, caps: dict) -> Conversation:
+    md = caps is CAPABILITIES.get("markdown")
+    meta = st.none() | (st.just({"anthropic": {"signature": "sig=="}}) if caps.get("metadata")
+                        else st.none())
+    messages = []
+    for i in range(draw(st.integers(1, 5))):
+        if caps.get("alternate"):
+            role = caps["roles"][i % 2]
+        else:
+            role = draw(st.sampled_from(caps["roles"]))
+        parts: list = []
+        if role == "tool" and caps.get("tools"):
+            for _ in range(draw(st.integers(1, 2))):
+                parts.append(ToolResultPart(name=draw(_ident), output=draw(_text(md)),
+                                            tool_call_id=draw(_ident),
+                                            provider_metadata=draw(meta)))
+        elif role == "tool":
+            continue
+        else:
+            n = draw(st.integers(1, 3)) if caps.get("multi_text") else 1
+            parts += [TextPart(text=draw(_text(md, caps.get("nonblank", False))),
+                               provider_metadata=draw(meta))
+                      for _ in range(n)]
+            if role == "assistant" and caps.get("reasoning") and draw(st.booleans()):
+                parts.insert(0, ReasoningPart(text=draw(_text(md)), provider_metadata=draw(meta),
+                                              redacted=draw(st.booleans())))
+            if role == "assistant" and caps.get("tools") and draw(st.booleans()):
+                arguments = draw(st.dictionaries(_ident, _json, max_size=3))
+                parts.append(ToolCallPart(name=draw(_ident), arguments=arguments,
+                                          tool_call_id=draw(_ident) if caps.get("call_ids")
+                                          else None, provider_metadata=draw(meta)))
+            if role == "user" and caps.get("attachments") and draw(st.booleans()):
+                if caps["attachments"] == "url":
+                    att = Attachment(type="image/png", url=f"https://x.test/{draw(_ident)}.png")
+                else:
+                    att = Attachment.from_bytes(draw(st.binary(max_size=30)), mime="image/png")
+                parts.append(AttachmentPart(attachment=att))
+        messages.append(Message(role=role, parts=parts))
+    return Conversation(messages=messages)
+
+
+def _round_trip_formats():
+    return [f for f in all_formats()
+            if f.dump is not None and f.load is not None and f.input_kind != "binary"]
+
+
+@pytest.mark.parametrize("fmt", _round_trip_formats(), ids=lambda f: f.name)
+def test_export_then_import_is_identity_on_what_the_format_holds(fmt):
+    caps = CAPABILITIES.get(fmt.name, PLAIN)
+
+    @SETTINGS
+    @given(conversations(caps))
+    def check(conversation: Conversation) -> None:
+        exported = fmt.dump(conversation)
+        assert not any(loss.dropped for loss in exported.losses), exported.losses
+        back = import_text(exported.text, fmt.name, "<test>").conversation
+        assert [m.to_dict() for m in back.messages] == \
+            [m.to_dict() for m in conversation.messages]
+
+    check()
+
+
+# -- garbage ------------------------------------------------------------------------------------
+
+
+def _load_or_format_error(fmt, value) -> None:
+    try:
+        result = fmt.load(value, "<test>")
+    except FormatError:
+        return
+    assert isinstance(result, Imported)
+    assert isinstance(result.conversation, Conversation)
+
+
+def _samples(fmt) -> list:
+    """Valid documents of this format, to truncate and to mistype."""
+    conv = Conversation(messages=[
+        Message.text("system", "sys"), Message.text("user", "hello"),
+        Message(role="assistant", parts=[TextPart(text="hi"),
+                                         ToolCallPart(name="f", arguments={"a": 1},
+                                                      tool_call_id="c1")]),
+        Message(role="tool", parts=[ToolResultPart(name="f", output="1", tool_call_id="c1")]),
+        Message.text("assistant", "done"),
+    ])
+    if fmt.dump is None:
+        return []
+    return [fmt.dump(conv).text]
+
+
+def _mutations(value) -> st.SearchStrategy:
+    """The value with one field somewhere replaced by a wrongly typed one."""
+    paths = []
+
+    def walk(node, path):
+        paths.append(path)
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+
+    walk(value, ())
+
+    def replace(node, path, new):
+        if not path:
+            return new
+        head, rest = path[0], path[1:]
+        if isinstance(node, dict):
+            return {**node, head: replace(node[head], rest, new)}
+        copy = list(node)
+        copy[head] = replace(node[head], rest, new)
+        return copy
+
+    wrong = st.sampled_from([None, 0, -1, 1.5, True, "", "x", [], {}, [1], {"type": 3}])
+    return st.tuples(st.sampled_from(paths), wrong).map(lambda pw: replace(value, *pw))
+
+
+_loaders = [f for f in all_formats() if f.load is not None]
+
+
+@pytest.mark.parametrize("fmt", _loaders, ids=lambda f: f.name)
+def test_random_json_is_a_format_error_or_an_import(fmt):
+    @SETTINGS
+    @given(_json)
+    def check(value) -> None:
+        _load_or_format_error(fmt, value)
+
+    check()
+
+
+@pytest.mark.parametrize("fmt", [f for f in _loaders if f.dump is not None],
+                         ids=lambda f: f.name)
+def test_truncated_and_mistyped_documents_are_format_errors_or_imports(fmt):
+    (text,) = _samples(fmt)
+
+    @SETTINGS
+    @given(st.integers(0, len(text)))
+    def truncated(cut: int) -> None:
+        piece = text[:cut]
+        if fmt.input_kind == "json":
+            try:
+                value = json.loads(piece)
+            except json.JSONDecodeError:
+                return
+            _load_or_format_error(fmt, value)
+        else:
+            _load_or_format_error(fmt, piece)
+
+    truncated()
+    if fmt.input_kind == "text":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            return
+    else:
+        document = json.loads(text)
+
+    @SETTINGS
+    @given(_mutations(document))
+    def mistyped(value) -> None:
+        _load_or_format_error(fmt, value if fmt.input_kind == "json" else json.dumps(value))
+
+    mistyped()
+
+
+@SETTINGS
+@given(st.text(max_size=200) | _json.map(json.dumps))
+def test_import_text_of_anything_is_a_format_error_or_an_import(text):
+    try:
+        result = import_text(text, None, "<test>")
+    except FormatError:
+        return
+    assert isinstance(result.conversation, Conversation)
