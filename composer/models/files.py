@@ -60,7 +60,7 @@ def kind_of(data: Any) -> str | None:
     """'conversation' or 'exchange' when data is one of our files, else None."""
     if isinstance(data, dict) and isinstance(data.get("composer"), dict):
         kind = data["composer"].get("kind")
-        if kind in _CURRENT:
+        if isinstance(kind, str) and kind in _CURRENT:
             return kind
         if "prompt" in data and "messages" in data:
             return "exchange"
