@@ -203,13 +203,15 @@ class DocumentEditor:
         self.push(ReplaceMessage(row, message.model_copy(update={"parts": parts})), text)
 
     def replace_part(self, row: int, part_index: int, part, text: str = "Edit part",
-                     merge: bool = False) -> None:
+                     merge: object = None) -> None:
+        """Replace one part; a truthy ``merge`` (e.g. the field's name) merges consecutive
+        edits of that field into one undo step."""
         message = self.document.message(row)
         if message.parts[part_index] == part:
             return
         parts = list(message.parts)
         parts[part_index] = part
-        key = ("part", self.document.row_id(row), part_index) if merge else None
+        key = ("part", self.document.row_id(row), part_index, merge) if merge else None
         self.push(ReplaceMessage(row, message.model_copy(update={"parts": parts})), text, key)
 
     def append_part(self, row: int, part, text: str = "Add part") -> None:
