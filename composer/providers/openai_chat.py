@@ -1,0 +1,426 @@
+"""The ``openai-chat`` wire protocol: ``POST {base}/chat/completions``, streamed as SSE.
+
+Also every OpenAI-compatible server (OpenRouter, Groq, DeepSeek, xAI, vLLM, llama.cpp, Ollama,
+Vercel's gateway...). The body comes from the ``openai-chat`` format's ``to_body``; this module adds
+the URL, headers and streaming flags, and turns chunks into stream events.
+
+Parts are keyed ``text``, ``refusal``, ``reasoning`` and ``tool:<index>`` (a new key when a
+server reuses an index for a call with another id). Reasoning text comes from
+``reasoning_content`` or ``reasoning``; ``reasoning_details`` are merged by their ``index`` and
+attached to the reasoning part whole once the message is over, so they replay verbatim. A stream
+counts as complete once a ``finish_reason`` or ``[DONE]`` arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.events import (
+    CitationAdded,
+    Finish,
+    OutputAttachment,
+    PartMetadata,
+    ReasoningDelta,
+    ResponseInfo,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageReport,
+)
+from composer.models.formats.openai_chat import META, to_body
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+
+_FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
+           "function_call": "tool_calls", "content_filter": "content_filter",
+           "refusal": "refusal"}
+_TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+
+
+class ChatStreamParser:
+    """Chat Completions chunks in, stream events out. One parser per response."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.finished = False
+        self.errored = False
+        self._info_sent = False
+        self._reasoning_field: str | None = None
+        self._reasoning_text = False
+        self._details: dict[Any, dict[str, Any]] = {}
+        self._details_sent = False
+        self._refused = False
+        self._finish_raw: str | None = None
+        # tool index -> (key, id); keys in order, and which have been ended.
+        self._calls: dict[Any, tuple[str, str | None]] = {}
+        self._call_keys: list[str] = []
+        self._ended: set[str] = set()
+        self._audio: list[str] = []
+        self._audio_sent = False
+
+    # -- the Parser protocol --
+
+    def feed(self, frame: Frame) -> list[StreamEvent]:
+        data = frame.data.strip()
+        if not data:
+            return []
+        if data == "[DONE]":
+            self.done = True
+            return self._wrap_up()
+        try:
+            chunk = json.loads(data)
+        except (json.JSONDecodeError, RecursionError):
+            return [StreamError(f"the server sent a chunk that is not JSON: {data[:120]}",
+                                kind="provider", body=data)]
+        if not isinstance(chunk, dict):
+            return []
+        if frame.event == "error" and "error" not in chunk:
+            chunk = {"error": chunk}
+        return self.chunk(chunk)
+
+    def close(self) -> list[StreamEvent]:
+        events = self._wrap_up()
+        if not (self.done or self.finished or self.errored):
+            events.append(StreamError("the stream ended before the reply was complete "
+                                      "(no finish_reason and no [DONE])", kind="truncated"))
+        return events
+
+    # -- one chunk --
+
+    def chunk(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        if not self._info_sent and (chunk.get("id") or chunk.get("model")):
+            self._info_sent = True
+            extra = {k: chunk[k] for k in ("provider", "system_fingerprint")
+                     if isinstance(chunk.get(k), str)}
+            events.append(ResponseInfo(id=_str(chunk.get("id")), model=_str(chunk.get("model")),
+                                       provider_metadata={META: extra} if extra else None))
+        choices = chunk.get("choices")
+        finish = None
+        if isinstance(choices, list):
+            for choice in choices:
+                # n > 1 is not something a workbench asks for; the first choice is the reply.
+                if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                    delta = choice.get("delta")
+                    if delta is None:
+                        delta = choice.get("message")  # a whole (non-streamed) reply
+                    if isinstance(delta, dict):
+                        events += self.delta(delta)
+                    if choice.get("finish_reason"):
+                        finish = str(choice["finish_reason"])
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            events.append(_usage(usage))
+        if finish is not None:
+            events += self._finish(finish)
+        error = chunk.get("error")
+        if error is not None:
+            self.errored = True
+            events.append(_in_band_error(error, chunk))
+        return events
+
+    def delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for field in ("reasoning_content", "reasoning"):
+            text = delta.get(field)
+            if isinstance(text, str) and text:
+                self._reasoning_text = True
+                events.append(ReasoningDelta("reasoning", text))
+                if self._reasoning_field is None:
+                    self._reasoning_field = field
+                    events.append(PartMetadata("reasoning", META, {"field": field}))
+                break
+        details = delta.get("reasoning_details")
+        if isinstance(details, list) and details:
+            if self._reasoning_field is None and not self._details:
+                events.append(ReasoningDelta("reasoning", ""))
+            for d in details:
+                if isinstance(d, dict):
+                    self._merge_detail(d)
+            if not self._reasoning_field and self._details:
+                # No plain reasoning text alongside: show the details' own text as it grows.
+                for d in details:
+                    if isinstance(d, dict):
+                        for key in ("text", "summary"):
+                            if isinstance(d.get(key), str) and d[key]:
+                                self._reasoning_text = True
+                                events.append(ReasoningDelta("reasoning", d[key]))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            events.append(TextDelta("text", content))
+        elif isinstance(content, list):  # some servers send a whole reply's content as parts
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    events.append(TextDelta("text", part["text"]))
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            if not self._refused:
+                self._refused = True
+                events.append(TextDelta("refusal", refusal))
+                events.append(PartMetadata("refusal", META, {"refusal": "field"}))
+            else:
+                events.append(TextDelta("refusal", refusal))
+        annotations = delta.get("annotations")
+        if isinstance(annotations, list):
+            for a in annotations:
+                cite = a.get("url_citation") if isinstance(a, dict) else None
+                if isinstance(cite, dict):
+                    events.append(CitationAdded("text", url=_str(cite.get("url")),
+                                                title=_str(cite.get("title"))))
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            for position, call in enumerate(calls):
+                if isinstance(call, dict):
+                    events += self._tool_call(call, position)
+        audio = delta.get("audio")
+        if isinstance(audio, dict):
+            if isinstance(audio.get("data"), str):
+                self._audio.append(audio["data"])
+            if isinstance(audio.get("transcript"), str) and audio["transcript"]:
+                events.append(TextDelta("text", audio["transcript"]))
+            if isinstance(audio.get("id"), str):
+                events.append(ResponseInfo(provider_metadata={
+                    META: {"fields": {"audio": {"id": audio["id"]}}}}))
+        return events
+
+    def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        index = call.get("index", position)
+        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        call_id = _str(call.get("id"))
+        known = self._calls.get(index)
+        if known is None or (call_id and known[1] and call_id != known[1]):
+            key = f"tool:{index}" if known is None else f"tool:{index}:{len(self._call_keys)}"
+            self._calls[index] = (key, call_id)
+            self._call_keys.append(key)
+            events.append(ToolCallStart(key, _str(fn.get("name")) or "", call_id))
+        key = self._calls[index][0]
+        extra = {k: v for k, v in call.items() if k not in _TOOL_CALL_KEYS}
+        if extra:
+            events.append(PartMetadata(key, META, {"fields": extra}))
+        args = fn.get("arguments")
+        if isinstance(args, str) and args:
+            events.append(ToolCallDelta(key, args))
+        elif isinstance(args, dict):
+            events.append(ToolCallEnd(key, args))
+            self._ended.add(key)
+        return events
+
+    def _merge_detail(self, d: dict[str, Any]) -> None:
+        index = d.get("index", len(self._details))
+        if not isinstance(index, (int, str)):
+            index = len(self._details)
+        have = self._details.get(index)
+        if have is None or (have.get("type") and d.get("type") and have["type"] != d["type"]):
+            if have is not None:
+                index = f"{index}:{len(self._details)}"  # a new block reusing the index
+            self._details[index] = dict(d)
+            return
+        for k, v in d.items():
+            if k in ("text", "summary", "data", "signature") and isinstance(v, str) \
+                    and isinstance(have.get(k), str):
+                have[k] += v
+            elif v is not None or k not in have:
+                have[k] = v
+
+    def _finish(self, raw: str) -> list[StreamEvent]:
+        events = self._end_calls()
+        self.finished = True
+        self._finish_raw = raw
+        reason = _FINISH.get(raw, raw)
+        if self._refused and reason == "stop":
+            reason = "refusal"
+        events.append(Finish(reason, raw))
+        return events
+
+    def _end_calls(self) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for key in self._call_keys:
+            if key not in self._ended:
+                self._ended.add(key)
+                events.append(ToolCallEnd(key))
+        return events
+
+    def _wrap_up(self) -> list[StreamEvent]:
+        events = self._end_calls()
+        if self._details and not self._details_sent:
+            self._details_sent = True
+            if not self._reasoning_text:
+                events.append(ReasoningDelta("reasoning", redacted=True))
+            events.append(PartMetadata("reasoning", META,
+                                       {"reasoning_details": list(self._details.values())}))
+        if self._audio and not self._audio_sent:
+            self._audio_sent = True
+            events.append(OutputAttachment("audio", "audio/wav", content="".join(self._audio)))
+        return events
+
+
+def parse_response(data: Any) -> list[StreamEvent]:
+    """A whole (non-streamed) Chat Completions response as the events a stream would give."""
+    parser = ChatStreamParser()
+    if not isinstance(data, dict):
+        return [StreamError("the reply is not a JSON object", kind="provider")]
+    events = parser.chunk(data)
+    events += parser.feed(Frame("[DONE]"))
+    return events
+
+
+class OpenAIChatProtocol(WireProtocol):
+    name = "openai-chat"
+    framing = "sse"
+    metadata_key = META
+
+    def build_request(self, conversation: Conversation, *, base_url: str,
+                      api_key: str | None) -> HttpRequest:
+        body, losses = to_body(conversation)
+        for loss in losses:
+            if loss.dropped:
+                raise RequestRefused(loss.problem, message_index=loss.message_index,
+                                     part_index=loss.part_index)
+        if not body.get("model"):
+            raise RequestRefused("no model chosen", field_name="model")
+        if not body.get("messages"):
+            raise RequestRefused("there are no messages to send")
+        body["stream"] = True
+        options = body.get("stream_options")
+        body["stream_options"] = {**(options if isinstance(options, dict) else {}),
+                                  "include_usage": True}
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        headers.update(conversation.settings.headers)
+        return HttpRequest("POST", _endpoint(base_url, "chat/completions"), headers, body,
+                           [str(loss) for loss in losses])
+
+    def new_parser(self) -> ChatStreamParser:
+        return ChatStreamParser()
+
+    def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
+        h = {k.lower(): v for k, v in headers.items()}
+        text = body.decode("utf-8", errors="replace") if body else ""
+        message, provider_type = _error_message(text)
+        if not message:
+            snippet = " ".join(text.split())[:200]
+            message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
+        request_id = h.get("x-request-id") or h.get("request-id") or h.get("x-generation-id")
+        return StreamError(message, kind="http", status=status, provider_type=provider_type,
+                           request_id=request_id, retry_after=_retry_after(h), body=text or None)
+
+    def models_request(self, *, base_url: str, api_key: str | None) -> HttpRequest:
+        headers = {"Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        return HttpRequest("GET", _endpoint(base_url, "models"), headers)
+
+    def parse_models(self, data: Any) -> list[str]:
+        items = data.get("data") if isinstance(data, dict) else data
+        if isinstance(data, dict) and items is None:
+            items = data.get("models")
+        if not isinstance(items, list):
+            raise FormatError("the model list has no data[] array")
+        ids = []
+        for item in items:
+            ident = item.get("id") or item.get("name") if isinstance(item, dict) else item
+            if isinstance(ident, str) and ident:
+                ids.append(ident)
+        return sorted(set(ids))
+
+
+PROTOCOL = OpenAIChatProtocol()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _endpoint(base_url: str, path: str) -> str:
+    base = base_url.rstrip("/")
+    if base.endswith("/" + path):
+        return base
+    return f"{base}/{path}"
+
+
+def _usage(usage: dict[str, Any]) -> UsageReport:
+    prompt = usage.get("prompt_tokens_details")
+    completion = usage.get("completion_tokens_details")
+    prompt = prompt if isinstance(prompt, dict) else {}
+    completion = completion if isinstance(completion, dict) else {}
+    details: dict[str, Any] = {}
+    for source in (prompt, completion):
+        for k, v in source.items():
+            if k not in ("cached_tokens", "reasoning_tokens") and _int(v):
+                details[k] = v
+    if isinstance(usage.get("cost"), (int, float)) and not isinstance(usage["cost"], bool):
+        details["cost"] = usage["cost"]
+    return UsageReport(input=_int(usage.get("prompt_tokens")),
+                       output=_int(usage.get("completion_tokens")),
+                       reasoning=_int(completion.get("reasoning_tokens")),
+                       cached=_int(prompt.get("cached_tokens")), details=details)
+
+
+def _in_band_error(error: Any, chunk: dict[str, Any]) -> StreamError:
+    body = json.dumps(chunk, ensure_ascii=False)
+    if isinstance(error, dict):
+        message = _str(error.get("message")) or "the server reported an error"
+        kind = error.get("type") or error.get("code")
+        return StreamError(message, kind="provider",
+                           provider_type=str(kind) if kind is not None else None, body=body)
+    return StreamError(str(error), kind="provider", body=body)
+
+
+def _error_message(text: str) -> tuple[str | None, str | None]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None, None
+    if isinstance(data, list) and data:
+        data = data[0]
+    if not isinstance(data, dict):
+        return None, None
+    error = data.get("error", data)
+    if isinstance(error, str):
+        return error, None
+    if not isinstance(error, dict):
+        return None, None
+    message = _str(error.get("message")) or _str(error.get("detail"))
+    kind = error.get("type") or error.get("code") or error.get("status")
+    meta = error.get("metadata")
+    if message and isinstance(meta, dict) and isinstance(meta.get("raw"), str):
+        who = meta.get("provider_name")
+        message = f"{message} ({who + ': ' if isinstance(who, str) else ''}{meta['raw'][:300]})"
+    return message, str(kind) if kind is not None else None
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
