@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
 
 def run(args: argparse.Namespace, verb: str) -> int:
     if verb == "screenshot":
+        if _needs_offscreen():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        _quiet_offscreen_notes()
         return screenshot(args.out, args.file, args.size)
     return open_window(getattr(args, "file", None))
 
@@ -109,6 +112,21 @@ def _parse_size(size: str) -> tuple[int, int]:
     if not (200 <= w <= 8000 and 200 <= h <= 8000):
         raise ValueError(f"--size {size!r}: width and height must be 200..8000")
     return w, h
+
+
+def _quiet_offscreen_notes() -> None:
+    """The offscreen platform reports features it lacks on every window; not our problem."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:
+        if "This plugin does not support" not in message:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+    if previous is not None:  # someone (a test harness) is already listening: leave theirs
+        qInstallMessageHandler(previous)
 
 
 def screenshot(out: str, file: str | None = None, size: str = "1280x800") -> int:
