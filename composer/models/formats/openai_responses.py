@@ -135,6 +135,7 @@ class _Importer:
         self.messages: list[Message] = []
         self.losses: list[Loss] = []
         self.call_names: dict[str, str] = {}
+        self._pending: list[tuple[str, int | None, bool]] = []
 
     # Consecutive assistant-side items share one message, as do consecutive tool outputs.
     def _append(self, role: str, part: Any) -> None:
@@ -145,8 +146,8 @@ class _Importer:
             self.messages.append(Message(role=role, parts=[part]))
 
     def _loss(self, problem: str, part_index: int | None = None, dropped: bool = False) -> None:
-        self.losses.append(Loss(problem, len(self.messages) - 1 if self.messages else 0,
-                                part_index, dropped))
+        """Noted now, placed once the item's message exists (see ``items``)."""
+        self._pending.append((problem, part_index, dropped))
 
     def items(self, items: list[Any]) -> None:
         for i, item in enumerate(items):
@@ -160,6 +161,10 @@ class _Importer:
             handler = getattr(self, f"_item_{kind}", None)
             if handler is not None:
                 handler(item, loc)
+                where = len(self.messages) - 1 if self.messages else None
+                self.losses += [Loss(f"{problem} ({loc})", where, part, dropped)
+                                for problem, part, dropped in self._pending]
+                self._pending.clear()
             elif kind.endswith("_output"):
                 self._append("tool", ToolResultPart(
                     name=kind.removesuffix("_output"), output=_output_text(item.get("output")),
