@@ -558,6 +558,12 @@ class _Writer:
             else:
                 out.append({"role": role, "content": blocks})
             prev_role = m.role
+        for message in out:
+            # One plain text block reads better as a string; the API takes both.
+            content = message["content"]
+            if len(content) == 1 and set(content[0]) == {"type", "text"} \
+                    and content[0]["type"] == "text":
+                message["content"] = content[0]["text"]
         return out
 
     def user(self, m: Message, i: int) -> list[dict[str, Any]]:
