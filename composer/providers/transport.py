@@ -84,8 +84,21 @@ class CallFailed(ComposerError):
 def describe_error(error: StreamError | ErrorInfo) -> str:
     """One line: ``429 rate_limit_error: Too many requests (request req_123)``."""
     prefix = " ".join(str(x) for x in (error.status, error.provider_type) if x)
-    message = error.message.strip().replace("\n", " ")
-    line = f"{prefix}: {message}" if prefix and not message.startswith(prefix) else message
+    message = " ".join(error.message.split())
+    # Protocols word their messages differently; drop a lead that repeats the prefix.
+    rest = message
+    if error.status:
+        for lead in (f"HTTP {error.status}", str(error.status)):
+            if rest.startswith(lead):
+                rest = rest[len(lead):].lstrip()
+                break
+    if error.provider_type and rest.startswith(error.provider_type):
+        rest = rest[len(error.provider_type):]
+    rest = rest.lstrip(":").strip()
+    if not prefix:
+        line = message
+    else:
+        line = f"{prefix}: {rest}" if rest else prefix
     if error.request_id and error.request_id not in line:
         line += f" (request {error.request_id})"
     return line
@@ -297,23 +310,22 @@ class Call:
             raise _Retry(StreamError(what, kind=kind), None) from None
         except httpx.ReadTimeout:
             yield StreamError(f"no data from {host} for {self.config.read_timeout:g} s "
-                              "(read timeout)", kind="timeout", status=self.status)
+                              "(read timeout)", kind="timeout")
         except httpx.TimeoutException as exc:
-            yield StreamError(f"{host}: {type(exc).__name__}", kind="timeout", status=self.status)
+            yield StreamError(f"{host}: {type(exc).__name__}", kind="timeout")
         except (httpx.RemoteProtocolError, httpx.NetworkError) as exc:
-            error = StreamError(f"connection to {host} lost: {_reason(exc)}", kind="network",
-                                status=self.status)
+            error = StreamError(f"connection to {host} lost: {_reason(exc)}", kind="network")
             if not body_started and (self.status is None or 200 <= self.status < 300):
                 raise _Retry(error, None) from None
             yield error
         except httpx.DecodingError as exc:
             yield StreamError(f"cannot decode the response from {host}: {_reason(exc)}",
-                              kind="network", status=self.status)
+                              kind="network")
         except httpx.LocalProtocolError as exc:
             yield StreamError(f"the request to {host} is malformed: {_reason(exc)}",
-                              kind="refused", status=self.status)
+                              kind="refused")
         except httpx.HTTPError as exc:
-            yield StreamError(f"{host}: {_reason(exc)}", kind="network", status=self.status)
+            yield StreamError(f"{host}: {_reason(exc)}", kind="network")
 
     def _parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> StreamError:
         try:
@@ -388,7 +400,7 @@ async def run_call(call: Call, assembler: Assembler | None = None,
                 if on_event is not None:
                     on_event(event, index)
     except asyncio.CancelledError:
-        cancelled = StreamError("cancelled by the user", kind="cancelled", status=call.status)
+        cancelled = StreamError("cancelled by the user", kind="cancelled")
         index = assembler.feed(cancelled)
         if on_event is not None:
             on_event(cancelled, index)

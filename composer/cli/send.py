@@ -1,0 +1,226 @@
+"""``llm-composer send FILE``: send a conversation and stream the reply to the terminal.
+
+Text goes to stdout as it arrives; reasoning to stderr (dimmed when stderr is a terminal);
+tool calls print as ``tool_call name(arguments)``; retries and notes go to stderr. ``--out``
+writes the exchange (readable by ``llm``), also when the request failed or was interrupted, with
+the parts received so far. Exit status: 0 done, 1 failed (one ``llm-composer: error:`` line),
+130 interrupted. No Qt here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any, TextIO
+
+from composer.models import formats
+from composer.models.assembler import Assembler
+from composer.models.errors import ComposerError
+from composer.models.events import (
+    OutputAttachment,
+    ReasoningDelta,
+    Retrying,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallEnd,
+    ToolResult,
+)
+from composer.models.exchange import Exchange
+from composer.models.files import save
+from composer.providers.base import RequestRefused
+from composer.providers.keys import find_key
+from composer.providers.presets import UnknownProvider, resolve
+from composer.providers.transport import (
+    Call,
+    CallConfig,
+    build_exchange,
+    describe_error,
+    run_call,
+)
+
+PROG = "llm-composer"
+DIM, RESET = "\x1b[2m", "\x1b[0m"
+
+
+def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("file", metavar="FILE",
+                        help="a conversation in any format Composer imports")
+    parser.add_argument("--from", dest="from_format", metavar="FMT",
+                        help="the file's format (detected when omitted)")
+    parser.add_argument("--provider", "-p", metavar="P",
+                        help="a preset (openai, anthropic, gemini, ollama, groq, ...) or a "
+                             "protocol name; default: the file's, else replay")
+    parser.add_argument("--model", "-m", metavar="M", help="the model id")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="the server's base URL (for replay: an exchange file)")
+    parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
+                        metavar=("KEY", "VALUE"),
+                        help="a request option, e.g. -o temperature 0.2 (JSON values parse)")
+    parser.add_argument("--out", metavar="EXCHANGE.json",
+                        help="write the exchange here (also the partial one on failure)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="give up after this long without data (default 120)")
+    parser.add_argument("--retries", type=int, default=None, metavar="N",
+                        help="retries on 429/5xx/connection failures (default 2)")
+
+
+def parse_value(text: str) -> Any:
+    """``0.2`` → 0.2, ``true`` → True, ``["a"]`` → list; anything else stays a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _note(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+class Printer:
+    """Writes events to the terminal as they arrive, keeping stdout and stderr on fresh lines
+    when the stream switches between them."""
+
+    def __init__(self, assembler: Assembler, out: TextIO, err: TextIO):
+        self.assembler = assembler
+        self.out = out
+        self.err = err
+        self.dim = err.isatty()
+        self._open: TextIO | None = None  # the stream with an unfinished line
+        self._text_printed = False
+
+    def _switch(self, stream: TextIO) -> None:
+        if self._open is not None and self._open is not stream:
+            self._open.write("\n")
+            self._open.flush()
+            self._open = None
+
+    def _line(self, stream: TextIO, text: str) -> None:
+        self._switch(stream)
+        if self._open is stream:
+            stream.write("\n")
+        stream.write(text + "\n")
+        stream.flush()
+        self._open = None
+
+    def __call__(self, event: StreamEvent, index: int | None) -> None:
+        match event:
+            case TextDelta(text=text) if text:
+                self._switch(self.out)
+                self.out.write(text)
+                self.out.flush()
+                self._open = None if text.endswith("\n") else self.out
+                self._text_printed = True
+            case ReasoningDelta(text=text) if text:
+                self._switch(self.err)
+                self.err.write(f"{DIM}{text}{RESET}" if self.dim else text)
+                self.err.flush()
+                self._open = None if text.endswith("\n") else self.err
+            case ToolCallEnd() if index is not None:
+                part = self.assembler.part(index)
+                args = json.dumps(part.arguments, ensure_ascii=False)
+                self._line(self.out, f"tool_call {part.name}({args})")
+            case ToolResult(name=name, output=output):
+                short = output if len(output) <= 200 else output[:200] + "…"
+                self._line(self.err, f"tool_result {name}: {short}")
+            case OutputAttachment(partial=False, mime=mime) if index is not None:
+                size = self.assembler.part(index).attachment.size
+                shown = f", {size} bytes" if size is not None else ""
+                self._line(self.err, f"[{mime or 'attachment'}{shown}: saved in the exchange]")
+            case Retrying(delay=delay, attempt=attempt, of=of, reason=reason):
+                self._line(self.err, f"{PROG}: retrying in {delay:.3g} s "
+                                     f"(attempt {attempt} of {of}): {reason}")
+
+    def finish(self) -> None:
+        self._switch(self.out if self._open is self.err else self.err)
+        if self._open is not None:
+            self._open.write("\n")
+            self._open.flush()
+            self._open = None
+
+
+def _prepare(args: argparse.Namespace) -> Call:
+    imported = formats.import_path(args.file, args.from_format)
+    for loss in imported.losses:
+        _note(f"warning: {loss}")
+    conv = imported.conversation
+    if not conv.messages:
+        raise RequestRefused(f"{args.file}: there are no messages to send")
+    settings = conv.settings
+    if args.provider:
+        if args.provider != settings.provider and args.base_url is None:
+            settings.base_url = None  # a file's base URL belongs to the file's provider
+        settings.provider = args.provider
+    if args.model:
+        settings.model = args.model
+    if args.base_url is not None:
+        settings.base_url = args.base_url or None
+    for key, value in args.option:
+        settings.options[key] = parse_value(value)
+    try:
+        preset = resolve(settings.provider)
+    except UnknownProvider as exc:
+        raise RequestRefused(str(exc)) from None
+    api_key = None
+    if preset.protocol != "replay" and (preset.key_env or preset.llm_key or not preset.local):
+        found = find_key(preset)
+        api_key = found.key
+        if not found:
+            for problem in found.problems:
+                _note(f"warning: {problem}")
+    config = CallConfig()
+    if args.timeout is not None:
+        config.read_timeout = args.timeout
+    if args.retries is not None:
+        config.retries = max(0, args.retries)
+    return Call(conv, api_key=api_key, config=config)
+
+
+def _write(exchange: Exchange, path: str | None) -> bool:
+    if not path:
+        return True
+    try:
+        save(exchange, path)
+    except OSError as exc:
+        _error(f"cannot write {path}: {exc.strerror or exc}")
+        return False
+    return True
+
+
+def run(args: argparse.Namespace, verb: str) -> int:
+    try:
+        call = _prepare(args)
+    except ComposerError as exc:
+        _error(str(exc))
+        return 1
+    assembler = Assembler()
+    printer = Printer(assembler, sys.stdout, sys.stderr)
+    try:
+        exchange = asyncio.run(run_call(call, assembler, printer))
+    except KeyboardInterrupt:
+        # Ctrl-C outside the stream (asyncio.run normally turns it into a cancel inside).
+        exchange = None
+    printer.finish()
+    if exchange is None:
+        assembler.feed(StreamError("interrupted", kind="cancelled"))
+        exchange = build_exchange(call, assembler)
+        _write(exchange, args.out)
+        _note("interrupted")
+        return 130
+    written = _write(exchange, args.out)
+    error = exchange.composer.error
+    if exchange.composer.stop_reason == "cancelled":
+        _note("interrupted" + (f"; the partial exchange is in {args.out}" if args.out else ""))
+        return 130
+    if error is not None:
+        _error(describe_error(error))
+        return 1
+    for note in getattr(exchange.composer, "notes", None) or []:
+        _note(f"note: {note}")
+    return 0 if written else 1

@@ -1,0 +1,184 @@
+"""``llm-composer send`` and ``models`` as a user runs them: a subprocess against the loopback
+server replaying real recorded traffic, and fault cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from composer.models.conversation import Conversation
+from composer.models.files import load, save
+from composer.models.formats import import_path
+from composer.models.parts import Message, ReasoningPart, ToolCallPart
+from composer.models.settings import RequestSettings
+from composer.providers.replay import EXAMPLE_EXCHANGE
+from tests import cassettes
+from tests.conftest import ROOT, recordings_or_skip
+from tests.loopback import Reply
+
+THINKING = "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml"
+
+
+def composer(*args: str, env: dict | None = None, timeout: float = 60):
+    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def recorded_deltas(body: str, kind: str, field: str) -> list[str]:
+    """The ``kind`` deltas of a recorded Anthropic stream, read straight from its bytes."""
+    out = []
+    for line in body.splitlines():
+        if line.startswith("data:"):
+            data = json.loads(line[5:])
+            if data.get("type") == "content_block_delta" and data["delta"]["type"] == kind:
+                out.append(data["delta"][field])
+    return out
+
+
+def anthropic_conversation(path, **settings) -> None:
+    conv = Conversation(
+        messages=[Message.text("system", "You are a helpful assistant"),
+                  Message.text("user", "What's the weather in Florence, Italy?")],
+        settings=RequestSettings(provider="anthropic", model="claude-sonnet-4-20250514",
+                                 options={"max_tokens": 4096}, **settings))
+    save(conv, path)
+
+
+def test_send_streams_text_to_stdout_reasoning_to_stderr_and_writes_the_exchange(
+        loopback, tmp_path):
+    cassette = cassettes.load(recordings_or_skip() / THINKING)
+    # The recording's first reply thinks and calls a tool; its second answers in text.
+    first, second = (it.response_body for it in cassette.interactions[:2])
+    loopback.queue(Reply.sse(first), Reply.sse(second))
+    conv, out = tmp_path / "conv.json", tmp_path / "exchange.json"
+    anthropic_conversation(conv)
+
+    result = composer("send", str(conv), "--base-url", loopback.url, "-o", "temperature", "1",
+                      "--out", str(out), env={"ANTHROPIC_API_KEY": "sk-ant-cli"})
+
+    assert result.returncode == 0, result.stderr
+    thinking = "".join(recorded_deltas(first, "thinking_delta", "thinking"))
+    assert thinking.strip() and thinking in result.stderr and thinking not in result.stdout
+    assert "\x1b[" not in result.stderr  # not a terminal: no ANSI dimming
+    assert 'tool_call weather({"location": "Florence, Italy"})' in result.stdout
+    # The request carried the key and the -o value as JSON (a number, not a string).
+    sent = loopback.received[0]
+    assert sent.headers["x-api-key"] == "sk-ant-cli" and sent.json["temperature"] == 1
+    # The exchange is ours and importable, holds every part, and no key.
+    exchange = load(out)
+    kinds = {type(p) for p in exchange.messages[0].parts}
+    assert kinds == {ReasoningPart, ToolCallPart}
+    assert exchange.composer.status == 200 and exchange.composer.error is None
+    assert exchange.composer.events and "sk-ant-cli" not in out.read_text()
+    reopened = import_path(out).conversation
+    assert reopened.messages[-1] == exchange.messages[0]
+
+    text_out = tmp_path / "text.json"
+    result = composer("send", str(conv), "--base-url", loopback.url, "--out", str(text_out),
+                      env={"ANTHROPIC_API_KEY": "sk-ant-cli"})
+    assert result.returncode == 0, result.stderr
+    text = "".join(recorded_deltas(second, "text_delta", "text"))
+    assert text.strip() and result.stdout == text.strip() + "\n"
+    assert load(text_out).messages[0].plain_text == text
+
+
+def test_send_failure_is_one_line_exit_1_and_the_partial_exchange_is_written(loopback,
+                                                                             tmp_path):
+    cassette = cassettes.load(recordings_or_skip() / THINKING)
+    loopback.queue(Reply.sse(cassette.interactions[0].response_body, disconnect_after=6))
+    conv, out = tmp_path / "conv.json", tmp_path / "partial.json"
+    anthropic_conversation(conv, base_url=loopback.url)
+
+    result = composer("send", str(conv), "--out", str(out))
+
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("llm-composer: error: connection to ")
+    assert "Traceback" not in result.stderr
+    exchange = load(out)
+    assert exchange.composer.stop_reason == "error"
+    assert exchange.composer.error.kind == "network"
+    assert isinstance(exchange.messages[0].parts[0], ReasoningPart)
+
+
+def test_send_http_error_line_names_status_type_and_request(loopback, tmp_path):
+    loopback.queue(Reply.json({"type": "error", "error": {"type": "rate_limit_error",
+                                                          "message": "Number of requests "
+                                                                     "exceeds your limit"}},
+                              status=429, headers={"request-id": "req_011CLI"}))
+    conv, out = tmp_path / "conv.json", tmp_path / "failed.json"
+    anthropic_conversation(conv, base_url=loopback.url)
+
+    result = composer("send", str(conv), "--retries", "0", "--out", str(out))
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("llm-composer: error: 429 rate_limit_error: Number of "
+                                     "requests exceeds your limit (request req_011CLI)")
+    assert result.stdout == ""
+    assert load(out).composer.error.status == 429
+
+
+def test_bad_input_is_one_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = composer("send", str(bad))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"llm-composer: error: {bad}")
+    good = tmp_path / "conv.json"
+    anthropic_conversation(good)
+    result = composer("send", str(good), "--provider", "nonesuch")
+    assert result.returncode == 1
+    assert result.stderr.startswith("llm-composer: error: unknown provider 'nonesuch'")
+
+
+def test_ctrl_c_cancels_cleanly_with_exit_130_and_the_partial_written(tmp_path):
+    conv, out = tmp_path / "conv.json", tmp_path / "partial.json"
+    save(Conversation(messages=[Message.text("user", "hi")],
+                      settings=RequestSettings(provider="replay", options={"speed": 1})), conv)
+    proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv),
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # The example's first event comes at 0.42 s and its last near 1.8 s.
+        line = proc.stderr.readline()
+        assert "Planning" in line
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    exchange = load(out)
+    assert exchange.composer.stop_reason == "cancelled"
+    assert isinstance(exchange.messages[0].parts[0], ReasoningPart)
+    assert len(exchange.messages[0].parts) < 4
+
+
+def test_models_lists_one_id_per_line(loopback):
+    loopback.queue(Reply.json({"data": [{"id": "claude-sonnet-4-20250514"},
+                                        {"id": "claude-haiku-4-5"}], "has_more": False}))
+    result = composer("models", "--provider", "anthropic", "--base-url", loopback.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["claude-sonnet-4-20250514", "claude-haiku-4-5"]
+    assert loopback.received[0].path.startswith("/v1/models")
+
+
+def test_models_failure_is_one_line(loopback):
+    loopback.queue(Reply.json({"error": {"type": "authentication_error",
+                                         "message": "invalid x-api-key"}}, status=401))
+    result = composer("models", "--provider", "anthropic", "--base-url", loopback.url)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("llm-composer: error: 401 authentication_error: "
+                                     "invalid x-api-key")
+
+
+def test_models_for_replay_names_the_example():
+    result = composer("models", "--provider", "replay")
+    assert result.returncode == 0
+    assert result.stdout.strip() == load(EXAMPLE_EXCHANGE).model
