@@ -583,3 +583,22 @@ def test_models_request_and_parse():
                                   "has_more": False}) == ["claude-a", "claude-b"]
     with pytest.raises(FormatError):
         PROTOCOL.parse_models({"error": "nope"})
+
+
+def test_server_tools_of_another_provider_are_left_out_with_a_note():
+    conv = _conv(Message.text("user", "q"), Message(role="assistant", parts=[
+        ToolCallPart(name="web_search", tool_call_id="ws_1", server_executed=True,
+                     provider_metadata={"openai": {"id": "ws_1"}}),
+        TextPart(text="found")]), Message.text("user", "thanks"))
+    body, losses = to_body(conv)
+    assert body["messages"][1]["content"] == "found"
+    assert [(x.message_index, x.part_index, x.dropped) for x in losses] == [(1, 0, False)]
+
+
+@pytest.mark.parametrize(("options", "field"), [({"max_tokens": "many"}, "max_tokens"),
+                                                ({"thinking_budget": 1.5}, "thinking_budget")])
+def test_unusable_token_settings_are_refused(options, field):
+    conv = _conv(Message.text("user", "x"), options=options)
+    with pytest.raises(RequestRefused) as info:
+        PROTOCOL.build_request(conv, base_url=None, api_key="k")
+    assert info.value.field_name == field and str(info.value).startswith(field)

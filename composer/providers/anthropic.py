@@ -317,12 +317,10 @@ class AnthropicProtocol(WireProtocol):
         body, losses = to_body(conversation)
         for loss in losses:
             if loss.dropped:
-                problem = loss.problem
-                field_name = None
-                if loss.message_index is None and problem.startswith("option "):
-                    field_name, _, problem = problem.removeprefix("option ").partition(": ")
-                    field_name = field_name.split(" ")[0]
-                    problem = problem or loss.problem
+                problem, field_name = loss.problem, None
+                if loss.message_index is None:
+                    # Setting losses read "name: problem" (see the format's _Writer.setting).
+                    field_name, _, problem = problem.partition(": ")
                 raise RequestRefused(problem, message_index=loss.message_index,
                                      part_index=loss.part_index, field_name=field_name)
         if not settings.model and "model" not in body:

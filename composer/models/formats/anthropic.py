@@ -515,6 +515,10 @@ class _Writer:
              dropped: bool = False) -> None:
         self.losses.append(Loss(problem, i, j, dropped=dropped))
 
+    def setting(self, name: str, problem: str) -> None:
+        """A setting this protocol cannot take: ``"name: problem"``, refused by the provider."""
+        self.losses.append(Loss(f"{name}: {problem}", dropped=True))
+
     # -- messages -------------------------------------------------------------------------
 
     def system(self) -> list[dict[str, Any]]:
@@ -600,6 +604,10 @@ class _Writer:
                 block = self.reasoning(p, own, i, j)
                 if block is not None:
                     blocks.append(block)
+            elif p.type in ("tool_call", "tool_result") and p.server_executed \
+                    and not _anthropic_server_part(p, own):
+                self.loss(f"server-side tool {p.type.replace('_', ' ')} {p.name!r} from another "
+                          "provider left out", i, j)
             elif isinstance(p, ToolCallPart):
                 blocks.append(self.tool_call(p, own, i))
             elif isinstance(p, ToolResultPart):
@@ -735,17 +743,18 @@ class _Writer:
         options = dict(s.options)
         budget = options.pop("thinking_budget", None)
         max_tokens = options.pop("max_tokens", None)
-        if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool)):
-            self.loss("option thinking_budget must be a whole number of tokens", None,
-                      dropped=True)
+        if budget is not None and not _whole(budget):
+            self.setting("thinking_budget", "must be a whole number of tokens")
             budget = None
         if max_tokens is None:
             max_tokens = DEFAULT_MAX_TOKENS
             if budget and max_tokens <= budget:
                 max_tokens = budget + DEFAULT_MAX_TOKENS
-        elif budget and isinstance(max_tokens, int) and max_tokens <= budget:
-            self.loss(f"option max_tokens ({max_tokens}) must be larger than thinking_budget "
-                      f"({budget})", None, dropped=True)
+        elif not _whole(max_tokens) or max_tokens < 1:
+            self.setting("max_tokens", f"must be a whole number of tokens, not {max_tokens!r}")
+        elif budget and max_tokens <= budget:
+            self.setting("max_tokens", f"({max_tokens}) must be larger than thinking_budget "
+                         f"({budget})")
         body["max_tokens"] = max_tokens
         if budget:
             body["thinking"] = {"type": "enabled", "budget_tokens": budget}
@@ -756,8 +765,7 @@ class _Writer:
         if stop:
             body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
         if options.pop("seed", None) is not None:
-            self.loss("option seed: Anthropic has no seed; clear it to send", None,
-                      dropped=True)
+            self.setting("seed", "Anthropic has no seed; clear it to send")
         effort = options.pop("reasoning_effort", None)
         output: dict[str, Any] = {}
         if effort is not None:
@@ -778,8 +786,8 @@ class _Writer:
             elif isinstance(choice, str) and choice in _CHOICE_OUT:
                 body["tool_choice"] = {"type": _CHOICE_OUT[choice]}
             else:
-                self.loss(f"tool choice {choice!r} is not one of auto, none, required or a "
-                          "tool name", None, dropped=True)
+                self.setting("tool_choice", f"{choice!r} is not one of auto, none, required "
+                             "or a tool name")
 
     @staticmethod
     def tool(tool: Tool) -> dict[str, Any]:
@@ -791,6 +799,15 @@ class _Writer:
             spec["description"] = tool.description
         spec["input_schema"] = tool.parameters
         return {**spec, **own}
+
+
+def _anthropic_server_part(part: Any, own: dict[str, Any]) -> bool:
+    """A server tool call or result Anthropic ran (others' cannot be replayed to it)."""
+    return bool(own) or (part.tool_call_id or "").startswith("srvtoolu_")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _own(part: Any) -> dict[str, Any]:
