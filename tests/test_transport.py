@@ -394,3 +394,69 @@ def test_safe_url_drops_a_key_from_the_query():
     assert safe_url("https://x.test/v1/m:stream?alt=sse&key=SECRET") == \
         "https://x.test/v1/m:stream?alt=sse"
     assert safe_url("https://x.test/v1/chat") == "https://x.test/v1/chat"
+
+
+# -- end to end: real protocols, real recorded bytes ------------------------------------------
+
+E2E = [
+    "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml",
+    "TestOpenAICompatibleThinking/llama-cpp-gpt-oss/thinking-streaming.yaml",
+    "TestGoogleThinking/gemini-2.5-flash/thinking-streaming.yaml",
+    "TestOpenAIResponsesWithSummaryThinking/openai-gpt-5/thinking-streaming.yaml",
+]
+
+
+def recorded_streams(name: str):
+    from tests import cassettes
+    from tests.conftest import recordings_or_skip
+
+    path = recordings_or_skip() / name
+    if not path.exists():
+        pytest.skip(f"{name} is not in the recordings")
+    cassette = cassettes.load(path)
+    return [(cassettes.protocol_of(it), it) for it in cassette.interactions
+            if it.status == 200 and it.streaming]
+
+
+@pytest.mark.parametrize("name", E2E)
+async def test_recorded_streams_through_the_real_protocols(loopback, name):
+    streams = recorded_streams(name)
+    assert streams
+    for protocol, interaction in streams:
+        raw = interaction.response_body.encode()
+        # Odd-sized chunks: frames and UTF-8 characters split anywhere.
+        loopback.queue(Reply(chunks=[raw[i:i + 37] for i in range(0, len(raw), 37)],
+                             headers={"Content-Type": "text/event-stream"}))
+        model = (interaction.request_json or {}).get("model") or "gemini-2.5-flash"
+        conv = Conversation(messages=[Message.text("user", "hi")],
+                            settings=RequestSettings(provider=protocol, base_url=loopback.url,
+                                                     model=model,
+                                                     options={"max_tokens": 4096}))
+        exchange = await run_call(Call(conv, api_key="k", config=FAST))
+        assert exchange.composer.error is None, (name, exchange.composer.error)
+        assert exchange.composer.stop_reason not in ("error", "unknown")
+        assert exchange.messages and exchange.messages[0].parts
+        assert exchange.composer.protocol == protocol
+        assert exchange.composer.events and exchange.composer.timing.first_token_ms is not None
+
+
+async def test_anthropic_529_overloaded_then_the_recorded_stream(loopback):
+    [(_, interaction), *_] = recorded_streams(E2E[0])
+    loopback.queue(
+        Reply.json({"type": "error", "error": {"type": "overloaded_error",
+                                               "message": "Overloaded"}}, status=529,
+                   headers={"request-id": "req_529", "retry-after": "0"}),
+        Reply.sse(interaction.response_body),
+    )
+    conv = Conversation(messages=[Message.text("user", "hi")],
+                        settings=RequestSettings(provider="anthropic", base_url=loopback.url,
+                                                 model="claude-sonnet-4-20250514",
+                                                 options={"max_tokens": 4096}))
+    seen = []
+    exchange = await run_call(Call(conv, api_key="k", config=FAST),
+                              on_event=lambda e, i: seen.append(e))
+    [retry] = [e for e in seen if isinstance(e, Retrying)]
+    assert retry.delay == 0 and retry.reason == \
+        "529 overloaded_error: Overloaded (request req_529)"
+    assert exchange.composer.error is None and exchange.composer.status == 200
+    assert {p.type for p in exchange.messages[0].parts} == {"reasoning", "tool_call"}
