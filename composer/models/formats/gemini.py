@@ -262,13 +262,15 @@ def _read_contents(r: _Reader, contents: list[Any], loc: str, first_index: int) 
         r.expect(content, dict, "a content", c_loc)
         role = _get(content, "role", "user")
         if role not in ("user", "model", "function"):
-            raise r.fail(f"role should be user or model, not {role!r}", f"{c_loc}.role")
+            shown = repr(role[:20]) if isinstance(role, str) else _kind(role)
+            raise r.fail(f"role should be user or model, not {shown}", f"{c_loc}.role")
         parts = r.expect(_get(content, "parts", []), list, "parts", f"{c_loc}.parts")
         extra = {k: v for k, v in content.items() if k not in ("role", "parts")}
         current: Message | None = None
         start = len(messages)
         for pi, raw in enumerate(parts):
-            part = _read_part(r, raw, f"{c_loc}.parts[{pi}]", first_index + len(messages), pi)
+            mi = first_index + len(messages) - (1 if current is not None else 0)
+            part = _read_part(r, raw, f"{c_loc}.parts[{pi}]", mi, pi)
             if part is None:
                 continue
             if role == "model":
