@@ -133,9 +133,6 @@ def test_import_only_format_cannot_be_a_target():
 def test_logs_db_conversation_selector(tmp_path):
     legacy = tmp_path / "legacy.db"
     make_legacy_db(legacy)
-    newest = convert(str(legacy), "--to", "llm")
-    assert newest.returncode == 0, newest.stderr
-    assert json.loads(newest.stdout)["model"] == "gpt-4o"
     old = convert(str(legacy), "--to", "sharegpt", "--conversation", "old")
     assert json.loads(old.stdout)["conversations"] == [
         {"from": "human", "value": "hello"}, {"from": "gpt", "value": "hi!"}]
