@@ -93,7 +93,6 @@ class Printer:
         self.err = err
         self.dim = err.isatty()
         self._open: TextIO | None = None  # the stream with an unfinished line
-        self._text_printed = False
 
     def _switch(self, stream: TextIO) -> None:
         if self._open is not None and self._open is not stream:
@@ -116,7 +115,6 @@ class Printer:
                 self.out.write(text)
                 self.out.flush()
                 self._open = None if text.endswith("\n") else self.out
-                self._text_printed = True
             case ReasoningDelta(text=text) if text:
                 self._switch(self.err)
                 self.err.write(f"{DIM}{text}{RESET}" if self.dim else text)
@@ -138,7 +136,7 @@ class Printer:
                                      f"(attempt {attempt} of {of}): {reason}")
 
     def finish(self) -> None:
-        self._switch(self.out if self._open is self.err else self.err)
+        """End an unfinished line, so the shell prompt starts on its own."""
         if self._open is not None:
             self._open.write("\n")
             self._open.flush()

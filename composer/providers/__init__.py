@@ -26,6 +26,7 @@ from composer.providers.presets import (
     protocol_for,
     resolve,
 )
+from composer.providers.replay import EXAMPLE_EXCHANGE
 from composer.providers.transport import (
     Call,
     CallConfig,
@@ -37,7 +38,7 @@ from composer.providers.transport import (
 )
 
 __all__ = [
-    "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey", "Frame",
+    "EXAMPLE_EXCHANGE", "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey", "Frame",
     "HttpRequest", "KeyStoreError", "Preset", "RequestRefused", "UnknownProvider", "WireProtocol",
     "build_exchange", "delete_key", "describe_error", "find_key", "list_models", "llm_keys_path",
     "missing_key_message", "protocol_for", "resolve", "run_call", "store_key",
