@@ -1,0 +1,54 @@
+"""``llm-composer open FILE`` runs the window on the qasync loop and ends cleanly on close."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from composer.models.conversation import Conversation
+from composer.models.files import save
+from composer.models.parts import Message
+
+# Runs the real verb; a timer closes the window once it is up and reports what it showed.
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from composer.main import main
+    from composer.views.app import create_app
+    from composer.views.window import MainWindow
+
+    create_app()  # timers need the application; the verb reuses it
+
+    def close_it():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not windows or not windows[0].isVisible():
+            QTimer.singleShot(50, close_it)
+            return
+        w = windows[0]
+        print(json.dumps({"title": w.windowTitle(),
+                          "texts": [m.plain_text for m in w.document.messages],
+                          "client": w.http_client is not None}))
+        w.close()
+
+    QTimer.singleShot(50, close_it)
+    sys.exit(main(["open", sys.argv[1]]))
+""")
+
+
+def test_open_verb_shows_the_file_and_exits_zero_on_close(tmp_path):
+    path = tmp_path / "hello.json"
+    save(Conversation(messages=[Message.text("user", "hello from the verb")]), path)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "COMPOSER_USER_DIR": str(tmp_path / "user")}
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(path)], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert shown == {"title": "hello.json[*] — Composer", "texts": ["hello from the verb"],
+                     "client": True}
+    state = json.loads((tmp_path / "user" / "draft-state.json").read_text())
+    assert state["clean_exit"] is True and state["path"] == str(path)
