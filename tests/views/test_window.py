@@ -282,3 +282,34 @@ def test_new_asks_before_discarding_changes(qtbot, make_window):
     _answer(qtbot, window, Button.Discard)
     assert len(window.document) == 1 and window.document.messages[0].plain_text == ""
     assert window.file_path is None and not window.isWindowModified()
+
+
+def test_dark_scheme_switches_to_a_dark_fusion_palette_and_back(qapp):
+    from composer.views.theme import Scheme, Theme, is_dark
+
+    style, palette = qapp.style().name(), qapp.palette()
+    theme = Theme(qapp)
+    try:
+        theme.apply(Scheme.Dark)
+        assert qapp.style().name().lower() == "fusion"
+        assert is_dark()
+        theme.apply(Scheme.Light)
+        assert not is_dark()
+        assert qapp.style().name() == style
+    finally:
+        qapp.styleHints().colorSchemeChanged.disconnect(theme.apply)
+        qapp.setPalette(palette)
+
+
+def test_a_key_in_use_never_reaches_a_saved_file(make_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-123")
+    window = make_window(Document(_conversation("hi")))
+    panel = window.request_panel
+    panel.provider_combo.setCurrentIndex(panel.provider_combo.findData("openai"))
+    assert not panel.key_note.isVisible()  # the key was found
+    path = tmp_path / "keyless.json"
+    assert window.save_to(path)
+    assert window.export_to(tmp_path / "body.json", "openai-chat")
+    for written in (path, tmp_path / "body.json", window.user_dir / "draft-state.json"):
+        assert "sk-very-secret" not in written.read_text(encoding="utf-8")
+    assert load_conversation(path).settings.provider == "openai"
