@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.formats.anthropic import from_body, to_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
@@ -199,6 +200,13 @@ def test_recorded_request_bodies_round_trip(cassette: Cassette) -> None:
         body, losses = to_body(imported.conversation)
         assert losses == []
         assert normalise(body) == normalise(recorded)
+
+
+@pytest.mark.parametrize("cassette", CASSETTES, ids=IDS)
+def test_recorded_request_bodies_are_detected_as_anthropic(cassette: Cassette) -> None:
+    _need(CASSETTES)
+    for interaction in cassette.interactions:
+        assert formats.detect(interaction.request_body, cassette.name).name == "anthropic"
 
 
 # -- 2. streamed replies assemble into the recorded parts -------------------------------------

@@ -104,6 +104,15 @@ def detect(data: Any) -> float:
         return 0.9
     if score == 1.0:
         return 0.9
+    tools = data.get("tools")
+    if isinstance(tools, list) and tools and all(
+            isinstance(t, dict) and ("input_schema" in t or str(t.get("type", "")).endswith(
+                tuple("0123456789"))) for t in tools):
+        # Anthropic tools carry input_schema (custom) or a dated type (web_search_20250305).
+        return 0.9
+    choice = data.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+        return 0.9
     if isinstance(data.get("thinking"), dict) or "stop_sequences" in data:
         return 0.8
     # Plain role/content messages with max_tokens: could be OpenAI Chat as well.
