@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,14 @@ class Cassette:
         return str(self.path.relative_to(RECORDINGS))
 
 
+# libyaml's loader when present: the pure-Python one dominates the recording tests' time.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
 def load(path: Path) -> Cassette:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Cached: several test modules read the same files; treat the result as read-only."""
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     items = []
     for it in raw.get("interactions") or []:
         req, resp = it["request"], it["response"]
