@@ -182,7 +182,7 @@ class RequestPanel(QWidget):
         self.params_error.setWordWrap(True)
         params = QWidget()
         pform = QFormLayout(params)
-        pform.addRow("&Temperature", self.temperature_edit)
+        pform.addRow("Te&mperature", self.temperature_edit)
         pform.addRow("Max &tokens", self.max_tokens_edit)
         pform.addRow("Top &p", self.top_p_edit)
         pform.addRow("&Stop", self.stop_edit)
