@@ -491,3 +491,39 @@ def test_generated_image_partials_then_final_with_item_kept_for_replay():
     assert losses == []
     assert body["input"][1] == {"id": "ig_1", "type": "image_generation_call",
                                 "status": "completed", "output_format": "png", "result": PNG}
+
+
+EVENT_TYPES = ["response.created", "response.output_item.added", "response.output_item.done",
+               "response.output_text.delta", "response.refusal.delta",
+               "response.reasoning_summary_part.added", "response.reasoning_summary_text.delta",
+               "response.function_call_arguments.delta", "response.output_text.annotation.added",
+               "response.image_generation_call.partial_image", "response.audio.delta",
+               "response.audio.done", "response.completed", "response.incomplete",
+               "response.failed", "error"]
+small_values = (st.none() | st.booleans() | st.integers(-1, 3) | st.text(max_size=4)
+                | st.lists(st.text(max_size=3) | st.fixed_dictionaries(
+                    {"type": st.sampled_from(["summary_text", "output_text", "url_citation"])},
+                    optional={"text": st.text(max_size=3)}), max_size=2)
+                | st.dictionaries(st.sampled_from(["id", "message", "code", "usage", "status",
+                                                  "input_tokens", "type"]),
+                                  st.text(max_size=3) | st.integers(0, 9), max_size=3))
+event_dicts = st.fixed_dictionaries(
+    {"type": st.sampled_from(EVENT_TYPES)},
+    optional={"item": small_values | st.fixed_dictionaries(
+                  {"type": st.sampled_from(["message", "reasoning", "function_call",
+                                            "web_search_call", "image_generation_call"])},
+                  optional={"id": st.text(max_size=3), "content": small_values,
+                            "summary": small_values, "arguments": small_values,
+                            "result": small_values}),
+              "item_id": small_values, "output_index": small_values, "content_index": small_values,
+              "summary_index": small_values, "delta": small_values, "response": small_values,
+              "annotation": small_values, "error": small_values})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(event_dicts, max_size=6))
+def test_parser_and_assembler_survive_any_event_sequence(events):
+    a = run(events)
+    a.message()  # the parts can always be built
+    body, _ = fmt.to_body(conv(Message.text("user", "x"), a.message()))
+    assert body["input"]

@@ -608,8 +608,8 @@ class _Exporter:
                     item = meta.get("item")
                     if isinstance(item, dict) and item.get("type") == "image_generation_call":
                         flush()
-                        self.input.append({**item, "result": part.attachment.base64()}
-                                          if part.attachment else item)
+                        result = part.attachment.content if part.attachment else None
+                        self.input.append({**item, "result": result} if result else item)
                     else:
                         self.loss("the Responses API has no place for a file in an assistant "
                                   "message", m, p, dropped=True)
