@@ -142,11 +142,15 @@ class MainWindow(QMainWindow):
         """The last file worked on, else the example; a crashed session's draft is set aside
         (draft-recovered.json) so nothing overwrites it before the user decides."""
         state = self.drafts.state()
+        note = ""
         if self.drafts.recoverable():
             aside = self.user_dir / "draft-recovered.json"
-            os.replace(self.drafts.draft_path, aside)
-            self._recovery = (aside, state)
-        note = ""
+            try:
+                os.replace(self.drafts.draft_path, aside)
+            except OSError as exc:
+                note = f"{self.drafts.draft_path}: unsaved draft left in place: {exc.strerror}"
+            else:
+                self._recovery = (aside, state)
         if state.path and Path(state.path).is_file():
             try:
                 conversation = model_files.load_conversation(state.path)
@@ -163,8 +167,7 @@ class MainWindow(QMainWindow):
             return None
         aside, state = self._recovery
         name = Path(state.path).name if state.path else "an untitled conversation"
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at or
-                                                               aside.stat().st_mtime))
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at or time.time()))
 
         def answered(button: Button) -> None:
             self._recovery = None
