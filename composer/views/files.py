@@ -30,12 +30,8 @@ AUTOSAVE_INTERVAL_MS = 3000
 
 
 def example_path() -> Path:
-    """The example conversation shown the first time (whichever of the two exists)."""
-    for name in ("conversation.json", "first_start.json"):
-        path = RESOURCES / "examples" / name
-        if path.is_file():
-            return path
-    return RESOURCES / "examples" / "first_start.json"
+    """The example conversation shown the first time (benchmarks/make_examples.py makes it)."""
+    return RESOURCES / "examples" / "conversation.json"
 
 
 def example_conversation() -> Conversation:
