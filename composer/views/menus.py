@@ -32,6 +32,13 @@ def _action(window: MainWindow, text: str, slot, shortcut=None, icon: Pixmap | N
     return action
 
 
+def _standard(key: QKeySequence.StandardKey, fallback: str) -> QKeySequence:
+    """The platform's key, or ``fallback`` where the platform defines none (Linux: Quit,
+    Preferences)."""
+    sequence = QKeySequence(key)
+    return sequence if not sequence.isEmpty() else QKeySequence(fallback)
+
+
 def build(window: MainWindow) -> None:
     """Create the window's actions as attributes, then its menus and toolbar."""
     w = window
@@ -46,7 +53,7 @@ def build(window: MainWindow) -> None:
                               "Import a conversation from another format")
     w.export_action = _action(w, "&Export…", w.choose_export, "Ctrl+E", None,
                               "Export the conversation to another format")
-    w.quit_action = _action(w, "&Quit", w.close, Key.Quit)
+    w.quit_action = _action(w, "&Quit", w.close, _standard(Key.Quit, "Ctrl+Q"))
     w.undo_action = w.undo_stack.createUndoAction(w, "&Undo")
     w.undo_action.setShortcut(QKeySequence(Key.Undo))
     w.undo_action.setIcon(QIcon.fromTheme("edit-undo", w.style().standardIcon(
@@ -57,7 +64,8 @@ def build(window: MainWindow) -> None:
                                else [QKeySequence(Key.Redo)])
     w.redo_action.setIcon(QIcon.fromTheme("edit-redo", w.style().standardIcon(
         Pixmap.SP_ArrowForward)))
-    w.keys_action = _action(w, "API &Keys…", w.show_settings, Key.Preferences)
+    w.keys_action = _action(w, "API &Keys…", w.show_settings,
+                            _standard(Key.Preferences, "Ctrl+,"))
     w.show_request_action = _toggle(w, "&Request Panel", w.request_panel, "Ctrl+Shift+R")
     w.show_detail_action = _toggle(w, "Part &Details", w.detail, "Ctrl+Shift+D")
     w.shortcuts_action = _action(w, "&Keyboard Shortcuts", w.show_shortcuts)

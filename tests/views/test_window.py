@@ -313,3 +313,15 @@ def test_a_key_in_use_never_reaches_a_saved_file(make_window, tmp_path, monkeypa
     for written in (path, tmp_path / "body.json", window.user_dir / "draft-state.json"):
         assert "sk-very-secret" not in written.read_text(encoding="utf-8")
     assert load_conversation(path).settings.provider == "openai"
+
+
+def test_no_two_actions_share_a_key(make_window):
+    from collections import Counter
+
+    from PySide6.QtGui import QAction
+
+    window = make_window()
+    keys = Counter(s.toString() for a in window.findChildren(QAction) for s in a.shortcuts())
+    assert not {k: n for k, n in keys.items() if n > 1}
+    assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or window.quit_action.shortcut() == QKeySequence(
+        QKeySequence.StandardKey.Quit)
