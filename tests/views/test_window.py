@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
@@ -69,11 +69,12 @@ def test_first_start_shows_the_example_in_the_designed_layout(make_window):
     assert window.left_splitter.widget(1) is window.detail
     assert window.right_splitter.widget(0) is window.request_panel
     assert window.right_splitter.widget(1) is window.output_tabs
-    assert isinstance(window.output_tabs.widget(0), QLabel)
+    assert window.output_tabs.count() >= 1
     assert window.windowTitle() == "Untitled[*] — Composer"
     assert not window.isWindowModified()
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "Conversation", "View", "Help"]
+    ours = ["File", "Edit", "Conversation", "View", "Help"]
+    assert [m for m in menus if m in ours] == ours
 
 
 def test_standard_keys_for_the_frequent_commands(make_window):
@@ -82,9 +83,11 @@ def test_standard_keys_for_the_frequent_commands(make_window):
     assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     assert window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    # Ctrl+Enter and Esc belong to Send and Stop alone.
     reserved = {QKeySequence("Ctrl+Return"), QKeySequence("Escape")}
     everything = [a for a in window.findChildren(type(window.new_action))]
-    assert not [a.text() for a in everything if a.shortcut() in reserved]
+    users = {a.text().replace("&", "") for a in everything if a.shortcut() in reserved}
+    assert users <= {"Send", "Stop"}
 
 
 def test_an_edit_sets_the_modified_star_and_undo_clears_it(make_window):
@@ -152,7 +155,7 @@ def test_a_json_dropped_outside_the_table_opens_it(qtbot, make_window, tmp_path)
     path = tmp_path / "dropped.json"
     save(_conversation("from a drop"), path)
     window = make_window()
-    target = window.output_tabs.widget(0)  # the hint label: it takes no drops itself
+    target = window.status_state  # a label in the status bar: it takes no drops itself
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
