@@ -37,6 +37,11 @@ from composer.providers import keys, presets
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 _ERROR_STYLE = "color: #d9534f;"  # readable on light and dark
+REPLAY_NOTE = (
+    "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
+    "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
+    "variable, e.g. OPENAI_API_KEY), or choose Ollama, LM Studio, llama.cpp or vLLM for a "
+    "server on this machine.")
 
 
 def _number(text: str, kind: type, lo: float | None, hi: float | None, name: str) -> Any:
@@ -300,6 +305,10 @@ class RequestPanel(QWidget):
 
     def _update_key_note(self) -> None:
         preset = self.preset()
+        if preset.protocol == "replay":
+            self.key_note.setText(REPLAY_NOTE)
+            self.key_note.show()
+            return
         if preset.local or not preset.key_required:
             self.key_note.hide()
             return
@@ -310,6 +319,17 @@ class RequestPanel(QWidget):
         self.key_note.setText(
             f"{_escape(keys.missing_key_message(preset))}. <a href='keys'>Add a key…</a>")
         self.key_note.show()
+
+    def show_field_problem(self, field_name: str | None, text: str) -> None:
+        """A problem found before sending, shown at its field (key, base URL, provider...)."""
+        if field_name == "API key":
+            self._update_key_note()
+            return
+        if field_name in ("tools", "response schema", "parameters"):
+            return  # already shown under that editor
+        self.model_note.setText(text)
+        if field_name == "base URL":
+            self.base_url_edit.setFocus()
 
     # -- writing the document -----------------------------------------------------------------
 

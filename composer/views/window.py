@@ -49,6 +49,7 @@ from composer.views.files import (
     example_conversation,
 )
 from composer.views.request_panel import RequestPanel
+from composer.views.run_controller import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
     # After Open/New/Import/recovery replaced the whole conversation.
     document_replaced = Signal()
     file_saved = Signal(str)
+    # An exchange file was opened: its reply goes to the results pane.
+    exchange_opened = Signal(object)
 
     def __init__(self, document: Document | None = None, *,
                  user_dir: str | os.PathLike[str] | None = None,
@@ -135,6 +138,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
             self.table.selectRow(0)
+        # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
+        install_run_ui(self)
 
     # -- start and finish ---------------------------------------------------------------------
 
@@ -264,6 +269,8 @@ class MainWindow(QMainWindow):
         self._replace(conversation, p)
         self.recent.add(p)
         self.statusBar().showMessage(f"Opened {p}", 5000)
+        if isinstance(doc, Exchange):
+            self.exchange_opened.emit(doc)
         return True
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:

@@ -1,0 +1,194 @@
+"""The inspector tabs: the exact request and the raw event log.
+
+``RequestInspector`` shows what Send would send for the current table and settings — method,
+URL, headers with the key redacted, the pretty JSON body — rebuilt (debounced) as they change,
+and after a Send the request that was sent. "Copy as curl" writes the key as ``$ENV_VAR``, for
+every provider. ``EventLogView`` lists a run's raw stream events with their times.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.models.conversation import Conversation
+from composer.models.document import Document
+from composer.models.exchange import LogEntry
+from composer.providers import keys, presets
+from composer.providers.base import HttpRequest, RequestRefused
+from composer.providers.transport import Call, safe_url
+
+DEBOUNCE_MS = 300
+# Stands in for a missing key while previewing: the header is redacted on screen anyway.
+_PREVIEW_KEY = "preview-no-key"
+
+
+def _monospace(edit: QPlainTextEdit) -> None:
+    edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    edit.setReadOnly(True)
+    edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    edit.document().setUndoRedoEnabled(False)
+    edit.setMinimumHeight(24)  # the output tabs must not force the window taller
+
+
+def request_text(request: HttpRequest) -> str:
+    """The request as a reader wants it: first line, headers (key redacted), blank, body."""
+    shown = request.redacted()
+    lines = [f"{shown.method} {safe_url(shown.url)}"]
+    lines += [f"{k}: {v}" for k, v in shown.headers.items()]
+    lines.append("")
+    if shown.body is not None:
+        lines.append(json.dumps(shown.body, ensure_ascii=False, indent=2))
+    return "\n".join(lines)
+
+
+def preview_request(conversation: Conversation) -> tuple[HttpRequest | None, str | None, list[str]]:
+    """(request, key variable, notes) for what Send would send now; the request is None and the
+    notes say why when it cannot be built."""
+    try:
+        preset = presets.resolve(conversation.settings.provider)
+    except presets.UnknownProvider as exc:
+        return None, None, [str(exc)]
+    notes: list[str] = []
+    found = keys.find_key(preset) if preset.key_required else keys.FoundKey(None, None)
+    key = found.key
+    if preset.key_required and not key:
+        notes.append(keys.missing_key_message(preset))
+        key = _PREVIEW_KEY
+    try:
+        call = Call(conversation, api_key=key)
+    except RequestRefused as exc:
+        return None, None, [*notes, str(exc)]
+    except Exception as exc:  # a builder bug is one line here, never a traceback
+        return None, None, [*notes, f"cannot build the request: {type(exc).__name__}: {exc}"]
+    key_env = preset.key_env[0] if preset.key_env else None
+    return call.request, key_env, [*notes, *call.request.notes]
+
+
+class RequestInspector(QWidget):
+    """What Send sends. ``refreshed`` fires after each rebuild."""
+
+    refreshed = Signal()
+
+    def __init__(self, document: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._document = document
+        self.request: HttpRequest | None = None
+        self.key_env: str | None = None
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #8a6d3b;")
+        self.text = QPlainTextEdit()
+        _monospace(self.text)
+        self.copy_curl_button = QPushButton("Copy as curl")
+        self.copy_curl_button.setToolTip("Copy a curl command that sends this request; the key "
+                                         "is read from its environment variable")
+        self.copy_curl_button.clicked.connect(self.copy_curl)
+        row = QHBoxLayout()
+        row.addWidget(self.heading, 1)
+        row.addWidget(self.copy_curl_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(row)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.text, 1)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.refresh)
+        document.subscribe(self._on_document_changed)
+        self.destroyed.connect(lambda *_: document.unsubscribe(self._on_document_changed))
+        self.refresh()
+
+    def _on_document_changed(self, _notice: object) -> None:
+        self._timer.start()
+
+    def schedule_refresh(self) -> None:
+        self._timer.start()
+
+    def refresh(self) -> None:
+        """Rebuild the preview for the current table and settings."""
+        self._timer.stop()
+        request, key_env, notes = preview_request(self._document.conversation)
+        self._show(request, key_env, notes, "Request that Send will make")
+
+    def show_sent(self, request: HttpRequest, key_env: str | None) -> None:
+        """The request a run actually sent (until the table or settings change)."""
+        self._timer.stop()
+        self._show(request, key_env, list(request.notes), "Request sent")
+
+    def _show(self, request: HttpRequest | None, key_env: str | None, notes: list[str],
+              heading: str) -> None:
+        self.request, self.key_env = request, key_env
+        if request is None:
+            self.heading.setText("No request can be built yet")
+            self.text.setPlainText("")
+        else:
+            self.heading.setText(heading)
+            self.text.setPlainText(request_text(request))
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes))
+        self.copy_curl_button.setEnabled(request is not None and request.method != "REPLAY")
+        self.refreshed.emit()
+
+    def curl(self) -> str:
+        return self.request.curl(self.key_env) if self.request is not None else ""
+
+    def copy_curl(self) -> str:
+        command = self.curl()
+        if command:
+            QGuiApplication.clipboard().setText(command)
+        return command
+
+
+def log_line(entry: LogEntry) -> str:
+    return f"{entry.t:9.3f}  {entry.event or '-':<22} {entry.data}"
+
+
+class EventLogView(QWidget):
+    """A run's raw events, ``t`` seconds after the request, as they came off the wire."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.count = 0
+        self.summary = QLabel("No run yet.")
+        self.text = QPlainTextEdit()
+        _monospace(self.text)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.text, 1)
+
+    def begin(self) -> None:
+        self.count = 0
+        self.text.clear()
+        self.summary.setText("Waiting for the first event…")
+
+    def append(self, entries: list[LogEntry]) -> None:
+        if not entries:
+            return
+        bar = self.text.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        self.text.appendPlainText("\n".join(log_line(e) for e in entries))
+        self.count += len(entries)
+        self.summary.setText(f"{self.count} events")
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def show_entries(self, entries: list[LogEntry]) -> None:
+        self.begin()
+        self.append(entries)
+        if not entries:
+            self.summary.setText("This run has no recorded events.")

@@ -1,0 +1,341 @@
+"""The results pane: one reply, laid out part by part as it streams.
+
+Events arrive from the run at wire speed; the pane only buffers them and flushes on a single-shot
+timer, so there is at most one repaint per frame (about 16 ms, longer when the last flush cost
+more). A flush appends each part's new text at that block's end cursor; a text block renders its
+Markdown when it is finished, or throttled while it streams. The view follows the tail only while
+the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
+way, all at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.models.assembler import Assembler
+from composer.models.events import (
+    CitationAdded,
+    OutputAttachment,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    ToolResult,
+)
+from composer.models.exchange import ErrorInfo, Exchange
+from composer.models.parts import (
+    AttachmentPart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from composer.views.results.blocks import (
+    AttachmentBlock,
+    Block,
+    ErrorBlock,
+    FooterBlock,
+    ReasoningBlock,
+    TextBlock,
+    ToolCallBlock,
+    ToolResultBlock,
+)
+from composer.views.results.stats import footer_text
+
+FRAME_MS = 16
+MAX_FRAME_MS = 200
+_FOLLOW_SLACK = 4  # pixels from the bottom that still count as "at the bottom"
+
+
+class ResultsPane(QWidget):
+    retry_requested = Signal()
+    flushed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.assembler: Assembler | None = None
+        self.blocks: dict[int, Block] = {}
+        self.error_block: ErrorBlock | None = None
+        self.footer = FooterBlock()
+        self.flush_count = 0
+        self.events_seen = 0
+        self._pending: list[tuple[StreamEvent, int | None]] = []
+        self._follow = True
+
+        self.toolbar = QToolBar("Results")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.markdown_check = QCheckBox("Markdown")
+        self.markdown_check.setChecked(True)
+        self.markdown_check.setToolTip("Show text as rendered Markdown, or as the raw text")
+        self.markdown_check.toggled.connect(self.set_markdown)
+        self.title = QLabel()
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 0, 4, 0)
+        top.addWidget(self.toolbar, 1)
+        top.addWidget(self.markdown_check)
+
+        self.hint = QLabel("Replies appear here when you send the conversation (Ctrl+Enter).")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)
+        self.body = QWidget()
+        self.body_layout = QVBoxLayout(self.body)
+        self.body_layout.setContentsMargins(6, 6, 6, 6)
+        self.body_layout.setSpacing(6)
+        self.body_layout.addWidget(self.hint)
+        self.body_layout.addWidget(self.footer)
+        self.body_layout.addStretch(1)
+        self.footer.hide()
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.body)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.scroll.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrollbar_value_changed)
+        bar.rangeChanged.connect(self._on_scrollbar_range_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.scroll, 1)
+        self.title.hide()
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.flush)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def blocks_of(self, kind: type) -> list:
+        return [b for _, b in sorted(self.blocks.items()) if isinstance(b, kind)]
+
+    @property
+    def markdown(self) -> bool:
+        return self.markdown_check.isChecked()
+
+    # -- a live run ---------------------------------------------------------------------------
+
+    def begin(self, assembler: Assembler, title: str = "") -> None:
+        """Clear the pane for a new run whose events ``feed`` will bring."""
+        self.clear()
+        self.assembler = assembler
+        self._set_title(title)
+        self.hint.hide()
+
+    def feed(self, event: StreamEvent, index: int | None) -> None:
+        """Buffer one event (already fed to the assembler); the next frame shows it."""
+        self._pending.append((event, index))
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Show every buffered event: one append per touched block."""
+        self._timer.stop()
+        if not self._pending or self.assembler is None:
+            self._pending.clear()
+            return
+        started = time.monotonic()
+        pending, self._pending = self._pending, []
+        self.events_seen += len(pending)
+        texts: dict[int, list[str]] = {}
+        for event, index in pending:
+            if index is None:
+                continue
+            self._apply(event, index, texts)
+        for index, chunks in texts.items():
+            block = self.blocks[index]
+            block.append("".join(chunks))
+        for block in self.blocks.values():
+            if isinstance(block, TextBlock) and not block.finished:
+                block.maybe_render()
+        self.flush_count += 1
+        cost_ms = (time.monotonic() - started) * 1000
+        self._timer.setInterval(int(min(max(FRAME_MS, cost_ms), MAX_FRAME_MS)))
+        self.flushed.emit()
+
+    def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
+        asm = self.assembler
+        assert asm is not None
+        match event:
+            case TextDelta(text=text):
+                self._ensure(index, lambda: TextBlock(self.markdown))
+                texts.setdefault(index, []).append(text)
+            case ReasoningDelta(text=text, redacted=redacted, token_count=count):
+                block = self._ensure(index, ReasoningBlock)
+                if text:
+                    texts.setdefault(index, []).append(text)
+                if redacted or count is not None:
+                    block.set_redacted(redacted, count)
+            case ToolCallStart(name=name, tool_call_id=cid, server_executed=srv):
+                self._ensure(index, lambda: ToolCallBlock(name, cid, srv))
+            case ToolCallDelta(arguments=fragment):
+                part = asm.part(index) if index not in self.blocks else None
+                self._ensure(index, lambda: ToolCallBlock(part.name, part.tool_call_id,
+                                                          part.server_executed))
+                texts.setdefault(index, []).append(fragment)
+            case ToolCallEnd():
+                part = asm.part(index)
+                block = self._ensure(index, lambda: ToolCallBlock(
+                    part.name, part.tool_call_id, part.server_executed))
+                self._flush_text(index, texts)
+                raw = (part.provider_metadata or {}).get("composer", {}).get("raw_arguments")
+                block.set_arguments(part.arguments, raw)
+                block.finish()
+            case ToolResult(name=name, output=output, server_executed=srv):
+                self._ensure(index, lambda: ToolResultBlock(name, output, srv))
+            case OutputAttachment(partial=partial):
+                part = asm.part(index)
+                block = self._ensure(index, AttachmentBlock)
+                if part.attachment is not None:
+                    block.set_attachment(part.attachment, partial)
+            case CitationAdded():
+                block = self._ensure(index, lambda: TextBlock(self.markdown))
+                block.add_citations(asm.part(index).citations or [])
+
+    def _flush_text(self, index: int, texts: dict[int, list[str]]) -> None:
+        chunks = texts.pop(index, None)
+        if chunks:
+            self.blocks[index].append("".join(chunks))
+
+    def _ensure(self, index: int, make) -> Block:
+        block = self.blocks.get(index)
+        if block is None:
+            # A new part starts: the text before it is finished, render its Markdown now.
+            for earlier in self.blocks.values():
+                if isinstance(earlier, TextBlock) and not earlier.finished:
+                    earlier.finish()
+            block = make()
+            self.blocks[index] = block
+            self._insert_widget(block)
+        return block
+
+    def _insert_widget(self, widget: QWidget) -> None:
+        # Blocks go before the footer (and the error block, when there is one).
+        before = self.error_block if self.error_block is not None else self.footer
+        self.body_layout.insertWidget(self.body_layout.indexOf(before), widget)
+
+    def end(self, exchange: Exchange) -> None:
+        """The run is over: show what is left, finish the blocks, the footer and any error."""
+        self.flush()
+        for block in self.blocks.values():
+            if not block.finished:
+                # A tool call cut short keeps its argument text as it arrived.
+                block.finish()
+        self._show_error(exchange.composer.error)
+        self.footer.setText(footer_text(exchange))
+        self.footer.show()
+
+    # -- a finished exchange ------------------------------------------------------------------
+
+    def show_exchange(self, exchange: Exchange, title: str = "") -> None:
+        """Lay out a finished exchange's reply at once."""
+        self.clear()
+        self.hint.hide()
+        self._set_title(title)
+        parts: list[Part] = [p for m in exchange.messages for p in m.parts]
+        for i, part in enumerate(parts):
+            self._insert_part(i, part)
+        self._show_error(exchange.composer.error)
+        self.footer.setText(footer_text(exchange))
+        self.footer.show()
+
+    def _insert_part(self, index: int, part: Part) -> None:
+        block: Block
+        if isinstance(part, TextPart):
+            block = TextBlock(self.markdown)
+            block.stream.chunks = [part.text] if part.text else []
+            if part.citations:
+                block.add_citations(part.citations)
+        elif isinstance(part, ReasoningPart):
+            block = ReasoningBlock()
+            block.set_redacted(part.redacted, part.token_count)
+            block.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            block = ToolCallBlock(part.name, part.tool_call_id, part.server_executed)
+            raw = (part.provider_metadata or {}).get("composer", {}).get("raw_arguments")
+            block.set_arguments(part.arguments, raw)
+        elif isinstance(part, ToolResultPart):
+            block = ToolResultBlock(part.name, part.output, part.server_executed)
+        elif isinstance(part, AttachmentPart) and part.attachment is not None:
+            block = AttachmentBlock()
+            block.set_attachment(part.attachment)
+        else:
+            return
+        block.finish()
+        self.blocks[index] = block
+        self._insert_widget(block)
+
+    # -- both ---------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self._timer.stop()
+        self._pending.clear()
+        self.assembler = None
+        for block in self.blocks.values():
+            block.setParent(None)
+            block.deleteLater()
+        self.blocks.clear()
+        if self.error_block is not None:
+            self.error_block.setParent(None)
+            self.error_block.deleteLater()
+            self.error_block = None
+        self.footer.clear()
+        self.footer.hide()
+        self.flush_count = 0
+        self.events_seen = 0
+        self._follow = True
+
+    def show_notice(self, error: ErrorInfo) -> None:
+        """A problem found before sending: shown as the pane's only part."""
+        self.clear()
+        self.hint.hide()
+        self._set_title("")
+        self._show_error(error)
+
+    def set_markdown(self, on: bool) -> None:
+        if self.markdown_check.isChecked() != on:
+            self.markdown_check.setChecked(on)  # comes back here through toggled
+            return
+        for block in self.blocks.values():
+            if isinstance(block, TextBlock):
+                block.set_markdown(on)
+
+    def _show_error(self, error: ErrorInfo | None) -> None:
+        if self.error_block is not None:
+            self.error_block.setParent(None)
+            self.error_block.deleteLater()
+            self.error_block = None
+        if error is None:
+            return
+        self.error_block = ErrorBlock(error)
+        self.error_block.retry_clicked.connect(self.retry_requested)
+        self.body_layout.insertWidget(self.body_layout.indexOf(self.footer), self.error_block)
+
+    def _set_title(self, title: str) -> None:
+        self.title.setText(title)
+        self.title.setVisible(bool(title))
+
+    def _on_scrollbar_value_changed(self, value: int) -> None:
+        bar = self.scroll.verticalScrollBar()
+        self._follow = value >= bar.maximum() - _FOLLOW_SLACK
+
+    def _on_scrollbar_range_changed(self, _lo: int, hi: int) -> None:
+        if self._follow:
+            self.scroll.verticalScrollBar().setValue(hi)

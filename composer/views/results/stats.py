@@ -1,0 +1,53 @@
+"""Numbers about a run for the footer and the status bar: tokens, timing, speed. No Qt."""
+
+from __future__ import annotations
+
+from composer.models.exchange import Exchange, Timing, Usage
+
+
+def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
+    """Output tokens over the streaming time (first token to end)."""
+    if usage is None or not usage.output or timing.total_ms is None:
+        return None
+    start = timing.first_token_ms if timing.first_token_ms is not None else 0.0
+    seconds = (timing.total_ms - start) / 1000
+    return usage.output / seconds if seconds > 0.001 else None
+
+
+def usage_text(usage: Usage | None) -> str:
+    if usage is None:
+        return ""
+    pieces = []
+    if usage.input is not None:
+        pieces.append(f"in {usage.input:,}")
+    if usage.output is not None:
+        pieces.append(f"out {usage.output:,}")
+    reasoning = (usage.details or {}).get("reasoning_tokens")
+    if isinstance(reasoning, int):
+        pieces.append(f"reasoning {reasoning:,}")
+    cached = (usage.details or {}).get("cached_tokens")
+    if isinstance(cached, int) and cached:
+        pieces.append(f"cached {cached:,}")
+    return " · ".join(pieces)
+
+
+def timing_text(usage: Usage | None, timing: Timing) -> str:
+    pieces = []
+    if timing.first_token_ms is not None:
+        pieces.append(f"first token {timing.first_token_ms / 1000:.2f} s")
+    rate = tokens_per_second(usage, timing)
+    if rate is not None:
+        pieces.append(f"{rate:.1f} tok/s")
+    if timing.total_ms is not None:
+        pieces.append(f"total {timing.total_ms / 1000:.2f} s")
+    return " · ".join(pieces)
+
+
+def footer_text(exchange: Exchange) -> str:
+    """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
+    extras = exchange.composer
+    pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
+    for text in (usage_text(exchange.usage), timing_text(exchange.usage, extras.timing)):
+        if text:
+            pieces.append(text)
+    return " · ".join(pieces)

@@ -1,0 +1,398 @@
+"""Send and Stop, and what follows a reply: append it, answer its tool calls, save it.
+
+``install_run_ui(window)`` adds the results pane, the inspector tabs and the runs list to
+``window.output_tabs``, the Run menu and toolbar actions, and returns the ``RunController``
+(also ``window.run_ui``).
+
+One run at a time: a new Send cancels the one streaming and drops its late results (each run
+has a token; events of an older token are ignored). The run is an asyncio task on the qasync
+loop that we keep a reference to; Stop cancels it and the parts that arrived stay. Problems
+found before sending (a part the provider cannot take, a missing key, tools that do not parse)
+are shown on the row or the field, and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QStyle
+
+from composer.models import files as model_files
+from composer.models.assembler import Assembler
+from composer.models.conversation import Conversation
+from composer.models.events import (
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
+from composer.models.exchange import ErrorInfo, Exchange
+from composer.models.parts import Message, ToolCallPart, ToolResultPart
+from composer.providers import keys, presets
+from composer.providers.base import RequestRefused
+from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
+from composer.views.inspector import EventLogView, RequestInspector
+from composer.views.results.pane import ResultsPane
+from composer.views.results.stats import timing_text, usage_text
+from composer.views.runs import Run, RunsPanel
+
+if TYPE_CHECKING:
+    from composer.views.window import MainWindow
+
+_CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
+Pixmap = QStyle.StandardPixmap
+
+
+class RunController(QObject):
+    state_changed = Signal(str)  # idle | sending | retrying | streaming | done | error | stopped
+    run_started = Signal()
+    run_finished = Signal(object)  # Exchange
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+        self.editor = window.editor
+        self.call_config = CallConfig()
+        self.pane = ResultsPane()
+        self.inspector = RequestInspector(window.document)
+        self.event_log = EventLogView()
+        self.runs = RunsPanel()
+        self.task: asyncio.Task | None = None
+        self.call: Call | None = None
+        self.current: Exchange | None = None  # the exchange the pane shows
+        self.state = "idle"
+        self._token = 0
+        self._logged = 0
+        self._last_conversation: Conversation | None = None
+        self._dialog: QFileDialog | None = None
+        self.stats_label = QLabel()
+        self._make_actions()
+        self.pane.retry_requested.connect(self.retry)
+        self.pane.flushed.connect(self._on_pane_flushed)
+        self.runs.show_requested.connect(self._on_runs_show_requested)
+        self.runs.save_requested.connect(self._on_runs_save_requested)
+        window.document_replaced.connect(self._on_document_replaced)
+        self._update_actions()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcuts: list[str], icon: Pixmap | None,
+                tip: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if icon is not None:
+            action.setIcon(self.window.style().standardIcon(icon))
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({shortcuts[0]})" if shortcuts else tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _make_actions(self) -> None:
+        self.send_action = self._action("&Send", self.send, ["Ctrl+Return", "Ctrl+Enter"],
+                                        Pixmap.SP_MediaPlay, "Send the conversation")
+        self.stop_action = self._action("S&top", self.stop, ["Esc"], Pixmap.SP_MediaStop,
+                                        "Stop the reply, keeping what arrived")
+        self.append_action = self._action(
+            "&Append Reply to Conversation", self.append_reply, ["Ctrl+Shift+Return"], None,
+            "Add the reply, every part intact, as the next row(s)")
+        self.answer_action = self._action(
+            "Answer &Tool Calls", self.answer_tool_calls, ["Ctrl+Shift+T"], None,
+            "Add a tool row for each tool call of the reply, to fill in")
+        self.save_exchange_action = self._action(
+            "Save E&xchange…", self.choose_save_exchange, ["Ctrl+Alt+S"], None,
+            "Save the request, the reply, timings and the raw events as an exchange file")
+
+    def _update_actions(self) -> None:
+        running = self.task is not None and not self.task.done()
+        self.stop_action.setEnabled(running)
+        reply = self.current.messages if self.current is not None else []
+        self.append_action.setEnabled(not running and bool(reply))
+        self.answer_action.setEnabled(not running and bool(self._tool_calls()))
+        self.save_exchange_action.setEnabled(not running and self.current is not None)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(self, conversation: Conversation | None = None) -> asyncio.Task | None:
+        """Start a run of the current conversation (or ``conversation``); None when a problem
+        found before sending stopped it (shown on the row or field)."""
+        if self.task is not None and not self.task.done():
+            self._token += 1  # the old run's late results are dropped
+            self.task.cancel()
+        self.window.table.clear_problems()
+        if conversation is None:
+            problem = self._panel_problem()
+            if problem is not None:
+                return self._refuse(problem)
+            conversation = self.document.conversation.model_copy(deep=True)
+        try:
+            preset = presets.resolve(conversation.settings.provider)
+            found = keys.find_key(preset) if preset.key_required else None
+            call = Call(conversation, api_key=found.key if found else None,
+                        client=self.window.http_client, config=self.call_config)
+        except RequestRefused as exc:
+            return self._refuse(exc)
+        except presets.UnknownProvider as exc:
+            return self._refuse(RequestRefused(str(exc), field_name="provider"))
+        except Exception as exc:  # a builder bug: one line, nothing sent
+            return self._refuse(RequestRefused(f"cannot build the request: "
+                                               f"{type(exc).__name__}: {exc}"))
+        self._last_conversation = conversation
+        self._token += 1
+        token = self._token
+        assembler = Assembler()
+        self.call = call
+        self.current = None
+        self._logged = 0
+        title = f"{preset.title}" + (f" · {conversation.settings.model}"
+                                     if conversation.settings.model else "")
+        self.pane.begin(assembler, title)
+        self.event_log.begin()
+        self.inspector.show_sent(call.request, preset.key_env[0] if preset.key_env else None)
+        self.output_tabs_show(self.pane)
+        self._set_state("sending", "Sending…")
+        self.task = asyncio.ensure_future(self._run(call, assembler, token))
+        self._update_actions()
+        self.run_started.emit()
+        return self.task
+
+    def retry(self) -> asyncio.Task | None:
+        """Send the last run's conversation again."""
+        if self._last_conversation is None:
+            return self.send()
+        return self.send(self._last_conversation.model_copy(deep=True))
+
+    def stop(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _run(self, call: Call, assembler: Assembler, token: int) -> None:
+        def on_event(event: StreamEvent, index: int | None) -> None:
+            if token != self._token:
+                return
+            self.pane.feed(event, index)
+            if isinstance(event, Retrying):
+                self._set_state("retrying", f"Retrying in {event.delay:.1f} s "
+                                f"({event.attempt}/{event.of}): {event.reason}")
+            elif self.state != "streaming" and isinstance(event, _CONTENT):
+                self._set_state("streaming", "Streaming…")
+
+        try:
+            exchange = await run_call(call, assembler, on_event)
+        except Exception as exc:  # a bug below us still ends the run with the parts so far
+            exchange = build_exchange(call, assembler)
+            exchange.composer.error = ErrorInfo(message=f"{type(exc).__name__}: {exc}",
+                                                kind="provider")
+            exchange.composer.stop_reason = "error"
+        if token != self._token:
+            return
+        self._finish(exchange)
+
+    def _finish(self, exchange: Exchange) -> None:
+        self.pane.end(exchange)
+        self._on_pane_flushed()
+        self.current = exchange
+        run = self.runs.add(exchange)
+        self.pane._set_title(f"Run {run.number}: {run.title}")
+        error = exchange.composer.error
+        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing),
+                                       usage_text(exchange.usage)) if t)
+        self.stats_label.setText(stats)
+        if error is not None and error.kind == "cancelled":
+            self._set_state("stopped", "Stopped; the parts that arrived are kept")
+        elif error is not None:
+            self._set_state("error", f"Error: {describe_error(error)}")
+        else:
+            self._set_state("done", "Done")
+        self.task = None
+        self._update_actions()
+        self.run_finished.emit(exchange)
+
+    def _on_pane_flushed(self) -> None:
+        call = self.call
+        if call is None:
+            return
+        new = call.log[self._logged:]
+        self._logged = len(call.log)
+        self.event_log.append(new)
+        if self.state == "streaming" and call.timing.first_token_ms is not None:
+            self.stats_label.setText(f"first token {call.timing.first_token_ms / 1000:.2f} s")
+
+    def _set_state(self, state: str, text: str) -> None:
+        self.state = state
+        self.window.status_state.setText(text)
+        self.state_changed.emit(state)
+
+    # -- problems found before sending ---------------------------------------------------------
+
+    def _panel_problem(self) -> RequestRefused | None:
+        panel = self.window.request_panel
+        for label, tab, name in ((panel.tools_error, 1, "tools"),
+                                 (panel.schema_error, 2, "response schema"),
+                                 (panel.params_error, 0, "parameters")):
+            if label.text():
+                panel.tabs.setCurrentIndex(tab)
+                return RequestRefused(label.text(), field_name=name)
+        return None
+
+    def _refuse(self, exc: RequestRefused) -> None:
+        line = str(exc)
+        if exc.message_index is not None:
+            self.window.table.mark_problem(exc.message_index, line)
+            self.window.table.select_rows([exc.message_index])
+        else:
+            self.window.request_panel.show_field_problem(exc.field_name, line)
+        self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
+        self.output_tabs_show(self.pane)
+        self._set_state("refused", f"Not sent: {line}")
+        self.window.statusBar().showMessage(f"Not sent: {line}", 10000)
+        self._update_actions()
+        return None
+
+    # -- after a reply ------------------------------------------------------------------------
+
+    def _tool_calls(self) -> list[ToolCallPart]:
+        if self.current is None:
+            return []
+        return [p for m in self.current.messages for p in m.parts
+                if isinstance(p, ToolCallPart) and not p.server_executed]
+
+    def _reply_in_document(self) -> bool:
+        if self.current is None or not self.current.messages:
+            return False
+        reply = self.current.messages
+        return self.document.messages[-len(reply):] == reply or \
+            any(m == reply[-1] for m in self.document.messages)
+
+    def append_reply(self) -> bool:
+        """Add the reply's message(s), parts and provider metadata intact (undoable)."""
+        if self.current is None or not self.current.messages:
+            return False
+        messages = [m.model_copy(deep=True) for m in self.current.messages]
+        self.editor.insert_messages(len(self.document), messages, text="Append reply")
+        self.window.table.select_rows([len(self.document) - 1])
+        return True
+
+    def answer_tool_calls(self) -> list[int]:
+        """A tool row per tool call of the reply (its name and id, empty output), after the
+        reply (appended first when it is not in the table yet); returns the new rows."""
+        calls = self._tool_calls()
+        if not calls:
+            return []
+        rows = [Message(role="tool", parts=[ToolResultPart(name=c.name,
+                                                           tool_call_id=c.tool_call_id,
+                                                           output="")]) for c in calls]
+        with self.editor.macro("Answer tool calls"):
+            if not self._reply_in_document():
+                self.append_reply()
+            first = len(self.document)
+            self.editor.insert_messages(first, rows, text="Answer tool calls")
+        new = list(range(first, first + len(rows)))
+        self.window.table.select_rows(new, current=first)
+        return new
+
+    # -- saving and showing runs --------------------------------------------------------------
+
+    def save_exchange_to(self, path: str | os.PathLike[str],
+                         exchange: Exchange | None = None) -> bool:
+        exchange = exchange or self.current
+        if exchange is None:
+            return False
+        try:
+            model_files.save(exchange, path)
+        except OSError as exc:
+            self.window._error("Could not save the exchange", f"{path}: {exc.strerror or exc}")
+            return False
+        self.window.statusBar().showMessage(f"Saved exchange {path}", 5000)
+        return True
+
+    def choose_save_exchange(self, exchange: Exchange | None = None) -> QFileDialog | None:
+        exchange = exchange or self.current
+        if exchange is None:
+            return None
+        start = str(self.window.file_path.parent) if self.window.file_path else str(Path.home())
+        dialog = QFileDialog(self.window, "Save Exchange", start)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["Exchange files (*.json)"])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(path: str) -> None:
+            if not Path(path).suffix:
+                path += ".json"
+            self.save_exchange_to(path, exchange)
+
+        dialog.fileSelected.connect(chosen)
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    def show_exchange(self, exchange: Exchange, title: str = "") -> None:
+        """Show a finished exchange (a reopened run, an opened exchange file)."""
+        if self.task is not None and not self.task.done():
+            return  # a live run owns the pane
+        self.call = None
+        self.current = exchange
+        self.pane.show_exchange(exchange, title)
+        self.event_log.show_entries(exchange.composer.events)
+        self._update_actions()
+
+    def _on_runs_show_requested(self, run: Run) -> None:
+        self.show_exchange(run.exchange, f"Run {run.number}: {run.title}")
+        self.output_tabs_show(self.pane)
+
+    def _on_runs_save_requested(self, run: Run) -> None:
+        self.choose_save_exchange(run.exchange)
+
+    def _on_document_replaced(self) -> None:
+        self.inspector.schedule_refresh()
+
+    def output_tabs_show(self, widget) -> None:
+        tabs = self.window.output_tabs
+        i = tabs.indexOf(widget)
+        if i >= 0:
+            tabs.setCurrentIndex(i)
+
+    def shutdown(self) -> None:
+        """Cancel a running request (the window is closing)."""
+        self._token += 1
+        self.stop()
+
+
+def install_run_ui(window: MainWindow) -> RunController:
+    """Put the results, inspector and runs into the window, with the Run menu and toolbar."""
+    run = RunController(window)
+    tabs = window.output_tabs
+    while tabs.count():  # the placeholder hint the window starts with
+        widget = tabs.widget(0)
+        tabs.removeTab(0)
+        widget.deleteLater()
+    tabs.addTab(run.pane, "Results")
+    tabs.addTab(run.inspector, "Request")
+    tabs.addTab(run.event_log, "Events")
+    tabs.addTab(run.runs, "Runs")
+    run.pane.toolbar.addActions([run.append_action, run.answer_action,
+                                 run.save_exchange_action])
+
+    menu = QMenu("&Run", window)
+    window.menuBar().insertMenu(window.view_menu.menuAction(), menu)
+    menu.addActions([run.send_action, run.stop_action])
+    menu.addSeparator()
+    menu.addActions([run.append_action, run.answer_action])
+    menu.addSeparator()
+    menu.addAction(run.save_exchange_action)
+    window.run_menu = menu
+    window.toolbar.addSeparator()
+    window.toolbar.addActions([run.send_action, run.stop_action, run.append_action])
+    window.statusBar().addPermanentWidget(run.stats_label)
+    window.status_state.setText("Idle")
+    window.closed.connect(run.shutdown)
+    window.exchange_opened.connect(lambda exchange: run.show_exchange(exchange, "Opened exchange"))
+    window.run_ui = run
+    return run

@@ -1,0 +1,175 @@
+"""The runs of this session: every exchange sent from the window, newest first. Each can be
+shown again in the results pane, saved as an exchange file, or compared with another (a
+side-by-side text diff of the two replies, difflib).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.models.exchange import Exchange
+from composer.models.parts import (
+    AttachmentPart,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+
+def reply_text(exchange: Exchange) -> str:
+    """A reply as lines of text for comparing: text as is, other parts labelled."""
+    lines: list[str] = []
+    for message in exchange.messages:
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                lines += part.text.splitlines()
+            elif isinstance(part, ReasoningPart):
+                label = "[reasoning, redacted]" if part.redacted else "[reasoning]"
+                lines += [label, *part.text.splitlines()]
+            elif isinstance(part, ToolCallPart):
+                args = json.dumps(part.arguments, ensure_ascii=False, sort_keys=True)
+                lines.append(f"[tool call] {part.name}({args})")
+            elif isinstance(part, ToolResultPart):
+                lines += [f"[tool result] {part.name}", *part.output.splitlines()]
+            elif isinstance(part, AttachmentPart) and part.attachment is not None:
+                lines.append(f"[{part.attachment.kind} output] {part.attachment.mime}")
+    if exchange.composer.error is not None:
+        lines.append(f"[error] {exchange.composer.error.message}")
+    return "\n".join(lines)
+
+
+def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str) -> str:
+    differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=60)
+    return differ.make_file(reply_text(left).splitlines(), reply_text(right).splitlines(),
+                            left_title, right_title, context=False)
+
+
+@dataclass
+class Run:
+    exchange: Exchange
+    number: int
+
+    @property
+    def title(self) -> str:
+        e = self.exchange
+        when = ""
+        if e.datetime_utc:
+            try:
+                when = datetime.fromisoformat(e.datetime_utc).strftime("%H:%M:%S")
+            except ValueError:
+                when = e.datetime_utc
+        total = e.composer.timing.total_ms
+        pieces = [f"#{self.number}", when, e.model or e.composer.settings.provider,
+                  e.composer.stop_reason or "", f"{total / 1000:.1f} s" if total else ""]
+        return " · ".join(p for p in pieces if p)
+
+
+class RunDiff(QWidget):
+    """Two replies side by side, changed lines marked."""
+
+    def __init__(self, left: Run, right: Run):
+        super().__init__()
+        self.setWindowTitle(f"Compare run {left.number} with run {right.number}")
+        self.view = QTextBrowser()
+        self.view.setOpenLinks(False)
+        self.view.setHtml(diff_html(left.exchange, right.exchange, left.title, right.title))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        self.resize(1000, 600)
+
+
+class RunsPanel(QWidget):
+    show_requested = Signal(object)  # Run
+    save_requested = Signal(object)  # Run
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs: list[Run] = []
+        self.diff_window: RunDiff | None = None
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setMinimumHeight(24)  # the output tabs must not force the window taller
+        self.list.itemActivated.connect(lambda _item: self.show_selected())
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+        self.show_button = QPushButton("Show")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Select two runs to compare their replies side by side")
+        self.save_button = QPushButton("Save Exchange…")
+        self.show_button.clicked.connect(self.show_selected)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.save_button.clicked.connect(self.save_selected)
+        self.empty = QLabel("Runs you send are listed here.")
+        self.empty.setEnabled(False)
+        row = QHBoxLayout()
+        for b in (self.show_button, self.compare_button, self.save_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        self._update_buttons()
+
+    def add(self, exchange: Exchange) -> Run:
+        run = Run(exchange, len(self.runs) + 1)
+        self.runs.append(run)
+        item = QListWidgetItem(run.title)
+        item.setData(Qt.ItemDataRole.UserRole, run.number)
+        self.list.insertItem(0, item)
+        self.empty.hide()
+        self._update_buttons()
+        return run
+
+    def selected(self) -> list[Run]:
+        numbers = sorted(i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems())
+        return [self.runs[n - 1] for n in numbers]
+
+    def select(self, *numbers: int) -> None:
+        self.list.clearSelection()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) in numbers:
+                item.setSelected(True)
+
+    def show_selected(self) -> None:
+        runs = self.selected()
+        if runs:
+            self.show_requested.emit(runs[-1])
+
+    def save_selected(self) -> None:
+        runs = self.selected()
+        if len(runs) == 1:
+            self.save_requested.emit(runs[0])
+
+    def compare_selected(self) -> RunDiff | None:
+        runs = self.selected()
+        if len(runs) != 2:
+            return None
+        self.diff_window = RunDiff(*runs)
+        self.diff_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.diff_window.show()
+        return self.diff_window
+
+    def _update_buttons(self) -> None:
+        n = len(self.list.selectedItems())
+        self.show_button.setEnabled(n >= 1)
+        self.save_button.setEnabled(n == 1)
+        self.compare_button.setEnabled(n == 2)
