@@ -368,6 +368,15 @@ def test_build_request_puts_notes_in_the_request():
     assert all(i.get("type") != "reasoning" for i in request.body["input"])
 
 
+def test_azure_base_url_sends_the_key_as_api_key():
+    request = PROTOCOL.build_request(conv(Message.text("user", "hi")),
+                                     base_url="https://res.openai.azure.com/openai/v1",
+                                     api_key="az-key")
+    assert request.url == "https://res.openai.azure.com/openai/v1/responses"
+    assert request.headers["api-key"] == "az-key" and "authorization" not in request.headers
+    assert request.redacted().headers["api-key"] == "<redacted>"
+
+
 def test_models_request_and_parse():
     request = PROTOCOL.models_request(base_url="http://h/v1", api_key="k")
     assert (request.method, request.url) == ("GET", "http://h/v1/models")

@@ -430,6 +430,12 @@ def _has_encrypted_reasoning(items: Any) -> bool:
         for i in items)
 
 
+def _is_azure(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith((".openai.azure.com", ".cognitiveservices.azure.com",
+                          ".services.ai.azure.com"))
+
+
 class ResponsesProtocol(WireProtocol):
     name = "openai-responses"
     framing = "sse"
@@ -464,9 +470,13 @@ class ResponsesProtocol(WireProtocol):
             if ENCRYPTED_REASONING not in include:
                 include.append(ENCRYPTED_REASONING)
             body["include"] = include
-        headers = self.headers(api_key)
-        headers.update(conversation.settings.headers)
         url = f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/responses"
+        headers = self.headers(api_key)
+        if api_key and _is_azure(url):
+            # Azure OpenAI takes its resource key as api-key; Bearer is for Entra tokens.
+            del headers["authorization"]
+            headers["api-key"] = api_key
+        headers.update(conversation.settings.headers)
         return HttpRequest("POST", url, headers, body,
                            notes=[str(loss) for loss in losses if not loss.dropped])
 
@@ -505,10 +515,12 @@ class ResponsesProtocol(WireProtocol):
 
     def models_request(self, *, base_url: str | None = None,
                        api_key: str | None = None) -> HttpRequest:
+        url = f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/models"
         headers = {k: v for k, v in self.headers(api_key).items()
                    if k not in ("content-type", "accept")}
-        return HttpRequest("GET", f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/models",
-                           headers)
+        if api_key and _is_azure(url):
+            headers = {"api-key": api_key}
+        return HttpRequest("GET", url, headers)
 
     def parse_models(self, data: Any) -> list[str]:
         items = data.get("data") if isinstance(data, dict) else None

@@ -720,13 +720,13 @@ class _Exporter:
             elif name == "reasoning_effort":
                 body["reasoning"] = {"effort": value, "summary": "auto"}
             elif name == "stop":
-                self.loss("option stop: the Responses API has no stop sequences", None,
+                self.loss("the Responses API has no stop sequences (option stop)", None,
                           dropped=True)
             elif name == "seed":
-                self.loss("option seed: the Responses API takes no seed", None, dropped=True)
+                self.loss("the Responses API takes no seed (option seed)", None, dropped=True)
             elif name == "thinking_budget":
-                self.loss("option thinking_budget: the Responses API takes reasoning_effort "
-                          "(low, medium, high) instead of a token budget", None, dropped=True)
+                self.loss("the Responses API takes reasoning_effort (low, medium, high), "
+                          "not a token budget (option thinking_budget)", None, dropped=True)
             else:
                 body[name] = value
 
