@@ -81,3 +81,30 @@ def pytest_collection_modifyitems(items):
         if "tests/views/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(*QT_LOG_IGNORE))
+
+
+@pytest.fixture
+def run_window(qtbot, qloop, tmp_path):
+    """Make a shown MainWindow over a conversation, on the qasync loop; runs are fast (replays
+    at full speed) and cancelled at teardown, which never stops on an unsaved-changes box."""
+    from composer.models.document import Document
+    from composer.views.window import MainWindow
+
+    made = []
+
+    def make(conversation=None, **kw):
+        document = Document(conversation) if conversation is not None else None
+        window = MainWindow(document, user_dir=kw.pop("user_dir", tmp_path / "user"), **kw)
+        window.run_ui.call_config.replay_speed = 0
+        window.run_ui.call_config.backoff_base = 0.01
+        qtbot.addWidget(window)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.run_ui.shutdown()
+        qtbot.waitUntil(lambda w=window: w.run_ui.task is None or w.run_ui.task.done(),
+                        timeout=3000)
+        window._close_confirmed = True
