@@ -45,6 +45,10 @@ ROWS_MIME = "application/x-composer-rows"
 URI_MIME = "text/uri-list"
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_ANSWERED = frozenset({
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole,
+})
 # (paths, row to attach to or None, insert position for a new row or None = end)
 FileDropHandler = Callable[[list[str], int | None, int | None], None]
 
@@ -58,6 +62,7 @@ class MessageTableModel(QAbstractTableModel):
         self.document = editor.document
         self.file_drop_handler: FileDropHandler | None = None
         self._problems: dict[int, str] = {}  # row id -> message
+        self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -105,14 +110,27 @@ class MessageTableModel(QAbstractTableModel):
                 self.endRemoveRows()
                 live = set(self.document.ids)
                 self._problems = {k: v for k, v in self._problems.items() if k in live}
+                if len(self._previews) > 2 * len(live) + 100:
+                    self._previews = {k: v for k, v in self._previews.items() if k in live}
             case RowsMoved():
                 self.endMoveRows()
             case Reset():
                 self._problems.clear()
+                self._previews.clear()
                 self.endResetModel()
             case RowChanged(index=r):
                 self._emit_row(r)
                 self.row_changed.emit(r)
+
+    def _preview(self, row: int, message) -> str:
+        """The content preview, cached per row until its message is replaced."""
+        row_id = self.document.row_id(row)
+        cached = self._previews.get(row_id)
+        if cached is not None and cached[0] is message:
+            return cached[1]
+        text = preview.content_preview(message)
+        self._previews[row_id] = (message, text)
+        return text
 
     # -- Qt overrides -------------------------------------------------------------------------
 
@@ -131,9 +149,12 @@ class MessageTableModel(QAbstractTableModel):
         return str(section + 1)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.document):
+        # Views ask for a dozen roles per cell per paint; answer the ones we ignore at once.
+        if role not in _ANSWERED or not index.isValid():
             return None
         row, col = index.row(), index.column()
+        if not 0 <= row < len(self.document):
+            return None
         message = self.document.message(row)
         if role == MessageRole:
             return message
@@ -145,7 +166,7 @@ class MessageTableModel(QAbstractTableModel):
             if col == ROLE_COLUMN:
                 return message.role
             if col == CONTENT_COLUMN:
-                return preview.content_preview(message)
+                return self._preview(row, message)
             if col == ATTACHMENTS_COLUMN:
                 return ", ".join(preview.attachment_label(a) for a in message.attachments)
         elif role == Qt.ItemDataRole.EditRole:

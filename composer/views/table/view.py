@@ -10,7 +10,7 @@ default height and are measured once when they first come into view or change.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,6 +55,10 @@ class MessageTable(QTableView):
         self.loader.attached.connect(self._on_loader_attached)
         self._model.file_drop_handler = self.loader.add_files
         self._measured: set[int] = set()  # row ids whose height fits their content
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_visible_rows)
 
         self._role_delegate = RoleDelegate(self)
         self._content_delegate = ContentDelegate(self)
@@ -305,10 +309,12 @@ class MessageTable(QTableView):
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         self._fit_rows(range(first, last + 1))
 
-    def _on_rows_moved(self, _parent, start: int, end: int, _dest_parent, dest: int) -> None:
-        lo = min(start, dest)
-        hi = max(end, dest)
-        self._fit_rows(range(lo, min(hi + 1, len(self.document))))
+    def _on_rows_moved(self, *_args) -> None:
+        # Section sizes may not travel with moved rows; re-measuring the whole range would make
+        # a move O(rows). Forget what was measured and fit what is on screen, once per burst
+        # (a scattered move arrives as one notice per row).
+        self._measured.clear()
+        self._fit_timer.start()
 
     def _on_model_reset(self) -> None:
         self._measured.clear()
