@@ -154,6 +154,7 @@ class RequestPanel(QWidget):
         self.refresh_button.setToolTip("Fetch the provider's model list")
         self.model_note = QLabel()
         self.model_note.setWordWrap(True)
+        self.model_note.hide()
         self.key_note = QLabel()
         self.key_note.setWordWrap(True)
         self.key_note.setTextFormat(Qt.TextFormat.RichText)
@@ -169,8 +170,12 @@ class RequestPanel(QWidget):
         model_label = QLabel("&Model")
         model_label.setBuddy(self.model_combo)
         form.addRow(model_label, model_row)
-        form.addRow("", self.model_note)
-        form.addRow("", self.key_note)
+        # Both notes hide when empty, so they cost no space until they have something to say.
+        notes = QWidget()
+        notes_layout = QVBoxLayout(notes)
+        notes_layout.setContentsMargins(0, 0, 0, 0)
+        notes_layout.addWidget(self.model_note)
+        notes_layout.addWidget(self.key_note)
 
         # Parameters: empty means "not sent"; the placeholder says so.
         self.temperature_edit = self._param_edit("0 – 2")
@@ -211,6 +216,7 @@ class RequestPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addLayout(form)
+        layout.addWidget(notes)
         layout.addWidget(self.tabs, 1)
 
         self._load_from_settings()
@@ -327,9 +333,13 @@ class RequestPanel(QWidget):
             return
         if field_name in ("tools", "response schema", "parameters"):
             return  # already shown under that editor
-        self.model_note.setText(text)
+        self._set_model_note(text)
         if field_name == "base URL":
             self.base_url_edit.setFocus()
+
+    def _set_model_note(self, text: str) -> None:
+        self.model_note.setText(text)
+        self.model_note.setVisible(bool(text))
 
     # -- writing the document -----------------------------------------------------------------
 
@@ -350,7 +360,7 @@ class RequestPanel(QWidget):
         name = self.provider_combo.currentData()
         preset = presets.resolve(name)
         self._cancel_fetch()
-        self.model_note.clear()
+        self._set_model_note("")
         self.model_combo.clear()
         # A base URL typed for another provider would send this provider's request elsewhere.
         self._write(provider=name, base_url=None)
@@ -364,7 +374,7 @@ class RequestPanel(QWidget):
             return
         url = self.base_url_edit.text().strip() or None
         if url and not url.startswith(("http://", "https://")):
-            self.model_note.setText(f"Base URL: {url!r} must start with http:// or https://")
+            self._set_model_note(f"Base URL: {url!r} must start with http:// or https://")
             return
         if url != self.settings.base_url:
             self._write(base_url=url)
@@ -439,7 +449,7 @@ class RequestPanel(QWidget):
     def refresh_models(self) -> asyncio.Task:
         """Start fetching the model list; a newer fetch cancels an older one."""
         self._cancel_fetch()
-        self.model_note.setText("Fetching models…")
+        self._set_model_note("Fetching models…")
         self.refresh_button.setEnabled(False)
         self._fetch = asyncio.ensure_future(self._fetch_models())
         return self._fetch
@@ -468,7 +478,7 @@ class RequestPanel(QWidget):
             self.model_combo.setEditText(current)
         finally:
             self._updating = False
-        self.model_note.setText(note)
+        self._set_model_note(note)
         self.models_loaded.emit(names)
 
     async def _request_models(self) -> list[str]:
