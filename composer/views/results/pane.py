@@ -230,6 +230,7 @@ class ResultsPane(QWidget):
         # Blocks go before the footer (and the error block, when there is one).
         before = self.error_block if self.error_block is not None else self.footer
         self.body_layout.insertWidget(self.body_layout.indexOf(before), widget)
+        widget.show()  # else Qt shows it only when the queued show comes round
 
     def end(self, exchange: Exchange) -> None:
         """The run is over: show what is left, finish the blocks, the footer and any error."""
@@ -327,6 +328,7 @@ class ResultsPane(QWidget):
         self.error_block = ErrorBlock(error)
         self.error_block.retry_clicked.connect(self.retry_requested)
         self.body_layout.insertWidget(self.body_layout.indexOf(self.footer), self.error_block)
+        self.error_block.show()
 
     def _set_title(self, title: str) -> None:
         self.title.setText(title)
