@@ -57,8 +57,15 @@ def reply_text(exchange: Exchange) -> str:
 
 def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str) -> str:
     differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=60)
-    return differ.make_file(reply_text(left).splitlines(), reply_text(right).splitlines(),
-                            left_title, right_title, context=False)
+    table = differ.make_table(reply_text(left).splitlines(), reply_text(right).splitlines(),
+                              left_title, right_title, context=False)
+    return f"<html><head><style>{_DIFF_STYLE}</style></head><body>{table}</body></html>"
+
+
+_DIFF_STYLE = (".diff_add {background-color: #aaffaa; color: #000;} "
+               ".diff_chg {background-color: #ffff77; color: #000;} "
+               ".diff_sub {background-color: #ffaaaa; color: #000;} "
+               ".diff_header {color: #888;} td {font-family: monospace;}")
 
 
 @dataclass

@@ -1,0 +1,84 @@
+"""The request inspector before and after Send: method, URL, headers with the key redacted,
+pretty body, refreshed (debounced) as the table and settings change; curl with $ENV_VAR; the
+raw event log."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtWidgets import QApplication
+
+from composer.models.conversation import Conversation
+from composer.models.parts import Message
+from composer.models.settings import RequestSettings
+from composer.views.inspector import DEBOUNCE_MS
+from tests.loopback import Reply
+
+
+def _openai(url: str | None = None) -> Conversation:
+    return Conversation(messages=[Message.text("user", "Hello")],
+                        settings=RequestSettings(provider="openai-chat", model="gpt-test",
+                                                 base_url=url))
+
+
+def test_the_request_is_shown_before_sending_with_the_key_redacted(
+        qtbot, run_window, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123")
+    window = run_window(_openai())
+    inspector = window.run_ui.inspector
+    text = inspector.text.toPlainText()
+    assert text.startswith("POST https://api.openai.com/v1/chat/completions\n")
+    assert "Authorization: <redacted>" in text and "sk-secret-123" not in text
+    body = json.loads(text[text.index("\n{") + 1:])
+    assert body["model"] == "gpt-test" and body["messages"][0]["content"] == "Hello"
+    curl = inspector.copy_curl()
+    assert '"Authorization: Bearer $OPENAI_API_KEY"' in curl and "sk-secret" not in curl
+    assert QApplication.clipboard().text() == curl
+
+
+def test_edits_refresh_the_preview_once_after_a_pause(qtbot, run_window):
+    window = run_window(_openai())
+    inspector = window.run_ui.inspector
+    refreshed = []
+    inspector.refreshed.connect(lambda: refreshed.append(inspector.text.toPlainText()))
+    for word in ("a", "ab", "abc"):
+        window.editor.set_text(0, word)
+    assert refreshed == []  # debounced
+    qtbot.waitUntil(lambda: len(refreshed) == 1, timeout=DEBOUNCE_MS * 5)
+    assert '"content": "abc"' in refreshed[0]
+    settings = window.document.conversation.settings.model_copy(update={"model": "other"})
+    window.document.set_settings(settings)
+    qtbot.waitUntil(lambda: len(refreshed) == 2, timeout=DEBOUNCE_MS * 5)
+    assert '"model": "other"' in refreshed[1]
+
+
+def test_a_missing_key_still_previews_and_says_so(qtbot, run_window):
+    window = run_window(_openai())
+    inspector = window.run_ui.inspector
+    assert "OPENAI_API_KEY" in inspector.notes.text()
+    assert "Authorization: <redacted>" in inspector.text.toPlainText()
+
+
+def test_a_refused_conversation_explains_instead_of_a_request(qtbot, run_window):
+    conversation = _openai()
+    conversation.settings.provider = "nonsense"
+    window = run_window(conversation)
+    inspector = window.run_ui.inspector
+    assert inspector.request is None and "unknown provider" in inspector.notes.text()
+    assert not inspector.copy_curl_button.isEnabled()
+
+
+def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_window, loopback):
+    body = ('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+            'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+            "data: [DONE]\n\n")
+    loopback.queue(Reply.sse(body))
+    window = run_window(_openai(loopback.url))
+    run = window.run_ui
+    run.send_action.trigger()
+    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    assert run.inspector.heading.text() == "Request sent"
+    assert run.inspector.text.toPlainText().startswith(f"POST {loopback.url}/chat/completions")
+    lines = run.event_log.text.toPlainText().splitlines()
+    assert len(lines) == 3 and lines[-1].split()[-1] == "[DONE]"
+    assert float(lines[0].split()[0]) >= 0
