@@ -323,3 +323,34 @@ def test_rows_with_attachments_and_text_stay_intact_through_undo(table):
     table.editor.remove_rows([0])
     table.editor.undo_stack.undo()
     assert table.document.message(0) == msg
+
+
+
+_VOID_CALLS = """
+import sys
+{fix}
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+label = QLabel()
+for _ in range(30000):
+    label.setMinimumWidth(3)
+    label.isVisible()
+print("alive")
+"""
+
+
+def test_void_qt_calls_cannot_exhaust_none_or_bools():
+    """PySide6 6.12 (abi3) on CPython 3.11 drops a reference to None per void call and to a
+    bool per bool call; importing composer.views.pyside_none keeps the process alive."""
+    import subprocess
+    import sys
+
+    def run(fix: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", _VOID_CALLS.format(fix=fix)],
+                              capture_output=True, text=True, timeout=120)
+
+    fixed = run("import composer.views.pyside_none")
+    assert fixed.returncode == 0 and "alive" in fixed.stdout, fixed.stderr[-500:]
+    bare = run("")
+    if bare.returncode != 0:  # the bug is present here: the workaround is what saved us
+        assert "dealloc" in bare.stderr

@@ -312,6 +312,7 @@ class PartDetailEditor(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.body)
+        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
@@ -335,6 +336,13 @@ class PartDetailEditor(QWidget):
             return
         self._row_id = new_id
         self._rebuild()
+
+    def focus_part(self, part_index: int) -> None:
+        """Scroll to one part's section (a click on an attachment chip in the table)."""
+        if 0 <= part_index < len(self.sections):
+            section = self.sections[part_index]
+            self.scroll.ensureWidgetVisible(section)
+            section.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def message(self) -> Message | None:
         row = self.row
