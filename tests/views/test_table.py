@@ -109,7 +109,7 @@ def test_display_is_a_capped_preview_and_edit_role_the_full_text(table):
     assert model.index(1, CONTENT_COLUMN).data(Qt.ItemDataRole.EditRole) == long_text
     assert model.index(1, ROLE_COLUMN).data(MessageRole).plain_text == long_text
     summary = model.index(2, CONTENT_COLUMN).data()
-    assert "💭 need a tool" in summary and 'get_weather({"city": "Paris"})' in summary
+    assert "Reasoning: need a tool" in summary and 'get_weather({"city": "Paris"})' in summary
     assert "← get_weather [c1]: 18C" in model.index(3, CONTENT_COLUMN).data()
 
 

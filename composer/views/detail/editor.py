@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -74,25 +73,33 @@ def json_problem(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
-class PartSection(QGroupBox):
+class PartSection(QFrame):
     """One part's box. ``update_from(part)`` refreshes it in place; edits call ``changed``."""
 
     remove_requested = Signal(int)
 
     def __init__(self, detail: PartDetailEditor, index: int, part):
-        super().__init__(f"{index + 1}. {TITLES.get(part.type, part.type)}")
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.detail = detail
         self.index = index
         self.part = part
-        self.form = QFormLayout(self)
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.title = QLabel(f"<b>{index + 1}. {TITLES.get(part.type, part.type)}</b>")
         remove = QToolButton()
         remove.setText("×")
         remove.setToolTip("Remove this part")
         remove.setAutoRaise(True)
         remove.clicked.connect(lambda: self.remove_requested.emit(self.index))
         self.remove_button = remove
-        self.form.addRow(remove)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(remove)
+        outer = QVBoxLayout(self)
+        outer.addLayout(header)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer.addLayout(self.form)
 
     def update_from(self, part) -> None:
         self.part = part
@@ -372,6 +379,7 @@ class PartDetailEditor(QWidget):
     def _clear(self) -> None:
         for section in self.sections:
             self.body_layout.removeWidget(section)
+            section.hide()  # deleteLater waits for the event loop; do not show it meanwhile
             section.deleteLater()
         self.sections = []
 

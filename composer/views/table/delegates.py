@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QComboBox,
@@ -24,8 +24,10 @@ from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.model import MessageRole
 
-KIND_ICONS = {"image": "🖼", "audio": "🎵", "video": "🎬", "pdf": "📄", "text": "📝",
-              "file": "📎"}
+# Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
+KIND_ICONS = {"image": "image-x-generic", "audio": "audio-x-generic",
+              "video": "video-x-generic", "pdf": "application-pdf", "text": "text-x-generic",
+              "file": "unknown"}
 CHIP_GAP = 4
 CHIP_PAD = 6
 CHIP_NAME_CHARS = 22
@@ -105,8 +107,10 @@ class ContentDelegate(QStyledItemDelegate):
 class Chip:
     part_index: int
     rect: QRect
+    icon_rect: QRect
     close_rect: QRect
     label: str
+    kind: str
 
 
 def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
@@ -120,12 +124,14 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
-        label = f"{KIND_ICONS.get(att.kind, '📎')} {name} · {preview.human_size(att.size)}"
+        label = f"{name} · {preview.human_size(att.size)}"
+        icon = fm.height() - 2
         close_w = fm.horizontalAdvance("×") + CHIP_PAD
-        width = fm.horizontalAdvance(label) + 2 * CHIP_PAD + close_w
+        width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
         chip = QRect(x, top, width, height)
+        icon_rect = QRect(x + CHIP_PAD, top + (height - icon) // 2, icon, icon)
         close = QRect(chip.right() - close_w, top, close_w, height)
-        chips.append(Chip(part_index, chip, close, label))
+        chips.append(Chip(part_index, chip, icon_rect, close, label, att.kind))
         x += width + CHIP_GAP
     return chips
 
@@ -133,6 +139,16 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
 class AttachmentDelegate(QStyledItemDelegate):
     attachment_clicked = Signal(int, int)  # row, part index
     remove_requested = Signal(int, int)  # row, part index
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._icons: dict[str, QIcon] = {}
+
+    def icon(self, kind: str, style: QStyle) -> QIcon:
+        if kind not in self._icons:
+            fallback = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+            self._icons[kind] = QIcon.fromTheme(KIND_ICONS.get(kind, "unknown"), fallback)
+        return self._icons[kind]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         opt = QStyleOptionViewItem(option)
@@ -152,7 +168,11 @@ class AttachmentDelegate(QStyledItemDelegate):
             painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(chip.rect, 6, 6)
             painter.setPen(pal.color(QPalette.ColorRole.Text))
-            text_rect = chip.rect.adjusted(CHIP_PAD, 0, -chip.close_rect.width(), 0)
+            if style is not None:
+                self.icon(chip.kind, style).paint(painter, chip.icon_rect)
+            text_rect = QRect(chip.icon_rect.right() + 5, chip.rect.top(),
+                              chip.close_rect.left() - chip.icon_rect.right() - 5,
+                              chip.rect.height())
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, chip.label)
             painter.drawText(chip.close_rect, Qt.AlignmentFlag.AlignCenter, "×")
         painter.restore()

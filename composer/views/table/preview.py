@@ -53,8 +53,8 @@ def part_summary(part) -> str | None:
     """One line for a part that is not plain text (None for text and attachments)."""
     if isinstance(part, ReasoningPart):
         if part.redacted:
-            return "💭 reasoning (redacted)"
-        return f"💭 {one_line(part.text, 80)}" if part.text else "💭 reasoning"
+            return "Reasoning (redacted)"
+        return f"Reasoning: {one_line(part.text, 80)}" if part.text else "Reasoning"
     if isinstance(part, ToolCallPart):
         args = json.dumps(part.arguments, ensure_ascii=False)
         return f"→ {part.name or '?'}({one_line(args, 80)})"
