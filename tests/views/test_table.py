@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
@@ -196,12 +195,8 @@ def drop(view: MessageTable, mime: QMimeData, row: int | None, below: bool = Fal
         rect = view.visualRect(view.model().index(row, CONTENT_COLUMN))
         pos = QPointF(rect.center().x(), rect.bottom() - 1 if below else rect.top() + 1)
     args = (pos, action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    with warnings.catch_warnings():  # PySide6 6.12 marks the QPoint constructors deprecated
-        warnings.simplefilter("ignore", DeprecationWarning)
-        enter = QDragEnterEvent(pos.toPoint(), *args[1:])
-        move = QDragMoveEvent(pos.toPoint(), *args[1:])
-    QApplication.sendEvent(view.viewport(), enter)
-    QApplication.sendEvent(view.viewport(), move)
+    QApplication.sendEvent(view.viewport(), QDragEnterEvent(*args))
+    QApplication.sendEvent(view.viewport(), QDragMoveEvent(*args))
     event = QDropEvent(*args)
     QApplication.sendEvent(view.viewport(), event)
     return event
@@ -354,3 +349,14 @@ def test_void_qt_calls_cannot_exhaust_none_or_bools():
     bare = run("")
     if bare.returncode != 0:  # the bug is present here: the workaround is what saved us
         assert "dealloc" in bare.stderr
+
+
+def test_row_heights_are_never_measured_for_every_row(table):
+    from PySide6.QtWidgets import QHeaderView
+
+    header = table.verticalHeader()
+    assert header.sectionResizeMode(0) != QHeaderView.ResizeMode.ResizeToContents
+    table.editor.set_text(4, "\n".join(f"line {i}" for i in range(40)))
+    # The changed row grows to the capped preview, not to forty lines.
+    line = table.fontMetrics().lineSpacing()
+    assert 3 * line < table.rowHeight(4) < (preview.MAX_LINES + 2) * line

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - depends on the installed wheel
 THUMBNAIL = QSize(320, 200)
 TEXT_EXCERPT_CHARS = 2000
 # Larger images are not decoded for a thumbnail on the GUI thread.
-MAX_THUMBNAIL_BYTES = 40 * 1024 * 1024
+MAX_THUMBNAIL_BYTES = 12 * 1024 * 1024
 
 
 def describe(att: Attachment) -> str:
