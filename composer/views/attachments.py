@@ -88,6 +88,17 @@ class _Worker(QRunnable):
             pass  # the window closed while we read: nothing is left to attach to
 
 
+def run_off_thread(owner: QObject, work: Callable[[], object],
+                   on_done: Callable[[object], None]) -> QObject:
+    """Run ``work()`` on the global QThreadPool; ``on_done(result)`` (an OSError/ValueError
+    counts as a result) then runs on the GUI thread, unless ``owner`` was deleted first.
+    Returns the job object, a child of ``owner``."""
+    job = _Job(owner)
+    job.done.connect(on_done)
+    QThreadPool.globalInstance().start(_Worker(job, work))
+    return job
+
+
 class AttachmentLoader(QObject):
     attached = Signal(int)  # the row the files went to
     failed = Signal(str)  # one line naming the file and the problem
@@ -100,7 +111,7 @@ class AttachmentLoader(QObject):
         self.parent_widget = parent_widget
         self.size_limit = size_limit
         self.show_messages = True
-        self._jobs: set[_Job] = set()
+        self._jobs: set[QObject] = set()
 
     @property
     def busy(self) -> bool:
@@ -154,12 +165,15 @@ class AttachmentLoader(QObject):
         return ("new", insert_at)
 
     def _start(self, work: Callable[[], object], target: tuple[str, int | None]) -> None:
-        job = _Job(self)
-        self._jobs.add(job)
-        job.done.connect(lambda result: self._on_job_done(job, target, result))
-        QThreadPool.globalInstance().start(_Worker(job, work))
+        job: QObject | None = None
 
-    def _on_job_done(self, job: _Job, target: tuple[str, int | None], result: object) -> None:
+        def done(result: object) -> None:
+            self._on_job_done(job, target, result)
+
+        job = run_off_thread(self, work, done)
+        self._jobs.add(job)
+
+    def _on_job_done(self, job: QObject | None, target: tuple[str, int | None], result: object) -> None:
         self._jobs.discard(job)
         job.deleteLater()
         if isinstance(result, Exception):

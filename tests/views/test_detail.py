@@ -148,7 +148,7 @@ def test_edits_from_elsewhere_update_the_fields(detail):
     assert section.edit.toPlainText() == "changed in the table"
 
 
-def test_attachment_previews_image_text_pdf_and_audio(tmp_path, detail):
+def test_attachment_previews_image_text_pdf_and_audio(qtbot, tmp_path, detail):
     png = make_png(tmp_path / "pic.png", size=64)
     pdf = make_pdf(tmp_path / "doc.pdf")
     audio = Attachment(type="audio/wav", content=base64.b64encode(b"RIFF" + b"0" * 96).decode())
@@ -161,6 +161,8 @@ def test_attachment_previews_image_text_pdf_and_audio(tmp_path, detail):
     detail.show_row(0)
     sections = detail.sections
     assert all(isinstance(s, AttachmentSection) for s in sections)
+    assert sections[0].preview.kind == "loading", "pictures are decoded off the GUI thread"
+    qtbot.waitUntil(lambda: all(s.preview.kind != "loading" for s in sections), timeout=5000)
     kinds = [s.preview.kind for s in sections]
     assert kinds[0] == "image" and sections[0].preview.image_size.width() <= 320
     assert kinds[1] == "text" and "world" in sections[1].preview.excerpt.toPlainText()
@@ -168,6 +170,15 @@ def test_attachment_previews_image_text_pdf_and_audio(tmp_path, detail):
     assert "pdf" in sections[2].preview.info.text()
     assert kinds[3] == "info" and "audio/wav · 100 B" in sections[3].preview.info.text()
     assert kinds[4] in ("info", "error")  # undecodable bytes: no thumbnail, no exception
+
+
+def test_text_excerpt_decodes_only_the_head_of_a_big_attachment(detail):
+    big = Attachment.from_bytes(b"first line\n" + b"x" * 5_000_000, name="big.log",
+                                mime="text/plain")
+    excerpt = previews.text_excerpt(big)
+    assert excerpt.startswith("first line") and excerpt.endswith("…")
+    assert len(excerpt) == previews.TEXT_EXCERPT_CHARS + 1
+    assert previews.head_bytes(big, 5) == b"first"
 
 
 def test_missing_attachment_file_shows_why(tmp_path, detail):

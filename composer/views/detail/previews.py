@@ -2,15 +2,20 @@
 installed: it is not in PySide6-Essentials), otherwise name, type and size.
 
 A preview never raises: an attachment whose bytes cannot be read shows why, in one line.
+Decoding runs on a worker, so opening a row with a large picture never blocks the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+import base64
+import binascii
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from composer.models.attachment import Attachment
+from composer.views.attachments import run_off_thread
 from composer.views.table.preview import human_size
 
 try:  # QtPdf ships with the full PySide6 only
@@ -20,8 +25,8 @@ except ImportError:  # pragma: no cover - depends on the installed wheel
 
 THUMBNAIL = QSize(320, 200)
 TEXT_EXCERPT_CHARS = 2000
-# Larger images are not decoded for a thumbnail on the GUI thread.
-MAX_THUMBNAIL_BYTES = 12 * 1024 * 1024
+# Larger images are not decoded for a thumbnail at all (memory, not time: it is off-thread).
+MAX_THUMBNAIL_BYTES = 64 * 1024 * 1024
 
 
 def describe(att: Attachment) -> str:
@@ -30,8 +35,22 @@ def describe(att: Attachment) -> str:
     return f"{line}\n{where}" if where and where != att.display_name else line
 
 
+def head_bytes(att: Attachment, n: int) -> bytes:
+    """The first ``n`` bytes, decoding only that much of the base64 (or reading that much)."""
+    if att.content is not None:
+        chunk = att.content[: (n // 3 + 1) * 4]
+        return base64.b64decode(chunk[: len(chunk) // 4 * 4] or b"", validate=False)[:n]
+    if att.path:
+        with open(att.path, "rb") as fh:
+            return fh.read(n)
+    return att.data()[:n]
+
+
 def text_excerpt(att: Attachment, limit: int = TEXT_EXCERPT_CHARS) -> str:
-    data = att.data()[: limit * 4]
+    try:
+        data = head_bytes(att, limit * 4)
+    except binascii.Error as exc:
+        raise ValueError(f"attachment {att.display_name}: content is not base64") from exc
     text = data.decode("utf-8", errors="replace")
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -64,51 +83,68 @@ def pdf_first_page(att: Attachment, size: QSize = THUMBNAIL) -> QImage:
 
 
 class AttachmentPreview(QWidget):
-    """What an attachment looks like, as far as we can show it."""
+    """What an attachment looks like, as far as we can show it.
+
+    Images and PDF pages are decoded and scaled on a worker thread (a big picture must not
+    freeze the window while the row is shown); ``ready`` fires when the preview is final.
+    ``kind`` says what it shows: loading, image, pdf, text, info or error.
+    """
+
+    ready = Signal()
 
     def __init__(self, att: Attachment, parent: QWidget | None = None):
         super().__init__(parent)
         self.attachment = att
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
         self.info = QLabel(describe(att))
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.info)
-        self.kind = "info"  # what the preview shows: image, text, pdf, info or error
+        self._layout.addWidget(self.info)
+        self.kind = "info"
         self.error: str | None = None
+        self.image_size = QSize()
         try:
-            self._add_preview(layout)
+            self._add_preview()
         except (OSError, ValueError) as exc:
-            self.kind = "error"
-            self.error = str(exc)
-            label = QLabel(f"Cannot preview: {exc}")
-            label.setWordWrap(True)
-            layout.addWidget(label)
+            self._show_error(exc)
+        if self.kind != "loading":
+            self.ready.emit()
 
-    def _add_preview(self, layout: QVBoxLayout) -> None:
+    def _add_preview(self) -> None:
         att = self.attachment
         if att.content is None and not att.path:
             return  # a remote URL: name and type are all we know
-        if att.kind == "image":
-            image = thumbnail(att)
-            if not image.isNull():
-                label = QLabel()
-                label.setPixmap(QPixmap.fromImage(image))
-                layout.addWidget(label)
-                self.kind = "image"
-                self.image_size = image.size()
-        elif att.kind == "text":
+        if att.kind == "text":
             view = QPlainTextEdit()
             view.setReadOnly(True)
             view.setPlainText(text_excerpt(att))
             view.setMaximumHeight(160)
-            layout.addWidget(view)
+            self._layout.addWidget(view)
             self.kind = "text"
             self.excerpt = view
-        elif att.kind == "pdf":
-            image = pdf_first_page(att)
-            if not image.isNull():
-                label = QLabel()
-                label.setPixmap(QPixmap.fromImage(image))
-                layout.addWidget(label)
-                self.kind = "pdf"
+        elif att.kind in ("image", "pdf"):
+            render = thumbnail if att.kind == "image" else pdf_first_page
+            if att.kind == "pdf" and QPdfDocument is None:
+                return
+            self.kind = "loading"
+            run_off_thread(self, lambda: render(att), self._on_render_done)
+
+    def _on_render_done(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self._show_error(result)
+        elif isinstance(result, QImage) and not result.isNull():
+            label = QLabel()
+            label.setPixmap(QPixmap.fromImage(result))
+            self._layout.addWidget(label)
+            self.kind = self.attachment.kind
+            self.image_size = result.size()
+        else:
+            self.kind = "info"
+        self.ready.emit()
+
+    def _show_error(self, exc: Exception) -> None:
+        self.kind = "error"
+        self.error = str(exc)
+        label = QLabel(f"Cannot preview: {exc}")
+        label.setWordWrap(True)
+        self._layout.addWidget(label)
