@@ -144,19 +144,23 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800") -> int
 
     from composer.models.document import Document
     from composer.models.errors import FormatError
-    from composer.models.files import load_conversation
+    from composer.models.exchange import Exchange
+    from composer.models.files import load
     from composer.views.files import example_path
     from composer.views.window import MainWindow
 
     source = file or str(example_path())
     try:
-        conversation = load_conversation(source)
+        doc = load(source)
     except FormatError as exc:
         print(f"llm-composer screenshot: {exc.one_line()}", file=sys.stderr)
         return 1
     # A throwaway user directory: a screenshot must not touch the user's draft or recent files.
     with tempfile.TemporaryDirectory(prefix="composer-shot-") as scratch:
+        conversation = doc.conversation() if isinstance(doc, Exchange) else doc
         window = MainWindow(Document(conversation), user_dir=scratch)
+        if isinstance(doc, Exchange):  # an exchange's reply shows in the results pane
+            window.run_ui.show_exchange(doc, Path(source).name)
         window.file_path = Path(source) if file else None
         window._update_title()
         window.resize(width, height)

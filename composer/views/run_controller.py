@@ -110,6 +110,9 @@ class RunController(QObject):
             "Save E&xchange…", self.choose_save_exchange, ["Ctrl+Alt+S"], None,
             "Save the request, the reply, timings and the raw events as an exchange file")
 
+        self.append_action.setIconText("Append Reply")
+        self.save_exchange_action.setIconText("Save Exchange")
+
     def _update_actions(self) -> None:
         running = self.task is not None and not self.task.done()
         self.stop_action.setEnabled(running)

@@ -256,6 +256,9 @@ class ResultsPane(QWidget):
         self._show_error(exchange.composer.error)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
+        # A finished reply is read from its start, not followed to its end.
+        self._follow = False
+        self.scroll.verticalScrollBar().setValue(0)
 
     def _insert_part(self, index: int, part: Part) -> None:
         block: Block
