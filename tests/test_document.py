@@ -20,6 +20,7 @@ from composer.models.document import (
     RowsInserted,
     RowsMoved,
     RowsRemoved,
+    RowsReordered,
     SettingsChanged,
     contiguous_runs,
     with_text,
@@ -67,6 +68,8 @@ class Shadow:
                 del self.ids[s:s + c]
                 at = d if d < s else d - c
                 self.ids[at:at] = block
+            case RowsReordered(order=order):
+                self.ids = [self.ids[i] for i in order]
             case Reset():
                 self.ids = now
         assert self.ids == now
@@ -116,6 +119,29 @@ def test_move_places_rows_in_order_where_dest_was(indices, dest, expected):
     doc.apply(inverse)
     assert "".join(texts(doc)) == "abcde" and doc.ids == ids
     assert shadow.ids == list(ids)
+
+
+def test_a_big_scattered_move_is_one_reorder_with_the_same_result():
+    from composer.models.document import STEPWISE_MOVE_LIMIT
+
+    names = [f"r{i}" for i in range(40)]
+    picked = tuple(range(1, 40, 3))[: STEPWISE_MOVE_LIMIT + 3]
+    reordered = doc_of(*names)
+    shadow = Shadow(reordered)
+    seen = []
+    reordered.subscribe(seen.append)
+    inverse = reordered.apply(MoveRows(picked, 30))
+    assert [type(x) for x in seen] == [RowsReordered]
+    expected = [x for i, x in enumerate(names) if i not in picked]
+    k = 30 - sum(1 for i in picked if i < 30)
+    expected[k:k] = [names[i] for i in picked]
+    assert texts(reordered) == expected
+    assert shadow.ids == list(reordered.ids)
+    ids = reordered.ids
+    redo = reordered.apply(inverse)
+    assert texts(reordered) == names
+    reordered.apply(redo)
+    assert reordered.ids == ids
 
 
 def test_replace_message_notifies_and_undoes():
@@ -187,7 +213,7 @@ def test_with_text_keeps_other_parts_and_metadata():
 
 edits_strategy = st.lists(
     st.tuples(st.sampled_from(["insert", "remove", "move", "replace"]),
-              st.lists(st.integers(0, 20), min_size=1, max_size=4), st.integers(0, 20)),
+              st.lists(st.integers(0, 30), min_size=1, max_size=14), st.integers(0, 20)),
     max_size=12,
 )
 

@@ -63,13 +63,20 @@ class ReplaceAll:
 
 
 @dataclass(frozen=True)
+class Permute:
+    """Reorder every row at once: new row ``i`` is old row ``order[i]`` (big scattered moves)."""
+
+    order: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class EditGroup:
     """Several edits applied in order as one (the inverse of a scattered removal or move)."""
 
     edits: tuple[Edit, ...] = field(default_factory=tuple)
 
 
-Edit = InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | EditGroup
+Edit = InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permute | EditGroup
 
 # -- notices ----------------------------------------------------------------------------------
 
@@ -103,6 +110,13 @@ class RowsMoved:
 
 
 @dataclass(frozen=True)
+class RowsReordered:
+    """Every row may have moved: new row ``i`` is old row ``order[i]`` (a Qt layout change)."""
+
+    order: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RowChanged:
     index: int
 
@@ -117,7 +131,8 @@ class SettingsChanged:
     pass
 
 
-Notice = RowsInserted | RowsRemoved | RowsMoved | RowChanged | Reset | SettingsChanged
+Notice = (RowsInserted | RowsRemoved | RowsMoved | RowsReordered | RowChanged | Reset
+          | SettingsChanged)
 Callback = Callable[[Notice], None]
 
 
@@ -126,6 +141,9 @@ class EditError(ValueError):
 
 
 _next_id = itertools.count(1).__next__
+# A scattered move of more rows than this is one reorder instead of a row-by-row sequence
+# (each step of which costs the Qt views O(rows)).
+STEPWISE_MOVE_LIMIT = 8
 
 
 class Document:
@@ -215,6 +233,9 @@ class Document:
             case ReplaceAll(conversation=c, ids=ids):
                 if ids is not None and len(ids) != len(c.messages):
                     raise EditError("ReplaceAll ids must match the messages")
+            case Permute(order=order):
+                if sorted(order) != list(range(n)):
+                    raise EditError(f"reorder {order[:10]}… is not a permutation of 0..{n - 1}")
             case EditGroup():
                 pass  # each step is checked as it runs; groups only come from our own inverses
 
@@ -233,6 +254,8 @@ class Document:
                 return ReplaceMessage(edit.index, old)
             case ReplaceAll():
                 return self._replace_all(edit.conversation, edit.ids)
+            case Permute():
+                return self._permute(edit.order)
             case EditGroup():
                 inverses = [self.apply(e) for e in edit.edits]
                 return EditGroup(tuple(reversed(inverses)))
@@ -284,8 +307,25 @@ class Document:
         back = start if dest > start else start + count
         return MoveRows(tuple(range(at, at + count)), back)
 
+    def _permute(self, order: Sequence[int]) -> Edit:
+        notice = RowsReordered(tuple(order))
+        self._notify_before(notice)
+        msgs = self.conversation.messages
+        msgs[:] = [msgs[i] for i in order]
+        self._ids[:] = [self._ids[i] for i in order]
+        self._notify(notice)
+        inverse = [0] * len(order)
+        for new, old in enumerate(order):
+            inverse[old] = new
+        return Permute(tuple(inverse))
+
     def _move(self, indices: Iterable[int], dest: int) -> Edit:
         idx = sorted(indices)
+        if len(idx) > STEPWISE_MOVE_LIMIT and len(contiguous_runs(idx)) > 1:
+            moved = set(idx)
+            rest = [i for i in range(len(self._ids)) if i not in moved]
+            k = dest - sum(1 for i in idx if i < dest)
+            return self._permute([*rest[:k], *idx, *rest[k:]])
         down = [i for i in idx if i < dest]
         up = [i for i in idx if i >= dest]
         inverses: list[Edit] = []

@@ -360,3 +360,21 @@ def test_row_heights_are_never_measured_for_every_row(table):
     # The changed row grows to the capped preview, not to forty lines.
     line = table.fontMetrics().lineSpacing()
     assert 3 * line < table.rowHeight(4) < (preview.MAX_LINES + 2) * line
+
+
+def test_a_big_scattered_move_keeps_the_selection_on_the_moved_rows(qtmodeltester, table):
+    editor = table.editor
+    editor.insert_messages(5, [Message.text("user", f"m{i}") for i in range(30)])
+    qtmodeltester.check(table.model(), force_py=True)
+    picked = list(range(0, 35, 3))  # 12 scattered rows: one reorder, not twelve moves
+    moved_texts = [texts(table)[r] for r in picked]
+    table.select_rows(picked)
+    table.move_down_action.trigger()
+    assert texts(table)[-len(picked):] == moved_texts
+    assert table.selected_rows() == list(range(35 - len(picked), 35))
+    before = list(table.document.ids)
+    editor.undo_stack.undo()
+    assert [texts(table)[r] for r in picked] == moved_texts
+    editor.undo_stack.redo()
+    assert list(table.document.ids) == before
+    qtmodeltester.check(table.model(), force_py=True)

@@ -29,6 +29,7 @@ from composer.models.document import (
     RowsInserted,
     RowsMoved,
     RowsRemoved,
+    RowsReordered,
 )
 from composer.models.parts import ROLES
 from composer.views.table import preview
@@ -99,6 +100,8 @@ class MessageTableModel(QAbstractTableModel):
             case RowsMoved(start=s, count=c, dest=d):
                 ok = self.beginMoveRows(root, s, s + c - 1, root, d)
                 assert ok, f"document sent an invalid move {notice}"
+            case RowsReordered():
+                self.layoutAboutToBeChanged.emit()
             case Reset():
                 self.beginResetModel()
 
@@ -114,6 +117,9 @@ class MessageTableModel(QAbstractTableModel):
                     self._previews = {k: v for k, v in self._previews.items() if k in live}
             case RowsMoved():
                 self.endMoveRows()
+            case RowsReordered(order=order):
+                self._remap_persistent(order)
+                self.layoutChanged.emit()
             case Reset():
                 self._problems.clear()
                 self._previews.clear()
@@ -121,6 +127,16 @@ class MessageTableModel(QAbstractTableModel):
             case RowChanged(index=r):
                 self._emit_row(r)
                 self.row_changed.emit(r)
+
+    def _remap_persistent(self, order) -> None:
+        """Selections and editors hold persistent indexes: send each to its row's new place."""
+        new_row = [0] * len(order)
+        for new, old in enumerate(order):
+            new_row[old] = new
+        old_list = self.persistentIndexList()
+        new_list = [self.index(new_row[i.row()], i.column()) if 0 <= i.row() < len(order)
+                    else QModelIndex() for i in old_list]
+        self.changePersistentIndexList(old_list, new_list)
 
     def _preview(self, row: int, message) -> str:
         """The content preview, cached per row until its message is replaced."""

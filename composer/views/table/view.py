@@ -99,6 +99,7 @@ class MessageTable(QTableView):
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._model.rowsInserted.connect(self._on_rows_inserted)
         self._model.rowsMoved.connect(self._on_rows_moved)
+        self._model.layoutChanged.connect(self._on_rows_moved)
         self._model.modelReset.connect(self._on_model_reset)
         self._model.row_changed.connect(self._on_model_row_changed)
         self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
