@@ -23,10 +23,6 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=float, default=1.0, help="time between reads")
     args = parser.parse_args()
 
-    try:  # WORKAROUND for the PySide6 6.12 / CPython 3.11 None refcount bug (see the module)
-        import composer.views.pyside_none  # noqa: F401
-    except ImportError:
-        pass
     from PySide6.QtCore import QCoreApplication
 
     from composer.models.assembler import Assembler

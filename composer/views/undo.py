@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-import composer.views.pyside_none  # noqa: F401  (WORKAROUND, see the module)
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.document import (

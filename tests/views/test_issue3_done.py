@@ -7,14 +7,13 @@ from __future__ import annotations
 import base64
 import json
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, QPointF, QUrl
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.views.window import MainWindow
 from tests.views.conftest import make_pdf, make_png
+from tests.views.dnd import send_drag
 
 TURNS = [
     ("user", "Describe the picture I am attaching."),
@@ -31,13 +30,8 @@ def _drop_file(qtbot, window, path, row):
     rect = table.visualRect(table.model().index(row, 1))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    args = (QPointF(rect.center()), Qt.DropAction.CopyAction, mime,
-            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    # As a real drag delivers them: enter, move, then the drop.
-    QApplication.sendEvent(table.viewport(), QDragEnterEvent(*args))
-    QApplication.sendEvent(table.viewport(), QDragMoveEvent(*args))
     with qtbot.waitSignal(table.loader.attached, timeout=5000) as blocker:
-        QApplication.sendEvent(table.viewport(), QDropEvent(*args))
+        send_drag(table.viewport(), QPointF(rect.center()), mime)
     assert blocker.args == [row]
 
 

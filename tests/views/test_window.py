@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
@@ -18,6 +18,7 @@ from composer.models.files import load_conversation, save
 from composer.models.parts import Message
 from composer.views.dialogs import open_boxes
 from composer.views.window import MainWindow
+from tests.views.dnd import send_drag
 
 Button = QMessageBox.StandardButton
 
@@ -158,13 +159,8 @@ def test_a_json_dropped_outside_the_table_opens_it(qtbot, make_window, tmp_path)
     target = window.status_state  # a label in the status bar: it takes no drops itself
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(target, enter)
+    enter, _ = send_drag(target, QPointF(5, 5), mime)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(target, drop)
     assert window.file_path == path
     assert window.document.messages[0].plain_text == "from a drop"
 
