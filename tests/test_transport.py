@@ -30,6 +30,7 @@ from composer.models.events import (
 from composer.models.parts import Message, ReasoningPart, TextPart
 from composer.models.settings import RequestSettings
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import retry_after
 from composer.providers.transport import (
     Call,
     CallConfig,
@@ -37,7 +38,6 @@ from composer.providers.transport import (
     retry_delay,
     run_call,
     safe_url,
-    server_retry_after,
 )
 from tests.loopback import Reply
 
@@ -372,13 +372,13 @@ def test_runs_once(loopback):
 
 def test_retry_after_forms():
     h = httpx.Headers
-    assert server_retry_after(h({"retry-after-ms": "250"})) == 0.25
-    assert server_retry_after(h({"retry-after": "2.5"})) == 2.5
+    assert retry_after(h({"retry-after-ms": "250"})) == 0.25
+    assert retry_after(h({"retry-after": "2.5"})) == 2.5
     now = datetime(2026, 1, 1, tzinfo=UTC)
     date = format_datetime(now + timedelta(seconds=7), usegmt=True)
-    assert server_retry_after(h({"retry-after": date}), now) == pytest.approx(7)
-    assert server_retry_after(h({"retry-after": "soon"})) is None
-    assert server_retry_after(h({})) is None
+    assert retry_after(h({"retry-after": date}), now) == pytest.approx(7)
+    assert retry_after(h({"retry-after": "soon"})) is None
+    assert retry_after(h({})) is None
 
 
 def test_backoff_grows_is_capped_and_ignores_absurd_server_waits():

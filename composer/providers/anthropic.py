@@ -9,9 +9,7 @@ per block and sent as one ``PartMetadata`` when the block stops, so a part's met
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from typing import Any
 
 from composer.models.conversation import Conversation
@@ -33,6 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -271,35 +270,6 @@ def parse_response(message: Any) -> list[StreamEvent]:
                                    and e.output is None)]
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    for k, v in headers.items():
-        if k.lower() == name:
-            return v
-    return None
-
-
-def retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds to wait, from ``retry-after-ms``, else ``retry-after`` (seconds or HTTP date)."""
-    ms = _header(headers, "retry-after-ms")
-    if ms:
-        try:
-            return max(float(ms) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = _header(headers, "retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
 class AnthropicProtocol(WireProtocol):
     name = "anthropic"
     framing = "sse"
@@ -353,7 +323,7 @@ class AnthropicProtocol(WireProtocol):
         if message is None:
             first = text.strip().splitlines()[0][:200] if text.strip() else ""
             message = first or "no details in the response"
-        request_id = _header(headers, "request-id") or request_id
+        request_id = header(headers, "request-id") or request_id
         label = f"HTTP {status}" + (f" {kind}" if kind else "")
         return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
                            request_id=request_id, retry_after=retry_after(headers),

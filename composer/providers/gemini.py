@@ -30,6 +30,7 @@ from composer.models.events import (
 )
 from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import retry_after
 
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
 
@@ -209,13 +210,9 @@ def parse_response(data: Any) -> list[StreamEvent]:
 
 
 def _retry_after(err: dict[str, Any], headers: dict[str, str]) -> float | None:
-    lower = {k.lower(): v for k, v in headers.items()}
-    value = lower.get("retry-after")
-    if value:
-        try:
-            return float(value)
-        except ValueError:
-            pass
+    asked = retry_after(headers)
+    if asked is not None:
+        return asked
     for detail in err.get("details") or []:
         delay = detail.get("retryDelay") if isinstance(detail, dict) else None
         if isinstance(delay, str) and delay.endswith("s"):

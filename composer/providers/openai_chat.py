@@ -14,8 +14,6 @@ counts as complete once a ``finish_reason`` or ``[DONE]`` arrived.
 from __future__ import annotations
 
 import json
-import time
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from composer.models.conversation import Conversation
@@ -37,6 +35,7 @@ from composer.models.events import (
 )
 from composer.models.formats.openai_chat import META, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import retry_after
 
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
            "function_call": "tool_calls", "content_filter": "content_filter",
@@ -311,7 +310,7 @@ class OpenAIChatProtocol(WireProtocol):
             message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
         request_id = h.get("x-request-id") or h.get("request-id") or h.get("x-generation-id")
         return StreamError(message, kind="http", status=status, provider_type=provider_type,
-                           request_id=request_id, retry_after=_retry_after(h), body=text or None)
+                           request_id=request_id, retry_after=retry_after(h), body=text or None)
 
     def models_request(self, *, base_url: str, api_key: str | None) -> HttpRequest:
         headers = {"Accept": "application/json"}
@@ -403,24 +402,3 @@ def _error_message(text: str) -> tuple[str | None, str | None]:
         who = meta.get("provider_name")
         message = f"{message} ({who + ': ' if isinstance(who, str) else ''}{meta['raw'][:300]})"
     return message, str(kind) if kind is not None else None
-
-
-def _retry_after(headers: dict[str, str]) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

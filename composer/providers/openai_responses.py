@@ -12,9 +12,7 @@ items) is sent as one ``PartMetadata`` at ``output_item.done``, where the item i
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from typing import Any
 
 from composer.models.conversation import Conversation
@@ -41,6 +39,7 @@ from composer.models.formats.openai_responses import (
     to_body,
 )
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
@@ -55,35 +54,6 @@ def _str(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _header(headers: dict[str, str], name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, else ``retry-after`` (seconds or HTTP date)."""
-    ms = _header(headers, "retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = _header(headers, "retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def usage_report(usage: Any) -> UsageReport | None:
@@ -506,8 +476,8 @@ class ResponsesProtocol(WireProtocol):
         if message is None:
             first = text.strip().splitlines()[0][:200] if text.strip() else ""
             message = first or "no details in the response"
-        request_id = (_header(headers, "x-request-id") or _header(headers, "apim-request-id")
-                      or _header(headers, "x-ms-request-id"))
+        request_id = (header(headers, "x-request-id") or header(headers, "apim-request-id")
+                      or header(headers, "x-ms-request-id"))
         label = f"HTTP {status}" + (f" {kind}" if kind else "")
         return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
                            request_id=request_id, retry_after=retry_after(headers),

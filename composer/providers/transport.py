@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -52,6 +51,7 @@ from composer.models.exchange import (
 )
 from composer.providers import replay
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, protocol_for, resolve
 from composer.providers.sse import decoder_for
@@ -111,31 +111,6 @@ def should_retry(status: int, headers: httpx.Headers) -> bool:
     if verdict == "false":
         return False
     return status in (408, 409, 429) or status >= 500
-
-
-def server_retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """The wait a server asked for, in seconds: ``retry-after-ms``, then ``retry-after``
-    (seconds or an HTTP date)."""
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return float(raw_ms) / 1000
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def retry_delay(attempt: int, config: CallConfig, asked: float | None) -> float:
@@ -283,7 +258,7 @@ class Call:
                     raw = await response.aread()
                     error = self._parse_error(response.status_code, raw, response.headers)
                     if should_retry(response.status_code, response.headers):
-                        asked = server_retry_after(response.headers)
+                        asked = retry_after(response.headers)
                         raise _Retry(error, asked if asked is not None else error.retry_after)
                     yield error
                     return

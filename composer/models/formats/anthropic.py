@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import mimetypes
 from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.formats._wire import dump_body, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss
 from composer.models.parts import (
     AttachmentPart,
@@ -825,14 +825,10 @@ def _own(part: Any) -> dict[str, Any]:
     return dict(meta) if isinstance(meta, dict) else {}
 
 
-def merge_extra(body: dict[str, Any], extra: dict[str, Any]) -> None:
-    """``extra_body`` last; objects merge one level deep so a kept ``thinking.display`` or
+def _merge_extra(body: dict[str, Any], extra: dict[str, Any]) -> None:
+    """``extra_body`` last, so a kept ``thinking.display`` or
     ``tool_choice.disable_parallel_tool_use`` joins what the settings built."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(body.get(key), dict):
-            body[key] = {**body[key], **value}
-        else:
-            body[key] = value
+    merge_extra(body, extra)
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and "type" not in choice:
         if body.get("tools"):
@@ -854,13 +850,13 @@ def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
         plain = len(system) == 1 and set(system[0]) == {"type", "text"}
         body["system"] = system[0]["text"] if plain else system
     body["messages"] = messages
-    merge_extra(body, conversation.settings.extra_body)
+    _merge_extra(body, conversation.settings.extra_body)
     return body, writer.losses
 
 
 def dump(conversation: Conversation) -> Exported:
     body, losses = to_body(conversation)
-    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n", losses)
+    return dump_body(body, losses)
 
 
 FORMAT = Format(

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.formats._wire import dump_body, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss
 from composer.models.parts import (
     AttachmentPart,
@@ -692,19 +693,6 @@ class _Writer:
         body["toolConfig"] = {"functionCallingConfig": fcc}
 
 
-def merge_extra(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """``extra`` merged into ``body``: objects merge key by key, other values replace, and extra
-    ``tools`` entries (search, code execution) are added beside the function declarations."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(body.get(key), dict):
-            body[key] = merge_extra(dict(body[key]), value)
-        elif key == "tools" and isinstance(value, list) and isinstance(body.get(key), list):
-            body[key] = body[key] + value
-        else:
-            body[key] = value
-    return body
-
-
 def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
     w = _Writer(conversation)
     system, contents = w.contents()
@@ -721,7 +709,7 @@ def dump(conversation: Conversation) -> Exported:
     body, losses = to_body(conversation)
     if conversation.settings.model:
         body = {"model": conversation.settings.model, **body}
-    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n", losses)
+    return dump_body(body, losses)
 
 
 def decode_base64(data: str) -> bytes:

@@ -30,6 +30,7 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.formats._wire import dump_body, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss
 from composer.models.parts import (
     AttachmentPart,
@@ -772,13 +773,13 @@ def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
         body["model"] = conversation.settings.model
     body["messages"] = writer.messages()
     writer.settings(body)
-    _merge(body, conversation.settings.extra_body)
+    merge_extra(body, conversation.settings.extra_body)
     return body, writer.losses
 
 
 def dump(conversation: Conversation) -> Exported:
     body, losses = to_body(conversation)
-    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n", losses)
+    return dump_body(body, losses)
 
 
 FORMAT = Format(
@@ -877,15 +878,3 @@ def _tool_function(tool: Tool) -> dict[str, Any]:
     return fn
 
 
-def _merge(body: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Merge ``extra_body`` last: objects merge key by key, ``tools`` lists add up, else it wins."""
-    for key, value in extra.items():
-        here = body.get(key)
-        if isinstance(here, dict) and isinstance(value, dict):
-            merged = dict(here)
-            _merge(merged, value)
-            body[key] = merged
-        elif key == "tools" and isinstance(here, list) and isinstance(value, list):
-            body[key] = here + value
-        else:
-            body[key] = value

@@ -28,6 +28,7 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.formats._wire import dump_body, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss
 from composer.models.parts import (
     AttachmentPart,
@@ -53,7 +54,6 @@ CONTENT_TYPES = frozenset({"input_text", "input_image", "input_file", "input_aud
 # Body keys mapped to neutral settings; everything else goes to extra_body untouched.
 _MAPPED_KEYS = frozenset({"model", "input", "instructions", "tools", "tool_choice", "text",
                           "reasoning", "temperature", "top_p", "max_output_tokens", "stream"})
-_APPENDED_LISTS = ("tools", "include")
 _AUDIO_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 _IMAGE_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -698,7 +698,7 @@ class _Exporter:
                 text_extra.get("format"), dict) and "type" not in text_extra["format"]:
             # name/strict of a schema the user has since removed: nothing to attach them to.
             extra["text"] = {k: v for k, v in text_extra.items() if k != "format"}
-        return merge_body(body, extra), self.losses
+        return merge_extra(body, extra), self.losses
 
     @staticmethod
     def tool(tool: Tool) -> dict[str, Any]:
@@ -731,22 +731,6 @@ class _Exporter:
                 body[name] = value
 
 
-def merge_body(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True) -> dict[str, Any]:
-    """``extra`` merged into ``body``: dicts recursively, None deletes, tools/include append."""
-    out = dict(body)
-    for key, value in extra.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_body(out[key], value, top=False)
-        elif top and key in _APPENDED_LISTS and isinstance(value, list) and isinstance(
-                out.get(key), list):
-            out[key] = out[key] + [v for v in value if v not in out[key]]
-        else:
-            out[key] = value
-    return out
-
-
 def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
     """The Responses request body for a conversation, and what it could not hold."""
     return _Exporter(conversation).run()
@@ -754,7 +738,7 @@ def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
 
 def dump(conversation: Conversation) -> Exported:
     body, losses = to_body(conversation)
-    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n", losses)
+    return dump_body(body, losses)
 
 
 FORMAT = Format(

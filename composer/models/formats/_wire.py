@@ -1,0 +1,36 @@
+"""What the four wire formats (request bodies) share: merging ``extra_body``, writing a body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from composer.models.formats.base import Exported, Loss
+
+# Top-level lists that extra_body adds to instead of replacing: hosted tools beside ours,
+# extra ``include`` entries beside the ones reasoning replay needs.
+APPENDED_LISTS = ("tools", "include")
+
+
+def merge_extra(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True) -> dict[str, Any]:
+    """Merge the user's raw ``extra_body`` into a built body, last, and return the body.
+
+    Objects merge key by key (nested ones are copied first, so nothing the body shares with
+    the settings is changed), ``None`` deletes a key, top-level ``tools``/``include`` lists
+    are appended to, anything else replaces.
+    """
+    for key, value in extra.items():
+        here = body.get(key)
+        if value is None:
+            body.pop(key, None)
+        elif isinstance(value, dict) and isinstance(here, dict):
+            body[key] = merge_extra(dict(here), value, top=False)
+        elif top and key in APPENDED_LISTS and isinstance(value, list) and isinstance(here, list):
+            body[key] = here + [v for v in value if v not in here]
+        else:
+            body[key] = value
+    return body
+
+
+def dump_body(body: dict[str, Any], losses: list[Loss]) -> Exported:
+    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n", losses)
