@@ -156,25 +156,18 @@ async def build_exchange() -> Exchange:
     )
 
 
-def starter_conversation() -> Conversation:
-    return Conversation(
-        messages=[
-            Message.text("system", "You are a concise assistant. Answer in plain English."),
-            Message.text("user", "What is a haiku? Give one example about autumn."),
-            Message.text("assistant", "A haiku is a three-line poem of 5, 7 and 5 syllables.\n\n"
-                         "Crisp leaves drift and fall\nthe maple lets go of red\n"
-                         "wind carries the rest"),
-            Message.text("user", "Now one about winter, please."),
-        ],
-        settings=RequestSettings(provider="replay"),
-    )
+def starter_conversation(exchange: Exchange) -> Conversation:
+    """The first-start conversation: the example's own prompt set to replay, so the first Send
+    answers the question on screen."""
+    settings = exchange.composer.settings.model_copy(update={"provider": "replay", "model": ""})
+    return Conversation(messages=exchange.prompt.messages, settings=settings)
 
 
 def main() -> None:
     EXAMPLES.mkdir(parents=True, exist_ok=True)
     exchange = asyncio.run(build_exchange())
     save(exchange, EXAMPLES / "exchange.json")
-    save(starter_conversation(), EXAMPLES / "conversation.json")
+    save(starter_conversation(exchange), EXAMPLES / "conversation.json")
     kinds = [p.type for m in exchange.messages for p in m.parts]
     print(f"wrote {EXAMPLES / 'exchange.json'} ({', '.join(kinds)}) and conversation.json")
 
