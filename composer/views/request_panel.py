@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -191,15 +192,22 @@ class RequestPanel(QWidget):
         self.params_error.setStyleSheet(_ERROR_STYLE)
         self.params_error.setWordWrap(True)
         params = QWidget()
-        pform = QFormLayout(params)
-        pform.addRow("Te&mperature", self.temperature_edit)
-        pform.addRow("Max &tokens", self.max_tokens_edit)
-        pform.addRow("Top &p", self.top_p_edit)
-        pform.addRow("&Stop", self.stop_edit)
-        pform.addRow("S&eed", self.seed_edit)
-        pform.addRow("&Reasoning effort", self.effort_combo)
-        pform.addRow("Thinking &budget", self.thinking_edit)
-        pform.addRow(self.params_error)
+        # Two columns: the results pane below needs the height more than these fields do.
+        grid = QGridLayout(params)
+        fields = [("Te&mperature", self.temperature_edit), ("Top &p", self.top_p_edit),
+                  ("Max &tokens", self.max_tokens_edit), ("S&eed", self.seed_edit),
+                  ("&Reasoning effort", self.effort_combo),
+                  ("Thinking &budget", self.thinking_edit), ("&Stop", self.stop_edit)]
+        for i, (text, field) in enumerate(fields):
+            label = QLabel(text)
+            label.setBuddy(field)
+            row, col = divmod(i, 2)
+            grid.addWidget(label, row, col * 2)
+            grid.addWidget(field, row, col * 2 + 1, 1, 3 if i == len(fields) - 1 else 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        grid.addWidget(self.params_error, len(fields) // 2 + 1, 0, 1, 4)
+        grid.setRowStretch(len(fields) // 2 + 2, 1)
 
         self.tools_edit = self._json_edit(
             '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         for splitter in (self.left_splitter, self.right_splitter, self.main_splitter):
             splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.main_splitter)
+        self._split_done = False
 
         menus.build(self)
         self.status_state = QLabel("Ready")
@@ -486,6 +487,21 @@ class MainWindow(QMainWindow):
     _dialog_filter = ""
 
     # -- Qt overrides -------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._split_done:
+            # Size hints alone give the request form's fields most of the width; the table
+            # and the results are what the user reads, so they get it.
+            self._split_done = True
+            width = self.main_splitter.width()
+            self.main_splitter.setSizes([width * 11 // 20, width - width * 11 // 20])
+            height = self.right_splitter.height()
+            # The tab widget asks for its tallest page (the JSON editors); size for the one shown.
+            tabs = self.request_panel.tabs
+            spare = tabs.sizeHint().height() - tabs.currentWidget().sizeHint().height()
+            panel = min(self.request_panel.sizeHint().height() - max(spare, 0) + 24, height // 2)
+            self.right_splitter.setSizes([panel, height - panel])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._close_confirmed and not self.undo_stack.isClean():
