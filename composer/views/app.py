@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                             help="a conversation or exchange file (default: the example)")
         parser.add_argument("--size", default="x".join(map(str, DEFAULT_SCREENSHOT_SIZE)),
                             metavar="WxH", help="window size in pixels (default: %(default)s)")
+        parser.add_argument("--row", type=int, metavar="N",
+                            help="select row N (from 1), so the detail editor shows it")
     else:
         parser.add_argument("file", metavar="FILE", nargs="?",
                             help="a conversation or exchange file to open")
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
         if _needs_offscreen():
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         _quiet_offscreen_notes()
-        return screenshot(args.out, args.file, args.size)
+        return screenshot(args.out, args.file, args.size, args.row)
     return open_window(getattr(args, "file", None))
 
 
@@ -129,7 +131,8 @@ def _quiet_offscreen_notes() -> None:
         qInstallMessageHandler(previous)
 
 
-def screenshot(out: str, file: str | None = None, size: str = "1280x800") -> int:
+def screenshot(out: str, file: str | None = None, size: str = "1280x800",
+               row: int | None = None) -> int:
     """Render the window with FILE open, offscreen when there is no display; print the path."""
     try:
         width, height = _parse_size(size)
@@ -164,6 +167,8 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800") -> int
         window.file_path = Path(source) if file else None
         window._update_title()
         window.resize(width, height)
+        if row is not None and 1 <= row <= len(conversation.messages):
+            window.table.select_rows([row - 1], current=row - 1)
         window.show()
         # Let layout, fonts and the first paint settle before grabbing.
         for _ in range(3):

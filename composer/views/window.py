@@ -502,6 +502,8 @@ class MainWindow(QMainWindow):
             spare = tabs.sizeHint().height() - tabs.currentWidget().sizeHint().height()
             panel = min(self.request_panel.sizeHint().height() - max(spare, 0) + 24, height // 2)
             self.right_splitter.setSizes([panel, height - panel])
+            left = self.left_splitter.height()
+            self.left_splitter.setSizes([left // 2, left - left // 2])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._close_confirmed and not self.undo_stack.isClean():

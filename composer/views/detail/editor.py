@@ -73,6 +73,19 @@ def json_problem(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
+def _fit_height(edit: QPlainTextEdit, min_lines: int = 3, max_lines: int = 14) -> None:
+    """Size an editor to its text (within bounds) so short parts leave room for the next ones;
+    longer text scrolls inside the editor."""
+    def fit() -> None:
+        lines = max(min_lines, min(edit.document().blockCount(), max_lines))
+        margins = edit.contentsMargins()
+        frame = 2 * edit.frameWidth() + margins.top() + margins.bottom()
+        edit.setFixedHeight(lines * edit.fontMetrics().lineSpacing() + frame + 8)
+
+    edit.document().blockCountChanged.connect(lambda _count: fit())
+    fit()
+
+
 class PartSection(QFrame):
     """One part's box. ``update_from(part)`` refreshes it in place; edits call ``changed``."""
 
@@ -115,7 +128,7 @@ class TextSection(PartSection):
     def __init__(self, detail, index, part: TextPart):
         super().__init__(detail, index, part)
         self.edit = QPlainTextEdit(part.text)
-        self.edit.setMinimumHeight(120)
+        _fit_height(self.edit)
         self.edit.textChanged.connect(self._on_edit_text_changed)
         self.form.addRow(self.edit)
 
@@ -158,7 +171,7 @@ class ToolCallSection(PartSection):
         self.name = QLineEdit(part.name)
         self.call_id = QLineEdit(part.tool_call_id or "")
         self.arguments = QPlainTextEdit(json.dumps(part.arguments, indent=2, ensure_ascii=False))
-        self.arguments.setMinimumHeight(90)
+        _fit_height(self.arguments)
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #c0392b;")
         self.problem.setWordWrap(True)
@@ -208,7 +221,7 @@ class ToolResultSection(PartSection):
         self.call_id.setEditable(True)
         self.link = QLabel()
         self.output = QPlainTextEdit(part.output)
-        self.output.setMinimumHeight(90)
+        _fit_height(self.output)
         self.exception = QLabel()
         self.exception.setWordWrap(True)
         self.form.addRow("Name", self.name)

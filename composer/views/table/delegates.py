@@ -114,25 +114,33 @@ class Chip:
 
 
 def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
+    """Chips left to right, wrapping onto further lines when the cell is too narrow."""
     fm = option.fontMetrics
-    x = rect.left() + CHIP_GAP
     height = fm.height() + 4
-    top = rect.top() + (min(rect.height(), height + 2 * CHIP_GAP) - height) // 2
-    chips = []
+    icon = fm.height() - 2
+    close_w = fm.horizontalAdvance("×") + CHIP_PAD
+    placed: list[tuple[int, int, int, int, str, str]] = []  # part, x, line, width, label, kind
+    x, line = rect.left() + CHIP_GAP, 0
     for part_index in preview.attachment_indices(message):
         att = message.parts[part_index].attachment
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
         label = f"{name} · {preview.human_size(att.size)}"
-        icon = fm.height() - 2
-        close_w = fm.horizontalAdvance("×") + CHIP_PAD
         width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
+        if placed and x + width > rect.right() - CHIP_GAP:
+            x, line = rect.left() + CHIP_GAP, line + 1
+        placed.append((part_index, x, line, width, label, att.kind))
+        x += width + CHIP_GAP
+    block = (line + 1) * height + line * CHIP_GAP
+    first_top = rect.top() + max(CHIP_GAP, (min(rect.height(), block + 2 * CHIP_GAP) - block) // 2)
+    chips = []
+    for part_index, x, line_no, width, label, kind in placed:
+        top = first_top + line_no * (height + CHIP_GAP)
         chip = QRect(x, top, width, height)
         icon_rect = QRect(x + CHIP_PAD, top + (height - icon) // 2, icon, icon)
         close = QRect(chip.right() - close_w, top, close_w, height)
-        chips.append(Chip(part_index, chip, icon_rect, close, label, att.kind))
-        x += width + CHIP_GAP
+        chips.append(Chip(part_index, chip, icon_rect, close, label, kind))
     return chips
 
 
@@ -179,9 +187,14 @@ class AttachmentDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         message = index.data(MessageRole)
-        chips = chip_layout(message, QRect(0, 0, 10_000, 100), option) if message else []
-        width = chips[-1].rect.right() + CHIP_GAP if chips else 40
-        return QSize(width, option.fontMetrics.height() + 12)
+        # The table passes the column width when it measures a row (word wrap is on), so the
+        # row grows to fit chips that wrap; with no width, lay them out on one line.
+        width = option.rect.width() if option.rect.width() > 0 else 10_000
+        chips = chip_layout(message, QRect(0, 0, width, 0), option) if message else []
+        if not chips:
+            return QSize(40, option.fontMetrics.height() + 12)
+        right = max(c.rect.right() for c in chips) + CHIP_GAP
+        return QSize(right, chips[-1].rect.bottom() + CHIP_GAP + 1)
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
