@@ -98,6 +98,8 @@ def open_window(file: str | None) -> int:
             window.show()
             if file:
                 window.open_path(file)
+            else:
+                window.choose_first_provider()
             window.offer_recovery()
             await closed.wait()
         return 0

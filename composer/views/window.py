@@ -13,6 +13,7 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
 from composer.models.parts import Message
+from composer.providers.defaults import choose_default
 from composer.views import dialogs, menus
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self._recovery: tuple[Path, DraftState] | None = None
         self._dialog: QWidget | None = None
+        self._on_example = False  # opened on the bundled example (a first start)
+        self._quiet_settings = False
         startup_note = ""
         if document is None:
             document, startup_note = self._initial_document()
@@ -165,7 +169,29 @@ class MainWindow(QMainWindow):
             else:
                 self.file_path = Path(state.path)
                 return Document(conversation), note
+        self._on_example = True
         return Document(example_conversation()), note
+
+    def choose_first_provider(self) -> asyncio.Task | None:
+        """On a first start, point the example at a provider the user can reach (a key, a local
+        server) instead of replay; in the background, so the window is usable at once."""
+        if not self._on_example or self.http_client is None:
+            return None
+
+        async def choose() -> None:
+            preset, model = await choose_default(self.http_client)
+            settings = self.document.conversation.settings
+            if preset == "replay" or settings.provider != "replay":
+                return  # nothing better found, or the user already chose
+            self._quiet_settings = True  # the untitled example stays unmodified
+            try:
+                self.document.set_settings(settings.model_copy(
+                    update={"provider": preset, "model": model}))
+            finally:
+                self._quiet_settings = False
+
+        self._first_provider = asyncio.ensure_future(choose())
+        return self._first_provider
 
     def offer_recovery(self) -> QMessageBox | None:
         """Ask whether to recover a crashed session's unsaved changes; None when there are none."""
@@ -217,6 +243,8 @@ class MainWindow(QMainWindow):
     # -- the document changing ----------------------------------------------------------------
 
     def _on_document_changed(self, notice: object) -> None:
+        if self._quiet_settings:
+            return
         if isinstance(notice, SettingsChanged) and self.undo_stack.isClean():
             # Settings are not undoable, but they are a change the file does not hold yet.
             self.undo_stack.resetClean()

@@ -324,3 +324,28 @@ def test_no_two_actions_share_a_key(make_window):
     assert not {k: n for k, n in keys.items() if n > 1}
     assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or window.quit_action.shortcut() == QKeySequence(
         QKeySequence.StandardKey.Quit)
+
+
+def test_a_first_start_with_a_key_points_the_example_at_that_provider(
+        qtbot, qloop, make_window, monkeypatch):
+    import httpx
+
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    # A key is found before any server is probed, so this client never connects.
+    window = make_window(http_client=httpx.AsyncClient())
+    assert window.document.conversation.settings.provider == "replay"
+    task = window.choose_first_provider()
+    qtbot.waitUntil(task.done, timeout=5000)
+    assert window.document.conversation.settings.provider == "gemini"
+    assert window.request_panel.provider_combo.currentText() == "Google Gemini"
+    assert not window.isWindowModified() and window.undo_stack.isClean()
+
+
+def test_opening_a_file_never_changes_its_provider(qtbot, make_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    path = tmp_path / "mine.json"
+    save(_conversation("mine"), path)
+    window = make_window()
+    window.open_path(path)
+    window._on_example = False
+    assert window.choose_first_provider() is None

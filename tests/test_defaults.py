@@ -1,0 +1,32 @@
+"""A first start's provider: one with a key, else a local server that answers, else replay."""
+
+from __future__ import annotations
+
+import httpx
+
+from composer.providers.defaults import DEFAULT_MODELS, choose_default
+from tests.loopback import Reply
+
+
+async def test_a_key_in_the_environment_wins(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    async with httpx.AsyncClient() as client:
+        assert await choose_default(client, local={}) == ("anthropic",
+                                                          DEFAULT_MODELS["anthropic"])
+
+
+async def test_a_local_server_that_answers_is_chosen_with_its_first_model(loopback):
+    loopback.queue(Reply.json({"data": [{"id": "llama3.2:3b"}, {"id": "qwen3:8b"}]}))
+    async with httpx.AsyncClient() as client:
+        chosen = await choose_default(client, local={"lmstudio": "http://127.0.0.1:9/v1",
+                                                     "ollama": f"{loopback.url}/v1"})
+    assert chosen == ("ollama", "llama3.2:3b")
+    assert loopback.received[0].path == "/v1/models"
+
+
+async def test_nothing_reachable_means_replay(loopback):
+    loopback.queue(Reply.json({"error": "not a model server"}, status=404))
+    async with httpx.AsyncClient() as client:
+        chosen = await choose_default(client, timeout=0.3, local={
+            "llamacpp": "http://127.0.0.1:9/v1", "vllm": f"{loopback.url}/v1"})
+    assert chosen == ("replay", "")
