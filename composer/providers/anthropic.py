@@ -30,7 +30,7 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -104,13 +104,9 @@ class AnthropicParser:
         self._failed = False
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
-        if frame.data.strip() in ("", "[DONE]"):
-            return []
-        try:
-            event = json.loads(frame.data)
-        except json.JSONDecodeError as exc:
-            return [StreamError(f"unreadable stream event ({exc.msg}): {frame.data[:200]}",
-                                kind="provider", body=frame.data[:2000])]
+        event = decode_frame(frame, "Anthropic")
+        if isinstance(event, StreamError):
+            return [event]
         if not isinstance(event, dict):
             return []
         kind = event.get("type", frame.event)

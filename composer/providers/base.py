@@ -81,6 +81,22 @@ class Frame:
     event: str | None = None
 
 
+def decode_frame(frame: Frame, who: str) -> Any:
+    """A frame's JSON payload; None for an empty frame or ``[DONE]``; a StreamError naming
+    ``who`` sent it when the payload is not JSON (the stream goes on: one bad chunk is shown,
+    not fatal)."""
+    data = frame.data.strip()
+    if not data or data == "[DONE]":
+        return None
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        name = f" {frame.event}" if frame.event else ""
+        return StreamError(f"{who} sent an unreadable stream event{name} (not JSON: {reason}): "
+                           f"{data[:120]}", kind="provider", body=data[:2000])
+
+
 class Parser(Protocol):
     def feed(self, frame: Frame) -> list[StreamEvent]: ...
 

@@ -29,7 +29,7 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.headers import retry_after
 
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
@@ -91,14 +91,9 @@ class GeminiParser:
         return str(self._count)
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
-        data = frame.data.strip()
-        if not data or data == "[DONE]":
-            return []
-        try:
-            chunk = json.loads(data)
-        except json.JSONDecodeError as exc:
-            return [StreamError(message=f"Gemini sent a chunk that is not JSON ({exc.msg})",
-                                body=data[:2000])]
+        chunk = decode_frame(frame, "Gemini")
+        if isinstance(chunk, StreamError):
+            return [chunk]
         return self.chunk(chunk)
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:

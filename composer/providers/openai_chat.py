@@ -34,7 +34,7 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.openai_chat import META, to_body
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.headers import retry_after
 
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
@@ -67,17 +67,12 @@ class ChatStreamParser:
     # -- the Parser protocol --
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
-        data = frame.data.strip()
-        if not data:
-            return []
-        if data == "[DONE]":
+        if frame.data.strip() == "[DONE]":
             self.done = True
             return self._wrap_up()
-        try:
-            chunk = json.loads(data)
-        except (json.JSONDecodeError, RecursionError):
-            return [StreamError(f"the server sent a chunk that is not JSON: {data[:120]}",
-                                kind="provider", body=data)]
+        chunk = decode_frame(frame, "the server")
+        if isinstance(chunk, StreamError):
+            return [chunk]
         if not isinstance(chunk, dict):
             return []
         if frame.event == "error" and "error" not in chunk:

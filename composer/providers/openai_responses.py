@@ -38,7 +38,7 @@ from composer.models.formats.openai_responses import (
     reasoning_text,
     to_body,
 )
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -119,14 +119,9 @@ class ResponsesParser:
     # -- feeding ------------------------------------------------------------------------------
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
-        raw = frame.data.strip()
-        if not raw or raw == "[DONE]":
-            return []
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            return [StreamError(f"unreadable stream event {frame.event or ''}: {raw[:120]}",
-                                kind="provider")]
+        data = decode_frame(frame, "OpenAI")
+        if isinstance(data, StreamError):
+            return [data]
         if not isinstance(data, dict):
             return []
         kind = data.get("type") or frame.event
