@@ -22,9 +22,9 @@ from composer.models.assembler import Assembler
 from composer.models.formats.anthropic import from_body, to_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from composer.providers.anthropic import PROTOCOL, parse_response
-from composer.providers.base import Frame
 from tests.cassettes import Cassette, all_cassettes, load, protocol_of
 from tests.conftest import recordings_or_skip
+from tests.framing import assemble, decode, frames
 from tests.loopback import Reply
 
 
@@ -55,53 +55,6 @@ def _need(cassettes: list[Cassette]) -> None:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-class Framer:
-    """A tiny SSE framer for these tests: split on blank lines (``\\n`` or ``\\r\\n``)."""
-
-    def __init__(self) -> None:
-        self._buffer = ""
-
-    def feed(self, text: str) -> list[Frame]:
-        self._buffer += text.replace("\r\n", "\n")
-        *complete, self._buffer = self._buffer.split("\n\n")
-        return [f for block in complete if (f := _frame(block)) is not None]
-
-    def close(self) -> list[Frame]:
-        rest, self._buffer = self._buffer, ""
-        return [f] if (f := _frame(rest)) is not None else []
-
-
-def _frame(block: str) -> Frame | None:
-    event, data = None, []
-    for line in block.split("\n"):
-        if not line or line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
-    return Frame("\n".join(data), event) if data else None
-
-
-def frames(body: str) -> list[Frame]:
-    framer = Framer()
-    return framer.feed(body) + framer.close()
-
-
-def assemble(body: str) -> tuple[Assembler, list]:
-    parser = PROTOCOL.new_parser()
-    assembler = Assembler()
-    events = []
-    for frame in frames(body):
-        events.extend(parser.feed(frame))
-    events.extend(parser.close())
-    for event in events:
-        assembler.feed(event)
-    return assembler, events
 
 
 def normalise(body: dict[str, Any], *, ignore_cache: bool = False) -> dict[str, Any]:
@@ -219,7 +172,7 @@ STOP = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
 def test_streamed_replies_assemble_into_the_recorded_parts(cassette: Cassette) -> None:
     _need(STREAMED)
     for interaction in cassette.interactions:
-        assembler, events = assemble(interaction.response_body)
+        assembler = assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
         want, summary = expected_blocks(interaction.response_body)
         parts = assembler.parts()
         assert assembler.error is None, assembler.error
@@ -285,7 +238,7 @@ def test_plain_json_replies_give_the_recorded_content(cassette: Cassette) -> Non
 
 def _reply_message(interaction) -> Message:
     if interaction.streaming:
-        assembler, _ = assemble(interaction.response_body)
+        assembler = assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
     else:
         assembler = Assembler()
         for event in parse_response(json.loads(interaction.response_body)):
@@ -337,15 +290,12 @@ def test_streamed_reply_over_a_real_socket(loopback) -> None:
     loopback.queue(Reply.sse(interaction.response_body))
     conversation = from_body(interaction.request_json).conversation
     request = PROTOCOL.build_request(conversation, base_url=loopback.url, api_key="sk-test")
-    parser, framer, assembler = PROTOCOL.new_parser(), Framer(), Assembler()
     with httpx.Client(timeout=10) as client, client.stream(
             request.method, request.url, headers=request.headers, json=request.body) as resp:
         assert resp.status_code == 200
-        for text in resp.iter_text():
-            for frame in framer.feed(text):
-                for event in parser.feed(frame):
-                    assembler.feed(event)
-    for frame in framer.close():
+        received_frames = decode(resp.iter_bytes())
+    parser, assembler = PROTOCOL.new_parser(), Assembler()
+    for frame in received_frames:
         for event in parser.feed(frame):
             assembler.feed(event)
     assert parser.close() == []
@@ -355,7 +305,7 @@ def test_streamed_reply_over_a_real_socket(loopback) -> None:
     assert received.headers["anthropic-version"] == "2023-06-01"
     assert received.json["stream"] is True
     assert received.json["thinking"] == {"type": "enabled", "budget_tokens": 4000}
-    offline, _ = assemble(interaction.response_body)
+    offline = assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
     assert assembler.parts() == offline.parts()
     kinds = [p.type for p in assembler.parts()]
     assert kinds[0] == "reasoning" and "tool_call" in kinds

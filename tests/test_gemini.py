@@ -33,7 +33,7 @@ from composer.models.parts import (
 from composer.models.settings import RequestSettings, Tool
 from composer.providers.base import Frame, RequestRefused
 from composer.providers.gemini import PROTOCOL, parse_response
-from tests.test_gemini_recordings import assemble, sse_frames
+from tests.framing import assemble, frames
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -408,7 +408,7 @@ def _chunk(parts, finish=None, usage=None):
 
 
 def test_parser_keeps_late_signature_on_the_text_run_and_images_as_attachments():
-    asm = assemble(sse_frames(_sse(
+    asm = assemble(PROTOCOL.new_parser(), frames(_sse(
         _chunk([{"text": "thinking", "thought": True}]),
         _chunk([{"text": "Hello "}]),
         _chunk([{"text": "world"}]),

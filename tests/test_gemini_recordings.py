@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,63 +20,11 @@ import pytest
 from composer.models.assembler import Assembler
 from composer.models.formats.gemini import from_body, to_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
-from composer.providers.base import Frame
 from composer.providers.gemini import PROTOCOL, parse_response
 from tests.cassettes import Cassette, Interaction, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
+from tests.framing import assemble, decode, frames
 from tests.loopback import Reply
-
-_EVENT_END = re.compile(r"\r\n\r\n|\n\n|\r\r")
-
-
-class SseFramer:
-    """Test-only SSE framing: feed text as it arrives, get each finished event's joined data."""
-
-    def __init__(self) -> None:
-        self._buffer = ""
-
-    def feed(self, text: str) -> list[Frame]:
-        self._buffer += text
-        frames = []
-        while (m := _EVENT_END.search(self._buffer)) is not None:
-            block, self._buffer = self._buffer[:m.start()], self._buffer[m.end():]
-            frame = _frame(block)
-            if frame is not None:
-                frames.append(frame)
-        return frames
-
-    def close(self) -> list[Frame]:
-        frame = _frame(self._buffer)
-        self._buffer = ""
-        return [frame] if frame is not None else []
-
-
-def _frame(block: str) -> Frame | None:
-    data, event = [], None
-    for line in re.split(r"\r\n|\r|\n", block):
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "data":
-            data.append(value)
-        elif field == "event":
-            event = value
-    return Frame(data="\n".join(data), event=event) if data else None
-
-
-def sse_frames(raw: str) -> list[Frame]:
-    framer = SseFramer()
-    return framer.feed(raw) + framer.close()
-
-
-def assemble(frames: list[Frame]) -> Assembler:
-    parser = PROTOCOL.new_parser()
-    asm = Assembler()
-    for frame in frames:
-        for event in parser.feed(frame):
-            asm.feed(event)
-    for event in parser.close():
-        asm.feed(event)
-    return asm
 
 
 @cache
@@ -120,7 +67,7 @@ def _reply_chunks(interaction: Interaction) -> list[dict[str, Any]]:
 
 def _assembled(interaction: Interaction) -> Assembler:
     if interaction.streaming:
-        return assemble(sse_frames(interaction.response_body))
+        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
     asm = Assembler()
     for event in parse_response(json.loads(interaction.response_body)):
         asm.feed(event)
@@ -290,19 +237,16 @@ def test_loopback_stream_assembles_thought_and_signed_call(loopback, chunking):
     conversation.settings.model = "gemini-2.5-flash"
     request = PROTOCOL.build_request(conversation, base_url=loopback.url, api_key="k-test")
 
-    framer, frames = SseFramer(), []
     with httpx.Client() as client, client.stream(
             request.method, request.url, headers=request.headers, json=request.body) as resp:
         assert resp.status_code == 200
-        for text in resp.iter_text():
-            frames += framer.feed(text)
-    frames += framer.close()
+        received_frames = decode(resp.iter_bytes())
 
     received = loopback.received[0]
     assert received.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     assert received.headers["x-goog-api-key"] == "k-test"
     assert received.json == request.body
-    asm = assemble(frames)
+    asm = assemble(PROTOCOL.new_parser(), received_frames)
     parts = asm.parts()
     assert [p.type for p in parts] == ["reasoning", "tool_call"]
     assert parts[0].text.startswith("**Determining the Weather Inquiry**")

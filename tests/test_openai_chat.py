@@ -26,7 +26,8 @@ from composer.models.parts import (
 from composer.models.settings import RequestSettings, Tool
 from composer.providers.base import Frame, RequestRefused
 from composer.providers.openai_chat import PROTOCOL, parse_response
-from tests.test_openai_chat_recordings import frames_of, normalise
+from tests.framing import decode, frames
+from tests.test_openai_chat_recordings import normalise
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -498,11 +499,8 @@ def test_whole_json_reply_with_citations():
 def test_crlf_frames_split_anywhere_parse_the_same():
     body = ("data: " + _chunk({"content": "a\u00e9"}) + "\r\n\r\n: keep-alive\r\n\r\n"
             "data: " + _chunk({"content": "b"}, "stop") + "\r\n\r\ndata: [DONE]\r\n\r\n")
-    from tests.test_openai_chat_recordings import Framer
-
-    for cut in range(1, len(body)):
-        framer = Framer()
-        frames = framer.feed(body[:cut]) + framer.feed(body[cut:]) + framer.close()
-        assert [f.data for f in frames] == [f.data for f in frames_of(body)]
-    a = _assemble([f.data for f in frames_of(body)])
+    raw, whole = body.encode(), frames(body)
+    for cut in range(1, len(raw)):
+        assert [f.data for f in decode([raw[:cut], raw[cut:]])] == [f.data for f in whole]
+    a = _assemble([f.data for f in whole])
     assert a.parts()[0].text == "a\u00e9b"

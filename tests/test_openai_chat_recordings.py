@@ -24,10 +24,10 @@ from composer.models.assembler import Assembler
 from composer.models.conversation import Conversation
 from composer.models.formats.openai_chat import META, from_body, to_body
 from composer.models.parts import ReasoningPart, TextPart, ToolCallPart
-from composer.providers.base import Frame
 from composer.providers.openai_chat import PROTOCOL, parse_response
 from tests.cassettes import Cassette, Interaction, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
+from tests.framing import assemble, decode, frames
 from tests.loopback import Reply
 
 
@@ -60,66 +60,6 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-class Framer:
-    """A tiny SSE framer for tests: events end at a blank line (``\\n`` or ``\\r\\n``);
-    ``data:`` lines join with ``\\n``; comment lines (``:``) are dropped."""
-
-    def __init__(self) -> None:
-        self._buffer = ""  # raw text not yet normalised
-        self._pending = ""  # normalised text not yet a whole event
-
-    def feed(self, text: str) -> list[Frame]:
-        self._buffer += text
-        # Hold back a lone trailing \r: its \n may be in the next chunk.
-        cut = len(self._buffer) - 1 if self._buffer.endswith("\r") else len(self._buffer)
-        ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
-        ready = ready.replace("\r\n", "\n").replace("\r", "\n")
-        self._pending += ready
-        frames = []
-        while "\n\n" in self._pending:
-            block, self._pending = self._pending.split("\n\n", 1)
-            frame = _frame(block)
-            if frame is not None:
-                frames.append(frame)
-        return frames
-
-    def close(self) -> list[Frame]:
-        rest = (self._pending + self._buffer).strip()
-        self._pending = self._buffer = ""
-        frame = _frame(rest) if rest else None
-        return [frame] if frame else []
-
-
-def _frame(block: str) -> Frame | None:
-    data, event = [], None
-    for line in block.split("\n"):
-        if not line or line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-    return Frame("\n".join(data), event) if data else None
-
-
-def frames_of(body: str) -> list[Frame]:
-    framer = Framer()
-    return framer.feed(body) + framer.close()
-
-
-def assemble(frames: list[Frame]) -> Assembler:
-    assembler = Assembler()
-    parser = PROTOCOL.new_parser()
-    for frame in frames:
-        for event in parser.feed(frame):
-            assembler.feed(event)
-    for event in parser.close():
-        assembler.feed(event)
-    return assembler
 
 
 def normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -253,12 +193,12 @@ def check_assembled(assembler: Assembler, expected: dict[str, Any]) -> None:
 
 
 def _chunks(body: str) -> list[dict[str, Any]]:
-    return [json.loads(f.data) for f in frames_of(body) if f.data.strip() != "[DONE]"]
+    return [json.loads(f.data) for f in frames(body) if f.data.strip() != "[DONE]"]
 
 
 def _reply(interaction: Interaction) -> Assembler:
     if interaction.streaming:
-        return assemble(frames_of(interaction.response_body))
+        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
     assembler = Assembler()
     for event in parse_response(json.loads(interaction.response_body)):
         assembler.feed(event)
@@ -287,7 +227,8 @@ def test_streamed_reply_assembles_to_what_the_chunks_say(path):
     for interaction in _chat(path):
         assert interaction.streaming
         expected = expected_reply(_chunks(interaction.response_body))
-        check_assembled(assemble(frames_of(interaction.response_body)), expected)
+        check_assembled(assemble(PROTOCOL.new_parser(), frames(interaction.response_body)),
+                        expected)
 
 
 @pytest.mark.parametrize("path", [p for p in PATHS if p not in STREAMED],
@@ -343,19 +284,10 @@ def test_streamed_reply_over_a_real_socket(loopback):
     conversation = from_body(interaction.request_json).conversation
     request = PROTOCOL.build_request(conversation, base_url=loopback.url + "/api/v1",
                                      api_key="sk-test")
-    framer, parser, assembler = Framer(), PROTOCOL.new_parser(), Assembler()
     with httpx.Client(timeout=10) as client, client.stream(
             request.method, request.url, headers=request.headers, json=request.body) as response:
         assert response.status_code == 200
-        for text in response.iter_text():
-            for frame in framer.feed(text):
-                for event in parser.feed(frame):
-                    assembler.feed(event)
-    for frame in framer.close():
-        for event in parser.feed(frame):
-            assembler.feed(event)
-    for event in parser.close():
-        assembler.feed(event)
+        assembler = assemble(PROTOCOL.new_parser(), decode(response.iter_bytes()))
     received = loopback.received[0]
     assert received.path == "/api/v1/chat/completions"
     assert received.headers["Authorization"] == "Bearer sk-test"

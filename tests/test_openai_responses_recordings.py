@@ -18,47 +18,15 @@ from composer.models.conversation import Conversation
 from composer.models.formats.openai_responses import from_body, to_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from composer.models.settings import RequestSettings
-from composer.providers.base import Frame
 from composer.providers.openai_responses import PROTOCOL, parse_response
 from tests.cassettes import Cassette, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
+from tests.framing import assemble, decode, frames
 from tests.loopback import Reply
 
 
-class SseFramer:
-    """Test-only SSE framing: blank-line separated blocks, ``\\r\\n`` or ``\\n``, fed in chunks."""
-
-    def __init__(self) -> None:
-        self.buffer = ""
-
-    def feed(self, text: str) -> list[Frame]:
-        self.buffer += text.replace("\r\n", "\n")
-        *blocks, self.buffer = self.buffer.split("\n\n")
-        return [f for f in map(self._frame, blocks) if f is not None]
-
-    def close(self) -> list[Frame]:
-        rest, self.buffer = self.buffer, ""
-        frame = self._frame(rest)
-        return [frame] if frame else []
-
-    @staticmethod
-    def _frame(block: str) -> Frame | None:
-        event, data = None, []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].removeprefix(" "))
-        return Frame("\n".join(data), event) if data else None
-
-
-def sse_frames(body: str) -> list[Frame]:
-    framer = SseFramer()
-    return framer.feed(body) + framer.close()
-
-
 def sse_payloads(body: str) -> list[dict[str, Any]]:
-    return [json.loads(f.data) for f in sse_frames(body)]
+    return [json.loads(f.data) for f in frames(body)]
 
 
 @functools.cache
@@ -105,20 +73,9 @@ def substance(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def assemble_stream(body: str) -> Assembler:
-    assembler = Assembler()
-    parser = PROTOCOL.new_parser()
-    for frame in sse_frames(body):
-        for event in parser.feed(frame):
-            assembler.feed(event)
-    for event in parser.close():
-        assembler.feed(event)
-    return assembler
-
-
-def assemble(interaction: Any) -> Assembler:
+def assembled(interaction: Any) -> Assembler:
     if interaction.streaming:
-        return assemble_stream(interaction.response_body)
+        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
     assembler = Assembler()
     for event in parse_response(json.loads(interaction.response_body)):
         assembler.feed(event)
@@ -245,7 +202,8 @@ def check_assembled(assembler: Assembler, expected: dict[str, Any]) -> None:
 def test_streamed_replies_assemble_to_the_recorded_parts(name):
     for interaction in cassette(name).interactions:
         expected = expected_from_stream(sse_payloads(interaction.response_body))
-        check_assembled(assemble_stream(interaction.response_body), expected)
+        check_assembled(assemble(PROTOCOL.new_parser(), frames(interaction.response_body)),
+                        expected)
 
 
 @pytest.mark.parametrize("name", [n for n in FILES if n not in STREAMING])
@@ -273,7 +231,7 @@ def without_replay(body: dict[str, Any]) -> dict[str, Any]:
 def test_tool_loop_second_request_is_rebuilt(name):
     first, second = cassette(name).interactions[:2]
     conversation = from_body(first.request_json, name).conversation
-    reply = assemble(first).message()
+    reply = assembled(first).message()
     conversation.messages.append(reply)
     results = [ToolResultPart(output=item["output"], tool_call_id=item["call_id"])
                for item in second.request_json["input"]
@@ -318,23 +276,13 @@ def test_streamed_reply_over_loopback_socket(loopback):
                                 settings=RequestSettings(provider="openai-responses",
                                                          model="gpt-5"))
     request = PROTOCOL.build_request(conversation, base_url=loopback.url, api_key="sk-loop")
-    framer, parser, assembler = SseFramer(), PROTOCOL.new_parser(), Assembler()
-    chunks = 0
     with httpx.Client() as client, client.stream(request.method, request.url,
                                                  headers=request.headers,
                                                  json=request.body) as response:
         assert response.status_code == 200
-        for chunk in response.iter_text():
-            chunks += 1
-            for frame in framer.feed(chunk):
-                for event in parser.feed(frame):
-                    assembler.feed(event)
-    for frame in framer.close():
-        for event in parser.feed(frame):
-            assembler.feed(event)
-    for event in parser.close():
-        assembler.feed(event)
-    assert chunks > 1
+        chunks = list(response.iter_bytes())
+    assert len(chunks) > 1
+    assembler = assemble(PROTOCOL.new_parser(), decode(chunks))
     received = loopback.received[0]
     assert received.path == "/responses"
     assert received.headers["authorization"] == "Bearer sk-loop"
