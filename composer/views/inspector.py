@@ -153,8 +153,16 @@ class RequestInspector(QWidget):
         return command
 
 
+# An event carrying an image or audio clip can be megabytes of base64 on one line; the view shows
+# its start and says how much more there is (the saved exchange keeps it whole).
+LOG_LINE_CHARS = 4000
+
+
 def log_line(entry: LogEntry) -> str:
-    return f"{entry.t:9.3f}  {entry.event or '-':<22} {entry.data}"
+    data = entry.data
+    if len(data) > LOG_LINE_CHARS:
+        data = f"{data[:LOG_LINE_CHARS]}… (+{len(data) - LOG_LINE_CHARS:,} characters)"
+    return f"{entry.t:9.3f}  {entry.event or '-':<22} {data}"
 
 
 class EventLogView(QWidget):
@@ -166,6 +174,8 @@ class EventLogView(QWidget):
         self.summary = QLabel("No run yet.")
         self.text = QPlainTextEdit()
         _monospace(self.text)
+        # Events are long one-line JSON: wrapped, the time and event name stay in view.
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)

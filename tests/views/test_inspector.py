@@ -82,3 +82,18 @@ def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_wind
     lines = run.event_log.text.toPlainText().splitlines()
     assert len(lines) == 3 and lines[-1].split()[-1] == "[DONE]"
     assert float(lines[0].split()[0]) >= 0
+
+
+def test_a_huge_event_is_shown_cut_with_its_length_and_lines_wrap(qtbot):
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from composer.models.exchange import LogEntry
+    from composer.views.inspector import LOG_LINE_CHARS, EventLogView
+
+    view = EventLogView()
+    qtbot.addWidget(view)
+    view.append([LogEntry(t=0.5, event="image", data="A" * (LOG_LINE_CHARS + 1234))])
+    shown = view.text.toPlainText()
+    assert shown.endswith("… (+1,234 characters)")
+    assert len(shown) < LOG_LINE_CHARS + 100
+    assert view.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
