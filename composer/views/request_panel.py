@@ -376,6 +376,7 @@ class RequestPanel(QWidget):
 
         if preset.needs_base_url:
             self.base_url_edit.setFocus()
+        self._fetch_models_if_reachable()
 
     def _on_base_url_edited(self) -> None:
         if self._updating:
@@ -386,6 +387,7 @@ class RequestPanel(QWidget):
             return
         if url != self.settings.base_url:
             self._write(base_url=url)
+            self._fetch_models_if_reachable()
 
     def _on_model_edited(self, text: str) -> None:
         if not self._updating and text.strip() != self.settings.model:
@@ -453,6 +455,22 @@ class RequestPanel(QWidget):
         label.setVisible(bool(text))
 
     # -- the model list -----------------------------------------------------------------------
+
+    def _fetch_models_if_reachable(self) -> None:
+        """Fill the model list on its own when the provider can answer: a local or custom
+        server, or a hosted one with a key. Only in the app (with its HTTP client and loop)."""
+        if self._client is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        preset = self.preset()
+        if preset.protocol == "replay" or not (self.settings.base_url or preset.base_url):
+            return
+        if preset.key_required and not keys.find_key(preset).key:
+            return
+        self.refresh_models()
 
     def refresh_models(self) -> asyncio.Task:
         """Start fetching the model list; a newer fetch cancels an older one."""

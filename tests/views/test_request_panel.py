@@ -3,6 +3,7 @@ from a real HTTP server on the loopback interface."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -185,3 +186,23 @@ def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
         assert "\n" not in dialog.message_label.text()
     finally:
         keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
+
+
+def test_the_model_list_fills_itself_when_a_server_is_chosen(qtbot, qloop, document, loopback):
+    import httpx
+
+    client = httpx.AsyncClient()
+    panel = RequestPanel(document, http_client=client)
+    qtbot.addWidget(panel)
+    panel.show()
+    loopback.queue(Reply.json({"data": [{"id": "local-model"}]}))
+    _choose_provider(panel, "custom")
+    with qtbot.waitSignal(panel.models_loaded, timeout=5000) as blocker:
+        _type(qtbot, panel.base_url_edit, loopback.url + "/v1")
+        qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    assert blocker.args == [["local-model"]]
+    # A hosted provider with no key is not asked (nothing queued: a request would get a 500).
+    _choose_provider(panel, "anthropic")
+    assert panel._fetch is None
+    closing = asyncio.ensure_future(client.aclose())
+    qtbot.waitUntil(closing.done, timeout=3000)
