@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
 
         self.autosaver = Autosaver(self.drafts, self._draft_snapshot, self)
         self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.table.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self.document.subscribe(self._on_document_changed)
         self.table.current_row_changed.connect(self.detail.show_row)

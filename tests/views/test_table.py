@@ -365,3 +365,13 @@ def test_a_big_scattered_move_keeps_the_selection_on_the_moved_rows(qtmodelteste
     editor.undo_stack.redo()
     assert list(table.document.ids) == before
     qtmodeltester.check(table.model(), force_py=True)
+
+
+def test_what_a_paste_left_out_is_said_in_a_notice(qtbot, table):
+    lines = [json.dumps({"conversations": [{"from": "human", "value": v}]}) for v in "ab"]
+    QGuiApplication.clipboard().setText("\n".join(lines))
+    table.selectionModel().clearSelection()
+    with qtbot.waitSignal(table.notice) as notice:
+        table.paste_action.trigger()
+    assert texts(table)[-1] == "a"
+    assert notice.args[0].startswith("Pasted with notes:") and "1" in notice.args[0]

@@ -44,6 +44,7 @@ class MessageTable(QTableView):
     current_row_changed = Signal(int)  # -1 when no row is current
     attachment_activated = Signal(int, int)  # row, part index: the user clicked a chip
     problem_shown = Signal(str)  # a paste or drop could not be done (also shown in a box)
+    notice = Signal(str)  # something worth a line in the status bar (what a paste left out)
 
     def __init__(self, editor: DocumentEditor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -268,6 +269,10 @@ class MessageTable(QTableView):
                                         "Paste row" if len(pasted.messages) == 1
                                         else f"Paste {len(pasted.messages)} rows")
             self.select_rows(range(at, at + len(pasted.messages)))
+            if pasted.notes:
+                shown = "; ".join(pasted.notes[:3])
+                more = f" (+{len(pasted.notes) - 3} more)" if len(pasted.notes) > 3 else ""
+                self.notice.emit(f"Pasted with notes: {shown}{more}")
 
     def pick_files(self) -> None:
         """Attach files chosen in a file dialog to the current row (or a new user row)."""
