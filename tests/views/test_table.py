@@ -374,4 +374,4 @@ def test_what_a_paste_left_out_is_said_in_a_notice(qtbot, table):
     with qtbot.waitSignal(table.notice) as notice:
         table.paste_action.trigger()
     assert texts(table)[-1] == "a"
-    assert notice.args[0].startswith("Pasted with notes:") and "1" in notice.args[0]
+    assert notice.args[0].startswith("Pasted with notes:") and "1 other(s) skipped" in notice.args[0]
