@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from composer.models.conversation import Conversation
 from composer.models.files import load, save
-from composer.models.formats import import_path
+from composer.models.formats import import_data, import_path
 from composer.models.parts import Message, ReasoningPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.providers.replay import EXAMPLE_EXCHANGE
@@ -182,3 +184,40 @@ def test_models_for_replay_names_the_example():
     result = composer("models", "--provider", "replay")
     assert result.returncode == 0
     assert result.stdout.strip() == load(EXAMPLE_EXCHANGE).model
+
+
+SEND_ONE_PER_PROTOCOL = {
+    "openai-chat": "TestOpenAICommon/openai-gpt-4o/tool_streaming.yaml",
+    "openai-responses": "TestOpenAIResponsesWithSummaryThinking/openai-gpt-5/thinking-streaming.yaml",
+    "anthropic": "TestAnthropicCommon/claude-sonnet-4/simple_streaming.yaml",
+    "gemini": "TestGoogleThinking/gemini-2.5-flash/thinking-streaming.yaml",
+}
+
+
+@pytest.mark.parametrize("protocol", sorted(SEND_ONE_PER_PROTOCOL))
+def test_send_replays_a_recording_of_each_protocol(protocol, loopback, tmp_path):
+    """The recorded request, imported, is sent to the loopback server replaying the recorded
+    reply: what the CLI prints is the text it assembled, and the exchange reads back."""
+    path = recordings_or_skip() / SEND_ONE_PER_PROTOCOL[protocol]
+    if not path.exists():
+        pytest.skip(f"{path} is not among the recordings")
+    last = cassettes.load(path).interactions[-1]  # a tool loop's last reply is text
+    imported = import_data(last.request_json, protocol)
+    conversation = imported.conversation
+    if protocol == "gemini":  # Gemini names the model in the URL, not the body
+        conversation.settings.model = last.url.split("/models/")[1].split(":")[0]
+    conv, out = tmp_path / "conv.json", tmp_path / "exchange.json"
+    save(conversation, conv)
+    loopback.queue(Reply.sse(last.response_body))
+    base = loopback.url + ("" if protocol in ("anthropic", "gemini") else "/v1")
+
+    result = composer("send", str(conv), "--provider", protocol, "--base-url", base,
+                      "--out", str(out), env={"OPENAI_API_KEY": "k", "ANTHROPIC_API_KEY": "k",
+                                              "GEMINI_API_KEY": "k"})
+
+    assert result.returncode == 0, result.stderr
+    exchange = load(out)
+    text = "".join(p.text for p in exchange.messages[0].parts if p.type == "text")
+    assert text and text in result.stdout
+    assert exchange.composer.protocol == protocol and exchange.composer.stop_reason
+    assert import_path(out).conversation.messages[-1] == exchange.messages[0]
