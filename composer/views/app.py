@@ -80,6 +80,12 @@ def _loop_exception_handler(loop, context) -> None:
 
 def open_window(file: str | None) -> int:
     """Open the main window on the qasync loop until it is closed."""
+    if _needs_offscreen():
+        # Qt would abort with a page about platform plugins; say what is wrong in one line.
+        print("llm-composer: error: no display to open the window on (DISPLAY and "
+              "WAYLAND_DISPLAY are unset); `llm-composer screenshot OUT.png [FILE]` renders "
+              "it offscreen", file=sys.stderr)
+        return 1
     import httpx
 
     app = create_app()

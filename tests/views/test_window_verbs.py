@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from composer.models.conversation import Conversation
 from composer.models.files import save
 from composer.models.parts import Message
@@ -52,3 +54,14 @@ def test_open_verb_shows_the_file_and_exits_zero_on_close(tmp_path):
                      "client": True}
     state = json.loads((tmp_path / "user" / "draft-state.json").read_text())
     assert state["clean_exit"] is True and state["path"] == str(path)
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="those always have a display")
+def test_open_with_no_display_is_one_line_not_a_qt_abort():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "composer", "open"], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("llm-composer: error: no display")
+    assert len(result.stderr.strip().splitlines()) == 1
