@@ -45,12 +45,12 @@ def check_paths(paths: Sequence[str]) -> tuple[list[tuple[str, int]], str | None
     return checked, None
 
 
-def read_attachments(paths: Sequence[str]) -> list[Attachment]:
+def read_attachments(paths: Sequence[str], embed: bool = True) -> list[Attachment]:
     """Read every file (runs on a worker thread). Raises OSError naming the file."""
     out = []
     for path in paths:
         try:
-            out.append(Attachment.from_path(path))
+            out.append(Attachment.from_path(path, embed=embed))
         except OSError as exc:
             raise OSError(f"{path}: {exc.strerror or exc}") from None
     return out
@@ -110,6 +110,7 @@ class AttachmentLoader(QObject):
         self.editor = editor
         self.parent_widget = parent_widget
         self.size_limit = size_limit
+        self.embed = True  # False: keep only each file's path (Preferences.embed_attachments)
         self.show_messages = True
         self._jobs: set[QObject] = set()
 
@@ -131,14 +132,15 @@ class AttachmentLoader(QObject):
         target = self._target(row, insert_at)
         big = [(p, s) for p, s in checked if s > self.size_limit]
         files = [p for p, _s in checked]
+        embed = self.embed
         if not big:
-            self._start(lambda: read_attachments(files), target)
+            self._start(lambda: read_attachments(files, embed), target)
             return
         names = "\n".join(f"{Path(p).name} ({human_size(s)})" for p, s in big)
 
         def answered(button: QMessageBox.StandardButton) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self._start(lambda: read_attachments(files), target)
+                self._start(lambda: read_attachments(files, embed), target)
             else:
                 self.finished.emit()
 

@@ -64,7 +64,7 @@ def build(window: MainWindow) -> None:
                                else [QKeySequence(Key.Redo)])
     w.redo_action.setIcon(QIcon.fromTheme("edit-redo", w.style().standardIcon(
         Pixmap.SP_ArrowForward)))
-    w.keys_action = _action(w, "API &Keys…", w.show_settings,
+    w.keys_action = _action(w, "&Settings (API Keys, Attachments)…", w.show_settings,
                             _standard(Key.Preferences, "Ctrl+,"))
     w.show_request_action = _toggle(w, "&Request Panel", w.request_panel, "Ctrl+Shift+R")
     w.show_detail_action = _toggle(w, "Part &Details", w.detail, "Ctrl+Shift+D")

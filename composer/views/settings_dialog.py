@@ -1,17 +1,21 @@
-"""The API keys dialog: store a provider's key in the OS keychain, or see where it comes from.
+"""The settings dialog: API keys, and how attachments are kept.
 
 Keys go to the keychain (``keyring``) only, never into a file Composer writes. When no key is
 stored, the dialog names the environment variable (or llm's keys.json) that is used instead.
+Attachment preferences are emitted as a new ``Preferences``; the window saves and applies them.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer.preferences import Preferences
 from composer.providers import keys, presets
 
 
@@ -38,10 +43,13 @@ def key_source_text(preset: presets.Preset) -> str:
 
 class SettingsDialog(QDialog):
     keys_changed = Signal()
+    preferences_changed = Signal(object)  # the new Preferences
 
-    def __init__(self, parent: QWidget | None = None, provider: str | None = None):
+    def __init__(self, parent: QWidget | None = None, provider: str | None = None,
+                 preferences: Preferences | None = None):
         super().__init__(parent)
-        self.setWindowTitle("API Keys")
+        self.setWindowTitle("Settings")
+        self.preferences = preferences or Preferences()
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
             if p.key_env or p.key_required or p.llm_key:
@@ -66,11 +74,32 @@ class SettingsDialog(QDialog):
         row.addWidget(self.store_button)
         row.addWidget(self.remove_button)
         row.addStretch(1)
+        keys_box = QGroupBox("API keys")
+        keys_layout = QVBoxLayout(keys_box)
+        keys_layout.addLayout(form)
+        keys_layout.addLayout(row)
+        keys_layout.addWidget(self.message_label)
+        keys_layout.addWidget(QLabel("Keys are kept in the system keychain, never in saved files."))
+
+        self.embed_check = QCheckBox("&Embed file contents in saved conversations")
+        self.embed_check.setToolTip("Off: a saved conversation keeps only each file's path, "
+                                    "so it is small but needs the files where they are.")
+        self.embed_check.setChecked(self.preferences.embed_attachments)
+        self.limit_spin = QDoubleSpinBox()
+        self.limit_spin.setRange(0.1, 10_000)
+        self.limit_spin.setDecimals(1)
+        self.limit_spin.setSuffix(" MB")
+        self.limit_spin.setValue(self.preferences.attachment_size_limit_mb)
+        files_box = QGroupBox("Attachments")
+        files_form = QFormLayout(files_box)
+        files_form.addRow(self.embed_check)
+        files_form.addRow("&Ask before attaching files over", self.limit_spin)
+        self.embed_check.toggled.connect(self._on_preferences_edited)
+        self.limit_spin.valueChanged.connect(self._on_preferences_edited)
+
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(row)
-        layout.addWidget(self.message_label)
-        layout.addWidget(QLabel("Keys are kept in the system keychain, never in saved files."))
+        layout.addWidget(keys_box)
+        layout.addWidget(files_box)
         layout.addWidget(buttons)
 
         if provider:
@@ -83,6 +112,12 @@ class SettingsDialog(QDialog):
         self.key_edit.textChanged.connect(
             lambda text: self.store_button.setEnabled(bool(text.strip())))
         self._refresh()
+
+    def _on_preferences_edited(self, *_args: object) -> None:
+        self.preferences = self.preferences.model_copy(update={
+            "embed_attachments": self.embed_check.isChecked(),
+            "attachment_size_limit_mb": self.limit_spin.value()})
+        self.preferences_changed.emit(self.preferences)
 
     def preset(self) -> presets.Preset:
         return presets.resolve(self.provider_combo.currentData())

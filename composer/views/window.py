@@ -40,6 +40,7 @@ from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
 from composer.models.parts import Message
+from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
 from composer.views import dialogs, menus
 from composer.views.detail.editor import PartDetailEditor
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
         self.editor = DocumentEditor(document, self.undo_stack)
         self.table = MessageTable(self.editor)
         self.detail = PartDetailEditor(self.editor)
+        self.preferences = Preferences.load(self.user_dir)
+        self._apply_preferences()
         self.request_panel = RequestPanel(document, http_client=http_client)
         self.output_tabs = QTabWidget()
         self.output_tabs.setDocumentMode(True)
@@ -468,12 +471,27 @@ class MainWindow(QMainWindow):
         self.confirm_discard(lambda: self.open_path(path))
 
     def show_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self, self.document.conversation.settings.provider)
+        dialog = SettingsDialog(self, self.document.conversation.settings.provider,
+                                self.preferences)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.keys_changed.connect(self.request_panel._update_key_note)
+        dialog.preferences_changed.connect(self._on_preferences_changed)
         dialog.open()
         self._dialog = dialog
         return dialog
+
+    def _apply_preferences(self) -> None:
+        for loader in (self.table.loader, self.detail.loader):
+            loader.embed = self.preferences.embed_attachments
+            loader.size_limit = self.preferences.attachment_size_limit
+
+    def _on_preferences_changed(self, preferences: Preferences) -> None:
+        self.preferences = preferences
+        self._apply_preferences()
+        try:
+            preferences.save(self.user_dir)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
 
     def show_shortcuts(self) -> QMessageBox:
         box = dialogs.inform(self, "Keyboard shortcuts", "Keyboard shortcuts",

@@ -349,3 +349,36 @@ def test_opening_a_file_never_changes_its_provider(qtbot, make_window, tmp_path,
     window.open_path(path)
     window._on_example = False
     assert window.choose_first_provider() is None
+
+
+def test_attachment_preferences_are_saved_and_keep_only_paths(qtbot, make_window, tmp_path):
+    from composer.preferences import Preferences
+
+    window = make_window()
+    dialog = window.show_settings()
+    dialog.embed_check.setChecked(False)
+    dialog.limit_spin.setValue(5)
+    assert Preferences.load(window.user_dir) == Preferences(
+        embed_attachments=False, attachment_size_limit_mb=5)
+    assert window.table.loader.size_limit == 5 * 1024 * 1024
+    dialog.close()
+
+    note = tmp_path / "note.txt"
+    note.write_text("kept by path")
+    window.table.select_rows([0], current=0)
+    with qtbot.waitSignal(window.table.loader.attached, timeout=5000):
+        window.table.loader.add_files([str(note)], 0)
+    attachment = window.document.messages[0].attachments[-1]
+    assert attachment.path == str(note) and attachment.content is None
+    # A new window starts with the saved preferences.
+    again = make_window()
+    assert again.table.loader.embed is False and again.detail.loader.embed is False
+
+
+def test_unreadable_preferences_mean_the_defaults(tmp_path):
+    from composer.preferences import FILE_NAME, Preferences
+
+    (tmp_path / FILE_NAME).write_text("{not json")
+    assert Preferences.load(tmp_path) == Preferences()
+    (tmp_path / FILE_NAME).write_text('{"attachment_size_limit_mb": -3}')
+    assert Preferences.load(tmp_path) == Preferences()

@@ -1,0 +1,40 @@
+"""The user's preferences for the app itself (not for a conversation): how attachments are kept.
+
+Stored as ``preferences.json`` in the user directory. A missing or unreadable file means the
+defaults, never an error at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from composer.models.files import atomic_write_text
+
+FILE_NAME = "preferences.json"
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Embed a file's bytes (base64) so a saved conversation is self-contained; off: keep the path.
+    embed_attachments: bool = True
+    # Files bigger than this ask before they are attached.
+    attachment_size_limit_mb: float = Field(default=20.0, gt=0)
+
+    @property
+    def attachment_size_limit(self) -> int:
+        return int(self.attachment_size_limit_mb * 1024 * 1024)
+
+    @classmethod
+    def load(cls, user_dir: str | os.PathLike[str]) -> Preferences:
+        try:
+            return cls.model_validate(json.loads((Path(user_dir) / FILE_NAME).read_text("utf-8")))
+        except (OSError, ValueError, ValidationError):
+            return cls()
+
+    def save(self, user_dir: str | os.PathLike[str]) -> None:
+        atomic_write_text(Path(user_dir) / FILE_NAME, self.model_dump_json(indent=2) + "\n")
