@@ -57,7 +57,9 @@ def _keychain_get(user: str) -> tuple[str | None, str | None]:
 
         return keyring.get_password(KEYRING_SERVICE, user), None
     except Exception as exc:  # any backend failure is a note, never a crash
-        return None, f"keychain unavailable: {type(exc).__name__}: {exc}"
+        # keyring's messages run to a paragraph; the first sentence says what is wrong.
+        first = str(exc).split(". ")[0].rstrip(".")
+        return None, f"keychain unavailable: {type(exc).__name__}: {first}"
 
 
 def _llm_keys_get(name: str) -> tuple[str | None, str | None]:

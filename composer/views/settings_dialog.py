@@ -49,6 +49,8 @@ class SettingsDialog(QDialog):
                  preferences: Preferences | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        # Wide enough that the wrapped "key in use" text gets the height it needs.
+        self.setMinimumWidth(560)
         self.preferences = preferences or Preferences()
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
