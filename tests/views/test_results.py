@@ -204,3 +204,16 @@ def test_a_finished_exchange_is_shown_at_once(qtbot):
     assert isinstance(reasoning, ReasoningBlock) and reasoning.text == "hmm"
     assert isinstance(text, TextBlock) and text.view.toPlainText().startswith("Title")
     assert footer_text(exchange).startswith("stop: unknown · in 1 · out 2")
+
+
+def test_reasoning_streams_plain_and_is_rendered_as_markdown_once_finished(qtbot):
+    pane, asm = _pane(qtbot)
+    _feed(pane, asm, ReasoningDelta("r", "**Planning**\n\nFirst "), ReasoningDelta("r", "`x`."))
+    pane.flush()
+    block = pane.blocks_of(ReasoningBlock)[0]
+    assert block.view.toPlainText() == "**Planning**\n\nFirst `x`."  # as it streams
+    pane.end(Exchange(composer=ExchangeExtras(stop_reason="stop")))
+    assert "**" not in block.view.toPlainText() and "Planning" in block.view.toPlainText()
+    assert block.view.document().toHtml().count("font-weight:700") >= 1
+    pane.set_markdown(False)
+    assert block.view.toPlainText() == "**Planning**\n\nFirst `x`."

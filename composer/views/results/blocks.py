@@ -277,6 +277,7 @@ class ReasoningBlock(Block):
         self.layout_.addWidget(self.view)
         self.redacted = False
         self.token_count: int | None = None
+        self.markdown = True
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._update_title()
 
@@ -286,6 +287,23 @@ class ReasoningBlock(Block):
 
     def append(self, text: str) -> None:
         self.stream.append(text)
+
+    def finish(self) -> None:
+        super().finish()
+        self.set_markdown(self.markdown)
+
+    def set_markdown(self, on: bool) -> None:
+        """Reasoning streams as plain text; once finished it is rendered like a reply
+        (summaries come with **headings**), or shown raw."""
+        self.markdown = on
+        text = self.stream.text
+        if not self.finished or not text:
+            return
+        if on:
+            self.view.setHtml(to_html(text, _code_background(self)))
+        else:
+            self.view.setPlainText(text)
+        self.stream.reset_cursor()
 
     def set_redacted(self, redacted: bool, token_count: int | None) -> None:
         changed = redacted != self.redacted or token_count != self.token_count

@@ -269,6 +269,7 @@ class ResultsPane(QWidget):
                 block.add_citations(part.citations)
         elif isinstance(part, ReasoningPart):
             block = ReasoningBlock()
+            block.markdown = self.markdown
             block.set_redacted(part.redacted, part.token_count)
             block.append(part.text)
         elif isinstance(part, ToolCallPart):
@@ -318,7 +319,7 @@ class ResultsPane(QWidget):
             self.markdown_check.setChecked(on)  # comes back here through toggled
             return
         for block in self.blocks.values():
-            if isinstance(block, TextBlock):
+            if isinstance(block, TextBlock | ReasoningBlock):
                 block.set_markdown(on)
 
     def _show_error(self, error: ErrorInfo | None) -> None:
