@@ -171,3 +171,22 @@ def test_an_empty_key_is_not_stored(memory_keyring):
     with pytest.raises(KeyStoreError, match="empty"):
         store_key("openai", "   ")
     assert memory_keyring.store == {}
+
+
+def test_the_keychain_is_asked_once_and_storing_refreshes_it(memory_keyring):
+    asked = []
+    original = memory_keyring.get_password
+
+    def counting(service, username):
+        asked.append(username)
+        return original(service, username)
+
+    memory_keyring.get_password = counting
+    assert find_key("openai").key is None
+    assert find_key("openai").key is None
+    assert asked == ["openai"]
+    store_key("openai", "sk-stored")
+    assert find_key("openai").key == "sk-stored"
+    delete_key("openai")
+    assert find_key("openai").key is None
+    assert asked == ["openai", "openai", "openai"]

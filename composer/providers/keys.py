@@ -51,7 +51,23 @@ def _preset(preset: Preset | str) -> Preset:
     return resolve(preset) if isinstance(preset, str) else preset
 
 
+# The keychain is asked once per provider and process: the inspector looks keys up on every
+# edit, and a desktop keychain answers over D-Bus (or asks to be unlocked). store_key and
+# delete_key keep the cache true; forget_keychain_cache() drops it.
+_keychain_cache: dict[str, tuple[str | None, str | None]] = {}
+
+
+def forget_keychain_cache() -> None:
+    _keychain_cache.clear()
+
+
 def _keychain_get(user: str) -> tuple[str | None, str | None]:
+    if user not in _keychain_cache:
+        _keychain_cache[user] = _keychain_lookup(user)
+    return _keychain_cache[user]
+
+
+def _keychain_lookup(user: str) -> tuple[str | None, str | None]:
     try:
         import keyring
 
@@ -114,6 +130,7 @@ def store_key(preset: Preset | str, key: str) -> None:
     p = _preset(preset)
     if not key.strip():
         raise KeyStoreError("the key is empty")
+    _keychain_cache.pop(p.keychain_user, None)
     try:
         import keyring
 
@@ -126,6 +143,7 @@ def store_key(preset: Preset | str, key: str) -> None:
 def delete_key(preset: Preset | str) -> bool:
     """Remove the keychain entry; False when there was none."""
     p = _preset(preset)
+    _keychain_cache.pop(p.keychain_user, None)
     try:
         import keyring
         from keyring.errors import PasswordDeleteError

@@ -9,6 +9,7 @@ every provider. ``EventLogView`` lists a run's raw stream events with their time
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -41,14 +42,30 @@ def _monospace(edit: QPlainTextEdit) -> None:
     edit.setMinimumHeight(24)  # the output tabs must not force the window taller
 
 
+# A base64 image or PDF in the body is megabytes on one line: the inspector shows its start and
+# its length (a text view lays out 14 MB in seconds); Copy as curl still copies it whole.
+BODY_STRING_CHARS = 2000
+
+
+def _abbreviated(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > BODY_STRING_CHARS:
+        return f"{value[:120]}… (+{len(value) - 120:,} characters)"
+    if isinstance(value, dict):
+        return {k: _abbreviated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abbreviated(v) for v in value]
+    return value
+
+
 def request_text(request: HttpRequest) -> str:
-    """The request as a reader wants it: first line, headers (key redacted), blank, body."""
+    """The request as a reader wants it: first line, headers (key redacted), blank, body (long
+    strings cut, with their length)."""
     shown = request.redacted()
     lines = [f"{shown.method} {safe_url(shown.url)}"]
     lines += [f"{k}: {v}" for k, v in shown.headers.items()]
     lines.append("")
     if shown.body is not None:
-        lines.append(json.dumps(shown.body, ensure_ascii=False, indent=2))
+        lines.append(json.dumps(_abbreviated(shown.body), ensure_ascii=False, indent=2))
     return "\n".join(lines)
 
 

@@ -97,3 +97,17 @@ def test_a_huge_event_is_shown_cut_with_its_length_and_lines_wrap(qtbot):
     assert shown.endswith("… (+1,234 characters)")
     assert len(shown) < LOG_LINE_CHARS + 100
     assert view.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+
+
+def test_a_big_attachment_is_cut_in_the_shown_request_but_whole_in_curl():
+    from composer.providers.base import HttpRequest
+    from composer.views.inspector import BODY_STRING_CHARS, request_text
+
+    data = "QUJD" * 5000
+    request = HttpRequest("POST", "https://api.example.com/v1/messages",
+                          {"x-api-key": "sk-secret"},
+                          {"messages": [{"content": [{"source": {"data": data}}]}]})
+    shown = request_text(request)
+    assert len(shown) < BODY_STRING_CHARS + 500
+    assert f"(+{len(data) - 120:,} characters)" in shown and "sk-secret" not in shown
+    assert data in request.curl("ANTHROPIC_API_KEY")
