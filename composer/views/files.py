@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -131,7 +132,13 @@ class DraftStore:
 
 
 class Autosaver(QObject):
-    """Writes the draft on a timer whenever something changed since the last write."""
+    """Writes the draft on a timer whenever something changed since the last write.
+
+    Serialising and writing (with fsync) run on a worker thread: a conversation holding big
+    attachments is tens of megabytes of JSON, and typing must not stall every few seconds. The
+    snapshot handed to the worker is a shallow copy; that is safe because document edits
+    replace messages and settings, they never change one in place.
+    """
 
     saved = Signal()
     failed = Signal(str)
@@ -143,6 +150,7 @@ class Autosaver(QObject):
         self._store = store
         self._snapshot = snapshot
         self._pending = False
+        self._worker: threading.Thread | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
@@ -161,14 +169,34 @@ class Autosaver(QObject):
         self._timer.stop()
         if not self._pending:
             return
+        if self._worker is not None and self._worker.is_alive():
+            self._timer.start()  # one write at a time: try again after this one
+            return
         conversation, state = self._snapshot()
+        copy = Conversation.model_construct(messages=list(conversation.messages),
+                                            settings=conversation.settings,
+                                            composer=conversation.composer)
+        self._pending = False
+        self._worker = threading.Thread(target=self._write, args=(copy, state),
+                                        name="composer-autosave", daemon=True)
+        self._worker.start()
+
+    def _write(self, conversation: Conversation, state: DraftState) -> None:
+        """On the worker thread; the signals reach their receivers on the GUI thread."""
         try:
             self._store.save(conversation, state)
         except OSError as exc:
+            self._pending = True
             self.failed.emit(f"{self._store.draft_path}: draft not saved: {exc.strerror or exc}")
             return
-        self._pending = False
         self.saved.emit()
 
+    def wait(self) -> None:
+        """Block until a write in progress has finished."""
+        if self._worker is not None:
+            self._worker.join()
+
     def stop(self) -> None:
+        """No more writes; one in progress is waited for, so nothing lands after this."""
         self._timer.stop()
+        self.wait()

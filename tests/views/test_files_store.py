@@ -62,3 +62,31 @@ def test_autosaver_writes_only_when_something_changed(qtbot, tmp_path):
 def test_the_example_conversation_ships_and_loads():
     conversation = example_conversation()
     assert conversation.messages
+
+
+def test_the_draft_is_written_off_the_gui_thread_and_stop_waits_for_it(qtbot, tmp_path):
+    import threading
+
+    release = threading.Event()
+    writers = []
+
+    class SlowStore(DraftStore):
+        def save(self, conversation, state):
+            writers.append(threading.current_thread())
+            release.wait(5)
+            super().save(conversation, state)
+
+    store = SlowStore(tmp_path)
+    conversation = Conversation(messages=[Message.text("user", "big")])
+    saver = Autosaver(store, lambda: (conversation, DraftState(modified=True, clean_exit=False)))
+    saver.mark_changed()
+    saver.flush()  # returns while the write is still blocked
+    qtbot.waitUntil(lambda: bool(writers), timeout=2000)
+    assert writers[0] is not threading.main_thread() and not store.draft_path.exists()
+    with qtbot.waitSignal(saver.saved, timeout=5000):
+        release.set()
+    assert store.load() == conversation
+    saver.mark_changed()
+    saver.flush()
+    saver.stop()  # joins the second write: nothing lands after stop returns
+    assert not saver._worker.is_alive()
