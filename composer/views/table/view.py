@@ -10,8 +10,17 @@ default height and are measured once when they first come into view or change.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -38,6 +47,37 @@ from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
+
+
+class RowNumbers(QHeaderView):
+    """The vertical header: row numbers, sized by arithmetic instead of by asking the model.
+
+    Qt's header recomputes its width from the labels of up to two hundred sections, several
+    roles each, whenever one row's height changes; fitting the rows of one screen then cost as
+    much as painting it. A row number's width depends only on the row count.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setSectionsClickable(True)
+        self.setHighlightSections(True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        digits = len(str(max(self.count(), 9)))
+        width = self.fontMetrics().horizontalAdvance("9" * digits) + 12
+        return QSize(width, self.defaultSectionSize())
+
+    def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802
+        # Rows are as tall as their cells say; the number itself needs only one line.
+        return QSize(self.sizeHint().width(), self.fontMetrics().height() + 4)
+
+    def paintSection(self, painter: QPainter, rect: QRect, logical_index: int) -> None:  # noqa: N802
+        # WORKAROUND: scrolled near the end (per pixel), Qt's header paint event asks for every
+        # section from the first, each one reading seven roles from the model; paint only
+        # what is on screen.
+        if rect.bottom() < 0 or rect.top() > self.viewport().height():
+            return
+        super().paintSection(painter, rect, logical_index)
 
 
 class MessageTable(QTableView):
@@ -91,6 +131,7 @@ class MessageTable(QTableView):
         header.setSectionResizeMode(ATTACHMENTS_COLUMN, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(ROLE_COLUMN, 96)
         header.resizeSection(ATTACHMENTS_COLUMN, 220)
+        self.setVerticalHeader(RowNumbers(self))
         vheader = self.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         vheader.setDefaultSectionSize(2 * self.fontMetrics().lineSpacing() + 10)
