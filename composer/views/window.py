@@ -183,7 +183,10 @@ class MainWindow(QMainWindow):
             return None
 
         async def choose() -> None:
-            preset, model = await choose_default(self.http_client)
+            try:
+                preset, model = await choose_default(self.http_client)
+            except Exception:  # noqa: BLE001 (a closed client at exit...): replay stays
+                return
             settings = self.document.conversation.settings
             if preset == "replay" or settings.provider != "replay":
                 return  # nothing better found, or the user already chose
