@@ -581,7 +581,16 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         path = found[0]
-        self.confirm_discard(lambda: self.open_path(path))
+        if len(found) == 1 and _is_conversation_file(path):
+            self.confirm_discard(lambda: self.open_path(path))
+        else:  # pictures, PDFs...: attached, as on the table's empty space (a new user row)
+            self.table.loader.add_files(found, None)
+
+
+def _is_conversation_file(path: str) -> bool:
+    """A file to open rather than attach: an extension one of our importers reads."""
+    suffix = Path(path).suffix.lower()
+    return any(suffix in fmt.extensions for fmt in formats.importers())
 
 
 def _local_files(event: QDropEvent | QDragEnterEvent) -> list[str]:

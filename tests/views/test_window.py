@@ -382,3 +382,20 @@ def test_unreadable_preferences_mean_the_defaults(tmp_path):
     assert Preferences.load(tmp_path) == Preferences()
     (tmp_path / FILE_NAME).write_text('{"attachment_size_limit_mb": -3}')
     assert Preferences.load(tmp_path) == Preferences()
+
+
+def test_a_picture_dropped_outside_the_table_is_attached_on_a_new_row(qtbot, make_window,
+                                                                      tmp_path):
+    from tests.views.conftest import make_png
+
+    png = make_png(tmp_path / "shot.png")
+    window = make_window()
+    rows = len(window.document)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(png))])
+    with qtbot.waitSignal(window.table.loader.attached, timeout=5000):
+        send_drag(window.status_state, QPointF(5, 5), mime)
+    assert len(window.document) == rows + 1
+    added = window.document.messages[-1]
+    assert added.role == "user" and added.attachments[0].type == "image/png"
+    assert window.file_path is None  # nothing was opened
