@@ -92,9 +92,12 @@ class DraftStore:
     def __init__(self, user_dir: Path):
         self.draft_path = user_dir / "draft.json"
         self.state_path = user_dir / "draft-state.json"
+        # A crashed session's draft waits here, with its state, until the user decides.
+        self.aside_path = user_dir / "draft-recovered.json"
+        self.aside_state_path = user_dir / "draft-recovered-state.json"
 
-    def state(self) -> DraftState:
-        data = _read_json(self.state_path)
+    def state(self, path: Path | None = None) -> DraftState:
+        data = _read_json(path or self.state_path)
         if not isinstance(data, dict):
             return DraftState()
         known = {k: data[k] for k in DraftState.__dataclass_fields__ if k in data}
@@ -123,6 +126,23 @@ class DraftStore:
         """A session ended without closing and left unsaved changes in the draft."""
         state = self.state()
         return not state.clean_exit and state.modified and self.draft_path.is_file()
+
+    def set_aside(self) -> tuple[Path, DraftState]:
+        """Move a recoverable draft (and its state) aside, so nothing overwrites it."""
+        state = self.state()
+        os.replace(self.draft_path, self.aside_path)
+        atomic_write_text(self.aside_state_path, json.dumps(asdict(state), indent=1) + "\n")
+        return self.aside_path, state
+
+    def set_aside_draft(self) -> tuple[Path, DraftState] | None:
+        """A draft set aside earlier whose question was never answered."""
+        if not self.aside_path.is_file():
+            return None
+        return self.aside_path, self.state(self.aside_state_path)
+
+    def forget_set_aside(self) -> None:
+        for path in (self.aside_path, self.aside_state_path):
+            path.unlink(missing_ok=True)
 
     def discard(self) -> None:
         try:

@@ -158,13 +158,12 @@ class MainWindow(QMainWindow):
         state = self.drafts.state()
         note = ""
         if self.drafts.recoverable():
-            aside = self.user_dir / "draft-recovered.json"
             try:
-                os.replace(self.drafts.draft_path, aside)
+                self._recovery = self.drafts.set_aside()
             except OSError as exc:
                 note = f"{self.drafts.draft_path}: unsaved draft left in place: {exc.strerror}"
-            else:
-                self._recovery = (aside, state)
+        else:
+            self._recovery = self.drafts.set_aside_draft()  # asked before, never answered
         if state.path and Path(state.path).is_file():
             try:
                 conversation = model_files.load_conversation(state.path)
@@ -219,7 +218,7 @@ class MainWindow(QMainWindow):
                 self._replace(conversation, Path(state.path) if state.path else None)
                 self.undo_stack.resetClean()
                 self.statusBar().showMessage("Recovered the unsaved changes.", 10000)
-            aside.unlink(missing_ok=True)
+            self.drafts.forget_set_aside()
 
         box = dialogs.ask(self, "Recover unsaved changes",
                           f"Composer did not close normally. Recover the unsaved changes to "

@@ -399,3 +399,21 @@ def test_a_picture_dropped_outside_the_table_is_attached_on_a_new_row(qtbot, mak
     added = window.document.messages[-1]
     assert added.role == "user" and added.attachments[0].type == "image/png"
     assert window.file_path is None  # nothing was opened
+
+
+def test_a_recovery_never_answered_is_offered_again(qtbot, make_window, user_dir):
+    window = make_window()
+    window.autosaver._timer.setInterval(10)
+    _edit_first_row(window, "typed before the crash")
+    qtbot.waitUntil(lambda: (user_dir / "draft.json").exists(), timeout=3000)
+    window.autosaver.stop()  # the process "dies" here
+    unanswered = make_window()
+    assert unanswered.offer_recovery() is not None
+    unanswered._finish_session()  # closed normally without answering
+    again = make_window()
+    box = again.offer_recovery()
+    assert box is not None
+    _answer(qtbot, again, Button.Open)
+    assert again.document.messages[0].plain_text == "typed before the crash"
+    assert not (user_dir / "draft-recovered.json").exists()
+    assert not (user_dir / "draft-recovered-state.json").exists()
