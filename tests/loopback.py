@@ -60,6 +60,8 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
+        # Set when a write finds the client gone: the client closed the connection mid-reply.
+        self.client_went_away = threading.Event()
         self._lock = threading.Lock()
         server = self
 
@@ -102,6 +104,7 @@ class LoopbackServer:
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError, OSError):
+                    server.client_went_away.set()
                     self.close_connection = True
 
             do_GET = do_POST = _serve

@@ -309,6 +309,8 @@ async def test_cancellation_mid_stream_returns_at_once_with_parts_kept(loopback)
     assert exchange.messages[0].plain_text.startswith("first")
     assert exchange.composer.stop_reason == "cancelled"
     assert exchange.composer.error.kind == "cancelled"
+    # The connection was really closed: the server's next writes find nobody there.
+    assert await asyncio.to_thread(loopback.client_went_away.wait, 5)
 
 
 async def test_cancellation_can_be_reraised(loopback):
