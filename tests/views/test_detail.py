@@ -188,3 +188,19 @@ def test_missing_attachment_file_shows_why(tmp_path, detail):
     detail.show_row(0)
     preview = detail.sections[0].preview
     assert preview.kind == "error" and "gone.txt" in preview.error
+
+
+def test_a_result_for_a_call_without_an_id_is_paired_by_name(qtbot):
+    conv = Conversation(messages=[
+        Message.text("user", "weather?"),
+        Message(role="assistant", parts=[ToolCallPart(name="get_weather", arguments={})]),
+        Message(role="tool", parts=[ToolResultPart(name="get_weather", output="")]),
+    ])
+    widget = PartDetailEditor(DocumentEditor(Document(conv), QUndoStack()))
+    qtbot.addWidget(widget)
+    widget.show_row(2)
+    result = widget.sections[0]
+    assert "answers get_weather (the call has no id: paired by name)" in result.link.text()
+    assert result.call_id.count() == 0  # no empty "id" to pick
+    result.name.setText("get_time")
+    assert result.link.text() == "Not linked to a call"

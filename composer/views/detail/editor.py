@@ -240,15 +240,20 @@ class ToolResultSection(PartSection):
         try:
             self.call_id.clear()
             for call in self.detail.earlier_calls():
-                self.call_id.addItem(call.tool_call_id, call.name)
+                if call.tool_call_id:
+                    self.call_id.addItem(call.tool_call_id, call.name)
             self.call_id.setEditText(part.tool_call_id or "")
         finally:
             self.detail.updating -= 1
 
     def _show_link(self, part: ToolResultPart) -> None:
-        calls = {c.tool_call_id: c for c in self.detail.earlier_calls()}
+        earlier = self.detail.earlier_calls()
+        calls = {c.tool_call_id: c for c in earlier if c.tool_call_id}
         if not part.tool_call_id:
-            self.link.setText("Not linked to a call")
+            by_name = any(not c.tool_call_id and c.name == part.name for c in earlier)
+            # Some providers (older Gemini models) give calls no id and pair results by name.
+            self.link.setText(f"↳ answers {part.name} (the call has no id: paired by name)"
+                              if by_name else "Not linked to a call")
         elif part.tool_call_id in calls:
             self.link.setText(f"↳ answers {calls[part.tool_call_id].name or '?'}"
                               f" ({part.tool_call_id})")
@@ -374,7 +379,7 @@ class PartDetailEditor(QWidget):
         calls = []
         for r in range(max(row + 1, 0)):
             calls.extend(p for p in self.document.message(r).parts
-                         if isinstance(p, ToolCallPart) and p.tool_call_id)
+                         if isinstance(p, ToolCallPart))
         return calls
 
     def commit_part(self, index: int, part, text: str, field: str) -> None:
