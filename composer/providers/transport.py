@@ -187,10 +187,9 @@ class Call:
         except ImportError as exc:
             raise RequestRefused(f"the {self.preset.protocol} protocol is not available: {exc}",
                                  field_name="provider") from None
-        request = self.protocol.build_request(conversation, base_url=self.base_url,
-                                              api_key=api_key)
-        request.headers.update(self.settings.headers)
-        self.request = request
+        # build_request adds settings.headers itself: the inspector shows the same request.
+        self.request = self.protocol.build_request(conversation, base_url=self.base_url,
+                                                   api_key=api_key)
 
     # -- the stream ---------------------------------------------------------------------------
 

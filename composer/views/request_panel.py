@@ -34,6 +34,7 @@ from composer.models.document import Document, Reset, SettingsChanged
 from composer.models.files import validation_location
 from composer.models.settings import RequestSettings, Tool
 from composer.providers import keys, presets
+from composer.providers.base import SECRET_HEADERS
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -118,6 +119,39 @@ def parse_schema(text: str) -> dict[str, Any] | None:
         raise ValueError("$.type: must be a string such as \"object\"")
     if "properties" in data and not isinstance(data["properties"], dict):
         raise ValueError("$.properties: must be an object")
+    return data
+
+
+def parse_extra_body(text: str) -> dict[str, Any]:
+    """The extra-body editor's text: a JSON object merged last into the request body."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError("$: the extra body is a JSON object of fields to add to the request")
+    return data
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """The extra-headers editor's text: a JSON object of header names to string values. A key
+    header is refused: keys live in the keychain, and settings are saved in files."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError('$: headers are a JSON object, e.g. {"X-Title": "my app"}')
+    for name, value in data.items():
+        if not isinstance(value, str):
+            raise ValueError(f"$.{name}: a header value must be a string")
+        if name.lower() in SECRET_HEADERS:
+            raise ValueError(f"$.{name}: a key does not go in headers (they are saved with the "
+                             "conversation); store it in Settings, in the keychain")
     return data
 
 
@@ -220,6 +254,19 @@ class RequestPanel(QWidget):
         self.tabs.addTab(params, "Parameters")
         self.tabs.addTab(self._with_error(self.tools_edit, self.tools_error), "Tools")
         self.tabs.addTab(self._with_error(self.schema_edit, self.schema_error), "Response schema")
+        self.extra_body_edit = self._json_edit(
+            '{"top_k": 40}  (raw JSON merged last into the request body; null removes a field)')
+        self.extra_body_error = QLabel()
+        self.headers_edit = self._json_edit('{"HTTP-Referer": "https://example.org"}')
+        self.headers_error = QLabel()
+        extra = QWidget()
+        extra_layout = QVBoxLayout(extra)
+        extra_layout.setContentsMargins(0, 0, 0, 0)
+        extra_layout.addWidget(QLabel("Extra body"))
+        extra_layout.addWidget(self._with_error(self.extra_body_edit, self.extra_body_error), 1)
+        extra_layout.addWidget(QLabel("Extra headers"))
+        extra_layout.addWidget(self._with_error(self.headers_edit, self.headers_error), 1)
+        self.tabs.addTab(extra, "Extra")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -239,6 +286,8 @@ class RequestPanel(QWidget):
         self.effort_combo.currentIndexChanged.connect(self._on_params_edited)
         self.tools_edit.textChanged.connect(self._on_tools_edited)
         self.schema_edit.textChanged.connect(self._on_schema_edited)
+        self.extra_body_edit.textChanged.connect(self._on_extra_body_edited)
+        self.headers_edit.textChanged.connect(self._on_headers_edited)
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: self._cancel_fetch())
 
@@ -309,7 +358,10 @@ class RequestPanel(QWidget):
             self.tools_edit.setPlainText(
                 _dumps([t.to_dict() for t in s.tools]) if s.tools else "")
             self.schema_edit.setPlainText(_dumps(s.response_schema))
-            for label in (self.tools_error, self.schema_error, self.params_error):
+            self.extra_body_edit.setPlainText(_dumps(s.extra_body))
+            self.headers_edit.setPlainText(_dumps(s.headers))
+            for label in (self.tools_error, self.schema_error, self.params_error,
+                          self.extra_body_error, self.headers_error):
                 label.clear()
                 label.hide()
             self._field_errors.clear()
@@ -448,6 +500,30 @@ class RequestPanel(QWidget):
         self._show_error(self.schema_error, "")
         if schema != self.settings.response_schema:
             self._write(response_schema=schema)
+
+    def _on_extra_body_edited(self) -> None:
+        if self._updating:
+            return
+        try:
+            extra = parse_extra_body(self.extra_body_edit.toPlainText())
+        except ValueError as exc:
+            self._show_error(self.extra_body_error, f"Extra body: {exc}")
+            return
+        self._show_error(self.extra_body_error, "")
+        if extra != self.settings.extra_body:
+            self._write(extra_body=extra)
+
+    def _on_headers_edited(self) -> None:
+        if self._updating:
+            return
+        try:
+            headers = parse_headers(self.headers_edit.toPlainText())
+        except ValueError as exc:
+            self._show_error(self.headers_error, f"Extra headers: {exc}")
+            return
+        self._show_error(self.headers_error, "")
+        if headers != self.settings.headers:
+            self._write(headers=headers)
 
     @staticmethod
     def _show_error(label: QLabel, text: str) -> None:

@@ -206,3 +206,20 @@ def test_the_model_list_fills_itself_when_a_server_is_chosen(qtbot, qloop, docum
     assert panel._fetch is None
     closing = asyncio.ensure_future(client.aclose())
     qtbot.waitUntil(closing.done, timeout=3000)
+
+
+def test_extra_body_and_headers_are_validated_and_keys_refused(qtbot, panel, document):
+    panel.extra_body_edit.setPlainText('{"top_k": 40, "metadata": {"user": "u1"}}')
+    assert document.conversation.settings.extra_body == {"top_k": 40,
+                                                        "metadata": {"user": "u1"}}
+    panel.extra_body_edit.setPlainText("[1]")
+    assert "JSON object" in panel.extra_body_error.text()
+    assert document.conversation.settings.extra_body == {"top_k": 40,
+                                                        "metadata": {"user": "u1"}}
+    panel.headers_edit.setPlainText('{"X-Title": "composer"}')
+    assert document.conversation.settings.headers == {"X-Title": "composer"}
+    panel.headers_edit.setPlainText('{"Authorization": "Bearer sk-live"}')
+    assert "keychain" in panel.headers_error.text()
+    assert document.conversation.settings.headers == {"X-Title": "composer"}
+    panel.headers_edit.setPlainText('{"X-Count": 3}')
+    assert "must be a string" in panel.headers_error.text()
