@@ -61,7 +61,8 @@ def test_send_streams_text_to_stdout_reasoning_to_stderr_and_writes_the_exchange
     anthropic_conversation(conv)
 
     result = composer("send", str(conv), "--base-url", loopback.url, "-o", "temperature", "1",
-                      "--out", str(out), env={"ANTHROPIC_API_KEY": "sk-ant-cli"})
+                      "-o", "top_k", "5", "--out", str(out),
+                      env={"ANTHROPIC_API_KEY": "sk-ant-cli"})
 
     assert result.returncode == 0, result.stderr
     thinking = "".join(recorded_deltas(first, "thinking_delta", "thinking"))
@@ -71,6 +72,7 @@ def test_send_streams_text_to_stdout_reasoning_to_stderr_and_writes_the_exchange
     # The request carried the key and the -o value as JSON (a number, not a string).
     sent = loopback.received[0]
     assert sent.headers["x-api-key"] == "sk-ant-cli" and sent.json["temperature"] == 1
+    assert sent.json["top_k"] == 5  # not one of ours: sent as the provider's own field
     # The exchange is ours and importable, holds every part, and no key.
     exchange = load(out)
     kinds = {type(p) for p in exchange.messages[0].parts}

@@ -30,6 +30,7 @@ from composer.models.events import (
 )
 from composer.models.exchange import Exchange
 from composer.models.files import save
+from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.keys import find_key
 from composer.providers.presets import UnknownProvider, resolve
@@ -58,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="the server's base URL (for replay: an exchange file)")
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
-                        help="a request option, e.g. -o temperature 0.2 (JSON values parse)")
+                        help="a request option, e.g. -o temperature 0.2 (JSON values parse); "
+                        f"{', '.join(KNOWN_OPTIONS)} are mapped for each provider, any other "
+                        "key is sent as a raw body field")
     parser.add_argument("--out", metavar="EXCHANGE.json",
                         help="write the exchange here (also the partial one on failure)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -160,7 +163,12 @@ def _prepare(args: argparse.Namespace) -> Call:
     if args.base_url is not None:
         settings.base_url = args.base_url or None
     for key, value in args.option:
-        settings.options[key] = parse_value(value)
+        # Our neutral options are mapped per protocol; anything else is the provider's own
+        # field, sent as it is (-o top_k 40, -o reasoning '{"effort": "low"}').
+        if key in KNOWN_OPTIONS:
+            settings.options[key] = parse_value(value)
+        else:
+            settings.extra_body[key] = parse_value(value)
     try:
         preset = resolve(settings.provider)
     except UnknownProvider as exc:
