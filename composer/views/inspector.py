@@ -9,6 +9,7 @@ every provider. ``EventLogView`` lists a run's raw stream events with their time
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.exchange import LogEntry
+from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers import keys, presets
 from composer.providers.base import HttpRequest, RequestRefused
 from composer.providers.transport import Call, safe_url
@@ -69,6 +71,17 @@ def request_text(request: HttpRequest) -> str:
     return "\n".join(lines)
 
 
+def _reads_files(conversation: Conversation) -> bool:
+    """Whether building a request reads files: an attachment kept by path only."""
+    for message in conversation.messages:
+        for part in message.parts:
+            attachments = ([part.attachment] if isinstance(part, AttachmentPart)
+                           else part.attachments if isinstance(part, ToolResultPart) else [])
+            if any(a is not None and a.content is None and a.path for a in attachments):
+                return True
+    return False
+
+
 def preview_request(conversation: Conversation) -> tuple[HttpRequest | None, str | None, list[str]]:
     """(request, key variable, notes) for what Send would send now; the request is None and the
     notes say why when it cannot be built."""
@@ -96,9 +109,12 @@ class RequestInspector(QWidget):
     """What Send sends. ``refreshed`` fires after each rebuild."""
 
     refreshed = Signal()
+    _built = Signal(int, object)  # generation, preview_request's result (from a worker thread)
 
     def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__(parent)
+        self._generation = 0
+        self._built.connect(self._on_built)
         self._document = document
         self.request: HttpRequest | None = None
         self.key_env: str | None = None
@@ -136,14 +152,39 @@ class RequestInspector(QWidget):
         self._timer.start()
 
     def refresh(self) -> None:
-        """Rebuild the preview for the current table and settings."""
+        """Rebuild the preview for the current table and settings. Attachments kept by path
+        are read from disk to build it, so then it is built on a worker thread."""
         self._timer.stop()
-        request, key_env, notes = preview_request(self._document.conversation)
-        self._show(request, key_env, notes, "Request that Send will make")
+        self._generation += 1
+        conversation = self._document.conversation
+        if not _reads_files(conversation):
+            request, key_env, notes = preview_request(conversation)
+            self._show(request, key_env, notes, "Request that Send will make")
+            return
+        # Edits replace messages and settings, never change them: a shallow copy is a snapshot.
+        snapshot = Conversation.model_construct(messages=list(conversation.messages),
+                                                settings=conversation.settings,
+                                                composer=conversation.composer)
+        generation = self._generation
+        self.heading.setText("Reading attached files to build the request…")
+
+        def build() -> None:
+            built = preview_request(snapshot)
+            try:
+                self._built.emit(generation, built)
+            except RuntimeError:  # the inspector was closed meanwhile
+                pass
+
+        threading.Thread(target=build, name="composer-preview", daemon=True).start()
+
+    def _on_built(self, generation: int, built: tuple) -> None:
+        if generation == self._generation:  # else a newer refresh (or a sent request) won
+            self._show(*built, "Request that Send will make")
 
     def show_sent(self, request: HttpRequest, key_env: str | None) -> None:
         """The request a run actually sent (until the table or settings change)."""
         self._timer.stop()
+        self._generation += 1
         self._show(request, key_env, list(request.notes), "Request sent")
 
     def _show(self, request: HttpRequest | None, key_env: str | None, notes: list[str],

@@ -111,3 +111,28 @@ def test_a_big_attachment_is_cut_in_the_shown_request_but_whole_in_curl():
     assert len(shown) < BODY_STRING_CHARS + 500
     assert f"(+{len(data) - 120:,} characters)" in shown and "sk-secret" not in shown
     assert data in request.curl("ANTHROPIC_API_KEY")
+
+
+def test_attachments_kept_by_path_are_read_off_the_gui_thread_for_the_preview(qtbot, tmp_path):
+    from composer.models.attachment import Attachment
+    from composer.models.conversation import Conversation
+    from composer.models.document import Document
+    from composer.models.parts import AttachmentPart, Message, TextPart
+    from composer.models.settings import RequestSettings
+    from composer.views.inspector import RequestInspector
+
+    note = tmp_path / "note.txt"
+    note.write_text("read from disk")
+    conversation = Conversation(
+        messages=[Message(role="user", parts=[
+            TextPart(text="see the file"),
+            AttachmentPart(attachment=Attachment.from_path(note, embed=False))])],
+        settings=RequestSettings(provider="anthropic", model="claude-sonnet-4-5"))
+    assert conversation.messages[0].attachments[0].content is None
+    inspector = RequestInspector(Document(conversation))
+    qtbot.addWidget(inspector)
+    assert inspector.heading.text().startswith("Reading attached files")
+    with qtbot.waitSignal(inspector.refreshed, timeout=5000):
+        pass
+    assert inspector.heading.text() == "Request that Send will make"
+    assert "read from disk" in inspector.text.toPlainText()
