@@ -525,3 +525,23 @@ def test_models_request_and_list():
         {"name": "models/gemini-x"}, {"nope": 1}, "junk"]}
     assert PROTOCOL.parse_models(data) == ["gemini-2.5-flash", "gemini-x"]
     assert PROTOCOL.parse_models([]) == []
+
+
+def test_search_grounding_and_citation_sources_become_citations_once_each():
+    def chunk(candidate):
+        return "data: " + json.dumps({"candidates": [{"index": 0, **candidate}]}) + "\r\n\r\n"
+
+    web = [{"web": {"uri": "https://a.example/rome", "title": "a.example"}},
+           {"web": {"uri": "https://b.example/", "title": "b.example"}}]
+    body = (chunk({"content": {"role": "model", "parts": [{"text": "Rome is "}]}})
+            + chunk({"content": {"role": "model", "parts": [{"text": "sunny."}]},
+                     "citationMetadata": {"citationSources": [{"uri": "https://b.example/"}]}})
+            + chunk({"content": {"role": "model", "parts": [{"text": ""}]},
+                     "groundingMetadata": {"groundingChunks": web},
+                     "finishReason": "STOP"}))
+    assembler = assemble(PROTOCOL.new_parser(), frames(body))
+    (text,) = assembler.parts()
+    assert text.text == "Rome is sunny."
+    assert [(c.url, c.title) for c in text.citations] == [
+        ("https://b.example/", None), ("https://a.example/rome", "a.example")]
+    assert assembler.stop_reason == "stop"

@@ -15,6 +15,7 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.events import (
+    CitationAdded,
     Finish,
     OutputAttachment,
     PartMetadata,
@@ -84,6 +85,8 @@ class GeminiParser:
         self._run: tuple[str, str, bool] | None = None
         self._saw_tool_call = False
         self._info: tuple[Any, Any] | None = None
+        self._text_key: str | None = None  # the latest text part, which sources attach to
+        self._cited: set[str] = set()
         self.done = False
 
     def _new_key(self) -> str:
@@ -119,6 +122,7 @@ class GeminiParser:
                 for part in parts if isinstance(parts, list) else []:
                     if isinstance(part, dict):
                         events += self._part(part)
+                events += self._citations(candidate)
                 raw = candidate.get("finishReason")
                 if isinstance(raw, str) and raw:
                     finish = Finish(normalise_finish(raw, self._saw_tool_call), raw=raw)
@@ -148,6 +152,8 @@ class GeminiParser:
                 run = (kind, self._new_key(), False)
             self._run = (kind, run[1], run[2] or meta is not None)
             key = run[1]
+            if kind == "text":
+                self._text_key = key
             events: list[StreamEvent] = [
                 ReasoningDelta(key=key, text=text) if kind == "reasoning"
                 else TextDelta(key=key, text=text)]
@@ -188,6 +194,32 @@ class GeminiParser:
             return []
         if meta:
             events.append(PartMetadata(key=key, provider=KEY, data=meta))
+        return events
+
+    def _citations(self, candidate: dict[str, Any]) -> list[StreamEvent]:
+        """Search grounding (``groundingMetadata.groundingChunks[].web``) and recitation sources
+        (``citationMetadata.citationSources[]``), once per URL, on the latest text part."""
+        found: list[tuple[str, str | None]] = []
+        grounding = candidate.get("groundingMetadata")
+        chunks = grounding.get("groundingChunks") if isinstance(grounding, dict) else None
+        for chunk in chunks if isinstance(chunks, list) else []:
+            web = chunk.get("web") if isinstance(chunk, dict) else None
+            if isinstance(web, dict) and isinstance(web.get("uri"), str):
+                title = web.get("title")
+                found.append((web["uri"], title if isinstance(title, str) else None))
+        citation = candidate.get("citationMetadata")
+        sources = citation.get("citationSources") if isinstance(citation, dict) else None
+        for source in sources if isinstance(sources, list) else []:
+            if isinstance(source, dict) and isinstance(source.get("uri"), str):
+                found.append((source["uri"], None))
+        events: list[StreamEvent] = []
+        for url, title in found:
+            if url in self._cited:
+                continue
+            self._cited.add(url)
+            if self._text_key is None:
+                self._text_key = self._new_key()
+            events.append(CitationAdded(key=self._text_key, url=url, title=title))
         return events
 
     def close(self) -> list[StreamEvent]:
