@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
 from typing import Any
 
 import httpx
@@ -77,14 +78,19 @@ def parse_stop(text: str) -> list[str] | None:
     return [text]
 
 
+def _load_json(text: str) -> Any:
+    """An editor's JSON text; ValueError naming line and column when it is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+
+
 def parse_tools(text: str) -> list[Tool]:
     """The tools editor's text: a JSON array of {name, description, parameters}."""
     if not text.strip():
         return []
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    data = _load_json(text)
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -108,10 +114,7 @@ def parse_tools(text: str) -> list[Tool]:
 def parse_schema(text: str) -> dict[str, Any] | None:
     if not text.strip():
         return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    data = _load_json(text)
     if not isinstance(data, dict):
         raise ValueError("$: a response schema is a JSON Schema object")
     kind = data.get("type")
@@ -126,10 +129,7 @@ def parse_extra_body(text: str) -> dict[str, Any]:
     """The extra-body editor's text: a JSON object merged last into the request body."""
     if not text.strip():
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    data = _load_json(text)
     if not isinstance(data, dict):
         raise ValueError("$: the extra body is a JSON object of fields to add to the request")
     return data
@@ -140,10 +140,7 @@ def parse_headers(text: str) -> dict[str, str]:
     header is refused: keys live in the keychain, and settings are saved in files."""
     if not text.strip():
         return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    data = _load_json(text)
     if not isinstance(data, dict):
         raise ValueError('$: headers are a JSON object, e.g. {"X-Title": "my app"}')
     for name, value in data.items():
@@ -284,10 +281,16 @@ class RequestPanel(QWidget):
                      self.stop_edit, self.seed_edit, self.thinking_edit):
             edit.textChanged.connect(self._on_params_edited)
         self.effort_combo.currentIndexChanged.connect(self._on_params_edited)
-        self.tools_edit.textChanged.connect(self._on_tools_edited)
-        self.schema_edit.textChanged.connect(self._on_schema_edited)
-        self.extra_body_edit.textChanged.connect(self._on_extra_body_edited)
-        self.headers_edit.textChanged.connect(self._on_headers_edited)
+        for edit, error, parse, field, title in (
+                (self.tools_edit, self.tools_error, parse_tools, "tools", "Tools"),
+                (self.schema_edit, self.schema_error, parse_schema, "response_schema",
+                 "Response schema"),
+                (self.extra_body_edit, self.extra_body_error, parse_extra_body, "extra_body",
+                 "Extra body"),
+                (self.headers_edit, self.headers_error, parse_headers, "headers",
+                 "Extra headers")):
+            edit.textChanged.connect(partial(self._on_json_edited, edit, error, parse, field,
+                                             title))
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: self._cancel_fetch())
 
@@ -477,53 +480,19 @@ class RequestPanel(QWidget):
         if options != self.settings.options:
             self._write(options=options)
 
-    def _on_tools_edited(self) -> None:
+    def _on_json_edited(self, edit: QPlainTextEdit, error: QLabel, parse, field: str,
+                        title: str) -> None:
+        """A JSON editor changed: store the parsed value, or show why it is not valid."""
         if self._updating:
             return
         try:
-            tools = parse_tools(self.tools_edit.toPlainText())
+            value = parse(edit.toPlainText())
         except ValueError as exc:
-            self._show_error(self.tools_error, f"Tools: {exc}")
+            self._show_error(error, f"{title}: {exc}")
             return
-        self._show_error(self.tools_error, "")
-        if tools != self.settings.tools:
-            self._write(tools=tools)
-
-    def _on_schema_edited(self) -> None:
-        if self._updating:
-            return
-        try:
-            schema = parse_schema(self.schema_edit.toPlainText())
-        except ValueError as exc:
-            self._show_error(self.schema_error, f"Response schema: {exc}")
-            return
-        self._show_error(self.schema_error, "")
-        if schema != self.settings.response_schema:
-            self._write(response_schema=schema)
-
-    def _on_extra_body_edited(self) -> None:
-        if self._updating:
-            return
-        try:
-            extra = parse_extra_body(self.extra_body_edit.toPlainText())
-        except ValueError as exc:
-            self._show_error(self.extra_body_error, f"Extra body: {exc}")
-            return
-        self._show_error(self.extra_body_error, "")
-        if extra != self.settings.extra_body:
-            self._write(extra_body=extra)
-
-    def _on_headers_edited(self) -> None:
-        if self._updating:
-            return
-        try:
-            headers = parse_headers(self.headers_edit.toPlainText())
-        except ValueError as exc:
-            self._show_error(self.headers_error, f"Extra headers: {exc}")
-            return
-        self._show_error(self.headers_error, "")
-        if headers != self.settings.headers:
-            self._write(headers=headers)
+        self._show_error(error, "")
+        if value != getattr(self.settings, field):
+            self._write(**{field: value})
 
     @staticmethod
     def _show_error(label: QLabel, text: str) -> None:
