@@ -30,3 +30,19 @@ async def test_nothing_reachable_means_replay(loopback):
         chosen = await choose_default(client, timeout=0.3, local={
             "llamacpp": "http://127.0.0.1:9/v1", "vllm": f"{loopback.url}/v1"})
     assert chosen == ("replay", "")
+
+
+async def test_without_local_given_each_local_preset_is_probed_at_its_own_base_url(monkeypatch):
+    from composer.providers import defaults
+    from composer.providers.presets import resolve
+
+    probed = []
+
+    async def first_model(client, base_url, timeout):
+        probed.append(base_url)
+        return None
+
+    monkeypatch.setattr(defaults, "_first_local_model", first_model)
+    async with httpx.AsyncClient() as client:
+        assert await choose_default(client) == ("replay", "")
+    assert probed == [resolve(n).base_url for n in defaults.LOCAL_SERVERS]

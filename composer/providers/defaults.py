@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 from composer.providers.keys import find_key
-from composer.providers.presets import PRESETS
+from composer.providers.presets import resolve
 
 # A reasonable first model per hosted preset; the model list replaces it once fetched.
 DEFAULT_MODELS: dict[str, str] = {
@@ -44,7 +44,7 @@ async def choose_default(client: httpx.AsyncClient, *, timeout: float = 0.5,
     for name in DEFAULT_MODELS:
         if find_key(name).key:
             return name, DEFAULT_MODELS[name]
-    servers = local if local is not None else {n: PRESETS[n].base_url for n in LOCAL_SERVERS}
+    servers = local if local is not None else {n: resolve(n).base_url for n in LOCAL_SERVERS}
     found = await asyncio.gather(*(_first_local_model(client, url, timeout)
                                    for url in servers.values()))
     for name, model in zip(servers, found, strict=True):
