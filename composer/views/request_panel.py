@@ -10,6 +10,7 @@ note and never blocks the panel.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from functools import partial
 from typing import Any
@@ -386,7 +387,7 @@ class RequestPanel(QWidget):
             self.key_note.hide()
             return
         self.key_note.setText(
-            f"{_escape(keys.missing_key_message(preset))}. <a href='keys'>Add a key…</a>")
+            f"{html.escape(keys.missing_key_message(preset), quote=False)}. <a href='keys'>Add a key…</a>")
         self.key_note.show()
 
     def show_field_problem(self, field_name: str | None, text: str) -> None:
@@ -604,6 +605,3 @@ def _fetch_failure(exc: Exception) -> str:
 def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -8,6 +8,7 @@ are links, and ``loadResource`` refuses anything that is not inline data. Links 
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import tempfile
@@ -59,6 +60,13 @@ def _dim(widget: QWidget) -> None:
     widget.setPalette(palette)
 
 
+def open_safe_link(link: QUrl | str) -> None:
+    """Open a clicked link in the browser or mail client; any other scheme is ignored."""
+    url = QUrl(link)
+    if url.scheme() in SAFE_LINK_SCHEMES:
+        QDesktopServices.openUrl(url)
+
+
 def _header(text: str) -> QLabel:
     label = QLabel(text)
     font = label.font()
@@ -77,7 +85,7 @@ class ReplyText(QTextBrowser):
         self.refused_resources: list[str] = []
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
-        self.anchorClicked.connect(self._on_anchor_clicked)
+        self.anchorClicked.connect(open_safe_link)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -96,10 +104,6 @@ class ReplyText(QTextBrowser):
         height = math.ceil(self.document().size().height()) + 2 * self.frameWidth()
         if height != self.height():
             self.setFixedHeight(max(height, 8))
-
-    def _on_anchor_clicked(self, url: QUrl) -> None:
-        if url.scheme() in SAFE_LINK_SCHEMES:
-            QDesktopServices.openUrl(url)
 
     def end_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -185,7 +189,7 @@ class TextBlock(Block):
         self.citations.setOpenExternalLinks(False)
         self.citations.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
                                                | Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.citations.linkActivated.connect(self._open_link)
+        self.citations.linkActivated.connect(open_safe_link)
         self.citations.hide()
         self.layout_.addWidget(self.citations)
         self.markdown = markdown
@@ -242,16 +246,10 @@ class TextBlock(Block):
         self._citations = list(citations)
         links = []
         for c in self._citations:
-            title = _escape(c.title or c.url or "source")
-            links.append(f"<a href='{_escape(c.url)}'>{title}</a>" if c.url else title)
+            title = html.escape(c.title or c.url or "source")
+            links.append(f"<a href='{html.escape(c.url)}'>{title}</a>" if c.url else title)
         self.citations.setText("Sources: " + " · ".join(links))
         self.citations.setVisible(bool(links))
-
-    @staticmethod
-    def _open_link(link: str) -> None:
-        url = QUrl(link)
-        if url.scheme() in SAFE_LINK_SCHEMES:
-            QDesktopServices.openUrl(url)
 
 
 class ReasoningBlock(Block):
@@ -389,7 +387,7 @@ class AttachmentBlock(Block):
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.preview.linkActivated.connect(TextBlock._open_link)
+        self.preview.linkActivated.connect(open_safe_link)
         self.layout_.addWidget(self.preview)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open Large")
@@ -417,7 +415,7 @@ class AttachmentBlock(Block):
                                                                      else ""))
         has_data = attachment.content is not None
         if not has_data and attachment.url:
-            url = _escape(attachment.url)
+            url = html.escape(attachment.url)
             self.preview.setText(f"<a href='{url}'>{url}</a> (not loaded)")
         elif kind == "image":
             try:
@@ -556,11 +554,6 @@ class FooterBlock(QLabel):
         font = self.font()
         font.setPointSizeF(max(font.pointSizeF() * 0.9, 6))
         self.setFont(font)
-
-
-def _escape(text: str | None) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-        .replace("'", "&#39;")
 
 
 def _code_background(widget: QWidget) -> str:
