@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.attachment import Attachment
 from composer.models.exchange import ErrorInfo
-from composer.models.parts import Citation
+from composer.models.parts import Citation, ToolCallPart
 from composer.views.results.markdown import to_html
 
 # Markdown re-render while streaming: at least this often apart, and never more than a small
@@ -171,6 +171,14 @@ class StreamText:
         self.view.setPlainText(text)
         self._cursor = self.view.end_cursor()
 
+    def show(self, markdown: bool, code_background: str) -> None:
+        """Lay the whole text out again, as rendered Markdown or as plain text."""
+        if markdown:
+            self.view.setHtml(to_html(self.text, code_background))
+        else:
+            self.view.setPlainText(self.text)
+        self.reset_cursor()
+
     def reset_cursor(self) -> None:
         self._cursor = self.view.end_cursor()
 
@@ -207,11 +215,6 @@ class TextBlock(Block):
         self.stream.append(text)
         self._dirty = True
 
-    def set_text(self, text: str) -> None:
-        self.stream.chunks = [text] if text else []
-        self._dirty = True
-        self.render()
-
     def maybe_render(self) -> None:
         """While streaming: re-render the Markdown when the throttle allows (last call wins)."""
         if self.markdown and self._dirty and \
@@ -220,12 +223,7 @@ class TextBlock(Block):
 
     def render(self) -> None:
         start = time.monotonic()
-        text = self.stream.text
-        if self.markdown:
-            self.view.setHtml(to_html(text, _code_background(self)))
-        else:
-            self.view.setPlainText(text)
-        self.stream.reset_cursor()
+        self.stream.show(self.markdown, _code_background(self))
         self.renders += 1
         self._dirty = False
         self._last_render = time.monotonic()
@@ -294,14 +292,8 @@ class ReasoningBlock(Block):
         """Reasoning streams as plain text; once finished it is rendered like a reply
         (summaries come with **headings**), or shown raw."""
         self.markdown = on
-        text = self.stream.text
-        if not self.finished or not text:
-            return
-        if on:
-            self.view.setHtml(to_html(text, _code_background(self)))
-        else:
-            self.view.setPlainText(text)
-        self.stream.reset_cursor()
+        if self.finished and self.stream.text:
+            self.stream.show(on, _code_background(self))
 
     def set_redacted(self, redacted: bool, token_count: int | None) -> None:
         changed = redacted != self.redacted or token_count != self.token_count
@@ -345,6 +337,10 @@ class ToolCallBlock(Block):
         self.layout_.addWidget(self.view)
         self.setFrameShape(QFrame.Shape.StyledPanel)
 
+    @classmethod
+    def for_part(cls, part: ToolCallPart) -> ToolCallBlock:
+        return cls(part.name, part.tool_call_id, part.server_executed)
+
     @property
     def arguments_text(self) -> str:
         return self.stream.text
@@ -352,9 +348,10 @@ class ToolCallBlock(Block):
     def append(self, fragment: str) -> None:
         self.stream.append(fragment)
 
-    def set_arguments(self, arguments: dict, raw: str | None = None) -> None:
+    def set_arguments(self, part: ToolCallPart) -> None:
         """The finished call: arguments pretty-printed (the raw text when it did not parse)."""
-        text = raw if raw is not None else json.dumps(arguments, ensure_ascii=False, indent=2)
+        raw = (part.provider_metadata or {}).get("composer", {}).get("raw_arguments")
+        text = raw if raw is not None else json.dumps(part.arguments, ensure_ascii=False, indent=2)
         self.stream.replace(text)
 
 

@@ -186,17 +186,13 @@ class ResultsPane(QWidget):
             case ToolCallStart(name=name, tool_call_id=cid, server_executed=srv):
                 self._ensure(index, lambda: ToolCallBlock(name, cid, srv))
             case ToolCallDelta(arguments=fragment):
-                part = asm.part(index) if index not in self.blocks else None
-                self._ensure(index, lambda: ToolCallBlock(part.name, part.tool_call_id,
-                                                          part.server_executed))
+                self._ensure(index, lambda: ToolCallBlock.for_part(asm.part(index)))
                 texts.setdefault(index, []).append(fragment)
             case ToolCallEnd():
                 part = asm.part(index)
-                block = self._ensure(index, lambda: ToolCallBlock(
-                    part.name, part.tool_call_id, part.server_executed))
+                block = self._ensure(index, lambda: ToolCallBlock.for_part(part))
                 self._flush_text(index, texts)
-                raw = (part.provider_metadata or {}).get("composer", {}).get("raw_arguments")
-                block.set_arguments(part.arguments, raw)
+                block.set_arguments(part)
                 block.finish()
             case ToolResult(name=name, output=output, server_executed=srv):
                 self._ensure(index, lambda: ToolResultBlock(name, output, srv))
@@ -273,9 +269,8 @@ class ResultsPane(QWidget):
             block.set_redacted(part.redacted, part.token_count)
             block.append(part.text)
         elif isinstance(part, ToolCallPart):
-            block = ToolCallBlock(part.name, part.tool_call_id, part.server_executed)
-            raw = (part.provider_metadata or {}).get("composer", {}).get("raw_arguments")
-            block.set_arguments(part.arguments, raw)
+            block = ToolCallBlock.for_part(part)
+            block.set_arguments(part)
         elif isinstance(part, ToolResultPart):
             block = ToolResultBlock(part.name, part.output, part.server_executed)
         elif isinstance(part, AttachmentPart) and part.attachment is not None:
@@ -297,10 +292,7 @@ class ResultsPane(QWidget):
             block.setParent(None)
             block.deleteLater()
         self.blocks.clear()
-        if self.error_block is not None:
-            self.error_block.setParent(None)
-            self.error_block.deleteLater()
-            self.error_block = None
+        self._show_error(None)
         self.footer.clear()
         self.footer.hide()
         self.flush_count = 0
