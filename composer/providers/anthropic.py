@@ -31,6 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.coerce import integer, nonempty, string
 from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -61,8 +62,7 @@ def usage_report(usage: Any) -> UsageReport | None:
         return None
 
     def num(key: str, within: Any = usage) -> int | None:
-        value = within.get(key) if isinstance(within, dict) else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return integer(within.get(key)) if isinstance(within, dict) else None
 
     fresh, read, written = (num("input_tokens"), num("cache_read_input_tokens"),
                             num("cache_creation_input_tokens"))
@@ -126,8 +126,8 @@ class AnthropicParser:
         message = event.get("message")
         if not isinstance(message, dict):
             return []
-        out: list[StreamEvent] = [ResponseInfo(id=_str(message.get("id")),
-                                               model=_str(message.get("model")))]
+        out: list[StreamEvent] = [ResponseInfo(id=string(message.get("id")),
+                                               model=string(message.get("model")))]
         usage = usage_report(message.get("usage"))
         if usage is not None:
             out.append(usage)
@@ -143,17 +143,17 @@ class AnthropicParser:
         self._blocks[key] = state
         out: list[StreamEvent] = []
         if kind == "text":
-            out.append(TextDelta(key, _str(block.get("text")) or ""))
+            out.append(TextDelta(key, string(block.get("text")) or ""))
             for citation in block.get("citations") or []:
                 out.extend(self._citation(key, state, citation))
         elif kind == "thinking":
-            out.append(ReasoningDelta(key, _str(block.get("thinking")) or ""))
-            state.signature = _str(block.get("signature")) or None
+            out.append(ReasoningDelta(key, string(block.get("thinking")) or ""))
+            state.signature = nonempty(block.get("signature"))
         elif kind == "redacted_thinking":
             out.append(ReasoningDelta(key, redacted=True))
-            out.append(PartMetadata(key, KEY, {"data": _str(block.get("data")) or ""}))
+            out.append(PartMetadata(key, KEY, {"data": string(block.get("data")) or ""}))
         elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
-            name, call_id = _str(block.get("name")) or "", _str(block.get("id"))
+            name, call_id = string(block.get("name")) or "", string(block.get("id"))
             if call_id:
                 self._names[call_id] = name
             out.append(ToolCallStart(key, name, call_id, server_executed=kind != "tool_use"))
@@ -163,7 +163,7 @@ class AnthropicParser:
             given = block.get("input")
             state.input = given if isinstance(given, dict) else None
         elif isinstance(kind, str) and kind.endswith("_tool_result"):
-            call_id = _str(block.get("tool_use_id"))
+            call_id = string(block.get("tool_use_id"))
             name = self._names.get(call_id or "", kind.removesuffix("_tool_result"))
             out.append(ToolResult(key, name, server_output(block.get("content")), call_id))
             out.append(PartMetadata(key, KEY, {k: v for k, v in block.items()
@@ -174,10 +174,10 @@ class AnthropicParser:
         if not isinstance(citation, dict):
             return []
         state.citations.append(citation)
-        return [CitationAdded(key, url=_str(citation.get("url")),
-                              title=_str(citation.get("title"))
-                              or _str(citation.get("document_title")),
-                              cited_text=_str(citation.get("cited_text")))]
+        return [CitationAdded(key, url=string(citation.get("url")),
+                              title=string(citation.get("title"))
+                              or string(citation.get("document_title")),
+                              cited_text=string(citation.get("cited_text")))]
 
     def _on_content_block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
         delta = event.get("delta")
@@ -187,14 +187,14 @@ class AnthropicParser:
             return []
         kind = delta.get("type")
         if kind == "text_delta":
-            return [TextDelta(key, _str(delta.get("text")) or "")]
+            return [TextDelta(key, string(delta.get("text")) or "")]
         if kind == "thinking_delta":
-            return [ReasoningDelta(key, _str(delta.get("thinking")) or "")]
+            return [ReasoningDelta(key, string(delta.get("thinking")) or "")]
         if kind == "signature_delta":
-            state.signature = (state.signature or "") + (_str(delta.get("signature")) or "")
+            state.signature = (state.signature or "") + (string(delta.get("signature")) or "")
             return []
         if kind == "input_json_delta":
-            fragment = _str(delta.get("partial_json")) or ""
+            fragment = string(delta.get("partial_json")) or ""
             state.json_seen = True
             return [ToolCallDelta(key, fragment)] if fragment else []
         if kind == "citations_delta":
@@ -224,7 +224,7 @@ class AnthropicParser:
         if usage is not None:
             out.append(usage)
         delta = event.get("delta")
-        reason = _str(delta.get("stop_reason")) if isinstance(delta, dict) else None
+        reason = string(delta.get("stop_reason")) if isinstance(delta, dict) else None
         if reason:
             out.append(Finish(STOP_REASONS.get(reason, reason), raw=reason))
         return out
@@ -237,15 +237,12 @@ class AnthropicParser:
         self._failed = True
         error = event.get("error")
         error = error if isinstance(error, dict) else {}
-        kind = _str(error.get("type"))
-        message = _str(error.get("message")) or "the provider reported an error"
+        kind = string(error.get("type"))
+        message = string(error.get("message")) or "the provider reported an error"
         return [StreamError(f"{kind}: {message}" if kind else message, kind="provider",
-                            provider_type=kind, request_id=_str(event.get("request_id")),
+                            provider_type=kind, request_id=string(event.get("request_id")),
                             body=json.dumps(event)[:2000])]
 
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def parse_response(message: Any) -> list[StreamEvent]:
@@ -312,10 +309,10 @@ class AnthropicProtocol(WireProtocol):
         if isinstance(data, dict):
             error = data.get("error")
             if isinstance(error, dict):
-                kind, message = _str(error.get("type")), _str(error.get("message"))
+                kind, message = string(error.get("type")), string(error.get("message"))
             elif isinstance(error, str):
                 message = error
-            request_id = _str(data.get("request_id"))
+            request_id = string(data.get("request_id"))
         if message is None:
             first = text.strip().splitlines()[0][:200] if text.strip() else ""
             message = first or "no details in the response"

@@ -31,6 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.coerce import integer, string
 from composer.providers.headers import retry_after
 
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
@@ -59,23 +60,22 @@ def usage_report(meta: dict[str, Any]) -> UsageReport | None:
     """Gemini bills thoughts as output, so ``output`` counts them (reasoning is its subset)."""
     if not isinstance(meta, dict):
         return None
-    ints = {k: v for k, v in meta.items() if isinstance(v, int) and not isinstance(v, bool)}
-    candidates, thoughts = ints.get("candidatesTokenCount"), ints.get("thoughtsTokenCount")
+    candidates, thoughts = (integer(meta.get("candidatesTokenCount")),
+                            integer(meta.get("thoughtsTokenCount")))
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    details = {k: v for k, v in ints.items()
-               if k == "toolUsePromptTokenCount"}
-    return UsageReport(input=ints.get("promptTokenCount"), output=output, reasoning=thoughts,
-                       cached=ints.get("cachedContentTokenCount"), details=details)
+    tool_prompt = integer(meta.get("toolUsePromptTokenCount"))
+    details = {} if tool_prompt is None else {"toolUsePromptTokenCount": tool_prompt}
+    return UsageReport(input=integer(meta.get("promptTokenCount")), output=output,
+                       reasoning=thoughts, cached=integer(meta.get("cachedContentTokenCount")),
+                       details=details)
 
 
-def _error_event(err: Any, kind: str = "provider") -> StreamError:
+def _error_event(err: Any) -> StreamError:
     if not isinstance(err, dict):
-        return StreamError(message=str(err), kind=kind)
-    code = err.get("code")
+        return StreamError(message=str(err), kind="provider")
     return StreamError(message=str(err.get("message") or err.get("status") or "Gemini error"),
-                       kind=kind, status=code if isinstance(code, int) else None,
-                       provider_type=err.get("status") if isinstance(err.get("status"), str)
-                       else None)
+                       kind="provider", status=integer(err.get("code")),
+                       provider_type=string(err.get("status")))
 
 
 class GeminiParser:
@@ -172,8 +172,7 @@ class GeminiParser:
             self._saw_tool_call = True
             args = call.get("args")
             events += [ToolCallStart(key=key, name=str(call.get("name") or ""),
-                                     tool_call_id=call.get("id") if isinstance(call.get("id"), str)
-                                     else None),
+                                     tool_call_id=string(call.get("id"))),
                        ToolCallEnd(key=key, arguments=args if isinstance(args, dict) else {})]
         elif isinstance(inline, dict):
             events.append(OutputAttachment(key=key, mime=str(inline.get("mimeType") or ""),
@@ -205,8 +204,7 @@ class GeminiParser:
         for chunk in chunks if isinstance(chunks, list) else []:
             web = chunk.get("web") if isinstance(chunk, dict) else None
             if isinstance(web, dict) and isinstance(web.get("uri"), str):
-                title = web.get("title")
-                found.append((web["uri"], title if isinstance(title, str) else None))
+                found.append((web["uri"], string(web.get("title"))))
         citation = candidate.get("citationMetadata")
         sources = citation.get("citationSources") if isinstance(citation, dict) else None
         for source in sources if isinstance(sources, list) else []:
@@ -296,7 +294,7 @@ class GeminiProtocol(WireProtocol):
             return StreamError(message=message, kind="http", status=status,
                                request_id=request_id, retry_after=_retry_after({}, headers),
                                body=text or None)
-        provider_type = err.get("status") if isinstance(err.get("status"), str) else None
+        provider_type = string(err.get("status"))
         return StreamError(message=str(err.get("message") or provider_type or f"HTTP {status}"),
                            kind="http", status=status, provider_type=provider_type,
                            request_id=request_id, retry_after=_retry_after(err, headers),

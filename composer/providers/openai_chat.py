@@ -35,6 +35,7 @@ from composer.models.events import (
 )
 from composer.models.formats.openai_chat import META, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.coerce import integer, string
 from composer.providers.headers import retry_after
 
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
@@ -94,7 +95,7 @@ class ChatStreamParser:
             self._info_sent = True
             extra = {k: chunk[k] for k in ("provider", "system_fingerprint")
                      if isinstance(chunk.get(k), str)}
-            events.append(ResponseInfo(id=_str(chunk.get("id")), model=_str(chunk.get("model")),
+            events.append(ResponseInfo(id=string(chunk.get("id")), model=string(chunk.get("model")),
                                        provider_metadata={META: extra} if extra else None))
         choices = chunk.get("choices")
         finish = None
@@ -166,8 +167,8 @@ class ChatStreamParser:
             for a in annotations:
                 cite = a.get("url_citation") if isinstance(a, dict) else None
                 if isinstance(cite, dict):
-                    events.append(CitationAdded("text", url=_str(cite.get("url")),
-                                                title=_str(cite.get("title"))))
+                    events.append(CitationAdded("text", url=string(cite.get("url")),
+                                                title=string(cite.get("title"))))
         calls = delta.get("tool_calls")
         if isinstance(calls, list):
             for position, call in enumerate(calls):
@@ -188,13 +189,13 @@ class ChatStreamParser:
         events: list[StreamEvent] = []
         index = call.get("index", position)
         fn = call.get("function") if isinstance(call.get("function"), dict) else {}
-        call_id = _str(call.get("id"))
+        call_id = string(call.get("id"))
         known = self._calls.get(index)
         if known is None or (call_id and known[1] and call_id != known[1]):
             key = f"tool:{index}" if known is None else f"tool:{index}:{len(self._call_keys)}"
             self._calls[index] = (key, call_id)
             self._call_keys.append(key)
-            events.append(ToolCallStart(key, _str(fn.get("name")) or "", call_id))
+            events.append(ToolCallStart(key, string(fn.get("name")) or "", call_id))
         key = self._calls[index][0]
         extra = {k: v for k, v in call.items() if k not in _TOOL_CALL_KEYS}
         if extra:
@@ -333,12 +334,6 @@ PROTOCOL = OpenAIChatProtocol()
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _endpoint(base_url: str, path: str) -> str:
@@ -356,20 +351,20 @@ def _usage(usage: dict[str, Any]) -> UsageReport:
     details: dict[str, Any] = {}
     for source in (prompt, completion):
         for k, v in source.items():
-            if k not in ("cached_tokens", "reasoning_tokens") and _int(v):
+            if k not in ("cached_tokens", "reasoning_tokens") and integer(v):
                 details[k] = v
     if isinstance(usage.get("cost"), (int, float)) and not isinstance(usage["cost"], bool):
         details["cost"] = usage["cost"]
-    return UsageReport(input=_int(usage.get("prompt_tokens")),
-                       output=_int(usage.get("completion_tokens")),
-                       reasoning=_int(completion.get("reasoning_tokens")),
-                       cached=_int(prompt.get("cached_tokens")), details=details)
+    return UsageReport(input=integer(usage.get("prompt_tokens")),
+                       output=integer(usage.get("completion_tokens")),
+                       reasoning=integer(completion.get("reasoning_tokens")),
+                       cached=integer(prompt.get("cached_tokens")), details=details)
 
 
 def _in_band_error(error: Any, chunk: dict[str, Any]) -> StreamError:
     body = json.dumps(chunk, ensure_ascii=False)
     if isinstance(error, dict):
-        message = _str(error.get("message")) or "the server reported an error"
+        message = string(error.get("message")) or "the server reported an error"
         kind = error.get("type") or error.get("code")
         return StreamError(message, kind="provider",
                            provider_type=str(kind) if kind is not None else None, body=body)
@@ -390,7 +385,7 @@ def _error_message(text: str) -> tuple[str | None, str | None]:
         return error, None
     if not isinstance(error, dict):
         return None, None
-    message = _str(error.get("message")) or _str(error.get("detail"))
+    message = string(error.get("message")) or string(error.get("detail"))
     kind = error.get("type") or error.get("code") or error.get("status")
     meta = error.get("metadata")
     if message and isinstance(meta, dict) and isinstance(meta.get("raw"), str):

@@ -39,6 +39,7 @@ from composer.models.formats.openai_responses import (
     to_body,
 )
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.coerce import integer, nonempty
 from composer.providers.headers import header, retry_after
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -48,12 +49,6 @@ _IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
                "webp": "image/webp"}
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def usage_report(usage: Any) -> UsageReport | None:
@@ -62,14 +57,14 @@ def usage_report(usage: Any) -> UsageReport | None:
     inp = usage.get("input_tokens_details")
     out = usage.get("output_tokens_details")
     details: dict[str, Any] = {}
-    written = _int(inp.get("cache_write_tokens")) if isinstance(inp, dict) else None
+    written = integer(inp.get("cache_write_tokens")) if isinstance(inp, dict) else None
     if written:
         details["cache_write_tokens"] = written
     return UsageReport(
-        input=_int(usage.get("input_tokens")),
-        output=_int(usage.get("output_tokens")),
-        reasoning=_int(out.get("reasoning_tokens")) if isinstance(out, dict) else None,
-        cached=_int(inp.get("cached_tokens")) if isinstance(inp, dict) else None,
+        input=integer(usage.get("input_tokens")),
+        output=integer(usage.get("output_tokens")),
+        reasoning=integer(out.get("reasoning_tokens")) if isinstance(out, dict) else None,
+        cached=integer(inp.get("cached_tokens")) if isinstance(inp, dict) else None,
         details=details,
     )
 
@@ -81,10 +76,10 @@ def _error_fields(data: dict[str, Any]) -> tuple[str | None, str | None]:
         data = inner
     elif isinstance(inner, str):
         return None, inner
-    kind = _str(data.get("code")) or _str(data.get("type"))
+    kind = nonempty(data.get("code")) or nonempty(data.get("type"))
     if kind == "error":
         kind = None
-    return kind, _str(data.get("message"))
+    return kind, nonempty(data.get("message"))
 
 
 class ResponsesParser:
@@ -101,20 +96,20 @@ class ResponsesParser:
     # -- keys ---------------------------------------------------------------------------------
 
     def _key(self, data: dict[str, Any]) -> str:
-        item_id = _str(data.get("item_id"))
+        item_id = nonempty(data.get("item_id"))
         if item_id:
             return item_id
-        index = _int(data.get("output_index"))
+        index = integer(data.get("output_index"))
         return self._keys.get(index, f"#{index}")
 
     def _item_key(self, item: dict[str, Any], index: Any) -> str:
-        key = _str(item.get("id")) or f"#{_int(index)}"
-        if _int(index) is not None:
+        key = nonempty(item.get("id")) or f"#{integer(index)}"
+        if integer(index) is not None:
             self._keys[index] = key
         return key
 
     def _text_key(self, data: dict[str, Any]) -> str:
-        return f"{self._key(data)}:{_int(data.get('content_index')) or 0}"
+        return f"{self._key(data)}:{integer(data.get('content_index')) or 0}"
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -141,7 +136,7 @@ class ResponsesParser:
         response = data.get("response")
         if not isinstance(response, dict):
             return []
-        return [ResponseInfo(id=_str(response.get("id")), model=_str(response.get("model")))]
+        return [ResponseInfo(id=nonempty(response.get("id")), model=nonempty(response.get("model")))]
 
     def _finish(self, response: dict[str, Any], status: str) -> list[StreamEvent]:
         self.done = True
@@ -151,7 +146,7 @@ class ResponsesParser:
             events.append(usage)
         if status == "incomplete":
             details = response.get("incomplete_details")
-            raw = _str(details.get("reason")) if isinstance(details, dict) else None
+            raw = nonempty(details.get("reason")) if isinstance(details, dict) else None
             events.append(Finish(INCOMPLETE_REASONS.get(raw or "", raw or "length"), raw))
         elif self.saw_refusal:
             events.append(Finish("refusal", status))
@@ -201,10 +196,10 @@ class ResponsesParser:
             return [ReasoningDelta(key, "")]
         if kind == "function_call":
             self.saw_function_call = True
-            return [ToolCallStart(key, _str(item.get("name")) or "",
-                                  _str(item.get("call_id")))]
+            return [ToolCallStart(key, nonempty(item.get("name")) or "",
+                                  nonempty(item.get("call_id")))]
         if kind not in ("message", "image_generation_call", None):
-            return [ToolCallStart(key, str(kind).removesuffix("_call"), _str(item.get("id")),
+            return [ToolCallStart(key, str(kind).removesuffix("_call"), nonempty(item.get("id")),
                                   server_executed=True)]
         return []
 
@@ -239,14 +234,14 @@ class ResponsesParser:
         note = data.get("annotation")
         if not isinstance(note, dict) or note.get("type") != "url_citation":
             return []
-        return [CitationAdded(self._text_key(data), url=_str(note.get("url")),
-                              title=_str(note.get("title")))]
+        return [CitationAdded(self._text_key(data), url=nonempty(note.get("url")),
+                              title=nonempty(note.get("title")))]
 
     # reasoning
 
     def _on_response_reasoning_summary_part_added(self, data: dict[str, Any]) -> list[StreamEvent]:
         key = self._key(data)
-        if (_int(data.get("summary_index")) or 0) > 0:
+        if (integer(data.get("summary_index")) or 0) > 0:
             return [ReasoningDelta(key, "\n\n")]
         return []
 
@@ -275,7 +270,7 @@ class ResponsesParser:
 
     def _on_response_image_generation_call_partial_image(self, data: dict[str, Any]
                                                          ) -> list[StreamEvent]:
-        b64 = _str(data.get("partial_image_b64"))
+        b64 = nonempty(data.get("partial_image_b64"))
         if not b64:
             return []
         mime = _IMAGE_MIME.get(str(data.get("output_format")), "image/png")
@@ -325,8 +320,8 @@ def item_events(item: dict[str, Any], key: str, streamed: set[str] | None = None
                 events.append(TextDelta(text_key, text))
                 for note in entry.get("annotations") or []:
                     if isinstance(note, dict) and note.get("type") == "url_citation":
-                        events.append(CitationAdded(text_key, url=_str(note.get("url")),
-                                                    title=_str(note.get("title"))))
+                        events.append(CitationAdded(text_key, url=nonempty(note.get("url")),
+                                                    title=nonempty(note.get("title"))))
             elif text_key not in streamed:
                 continue
             meta = dict(base)
@@ -341,21 +336,21 @@ def item_events(item: dict[str, Any], key: str, streamed: set[str] | None = None
         events.append(ReasoningDelta(key, "" if key in streamed else text))
         events.append(PartMetadata(key, KEY, reasoning_metadata(item)))
     elif kind == "function_call":
-        events.append(ToolCallStart(key, _str(item.get("name")) or "", _str(item.get("call_id"))))
+        events.append(ToolCallStart(key, nonempty(item.get("name")) or "", nonempty(item.get("call_id"))))
         if key not in streamed and isinstance(item.get("arguments"), str):
             events.append(ToolCallDelta(key, item["arguments"]))
         events.append(ToolCallEnd(key))
-        if _str(item.get("id")):
+        if nonempty(item.get("id")):
             events.append(PartMetadata(key, KEY, {"id": item["id"]}))
     elif kind == "image_generation_call":
         mime = _IMAGE_MIME.get(str(item.get("output_format")), "image/png")
-        result = _str(item.get("result"))
+        result = nonempty(item.get("result"))
         events.append(OutputAttachment(key, mime, content=result))
         rest = {k: v for k, v in item.items() if k != "result"}
         events.append(PartMetadata(key, KEY, {"item": rest}))
     elif isinstance(kind, str):
         # A hosted tool (web search, file search, code interpreter...): kept whole for replay.
-        events.append(ToolCallStart(key, kind.removesuffix("_call"), _str(item.get("id")),
+        events.append(ToolCallStart(key, kind.removesuffix("_call"), nonempty(item.get("id")),
                                     server_executed=True))
         action = item.get("action")
         events.append(ToolCallEnd(key, action if isinstance(action, dict) else {}))
@@ -372,15 +367,15 @@ def parse_response(response: Any) -> list[StreamEvent]:
         return [StreamError(message or "the response failed", kind="provider",
                             provider_type=kind)]
     parser = ResponsesParser()
-    events: list[StreamEvent] = [ResponseInfo(id=_str(response.get("id")),
-                                              model=_str(response.get("model")))]
+    events: list[StreamEvent] = [ResponseInfo(id=nonempty(response.get("id")),
+                                              model=nonempty(response.get("model")))]
     output = response.get("output")
     for i, item in enumerate(output if isinstance(output, list) else []):
         if not isinstance(item, dict):
             continue
         if item.get("type") == "function_call":
             parser.saw_function_call = True
-        for event in item_events(item, _str(item.get("id")) or f"#{i}"):
+        for event in item_events(item, nonempty(item.get("id")) or f"#{i}"):
             if isinstance(event, TextDelta) and _is_refusal(item, event.key):
                 parser.saw_refusal = True
             events.append(event)
@@ -459,9 +454,9 @@ class ResponsesProtocol(WireProtocol):
         if isinstance(data, dict):
             error = data.get("error")
             if isinstance(error, dict):
-                kind = _str(error.get("type")) or _str(error.get("code"))
-                message = _str(error.get("message"))
-                param = _str(error.get("param"))
+                kind = nonempty(error.get("type")) or nonempty(error.get("code"))
+                message = nonempty(error.get("message"))
+                param = nonempty(error.get("param"))
                 if message and param:
                     message += f" (param {param})"
             elif isinstance(error, str):
