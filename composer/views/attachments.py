@@ -14,9 +14,18 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    Signal,
+)
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from composer.models.attachment import Attachment
 from composer.views import dialogs
@@ -158,6 +167,19 @@ class AttachmentLoader(QObject):
         self._start(lambda: [Attachment.from_bytes(png_bytes(copy), name=name,
                                                    mime="image/png")],
                     self._target(row, None))
+
+    def choose_files(self, row: int | None) -> QFileDialog:
+        """Ask for files to attach to ``row`` (or a new user row); the row is followed by its
+        id while the dialog is open."""
+        document = self.editor.document
+        row_id = document.row_id(row) if row is not None and 0 <= row < len(document) else None
+        dialog = QFileDialog(self.parent_widget, "Attach Files")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(lambda paths: self.add_files(
+            paths, document.index_of(row_id) if row_id is not None else None))
+        dialog.open()
+        return dialog
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -460,16 +460,7 @@ class PartDetailEditor(QWidget):
                                       tool_call_id=call.tool_call_id if call else None))
 
     def _pick_files(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        row_id = self._row_id
-        dialog = QFileDialog(self, "Attach Files")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.filesSelected.connect(
-            lambda paths: self.loader.add_files(
-                paths, self.document.index_of(row_id) if row_id is not None else None))
-        dialog.open()
+        self.loader.choose_files(self.row if self.row >= 0 else None)
 
     def _on_section_remove_requested(self, part_index: int) -> None:
         if self.row >= 0:

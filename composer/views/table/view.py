@@ -23,7 +23,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHeaderView,
     QMenu,
     QTableView,
@@ -318,18 +317,7 @@ class MessageTable(QTableView):
     def pick_files(self) -> None:
         """Attach files chosen in a file dialog to the current row (or a new user row)."""
         row = self.current_row()
-        target_id = self.document.row_id(row) if row >= 0 else None
-        dialog = QFileDialog(self, "Attach Files")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def chosen(paths: list[str]) -> None:
-            target = self.document.index_of(target_id) if target_id is not None else None
-            self.loader.add_files(paths, target)
-
-        dialog.filesSelected.connect(chosen)
-        dialog.open()
-        self._file_dialog = dialog  # reachable for tests
+        self._file_dialog = self.loader.choose_files(row if row >= 0 else None)  # for tests
 
     def _show_problem(self, title: str, text: str) -> None:
         self.problem_shown.emit(text)
