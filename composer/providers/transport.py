@@ -159,7 +159,6 @@ class Call:
         except UnknownProvider as exc:
             raise RequestRefused(str(exc), field_name="provider") from None
         self.status: int | None = None
-        self.response_headers: dict[str, str] = {}
         self.log: list[LogEntry] = []
         self.timing = Timing()
         self._t0 = 0.0
@@ -173,15 +172,7 @@ class Call:
             self.request = HttpRequest("REPLAY", self._replay.location)
             return
         self.protocol_name = (protocol.name if protocol else None) or self.preset.protocol
-        self.base_url = (self.settings.base_url or self.preset.base_url).strip()
-        if not self.base_url:
-            raise RequestRefused(f"{self.preset.title} needs a base URL", field_name="base URL")
-        if not _valid_http_url(self.base_url):
-            raise RequestRefused(f"base URL {self.base_url!r} is not an http(s) URL",
-                                 field_name="base URL")
-        if (self.preset.key_required and not api_key
-                and self.base_url.rstrip("/") == self.preset.base_url.rstrip("/")):
-            raise RequestRefused(missing_key_message(self.preset), field_name="API key")
+        self.base_url = _check_target(self.preset, self.settings.base_url, api_key)
         try:
             self.protocol = protocol or protocol_for(self.preset.protocol)
         except ImportError as exc:
@@ -222,11 +213,6 @@ class Call:
         finally:
             self.timing.total_ms = self.elapsed_ms()
 
-    def _timeout(self) -> httpx.Timeout:
-        c = self.config
-        return httpx.Timeout(connect=c.connect_timeout, read=c.read_timeout,
-                             write=c.write_timeout, pool=c.connect_timeout)
-
     async def _http_events(self, client: httpx.AsyncClient) -> AsyncIterator[StreamEvent]:
         attempt = 0
         while True:
@@ -250,12 +236,12 @@ class Call:
         body_started = False
         try:
             async with client.stream(req.method, req.url, headers=req.headers, json=req.body,
-                                     timeout=self._timeout()) as response:
+                                     timeout=_timeout(self.config)) as response:
                 self.status = response.status_code
-                self.response_headers = dict(response.headers)
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
-                    error = self._parse_error(response.status_code, raw, response.headers)
+                    error = _parse_error(self.protocol, response.status_code, raw,
+                                         response.headers)
                     if should_retry(response.status_code, response.headers):
                         asked = retry_after(response.headers)
                         raise _Retry(error, asked if asked is not None else error.retry_after)
@@ -301,15 +287,6 @@ class Call:
         except httpx.HTTPError as exc:
             yield StreamError(f"{host}: {_reason(exc)}", kind="network")
 
-    def _parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> StreamError:
-        try:
-            error = self.protocol.parse_error(status, body, dict(headers))
-        except Exception as exc:  # a protocol bug must still give the user one line
-            text = body.decode("utf-8", errors="replace").strip()
-            error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
-                                status=status, body=text or None)
-        return error if error.status is not None else replace(error, status=status)
-
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
         self.log.append(LogEntry(t=elapsed, event=frame.event, data=frame.data))
@@ -340,12 +317,39 @@ class Call:
             yield event
 
 
-def _valid_http_url(url: str) -> bool:
+def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> str:
+    """The base URL to send to (``base_url`` or the preset's own). Raises RequestRefused when it
+    is not an http(s) URL, or when it is a hosted preset's own URL and there is no key."""
+    base = (base_url or preset.base_url).strip()
+    if not base:
+        raise RequestRefused(f"{preset.title} needs a base URL", field_name="base URL")
     try:
-        parsed = httpx.URL(url)
+        parsed = httpx.URL(base)
     except httpx.InvalidURL:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RequestRefused(f"base URL {base!r} is not an http(s) URL", field_name="base URL")
+    if preset.key_required and not api_key and base.rstrip("/") == preset.base_url.rstrip("/"):
+        raise RequestRefused(missing_key_message(preset), field_name="API key")
+    return base
+
+
+def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
+    return httpx.Timeout(connect=config.connect_timeout,
+                         read=config.read_timeout if read is None else read,
+                         write=config.write_timeout, pool=config.connect_timeout)
+
+
+def _parse_error(protocol: WireProtocol, status: int, body: bytes,
+                 headers: httpx.Headers) -> StreamError:
+    """The protocol's reading of a non-2xx response, always with its status."""
+    try:
+        error = protocol.parse_error(status, body, dict(headers))
+    except Exception as exc:  # a protocol bug must still give the user one line
+        text = body.decode("utf-8", errors="replace").strip()
+        error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
+                            status=status, body=text or None)
+    return error if error.status is not None else replace(error, status=status)
 
 
 def _reason(exc: BaseException) -> str:
@@ -431,15 +435,10 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
         raise RequestRefused(str(exc), field_name="provider") from None
     if isinstance(protocol, replay.ReplayProtocol):
         return protocol.list_models(base_url)
-    base = (base_url or p.base_url).strip()
-    if not _valid_http_url(base):
-        raise RequestRefused(f"{p.title} needs an http(s) base URL", field_name="base URL")
-    if p.key_required and not api_key and base.rstrip("/") == p.base_url.rstrip("/"):
-        raise RequestRefused(missing_key_message(p), field_name="API key")
+    base = _check_target(p, base_url, api_key)
     request = protocol.models_request(base_url=base, api_key=api_key)
     c = config or CallConfig()
-    timeout = httpx.Timeout(connect=c.connect_timeout, read=min(c.read_timeout, 60.0),
-                            write=c.write_timeout, pool=c.connect_timeout)
+    timeout = _timeout(c, read=min(c.read_timeout, 60.0))
     own = client is None
     client = client or httpx.AsyncClient()
     host = httpx.URL(request.url).host
@@ -455,13 +454,8 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
         if own:
             await client.aclose()
     if not 200 <= response.status_code < 300:
-        try:
-            error = protocol.parse_error(response.status_code, response.content,
-                                         dict(response.headers))
-        except Exception:
-            error = StreamError(f"HTTP {response.status_code}", kind="http",
-                                status=response.status_code)
-        raise CallFailed(error)
+        raise CallFailed(_parse_error(protocol, response.status_code, response.content,
+                                      response.headers))
     try:
         return protocol.parse_models(response.json())
     except Exception as exc:
