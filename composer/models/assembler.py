@@ -83,7 +83,6 @@ class Assembler:
         self.model: str | None = None
         self.message_metadata: dict[str, Any] = {}
         self.cancelled = False
-        self.warnings: list[str] = []
 
     # -- feeding ------------------------------------------------------------------------------
 

@@ -407,7 +407,7 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         timing=call.timing.model_copy(),
         events=list(call.log),
     )
-    notes = [*call.request.notes, *assembler.argument_problems(), *assembler.warnings]
+    notes = [*call.request.notes, *assembler.argument_problems()]
     if notes:
         extras.notes = notes  # type: ignore[attr-defined]  # extra="allow"
     return Exchange(
