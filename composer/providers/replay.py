@@ -68,12 +68,9 @@ async def paced(entries: list[LogEntry], speed: float) -> AsyncIterator[LogEntry
     """The entries, each released at its recorded time divided by ``speed``."""
     start = time.monotonic()
     for i, entry in enumerate(entries):
-        if speed > 0:
-            delay = entry.t / speed - (time.monotonic() - start)
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif i % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+        delay = entry.t / speed - (time.monotonic() - start) if speed > 0 else 0.0
+        if delay > 0:
+            await asyncio.sleep(delay)
         elif i % _YIELD_EVERY == 0:
             await asyncio.sleep(0)
         yield entry
