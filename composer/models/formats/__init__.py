@@ -16,7 +16,7 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 
 __all__ = ["Exported", "Format", "Imported", "Loss", "all_formats", "export", "get", "import_data",
            "import_path", "import_text", "detect"]
@@ -134,13 +134,7 @@ def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Importe
 
 def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
     """Run an importer; anything but a FormatError is a bug in it, but still becomes one line."""
-    try:
-        return fmt.load(value, source)  # type: ignore[misc]
-    except FormatError as exc:
-        raise (exc.with_source(source) if source else exc) from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise FormatError(f"not valid {fmt.title}: {type(exc).__name__}: {exc}",
-                          source=source) from None
+    return guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
 
 
 def export(conversation: Conversation, fmt: str) -> Exported:

@@ -28,7 +28,7 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Citation,
@@ -479,6 +479,7 @@ def server_output(content: Any) -> str:
     return ""
 
 
+@guarded("Anthropic request")
 def from_body(data: Any, source: str | None = None) -> Imported:
     """An Anthropic request body (or bare messages array) as a conversation."""
     if isinstance(data, list):
@@ -497,17 +498,6 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     reader.read_messages(messages, "$.messages")
     settings = reader.read_settings(data)
     return Imported(Conversation(messages=reader.messages, settings=settings), reader.losses)
-
-
-def load(data: Any, source: str | None) -> Imported:
-    try:
-        return from_body(data, source)
-    except FormatError:
-        raise
-    except (RecursionError, ValueError, TypeError) as exc:
-        # pydantic rejects what our checks let through (deeply nested or odd values).
-        raise FormatError(f"not a valid Anthropic request: {exc}".splitlines()[0],
-                          source=source, location="$") from None
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -865,6 +855,6 @@ FORMAT = Format(
     extensions=(".json",),
     input_kind="json",
     detect=detect,
-    load=load,
+    load=from_body,
     dump=dump,
 )

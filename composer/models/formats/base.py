@@ -21,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
+from pydantic import ValidationError
+
 from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,34 @@ class Format:
     detect: Callable[[Any], float] | None
     load: Callable[[Any, str | None], Imported] | None
     dump: Callable[[Conversation], Exported] | None
+
+
+# What an importer raises on a value its checks let by (pydantic's ValidationError is a
+# ValueError; RecursionError comes from very deep nesting): a bug in it, still one line.
+_UNEXPECTED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+
+Load = Callable[[Any, str | None], Imported]
+
+
+def guarded(what: str) -> Callable[[Load], Load]:
+    """Make an importer keep its promise: it raises one ``FormatError`` naming ``source``.
+
+    Its own FormatErrors get the source when they lack one; anything else it raises becomes
+    ``"not valid {what}: ..."`` on one line.
+    """
+    def wrap(load: Load) -> Load:
+        @wraps(load)
+        def guarded_load(data: Any, source: str | None = None) -> Imported:
+            try:
+                return load(data, source)
+            except FormatError as exc:
+                raise (exc.with_source(source) if source else exc) from None
+            except _UNEXPECTED as exc:
+                if isinstance(exc, ValidationError) and exc.errors():
+                    detail = str(exc.errors()[0].get("msg", exc))
+                else:
+                    detail = f"{type(exc).__name__}: {exc}"
+                raise FormatError(f"not valid {what}: {detail}".splitlines()[0],
+                                  source=source) from None
+        return guarded_load
+    return wrap

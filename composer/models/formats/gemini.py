@@ -24,13 +24,11 @@ import json
 import re
 from typing import Any
 
-from pydantic import ValidationError
-
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -400,6 +398,7 @@ def _read_generation(r: _Reader, config: Any, loc: str, settings: RequestSetting
         settings.extra_body["generationConfig"] = config
 
 
+@guarded("Gemini request")
 def from_body(data: Any, source: str | None = None) -> Imported:
     r = _Reader(source)
     settings = RequestSettings(provider=KEY)
@@ -439,15 +438,6 @@ def from_body(data: Any, source: str | None = None) -> Imported:
         _read_generation(r, generation, "$.generationConfig", settings)
     settings.extra_body.update(body)
     return Imported(Conversation(messages=messages, settings=settings), r.losses)
-
-
-def load(data: Any, source: str | None) -> Imported:
-    try:
-        return from_body(data, source)
-    except ValidationError as exc:  # a value pydantic refused that the checks above let by
-        first = exc.errors()[0] if exc.errors() else {}
-        raise FormatError(f"not a valid Gemini request: {first.get('msg', exc)}",
-                          source=source) from None
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -726,6 +716,6 @@ FORMAT = Format(
     extensions=(".json",),
     input_kind="json",
     detect=detect,
-    load=load,
+    load=from_body,
     dump=dump,
 )

@@ -31,7 +31,7 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -455,31 +455,21 @@ class _Reader:
         return tools
 
 
+@guarded("Chat Completions body")
 def from_body(data: Any, source: str | None = None) -> Imported:
     """A Chat Completions body (or bare messages array) as a conversation, plus what was lossy."""
     reader = _Reader(source)
-    try:
-        if isinstance(data, list):
-            conversation = Conversation(messages=reader.messages(data, "$"))
-        elif isinstance(data, dict):
-            if "messages" not in data:
-                raise reader.fail("no \"messages\" array", "$")
-            messages = reader.messages(data["messages"], "$.messages")
-            conversation = Conversation(messages=messages, settings=reader.settings(data))
-        else:
-            raise reader.fail(f"expected a messages array or a request object, found "
-                              f"{_kind(data)}", "$")
-    except FormatError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
-        # pydantic's ValidationError is a ValueError; anything here is a value we did not expect.
-        raise FormatError(f"not a Chat Completions body: {type(exc).__name__}",
-                          source=source) from None
+    if isinstance(data, list):
+        conversation = Conversation(messages=reader.messages(data, "$"))
+    elif isinstance(data, dict):
+        if "messages" not in data:
+            raise reader.fail("no \"messages\" array", "$")
+        messages = reader.messages(data["messages"], "$.messages")
+        conversation = Conversation(messages=messages, settings=reader.settings(data))
+    else:
+        raise reader.fail(f"expected a messages array or a request object, found "
+                          f"{_kind(data)}", "$")
     return Imported(conversation, reader.losses)
-
-
-def load(data: Any, source: str | None) -> Imported:
-    return from_body(data, source)
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -788,7 +778,7 @@ FORMAT = Format(
     extensions=(".json",),
     input_kind="json",
     detect=detect,
-    load=load,
+    load=from_body,
     dump=dump,
 )
 

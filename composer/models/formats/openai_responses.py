@@ -29,7 +29,7 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -417,18 +417,9 @@ def _settings_from_body(body: dict[str, Any]) -> RequestSettings:
     return settings
 
 
+@guarded("Responses request")
 def from_body(data: Any, source: str | None = None) -> Imported:
     """A Responses request body (or bare input array) as a conversation plus what was lossy."""
-    try:
-        return _from_body(data)
-    except FormatError as exc:
-        raise (exc.with_source(source) if source else exc) from None
-    except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise FormatError(f"not a Responses request: {type(exc).__name__}: {exc}",
-                          source=source) from None
-
-
-def _from_body(data: Any) -> Imported:
     if isinstance(data, list):
         importer = _Importer("$")
         importer.items(data)
@@ -454,10 +445,6 @@ def _from_body(data: Any) -> Imported:
     else:
         importer.items(_need(items, list, "input", "$.input"))
     return Imported(Conversation(messages=importer.messages, settings=settings), importer.losses)
-
-
-def load(data: Any, source: str | None) -> Imported:
-    return from_body(data, source)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -747,6 +734,6 @@ FORMAT = Format(
     extensions=(".json",),
     input_kind="json",
     detect=detect,
-    load=load,
+    load=from_body,
     dump=dump,
 )
