@@ -30,7 +30,7 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty, string
 from composer.providers.headers import header, retry_after
 
@@ -94,31 +94,16 @@ class _Block:
         self.meta: dict[str, Any] = {}
 
 
-class AnthropicParser:
+class AnthropicParser(TypedEventParser):
     """Frames in, StreamEvents out; one per response."""
 
+    who = "Anthropic"
+    truncated = "the stream ended before message_stop: the reply is incomplete"
+
     def __init__(self) -> None:
+        super().__init__()
         self._blocks: dict[str, _Block] = {}
         self._names: dict[str, str] = {}  # tool_use id -> tool name, for server results
-        self._done = False
-        self._failed = False
-
-    def feed(self, frame: Frame) -> list[StreamEvent]:
-        event = decode_frame(frame, "Anthropic")
-        if isinstance(event, StreamError):
-            return [event]
-        if not isinstance(event, dict):
-            return []
-        kind = event.get("type", frame.event)
-        handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
-        return handler(event) if handler is not None else []
-
-    def close(self) -> list[StreamEvent]:
-        if self._done or self._failed:
-            return []
-        self._failed = True
-        return [StreamError("the stream ended before message_stop: the reply is incomplete",
-                            kind="truncated")]
 
     # -- events ---------------------------------------------------------------------------
 
@@ -230,11 +215,11 @@ class AnthropicParser:
         return out
 
     def _on_message_stop(self, event: dict[str, Any]) -> list[StreamEvent]:
-        self._done = True
+        self.done = True
         return []
 
     def _on_error(self, event: dict[str, Any]) -> list[StreamEvent]:
-        self._failed = True
+        self.done = True
         error = event.get("error")
         error = error if isinstance(error, dict) else {}
         kind = string(error.get("type"))
@@ -252,11 +237,11 @@ def parse_response(message: Any) -> list[StreamEvent]:
     if message.get("type") == "error":
         return AnthropicParser()._on_error(message)
     parser = AnthropicParser()
-    out = parser.feed(Frame(json.dumps({"type": "message_start", "message": message})))
+    out = parser.dispatch({"type": "message_start", "message": message})
     for index, block in enumerate(message.get("content") or []):
         for event in ({"type": "content_block_start", "index": index, "content_block": block},
                       {"type": "content_block_stop", "index": index}):
-            out.extend(parser.feed(Frame(json.dumps(event))))
+            out.extend(parser.dispatch(event))
     reason = message.get("stop_reason")
     out.extend(parser._on_message_delta({"delta": {"stop_reason": reason}}))
     return [e for e in out if not (isinstance(e, UsageReport) and e.input is None

@@ -128,3 +128,36 @@ class WireProtocol:
 
     def parse_models(self, data: Any) -> list[str]:
         raise NotImplementedError
+
+
+class TypedEventParser:
+    """A Parser for streams of typed JSON events (Anthropic Messages, OpenAI Responses): each
+    event goes to the method ``_on_<type>`` (dots read as underscores), an unknown type is
+    ignored. The handler of a terminal event (success or in-band error) sets ``done``; ``close``
+    reports a stream that ended without one as ``truncated``."""
+
+    who = "the provider"  # names the sender in a bad-frame message
+    truncated = "the stream ended before the reply was complete"
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def feed(self, frame: Frame) -> list[StreamEvent]:
+        data = decode_frame(frame, self.who)
+        if isinstance(data, StreamError):
+            return [data]
+        return self.dispatch(data, frame.event) if isinstance(data, dict) else []
+
+    def dispatch(self, data: dict[str, Any], event: str | None = None) -> list[StreamEvent]:
+        """One decoded event (its ``type``, else the SSE ``event`` name, picks the handler)."""
+        kind = data.get("type") or event
+        if not isinstance(kind, str):
+            return []
+        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+        return handler(data) if handler is not None else []
+
+    def close(self) -> list[StreamEvent]:
+        if self.done:
+            return []
+        self.done = True
+        return [StreamError(self.truncated, kind="truncated")]

@@ -38,7 +38,7 @@ from composer.models.formats.openai_responses import (
     reasoning_text,
     to_body,
 )
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty
 from composer.providers.headers import header, retry_after
 
@@ -82,11 +82,14 @@ def _error_fields(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return kind, nonempty(data.get("message"))
 
 
-class ResponsesParser:
+class ResponsesParser(TypedEventParser):
     """Stateful: typed Responses events in, StreamEvents out."""
 
+    who = "OpenAI"
+    truncated = "the stream ended before response.completed (truncated reply)"
+
     def __init__(self) -> None:
-        self.done = False
+        super().__init__()
         self.saw_function_call = False
         self.saw_refusal = False
         self._keys: dict[int, str] = {}  # output_index -> part key
@@ -111,24 +114,7 @@ class ResponsesParser:
     def _text_key(self, data: dict[str, Any]) -> str:
         return f"{self._key(data)}:{integer(data.get('content_index')) or 0}"
 
-    # -- feeding ------------------------------------------------------------------------------
-
-    def feed(self, frame: Frame) -> list[StreamEvent]:
-        data = decode_frame(frame, "OpenAI")
-        if isinstance(data, StreamError):
-            return [data]
-        if not isinstance(data, dict):
-            return []
-        kind = data.get("type") or frame.event
-        handler = getattr(self, "_on_" + str(kind).replace(".", "_"), None)
-        return handler(data) if handler is not None else []
-
-    def close(self) -> list[StreamEvent]:
-        if self.done:
-            return []
-        self.done = True
-        return [StreamError("the stream ended before response.completed (truncated reply)",
-                            kind="truncated")]
+    # -- events: one _on_<type> handler each, called by TypedEventParser.dispatch -------
 
     # lifecycle
 
