@@ -321,7 +321,7 @@ def _tool_choice(r: _Reader, config: Any, loc: str) -> tuple[Any, bool]:
         return None, False
     mode = fcc.get("mode")
     names = _get(fcc, "allowedFunctionNames")
-    if mode in _MODES and names is None:
+    if isinstance(mode, str) and mode in _MODES and names is None:
         return _MODES[mode], True
     if mode == "ANY" and isinstance(names, list) and len(names) == 1 and isinstance(names[0], str):
         return {"name": names[0]}, True
