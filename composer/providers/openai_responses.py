@@ -287,11 +287,9 @@ def _is_refusal(item: dict[str, Any], text_key: str) -> bool:
         content[index].get("type") == "refusal"
 
 
-def item_events(item: dict[str, Any], key: str, streamed: set[str] | None = None
-                ) -> list[StreamEvent]:
+def item_events(item: dict[str, Any], key: str, streamed: set[str]) -> list[StreamEvent]:
     """Events for one whole output item. Content already streamed (keys in ``streamed``) is
     not repeated; what a later request must replay comes as PartMetadata."""
-    streamed = streamed if streamed is not None else set()
     kind = item.get("type")
     events: list[StreamEvent] = []
     if kind == "message":
@@ -353,21 +351,13 @@ def parse_response(response: Any) -> list[StreamEvent]:
         return [StreamError(message or "the response failed", kind="provider",
                             provider_type=kind)]
     parser = ResponsesParser()
-    events: list[StreamEvent] = [ResponseInfo(id=nonempty(response.get("id")),
-                                              model=nonempty(response.get("model")))]
+    events = parser.dispatch({"type": "response.created", "response": response})
     output = response.get("output")
     for i, item in enumerate(output if isinstance(output, list) else []):
-        if not isinstance(item, dict):
-            continue
-        if item.get("type") == "function_call":
-            parser.saw_function_call = True
-        for event in item_events(item, nonempty(item.get("id")) or f"#{i}"):
-            if isinstance(event, TextDelta) and _is_refusal(item, event.key):
-                parser.saw_refusal = True
-            events.append(event)
-    status = response.get("status")
-    events += parser._finish(response, "incomplete" if status == "incomplete" else "completed")
-    return events
+        events += parser.dispatch({"type": "response.output_item.done", "output_index": i,
+                                   "item": item})
+    end = "incomplete" if response.get("status") == "incomplete" else "completed"
+    return events + parser.dispatch({"type": f"response.{end}", "response": response})
 
 
 def _has_encrypted_reasoning(items: Any) -> bool:
