@@ -54,6 +54,7 @@ from composer.views.files import (
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
+from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
 
@@ -568,13 +569,13 @@ class MainWindow(QMainWindow):
         self.close()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if _local_files(event):
+        if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        found = _local_files(event)
+        found = local_paths(event.mimeData())
         if not found:
             event.ignore()
             return
@@ -590,13 +591,6 @@ def _is_conversation_file(path: str) -> bool:
     """A file to open rather than attach: an extension one of our importers reads."""
     suffix = Path(path).suffix.lower()
     return any(suffix in fmt.extensions for fmt in formats.importers())
-
-
-def _local_files(event: QDropEvent | QDragEnterEvent) -> list[str]:
-    mime = event.mimeData()
-    if not mime.hasUrls():
-        return []
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
 
 def _filter(fmt: formats.Format) -> str:
