@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QStyle
 
@@ -320,21 +320,15 @@ class RunController(QObject):
         exchange = exchange or self.current
         if exchange is None:
             return None
-        start = str(self.window.file_path.parent) if self.window.file_path else str(Path.home())
-        dialog = QFileDialog(self.window, "Save Exchange", start)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["Exchange files (*.json)"])
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def chosen(path: str) -> None:
             if not Path(path).suffix:
                 path += ".json"
             self.save_exchange_to(path, exchange)
 
-        dialog.fileSelected.connect(chosen)
-        dialog.open()
-        self._dialog = dialog
-        return dialog
+        self._dialog = self.window._file_dialog(
+            "Save Exchange", QFileDialog.AcceptMode.AcceptSave, ["Exchange files (*.json)"], chosen)
+        return self._dialog
 
     def show_exchange(self, exchange: Exchange, title: str = "") -> None:
         """Show a finished exchange (a reopened run, an opened exchange file)."""
