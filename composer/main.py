@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
+
+from composer.cli import PROG, note
 
 # verb -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 VERBS: dict[str, tuple[str, str]] = {
@@ -22,13 +23,13 @@ VERBS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="llm-composer",
+        prog=PROG,
         description="Composer: a workbench for multi-turn LLM requests. "
         "With no verb, opens the window.",
     )
     from composer import __version__
 
-    parser.add_argument("--version", action="version", version=f"llm-composer {__version__}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_module(module_name).run(args, verb) or 0)
     except KeyboardInterrupt:
-        print("llm-composer: interrupted", file=sys.stderr)
+        note("interrupted")
         return 130
 
 

@@ -12,13 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from composer.cli import error
 from composer.models import formats
 from composer.models.errors import ComposerError, FormatError
 from composer.models.files import atomic_write_text
 from composer.models.formats import llm_logs, sharegpt
 from composer.models.formats.base import Imported
-
-PROG = "llm-composer"
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -40,10 +39,6 @@ def format_table() -> str:
         ways = "/".join(w for w, ok in (("import", fmt.load), ("export", fmt.dump)) if ok)
         lines.append(f"  {fmt.name:<18} {fmt.title} [{ways}]")
     return "\n".join(lines)
-
-
-def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
 def _read(args: argparse.Namespace) -> Imported:
@@ -93,7 +88,7 @@ def run(args: argparse.Namespace, verb: str = "convert") -> int:
         print(format_table())
         return 0
     if args.input is None or args.to_format is None:
-        _error("convert needs IN and --to FMT (see --list for the formats)")
+        error("convert needs IN and --to FMT (see --list for the formats)")
         return 1
     try:
         target = formats.get(args.to_format)
@@ -109,17 +104,17 @@ def run(args: argparse.Namespace, verb: str = "convert") -> int:
             sys.stdout.write(exported.text)
             sys.stdout.flush()
     except FormatError as exc:
-        _error(exc.one_line())
+        error(exc.one_line())
         if "unknown format" in exc.problem:
             print(format_table(), file=sys.stderr)
         return 1
     except ComposerError as exc:
-        _error(str(exc))
+        error(str(exc))
         return 1
     except OSError as exc:
-        _error(f"{exc.filename or args.out}: {exc.strerror or exc}")
+        error(f"{exc.filename or args.out}: {exc.strerror or exc}")
         return 1
     except Exception as exc:  # a bug, but the user still gets one line
-        _error(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        error(f"internal error ({type(exc).__name__}: {exc}); please report it")
         return 2
     return 0

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
+from composer.cli import error
 from composer.models.errors import ComposerError
 from composer.providers.keys import find_key
 from composer.providers.presets import UnknownProvider, names, resolve
 from composer.providers.transport import list_models
-
-PROG = "llm-composer"
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -26,7 +24,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
         key = find_key(preset).key if preset.protocol != "replay" else None
         ids = asyncio.run(list_models(preset, base_url=args.base_url, api_key=key))
     except (ComposerError, UnknownProvider) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        error(str(exc))
         return 1
     for model_id in ids:
         print(model_id)

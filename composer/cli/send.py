@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from composer.cli import PROG, error, note
 from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.errors import ComposerError
@@ -42,7 +43,6 @@ from composer.providers.transport import (
     run_call,
 )
 
-PROG = "llm-composer"
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 
 
@@ -76,14 +76,6 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
-
-
-def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
-
-
-def _note(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 class Printer:
@@ -149,7 +141,7 @@ class Printer:
 def _prepare(args: argparse.Namespace) -> Call:
     imported = formats.import_path(args.file, args.from_format)
     for loss in imported.losses:
-        _note(f"warning: {loss}")
+        note(f"warning: {loss}")
     conv = imported.conversation
     if not conv.messages:
         raise RequestRefused(f"{args.file}: there are no messages to send")
@@ -179,7 +171,7 @@ def _prepare(args: argparse.Namespace) -> Call:
         api_key = found.key
         if not found:
             for problem in found.problems:
-                _note(f"warning: {problem}")
+                note(f"warning: {problem}")
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
@@ -194,7 +186,7 @@ def _write(exchange: Exchange, path: str | None) -> bool:
     try:
         save(exchange, path)
     except OSError as exc:
-        _error(f"cannot write {path}: {exc.strerror or exc}")
+        error(f"cannot write {path}: {exc.strerror or exc}")
         return False
     return True
 
@@ -203,7 +195,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     try:
         call = _prepare(args)
     except ComposerError as exc:
-        _error(str(exc))
+        error(str(exc))
         return 1
     assembler = Assembler()
     printer = Printer(assembler, sys.stdout, sys.stderr)
@@ -217,16 +209,16 @@ def run(args: argparse.Namespace, verb: str) -> int:
         assembler.feed(StreamError("interrupted", kind="cancelled"))
         exchange = build_exchange(call, assembler)
         _write(exchange, args.out)
-        _note("interrupted")
+        note("interrupted")
         return 130
     written = _write(exchange, args.out)
-    error = exchange.composer.error
+    failure = exchange.composer.error
     if exchange.composer.stop_reason == "cancelled":
-        _note("interrupted" + (f"; the partial exchange is in {args.out}" if args.out else ""))
+        note("interrupted" + (f"; the partial exchange is in {args.out}" if args.out else ""))
         return 130
-    if error is not None:
-        _error(describe_error(error))
+    if failure is not None:
+        error(describe_error(failure))
         return 1
-    for note in getattr(exchange.composer, "notes", None) or []:
-        _note(f"note: {note}")
+    for text in getattr(exchange.composer, "notes", None) or []:
+        note(f"note: {text}")
     return 0 if written else 1
