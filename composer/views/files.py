@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.files import atomic_write_text, dumps, load_conversation
+from composer.models.files import atomic_write_text, dumps, load_conversation, read_json
 from composer.paths import RESOURCES
 
 RECENT_LIMIT = 10
@@ -43,10 +43,15 @@ def example_conversation() -> Conversation:
 
 
 def _read_json(path: Path) -> Any:
+    """The file's JSON, or None when it is missing or unreadable (our own small files)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return read_json(path)
+    except FormatError:
         return None
+
+
+def _write_state(path: Path, state: DraftState) -> None:
+    atomic_write_text(path, json.dumps(asdict(state), indent=1) + "\n")
 
 
 class RecentFiles:
@@ -107,7 +112,7 @@ class DraftStore:
             return DraftState()
 
     def write_state(self, state: DraftState) -> None:
-        atomic_write_text(self.state_path, json.dumps(asdict(state), indent=1) + "\n")
+        _write_state(self.state_path, state)
 
     def save(self, conversation: Conversation, state: DraftState) -> None:
         state.saved_at = time.time()
@@ -131,7 +136,7 @@ class DraftStore:
         """Move a recoverable draft (and its state) aside, so nothing overwrites it."""
         state = self.state()
         os.replace(self.draft_path, self.aside_path)
-        atomic_write_text(self.aside_state_path, json.dumps(asdict(state), indent=1) + "\n")
+        _write_state(self.aside_state_path, state)
         return self.aside_path, state
 
     def set_aside_draft(self) -> tuple[Path, DraftState] | None:
