@@ -1,4 +1,5 @@
-"""What the four wire formats (request bodies) share: merging ``extra_body``, writing a body."""
+"""What the four wire formats (request bodies) share: naming JSON types, merging ``extra_body``,
+writing a body."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from composer.models.formats.base import Exported, Loss
 # Top-level lists that extra_body adds to instead of replacing: hosted tools beside ours,
 # extra ``include`` entries beside the ones reasoning replay needs.
 APPENDED_LISTS = ("tools", "include")
+
+_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+          int: "a number", float: "a number", type(None): "null"}
+
+
+def json_kind(value: Any) -> str:
+    """A JSON value's type as an error message names it: "an object", "null"..."""
+    return _KINDS.get(type(value), "a value")
 
 
 def merge_extra(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True) -> dict[str, Any]:

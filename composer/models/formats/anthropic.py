@@ -27,7 +27,7 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats._wire import dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -137,17 +137,17 @@ class _Reader:
 
     def string(self, value: Any, where: str, what: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(f"{what} must be a string, not {_kind(value)}", where)
+            raise self.fail(f"{what} must be a string, not {json_kind(value)}", where)
         return value
 
     def obj(self, value: Any, where: str, what: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(f"{what} must be an object, not {_kind(value)}", where)
+            raise self.fail(f"{what} must be an object, not {json_kind(value)}", where)
         return value
 
     def array(self, value: Any, where: str, what: str) -> list[Any]:
         if not isinstance(value, list):
-            raise self.fail(f"{what} must be an array, not {_kind(value)}", where)
+            raise self.fail(f"{what} must be an array, not {json_kind(value)}", where)
         return value
 
     # -- messages -------------------------------------------------------------------------
@@ -434,11 +434,6 @@ class _Reader:
         return Tool(name=name, description=description, parameters=schema, **extra)
 
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null", int: "a number", float: "a number"}.get(type(value), "a value")
-
-
 def _rest(block: dict[str, Any], mapped: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k not in mapped}
 
@@ -490,7 +485,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
         return Imported(conversation, reader.losses)
     if not isinstance(data, dict):
         raise FormatError(f"expected an Anthropic request body or messages array, not "
-                          f"{_kind(data)}", source=source, location="$")
+                          f"{json_kind(data)}", source=source, location="$")
     reader = _Reader(source, "$")
     messages = reader.array(data.get("messages"), "$.messages", "messages")
     if data.get("system") is not None:

@@ -27,7 +27,7 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats._wire import dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -76,11 +76,6 @@ def _pop(d: dict[str, Any], key: str) -> Any:
     return value if value is not None else snake
 
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number", type(None): "null"}.get(type(value), "a value")
-
-
 # -- detection ------------------------------------------------------------------------------------
 
 
@@ -126,7 +121,7 @@ class _Reader:
     def expect(self, value: Any, kind: type, what: str, location: str) -> Any:
         if not isinstance(value, kind):
             want = {dict: "an object", list: "an array", str: "a string"}[kind]
-            raise self.fail(f"{what} should be {want}, not {_kind(value)}", location)
+            raise self.fail(f"{what} should be {want}, not {json_kind(value)}", location)
         return value
 
     def opt_str(self, d: dict[str, Any], key: str, location: str) -> str | None:
@@ -183,7 +178,7 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
         if camel in _PART_KINDS or camel == "thought":
             continue
         if camel == "thoughtSignature" and not isinstance(v, str):
-            raise r.fail(f"thoughtSignature should be a string, not {_kind(v)}",
+            raise r.fail(f"thoughtSignature should be a string, not {json_kind(v)}",
                          f"{loc}.{k}")
         meta[camel] = v
     if not known:
@@ -198,7 +193,7 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
         if thought is True:
             return ReasoningPart(text=text, provider_metadata=pm)
         if thought not in (False, None):
-            raise r.fail(f"thought should be true or false, not {_kind(thought)}", f"{loc}.thought")
+            raise r.fail(f"thought should be true or false, not {json_kind(thought)}", f"{loc}.thought")
         return TextPart(text=text, provider_metadata=pm)
     if _has(part, "inlineData") or _has(part, "fileData"):
         return AttachmentPart(attachment=_read_attachment(r, part, loc), provider_metadata=pm)
@@ -261,7 +256,7 @@ def _read_contents(r: _Reader, contents: list[Any], loc: str, first_index: int) 
         r.expect(content, dict, "a content", c_loc)
         role = _get(content, "role", "user")
         if role not in ("user", "model", "function"):
-            shown = repr(role[:20]) if isinstance(role, str) else _kind(role)
+            shown = repr(role[:20]) if isinstance(role, str) else json_kind(role)
             raise r.fail(f"role should be user or model, not {shown}", f"{c_loc}.role")
         parts = r.expect(_get(content, "parts", []), list, "parts", f"{c_loc}.parts")
         extra = {k: v for k, v in content.items() if k not in ("role", "parts")}
@@ -407,7 +402,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     elif isinstance(data, dict):
         body = dict(data)
     else:
-        raise r.fail(f"expected a Gemini request body or contents array, not {_kind(data)}", "$")
+        raise r.fail(f"expected a Gemini request body or contents array, not {json_kind(data)}", "$")
     if not _has(body, "contents"):
         raise r.fail("a Gemini request body needs contents", "$")
     contents_key = "contents"

@@ -30,7 +30,7 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats._wire import dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -149,19 +149,19 @@ class _Reader:
         if value is None and optional:
             return None
         if not isinstance(value, str):
-            raise self.fail(f"expected a string, found {_kind(value)}", location)
+            raise self.fail(f"expected a string, found {json_kind(value)}", location)
         return value
 
     # -- messages --
 
     def messages(self, data: Any, location: str) -> list[Message]:
         if not isinstance(data, list):
-            raise self.fail(f"expected an array of messages, found {_kind(data)}", location)
+            raise self.fail(f"expected an array of messages, found {json_kind(data)}", location)
         return [self.message(m, i, f"{location}[{i}]") for i, m in enumerate(data)]
 
     def message(self, m: Any, index: int, loc: str) -> Message:
         if not isinstance(m, dict):
-            raise self.fail(f"expected a message object, found {_kind(m)}", loc)
+            raise self.fail(f"expected a message object, found {json_kind(m)}", loc)
         role = m.get("role")
         if not isinstance(role, str):
             raise self.fail("message has no role", loc)
@@ -196,7 +196,7 @@ class _Reader:
         if isinstance(content, str):
             return [TextPart(text=content)]
         if not isinstance(content, list):
-            raise self.fail(f"content must be a string or an array, found {_kind(content)}", loc)
+            raise self.fail(f"content must be a string or an array, found {json_kind(content)}", loc)
         parts = []
         for j, item in enumerate(content):
             part = self.content_part(item, index, len(parts), f"{loc}[{j}]", role)
@@ -206,7 +206,7 @@ class _Reader:
 
     def content_part(self, item: Any, index: int, pindex: int, loc: str, role: str):
         if not isinstance(item, dict):
-            raise self.fail(f"expected a content part object, found {_kind(item)}", loc)
+            raise self.fail(f"expected a content part object, found {json_kind(item)}", loc)
         kind = item.get("type")
         if not isinstance(kind, str):
             raise self.fail("content part has no type", loc)
@@ -223,7 +223,7 @@ class _Reader:
             if isinstance(image, str):
                 image = {"url": image}
             if not isinstance(image, dict):
-                raise self.fail(f"image_url must be an object, found {_kind(image)}",
+                raise self.fail(f"image_url must be an object, found {json_kind(image)}",
                                 f"{loc}.image_url")
             url = self.string(image.get("url"), f"{loc}.image_url.url")
             meta: dict[str, Any] = {}
@@ -238,7 +238,7 @@ class _Reader:
         if kind == "input_audio":
             audio = item.get("input_audio")
             if not isinstance(audio, dict):
-                raise self.fail(f"input_audio must be an object, found {_kind(audio)}",
+                raise self.fail(f"input_audio must be an object, found {json_kind(audio)}",
                                 f"{loc}.input_audio")
             data = self.string(audio.get("data"), f"{loc}.input_audio.data")
             fmt = self.string(audio.get("format"), f"{loc}.input_audio.format")
@@ -254,7 +254,7 @@ class _Reader:
     def file_part(self, item: dict, loc: str) -> AttachmentPart:
         f = item.get("file")
         if not isinstance(f, dict):
-            raise self.fail(f"file must be an object, found {_kind(f)}", f"{loc}.file")
+            raise self.fail(f"file must be an object, found {json_kind(f)}", f"{loc}.file")
         name = self.string(f.get("filename"), f"{loc}.file.filename", optional=True)
         data = self.string(f.get("file_data"), f"{loc}.file.file_data", optional=True)
         file_id = self.string(f.get("file_id"), f"{loc}.file.file_id", optional=True)
@@ -291,7 +291,7 @@ class _Reader:
         calls = m.get("tool_calls")
         if calls is not None:
             if not isinstance(calls, list):
-                raise self.fail(f"tool_calls must be an array, found {_kind(calls)}",
+                raise self.fail(f"tool_calls must be an array, found {json_kind(calls)}",
                                 f"{loc}.tool_calls")
             for j, call in enumerate(calls):
                 part = self.tool_call(call, index, len(parts), f"{loc}.tool_calls[{j}]")
@@ -304,7 +304,7 @@ class _Reader:
         r = m.get("reasoning")
         details = m.get("reasoning_details")
         if details is not None and not isinstance(details, list):
-            raise self.fail(f"reasoning_details must be an array, found {_kind(details)}",
+            raise self.fail(f"reasoning_details must be an array, found {json_kind(details)}",
                             f"{loc}.reasoning_details")
         meta: dict[str, Any] = {}
         fields: dict[str, Any] = {}
@@ -333,7 +333,7 @@ class _Reader:
 
     def tool_call(self, call: Any, index: int, pindex: int, loc: str) -> ToolCallPart | None:
         if not isinstance(call, dict):
-            raise self.fail(f"expected a tool call object, found {_kind(call)}", loc)
+            raise self.fail(f"expected a tool call object, found {json_kind(call)}", loc)
         kind = call.get("type", "function")
         if kind != "function":
             self.note(f"tool call of type {kind!r} has no equivalent; dropped", index, pindex,
@@ -341,7 +341,7 @@ class _Reader:
             return None
         fn = call.get("function")
         if not isinstance(fn, dict):
-            raise self.fail(f"function must be an object, found {_kind(fn)}", f"{loc}.function")
+            raise self.fail(f"function must be an object, found {json_kind(fn)}", f"{loc}.function")
         name = self.string(fn.get("name"), f"{loc}.function.name")
         call_id = self.string(call.get("id"), f"{loc}.id", optional=True)
         raw = fn.get("arguments")
@@ -380,7 +380,7 @@ class _Reader:
                 texts.append(self.string(item.get("text"), f"{loc}.content[{j}].text"))
             output = "".join(texts)
         else:
-            raise self.fail(f"content must be a string or an array, found {_kind(content)}",
+            raise self.fail(f"content must be a string or an array, found {json_kind(content)}",
                             f"{loc}.content")
         name = self.call_names.get(call_id or "", "")
         if isinstance(m.get("name"), str) and not name:
@@ -434,11 +434,11 @@ class _Reader:
 
     def tools(self, value: Any, loc: str, extra: dict) -> list[Tool]:
         if not isinstance(value, list):
-            raise self.fail(f"tools must be an array, found {_kind(value)}", loc)
+            raise self.fail(f"tools must be an array, found {json_kind(value)}", loc)
         tools = []
         for i, t in enumerate(value):
             if not isinstance(t, dict):
-                raise self.fail(f"expected a tool object, found {_kind(t)}", f"{loc}[{i}]")
+                raise self.fail(f"expected a tool object, found {json_kind(t)}", f"{loc}[{i}]")
             if t.get("type") != "function" or not isinstance(t.get("function"), dict):
                 extra.setdefault("tools", []).append(t)  # hosted tools travel as they are
                 continue
@@ -446,7 +446,7 @@ class _Reader:
             name = self.string(fn.get("name"), f"{loc}[{i}].function.name")
             params = fn.get("parameters", {"type": "object", "properties": {}})
             if not isinstance(params, dict):
-                raise self.fail(f"parameters must be an object, found {_kind(params)}",
+                raise self.fail(f"parameters must be an object, found {json_kind(params)}",
                                 f"{loc}[{i}].function.parameters")
             desc = self.string(fn.get("description"), f"{loc}[{i}].function.description",
                                optional=True)
@@ -468,7 +468,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
         conversation = Conversation(messages=messages, settings=reader.settings(data))
     else:
         raise reader.fail(f"expected a messages array or a request object, found "
-                          f"{_kind(data)}", "$")
+                          f"{json_kind(data)}", "$")
     return Imported(conversation, reader.losses)
 
 
@@ -784,13 +784,6 @@ FORMAT = Format(
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _fields(d: dict, *known: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats._wire import dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -88,11 +88,6 @@ def detect(data: Any) -> float:
 
 # -- import ------------------------------------------------------------------------------------
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), "a number")
-
-
 _NUMBER = (int, float)
 
 
@@ -100,8 +95,8 @@ def _need(value: Any, kind: type | tuple[type, ...], what: str, loc: str) -> Any
     """``value`` when it has the JSON type ``kind``; else a FormatError at ``loc``."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        want = " or ".join(dict.fromkeys(_kind(k()) for k in kinds))
-        raise FormatError(f"{what} is {_kind(value)}, expected {want}", location=loc)
+        want = " or ".join(dict.fromkeys(json_kind(k()) for k in kinds))
+        raise FormatError(f"{what} is {json_kind(value)}, expected {want}", location=loc)
     return value
 
 
@@ -427,7 +422,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
                                      settings=RequestSettings(provider="openai-responses")),
                         importer.losses)
     if not isinstance(data, dict):
-        raise FormatError(f"expected a Responses request body or input array, got {_kind(data)}",
+        raise FormatError(f"expected a Responses request body or input array, got {json_kind(data)}",
                           location="$")
     if "input" not in data:
         raise FormatError("a Responses request body needs an input array", location="$.input")
