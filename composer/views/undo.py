@@ -174,22 +174,20 @@ class DocumentEditor:
     def add_attachments(self, row: int | None, attachments: Sequence[Attachment]) -> int:
         """Attach to ``row``, or to a new user row at the end when ``row`` is None; one undo
         step either way. Returns the row."""
-        parts = [AttachmentPart(attachment=a) for a in attachments]
-        label = "Attach file" if len(parts) == 1 else f"Attach {len(parts)} files"
         if row is None:
-            at = len(self.document)
-            self.push(InsertRows(at, (Message(role="user", parts=parts),)), label)
-            return at
+            return self.insert_attachment_row(len(self.document), attachments)
         message = self.document.message(row)
-        self.push(ReplaceMessage(row, message.model_copy(update={"parts": [*message.parts,
-                                                                           *parts]})), label)
+        parts = [*message.parts, *(AttachmentPart(attachment=a) for a in attachments)]
+        self.push(ReplaceMessage(row, message.model_copy(update={"parts": parts})),
+                  _attach_label(attachments))
         return row
 
     def insert_attachment_row(self, index: int, attachments: Sequence[Attachment]) -> int:
+        """A new user row at ``index`` holding the attachments; returns its row."""
         index = max(0, min(index, len(self.document)))
         parts = [AttachmentPart(attachment=a) for a in attachments]
         self.push(InsertRows(index, (Message(role="user", parts=parts),)),
-                  "Attach file" if len(parts) == 1 else f"Attach {len(parts)} files")
+                  _attach_label(attachments))
         return index
 
     def remove_attachment(self, row: int, part_index: int) -> None:
@@ -226,6 +224,10 @@ class DocumentEditor:
         self.document.apply(ReplaceAll(conversation))
         self.undo_stack.clear()
         self.undo_stack.setClean()
+
+
+def _attach_label(attachments: Sequence[Attachment]) -> str:
+    return "Attach file" if len(attachments) == 1 else f"Attach {len(attachments)} files"
 
 
 def _is_noop_move(rows: Sequence[int], dest: int) -> bool:
