@@ -18,8 +18,6 @@ Keys are read in camelCase or snake_case, as the API accepts both; export writes
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -695,14 +693,6 @@ def dump(conversation: Conversation) -> Exported:
     if conversation.settings.model:
         body = {"model": conversation.settings.model, **body}
     return dump_body(body, losses)
-
-
-def decode_base64(data: str) -> bytes:
-    """Bytes of standard or URL-safe base64, for comparing attachments."""
-    try:
-        return base64.b64decode(_std_base64(data) + "=" * (-len(data) % 4))
-    except (binascii.Error, ValueError):
-        return data.encode()
 
 
 FORMAT = Format(
