@@ -59,7 +59,8 @@ def _read(args: argparse.Namespace) -> Imported:
         return formats.import_path(path, fmt)
     chosen = formats.get(fmt) if fmt else None
     try:
-        head = path.open("rb").read(len(formats.SQLITE_MAGIC))
+        with path.open("rb") as fh:
+            head = fh.read(len(formats.SQLITE_MAGIC))
     except OSError as exc:
         raise FormatError(exc.strerror or str(exc), source=str(path)) from None
     if head == formats.SQLITE_MAGIC and (chosen is None or chosen.name == llm_logs.FORMAT.name):
