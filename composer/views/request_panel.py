@@ -366,8 +366,7 @@ class RequestPanel(QWidget):
             self.headers_edit.setPlainText(_dumps(s.headers))
             for label in (self.tools_error, self.schema_error, self.params_error,
                           self.extra_body_error, self.headers_error):
-                label.clear()
-                label.hide()
+                _show(label, "")
             self._field_errors.clear()
         finally:
             self._updating = False
@@ -402,8 +401,18 @@ class RequestPanel(QWidget):
             self.base_url_edit.setFocus()
 
     def _set_model_note(self, text: str) -> None:
-        self.model_note.setText(text)
-        self.model_note.setVisible(bool(text))
+        _show(self.model_note, text)
+
+    def first_problem(self) -> tuple[str, str] | None:
+        """(field name, text) for the first editor whose text is not valid, with its tab brought
+        forward; None when every one parses. Send refuses while there is one."""
+        for label, tab, name in ((self.tools_error, 1, "tools"),
+                                 (self.schema_error, 2, "response schema"),
+                                 (self.params_error, 0, "parameters")):
+            if label.text():
+                self.tabs.setCurrentIndex(tab)
+                return name, label.text()
+        return None
 
     # -- writing the document -----------------------------------------------------------------
 
@@ -476,8 +485,7 @@ class RequestPanel(QWidget):
                 options.pop(name, None)
             else:
                 options[name] = value
-        self.params_error.setText("\n".join(errors))
-        self.params_error.setVisible(bool(errors))
+        _show(self.params_error, "\n".join(errors))
         if options != self.settings.options:
             self._write(options=options)
 
@@ -489,16 +497,11 @@ class RequestPanel(QWidget):
         try:
             value = parse(edit.toPlainText())
         except ValueError as exc:
-            self._show_error(error, f"{title}: {exc}")
+            _show(error, f"{title}: {exc}")
             return
-        self._show_error(error, "")
+        _show(error, "")
         if value != getattr(self.settings, field):
             self._write(**{field: value})
-
-    @staticmethod
-    def _show_error(label: QLabel, text: str) -> None:
-        label.setText(text)
-        label.setVisible(bool(text))
 
     # -- the model list -----------------------------------------------------------------------
 
@@ -600,6 +603,12 @@ def _fetch_failure(exc: Exception) -> str:
     if isinstance(exc, NotImplementedError | ImportError):
         return "This provider cannot list its models; type a model name."
     return f"Could not list models: {type(exc).__name__}: {exc}"
+
+
+def _show(label: QLabel, text: str) -> None:
+    """A note or error label: its text, shown only when there is one."""
+    label.setText(text)
+    label.setVisible(bool(text))
 
 
 def _plain(value: Any) -> str:

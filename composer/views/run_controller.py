@@ -236,14 +236,11 @@ class RunController(QObject):
     # -- problems found before sending ---------------------------------------------------------
 
     def _panel_problem(self) -> RequestRefused | None:
-        panel = self.window.request_panel
-        for label, tab, name in ((panel.tools_error, 1, "tools"),
-                                 (panel.schema_error, 2, "response schema"),
-                                 (panel.params_error, 0, "parameters")):
-            if label.text():
-                panel.tabs.setCurrentIndex(tab)
-                return RequestRefused(label.text(), field_name=name)
-        return None
+        problem = self.window.request_panel.first_problem()
+        if problem is None:
+            return None
+        name, text = problem
+        return RequestRefused(text, field_name=name)
 
     def _refuse(self, exc: RequestRefused) -> None:
         line = str(exc)
