@@ -573,6 +573,7 @@ def test_parse_error_tolerates_html_and_empty_bodies():
     empty = PROTOCOL.parse_error(529, b"", {})
     assert empty.status == 529 and empty.message == "HTTP 529: no details in the response"
     assert PROTOCOL.parse_error(500, b"\xff\xfe", {}).kind == "http"
+    assert PROTOCOL.parse_error(500, b"[" * 100_000, {}).message == "HTTP 500: " + "[" * 200
 
 
 def test_models_request_and_parse():

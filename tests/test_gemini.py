@@ -513,6 +513,7 @@ def test_parse_error_tolerates_non_json_bodies():
     assert err.message == "HTTP 502: <html><body>Bad Gateway</body></html>"
     assert PROTOCOL.parse_error(500, b"", {}).message == "HTTP 500"
     assert PROTOCOL.parse_error(400, b"\xff\xfe", {}).status == 400
+    assert PROTOCOL.parse_error(500, b"[" * 100_000, {}).message == "HTTP 500: " + "[" * 200
 
 
 def test_models_request_and_list():

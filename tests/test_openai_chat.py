@@ -411,6 +411,7 @@ def test_parse_error_reads_openai_and_openrouter_bodies():
     html = PROTOCOL.parse_error(502, b"<html>\n<body>Bad gateway</body></html>", {})
     assert html.message.startswith("HTTP 502: <html>") and "\n" not in html.message
     assert PROTOCOL.parse_error(500, b"", {}).message == "HTTP 500"
+    assert PROTOCOL.parse_error(500, b"[" * 100_000, {}).message == "HTTP 500: " + "[" * 200
 
 
 def test_models_request_and_parse():

@@ -404,6 +404,7 @@ def test_parse_error_reads_openai_error_json_and_headers():
     (b"<html><body>Bad gateway</body></html>", "HTTP 502: <html><body>Bad gateway</body></html>"),
     (b"", "HTTP 502: no details in the response"),
     (b"\xff\xfe garbage", "HTTP 502: \ufffd\ufffd garbage"),
+    (b"[" * 100_000, "HTTP 502: " + "[" * 200),  # JSON nested too deeply to read
 ])
 def test_parse_error_tolerates_non_json(body, expected):
     error = PROTOCOL.parse_error(502, body, {"retry-after": "3"})

@@ -32,7 +32,8 @@ from composer.models.events import (
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty, string
-from composer.providers.headers import header, retry_after
+from composer.providers.headers import header
+from composer.providers.http_error import labelled, read_body
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -284,13 +285,8 @@ class AnthropicProtocol(WireProtocol):
         return AnthropicParser()
 
     def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) \
-            else str(body or "")
+        text, data = read_body(body)
         kind = message = request_id = None
-        try:
-            data = json.loads(text) if text.strip() else None
-        except json.JSONDecodeError:
-            data = None
         if isinstance(data, dict):
             error = data.get("error")
             if isinstance(error, dict):
@@ -298,14 +294,8 @@ class AnthropicProtocol(WireProtocol):
             elif isinstance(error, str):
                 message = error
             request_id = string(data.get("request_id"))
-        if message is None:
-            first = text.strip().splitlines()[0][:200] if text.strip() else ""
-            message = first or "no details in the response"
-        request_id = header(headers, "request-id") or request_id
-        label = f"HTTP {status}" + (f" {kind}" if kind else "")
-        return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
-                           request_id=request_id, retry_after=retry_after(headers),
-                           body=text[:4000] or None)
+        return labelled(status, text, kind, message, headers=headers,
+                        request_id=header(headers, "request-id") or request_id)
 
     def models_request(self, *, base_url: str | None = None,
                        api_key: str | None = None) -> HttpRequest:

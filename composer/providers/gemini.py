@@ -9,7 +9,6 @@ it came with (a second signature in one run starts a new part, so none is ever m
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -32,7 +31,8 @@ from composer.models.events import (
 from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.coerce import integer, string
-from composer.providers.headers import retry_after
+from composer.providers.headers import header, retry_after
+from composer.providers.http_error import read_body, snippet
 
 DEFAULT_BASE = "https://generativelanguage.googleapis.com"
 
@@ -276,21 +276,16 @@ class GeminiProtocol(WireProtocol):
         return GeminiParser()
 
     def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
-        text = body.decode("utf-8", errors="replace")
-        lower = {k.lower(): v for k, v in headers.items()}
-        request_id = lower.get("x-request-id") or lower.get("x-goog-request-id")
+        text, data = read_body(body)
+        request_id = header(headers, "x-request-id") or header(headers, "x-goog-request-id")
         err: Any = None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            data = None
         if isinstance(data, list) and data and isinstance(data[0], dict):
             data = data[0]  # the JSON-array stream form wraps its error too
         if isinstance(data, dict):
             err = data.get("error")
         if not isinstance(err, dict):
-            snippet = " ".join(text.split())[:200]
-            message = f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}"
+            start = snippet(text)
+            message = f"HTTP {status}: {start}" if start else f"HTTP {status}"
             return StreamError(message=message, kind="http", status=status,
                                request_id=request_id, retry_after=_retry_after({}, headers),
                                body=text or None)

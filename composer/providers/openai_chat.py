@@ -36,7 +36,8 @@ from composer.models.events import (
 from composer.models.formats.openai_chat import META, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.coerce import integer, string
-from composer.providers.headers import retry_after
+from composer.providers.headers import header, retry_after
+from composer.providers.http_error import read_body, snippet
 
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
            "function_call": "tool_calls", "content_filter": "content_filter",
@@ -298,15 +299,16 @@ class OpenAIChatProtocol(WireProtocol):
         return ChatStreamParser()
 
     def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
-        h = {k.lower(): v for k, v in headers.items()}
-        text = body.decode("utf-8", errors="replace") if body else ""
-        message, provider_type = _error_message(text)
+        text, data = read_body(body)
+        message, provider_type = _error_message(data)
         if not message:
-            snippet = " ".join(text.split())[:200]
-            message = f"HTTP {status}" + (f": {snippet}" if snippet else "")
-        request_id = h.get("x-request-id") or h.get("request-id") or h.get("x-generation-id")
+            start = snippet(text)
+            message = f"HTTP {status}" + (f": {start}" if start else "")
+        request_id = (header(headers, "x-request-id") or header(headers, "request-id")
+                      or header(headers, "x-generation-id"))
         return StreamError(message, kind="http", status=status, provider_type=provider_type,
-                           request_id=request_id, retry_after=retry_after(h), body=text or None)
+                           request_id=request_id, retry_after=retry_after(headers),
+                           body=text or None)
 
     def models_request(self, *, base_url: str, api_key: str | None) -> HttpRequest:
         headers = {"Accept": "application/json"}
@@ -371,11 +373,8 @@ def _in_band_error(error: Any, chunk: dict[str, Any]) -> StreamError:
     return StreamError(str(error), kind="provider", body=body)
 
 
-def _error_message(text: str) -> tuple[str | None, str | None]:
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        return None, None
+def _error_message(data: Any) -> tuple[str | None, str | None]:
+    """(message, type or code) of an error body's JSON, flat, nested or in a list."""
     if isinstance(data, list) and data:
         data = data[0]
     if not isinstance(data, dict):

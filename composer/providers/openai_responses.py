@@ -40,7 +40,8 @@ from composer.models.formats.openai_responses import (
 )
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty
-from composer.providers.headers import header, retry_after
+from composer.providers.headers import header
+from composer.providers.http_error import labelled, read_body
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
@@ -420,13 +421,8 @@ class ResponsesProtocol(WireProtocol):
         return ResponsesParser()
 
     def parse_error(self, status: int, body: bytes, headers: dict[str, str]) -> StreamError:
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) \
-            else str(body or "")
+        text, data = read_body(body)
         kind = message = None
-        try:
-            data = json.loads(text) if text.strip() else None
-        except json.JSONDecodeError:
-            data = None
         if isinstance(data, dict):
             error = data.get("error")
             if isinstance(error, dict):
@@ -439,15 +435,9 @@ class ResponsesProtocol(WireProtocol):
                 message = error
             elif isinstance(data.get("message"), str):
                 message = data["message"]
-        if message is None:
-            first = text.strip().splitlines()[0][:200] if text.strip() else ""
-            message = first or "no details in the response"
         request_id = (header(headers, "x-request-id") or header(headers, "apim-request-id")
                       or header(headers, "x-ms-request-id"))
-        label = f"HTTP {status}" + (f" {kind}" if kind else "")
-        return StreamError(f"{label}: {message}", kind="http", status=status, provider_type=kind,
-                           request_id=request_id, retry_after=retry_after(headers),
-                           body=text[:4000] or None)
+        return labelled(status, text, kind, message, request_id=request_id, headers=headers)
 
     def models_request(self, *, base_url: str | None = None,
                        api_key: str | None = None) -> HttpRequest:
