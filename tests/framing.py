@@ -6,12 +6,13 @@ from collections.abc import Iterable
 
 from composer.models.assembler import Assembler
 from composer.providers.base import Frame, Parser
-from composer.providers.sse import SSEDecoder
+from composer.providers.sse import Decoder, SSEDecoder
 
 
-def decode(chunks: Iterable[bytes]) -> list[Frame]:
-    """Every frame of an SSE body arriving in these chunks (e.g. a socket's), closed at the end."""
-    decoder = SSEDecoder()
+def decode(chunks: Iterable[bytes], decoder: Decoder | None = None) -> list[Frame]:
+    """Every frame of a body arriving in these chunks (e.g. a socket's), closed at the end; SSE
+    unless another ``decoder`` is given."""
+    decoder = decoder or SSEDecoder()
     found: list[Frame] = []
     for chunk in chunks:
         found.extend(decoder.feed(chunk))

@@ -9,19 +9,12 @@ from hypothesis import strategies as st
 
 from composer.providers.base import Frame
 from composer.providers.sse import NDJSONDecoder, SSEDecoder, WholeBodyDecoder, decoder_for
-
-
-def decode_all(decoder, chunks: list[bytes]) -> list[Frame]:
-    frames = []
-    for chunk in chunks:
-        frames.extend(decoder.feed(chunk))
-    frames.extend(decoder.close())
-    return frames
+from tests.framing import decode
 
 
 def test_event_and_data_lines_make_one_frame():
     body = b'event: message_start\ndata: {"a": 1}\n\ndata: second\n\n'
-    assert decode_all(SSEDecoder(), [body]) == [
+    assert decode([body], SSEDecoder()) == [
         Frame(data='{"a": 1}', event="message_start"),
         Frame(data="second"),
     ]
@@ -29,48 +22,48 @@ def test_event_and_data_lines_make_one_frame():
 
 def test_multiline_data_is_joined_with_newlines_and_one_leading_space_dropped():
     body = b"data: line one\ndata:line two\ndata:  indented\n\n"
-    assert decode_all(SSEDecoder(), [body]) == [Frame(data="line one\nline two\n indented")]
+    assert decode([body], SSEDecoder()) == [Frame(data="line one\nline two\n indented")]
 
 
 def test_comment_lines_are_ignored_as_keepalives():
     body = b": OPENROUTER PROCESSING\n\n: ping\ndata: x\n\n"
-    assert decode_all(SSEDecoder(), [body]) == [Frame(data="x")]
+    assert decode([body], SSEDecoder()) == [Frame(data="x")]
 
 
 def test_crlf_and_lone_cr_line_endings():
     crlf = b"data: a\r\n\r\ndata: b\r\n\r\n"
     cr = b"data: a\r\rdata: b\r\r"
     expected = [Frame(data="a"), Frame(data="b")]
-    assert decode_all(SSEDecoder(), [crlf]) == expected
-    assert decode_all(SSEDecoder(), [cr]) == expected
+    assert decode([crlf], SSEDecoder()) == expected
+    assert decode([cr], SSEDecoder()) == expected
 
 
 def test_crlf_split_between_chunks_counts_once():
     # If the \n after a \r were taken as a second line end, this would dispatch early and the
     # two data lines would become two frames.
     chunks = [b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]
-    assert decode_all(SSEDecoder(), chunks) == [Frame(data="a\nb")]
+    assert decode(chunks, SSEDecoder()) == [Frame(data="a\nb")]
 
 
 def test_frame_split_across_chunks_and_utf8_split_inside_a_character():
     body = 'event: delta\ndata: {"text": "héllo ☃"}\n\n'.encode()
     chunks = [body[i:i + 1] for i in range(len(body))]
-    assert decode_all(SSEDecoder(), chunks) == [Frame(data='{"text": "héllo ☃"}', event="delta")]
+    assert decode(chunks, SSEDecoder()) == [Frame(data='{"text": "héllo ☃"}', event="delta")]
 
 
 def test_leading_bom_is_dropped():
-    assert decode_all(SSEDecoder(), [b"\xef\xbb\xbfdata: x\n\n"]) == [Frame(data="x")]
-    assert decode_all(SSEDecoder(), [b"\xef", b"\xbb\xbfevent: e\ndata: y\n\n"]) == [
+    assert decode([b"\xef\xbb\xbfdata: x\n\n"], SSEDecoder()) == [Frame(data="x")]
+    assert decode([b"\xef", b"\xbb\xbfevent: e\ndata: y\n\n"], SSEDecoder()) == [
         Frame(data="y", event="e")]
 
 
 def test_event_without_data_is_not_dispatched_and_does_not_leak_its_name():
     body = b"event: ping\n\ndata: x\n\n"
-    assert decode_all(SSEDecoder(), [body]) == [Frame(data="x")]
+    assert decode([body], SSEDecoder()) == [Frame(data="x")]
 
 
 def test_empty_data_field_still_dispatches():
-    assert decode_all(SSEDecoder(), [b"data\n\n"]) == [Frame(data="")]
+    assert decode([b"data\n\n"], SSEDecoder()) == [Frame(data="")]
 
 
 def test_unterminated_last_event_is_flushed_at_close():
@@ -85,7 +78,7 @@ def test_any_chunking_gives_the_same_frames(data):
             b"data: {\"t\": \"\xc3\xa9\"}\r\rdata: end\n\n")
     cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=12)))
     chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
-    assert decode_all(SSEDecoder(), chunks) == [
+    assert decode(chunks, SSEDecoder()) == [
         Frame(data="1\n2", event="a"), Frame(data='{"t": "é"}'), Frame(data="end")]
 
 
@@ -94,7 +87,7 @@ def test_a_long_line_in_tiny_chunks_is_linear():
     body = b"data: " + payload + b"\n\n"
     chunks = [body[i:i + 16] for i in range(0, len(body), 16)]
     start = time.perf_counter()
-    frames = decode_all(SSEDecoder(), chunks)
+    frames = decode(chunks, SSEDecoder())
     elapsed = time.perf_counter() - start
     assert frames == [Frame(data=payload.decode())]
     # Re-scanning the buffer per chunk would be ~25000 * 200 kB of work: many seconds.
@@ -103,7 +96,7 @@ def test_a_long_line_in_tiny_chunks_is_linear():
 
 def test_ndjson_one_frame_per_nonblank_line():
     chunks = [b'{"a": 1}\n\n{"b"', b': 2}\r\n{"c": 3}']
-    assert decode_all(NDJSONDecoder(), chunks) == [
+    assert decode(chunks, NDJSONDecoder()) == [
         Frame(data='{"a": 1}'), Frame(data='{"b": 2}'), Frame(data='{"c": 3}')]
 
 
