@@ -82,7 +82,7 @@ class Attachment(BaseModel):
 
     @property
     def display_name(self) -> str:
-        name = getattr(self, "name", None) or (self.model_extra or {}).get("name")
+        name = (self.model_extra or {}).get("name")
         if name:
             return str(name)
         if self.path:
