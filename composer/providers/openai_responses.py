@@ -197,11 +197,9 @@ class ResponsesParser(TypedEventParser):
         key = self._item_key(item, data.get("output_index"))
         if item.get("type") == "function_call":
             self.saw_function_call = True
-        events = item_events(item, key, self._streamed)
-        for event in events:
-            if isinstance(event, TextDelta) and _is_refusal(item, event.key):
-                self.saw_refusal = True
-        return events
+        if _has_refusal(item):
+            self.saw_refusal = True
+        return item_events(item, key, self._streamed)
 
     # text
 
@@ -279,13 +277,11 @@ class ResponsesParser(TypedEventParser):
         return [TextDelta("audio-transcript", delta)] if isinstance(delta, str) else []
 
 
-def _is_refusal(item: dict[str, Any], text_key: str) -> bool:
+def _has_refusal(item: dict[str, Any]) -> bool:
     content = item.get("content")
-    if not isinstance(content, list):
-        return False
-    index = int(text_key.rsplit(":", 1)[-1]) if ":" in text_key else 0
-    return 0 <= index < len(content) and isinstance(content[index], dict) and \
-        content[index].get("type") == "refusal"
+    return isinstance(content, list) and any(
+        isinstance(c, dict) and c.get("type") == "refusal" and isinstance(c.get("refusal"), str)
+        for c in content)
 
 
 def item_events(item: dict[str, Any], key: str, streamed: set[str]) -> list[StreamEvent]:
