@@ -157,12 +157,10 @@ class ChatStreamParser:
                     events.append(TextDelta("text", part["text"]))
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
+            events.append(TextDelta("refusal", refusal))
             if not self._refused:
                 self._refused = True
-                events.append(TextDelta("refusal", refusal))
                 events.append(PartMetadata("refusal", META, {"refusal": "field"}))
-            else:
-                events.append(TextDelta("refusal", refusal))
         annotations = delta.get("annotations")
         if isinstance(annotations, list):
             for a in annotations:
