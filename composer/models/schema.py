@@ -13,6 +13,7 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
+from composer.models.files import atomic_write_text
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "resources" / "schema"
 
@@ -38,8 +39,6 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
-    from composer.models.files import atomic_write_text
-
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in schemas().items():
