@@ -20,11 +20,11 @@ import pytest
 from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.formats.anthropic import from_body, to_body
-from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from composer.models.parts import ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 from composer.providers.anthropic import PROTOCOL, parse_response
 from tests.cassettes import Cassette, all_cassettes, load, protocol_of
 from tests.conftest import recordings_or_skip
-from tests.framing import assemble, decode, frames
+from tests.framing import assemble, assemble_events, assemble_recorded, decode, frames
 from tests.loopback import Reply
 
 
@@ -213,9 +213,7 @@ def test_plain_json_replies_give_the_recorded_content(cassette: Cassette) -> Non
     _need(CASSETTES)
     for interaction in cassette.interactions:
         reply = json.loads(interaction.response_body)
-        assembler = Assembler()
-        for event in parse_response(reply):
-            assembler.feed(event)
+        assembler = assemble_events(parse_response(reply))
         parts = assembler.parts()
         assert [p.type for p in parts] == [
             {"text": "text", "thinking": "reasoning", "tool_use": "tool_call",
@@ -236,22 +234,12 @@ def test_plain_json_replies_give_the_recorded_content(cassette: Cassette) -> Non
 # -- 3. the next turn is the recorded second request ------------------------------------------
 
 
-def _reply_message(interaction) -> Message:
-    if interaction.streaming:
-        assembler = assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
-    else:
-        assembler = Assembler()
-        for event in parse_response(json.loads(interaction.response_body)):
-            assembler.feed(event)
-    return assembler.message()
-
-
 @pytest.mark.parametrize("cassette", MULTI_TURN, ids=[c.name for c in MULTI_TURN])
 def test_reply_and_tool_results_export_as_the_recorded_next_request(cassette: Cassette) -> None:
     _need(MULTI_TURN)
     first, second = cassette.interactions[:2]
     conversation = from_body(first.request_json).conversation
-    reply = _reply_message(first)
+    reply = assemble_recorded(first, PROTOCOL, parse_response).message()
     later = from_body(second.request_json).conversation.messages
     start = len(conversation.messages)
     # The recorded assistant turn sits where our assembled reply goes.

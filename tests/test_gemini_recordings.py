@@ -17,13 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from composer.models.assembler import Assembler
 from composer.models.formats.gemini import from_body, to_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
 from composer.providers.gemini import PROTOCOL, parse_response
 from tests.cassettes import Cassette, Interaction, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
-from tests.framing import assemble, decode, frames
+from tests.framing import assemble, assemble_recorded, decode
 from tests.loopback import Reply
 
 
@@ -63,15 +62,6 @@ def _reply_chunks(interaction: Interaction) -> list[dict[str, Any]]:
         if line.startswith("data:"):
             chunks.append(json.loads(line[5:]))
     return chunks
-
-
-def _assembled(interaction: Interaction) -> Assembler:
-    if interaction.streaming:
-        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
-    asm = Assembler()
-    for event in parse_response(json.loads(interaction.response_body)):
-        asm.feed(event)
-    return asm
 
 
 # -- the substance of a request body ----------------------------------------------------------
@@ -154,7 +144,7 @@ def _expected(chunks: list[dict[str, Any]]) -> dict[str, Any]:
 def test_recorded_replies_assemble_into_their_parts(path):
     for interaction in _interactions(path):
         want = _expected(_reply_chunks(interaction))
-        asm = _assembled(interaction)
+        asm = assemble_recorded(interaction, PROTOCOL, parse_response)
         parts = asm.parts()
         assert asm.error is None
         assert "".join(p.text for p in parts if isinstance(p, TextPart)) == want["text"]
@@ -190,7 +180,7 @@ def test_tool_loop_second_request_replays_reply_and_result(path):
         pytest.skip("a single-request recording")
     first, second = interactions[0], interactions[1]
     conversation = from_body(first.request_json, "first").conversation
-    reply = _assembled(first).message()
+    reply = assemble_recorded(first, PROTOCOL, parse_response).message()
     assert reply.role == "assistant"
     later = from_body(second.request_json, "second").conversation.messages
     results: list[Message] = []

@@ -27,7 +27,7 @@ from composer.models.parts import ReasoningPart, TextPart, ToolCallPart
 from composer.providers.openai_chat import PROTOCOL, parse_response
 from tests.cassettes import Cassette, Interaction, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
-from tests.framing import assemble, decode, frames
+from tests.framing import assemble, assemble_events, assemble_recorded, decode, frames
 from tests.loopback import Reply
 
 
@@ -196,15 +196,6 @@ def _chunks(body: str) -> list[dict[str, Any]]:
     return [json.loads(f.data) for f in frames(body) if f.data.strip() != "[DONE]"]
 
 
-def _reply(interaction: Interaction) -> Assembler:
-    if interaction.streaming:
-        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
-    assembler = Assembler()
-    for event in parse_response(json.loads(interaction.response_body)):
-        assembler.feed(event)
-    return assembler
-
-
 # -- 1. request bodies -----------------------------------------------------------------------
 
 
@@ -236,10 +227,7 @@ def test_streamed_reply_assembles_to_what_the_chunks_say(path):
 def test_whole_json_reply_parses_to_what_it_says(path):
     for interaction in _chat(path):
         data = json.loads(interaction.response_body)
-        assembler = Assembler()
-        for event in parse_response(data):
-            assembler.feed(event)
-        check_assembled(assembler, expected_reply([data]))
+        check_assembled(assemble_events(parse_response(data)), expected_reply([data]))
 
 
 # -- 3. tool loops ---------------------------------------------------------------------------
@@ -249,7 +237,7 @@ def test_whole_json_reply_parses_to_what_it_says(path):
 def test_reply_and_tool_results_export_as_the_next_request(path):
     first, second = _chat(path)[:2]
     conversation = from_body(first.request_json).conversation
-    reply = _reply(first).message()
+    reply = assemble_recorded(first, PROTOCOL, parse_response).message()
     assert reply.parts_of(ToolCallPart), "the first reply should call a tool"
     later = from_body(second.request_json).conversation.messages
     results = later[len(conversation.messages) + 1:]

@@ -21,7 +21,7 @@ from composer.models.settings import RequestSettings
 from composer.providers.openai_responses import PROTOCOL, parse_response
 from tests.cassettes import Cassette, all_cassettes, load, protocol_of
 from tests.conftest import RECORDINGS, recordings_or_skip
-from tests.framing import assemble, decode, frames
+from tests.framing import assemble, assemble_events, assemble_recorded, decode, frames
 from tests.loopback import Reply
 
 
@@ -71,15 +71,6 @@ def substance(body: dict[str, Any]) -> dict[str, Any]:
         items.append(item)
     out["input"] = items
     return out
-
-
-def assembled(interaction: Any) -> Assembler:
-    if interaction.streaming:
-        return assemble(PROTOCOL.new_parser(), frames(interaction.response_body))
-    assembler = Assembler()
-    for event in parse_response(json.loads(interaction.response_body)):
-        assembler.feed(event)
-    return assembler
 
 
 # -- 1. every recorded request body imports and re-exports in substance ------------------------
@@ -210,10 +201,8 @@ def test_streamed_replies_assemble_to_the_recorded_parts(name):
 def test_plain_json_replies_assemble_to_the_recorded_parts(name):
     for interaction in cassette(name).interactions:
         response = json.loads(interaction.response_body)
-        assembler = Assembler()
-        for event in parse_response(response):
-            assembler.feed(event)
-        check_assembled(assembler, expected_from_output(response))
+        check_assembled(assemble_events(parse_response(response)),
+                        expected_from_output(response))
 
 
 # -- 3. tool loops: first request + assembled reply + tool results = the second request --------
@@ -231,7 +220,7 @@ def without_replay(body: dict[str, Any]) -> dict[str, Any]:
 def test_tool_loop_second_request_is_rebuilt(name):
     first, second = cassette(name).interactions[:2]
     conversation = from_body(first.request_json, name).conversation
-    reply = assembled(first).message()
+    reply = assemble_recorded(first, PROTOCOL, parse_response).message()
     conversation.messages.append(reply)
     results = [ToolResultPart(output=item["output"], tool_call_id=item["call_id"])
                for item in second.request_json["input"]
