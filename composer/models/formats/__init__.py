@@ -16,6 +16,7 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.files import parse_json
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 
 __all__ = ["Exported", "Format", "Imported", "Loss", "all_formats", "export", "get", "import_data",
@@ -60,6 +61,11 @@ def _parse(text: str) -> tuple[str, Any]:
 
 
 def detect(text: str, source: str | None = None) -> Format:
+    return _detect(text, source)[0]
+
+
+def _detect(text: str, source: str | None) -> tuple[Format, Any]:
+    """The best format for ``text``, and what its ``load`` takes (the parsed JSON, or the text)."""
     kind, value = _parse(text)
     best: tuple[float, Format] | None = None
     for fmt in importers():
@@ -72,34 +78,26 @@ def detect(text: str, source: str | None = None) -> Format:
             best = (score, fmt)
     if best is None:
         if kind == "json":
-            problem = "JSON, but not a conversation format Composer knows"
-        else:
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as exc:
-                if text.lstrip()[:1] in ("{", "["):
-                    raise FormatError(f"invalid JSON: {exc.msg}", source=source,
-                                      location=f"line {exc.lineno} column {exc.colno}") from None
-            problem = "not a conversation format Composer knows"
-        raise FormatError(problem, source=source)
-    return best[1]
+            raise FormatError("JSON, but not a conversation format Composer knows", source=source)
+        if text.lstrip()[:1] in ("{", "["):
+            parse_json(text, source)  # raises, saying where the JSON breaks
+        raise FormatError("not a conversation format Composer knows", source=source)
+    fmt = best[1]
+    return fmt, value if fmt.input_kind == "json" else text
 
 
 def import_text(text: str, fmt: str | None = None, source: str | None = None) -> Imported:
-    chosen = get(fmt) if fmt else detect(text, source)
+    if fmt is None:
+        # Detection parsed the text already: a big file is not parsed twice.
+        chosen, value = _detect(text, source)
+        return _guarded(chosen, value, source)
+    chosen = get(fmt)
     if chosen.load is None:
         raise FormatError(f"{chosen.name} can be exported, not imported", source=source)
     if chosen.input_kind == "binary":
         raise FormatError(f"{chosen.name} is read from a file, not text", source=source)
     if chosen.input_kind == "json":
-        kind, value = _parse(text)
-        if kind != "json":
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise FormatError(f"invalid JSON: {exc.msg}", source=source,
-                                  location=f"line {exc.lineno} column {exc.colno}") from None
-        return _guarded(chosen, value, source)
+        return _guarded(chosen, parse_json(text, source), source)
     return _guarded(chosen, text, source)
 
 
