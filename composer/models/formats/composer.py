@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from composer.models import files
@@ -23,7 +22,7 @@ def load(data: Any, source: str | None) -> Imported:
 
 
 def dump(conversation: Conversation) -> Exported:
-    return Exported(json.dumps(conversation.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    return Exported(files.dumps(conversation))
 
 
 FORMAT = Format(

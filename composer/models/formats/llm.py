@@ -16,7 +16,6 @@ and written back on export.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -24,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from composer.models import files
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.formats._wire import dump_body
 from composer.models.formats.base import Exported, Format, Imported, Loss
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
@@ -140,9 +140,7 @@ def to_response_dict(conversation: Conversation) -> dict[str, Any]:
 
 
 def dump(conversation: Conversation) -> Exported:
-    body = to_response_dict(conversation)
-    return Exported(json.dumps(body, ensure_ascii=False, indent=2) + "\n",
-                    _setting_losses(conversation.settings))
+    return dump_body(to_response_dict(conversation), _setting_losses(conversation.settings))
 
 
 FORMAT = Format(
