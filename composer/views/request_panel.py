@@ -408,6 +408,8 @@ class RequestPanel(QWidget):
         forward; None when every one parses. Send refuses while there is one."""
         for label, tab, name in ((self.tools_error, 1, "tools"),
                                  (self.schema_error, 2, "response schema"),
+                                 (self.extra_body_error, 3, "extra body"),
+                                 (self.headers_error, 3, "extra headers"),
                                  (self.params_error, 0, "parameters")):
             if label.text():
                 self.tabs.setCurrentIndex(tab)

@@ -210,3 +210,14 @@ def test_save_exchange_writes_the_llm_readable_file_with_timing_and_events(
     assert len(data["composer"]["events"]) > 10
     assert "x-api-key" not in json.dumps(data)
     dialog.close()
+
+
+def test_an_invalid_extra_header_refuses_at_the_extra_tab(qtbot, run_window, loopback, recorded):
+    window = run_window(_anthropic(recorded, loopback.url))
+    panel = window.request_panel
+    panel.headers_edit.setPlainText('{"x-api-key": "sk-live"}')
+    window.run_ui.send_action.trigger()
+    assert window.run_ui.state == "refused"
+    assert panel.tabs.currentIndex() == 3 and panel.headers_error.isVisibleTo(window)
+    qtbot.wait(50)
+    assert loopback.received == []
