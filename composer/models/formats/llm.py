@@ -110,10 +110,7 @@ def _setting_losses(settings: RequestSettings) -> list[Loss]:
         losses.append(Loss(f"{len(settings.tools)} tool definition(s) dropped", dropped=True))
     if settings.response_schema:
         losses.append(Loss("response schema dropped", dropped=True))
-    for name in ("tool_choice", "base_url"):
-        if getattr(settings, name):
-            losses.append(Loss(f"{name} dropped"))
-    for name in ("extra_body", "headers"):
+    for name in ("tool_choice", "base_url", "extra_body", "headers"):
         if getattr(settings, name):
             losses.append(Loss(f"{name} dropped"))
     return losses
