@@ -101,14 +101,14 @@ def list_conversations(path: str) -> list[ConversationInfo]:
     """Every conversation in the database, newest first."""
     with closing(_connect(path)) as conn:
         try:
-            return _list(conn, path)
+            tables = _tables(conn)
+            _check(tables, path)
+            return _list(conn, tables)
         except sqlite3.Error as exc:
             raise FormatError(f"cannot read the logs database ({exc})", source=path) from None
 
 
-def _list(conn: sqlite3.Connection, path: str) -> list[ConversationInfo]:
-    tables = _tables(conn)
-    _check(tables, path)
+def _list(conn: sqlite3.Connection, tables: dict[str, set[str]]) -> list[ConversationInfo]:
     found: dict[str, ConversationInfo] = {}
     if _has_store(tables):
         rows = conn.execute("""
@@ -152,7 +152,7 @@ def load_conversation(path: str, conversation_id: str | None = None) -> Imported
 def _load(conn: sqlite3.Connection, path: str, conversation_id: str | None) -> Imported:
     tables = _tables(conn)
     _check(tables, path)
-    listed = _list(conn, path)
+    listed = _list(conn, tables)
     if conversation_id is None:
         if not listed:
             raise FormatError("the logs database holds no conversations", source=path)
