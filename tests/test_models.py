@@ -243,3 +243,11 @@ def test_cancelled_and_error_stop_reasons():
     assert failed.stop_reason == "error"
     assert failed.error_info().status == 529
     assert Assembler().stop_reason == "unknown" and Assembler().usage_or_none() is None
+
+
+def test_a_plain_data_url_is_percent_decoded():
+    from composer.models.attachment import Attachment
+
+    att = Attachment.from_url("data:,hello%20world%21")
+    assert att.data() == b"hello world!" and att.type == "text/plain"
+    assert Attachment.from_url("data:text/csv,a%2Cb").data() == b"a,b"

@@ -12,6 +12,7 @@ import base64
 import binascii
 import mimetypes
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,10 @@ class Attachment(BaseModel):
             declared = head[5:].split(";")[0] or None
             if ";base64" in head:
                 return cls(type=declared, content=payload)
-            data = payload.encode()
-            return cls(type=declared, content=base64.b64encode(data).decode("ascii"))
+            # Without ;base64 the payload is percent-encoded text (RFC 2397).
+            data = urllib.parse.unquote_to_bytes(payload)
+            return cls(type=declared or "text/plain",
+                       content=base64.b64encode(data).decode("ascii"))
         guessed = mime or mimetypes.guess_type(url.split("?")[0])[0]
         return cls(type=guessed, url=url)
 
