@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from composer.models.formats.base import Exported, Loss
+from composer.models.parts import ToolCallPart
 
 # Top-level lists that extra_body adds to instead of replacing: hosted tools beside ours,
 # extra ``include`` entries beside the ones reasoning replay needs.
@@ -39,6 +40,16 @@ def merge_extra(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True
         else:
             body[key] = value
     return body
+
+
+def arguments_text(part: ToolCallPart, **dumps: Any) -> str:
+    """A tool call's arguments as JSON text for the wire: the raw text kept for arguments that
+    did not parse (``{"composer": {"raw_arguments"}}``) while none were entered since, else the
+    arguments dumped with ``dumps`` options."""
+    raw = ((part.provider_metadata or {}).get("composer") or {}).get("raw_arguments")
+    if isinstance(raw, str) and not part.arguments:
+        return raw
+    return json.dumps(part.arguments, ensure_ascii=False, **dumps)
 
 
 def dump_body(body: dict[str, Any], losses: list[Loss]) -> Exported:

@@ -30,7 +30,7 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, json_kind, merge_extra
+from composer.models.formats._wire import arguments_text, dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -692,11 +692,7 @@ class _Writer:
             self.loss(f"server-side tool call {part.name} left out", i, j)
             return None
         meta = part.provider_metadata or {}
-        raw = (meta.get("composer") or {}).get("raw_arguments")
-        if isinstance(raw, str) and not part.arguments:
-            arguments = raw
-        else:
-            arguments = json.dumps(part.arguments, ensure_ascii=False)
+        arguments = arguments_text(part)
         call_id = part.tool_call_id
         if not call_id:
             call_id = f"call_{i + 1}_{j + 1}"

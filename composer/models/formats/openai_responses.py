@@ -28,7 +28,7 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, json_kind, merge_extra
+from composer.models.formats._wire import arguments_text, dump_body, json_kind, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -637,10 +637,8 @@ class _Exporter:
                 self.loss(f"server-side tool call {part.name} not sent: it belongs to another "
                           "provider", m, p)
             return
-        raw = ((part.provider_metadata or {}).get("composer") or {}).get("raw_arguments")
         # Compact, as the model itself writes arguments.
-        arguments = raw if isinstance(raw, str) and not part.arguments else json.dumps(
-            part.arguments, ensure_ascii=False, separators=(",", ":"))
+        arguments = arguments_text(part, separators=(",", ":"))
         item: dict[str, Any] = {"type": "function_call"}
         extra = {k: v for k, v in meta.items() if replay_ids or k != "id"}
         item.update(extra)
