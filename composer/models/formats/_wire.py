@@ -3,6 +3,8 @@ writing a body."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -40,6 +42,16 @@ def merge_extra(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True
         else:
             body[key] = value
     return body
+
+
+def looks_base64(data: str) -> bool:
+    """Whether inline file data reads as base64; only its head is checked, a file can be big."""
+    head = data[:4096]
+    try:
+        base64.b64decode(head[:len(head) // 4 * 4], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def arguments_text(part: ToolCallPart, **dumps: Any) -> str:

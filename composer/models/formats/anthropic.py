@@ -20,14 +20,13 @@ What goes where:
 from __future__ import annotations
 
 import base64
-import binascii
 import mimetypes
 from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, json_kind, merge_extra
+from composer.models.formats._wire import dump_body, json_kind, looks_base64, merge_extra
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -311,11 +310,8 @@ class _Reader:
             media = self.string(media, f"{where}.source.media_type", "media_type")
         if stype == "base64":
             data = self.string(source.get("data"), f"{where}.source.data", "base64 data")
-            head = data[:4096]
-            try:
-                base64.b64decode(head[:len(head) // 4 * 4], validate=True)
-            except (binascii.Error, ValueError):
-                raise self.fail("data is not base64", f"{where}.source.data") from None
+            if not looks_base64(data):
+                raise self.fail("data is not base64", f"{where}.source.data")
             default = "image/*" if kind == "image" else "application/pdf"
             return Attachment(type=media or default, content=data), meta
         if stype == "url":

@@ -18,8 +18,6 @@ last, recursively: dicts merge, a ``None`` value deletes the key, and the ``tool
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import mimetypes
 from typing import Any
@@ -28,7 +26,13 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import arguments_text, dump_body, json_kind, merge_extra
+from composer.models.formats._wire import (
+    arguments_text,
+    dump_body,
+    json_kind,
+    looks_base64,
+    merge_extra,
+)
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
@@ -331,11 +335,9 @@ def _file_attachment(entry: dict[str, Any], loc: str) -> Attachment:
             att = Attachment.from_url(data)
             att.type = att.type or guessed
         else:
-            try:
-                base64.b64decode(data[:4096 - 4096 % 4], validate=True)
-            except (binascii.Error, ValueError):
+            if not looks_base64(data):
                 raise FormatError("file_data is neither a data URL nor base64",
-                                  location=f"{loc}.file_data") from None
+                                  location=f"{loc}.file_data")
             att = Attachment(type=guessed or "application/octet-stream", content=data)
         return Attachment(**att.model_dump(exclude_none=True), **extra)
     if "file_url" in entry:
