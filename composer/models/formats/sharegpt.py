@@ -38,6 +38,8 @@ _SPEAKERS = {
     "function_call": "call",
     "observation": "result", "tool": "result", "function": "result",
 }
+# Export: who speaks each role's text.
+_SPEAKER_OF = {"user": "human", "assistant": "gpt", "system": "system", "tool": "human"}
 
 
 def _is_turn(item: Any) -> bool:
@@ -216,7 +218,6 @@ def dump(conversation: Conversation) -> Exported:
         if message.provider_metadata:
             losses.append(Loss("message provider_metadata dropped", mi))
         texts: list[str] = []
-        speaker = {"user": "human", "assistant": "gpt", "system": "system", "tool": "human"}
         for pi, part in enumerate(message.parts):
             if part.provider_metadata:
                 losses.append(Loss("provider_metadata dropped", mi, pi))
@@ -243,7 +244,7 @@ def dump(conversation: Conversation) -> Exported:
         if texts:
             if len(texts) > 1:
                 losses.append(Loss(f"{len(texts)} text parts joined into one", mi))
-            role = speaker[message.role]
+            role = _SPEAKER_OF[message.role]
             if message.role == "tool":
                 losses.append(Loss("text in a tool message sent as a human turn", mi))
             # Text first, then the calls it introduced: ShareGPT's usual order.
