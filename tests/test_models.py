@@ -251,3 +251,24 @@ def test_a_plain_data_url_is_percent_decoded():
     att = Attachment.from_url("data:,hello%20world%21")
     assert att.data() == b"hello world!" and att.type == "text/plain"
     assert Attachment.from_url("data:text/csv,a%2Cb").data() == b"a,b"
+
+
+def test_arguments_that_are_not_an_object_are_kept_verbatim_for_the_wire():
+    from composer.models import events as ev
+    from composer.models.assembler import Assembler
+    from composer.models.formats import openai_chat, openai_responses
+
+    assembler = Assembler()
+    for event in (ev.ToolCallStart("c", "count", "call_1"), ev.ToolCallDelta("c", "5"),
+                  ev.ToolCallEnd("c")):
+        assembler.feed(event)
+    call = assembler.part(0)
+    assert call.arguments == {}
+    assert call.provider_metadata == {"composer": {"raw_arguments": "5"}}
+    assert assembler.argument_problems() == ["tool call count: arguments are not a JSON object"]
+    body = {"model": "m", "input": [
+        {"type": "function_call", "call_id": "call_1", "name": "count", "arguments": "5"}]}
+    imported = openai_responses.from_body(body, None)
+    assert openai_responses.to_body(imported.conversation)[0]["input"][0]["arguments"] == "5"
+    chat = openai_chat.to_body(imported.conversation)[0]
+    assert chat["messages"][0]["tool_calls"][0]["function"]["arguments"] == "5"

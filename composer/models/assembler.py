@@ -59,15 +59,21 @@ class _Slot:
 
 
 def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Tool-call arguments from their JSON text: (arguments, problem or None)."""
+    """Tool-call arguments from their JSON text: (arguments, problem or None).
+
+    Text that is not a JSON object gives ``{}`` and a problem; callers keep the text itself
+    (``{"composer": {"raw_arguments"}}``) so it goes back to the provider exactly as it came.
+    """
     if not raw.strip():
         return {}, None
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
+    except RecursionError:
+        return {}, "arguments are not valid JSON (nested too deeply)"
     if not isinstance(value, dict):
-        return {"value": value}, "arguments are not a JSON object"
+        return {}, "arguments are not a JSON object"
     return value, None
 
 

@@ -23,10 +23,10 @@ compatible servers ignore fields they do not know.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -352,7 +352,7 @@ class _Reader:
             arguments = {}
         else:
             raw = self.string(raw, f"{loc}.function.arguments")
-            arguments, problem = _parse_arguments(raw)
+            arguments, problem = parse_arguments(raw)
             if problem:
                 meta["composer"] = {"raw_arguments": raw}
                 self.note(f"tool call {name}: {problem}; kept verbatim", index, pindex)
@@ -788,18 +788,6 @@ def _fields(d: dict, *known: str) -> dict[str, Any]:
 
 def _meta(fields: dict[str, Any]) -> dict[str, Any] | None:
     return {META: {"fields": fields}} if fields else None
-
-
-def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        return {}, "arguments are not valid JSON"
-    if not isinstance(value, dict):
-        return {}, "arguments are not a JSON object"
-    return value, None
 
 
 def _details_text(details: list[Any]) -> str:
