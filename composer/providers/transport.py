@@ -22,7 +22,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -49,15 +49,22 @@ from composer.models.exchange import (
     Prompt,
     Timing,
 )
+from composer.models.settings import split_url_secrets
 from composer.providers import replay
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import (
+    SECRET_HEADERS,
+    Frame,
+    HttpRequest,
+    RequestRefused,
+    WireProtocol,
+)
 from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, protocol_for, resolve
 from composer.providers.sse import decoder_for
+from composer.providers.trust import origin as trust_origin
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
-_SECRET_QUERY = frozenset({"key", "api_key", "api-key"})
 
 
 @dataclass
@@ -122,15 +129,8 @@ def retry_delay(attempt: int, config: CallConfig, asked: float | None) -> float:
 
 
 def safe_url(url: str) -> str:
-    """The URL without a key in its query string, for saving and showing."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return url
-    if not any(k.lower() in _SECRET_QUERY for k in parsed.params):
-        return url
-    params = [(k, v) for k, v in parsed.params.multi_items() if k.lower() not in _SECRET_QUERY]
-    return str(parsed.copy_with(params=params))
+    """The URL without a key in its query string (or a password in it), for saving and showing."""
+    return split_url_secrets(url)[0]
 
 
 def _now_utc() -> str:
@@ -235,8 +235,7 @@ class Call:
         host = httpx.URL(req.url).host
         body_started = False
         try:
-            async with client.stream(req.method, req.url, headers=req.headers, json=req.body,
-                                     timeout=_timeout(self.config)) as response:
+            async with open_response(client, req, _timeout(self.config)) as response:
                 self.status = response.status_code
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
@@ -263,6 +262,8 @@ class Call:
                         yield event
                 for event in parser.close():
                     yield event
+        except KeyRedirectRefused as exc:
+            yield StreamError(str(exc), kind="refused", status=exc.status)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             kind = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "network"
             what = (f"no connection to {host} within {self.config.connect_timeout:g} s"
@@ -332,6 +333,59 @@ def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> 
     if preset.key_required and not api_key and base.rstrip("/") == preset.base_url.rstrip("/"):
         raise RequestRefused(missing_key_message(preset), field_name="API key")
     return base
+
+
+MAX_REDIRECTS = 5
+
+
+class KeyRedirectRefused(httpx.HTTPError):
+    """A server redirected a request carrying a key to another origin; it was not followed."""
+
+    def __init__(self, status: int, source: str, target: str):
+        self.status = status
+        super().__init__(f"{source} answered {status}, redirecting to {target}: another server, "
+                         "so the request was not repeated there and your key was not sent")
+
+
+def carries_key(request: httpx.Request) -> bool:
+    """A key in a header or in the query string."""
+    return (any(k.lower() in SECRET_HEADERS for k in request.headers)
+            or bool(split_url_secrets(str(request.url))[1]))
+
+
+@asynccontextmanager
+async def open_response(client: httpx.AsyncClient, request: HttpRequest,
+                        timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
+    """Send ``request`` and stream its response, following redirects here rather than in httpx:
+    within the same origin as they come, to another origin only without a key (httpx drops
+    ``Authorization`` there but keeps ``x-api-key``, ``x-goog-api-key`` and the query string).
+    Raises KeyRedirectRefused, or httpx.TooManyRedirects after MAX_REDIRECTS."""
+    sent = client.build_request(request.method, request.url, headers=request.headers,
+                                json=request.body, timeout=timeout)
+    for _ in range(MAX_REDIRECTS + 1):
+        response = await client.send(sent, stream=True, follow_redirects=False)
+        following = response.next_request
+        if following is None:
+            break
+        await response.aclose()
+        if trust_origin(str(following.url)) != trust_origin(str(sent.url)) and carries_key(sent):
+            raise KeyRedirectRefused(response.status_code, trust_origin(str(sent.url)) or "",
+                                     trust_origin(str(following.url)) or str(following.url))
+        sent = following
+    else:
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=sent)
+    try:
+        yield response
+    finally:
+        await response.aclose()
+
+
+async def fetch(client: httpx.AsyncClient, request: HttpRequest,
+                timeout: httpx.Timeout) -> httpx.Response:
+    """``request``'s whole response (redirects as in ``open_response``)."""
+    async with open_response(client, request, timeout) as response:
+        await response.aread()
+        return response
 
 
 def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
@@ -443,8 +497,9 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     client = client or httpx.AsyncClient()
     host = httpx.URL(request.url).host
     try:
-        response = await client.request(request.method, request.url, headers=request.headers,
-                                        json=request.body, timeout=timeout)
+        response = await fetch(client, request, timeout)
+    except KeyRedirectRefused as exc:
+        raise CallFailed(StreamError(str(exc), kind="refused", status=exc.status)) from None
     except httpx.TimeoutException:
         raise CallFailed(StreamError(f"no answer from {host}", kind="timeout")) from None
     except httpx.HTTPError as exc:
