@@ -154,6 +154,7 @@ class Call:
         self.settings = conversation.settings
         self.config = config or CallConfig()
         self._client = client
+        self._api_key = api_key  # only to cut it out of an error that echoes it
         try:
             self.preset: Preset = resolve(self.settings.provider)
         except UnknownProvider as exc:
@@ -240,7 +241,7 @@ class Call:
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
                     error = _parse_error(self.protocol, response.status_code, raw,
-                                         response.headers)
+                                         response.headers, self._api_key)
                     if should_retry(response.status_code, response.headers):
                         asked = retry_after(response.headers)
                         raise _Retry(error, asked if asked is not None else error.retry_after)
@@ -394,16 +395,22 @@ def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
                          write=config.write_timeout, pool=config.connect_timeout)
 
 
-def _parse_error(protocol: WireProtocol, status: int, body: bytes,
-                 headers: httpx.Headers) -> StreamError:
-    """The protocol's reading of a non-2xx response, always with its status."""
+def _parse_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.Headers,
+                 api_key: str | None = None) -> StreamError:
+    """The protocol's reading of a non-2xx response, always with its status. A server that
+    echoes the key back ("invalid key sk-...") has it cut out: errors are shown and saved."""
     try:
         error = protocol.parse_error(status, body, dict(headers))
     except Exception as exc:  # a protocol bug must still give the user one line
         text = body.decode("utf-8", errors="replace").strip()
         error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
                             status=status, body=text or None)
-    return error if error.status is not None else replace(error, status=status)
+    if error.status is None:
+        error = replace(error, status=status)
+    if api_key and (api_key in error.message or api_key in (error.body or "")):
+        error = replace(error, message=error.message.replace(api_key, "<your key>"),
+                        body=error.body.replace(api_key, "<your key>") if error.body else None)
+    return error
 
 
 def _reason(exc: BaseException) -> str:
@@ -510,7 +517,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
             await client.aclose()
     if not 200 <= response.status_code < 300:
         raise CallFailed(_parse_error(protocol, response.status_code, response.content,
-                                      response.headers))
+                                      response.headers, api_key))
     try:
         return protocol.parse_models(response.json())
     except Exception as exc:

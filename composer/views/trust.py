@@ -20,9 +20,11 @@ _NOTE_STYLE = "color: #8a6d3b;"  # the inspector's note colour: readable on ligh
 def file_note_text(provenance: SettingsProvenance, document: Document) -> str:
     """What the note under Base URL says; empty when there is nothing to say."""
     lines = []
-    if provenance.from_file & {"base_url", "headers"}:
-        lines.append(f"From the file, not set by you: {', '.join(provenance.labels())}. Your "
-                     "API key is not sent to the file's server unless you confirm it.")
+    if provenance.from_file:
+        line = f"From the file, not set by you: {', '.join(provenance.labels())}."
+        if not provenance.base_url_chosen:
+            line += " Your API key is not sent to the file's server unless you confirm it."
+        lines.append(line)
     left_out = document.conversation.settings.base_url_secrets
     if left_out:
         lines.append(f"The base URL's {', '.join(left_out)} is used for sending but not saved "
