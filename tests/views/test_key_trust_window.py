@@ -109,7 +109,7 @@ def test_a_base_url_typed_in_the_window_is_the_users_choice(
     qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
     qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
     assert window.document.conversation.settings.base_url == loopback.url + "/v1"
-    assert not panel.file_note.isVisibleTo(window)
+    assert panel.file_note.text() == "From the file, not set by you: provider."
     window.run_ui.send_action.trigger()
     qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
     assert not open_boxes(window) and _keys_sent(loopback) == [f"Bearer {KEY}"]
