@@ -240,7 +240,7 @@ class Call:
                 self.status = response.status_code
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
-                    error = _parse_error(self.protocol, response.status_code, raw,
+                    error = read_error(self.protocol, response.status_code, raw,
                                          response.headers, self._api_key)
                     if should_retry(response.status_code, response.headers):
                         asked = retry_after(response.headers)
@@ -395,7 +395,7 @@ def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
                          write=config.write_timeout, pool=config.connect_timeout)
 
 
-def _parse_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.Headers,
+def read_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.Headers,
                  api_key: str | None = None) -> StreamError:
     """The protocol's reading of a non-2xx response, always with its status. A server that
     echoes the key back ("invalid key sk-...") has it cut out: errors are shown and saved."""
@@ -516,7 +516,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
         if own:
             await client.aclose()
     if not 200 <= response.status_code < 300:
-        raise CallFailed(_parse_error(protocol, response.status_code, response.content,
+        raise CallFailed(read_error(protocol, response.status_code, response.content,
                                       response.headers, api_key))
     try:
         return protocol.parse_models(response.json())

@@ -38,7 +38,7 @@ from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings, Tool
 from composer.providers import keys, presets
 from composer.providers.base import SECRET_HEADERS
-from composer.providers.transport import fetch
+from composer.providers.transport import fetch, read_error
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.views.trust import FileSettingsNote
 
@@ -590,8 +590,8 @@ class RequestPanel(QWidget):
             async with httpx.AsyncClient() as client:
                 response = await fetch(client, request, MODELS_TIMEOUT)
         if response.status_code >= 400:
-            error = protocol.parse_error(response.status_code, response.content,
-                                         dict(response.headers))
+            error = read_error(protocol, response.status_code, response.content,
+                               response.headers, found.key)
             raise _Note(f"Could not list models: {error.message}")
         try:
             data = response.json()
