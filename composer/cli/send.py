@@ -32,7 +32,7 @@ from composer.models.events import (
 )
 from composer.models.exchange import Exchange
 from composer.models.files import save
-from composer.models.settings import KNOWN_OPTIONS, RequestSettings
+from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.keys import find_key
 from composer.providers.presets import Preset, UnknownProvider, resolve
@@ -178,28 +178,29 @@ def _prepare(args: argparse.Namespace) -> Call:
         if not found:
             for problem in found.problems:
                 note(f"warning: {problem}")
-    _check_key_target(args, preset, settings.base_url, api_key)
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
-    return Call(conv, api_key=api_key, config=config)
+    call = Call(conv, api_key=api_key, config=config)
+    _check_key_target(args, preset, call.request.url, api_key)
+    left_out = settings.base_url_secrets
+    if left_out and args.out:
+        note(f"note: the base URL's {', '.join(left_out)} is used for sending but not written "
+             f"to {args.out}")
+    return call
 
 
-def _check_key_target(args: argparse.Namespace, preset: Preset, base_url: str | None,
+def _check_key_target(args: argparse.Namespace, preset: Preset, url: str,
                       api_key: str | None) -> None:
     """Refuse to send the key to a base URL that only the file chose (trust.py's rule)."""
     chosen = args.base_url is not None or args.trust_base_url
-    target = unconfirmed_key_target(preset, base_url, api_key, chosen=chosen,
+    target = unconfirmed_key_target(preset, url, api_key, chosen=chosen,
                                     trusted=TrustedHosts.load(paths.user_dir()))
     if target is not None:
         raise RequestRefused(f"{args.file}: " + target.refusal(
             "pass --trust-base-url to send it there, or --base-url to choose the server"))
-    left_out = RequestSettings(base_url=base_url).base_url_secrets
-    if left_out and args.out:
-        note(f"note: the base URL's {', '.join(left_out)} is used for sending but not written "
-             f"to {args.out}")
 
 
 def _write(exchange: Exchange, path: str | None) -> bool:

@@ -101,16 +101,18 @@ class TrustedHosts:
                 atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
 
 
-def unconfirmed_key_target(preset: Preset, base_url: str | None, api_key: str | None, *,
+def unconfirmed_key_target(preset: Preset, url: str | None, api_key: str | None, *,
                            chosen: bool, trusted: TrustedHosts | None = None) -> KeyTarget | None:
     """The rule: does this call send a key to an origin the user did not choose? The KeyTarget
     to confirm when it does, else None.
 
-    ``chosen``: the base URL is the user's own (typed, on the command line), not the file's.
+    ``url``: where the key goes (the built request's URL, or the base URL; None: the preset's
+    own). ``chosen``: the base URL is the user's own (typed, on the command line), not the
+    file's.
     """
-    if not api_key or not base_url or chosen or preset.protocol == "replay":
+    if not api_key or not url or chosen or preset.protocol == "replay":
         return None
-    target = origin(base_url)
+    target = origin(url)
     if target is None:
         return None  # not an http(s) URL: the call is refused before anything is sent
     home = origin(preset.base_url)

@@ -577,13 +577,13 @@ class RequestPanel(QWidget):
         found = keys.find_key(preset)
         if preset.key_required and not found:
             raise _Note(keys.missing_key_message(preset))
-        target = unconfirmed_key_target(preset, self.settings.base_url, found.key,
+        protocol = presets.protocol_for(preset.protocol)
+        request = protocol.models_request(base_url=base_url, api_key=found.key)
+        target = unconfirmed_key_target(preset, request.url, found.key,
                                         chosen=self.provenance.base_url_chosen,
                                         trusted=self.key_trust)
         if target is not None:
             raise _Note("Could not list models: " + target.refusal("Send once to confirm it"))
-        protocol = presets.protocol_for(preset.protocol)
-        request = protocol.models_request(base_url=base_url, api_key=found.key)
         if self._client is not None:
             response = await fetch(self._client, request, MODELS_TIMEOUT)
         else:

@@ -142,10 +142,11 @@ class RunController(QObject):
         try:
             preset = presets.resolve(conversation.settings.provider)
             found = keys.find_key(preset) if preset.key_required else None
-            if self._held_back(conversation, preset, found.key if found else None):
-                return None
             call = Call(conversation, api_key=found.key if found else None,
                         client=self.window.http_client, config=self.call_config)
+            if self._held_back(conversation, preset, found.key if found else None,
+                               call.request.url):
+                return None
         except RequestRefused as exc:
             return self._refuse(exc)
         except presets.UnknownProvider as exc:
@@ -242,11 +243,11 @@ class RunController(QObject):
     # -- problems found before sending ---------------------------------------------------------
 
     def _held_back(self, conversation: Conversation, preset: presets.Preset,
-                   key: str | None) -> bool:
+                   key: str | None, url: str) -> bool:
         """True when the key would go to a host only the file chose: the user is asked, and
         a Yes sends again (remembered for this session, or for good)."""
         target = unconfirmed_key_target(
-            preset, conversation.settings.base_url, key, trusted=self.key_trust,
+            preset, url, key, trusted=self.key_trust,
             chosen=self.window.request_panel.provenance.base_url_chosen)
         if target is None:
             return False
