@@ -99,3 +99,21 @@ async def test_the_model_list_does_not_follow_a_redirect_elsewhere_with_the_key(
 def test_a_call_to_a_non_http_url_is_still_refused_before_sending():
     with pytest.raises(RequestRefused, match="not an http"):
         Call(_conversation("openai-chat", "file:///etc/passwd"), api_key=KEY)
+
+
+def test_send_on_the_command_line_does_not_follow_a_redirect_elsewhere_with_the_key(
+        loopback, elsewhere, tmp_path, monkeypatch, capsys):
+    from composer.main import main
+    from composer.models.files import save
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    path = tmp_path / "c.json"
+    save(_conversation("anthropic", "http://unused.invalid"), path)
+    loopback.queue(Reply(status=307, headers={"Location": f"{elsewhere.url}/v1/messages"}))
+    elsewhere.queue(Reply.sse(CHAT_REPLY))
+    assert main(["send", str(path), "--base-url", loopback.url, "--out",
+                 str(tmp_path / "x.json")]) == 1
+    out, err = capsys.readouterr()
+    assert elsewhere.received == [] and len(loopback.received) == 1
+    assert "307" in err and "key was not sent" in err and err.count("\n") == 1
+    assert KEY not in out + err + (tmp_path / "x.json").read_text()
