@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from composer import paths
 from composer.cli import PROG, error, note
 from composer.models import formats
 from composer.models.assembler import Assembler
@@ -34,7 +35,7 @@ from composer.models.files import save
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.keys import find_key
-from composer.providers.presets import UnknownProvider, resolve
+from composer.providers.presets import Preset, UnknownProvider, resolve
 from composer.providers.transport import (
     Call,
     CallConfig,
@@ -42,6 +43,7 @@ from composer.providers.transport import (
     describe_error,
     run_call,
 )
+from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 
@@ -57,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--model", "-m", metavar="M", help="the model id")
     parser.add_argument("--base-url", metavar="URL",
                         help="the server's base URL (for replay: an exchange file)")
+    parser.add_argument("--trust-base-url", action="store_true",
+                        help="send your API key to the base URL the file names (without this, "
+                             "a key goes only to the provider's own server, a host you "
+                             "confirmed in the window, or --base-url)")
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
                         help="a request option, e.g. -o temperature 0.2 (JSON values parse); "
@@ -177,7 +183,24 @@ def _prepare(args: argparse.Namespace) -> Call:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
-    return Call(conv, api_key=api_key, config=config)
+    call = Call(conv, api_key=api_key, config=config)
+    _check_key_target(args, preset, call.request.url, api_key)
+    left_out = settings.base_url_secrets
+    if left_out and args.out:
+        note(f"note: the base URL's {', '.join(left_out)} is used for sending but not written "
+             f"to {args.out}")
+    return call
+
+
+def _check_key_target(args: argparse.Namespace, preset: Preset, url: str,
+                      api_key: str | None) -> None:
+    """Refuse to send the key to a base URL that only the file chose (trust.py's rule)."""
+    chosen = args.base_url is not None or args.trust_base_url
+    target = unconfirmed_key_target(preset, url, api_key, chosen=chosen,
+                                    trusted=TrustedHosts.load(paths.user_dir()))
+    if target is not None:
+        raise RequestRefused(f"{args.file}: " + target.refusal(
+            "pass --trust-base-url to send it there, or --base-url to choose the server"))
 
 
 def _write(exchange: Exchange, path: str | None) -> bool:

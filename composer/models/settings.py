@@ -9,8 +9,9 @@ No API key is ever stored here.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_serializer
 
 from composer.models.parts import Value
 
@@ -23,6 +24,35 @@ KNOWN_OPTIONS: tuple[str, ...] = (
     "reasoning_effort",
     "thinking_budget",
 )
+
+
+# Query parameters that carry a key (Gemini's ``key=``, Azure's ``api-key=``, ``access_token=``...).
+SECRET_QUERY_PARAMS = frozenset({"key", "apikey", "api_key", "api-key", "x-api-key",
+                                 "access_token", "auth_token", "token", "secret", "password"})
+
+
+def split_url_secrets(url: str) -> tuple[str, list[str]]:
+    """``url`` without the secrets it carries, and their names: key-like query parameters and
+    the user-info (``user:password@``) part. A URL that does not parse is returned as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, []
+    removed: list[str] = []
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+        removed.append("user-info")
+    kept = []
+    for piece in parts.query.split("&") if parts.query else []:
+        name = unquote(piece.split("=", 1)[0]).strip().lower()
+        if name in SECRET_QUERY_PARAMS:
+            removed.append(name)
+        else:
+            kept.append(piece)
+    if not removed:
+        return url, []
+    return urlunsplit(parts._replace(netloc=netloc, query="&".join(kept))), removed
 
 
 class Tool(Value):
@@ -45,3 +75,13 @@ class RequestSettings(Value):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     # Extra HTTP headers for a custom server (never a key: keys live in the keychain).
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_serializer("base_url")
+    def _base_url_without_secrets(self, value: str | None) -> str | None:
+        # A key in the base URL is used for sending but never written to a file or an export.
+        return split_url_secrets(value)[0] if value else value
+
+    @property
+    def base_url_secrets(self) -> list[str]:
+        """What saving leaves out of ``base_url`` (parameter names, "user-info"), to say so."""
+        return split_url_secrets(self.base_url)[1] if self.base_url else []

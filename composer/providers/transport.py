@@ -22,7 +22,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -49,15 +49,22 @@ from composer.models.exchange import (
     Prompt,
     Timing,
 )
+from composer.models.settings import split_url_secrets
 from composer.providers import replay
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+from composer.providers.base import (
+    SECRET_HEADERS,
+    Frame,
+    HttpRequest,
+    RequestRefused,
+    WireProtocol,
+)
 from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, protocol_for, resolve
 from composer.providers.sse import decoder_for
+from composer.providers.trust import origin as trust_origin
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
-_SECRET_QUERY = frozenset({"key", "api_key", "api-key"})
 
 
 @dataclass
@@ -122,15 +129,8 @@ def retry_delay(attempt: int, config: CallConfig, asked: float | None) -> float:
 
 
 def safe_url(url: str) -> str:
-    """The URL without a key in its query string, for saving and showing."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return url
-    if not any(k.lower() in _SECRET_QUERY for k in parsed.params):
-        return url
-    params = [(k, v) for k, v in parsed.params.multi_items() if k.lower() not in _SECRET_QUERY]
-    return str(parsed.copy_with(params=params))
+    """The URL without a key in its query string (or a password in it), for saving and showing."""
+    return split_url_secrets(url)[0]
 
 
 def _now_utc() -> str:
@@ -154,6 +154,7 @@ class Call:
         self.settings = conversation.settings
         self.config = config or CallConfig()
         self._client = client
+        self._api_key = api_key  # only to cut it out of an error that echoes it
         try:
             self.preset: Preset = resolve(self.settings.provider)
         except UnknownProvider as exc:
@@ -235,13 +236,12 @@ class Call:
         host = httpx.URL(req.url).host
         body_started = False
         try:
-            async with client.stream(req.method, req.url, headers=req.headers, json=req.body,
-                                     timeout=_timeout(self.config)) as response:
+            async with open_response(client, req, _timeout(self.config)) as response:
                 self.status = response.status_code
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
-                    error = _parse_error(self.protocol, response.status_code, raw,
-                                         response.headers)
+                    error = read_error(self.protocol, response.status_code, raw,
+                                         response.headers, self._api_key)
                     if should_retry(response.status_code, response.headers):
                         asked = retry_after(response.headers)
                         raise _Retry(error, asked if asked is not None else error.retry_after)
@@ -263,6 +263,8 @@ class Call:
                         yield event
                 for event in parser.close():
                     yield event
+        except KeyRedirectRefused as exc:
+            yield StreamError(str(exc), kind="refused", status=exc.status)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             kind = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "network"
             what = (f"no connection to {host} within {self.config.connect_timeout:g} s"
@@ -334,22 +336,81 @@ def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> 
     return base
 
 
+MAX_REDIRECTS = 5
+
+
+class KeyRedirectRefused(httpx.HTTPError):
+    """A server redirected a request carrying a key to another origin; it was not followed."""
+
+    def __init__(self, status: int, source: str, target: str):
+        self.status = status
+        super().__init__(f"{source} answered {status}, redirecting to {target}: another server, "
+                         "so the request was not repeated there and your key was not sent")
+
+
+def carries_key(request: httpx.Request) -> bool:
+    """A key in a header or in the query string."""
+    return (any(k.lower() in SECRET_HEADERS for k in request.headers)
+            or bool(split_url_secrets(str(request.url))[1]))
+
+
+@asynccontextmanager
+async def open_response(client: httpx.AsyncClient, request: HttpRequest,
+                        timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
+    """Send ``request`` and stream its response, following redirects here rather than in httpx:
+    within the same origin as they come, to another origin only without a key (httpx drops
+    ``Authorization`` there but keeps ``x-api-key``, ``x-goog-api-key`` and the query string).
+    Raises KeyRedirectRefused, or httpx.TooManyRedirects after MAX_REDIRECTS."""
+    sent = client.build_request(request.method, request.url, headers=request.headers,
+                                json=request.body, timeout=timeout)
+    for _ in range(MAX_REDIRECTS + 1):
+        response = await client.send(sent, stream=True, follow_redirects=False)
+        following = response.next_request
+        if following is None:
+            break
+        await response.aclose()
+        if trust_origin(str(following.url)) != trust_origin(str(sent.url)) and carries_key(sent):
+            raise KeyRedirectRefused(response.status_code, trust_origin(str(sent.url)) or "",
+                                     trust_origin(str(following.url)) or str(following.url))
+        sent = following
+    else:
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=sent)
+    try:
+        yield response
+    finally:
+        await response.aclose()
+
+
+async def fetch(client: httpx.AsyncClient, request: HttpRequest,
+                timeout: httpx.Timeout) -> httpx.Response:
+    """``request``'s whole response (redirects as in ``open_response``)."""
+    async with open_response(client, request, timeout) as response:
+        await response.aread()
+        return response
+
+
 def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
     return httpx.Timeout(connect=config.connect_timeout,
                          read=config.read_timeout if read is None else read,
                          write=config.write_timeout, pool=config.connect_timeout)
 
 
-def _parse_error(protocol: WireProtocol, status: int, body: bytes,
-                 headers: httpx.Headers) -> StreamError:
-    """The protocol's reading of a non-2xx response, always with its status."""
+def read_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.Headers,
+                 api_key: str | None = None) -> StreamError:
+    """The protocol's reading of a non-2xx response, always with its status. A server that
+    echoes the key back ("invalid key sk-...") has it cut out: errors are shown and saved."""
     try:
         error = protocol.parse_error(status, body, dict(headers))
     except Exception as exc:  # a protocol bug must still give the user one line
         text = body.decode("utf-8", errors="replace").strip()
         error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
                             status=status, body=text or None)
-    return error if error.status is not None else replace(error, status=status)
+    if error.status is None:
+        error = replace(error, status=status)
+    if api_key and (api_key in error.message or api_key in (error.body or "")):
+        error = replace(error, message=error.message.replace(api_key, "<your key>"),
+                        body=error.body.replace(api_key, "<your key>") if error.body else None)
+    return error
 
 
 def _reason(exc: BaseException) -> str:
@@ -443,8 +504,9 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     client = client or httpx.AsyncClient()
     host = httpx.URL(request.url).host
     try:
-        response = await client.request(request.method, request.url, headers=request.headers,
-                                        json=request.body, timeout=timeout)
+        response = await fetch(client, request, timeout)
+    except KeyRedirectRefused as exc:
+        raise CallFailed(StreamError(str(exc), kind="refused", status=exc.status)) from None
     except httpx.TimeoutException:
         raise CallFailed(StreamError(f"no answer from {host}", kind="timeout")) from None
     except httpx.HTTPError as exc:
@@ -454,8 +516,8 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
         if own:
             await client.aclose()
     if not 200 <= response.status_code < 300:
-        raise CallFailed(_parse_error(protocol, response.status_code, response.content,
-                                      response.headers))
+        raise CallFailed(read_error(protocol, response.status_code, response.content,
+                                      response.headers, api_key))
     try:
         return protocol.parse_models(response.json())
     except Exception as exc:

@@ -34,9 +34,13 @@ from PySide6.QtWidgets import (
 
 from composer.models.document import Document, Reset, SettingsChanged
 from composer.models.files import validation_location
+from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings, Tool
 from composer.providers import keys, presets
 from composer.providers.base import SECRET_HEADERS
+from composer.providers.transport import fetch, read_error
+from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.views.trust import FileSettingsNote
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -172,6 +176,10 @@ class RequestPanel(QWidget):
         self._updating = False
         self._fetch: asyncio.Task | None = None
         self._field_errors: dict[str, str] = {}
+        # Before the panel subscribes, so the note reads the new provenance (views/trust.py).
+        self.provenance = SettingsProvenance(document)
+        self.key_trust: TrustedHosts | None = None  # the window's remembered hosts
+        self.file_note = FileSettingsNote(document, self.provenance)
 
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
@@ -200,6 +208,7 @@ class RequestPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("&Provider", self.provider_combo)
         form.addRow("&Base URL", self.base_url_edit)
+        form.addRow("", self.file_note)
         model_label = QLabel("&Model")
         model_label.setBuddy(self.model_combo)
         form.addRow(model_label, model_row)
@@ -570,17 +579,19 @@ class RequestPanel(QWidget):
             raise _Note(keys.missing_key_message(preset))
         protocol = presets.protocol_for(preset.protocol)
         request = protocol.models_request(base_url=base_url, api_key=found.key)
+        target = unconfirmed_key_target(preset, request.url, found.key,
+                                        chosen=self.provenance.base_url_chosen,
+                                        trusted=self.key_trust)
+        if target is not None:
+            raise _Note("Could not list models: " + target.refusal("Send once to confirm it"))
         if self._client is not None:
-            response = await self._client.request(request.method, request.url,
-                                                  headers=request.headers,
-                                                  timeout=MODELS_TIMEOUT)
+            response = await fetch(self._client, request, MODELS_TIMEOUT)
         else:
-            async with httpx.AsyncClient(timeout=MODELS_TIMEOUT) as client:
-                response = await client.request(request.method, request.url,
-                                                headers=request.headers)
+            async with httpx.AsyncClient() as client:
+                response = await fetch(client, request, MODELS_TIMEOUT)
         if response.status_code >= 400:
-            error = protocol.parse_error(response.status_code, response.content,
-                                         dict(response.headers))
+            error = read_error(protocol, response.status_code, response.content,
+                               response.headers, found.key)
             raise _Note(f"Could not list models: {error.message}")
         try:
             data = response.json()

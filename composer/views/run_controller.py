@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QStyle
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStyle
 
 from composer.models import files as model_files
 from composer.models.assembler import Assembler
@@ -38,10 +38,12 @@ from composer.models.parts import Message, ToolCallPart, ToolResultPart
 from composer.providers import keys, presets
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
+from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import timing_text, usage_text
 from composer.views.runs import Run, RunsPanel
+from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
     from composer.views.window import MainWindow
@@ -72,7 +74,9 @@ class RunController(QObject):
         self._token = 0
         self._logged = 0
         self._last_conversation: Conversation | None = None
-        self._dialog: QFileDialog | None = None
+        self._dialog: QFileDialog | QMessageBox | None = None
+        self.key_trust = TrustedHosts.load(window.user_dir)
+        window.request_panel.key_trust = self.key_trust
         self.stats_label = QLabel()
         self._make_actions()
         self.pane.retry_requested.connect(self.retry)
@@ -140,6 +144,9 @@ class RunController(QObject):
             found = keys.find_key(preset) if preset.key_required else None
             call = Call(conversation, api_key=found.key if found else None,
                         client=self.window.http_client, config=self.call_config)
+            if self._held_back(conversation, preset, found.key if found else None,
+                               call.request.url):
+                return None
         except RequestRefused as exc:
             return self._refuse(exc)
         except presets.UnknownProvider as exc:
@@ -234,6 +241,34 @@ class RunController(QObject):
         self.state_changed.emit(state)
 
     # -- problems found before sending ---------------------------------------------------------
+
+    def _held_back(self, conversation: Conversation, preset: presets.Preset,
+                   key: str | None, url: str) -> bool:
+        """True when the key would go to a host only the file chose: the user is asked, and
+        a Yes sends again (remembered for this session, or for good)."""
+        target = unconfirmed_key_target(
+            preset, url, key, trusted=self.key_trust,
+            chosen=self.window.request_panel.provenance.base_url_chosen)
+        if target is None:
+            return False
+
+        def answered(send: bool, remember: bool) -> None:
+            self._dialog = None
+            if not send:
+                self._refuse(RequestRefused(target.refusal("Send again to confirm it, or type "
+                                                           "the base URL yourself"),
+                                            field_name="base URL"))
+                return
+            try:
+                self.key_trust.allow(target, remember=remember)
+            except OSError as exc:
+                self.window.statusBar().showMessage(
+                    f"Could not remember {target.origin}: {exc.strerror or exc}", 10000)
+            self.send(conversation)
+
+        self._dialog = ask_key_target(self.window, target, answered)
+        return True
+
 
     def _panel_problem(self) -> RequestRefused | None:
         problem = self.window.request_panel.first_problem()

@@ -1,0 +1,156 @@
+"""In the window, a file's base URL gets the user's key only after the user says so: the note
+under Base URL, the question on Send (Cancel, Send, remember), a typed base URL, keyless calls,
+the model list, and a key in the base URL's query string."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from composer.models.conversation import Conversation
+from composer.models.files import save
+from composer.models.parts import Message
+from composer.models.settings import RequestSettings
+from composer.providers.trust import FILE_NAME
+from composer.views.dialogs import open_boxes
+from tests.loopback import Reply
+
+KEY = "sk-window-canary-5c5c"
+CHAT_REPLY = ('data: {"choices": [{"index": 0, "delta": {"content": "hello"}}]}\n\n'
+              'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
+              "data: [DONE]\n\n")
+
+
+def _shared_file(tmp_path, base_url: str, **settings):
+    path = tmp_path / "from-a-colleague.json"
+    save(Conversation(messages=[Message.text("user", "hi")],
+                      settings=RequestSettings(provider="openai-chat", model="m",
+                                               base_url=base_url, **settings)), path)
+    return path
+
+
+def _key_box(window) -> QMessageBox:
+    boxes = [b for b in open_boxes(window) if b.checkBox() is not None]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
+def _keys_sent(loopback) -> list[str]:
+    return [v for r in loopback.received for k, v in r.headers.items()
+            if k.lower() == "authorization"]
+
+
+def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
+        qtbot, run_window, loopback, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    window = run_window()
+    assert window.open_path(_shared_file(tmp_path, loopback.url + "/v1",
+                                         headers={"X-From": "file"}))
+    note = window.request_panel.file_note
+    assert note.isVisibleTo(window)
+    assert "From the file" in note.text() and "base URL" in note.text() \
+        and "extra headers" in note.text()
+    run = window.run_ui
+
+    assert run.send() is None
+    box = _key_box(window)
+    assert loopback.url in box.text() and "OpenAI (Chat Completions)" in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: run.state == "refused", timeout=3000)
+    assert loopback.received == []
+    assert "not sending your OpenAI (Chat Completions) API key" in window.status_state.text()
+
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    run.send_action.trigger()
+    box = _key_box(window)
+    box.checkBox().setChecked(True)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    assert _keys_sent(loopback) == [f"Bearer {KEY}"]
+    remembered = json.loads((window.user_dir / FILE_NAME).read_text())
+    assert remembered["hosts"] == {"openai": [loopback.url]}
+
+    # Remembered: a new window on the same user directory sends without asking.
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    again = run_window(user_dir=window.user_dir)
+    assert again.open_path(tmp_path / "from-a-colleague.json")
+    again.run_ui.send_action.trigger()
+    qtbot.waitUntil(lambda: again.run_ui.state == "done", timeout=5000)
+    assert not [b for b in open_boxes(again) if b.checkBox() is not None]
+    assert len(_keys_sent(loopback)) == 2
+
+
+def test_confirming_without_remember_lasts_for_this_window_only(
+        qtbot, run_window, loopback, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    loopback.queue(Reply.sse(CHAT_REPLY), Reply.sse(CHAT_REPLY))
+    window = run_window()
+    window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
+    run = window.run_ui
+    run.send_action.trigger()
+    qtbot.mouseClick(_key_box(window).button(QMessageBox.StandardButton.Yes),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    run.send_action.trigger()  # asked once per session
+    qtbot.waitUntil(lambda: run.state == "done" and len(loopback.received) == 2, timeout=5000)
+    assert not (window.user_dir / FILE_NAME).exists()
+
+
+def test_a_base_url_typed_in_the_window_is_the_users_choice(
+        qtbot, run_window, loopback, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    window = run_window()
+    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    panel = window.request_panel
+    panel.base_url_edit.clear()
+    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    assert window.document.conversation.settings.base_url == loopback.url + "/v1"
+    assert panel.file_note.text() == "From the file, not set by you: provider."
+    window.run_ui.send_action.trigger()
+    qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
+    assert not open_boxes(window) and _keys_sent(loopback) == [f"Bearer {KEY}"]
+
+
+def test_a_keyless_call_to_the_files_base_url_is_not_held_back(
+        qtbot, run_window, loopback, tmp_path):
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    window = run_window()
+    window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
+    window.run_ui.send_action.trigger()
+    qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
+    assert not open_boxes(window) and _keys_sent(loopback) == []
+
+
+def test_the_model_list_does_not_spend_the_key_on_the_files_base_url(
+        qtbot, qloop, run_window, loopback, tmp_path, monkeypatch):
+    import httpx
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    window = run_window(http_client=httpx.AsyncClient(follow_redirects=True))
+    window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
+    panel = window.request_panel
+    with qtbot.waitSignal(panel.models_loaded, timeout=5000):
+        panel.refresh_button.click()
+    assert loopback.received == []
+    assert "not sending your OpenAI (Chat Completions) API key" in panel.model_note.text()
+
+
+def test_a_key_in_the_base_url_is_noted_and_never_reaches_the_draft_or_the_file(
+        qtbot, run_window, tmp_path):
+    window = run_window()
+    panel = window.request_panel
+    panel.base_url_edit.setText("https://gw.example/v1?api-key=QUERYSECRET")
+    panel.base_url_edit.editingFinished.emit()
+    assert "api-key is used for sending but not saved" in panel.file_note.text()
+    assert panel.file_note.isVisibleTo(window)
+    assert window.save_to(tmp_path / "mine.json")
+    window.editor.set_text(0, "an edit, so the draft is written")
+    window.autosaver.flush()
+    window.autosaver.wait()
+    assert window.drafts.draft_path.exists()
+    for path in [tmp_path / "mine.json", *window.user_dir.glob("*.json")]:
+        assert "QUERYSECRET" not in path.read_text(), path
