@@ -33,7 +33,8 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats.openai_chat import META, to_body
+from composer.models.formats.openai_chat import META, thinking_text, to_body
+from composer.providers import pcm
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.coerce import integer, string
 from composer.providers.headers import header, retry_after
@@ -48,7 +49,9 @@ _TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function"})
 class ChatStreamParser:
     """Chat Completions chunks in, stream events out. One parser per response."""
 
-    def __init__(self) -> None:
+    def __init__(self, streamed: bool = True) -> None:
+        # Streamed audio is raw PCM16 in chunks; a whole reply's is one file.
+        self.streamed = streamed
         self.done = False
         self.finished = False
         self.errored = False
@@ -151,9 +154,11 @@ class ChatStreamParser:
         content = delta.get("content")
         if isinstance(content, str) and content:
             events.append(TextDelta("text", content))
-        elif isinstance(content, list):  # some servers send a whole reply's content as parts
+        elif isinstance(content, list):  # Mistral, and whole replies from some servers
             for part in content:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                if isinstance(part, dict) and part.get("type") == "thinking":
+                    events += self._thinking(part)
+                elif isinstance(part, dict) and isinstance(part.get("text"), str):
                     events.append(TextDelta("text", part["text"]))
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
@@ -182,6 +187,19 @@ class ChatStreamParser:
             if isinstance(audio.get("id"), str):
                 events.append(ResponseInfo(provider_metadata={
                     META: {"fields": {"audio": {"id": audio["id"]}}}}))
+        return events
+
+    def _thinking(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """Mistral's reasoning: a ``thinking`` content chunk holding text chunks."""
+        text = thinking_text(chunk.get("thinking"))
+        events: list[StreamEvent] = []
+        if self._reasoning_field is None:
+            self._reasoning_field = "thinking"
+            events.append(ReasoningDelta("reasoning", ""))
+            events.append(PartMetadata("reasoning", META, {"field": "thinking"}))
+        if text:
+            self._reasoning_text = True
+            events.append(ReasoningDelta("reasoning", text))
         return events
 
     def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
@@ -252,13 +270,22 @@ class ChatStreamParser:
                                        {"reasoning_details": list(self._details.values())}))
         if self._audio and not self._audio_sent:
             self._audio_sent = True
-            events.append(OutputAttachment("audio", "audio/wav", content="".join(self._audio)))
+            events += self._audio_events()
         return events
+
+    def _audio_events(self) -> list[StreamEvent]:
+        if not self.streamed:
+            # A whole reply's audio is one file in the format the request asked for.
+            return [OutputAttachment("audio", "audio/wav", content="".join(self._audio))]
+        content, bad = pcm.wav_base64(self._audio)
+        source = {**pcm.SOURCE, **({"undecodable_chunks": bad} if bad else {})}
+        return [OutputAttachment("audio", "audio/wav", content=content),
+                PartMetadata("audio", META, {"audio": source})]
 
 
 def parse_response(data: Any) -> list[StreamEvent]:
     """A whole (non-streamed) Chat Completions response as the events a stream would give."""
-    parser = ChatStreamParser()
+    parser = ChatStreamParser(streamed=False)
     if not isinstance(data, dict):
         return [StreamError("the reply is not a JSON object", kind="provider")]
     events = parser.chunk(data)

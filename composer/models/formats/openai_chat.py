@@ -9,7 +9,8 @@ Provider metadata, under the key ``"openai-chat"`` (whatever preset or server wa
   ``fields``, the message's keys we have no place for (``name``, ``cache_control``, ``audio``...),
   replayed verbatim;
 - on a reasoning part: ``field`` (``"reasoning_content"`` or ``"reasoning"``: which message key
-  carries its text), ``reasoning_details`` (OpenRouter/Vercel signatures and encrypted blobs,
+  carries its text; ``"thinking"``: a Mistral ``thinking`` chunk in ``content``, with its other
+  keys in ``block``), ``reasoning_details`` (OpenRouter/Vercel signatures and encrypted blobs,
   verbatim) and ``fields`` (any other reasoning key, verbatim);
 - on a text part: ``refusal`` (``"field"`` or ``"part"``) and ``fields`` (e.g. ``cache_control``);
 - on an attachment part: ``image_url`` (``detail``), ``file_id``, ``fields``;
@@ -90,6 +91,9 @@ def _message_score(messages: list[Any]) -> float:
                 if not isinstance(part, dict):
                     return 0.0
                 kind = part.get("type")
+                if kind == "thinking" and isinstance(part.get("thinking"), list):
+                    sure = True  # Mistral's reasoning chunk (Anthropic's holds a string)
+                    continue
                 if kind in _FOREIGN_PART_TYPES or kind not in _PART_TYPES:
                     return 0.0
                 if kind in _CHAT_ONLY_PART_TYPES:
@@ -247,6 +251,12 @@ class _Reader:
                                   provider_metadata=_meta(_fields(item, "type", "input_audio")))
         if kind == "file":
             return self.file_part(item, loc)
+        if kind == "thinking" and role == "assistant" and isinstance(item.get("thinking"), list):
+            meta = {"field": "thinking"}
+            if extra := _fields(item, "type", "thinking"):
+                meta["block"] = extra
+            return ReasoningPart(text=thinking_text(item["thinking"]),
+                                 provider_metadata={META: meta})
         self.note(f"content part of type {kind!r} has no equivalent; dropped", index, pindex,
                   dropped=True)
         return None
@@ -641,7 +651,9 @@ class _Writer:
                 else:
                     texts.append(self.text(part))
             elif isinstance(part, ReasoningPart):
-                self.reasoning(part, i, j, out, details)
+                block = self.reasoning(part, i, j, out, details)
+                if block is not None:
+                    texts.append(block)
             elif isinstance(part, ToolCallPart):
                 call = self.tool_call(part, i, j)
                 if call is not None:
@@ -672,20 +684,27 @@ class _Writer:
         return out
 
     def reasoning(self, part: ReasoningPart, i: int, j: int, out: dict[str, Any],
-                  details: list[Any]) -> None:
+                  details: list[Any]) -> dict[str, Any] | None:
+        """Puts the part's message fields into ``out``; returns a content block (Mistral's
+        ``thinking`` chunk) when the reasoning travels in ``content``."""
         meta = (part.provider_metadata or {}).get(META)
         if not isinstance(meta, dict):
             owners = ", ".join(sorted(part.provider_metadata or {}))
             why = f"belongs to {owners}" if owners else "was not made by a Chat server"
             self.loss(f"reasoning stripped: it {why}", i, j)
-            return
+            return None
         field = meta.get("field")
+        if field == "thinking":
+            block = meta.get("block") if isinstance(meta.get("block"), dict) else {}
+            return {"type": "thinking", "thinking": [{"type": "text", "text": part.text}],
+                    **block}
         if field in ("reasoning_content", "reasoning"):
             out[field] = out.get(field, "") + part.text
         if isinstance(meta.get("reasoning_details"), list):
             details += meta["reasoning_details"]
         if isinstance(meta.get("fields"), dict):
             out.update(meta["fields"])
+        return None
 
     def tool_call(self, part: ToolCallPart, i: int, j: int) -> dict[str, Any] | None:
         if part.server_executed:
@@ -788,6 +807,16 @@ def _fields(d: dict, *known: str) -> dict[str, Any]:
 
 def _meta(fields: dict[str, Any]) -> dict[str, Any] | None:
     return {META: {"fields": fields}} if fields else None
+
+
+def thinking_text(chunks: Any) -> str:
+    """The text of a Mistral ``thinking`` chunk's inner list (or a bare string)."""
+    if isinstance(chunks, str):
+        return chunks
+    if not isinstance(chunks, list):
+        return ""
+    return "".join(c["text"] for c in chunks
+                   if isinstance(c, dict) and isinstance(c.get("text"), str))
 
 
 def _details_text(details: list[Any]) -> str:
