@@ -32,12 +32,12 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats.openai_responses import (
+from composer.models.formats._responses_items import (
     KEY,
     reasoning_metadata,
     reasoning_text,
-    to_body,
 )
+from composer.models.formats.openai_responses import to_body
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty
 from composer.providers.headers import header
