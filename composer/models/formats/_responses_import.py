@@ -16,7 +16,10 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._responses_items import (
+    CLIENT_OUTPUTS,
     KEY,
+    client_call,
+    is_client_call,
     need,
     reasoning_metadata,
     reasoning_text,
@@ -51,6 +54,7 @@ class _Importer:
         self.messages: list[Message] = []
         self.losses: list[Loss] = []
         self.call_names: dict[str, str] = {}
+        self.call_kinds: dict[str, str] = {}  # call id -> item type of a client-run call
         self._pending: list[tuple[str, int | None, bool]] = []
 
     # Consecutive assistant-side items share one message, as do consecutive tool outputs.
@@ -75,6 +79,11 @@ class _Importer:
             if not isinstance(kind, str):
                 raise FormatError("input item has no type and no role", location=loc)
             handler = getattr(self, f"_item_{kind}", None)
+            if is_client_call(item):
+                handler = self._client_call
+            elif kind in CLIENT_OUTPUTS and (kind != "tool_search_output"
+                                             or item.get("execution") == "client"):
+                handler = self._client_output
             if handler is not None:
                 handler(item, loc)
                 where = len(self.messages) - 1 if self.messages else None
@@ -96,6 +105,31 @@ class _Importer:
                     name=kind.removesuffix("_call"), arguments=arguments,
                     tool_call_id=_str_or_none(item.get("id") or item.get("call_id")),
                     server_executed=True, provider_metadata={KEY: {"item": item}}))
+
+    def _client_call(self, item: dict[str, Any], loc: str) -> None:
+        name, call_id, arguments, meta = client_call(item)
+        if call_id is None:
+            raise FormatError(f"{item['type']} has no call_id", location=f"{loc}.call_id")
+        self.call_names[call_id] = name
+        self.call_kinds[call_id] = str(item["type"])
+        self._append("assistant", ToolCallPart(name=name, arguments=arguments,
+                                               tool_call_id=call_id,
+                                               provider_metadata={KEY: meta}))
+
+    def _client_output(self, item: dict[str, Any], loc: str) -> None:
+        kind = str(item["type"])
+        id_key = "id" if kind == "local_shell_call_output" else "call_id"
+        call_id = need(item.get(id_key), str, id_key, f"{loc}.{id_key}")
+        raw = item.get("tools") if kind == "tool_search_output" else item.get("output")
+        output, exception = _output_text(raw), None
+        if item.get("status") == "failed":
+            output, exception = "", output or "failed"
+        extra = {k: v for k, v in item.items()
+                 if k not in ("type", id_key, "output", "tools", "status", "execution")}
+        meta = {"answers": self.call_kinds.get(call_id, CLIENT_OUTPUTS[kind]), **extra}
+        self._append("tool", ToolResultPart(
+            name=self.call_names.get(call_id, ""), output=output, exception=exception,
+            tool_call_id=call_id, provider_metadata={KEY: meta}))
 
     def _item_message(self, item: dict[str, Any], loc: str) -> None:
         role = item.get("role")
@@ -292,7 +326,11 @@ def _settings_from_body(body: dict[str, Any]) -> RequestSettings:
         hosted = []
         for i, tool in enumerate(tools):
             need(tool, dict, "tool", f"$.tools[{i}]")
-            if tool.get("type", "function") == "function":
+            if tool.get("type") == "custom":
+                name = need(tool.get("name"), str, "tool name", f"$.tools[{i}].name")
+                fields = {k: v for k, v in tool.items() if k != "name" and v is not None}
+                settings.tools.append(Tool(name=name, **fields))
+            elif tool.get("type", "function") == "function":
                 name = need(tool.get("name"), str, "tool name", f"$.tools[{i}].name")
                 params = tool.get("parameters")
                 fields = {k: v for k, v in tool.items()

@@ -449,6 +449,11 @@ class _Reader:
         for i, t in enumerate(value):
             if not isinstance(t, dict):
                 raise self.fail(f"expected a tool object, found {json_kind(t)}", f"{loc}[{i}]")
+            if t.get("type") == "custom" and isinstance(t.get("custom"), dict):
+                custom = t["custom"]
+                name = self.string(custom.get("name"), f"{loc}[{i}].custom.name")
+                tools.append(Tool(name=name, type="custom", **_fields(custom, "name")))
+                continue
             if t.get("type") != "function" or not isinstance(t.get("function"), dict):
                 extra.setdefault("tools", []).append(t)  # hosted tools travel as they are
                 continue
@@ -742,7 +747,7 @@ class _Writer:
     def settings(self, body: dict[str, Any]) -> None:
         s = self.conversation.settings
         if s.tools:
-            body["tools"] = [{"type": "function", "function": _tool_function(t)} for t in s.tools]
+            body["tools"] = [_tool(t) for t in s.tools]
         if s.tool_choice is not None:
             choice = s.tool_choice
             if isinstance(choice, dict) and isinstance(choice.get("name"), str):
@@ -863,6 +868,17 @@ def _collapse(blocks: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     if len(blocks) == 1 and set(blocks[0]) == {"type", "text"} and blocks[0]["type"] == "text":
         return blocks[0]["text"]
     return blocks
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    extra = tool.model_extra or {}
+    if extra.get("type") == "custom":  # free-form input: {"type": "custom", "custom": {...}}
+        custom: dict[str, Any] = {"name": tool.name}
+        if tool.description is not None:
+            custom["description"] = tool.description
+        custom.update({k: v for k, v in extra.items() if k != "type"})
+        return {"type": "custom", "custom": custom}
+    return {"type": "function", "function": _tool_function(tool)}
 
 
 def _tool_function(tool: Tool) -> dict[str, Any]:

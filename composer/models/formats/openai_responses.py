@@ -25,9 +25,12 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.formats._responses_import import from_body
 from composer.models.formats._responses_items import (
+    CLIENT_CALLS,
     CONTENT_TYPES,
     ITEM_TYPES,
     KEY,
+    client_call_item,
+    client_output_item,
     reasoning_text,
 )
 from composer.models.formats._wire import (
@@ -110,18 +113,31 @@ def _file_name(att: Attachment) -> str:
     return name
 
 
+def _detail(meta: dict[str, Any], part: AttachmentPart | None) -> str:
+    """``input_image.detail`` (required by the API): the part's own, the one a Chat server's
+    ``image_url`` had, else ``auto``."""
+    if isinstance(meta.get("detail"), str):
+        return meta["detail"]
+    chat = ((part.provider_metadata if part else None) or {}).get("openai-chat")
+    image = chat.get("image_url") if isinstance(chat, dict) else None
+    if isinstance(image, dict) and isinstance(image.get("detail"), str):
+        return image["detail"]
+    return "auto"
+
+
 class _Exporter:
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
         self.losses: list[Loss] = []
         self.input: list[dict[str, Any]] = []
+        self.call_kinds: dict[str, str] = {}  # call id -> item type of a client-run call
 
     def loss(self, problem: str, m: int | None, p: int | None = None,
              dropped: bool = False) -> None:
         self.losses.append(Loss(problem, m, p, dropped))
 
-    def attachment(self, att: Attachment | None, meta: dict[str, Any], m: int,
-                   p: int) -> dict[str, Any] | None:
+    def attachment(self, att: Attachment | None, meta: dict[str, Any], m: int, p: int,
+                   part: AttachmentPart | None = None) -> dict[str, Any] | None:
         if att is None:
             self.loss("attachment part without a file; dropped", m, p, dropped=True)
             return None
@@ -136,10 +152,7 @@ class _Exporter:
         try:
             if kind == "image":
                 url = att.url if att.url and att.content is None else att.data_url()
-                out = {"type": "input_image", "image_url": url}
-                if "detail" in meta:
-                    out["detail"] = meta["detail"]
-                return out
+                return {"type": "input_image", "image_url": url, "detail": _detail(meta, part)}
             if kind == "text" and (att.content is not None or att.path):
                 try:
                     text = att.data().decode("utf-8")
@@ -168,10 +181,20 @@ class _Exporter:
                 return out
             return {"type": "input_text", "text": part.text}
         if isinstance(part, AttachmentPart):
-            return self.attachment(part.attachment, _meta(part), m, p)
+            return self.attachment(part.attachment, _meta(part), m, p, part)
         return None
 
-    def tool_output(self, part: ToolResultPart, m: int, p: int) -> dict[str, Any]:
+    def tool_output(self, part: ToolResultPart, m: int, p: int) -> dict[str, Any] | None:
+        kind = self.call_kinds.get(part.tool_call_id or "") or _meta(part).get("answers")
+        if kind in CLIENT_CALLS and part.tool_call_id:
+            if part.attachments:
+                self.loss(f"attachments of the {kind} answer left out: only a function call's "
+                          "output holds files", m, p)
+            item, problem = client_output_item(kind, part.tool_call_id, part.output,
+                                               part.exception)
+            if item is None:
+                self.loss(f"tool result {part.name or '?'}: {problem}", m, p, dropped=True)
+            return item
         item: dict[str, Any] = {"type": "function_call_output",
                                 "call_id": part.tool_call_id or "",
                                 "output": part.output or part.exception or ""}
@@ -256,8 +279,8 @@ class _Exporter:
                 elif part.server_executed:
                     self.loss(f"server-side tool result {part.name} not sent: it belongs to "
                               "another provider", m, p)
-                else:
-                    self.input.append(self.tool_output(part, m, p))
+                elif (output := self.tool_output(part, m, p)) is not None:
+                    self.input.append(output)
         flush()
 
     def tool_call(self, part: ToolCallPart, replay_ids: bool, m: int, p: int) -> None:
@@ -268,6 +291,15 @@ class _Exporter:
             else:
                 self.loss(f"server-side tool call {part.name} not sent: it belongs to another "
                           "provider", m, p)
+            return
+        item_meta = meta.get("item")
+        if isinstance(item_meta, dict) and item_meta.get("type") in CLIENT_CALLS:
+            kept = {k: v for k, v in item_meta.items() if replay_ids or k != "id"}
+            self.call_kinds[part.tool_call_id or ""] = str(item_meta["type"])
+            self.input.append(client_call_item(kept, part.name, part.arguments,
+                                               part.tool_call_id))
+            if not part.tool_call_id:
+                self.loss(f"tool call {part.name} has no tool call id", m, p, dropped=True)
             return
         # Compact, as the model itself writes arguments.
         arguments = arguments_text(part, separators=(",", ":"))
@@ -314,11 +346,17 @@ class _Exporter:
 
     @staticmethod
     def tool(tool: Tool) -> dict[str, Any]:
+        extra = dict(tool.model_extra or {})
         out: dict[str, Any] = {"type": "function", "name": tool.name}
         if tool.description is not None:
             out["description"] = tool.description
+        if extra.get("type") == "custom":  # free-form input, maybe with a grammar "format"
+            return {**out, **extra}
         out["parameters"] = tool.parameters
-        out.update(tool.model_extra or {})
+        # Unsaid, Responses may make the schema strict on its own: off unless the tool says so,
+        # as Chat Completions has it.
+        out["strict"] = False
+        out.update(extra)
         return out
 
     def options(self, body: dict[str, Any], options: dict[str, Any]) -> None:
