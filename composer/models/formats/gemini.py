@@ -43,7 +43,15 @@ KEY = "gemini"
 _RESPONSE_KEY = "responseKey"
 _RESPONSE_JSON = "responseJson"
 _OUTCOME = "outcome"
-_INTERNAL = frozenset({_RESPONSE_KEY, _RESPONSE_JSON, _OUTCOME})
+# Which candidate of a reply (candidateCount > 1) a part came from; only the first one's parts
+# continue the conversation.
+CANDIDATE = "candidateIndex"
+# ai.google.dev/gemini-api/docs/thought-signatures (FAQ): history the model did not produce may
+# carry "context_engineering_is_the_way_to_go" or "skip_thought_signature_validator"; Vertex AI
+# documents only the latter, so it is the one that works on both.
+PLACEHOLDER_SIGNATURE = "skip_thought_signature_validator"
+_SIGNING_MODEL = re.compile(r"(?:.*/)?gemini-(\d+)")
+_INTERNAL = frozenset({_RESPONSE_KEY, _RESPONSE_JSON, _OUTCOME, CANDIDATE})
 
 _PART_KINDS = ("text", "inlineData", "fileData", "functionCall", "functionResponse",
                "executableCode", "codeExecutionResult")
@@ -444,6 +452,12 @@ def _include_thoughts(options: dict[str, Any]) -> bool | None:
     return None
 
 
+def _signs_calls(model: str) -> bool:
+    """Gemini 3 and later: models whose function calls must carry a thought signature."""
+    match = _SIGNING_MODEL.match(model.strip())
+    return match is not None and int(match.group(1)) >= 3
+
+
 def _wire_meta(part: Any) -> dict[str, Any]:
     meta = (part.provider_metadata or {}).get(KEY) or {}
     return {k: v for k, v in meta.items() if k not in _INTERNAL} if isinstance(meta, dict) else {}
@@ -510,6 +524,12 @@ class _Writer:
         self.losses.append(Loss(problem, mi, pi))
 
     def part(self, part: Part, role: str, mi: int, pi: int) -> list[dict[str, Any]]:
+        own = (part.provider_metadata or {}).get(KEY)
+        candidate = own.get(CANDIDATE) if isinstance(own, dict) else None
+        if isinstance(candidate, int) and candidate > 0:
+            self.note(f"a part of candidate {candidate + 1} left out: only the first "
+                      "candidate continues the conversation", mi, pi)
+            return []
         meta = _wire_meta(part)
         if isinstance(part, TextPart):
             if part.citations:
@@ -601,6 +621,8 @@ class _Writer:
                 self.note("empty message left out", mi)
                 continue
             wire_role = "model" if msg.role == "assistant" else "user"
+            if wire_role == "model":
+                self.sign_first_call(parts, mi)
             extra = (msg.provider_metadata or {}).get(KEY)
             if msg.role == "tool" and prev_role == "tool" and contents:
                 contents[-1]["parts"] += parts  # one user turn holds all the responses
@@ -611,6 +633,19 @@ class _Writer:
                 contents.append(content)
             prev_role = msg.role
         return system, contents
+
+    def sign_first_call(self, parts: list[dict[str, Any]], mi: int) -> None:
+        """Gemini 3 and later reject a step whose first functionCall has no thought signature
+        (HTTP 400). A call made elsewhere (another provider, typed by hand) gets the placeholder
+        the Thought signatures guide documents for such history."""
+        if not _signs_calls(self.conversation.settings.model):
+            return
+        call = next((p for p in parts if "functionCall" in p), None)
+        if call is None or call.get("thoughtSignature"):
+            return
+        call["thoughtSignature"] = PLACEHOLDER_SIGNATURE
+        self.note(f"tool call {call['functionCall'].get('name')} has no Gemini thought "
+                  "signature: sent with Gemini's documented placeholder", mi)
 
     def options(self, body: dict[str, Any]) -> None:
         s = self.conversation.settings
