@@ -24,7 +24,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
-from composer.models.settings import RequestSettings
+from composer.models.settings import RequestSettings, Tool
 from composer.providers.openai_chat import PROTOCOL
 from tests.framing import assemble, frames
 
@@ -171,3 +171,56 @@ def test_streamed_audio_chunks_join_as_bytes_into_a_playable_24khz_wav():
         assert wav.readframes(wav.getnframes()) == pcm
     assert audio.provider_metadata[META]["audio"]["source_format"] == "pcm16"
     assert message.parts[0] == TextPart(text="Hello")
+
+
+def test_mistral_reasoning_is_left_out_with_a_note_for_a_server_that_rejects_it():
+    reply = _assemble(MISTRAL_REASONING_STREAM).message()
+    conversation = Conversation(
+        messages=[Message.text("user", "What is 17 * 23?"), reply,
+                  Message.text("user", "Now multiply that by 3.")],
+        settings=RequestSettings(provider="openai-chat", model="gpt-4o"))
+    request = PROTOCOL.build_request(conversation, base_url="https://api.openai.com/v1",
+                                     api_key="k")
+    assert request.body["messages"][1] == {"role": "assistant", "content": "17 × 23 = 391."}
+    assert any("Mistral reasoning left out: api.openai.com" in n for n in request.notes)
+    mistral = PROTOCOL.build_request(conversation, base_url="https://api.mistral.ai/v1",
+                                     api_key="k")
+    assert mistral.body["messages"][1]["content"][0]["type"] == "thinking"
+
+
+# OpenAI Chat Completions custom tools (API reference, "Create chat completion": tools[] of
+# {"type": "custom", "custom": {name, description, format}}; a reply's tool_calls[] of
+# {"id", "type": "custom", "custom": {"name", "input"}}).
+CUSTOM_CALL_STREAM = "".join(f"data: {json.dumps(c)}\n\n" for c in [
+    {"id": "chatcmpl-C1", "object": "chat.completion.chunk", "model": "gpt-5",
+     "choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "tool_calls": [
+         {"index": 0, "id": "call_Q1", "type": "custom",
+          "custom": {"name": "code_exec", "input": "print(\"hello"}}]}, "finish_reason": None}]},
+    {"id": "chatcmpl-C1", "object": "chat.completion.chunk", "model": "gpt-5",
+     "choices": [{"index": 0, "delta": {"tool_calls": [
+         {"index": 0, "custom": {"input": " world\")"}}]}, "finish_reason": None}]},
+    {"id": "chatcmpl-C1", "object": "chat.completion.chunk", "model": "gpt-5",
+     "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+]) + "data: [DONE]\n\n"
+
+
+def test_a_chat_custom_tool_call_reads_and_goes_back_as_custom():
+    reply = _assemble(CUSTOM_CALL_STREAM).message()
+    (call,) = reply.parts
+    assert (call.name, call.tool_call_id, call.arguments) == (
+        "code_exec", "call_Q1", {"input": "print(\"hello world\")"})
+    tool = Tool(name="code_exec", type="custom", description="Runs Python")
+    conversation = Conversation(
+        messages=[Message.text("user", "Print hello world"), reply,
+                  Message(role="tool", parts=[ToolResultPart(
+                      name="code_exec", tool_call_id="call_Q1", output="hello world")])],
+        settings=RequestSettings(provider="openai-chat", model="gpt-5", tools=[tool]))
+    body, losses = to_body(conversation)
+    assert losses == []
+    assert body["tools"] == [{"type": "custom", "custom": {"name": "code_exec",
+                                                           "description": "Runs Python"}}]
+    assert body["messages"][1]["tool_calls"] == [
+        {"id": "call_Q1", "type": "custom",
+         "custom": {"name": "code_exec", "input": "print(\"hello world\")"}}]
+    again = from_body(body)
+    assert not again.losses and to_body(again.conversation)[0] == body

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -44,7 +45,7 @@ from composer.providers.http_error import read_body, snippet
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
            "function_call": "tool_calls", "content_filter": "content_filter",
            "refusal": "refusal"}
-_TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+_TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function", "custom"})
 
 
 class ChatStreamParser:
@@ -67,6 +68,7 @@ class ChatStreamParser:
         self._calls: dict[Any, tuple[str, str | None]] = {}
         self._call_keys: list[str] = []
         self._ended: set[str] = set()
+        self._custom: dict[str, list[str]] = {}  # a custom tool call's input, by key
         self._audio: list[str] = []
         self._audio_sent = False
 
@@ -206,7 +208,11 @@ class ChatStreamParser:
     def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         index = call.get("index", position)
-        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        custom = call.get("custom")
+        if isinstance(custom, dict):  # a custom tool: free-form "input", not JSON arguments
+            fn = {"name": custom.get("name")}
+        else:
+            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
         call_id = string(call.get("id"))
         known = self._calls.get(index)
         if known is None or (call_id and known[1] and call_id != known[1]):
@@ -218,6 +224,14 @@ class ChatStreamParser:
         extra = {k: v for k, v in call.items() if k not in _TOOL_CALL_KEYS}
         if extra:
             events.append(PartMetadata(key, META, {"fields": extra}))
+        if isinstance(custom, dict):
+            if key not in self._custom:
+                self._custom[key] = []
+                events.append(PartMetadata(key, META, {"custom": True}))
+            if isinstance(custom.get("input"), str) and custom["input"]:
+                self._custom[key].append(custom["input"])
+                events.append(ToolCallDelta(key, custom["input"]))
+            return events
         args = fn.get("arguments")
         if isinstance(args, str) and args:
             events.append(ToolCallDelta(key, args))
@@ -258,7 +272,9 @@ class ChatStreamParser:
         for key in self._call_keys:
             if key not in self._ended:
                 self._ended.add(key)
-                events.append(ToolCallEnd(key))
+                custom = self._custom.get(key)
+                events.append(ToolCallEnd(key, None if custom is None
+                                          else {"input": "".join(custom)}))
         return events
 
     def _wrap_up(self) -> list[StreamEvent]:
@@ -301,7 +317,7 @@ class OpenAIChatProtocol(WireProtocol):
 
     def build_request(self, conversation: Conversation, *, base_url: str,
                       api_key: str | None) -> HttpRequest:
-        body, losses = to_body(conversation)
+        body, losses = to_body(conversation, thinking_host=_rejects_thinking(base_url))
         for loss in losses:
             if loss.dropped:
                 raise RequestRefused(loss.problem, message_index=loss.message_index,
@@ -362,6 +378,20 @@ PROTOCOL = OpenAIChatProtocol()
 # -- helpers ---------------------------------------------------------------------------------
 
 
+
+
+# Hosted Chat servers known to answer 400 to a content chunk of type "thinking" (Mistral's
+# reasoning); any other server (Mistral, a local or custom one) gets it as it came.
+_OTHER_HOSTS = ("api.openai.com", "openrouter.ai", "api.groq.com", "api.deepseek.com",
+                "api.x.ai")
+
+
+def _rejects_thinking(base_url: str) -> str | None:
+    try:
+        host = urlsplit(base_url).hostname or ""
+    except ValueError:
+        return None
+    return next((h for h in _OTHER_HOSTS if host == h or host.endswith("." + h)), None)
 
 
 def _endpoint(base_url: str, path: str) -> str:

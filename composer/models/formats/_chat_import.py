@@ -247,6 +247,18 @@ class _Reader:
         if not isinstance(call, dict):
             raise self.fail(f"expected a tool call object, found {json_kind(call)}", loc)
         kind = call.get("type", "function")
+        if kind == "custom" and isinstance(call.get("custom"), dict):
+            custom = call["custom"]
+            name = self.string(custom.get("name"), f"{loc}.custom.name")
+            text = self.string(custom.get("input", ""), f"{loc}.custom.input")
+            call_id = self.string(call.get("id"), f"{loc}.id", optional=True)
+            own: dict[str, Any] = {"custom": True}
+            if extra := _fields(call, "id", "type", "custom", "index"):
+                own["fields"] = extra
+            if call_id:
+                self.call_names[call_id] = name
+            return ToolCallPart(name=name, arguments={"input": text}, tool_call_id=call_id,
+                                provider_metadata={META: own})
         if kind != "function":
             self.note(f"tool call of type {kind!r} has no equivalent; dropped", index, pindex,
                       dropped=True)

@@ -131,6 +131,7 @@ class _Writer:
         self.losses: list[Loss] = []
         # Ids we made up for tool calls that had none, by tool name, for their results.
         self.made_ids: dict[str, list[str]] = {}
+        self.thinking_host: str | None = None
 
     def loss(self, problem: str, message: int | None = None, part: int | None = None,
              dropped: bool = False) -> None:
@@ -334,6 +335,10 @@ class _Writer:
             self.loss(f"reasoning stripped: it {why}", i, j)
             return None
         field = meta.get("field")
+        if field == "thinking" and self.thinking_host:
+            self.loss(f"Mistral reasoning left out: {self.thinking_host} takes no thinking "
+                      "content chunks", i, j)
+            return None
         if field == "thinking":
             block = meta.get("block") if isinstance(meta.get("block"), dict) else {}
             return {"type": "thinking", "thinking": [{"type": "text", "text": part.text}],
@@ -357,7 +362,13 @@ class _Writer:
             call_id = f"call_{i + 1}_{j + 1}"
             self.made_ids.setdefault(part.name, []).append(call_id)
             self.loss(f"tool call {part.name} had no id; sent as {call_id}", i, j)
-        fields = (meta.get(META) or {}).get("fields") or {}
+        own = meta.get(META) or {}
+        fields = own.get("fields") or {}
+        if own.get("custom"):
+            value = part.arguments.get("input")
+            text = value if isinstance(value, str) else arguments
+            return {"id": call_id, "type": "custom",
+                    "custom": {"name": part.name, "input": text}, **fields}
         return {"id": call_id, "type": "function",
                 "function": {"name": part.name, "arguments": arguments}, **fields}
 
@@ -410,9 +421,13 @@ class _Writer:
                 body[key] = value
 
 
-def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
-    """The Chat Completions request body for a conversation (no streaming flags), and losses."""
+def to_body(conversation: Conversation, *, thinking_host: str | None = None
+            ) -> tuple[dict[str, Any], list[Loss]]:
+    """The Chat Completions request body for a conversation (no streaming flags), and losses.
+    ``thinking_host``: a server known to reject Mistral's ``thinking`` content chunks, which
+    are then left out with a note."""
     writer = _Writer(conversation)
+    writer.thinking_host = thinking_host
     body: dict[str, Any] = {}
     if conversation.settings.model:
         body["model"] = conversation.settings.model
