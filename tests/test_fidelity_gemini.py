@@ -17,7 +17,7 @@ from composer.models.conversation import Conversation
 from composer.models.formats.anthropic import from_body as anthropic_body
 from composer.models.formats.gemini import PLACEHOLDER_SIGNATURE, to_body
 from composer.models.parts import Message, TextPart, ToolCallPart
-from composer.models.settings import RequestSettings
+from composer.models.settings import RequestSettings, Tool
 from composer.providers.gemini import PROTOCOL
 from tests.cassettes import load
 from tests.conftest import recordings_or_skip
@@ -97,3 +97,13 @@ def test_a_real_signature_is_never_replaced():
     body, losses = to_body(conversation)
     assert body["contents"][1]["parts"][0]["thoughtSignature"] == "Et8ECtwEAXLI2ny"
     assert losses == []
+
+
+def test_a_custom_tool_is_left_out_for_gemini_with_a_note():
+    conversation = Conversation(
+        messages=[Message.text("user", "Hi")],
+        settings=RequestSettings(provider="gemini", model="gemini-2.5-flash", tools=[
+            Tool(name="code_exec", type="custom"), Tool(name="f")]))
+    body, losses = to_body(conversation)
+    assert [d["name"] for d in body["tools"][0]["functionDeclarations"]] == ["f"]
+    assert "custom tool code_exec left out" in str(losses[0])

@@ -309,3 +309,20 @@ def test_audio_deltas_join_as_bytes_and_the_transcript_is_text():
     with wave.open(io.BytesIO(base64.b64decode(audio.attachment.content))) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 24000)
         assert wav.readframes(wav.getnframes()) == pcm
+
+
+def test_a_named_custom_tool_choice_says_custom():
+    tool = Tool(**CUSTOM_TOOL)
+    body, _ = to_body(conv(Message.text("user", "Hi"), tools=[tool],
+                           tool_choice={"name": "code_exec"}))
+    assert body["tool_choice"] == {"type": "custom", "name": "code_exec"}
+
+
+def test_an_item_whose_type_is_not_a_string_is_no_crash():
+    events = [{"type": "response.output_item.added", "output_index": 0,
+               "item": {"type": ["custom_tool_call"], "id": "x"}},
+              {"type": "response.output_item.done", "output_index": 0,
+               "item": {"type": {"a": 1}, "id": "x"}},
+              {"type": "response.completed", "response": {"status": "completed"}}]
+    assembler = _assemble(sse(events))
+    assert assembler.error is None

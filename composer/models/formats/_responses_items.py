@@ -77,7 +77,7 @@ def is_client_call(item: dict[str, Any]) -> bool:
     kind = item.get("type")
     if kind == "tool_search_call":
         return item.get("execution") == "client"
-    return kind in CLIENT_CALLS
+    return isinstance(kind, str) and kind in CLIENT_CALLS
 
 
 def client_call(item: dict[str, Any]) -> tuple[str, str | None, dict[str, Any], dict[str, Any]]:

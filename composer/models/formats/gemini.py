@@ -322,13 +322,18 @@ class _Writer:
         if s.tools:
             decls = []
             for tool in s.tools:
+                if (tool.model_extra or {}).get("type") == "custom":
+                    self.note(f"custom tool {tool.name} left out: Gemini tools take JSON "
+                              "arguments only")
+                    continue
                 decl: dict[str, Any] = {"name": tool.name}
                 if tool.description is not None:
                     decl["description"] = tool.description
                 key = "parameters" if _is_gemini_schema(tool.parameters) else "parametersJsonSchema"
                 decl[key] = tool.parameters
                 decls.append(decl)
-            body["tools"] = [{"functionDeclarations": decls}]
+            if decls:
+                body["tools"] = [{"functionDeclarations": decls}]
         choice = s.tool_choice
         if choice is None:
             return

@@ -400,7 +400,10 @@ class _Writer:
                 if s.tools and choice["name"] not in {t.name for t in s.tools}:
                     self.loss(f"tool_choice names {choice['name']!r}, which is not among the "
                               "tools", dropped=True)
-                body["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+                custom = any(t.name == choice["name"] and (t.model_extra or {}).get("type")
+                             == "custom" for t in s.tools)
+                kind = "custom" if custom else "function"
+                body["tool_choice"] = {"type": kind, kind: {"name": choice["name"]}}
             else:
                 body["tool_choice"] = choice
         if s.response_schema is not None:

@@ -113,6 +113,14 @@ def _file_name(att: Attachment) -> str:
     return name
 
 
+def _tool_type(tools: list[Tool], name: Any) -> str:
+    """``custom`` for a custom tool of that name, else ``function``."""
+    for tool in tools:
+        if tool.name == name and (tool.model_extra or {}).get("type") == "custom":
+            return "custom"
+    return "function"
+
+
 def _detail(meta: dict[str, Any], part: AttachmentPart | None) -> str:
     """``input_image.detail`` (required by the API): the part's own, the one a Chat server's
     ``image_url`` had, else ``auto``."""
@@ -329,7 +337,8 @@ class _Exporter:
             body["tools"] = [self.tool(t) for t in s.tools]
         choice = s.tool_choice
         if isinstance(choice, dict) and set(choice) == {"name"}:
-            body["tool_choice"] = {"type": "function", "name": choice["name"]}
+            body["tool_choice"] = {"type": _tool_type(s.tools, choice["name"]),
+                                   "name": choice["name"]}
         elif choice is not None:
             body["tool_choice"] = choice
         if s.response_schema is not None:
