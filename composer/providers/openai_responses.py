@@ -5,9 +5,12 @@ content events (text, reasoning summary, function-call argument deltas...) →
 ``response.output_item.done`` → ``response.completed`` | ``response.incomplete`` |
 ``response.failed``; ``error`` anywhere. There is no ``[DONE]``: the terminal event is the end.
 
-Parts are keyed by output item id (text by item id and content index). The item-level data a
-later request must replay (reasoning ``encrypted_content``, call and message ids, hosted tool
-items) is sent as one ``PartMetadata`` at ``output_item.done``, where the item is whole.
+Parts are keyed by ``output_index`` (text by output and content index), never by item id,
+which some compatible servers change on every event; the item at ``output_item.done`` confirms
+what streamed and adds only what did not. The item-level data a later request must replay
+(reasoning ``encrypted_content``, call and message ids, hosted tool items) is sent as one
+``PartMetadata`` there, where the item is whole. Tools the client runs (custom, apply_patch,
+shell, local_shell, client tool_search) are tool calls like function calls.
 """
 
 from __future__ import annotations

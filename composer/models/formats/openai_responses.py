@@ -9,7 +9,13 @@ Provider metadata lives under the ``"openai"`` key:
 - reasoning parts: the item's own fields (``id``, ``encrypted_content``...) verbatim, plus the
   ``summary`` list when the part text alone cannot rebuild it;
 - function calls and assistant text: the item ``id`` (and ``status``/``phase`` when given);
-- hosted tool calls (web search...) and generated images: the whole ``item``, re-sent verbatim.
+- hosted tool calls (web search...) and generated images: the whole ``item``, re-sent verbatim;
+- client-run tool calls (custom, apply_patch, shell, local_shell, client tool_search): the item
+  without its input, which the part's arguments hold (a custom tool's as ``{"input": text}``);
+  their answers go back as the matching ``*_output`` item.
+
+Function tools are sent with ``strict`` (false unless the tool sets it), images with ``detail``
+(``auto`` unless said), and a tool ``{"type": "custom"}`` as a custom (free-form) tool.
 
 Settings the format has no neutral name for stay in ``settings.extra_body``, which export merges
 last, recursively: dicts merge, a ``None`` value deletes the key, and the ``tools`` and
