@@ -14,7 +14,8 @@ Provider metadata, under the key ``"openai-chat"`` (whatever preset or server wa
   verbatim) and ``fields`` (any other reasoning key, verbatim);
 - on a text part: ``refusal`` (``"field"`` or ``"part"``) and ``fields`` (e.g. ``cache_control``);
 - on an attachment part: ``image_url`` (``detail``), ``file_id``, ``fields``;
-- on a tool call: ``fields`` (keys beside ``id``/``type``/``function``).
+- on a tool call: ``fields`` (keys beside ``id``/``type``/``function``), and ``custom`` when it
+  called a custom tool (free-form input, held as ``{"input": text}``).
 
 Unparsable tool-call arguments are kept as ``{"composer": {"raw_arguments": ...}}``, as the
 assembler does. Reasoning whose metadata belongs to another provider is stripped on export (a
