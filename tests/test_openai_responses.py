@@ -40,7 +40,8 @@ RICH_BODY: dict[str, Any] = {
             {"type": "input_text", "text": "What is in these?"},
             {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}",
              "detail": "high"},
-            {"type": "input_image", "image_url": "https://example.com/cat.jpg"},
+            {"type": "input_image", "image_url": "https://example.com/cat.jpg",
+             "detail": "auto"},
             {"type": "input_file", "filename": "report.pdf",
              "file_data": f"data:application/pdf;base64,{PDF}"},
             {"type": "input_file", "file_url": "https://example.com/x.pdf"},
@@ -52,7 +53,8 @@ RICH_BODY: dict[str, Any] = {
          "arguments": "{\"key\":\"start\"}"},
         {"type": "function_call_output", "call_id": "call_1", "output": [
             {"type": "input_text", "text": "a chart"},
-            {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}]},
+            {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}",
+             "detail": "auto"}]},
         {"type": "reasoning", "id": "rs_2", "encrypted_content": "gAAAA-two", "summary": []},
         {"type": "web_search_call", "id": "ws_1", "status": "completed",
          "action": {"type": "search", "query": "tokyo"}},
@@ -152,11 +154,14 @@ def test_composed_conversation_exports_every_attachment_kind(tmp_path):
     assert body["input"][0] == {"role": "system", "content": "Be brief."}
     content = body["input"][1]["content"]
     assert content[0] == {"type": "input_text", "text": "Look"}
-    assert content[1] == {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}"}
+    # input_image.detail is required by the API: "auto" when nothing else was said.
+    assert content[1] == {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}",
+                          "detail": "auto"}
     assert content[2] == {"type": "input_file", "filename": "attachment.pdf",
                           "file_data": f"data:application/pdf;base64,{PDF}"}
     assert content[3] == {"type": "input_text", "text": "line one\nline two\n"}
-    assert content[4] == {"type": "input_image", "image_url": "https://x.example/i.jpg"}
+    assert content[4] == {"type": "input_image", "image_url": "https://x.example/i.jpg",
+                          "detail": "auto"}
     assert [str(x) for x in losses] == ["message 2, part 4: text file notes.txt sent inline as text"]
 
 
@@ -178,7 +183,7 @@ def test_tool_loop_exports_calls_results_and_schema():
     assert body["input"][2] == {"type": "function_call_output", "call_id": "call_9",
                                 "output": "5"}
     assert body["tools"] == [{"type": "function", "name": "add",
-                              "parameters": {"type": "object"}}]
+                              "parameters": {"type": "object"}, "strict": False}]
     assert body["tool_choice"] == "required"
     assert body["text"] == {"format": {"type": "json_schema", "name": "response",
                                        "schema": {"type": "object"}}}

@@ -28,7 +28,7 @@ from composer.models.events import (
     ToolResult,
     UsageReport,
 )
-from composer.models.formats.gemini import CODE_EXECUTION, KEY, to_body
+from composer.models.formats.gemini import CANDIDATE, CODE_EXECUTION, KEY, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.coerce import integer, string
 from composer.providers.headers import header, retry_after
@@ -81,12 +81,13 @@ def _error_event(err: Any) -> StreamError:
 class GeminiParser:
     def __init__(self) -> None:
         self._count = 0
-        # The open text or reasoning run: (kind, key, has a signature yet).
-        self._run: tuple[str, str, bool] | None = None
+        # Per candidate: the open text or reasoning run (kind, key, has a signature yet), and
+        # the latest text part, which sources attach to.
+        self._runs: dict[int, tuple[str, str, bool] | None] = {}
+        self._text_keys: dict[int, str] = {}
         self._saw_tool_call = False
         self._info: tuple[Any, Any] | None = None
-        self._text_key: str | None = None  # the latest text part, which sources attach to
-        self._cited: set[str] = set()
+        self._cited: set[tuple[int, str]] = set()
         self.done = False
 
     def _new_key(self) -> str:
@@ -114,17 +115,20 @@ class GeminiParser:
         finish: Finish | None = None
         candidates = chunk.get("candidates")
         if isinstance(candidates, list) and candidates:
-            candidate = next((c for c in candidates if isinstance(c, dict)
-                              and c.get("index", 0) == 0), None)
-            if candidate is not None:
+            # candidateCount > 1: every candidate is shown, its parts after the first's, each
+            # marked with its candidateIndex; the first one's finish ends the reply.
+            for candidate in candidates:
+                if not isinstance(candidate, dict):
+                    continue
+                n = integer(candidate.get("index")) or 0
                 content = candidate.get("content")
                 parts = content.get("parts") if isinstance(content, dict) else None
                 for part in parts if isinstance(parts, list) else []:
                     if isinstance(part, dict):
-                        events += self._part(part)
-                events += self._citations(candidate)
+                        events += self._part(part, n)
+                events += self._citations(candidate, n)
                 raw = candidate.get("finishReason")
-                if isinstance(raw, str) and raw:
+                if n == 0 and isinstance(raw, str) and raw:
                     finish = Finish(normalise_finish(raw, self._saw_tool_call), raw=raw)
         else:
             feedback = chunk.get("promptFeedback")
@@ -139,28 +143,32 @@ class GeminiParser:
             events.append(finish)
         return events
 
-    def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
+    def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         sig = part.get("thoughtSignature", part.get("thought_signature"))
         meta = {"thoughtSignature": sig} if isinstance(sig, str) else None
         if "text" in part and isinstance(part["text"], str):
             kind = "reasoning" if part.get("thought") is True else "text"
             text = part["text"]
-            run = self._run
-            if run is None or run[0] != kind or (meta is not None and run[2]):
+            run = self._runs.get(n)
+            new = run is None or run[0] != kind or (meta is not None and run[2])
+            if new:
                 if not text and meta is None:
                     return []  # an empty closing chunk adds no part
                 run = (kind, self._new_key(), False)
-            self._run = (kind, run[1], run[2] or meta is not None)
+            assert run is not None
+            self._runs[n] = (kind, run[1], run[2] or meta is not None)
             key = run[1]
             if kind == "text":
-                self._text_key = key
+                self._text_keys[n] = key
             events: list[StreamEvent] = [
                 ReasoningDelta(key=key, text=text) if kind == "reasoning"
                 else TextDelta(key=key, text=text)]
+            if new and n:
+                events.append(PartMetadata(key=key, provider=KEY, data={CANDIDATE: n}))
             if meta:
                 events.append(PartMetadata(key=key, provider=KEY, data=meta))
             return events
-        self._run = None
+        self._runs[n] = None
         key = self._new_key()
         events = []
         call = part.get("functionCall")
@@ -191,11 +199,13 @@ class GeminiParser:
                                            data={"outcome": result["outcome"]}))
         else:
             return []
+        if n:
+            events.append(PartMetadata(key=key, provider=KEY, data={CANDIDATE: n}))
         if meta:
             events.append(PartMetadata(key=key, provider=KEY, data=meta))
         return events
 
-    def _citations(self, candidate: dict[str, Any]) -> list[StreamEvent]:
+    def _citations(self, candidate: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         """Search grounding (``groundingMetadata.groundingChunks[].web``) and recitation sources
         (``citationMetadata.citationSources[]``), once per URL, on the latest text part."""
         found: list[tuple[str, str | None]] = []
@@ -212,12 +222,12 @@ class GeminiParser:
                 found.append((source["uri"], None))
         events: list[StreamEvent] = []
         for url, title in found:
-            if url in self._cited:
+            if (n, url) in self._cited:
                 continue
-            self._cited.add(url)
-            if self._text_key is None:
-                self._text_key = self._new_key()
-            events.append(CitationAdded(key=self._text_key, url=url, title=title))
+            self._cited.add((n, url))
+            if n not in self._text_keys:
+                self._text_keys[n] = self._new_key()
+            events.append(CitationAdded(key=self._text_keys[n], url=url, title=title))
         return events
 
     def close(self) -> list[StreamEvent]:

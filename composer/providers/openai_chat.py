@@ -5,16 +5,18 @@ Vercel's gateway...). The body comes from the ``openai-chat`` format's ``to_body
 the URL, headers and streaming flags, and turns chunks into stream events.
 
 Parts are keyed ``text``, ``refusal``, ``reasoning`` and ``tool:<index>`` (a new key when a
-server reuses an index for a call with another id). Reasoning text comes from
-``reasoning_content`` or ``reasoning``; ``reasoning_details`` are merged by their ``index`` and
+server reuses an index, or sends none, for a call with another id: Mistral). Reasoning text
+comes from ``reasoning_content``, ``reasoning`` or Mistral's ``thinking`` content chunks; ``reasoning_details`` are merged by their ``index`` and
 attached to the reasoning part whole once the message is over, so they replay verbatim. A stream
-counts as complete once a ``finish_reason`` or ``[DONE]`` arrived.
+counts as complete once a ``finish_reason`` or ``[DONE]`` arrived. Streamed audio is raw PCM16,
+saved as a WAV (see ``pcm``); a custom tool call's free-form input is ``{"input": text}``.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -33,7 +35,9 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats.openai_chat import META, to_body
+from composer.models.formats._chat_wire import META, thinking_text
+from composer.models.formats.openai_chat import to_body
+from composer.providers import pcm
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
 from composer.providers.coerce import integer, string
 from composer.providers.headers import header, retry_after
@@ -42,13 +46,15 @@ from composer.providers.http_error import read_body, snippet
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
            "function_call": "tool_calls", "content_filter": "content_filter",
            "refusal": "refusal"}
-_TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function"})
+_TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function", "custom"})
 
 
 class ChatStreamParser:
     """Chat Completions chunks in, stream events out. One parser per response."""
 
-    def __init__(self) -> None:
+    def __init__(self, streamed: bool = True) -> None:
+        # Streamed audio is raw PCM16 in chunks; a whole reply's is one file.
+        self.streamed = streamed
         self.done = False
         self.finished = False
         self.errored = False
@@ -63,6 +69,7 @@ class ChatStreamParser:
         self._calls: dict[Any, tuple[str, str | None]] = {}
         self._call_keys: list[str] = []
         self._ended: set[str] = set()
+        self._custom: dict[str, list[str]] = {}  # a custom tool call's input, by key
         self._audio: list[str] = []
         self._audio_sent = False
 
@@ -151,9 +158,11 @@ class ChatStreamParser:
         content = delta.get("content")
         if isinstance(content, str) and content:
             events.append(TextDelta("text", content))
-        elif isinstance(content, list):  # some servers send a whole reply's content as parts
+        elif isinstance(content, list):  # Mistral, and whole replies from some servers
             for part in content:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                if isinstance(part, dict) and part.get("type") == "thinking":
+                    events += self._thinking(part)
+                elif isinstance(part, dict) and isinstance(part.get("text"), str):
                     events.append(TextDelta("text", part["text"]))
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
@@ -184,10 +193,27 @@ class ChatStreamParser:
                     META: {"fields": {"audio": {"id": audio["id"]}}}}))
         return events
 
+    def _thinking(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """Mistral's reasoning: a ``thinking`` content chunk holding text chunks."""
+        text = thinking_text(chunk.get("thinking"))
+        events: list[StreamEvent] = []
+        if self._reasoning_field is None:
+            self._reasoning_field = "thinking"
+            events.append(ReasoningDelta("reasoning", ""))
+            events.append(PartMetadata("reasoning", META, {"field": "thinking"}))
+        if text:
+            self._reasoning_text = True
+            events.append(ReasoningDelta("reasoning", text))
+        return events
+
     def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         index = call.get("index", position)
-        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        custom = call.get("custom")
+        if isinstance(custom, dict):  # a custom tool: free-form "input", not JSON arguments
+            fn = {"name": custom.get("name")}
+        else:
+            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
         call_id = string(call.get("id"))
         known = self._calls.get(index)
         if known is None or (call_id and known[1] and call_id != known[1]):
@@ -199,6 +225,14 @@ class ChatStreamParser:
         extra = {k: v for k, v in call.items() if k not in _TOOL_CALL_KEYS}
         if extra:
             events.append(PartMetadata(key, META, {"fields": extra}))
+        if isinstance(custom, dict):
+            if key not in self._custom:
+                self._custom[key] = []
+                events.append(PartMetadata(key, META, {"custom": True}))
+            if isinstance(custom.get("input"), str) and custom["input"]:
+                self._custom[key].append(custom["input"])
+                events.append(ToolCallDelta(key, custom["input"]))
+            return events
         args = fn.get("arguments")
         if isinstance(args, str) and args:
             events.append(ToolCallDelta(key, args))
@@ -239,7 +273,9 @@ class ChatStreamParser:
         for key in self._call_keys:
             if key not in self._ended:
                 self._ended.add(key)
-                events.append(ToolCallEnd(key))
+                custom = self._custom.get(key)
+                events.append(ToolCallEnd(key, None if custom is None
+                                          else {"input": "".join(custom)}))
         return events
 
     def _wrap_up(self) -> list[StreamEvent]:
@@ -252,13 +288,22 @@ class ChatStreamParser:
                                        {"reasoning_details": list(self._details.values())}))
         if self._audio and not self._audio_sent:
             self._audio_sent = True
-            events.append(OutputAttachment("audio", "audio/wav", content="".join(self._audio)))
+            events += self._audio_events()
         return events
+
+    def _audio_events(self) -> list[StreamEvent]:
+        if not self.streamed:
+            # A whole reply's audio is one file in the format the request asked for.
+            return [OutputAttachment("audio", "audio/wav", content="".join(self._audio))]
+        content, bad = pcm.wav_base64(self._audio)
+        source = {**pcm.SOURCE, **({"undecodable_chunks": bad} if bad else {})}
+        return [OutputAttachment("audio", "audio/wav", content=content),
+                PartMetadata("audio", META, {"audio": source})]
 
 
 def parse_response(data: Any) -> list[StreamEvent]:
     """A whole (non-streamed) Chat Completions response as the events a stream would give."""
-    parser = ChatStreamParser()
+    parser = ChatStreamParser(streamed=False)
     if not isinstance(data, dict):
         return [StreamError("the reply is not a JSON object", kind="provider")]
     events = parser.chunk(data)
@@ -273,7 +318,7 @@ class OpenAIChatProtocol(WireProtocol):
 
     def build_request(self, conversation: Conversation, *, base_url: str,
                       api_key: str | None) -> HttpRequest:
-        body, losses = to_body(conversation)
+        body, losses = to_body(conversation, thinking_host=_rejects_thinking(base_url))
         for loss in losses:
             if loss.dropped:
                 raise RequestRefused(loss.problem, message_index=loss.message_index,
@@ -334,6 +379,20 @@ PROTOCOL = OpenAIChatProtocol()
 # -- helpers ---------------------------------------------------------------------------------
 
 
+
+
+# Hosted Chat servers known to answer 400 to a content chunk of type "thinking" (Mistral's
+# reasoning); any other server (Mistral, a local or custom one) gets it as it came.
+_OTHER_HOSTS = ("api.openai.com", "openrouter.ai", "api.groq.com", "api.deepseek.com",
+                "api.x.ai")
+
+
+def _rejects_thinking(base_url: str) -> str | None:
+    try:
+        host = urlsplit(base_url).hostname or ""
+    except ValueError:
+        return None
+    return next((h for h in _OTHER_HOSTS if host == h or host.endswith("." + h)), None)
 
 
 def _endpoint(base_url: str, path: str) -> str:

@@ -5,9 +5,12 @@ content events (text, reasoning summary, function-call argument deltas...) →
 ``response.output_item.done`` → ``response.completed`` | ``response.incomplete`` |
 ``response.failed``; ``error`` anywhere. There is no ``[DONE]``: the terminal event is the end.
 
-Parts are keyed by output item id (text by item id and content index). The item-level data a
-later request must replay (reasoning ``encrypted_content``, call and message ids, hosted tool
-items) is sent as one ``PartMetadata`` at ``output_item.done``, where the item is whole.
+Parts are keyed by ``output_index`` (text by output and content index), never by item id,
+which some compatible servers change on every event; the item at ``output_item.done`` confirms
+what streamed and adds only what did not. The item-level data a later request must replay
+(reasoning ``encrypted_content``, call and message ids, hosted tool items) is sent as one
+``PartMetadata`` there, where the item is whole. Tools the client runs (custom, apply_patch,
+shell, local_shell, client tool_search) are tool calls like function calls.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats.openai_responses import (
+from composer.models.formats._responses_items import (
     KEY,
+    client_call,
+    is_client_call,
     reasoning_metadata,
     reasoning_text,
-    to_body,
 )
+from composer.models.formats.openai_responses import to_body
+from composer.providers import pcm
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
 from composer.providers.coerce import integer, nonempty
 from composer.providers.headers import header
@@ -93,24 +99,24 @@ class ResponsesParser(TypedEventParser):
         super().__init__()
         self.saw_function_call = False
         self.saw_refusal = False
-        self._keys: dict[int, str] = {}  # output_index -> part key
         self._streamed: set[str] = set()  # keys that got deltas
         self._audio: list[str] = []
 
     # -- keys ---------------------------------------------------------------------------------
 
+    # Parts are keyed by output_index, which stays put: some compatible servers give every
+    # event of one item a new item_id, and keyed by id its text and reasoning came out twice.
+
     def _key(self, data: dict[str, Any]) -> str:
-        item_id = nonempty(data.get("item_id"))
-        if item_id:
-            return item_id
         index = integer(data.get("output_index"))
-        return self._keys.get(index, f"#{index}")
+        if index is not None:
+            return f"#{index}"
+        return nonempty(data.get("item_id")) or "#?"
 
     def _item_key(self, item: dict[str, Any], index: Any) -> str:
-        key = nonempty(item.get("id")) or f"#{integer(index)}"
         if integer(index) is not None:
-            self._keys[index] = key
-        return key
+            return f"#{integer(index)}"
+        return nonempty(item.get("id")) or "#?"
 
     def _text_key(self, data: dict[str, Any]) -> str:
         return f"{self._key(data)}:{integer(data.get('content_index')) or 0}"
@@ -185,6 +191,10 @@ class ResponsesParser(TypedEventParser):
             self.saw_function_call = True
             return [ToolCallStart(key, nonempty(item.get("name")) or "",
                                   nonempty(item.get("call_id")))]
+        if is_client_call(item):
+            self.saw_function_call = True
+            name, call_id, _, _ = client_call(item)
+            return [ToolCallStart(key, name, call_id)]
         if kind not in ("message", "image_generation_call", None):
             return [ToolCallStart(key, str(kind).removesuffix("_call"), nonempty(item.get("id")),
                                   server_executed=True)]
@@ -195,7 +205,7 @@ class ResponsesParser(TypedEventParser):
         if not isinstance(item, dict):
             return []
         key = self._item_key(item, data.get("output_index"))
-        if item.get("type") == "function_call":
+        if item.get("type") == "function_call" or is_client_call(item):
             self.saw_function_call = True
         if _has_refusal(item):
             self.saw_refusal = True
@@ -251,6 +261,9 @@ class ResponsesParser(TypedEventParser):
         self._streamed.add(key)
         return [ToolCallDelta(key, delta)]
 
+    # A custom tool's free-form input, shown as it grows; the item at done holds it whole.
+    _on_response_custom_tool_call_input_delta = _on_response_function_call_arguments_delta
+
     # images and audio
 
     def _on_response_image_generation_call_partial_image(self, data: dict[str, Any]
@@ -269,8 +282,10 @@ class ResponsesParser(TypedEventParser):
     def _on_response_audio_done(self, data: dict[str, Any]) -> list[StreamEvent]:
         if not self._audio:
             return []
-        content, self._audio = "".join(self._audio), []
-        return [OutputAttachment("audio", "audio/wav", content=content)]
+        (content, bad), self._audio = pcm.wav_base64(self._audio), []
+        source = {**pcm.SOURCE, **({"undecodable_chunks": bad} if bad else {})}
+        return [OutputAttachment("audio", "audio/wav", content=content),
+                PartMetadata("audio", KEY, {"audio": source})]
 
     def _on_response_audio_transcript_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
         delta = data.get("delta")
@@ -323,6 +338,10 @@ def item_events(item: dict[str, Any], key: str, streamed: set[str]) -> list[Stre
         events.append(ToolCallEnd(key))
         if nonempty(item.get("id")):
             events.append(PartMetadata(key, KEY, {"id": item["id"]}))
+    elif is_client_call(item):
+        name, call_id, arguments, meta = client_call(item)
+        events += [ToolCallStart(key, name, call_id), ToolCallEnd(key, arguments),
+                   PartMetadata(key, KEY, meta)]
     elif kind == "image_generation_call":
         mime = _IMAGE_MIME.get(str(item.get("output_format")), "image/png")
         result = nonempty(item.get("result"))

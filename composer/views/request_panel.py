@@ -36,6 +36,7 @@ from composer.models.document import Document, Reset, SettingsChanged
 from composer.models.files import validation_location
 from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings, Tool
+from composer.models.tool_kinds import tool_dicts, tool_problem
 from composer.providers import keys, presets
 from composer.providers.base import SECRET_HEADERS
 from composer.providers.transport import fetch, read_error
@@ -92,7 +93,8 @@ def _load_json(text: str) -> Any:
 
 
 def parse_tools(text: str) -> list[Tool]:
-    """The tools editor's text: a JSON array of {name, description, parameters}."""
+    """The tools editor's text: a JSON array of {name, description, parameters} (function
+    tools, "strict" optional) or {"type": "custom", name, description, format?}."""
     if not text.strip():
         return []
     data = _load_json(text)
@@ -108,6 +110,8 @@ def parse_tools(text: str) -> list[Tool]:
             raise ValueError(f"$[{i}].name: a tool needs a non-empty name")
         if "parameters" in item and not isinstance(item["parameters"], dict):
             raise ValueError(f"$[{i}].parameters: must be a JSON Schema object")
+        if problem := tool_problem(item):
+            raise ValueError(f"$[{i}]{problem}")
         try:
             tools.append(Tool.model_validate(item))
         except ValidationError as exc:
@@ -252,7 +256,8 @@ class RequestPanel(QWidget):
 
         self.tools_edit = self._json_edit(
             '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '
-            '"properties": {"city": {"type": "string"}}}}]')
+            '"properties": {"city": {"type": "string"}}}, "strict": false}, '
+            '{"type": "custom", "name": "code_exec", "description": "Runs Python"}]')
         self.tools_error = QLabel()
         self.schema_edit = self._json_edit('{"type": "object", "properties": {…}}')
         self.schema_error = QLabel()
@@ -369,7 +374,7 @@ class RequestPanel(QWidget):
             self.effort_combo.setCurrentIndex(max(j, 0))
             self.thinking_edit.setText(_plain(o.get("thinking_budget")))
             self.tools_edit.setPlainText(
-                _dumps([t.to_dict() for t in s.tools]) if s.tools else "")
+                _dumps(tool_dicts(s.tools)) if s.tools else "")
             self.schema_edit.setPlainText(_dumps(s.response_schema))
             self.extra_body_edit.setPlainText(_dumps(s.extra_body))
             self.headers_edit.setPlainText(_dumps(s.headers))

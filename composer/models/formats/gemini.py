@@ -15,64 +15,40 @@ Mapping:
 
 Keys are read in camelCase or snake_case, as the API accepts both; export writes camelCase.
 """
-
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.errors import FormatError
-from composer.models.formats._wire import dump_body, json_kind, merge_extra
-from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
+from composer.models.formats._gemini_import import from_body
+from composer.models.formats._gemini_wire import (
+    _INTERNAL,
+    _OUTCOME,
+    _PART_KINDS,
+    _RESPONSE_JSON,
+    _RESPONSE_KEY,
+    _SIGNING_MODEL,
+    _THINKING_LEVELS,
+    CANDIDATE,
+    CODE_EXECUTION,
+    KEY,
+    PLACEHOLDER_SIGNATURE,
+    _get,
+    _has,
+    _include_thoughts,
+)
+from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats.base import Exported, Format, Loss
 from composer.models.parts import (
     AttachmentPart,
-    Message,
     Part,
     ReasoningPart,
     TextPart,
     ToolCallPart,
     ToolResultPart,
 )
-from composer.models.settings import RequestSettings, Tool
-
-KEY = "gemini"
-# Our own bookkeeping inside provider_metadata["gemini"]: never written onto a wire part.
-_RESPONSE_KEY = "responseKey"
-_RESPONSE_JSON = "responseJson"
-_OUTCOME = "outcome"
-_INTERNAL = frozenset({_RESPONSE_KEY, _RESPONSE_JSON, _OUTCOME})
-
-_PART_KINDS = ("text", "inlineData", "fileData", "functionCall", "functionResponse",
-               "executableCode", "codeExecutionResult")
-_THINKING_LEVELS = ("minimal", "low", "medium", "high")
-CODE_EXECUTION = "code_execution"
-
-_MODES = {"AUTO": "auto", "NONE": "none", "ANY": "required"}
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-def _has(d: dict[str, Any], key: str) -> bool:
-    return key in d or _snake(key) in d
-
-
-def _get(d: dict[str, Any], key: str, default: Any = None) -> Any:
-    """``d[key]`` by its camelCase or snake_case name."""
-    if key in d:
-        return d[key]
-    return d.get(_snake(key), default)
-
-
-def _pop(d: dict[str, Any], key: str) -> Any:
-    value = d.pop(key, None)
-    snake = d.pop(_snake(key), None)
-    return value if value is not None else snake
-
 
 # -- detection ------------------------------------------------------------------------------------
 
@@ -105,343 +81,14 @@ def detect(data: Any) -> float:
     return 0.0
 
 
-# -- import ---------------------------------------------------------------------------------------
-
-
-class _Reader:
-    def __init__(self, source: str | None) -> None:
-        self.source = source
-        self.losses: list[Loss] = []
-
-    def fail(self, problem: str, location: str) -> FormatError:
-        return FormatError(problem, source=self.source, location=location)
-
-    def expect(self, value: Any, kind: type, what: str, location: str) -> Any:
-        if not isinstance(value, kind):
-            want = {dict: "an object", list: "an array", str: "a string"}[kind]
-            raise self.fail(f"{what} should be {want}, not {json_kind(value)}", location)
-        return value
-
-    def opt_str(self, d: dict[str, Any], key: str, location: str) -> str | None:
-        value = _get(d, key)
-        if value is None:
-            return None
-        return self.expect(value, str, key, f"{location}.{key}")
-
-
-def _std_base64(data: str) -> str:
-    """Gemini accepts URL-safe base64 too; we keep the standard alphabet in our files."""
-    if "-" in data or "_" in data:
-        return data.replace("-", "+").replace("_", "/")
-    return data
-
-
-def _read_attachment(r: _Reader, part: dict[str, Any], loc: str) -> Attachment | None:
-    inline = _get(part, "inlineData")
-    if inline is not None:
-        r.expect(inline, dict, "inlineData", f"{loc}.inlineData")
-        mime = r.opt_str(inline, "mimeType", f"{loc}.inlineData")
-        data = r.expect(_get(inline, "data", ""), str, "data", f"{loc}.inlineData.data")
-        return Attachment(type=mime, content=_std_base64(data))
-    file_data = r.expect(_get(part, "fileData"), dict, "fileData", f"{loc}.fileData")
-    mime = r.opt_str(file_data, "mimeType", f"{loc}.fileData")
-    uri = r.opt_str(file_data, "fileUri", f"{loc}.fileData")
-    if not uri:
-        raise r.fail("fileData has no fileUri", f"{loc}.fileData")
-    return Attachment(type=mime, url=uri)
-
-
-def _response_output(response: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
-    """(output, exception, metadata) for a functionResponse.response object."""
-    if len(response) == 1:
-        (key, value), = response.items()
-        if isinstance(value, str):
-            if key == "output":
-                return value, None, {}
-            if key == "error":
-                return value, value, {}
-            return value, None, {_RESPONSE_KEY: key}
-    return json.dumps(response, ensure_ascii=False), None, {_RESPONSE_JSON: True}
-
-
-def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None:
-    r.expect(part, dict, "a part", loc)
-    meta: dict[str, Any] = {}
-    known = {k for k in _PART_KINDS if _has(part, k)}
-    if len(known) > 1:
-        raise r.fail(f"a part holds one kind of data, this one has {', '.join(sorted(known))}",
-                     loc)
-    for k, v in part.items():
-        camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)
-        if camel in _PART_KINDS or camel == "thought":
-            continue
-        if camel == "thoughtSignature" and not isinstance(v, str):
-            raise r.fail(f"thoughtSignature should be a string, not {json_kind(v)}",
-                         f"{loc}.{k}")
-        meta[camel] = v
-    if not known:
-        keys = ", ".join(sorted(part)) or "nothing"
-        r.losses.append(Loss(f"part with no content Composer knows ({keys}) dropped",
-                             mi, pi, dropped=True))
-        return None
-    pm = {KEY: meta} if meta else None
-    if _has(part, "text"):
-        text = r.expect(_get(part, "text"), str, "text", f"{loc}.text")
-        thought = _get(part, "thought", False)
-        if thought is True:
-            return ReasoningPart(text=text, provider_metadata=pm)
-        if thought not in (False, None):
-            raise r.fail(f"thought should be true or false, not {json_kind(thought)}", f"{loc}.thought")
-        return TextPart(text=text, provider_metadata=pm)
-    if _has(part, "inlineData") or _has(part, "fileData"):
-        return AttachmentPart(attachment=_read_attachment(r, part, loc), provider_metadata=pm)
-    if _has(part, "functionCall"):
-        call = r.expect(_get(part, "functionCall"), dict, "functionCall", f"{loc}.functionCall")
-        name = r.expect(_get(call, "name"), str, "functionCall.name", f"{loc}.functionCall.name")
-        args = _get(call, "args")
-        args = {} if args is None else r.expect(args, dict, "functionCall.args",
-                                                f"{loc}.functionCall.args")
-        call_id = r.opt_str(call, "id", f"{loc}.functionCall")
-        extra = set(call) - {"name", "args", "id"}
-        if extra:
-            r.losses.append(Loss(f"functionCall {', '.join(sorted(extra))} dropped", mi, pi))
-        return ToolCallPart(name=name, arguments=args, tool_call_id=call_id, provider_metadata=pm)
-    if _has(part, "functionResponse"):
-        fr_loc = f"{loc}.functionResponse"
-        resp = r.expect(_get(part, "functionResponse"), dict, "functionResponse", fr_loc)
-        name = r.expect(_get(resp, "name"), str, "functionResponse.name", f"{fr_loc}.name")
-        body = _get(resp, "response")
-        body = {} if body is None else r.expect(body, dict, "functionResponse.response",
-                                                f"{fr_loc}.response")
-        output, exception, extra_meta = _response_output(body)
-        attachments = []
-        inner = _get(resp, "parts")
-        if inner is not None:
-            for j, p in enumerate(r.expect(inner, list, "functionResponse.parts",
-                                           f"{fr_loc}.parts")):
-                p_loc = f"{fr_loc}.parts[{j}]"
-                r.expect(p, dict, "a part", p_loc)
-                if not (_has(p, "inlineData") or _has(p, "fileData")):
-                    raise r.fail("functionResponse parts hold inlineData or fileData", p_loc)
-                attachments.append(_read_attachment(r, p, p_loc))
-        extra = set(resp) - {"name", "response", "id", "parts"}
-        if extra:
-            r.losses.append(Loss(f"functionResponse {', '.join(sorted(extra))} dropped", mi, pi))
-        meta.update(extra_meta)
-        return ToolResultPart(name=name, output=output, exception=exception,
-                              tool_call_id=r.opt_str(resp, "id", fr_loc), attachments=attachments,
-                              provider_metadata={KEY: meta} if meta else None)
-    if _has(part, "executableCode"):
-        code = r.expect(_get(part, "executableCode"), dict, "executableCode",
-                        f"{loc}.executableCode")
-        return ToolCallPart(name=CODE_EXECUTION, arguments=dict(code), server_executed=True,
-                            provider_metadata=pm)
-    result = r.expect(_get(part, "codeExecutionResult"), dict, "codeExecutionResult",
-                      f"{loc}.codeExecutionResult")
-    output = _get(result, "output", "")
-    if not isinstance(output, str):
-        raise r.fail("output should be a string", f"{loc}.codeExecutionResult.output")
-    if _get(result, "outcome") is not None:
-        meta[_OUTCOME] = _get(result, "outcome")
-    return ToolResultPart(name=CODE_EXECUTION, output=output, server_executed=True,
-                          provider_metadata={KEY: meta} if meta else None)
-
-
-def _read_contents(r: _Reader, contents: list[Any], loc: str, first_index: int) -> list[Message]:
-    messages: list[Message] = []
-    for ci, content in enumerate(contents):
-        c_loc = f"{loc}[{ci}]"
-        r.expect(content, dict, "a content", c_loc)
-        role = _get(content, "role", "user")
-        if role not in ("user", "model", "function"):
-            shown = repr(role[:20]) if isinstance(role, str) else json_kind(role)
-            raise r.fail(f"role should be user or model, not {shown}", f"{c_loc}.role")
-        parts = r.expect(_get(content, "parts", []), list, "parts", f"{c_loc}.parts")
-        extra = {k: v for k, v in content.items() if k not in ("role", "parts")}
-        current: Message | None = None
-        start = len(messages)
-        for pi, raw in enumerate(parts):
-            mi = first_index + len(messages) - (1 if current is not None else 0)
-            part = _read_part(r, raw, f"{c_loc}.parts[{pi}]", mi, pi)
-            if part is None:
-                continue
-            if role == "model":
-                target = "assistant"
-                if isinstance(part, ToolResultPart) and not part.server_executed:
-                    raise r.fail("a functionResponse belongs in a user turn",
-                                 f"{c_loc}.parts[{pi}]")
-            elif isinstance(part, ToolResultPart):
-                target = "tool"
-            elif isinstance(part, ToolCallPart):
-                raise r.fail("a functionCall belongs in a model turn", f"{c_loc}.parts[{pi}]")
-            else:
-                target = "user"
-            if current is None or current.role != target:
-                current = Message(role=target)
-                messages.append(current)
-            current.parts.append(part)
-        if len(messages) == start:
-            messages.append(Message(role="assistant" if role == "model" else "user"))
-        if extra:
-            messages[start].provider_metadata = {KEY: extra}
-    return messages
-
-
-def _read_system(r: _Reader, value: Any, loc: str) -> Message:
-    if isinstance(value, str):
-        return Message.text("system", value)
-    r.expect(value, dict, "systemInstruction", loc)
-    parts = r.expect(_get(value, "parts", []), list, "parts", f"{loc}.parts")
-    extra = {k: v for k, v in value.items() if k != "parts"}
-    msg = Message(role="system", provider_metadata={KEY: extra} if extra else None)
-    for pi, raw in enumerate(parts):
-        part = _read_part(r, raw, f"{loc}.parts[{pi}]", 0, pi)
-        if isinstance(part, ToolCallPart | ToolResultPart):
-            raise r.fail("systemInstruction holds text, not function calls", f"{loc}.parts[{pi}]")
-        if part is not None:
-            msg.parts.append(part)
-    return msg
-
-
-def _tool_choice(r: _Reader, config: Any, loc: str) -> tuple[Any, bool]:
-    """(tool_choice, fully represented) for a toolConfig."""
-    r.expect(config, dict, "toolConfig", loc)
-    if set(config) - {"functionCallingConfig", "function_calling_config"}:
-        return None, False
-    fcc = _get(config, "functionCallingConfig")
-    if not isinstance(fcc, dict) or set(fcc) - {"mode", "allowedFunctionNames",
-                                                  "allowed_function_names"}:
-        return None, False
-    mode = fcc.get("mode")
-    names = _get(fcc, "allowedFunctionNames")
-    if isinstance(mode, str) and mode in _MODES and names is None:
-        return _MODES[mode], True
-    if mode == "ANY" and isinstance(names, list) and len(names) == 1 and isinstance(names[0], str):
-        return {"name": names[0]}, True
-    return None, False
-
-
-def _read_tools(r: _Reader, tools: Any, loc: str) -> tuple[list[Tool], list[Any]]:
-    """(function tools, other tool entries kept verbatim)."""
-    out: list[Tool] = []
-    others: list[Any] = []
-    for ti, entry in enumerate(r.expect(tools, list, "tools", loc)):
-        t_loc = f"{loc}[{ti}]"
-        r.expect(entry, dict, "a tool", t_loc)
-        rest = {k: v for k, v in entry.items()
-                if k not in ("functionDeclarations", "function_declarations")}
-        if rest:
-            others.append(rest)
-        decls = _get(entry, "functionDeclarations")
-        if decls is None:
-            continue
-        for di, decl in enumerate(r.expect(decls, list, "functionDeclarations",
-                                           f"{t_loc}.functionDeclarations")):
-            d_loc = f"{t_loc}.functionDeclarations[{di}]"
-            r.expect(decl, dict, "a function declaration", d_loc)
-            name = r.expect(_get(decl, "name"), str, "name", f"{d_loc}.name")
-            description = r.opt_str(decl, "description", d_loc)
-            params = _get(decl, "parametersJsonSchema")
-            if params is None:
-                params = _get(decl, "parameters")
-            if params is None:
-                params = {"type": "object", "properties": {}}
-            r.expect(params, dict, "parameters", f"{d_loc}.parameters")
-            extra = set(decl) - {"name", "description", "parameters", "parametersJsonSchema",
-                                 "parameters_json_schema"}
-            if extra:
-                r.losses.append(Loss(f"tool {name}: {', '.join(sorted(extra))} dropped"))
-            out.append(Tool(name=name, description=description, parameters=params))
-    return out, others
-
-
-def _read_generation(r: _Reader, config: Any, loc: str, settings: RequestSettings) -> None:
-    config = dict(r.expect(config, dict, "generationConfig", loc))
-    options = settings.options
-    for ours, theirs in (("temperature", "temperature"), ("max_tokens", "maxOutputTokens"),
-                         ("top_p", "topP"), ("seed", "seed"), ("stop", "stopSequences")):
-        value = _pop(config, theirs)
-        if value is not None:
-            options[ours] = value
-    mime = _pop(config, "responseMimeType")
-    schema_key = next((k for k in ("responseJsonSchema", "responseSchema")
-                       if _has(config, k)), None)
-    if schema_key is not None:
-        schema = _pop(config, schema_key)
-        settings.response_schema = r.expect(schema, dict, schema_key, f"{loc}.{schema_key}")
-        if mime not in (None, "application/json"):
-            config["responseMimeType"] = mime
-    elif mime is not None:
-        config["responseMimeType"] = mime
-    thinking = _pop(config, "thinkingConfig")
-    if thinking is not None:
-        thinking = dict(r.expect(thinking, dict, "thinkingConfig", f"{loc}.thinkingConfig"))
-        budget = _pop(thinking, "thinkingBudget")
-        if budget is not None:
-            options["thinking_budget"] = budget
-        level = _pop(thinking, "thinkingLevel")
-        if level is not None:
-            options["reasoning_effort"] = level.lower() if isinstance(level, str) else level
-        include = _pop(thinking, "includeThoughts")
-        if include is not None and include != _include_thoughts(options):
-            thinking["includeThoughts"] = include
-        if thinking:
-            config["thinkingConfig"] = thinking
-    if config:
-        settings.extra_body["generationConfig"] = config
-
-
-@guarded("Gemini request")
-def from_body(data: Any, source: str | None = None) -> Imported:
-    r = _Reader(source)
-    settings = RequestSettings(provider=KEY)
-    if isinstance(data, list):
-        body: dict[str, Any] = {"contents": data}
-    elif isinstance(data, dict):
-        body = dict(data)
-    else:
-        raise r.fail(f"expected a Gemini request body or contents array, not {json_kind(data)}", "$")
-    if not _has(body, "contents"):
-        raise r.fail("a Gemini request body needs contents", "$")
-    contents_key = "contents"
-    contents = r.expect(_pop(body, contents_key), list, "contents", "$.contents")
-    messages: list[Message] = []
-    system = _pop(body, "systemInstruction")
-    if system is not None:
-        messages.append(_read_system(r, system, "$.systemInstruction"))
-    messages += _read_contents(r, contents, "$.contents", len(messages))
-
-    model = body.pop("model", None)
-    if model is not None:
-        settings.model = r.expect(model, str, "model", "$.model").removeprefix("models/")
-    tools = _pop(body, "tools")
-    if tools is not None:
-        settings.tools, others = _read_tools(r, tools, "$.tools")
-        if others:
-            body["tools"] = others
-    tool_config = _pop(body, "toolConfig")
-    if tool_config is not None:
-        choice, whole = _tool_choice(r, tool_config, "$.toolConfig")
-        if whole:
-            settings.tool_choice = choice
-        else:
-            body["toolConfig"] = tool_config
-    generation = _pop(body, "generationConfig")
-    if generation is not None:
-        _read_generation(r, generation, "$.generationConfig", settings)
-    settings.extra_body.update(body)
-    return Imported(Conversation(messages=messages, settings=settings), r.losses)
-
-
 # -- export ---------------------------------------------------------------------------------------
 
 
-def _include_thoughts(options: dict[str, Any]) -> bool | None:
-    """What export writes as includeThoughts: on whenever thinking is asked for, so it streams."""
-    budget = options.get("thinking_budget")
-    if options.get("reasoning_effort") is not None or (budget is not None and budget != 0):
-        return True
-    return None
+
+def _signs_calls(model: str) -> bool:
+    """Gemini 3 and later: models whose function calls must carry a thought signature."""
+    match = _SIGNING_MODEL.match(model.strip())
+    return match is not None and int(match.group(1)) >= 3
 
 
 def _wire_meta(part: Any) -> dict[str, Any]:
@@ -510,6 +157,12 @@ class _Writer:
         self.losses.append(Loss(problem, mi, pi))
 
     def part(self, part: Part, role: str, mi: int, pi: int) -> list[dict[str, Any]]:
+        own = (part.provider_metadata or {}).get(KEY)
+        candidate = own.get(CANDIDATE) if isinstance(own, dict) else None
+        if isinstance(candidate, int) and candidate > 0:
+            self.note(f"a part of candidate {candidate + 1} left out: only the first "
+                      "candidate continues the conversation", mi, pi)
+            return []
         meta = _wire_meta(part)
         if isinstance(part, TextPart):
             if part.citations:
@@ -601,6 +254,8 @@ class _Writer:
                 self.note("empty message left out", mi)
                 continue
             wire_role = "model" if msg.role == "assistant" else "user"
+            if wire_role == "model":
+                self.sign_first_call(parts, mi)
             extra = (msg.provider_metadata or {}).get(KEY)
             if msg.role == "tool" and prev_role == "tool" and contents:
                 contents[-1]["parts"] += parts  # one user turn holds all the responses
@@ -611,6 +266,19 @@ class _Writer:
                 contents.append(content)
             prev_role = msg.role
         return system, contents
+
+    def sign_first_call(self, parts: list[dict[str, Any]], mi: int) -> None:
+        """Gemini 3 and later reject a step whose first functionCall has no thought signature
+        (HTTP 400). A call made elsewhere (another provider, typed by hand) gets the placeholder
+        the Thought signatures guide documents for such history."""
+        if not _signs_calls(self.conversation.settings.model):
+            return
+        call = next((p for p in parts if "functionCall" in p), None)
+        if call is None or call.get("thoughtSignature"):
+            return
+        call["thoughtSignature"] = PLACEHOLDER_SIGNATURE
+        self.note(f"tool call {call['functionCall'].get('name')} has no Gemini thought "
+                  "signature: sent with Gemini's documented placeholder", mi)
 
     def options(self, body: dict[str, Any]) -> None:
         s = self.conversation.settings
@@ -654,13 +322,18 @@ class _Writer:
         if s.tools:
             decls = []
             for tool in s.tools:
+                if (tool.model_extra or {}).get("type") == "custom":
+                    self.note(f"custom tool {tool.name} left out: Gemini tools take JSON "
+                              "arguments only")
+                    continue
                 decl: dict[str, Any] = {"name": tool.name}
                 if tool.description is not None:
                     decl["description"] = tool.description
                 key = "parameters" if _is_gemini_schema(tool.parameters) else "parametersJsonSchema"
                 decl[key] = tool.parameters
                 decls.append(decl)
-            body["tools"] = [{"functionDeclarations": decls}]
+            if decls:
+                body["tools"] = [{"functionDeclarations": decls}]
         choice = s.tool_choice
         if choice is None:
             return
