@@ -16,6 +16,8 @@ from composer.models.conversation import Conversation
 from composer.models.formats.openai_responses import from_body
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings
+from composer.providers.presets import resolve
+from composer.providers.trust import KeyTarget, TrustedHosts, key_id, origin
 from tests.cassettes import load
 from tests.conftest import recordings_or_skip
 from tests.framing import frames
@@ -44,6 +46,18 @@ MISTRAL_ANSWER = "".join(f"data: {json.dumps(c)}\n\n" for c in [
 ]) + "data: [DONE]\n\n"
 
 
+def _key_window(run_window, tmp_path, conversation):
+    """A window over ``conversation`` whose loopback base URL the user confirmed and remembered
+    for this provider's key, so Send spends the test key without asking again."""
+    settings = conversation.settings
+    preset = resolve(settings.provider)
+    host = origin(settings.base_url)
+    (tmp_path / "user").mkdir(exist_ok=True)
+    TrustedHosts.load(tmp_path / "user").allow(
+        KeyTarget(key_id(preset), preset.title, host, origin(preset.base_url)), remember=True)
+    return run_window(conversation)
+
+
 def _round_trip(qtbot, window, loopback, answer: str) -> dict:
     """Send, append the reply, answer its tool call with ``answer``, send again: the second
     request's JSON body."""
@@ -63,14 +77,14 @@ def _round_trip(qtbot, window, loopback, answer: str) -> dict:
     return loopback.received[1].json
 
 
-def test_a_mistral_reasoning_turn_round_trips(qtbot, run_window, loopback, monkeypatch):
+def test_a_mistral_reasoning_turn_round_trips(qtbot, run_window, loopback, monkeypatch, tmp_path):
     monkeypatch.setenv("MISTRAL_API_KEY", "test-key")
     loopback.queue(Reply.sse(MISTRAL_TOOL_TURN), Reply.sse(MISTRAL_ANSWER))
     conversation = Conversation(
         messages=[Message.text("user", "Is T1001 paid?")],
         settings=RequestSettings(provider="mistral", model="mistral-medium-3-5",
                                  base_url=loopback.url))
-    window = run_window(conversation)
+    window = _key_window(run_window, tmp_path, conversation)
     body = _round_trip(qtbot, window, loopback, "Paid")
     assert body["messages"][1:] == [
         {"role": "assistant",
@@ -82,7 +96,7 @@ def test_a_mistral_reasoning_turn_round_trips(qtbot, run_window, loopback, monke
     assert isinstance(window.document.messages[1].parts[0], ReasoningPart)
 
 
-def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback, monkeypatch):
+def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     recorded = load(recordings_or_skip() / THINKING).interactions
     loopback.queue(Reply.sse(rotate_ids(recorded[0].response_body)),
@@ -90,7 +104,7 @@ def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback,
     conversation = from_body(recorded[0].request_json).conversation
     conversation.settings.provider = "openai"
     conversation.settings.base_url = loopback.url
-    window = run_window(conversation)
+    window = _key_window(run_window, tmp_path, conversation)
     reply = window.run_ui
     answer = recorded[1].request_json["input"][-1]["output"]
     body = _round_trip(qtbot, window, loopback, answer)
@@ -112,7 +126,7 @@ def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback,
     assert len(window.document.messages[2].parts) == 2
 
 
-def test_a_custom_tool_call_round_trips(qtbot, run_window, loopback, monkeypatch):
+def test_a_custom_tool_call_round_trips(qtbot, run_window, loopback, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     done = ('data: {"type": "response.completed", "response": {"id": "r2", "status": '
             '"completed", "output": []}}\n\n')
@@ -121,7 +135,7 @@ def test_a_custom_tool_call_round_trips(qtbot, run_window, loopback, monkeypatch
         messages=[Message.text("user", "Use the code_exec tool to print hello world to the "
                                        "console.")],
         settings=RequestSettings(provider="openai", model="gpt-5", base_url=loopback.url))
-    window = run_window(conversation)
+    window = _key_window(run_window, tmp_path, conversation)
     panel = window.request_panel
     panel.tools_edit.setPlainText(json.dumps([CUSTOM_TOOL]))  # defined in the tools editor
     assert not panel.tools_error.text()
