@@ -234,3 +234,28 @@ def test_files_the_user_attaches_are_read_as_before(qtbot, run_window, tmp_path)
     assert att.content is None and att.path == str(mine) and att.data() == b"my own file"
     assert chip_labels(window) == ["mine.txt · 11 B"]
     assert not open_boxes(window)
+
+
+def test_a_dropped_fifo_or_device_is_refused_at_once(qtbot, run_window, tmp_path):
+    """Before, a FIFO the user attached blocked a worker for ever and /dev/zero was read
+    without end; now both are one clear line, before any read."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    release = threading.Timer(6.0, lambda: os.close(os.open(fifo, os.O_WRONLY)))
+    release.daemon = True
+    release.start()
+    try:
+        window = run_window(Conversation(messages=[Message.text("user", "hi")]))
+        loader = window.table.loader
+        loader.show_messages = False
+        for special in (str(fifo), "/dev/zero"):
+            with qtbot.waitSignal(loader.failed, timeout=3000) as failed:
+                loader.add_files([special], row=0)
+            assert failed.args[0].startswith(special) and "not a regular file" in failed.args[0]
+        assert attachments(window) == []
+    finally:
+        release.cancel()
+        try:
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
