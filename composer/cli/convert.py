@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from composer.cli import error
+from composer.cli import error, linked_files
 from composer.models import formats
 from composer.models.errors import ComposerError, FormatError
 from composer.models.files import atomic_write_text
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="which conversation: an id in an llm logs.db, or N for the Nth "
                              "line of a ShareGPT JSONL file")
     parser.add_argument("--list", action="store_true", help="list the formats and exit")
+    linked_files.add_argument(parser)
 
 
 def format_table() -> str:
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace, verb: str = "convert") -> int:
         if target.dump is None:
             raise FormatError(f"{target.name} can be imported, not exported")
         imported = _read(args)
+        linked_files.load(imported.conversation, args.input, args)
         exported = formats.export(imported.conversation, target.name)
         for loss in [*imported.losses, *exported.losses]:
             print(f"warning: {loss}", file=sys.stderr)

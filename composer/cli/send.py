@@ -16,7 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from composer import paths
-from composer.cli import PROG, error, note
+from composer.cli import PROG, error, linked_files, note
 from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.errors import ComposerError
@@ -32,6 +32,7 @@ from composer.models.events import (
 )
 from composer.models.exchange import Exchange
 from composer.models.files import save
+from composer.models.linked import LinkedFileError
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.keys import find_key
@@ -74,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="give up after this long without data (default 120)")
     parser.add_argument("--retries", type=int, default=None, metavar="N",
                         help="retries on 429/5xx/connection failures (default 2)")
+    linked_files.add_argument(parser)
 
 
 def parse_value(text: str) -> Any:
@@ -151,6 +153,7 @@ def _prepare(args: argparse.Namespace) -> Call:
     conv = imported.conversation
     if not conv.messages:
         raise RequestRefused(f"{args.file}: there are no messages to send")
+    linked_files.load(conv, args.file, args)
     settings = conv.settings
     if args.provider:
         if args.provider != settings.provider and args.base_url is None:
@@ -217,7 +220,7 @@ def _write(exchange: Exchange, path: str | None) -> bool:
 def run(args: argparse.Namespace, verb: str) -> int:
     try:
         call = _prepare(args)
-    except ComposerError as exc:
+    except (ComposerError, LinkedFileError) as exc:
         error(str(exc))
         return 1
     assembler = Assembler()

@@ -4,6 +4,10 @@ Serialised as llm's ``{"type": MIME, "path"?, "url"?, "content"? (base64)}``. By
 bytes are embedded as base64 ``content`` so a saved file is self-contained; ``embed=False`` keeps
 only the path. The base64 text is the one copy we hold: raw bytes are decoded on demand and never
 cached, so a big PDF costs its base64 size once, not three times.
+
+An attachment never reads the disk by itself. One kept by path only is "linked": its bytes are
+there once ``composer.models.linked`` has read them (held beside the model, never saved), and
+until then ``data()`` raises NotLoaded instead of opening whatever path a file named.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import filetype
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_serializer
 
 _TEXT_SNIFF_BYTES = 4096
+
+
+class NotLoaded(ValueError):
+    """A linked attachment (a path, no content) whose file has not been read (allowed) yet."""
 
 
 class Attachment(BaseModel):
@@ -29,6 +37,8 @@ class Attachment(BaseModel):
     path: str | None = None
     url: str | None = None
     content: str | None = None
+    # The base64 of a linked file once read: used like content, never serialised.
+    _loaded: str | None = PrivateAttr(default=None)
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: Any) -> Any:
@@ -41,22 +51,25 @@ class Attachment(BaseModel):
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike[str], *, embed: bool = True) -> Attachment:
-        """Read a file; its MIME type comes from its content, the extension only as a fallback.
+    def from_path(cls, path: str | os.PathLike[str], *, embed: bool = True,
+                  limit: int | None = None) -> Attachment:
+        """Read a regular file the user chose; its MIME type comes from its content, the
+        extension only as a fallback. ``embed=False`` saves only the path, but the bytes are
+        held (unsaved) all the same, so sending never goes back to the disk.
 
-        Raises OSError (with the path in its message) when the file cannot be read.
+        Raises OSError (with the path in its message) when the file cannot be read, is not a
+        regular file or is bigger than ``limit``.
         """
+        from composer.models.linked import read_regular
+
         p = Path(path)
+        data = read_regular(p, limit)
+        encoded = base64.b64encode(data).decode("ascii")
         if embed:
-            data = p.read_bytes()
-            return cls(
-                type=sniff_mime(data, p.name),
-                path=str(p),
-                content=base64.b64encode(data).decode("ascii"),
-            )
-        with p.open("rb") as fh:
-            head = fh.read(_TEXT_SNIFF_BYTES)
-        return cls(type=sniff_mime(head, p.name), path=str(p))
+            return cls(type=sniff_mime(data, p.name), path=str(p), content=encoded)
+        att = cls(type=sniff_mime(data[:_TEXT_SNIFF_BYTES], p.name), path=str(p))
+        att._loaded = encoded
+        return att
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str = "", mime: str | None = None) -> Attachment:
@@ -95,32 +108,43 @@ class Attachment(BaseModel):
         return self.type or "attachment"
 
     @property
+    def linked(self) -> bool:
+        """Kept by path only and not read yet: "linked, not loaded"."""
+        return bool(self.path) and self.content is None and self._loaded is None
+
+    def set_loaded(self, data: bytes) -> None:
+        """The bytes of a linked file, read by ``composer.models.linked`` (never saved)."""
+        self._loaded = base64.b64encode(data).decode("ascii")
+
+    @property
     def size(self) -> int | None:
-        """Size in bytes, without decoding the content."""
-        if self.content is not None:
-            n = len(self.content)
-            return n * 3 // 4 - self.content[-2:].count("=") if n else 0
-        if self.path:
-            try:
-                return os.path.getsize(self.path)
-            except OSError:
-                return None
+        """Size in bytes, without decoding the content; None for a linked file not read."""
+        encoded = self.content if self.content is not None else self._loaded
+        if encoded is not None:
+            n = len(encoded)
+            return n * 3 // 4 - encoded[-2:].count("=") if n else 0
         return None
 
     def data(self) -> bytes:
-        """The raw bytes: decoded content, else the file at path. Raises OSError/ValueError."""
-        if self.content is not None:
+        """The raw bytes: decoded content (or the linked file's, once read).
+
+        Raises NotLoaded for a linked file not read, ValueError for bad base64."""
+        encoded = self.content if self.content is not None else self._loaded
+        if encoded is not None:
             try:
-                return base64.b64decode(self.content, validate=False)
+                return base64.b64decode(encoded, validate=False)
             except (binascii.Error, ValueError) as exc:
                 raise ValueError(f"attachment {self.display_name}: content is not base64") from exc
         if self.path:
-            return Path(self.path).read_bytes()
+            raise NotLoaded(f"attachment {self.display_name} is linked, not loaded "
+                            f"({self.path}): its file has not been allowed and read")
         raise ValueError(f"attachment {self.display_name} has no content or local path")
 
     def base64(self) -> str:
         if self.content is not None:
             return self.content
+        if self._loaded is not None:
+            return self._loaded
         return base64.b64encode(self.data()).decode("ascii")
 
     def data_url(self) -> str:

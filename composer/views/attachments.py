@@ -11,6 +11,7 @@ target row is remembered by its id: if it is deleted meanwhile, the files get a 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,8 +47,10 @@ def check_paths(paths: Sequence[str]) -> tuple[list[tuple[str, int]], str | None
             return [], f"{path}: no such file"
         except OSError as exc:
             return [], f"{path}: {exc.strerror or exc}"
-        if p.is_dir():
+        if stat.S_ISDIR(st.st_mode):
             return [], f"{path}: is a folder, not a file"
+        if not stat.S_ISREG(st.st_mode):
+            return [], f"{path}: not a regular file (a device, FIFO or socket)"
         if not os.access(p, os.R_OK):
             return [], f"{path}: permission denied"
         checked.append((str(p), st.st_size))

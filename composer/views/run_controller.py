@@ -40,6 +40,7 @@ from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.views.inspector import EventLogView, RequestInspector
+from composer.views.linked_files import refusal as linked_refusal
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import timing_text, usage_text
 from composer.views.runs import Run, RunsPanel
@@ -139,6 +140,8 @@ class RunController(QObject):
             if problem is not None:
                 return self._refuse(problem)
             conversation = self.document.conversation.model_copy(deep=True)
+        if (unread := linked_refusal(conversation)) is not None:
+            return self._refuse(unread)
         try:
             preset = presets.resolve(conversation.settings.provider)
             found = keys.find_key(preset) if preset.key_required else None

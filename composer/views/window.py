@@ -51,6 +51,7 @@ from composer.views.files import (
     RecentFiles,
     example_conversation,
 )
+from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
             self.table.selectRow(0)
         # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
         install_run_ui(self)
+        install_linked_files(self)  # asks before reading files outside the file's folder
 
     # -- start and finish ---------------------------------------------------------------------
 

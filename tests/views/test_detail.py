@@ -181,13 +181,21 @@ def test_text_excerpt_decodes_only_the_head_of_a_big_attachment(detail):
     assert previews.head_bytes(big, 5) == b"first"
 
 
-def test_missing_attachment_file_shows_why(tmp_path, detail):
-    gone = Attachment(type="text/plain", path=str(tmp_path / "gone.txt"))
+def test_a_linked_attachment_is_not_read_for_its_preview(tmp_path, detail, qtbot):
+    """A path with no content is "linked, not loaded": the preview offers to load it and
+    reads nothing (a missing file's reason shows when it is loaded: test_linked_window)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("never shown")
+    att = Attachment(type="text/plain", path=str(secret))
     detail.editor.insert_messages(0, [Message(role="user", parts=[AttachmentPart(
-        attachment=gone)])])
+        attachment=att)])])
     detail.show_row(0)
     preview = detail.sections[0].preview
-    assert preview.kind == "error" and "gone.txt" in preview.error
+    assert preview.kind == "linked" and "linked, not loaded" in preview.info.text()
+    assert not hasattr(preview, "excerpt")
+    with qtbot.waitSignal(detail.link_load_requested) as asked:
+        preview.load_button.click()
+    assert asked.args == [att] and att.linked
 
 
 def test_a_result_for_a_call_without_an_id_is_paired_by_name(qtbot):

@@ -290,7 +290,14 @@ class AttachmentSection(PartSection):
             self.form.addRow(QLabel("(empty attachment part)"))
         else:
             self.preview = AttachmentPreview(part.attachment)
+            self.preview.load_requested.connect(detail.link_load_requested)
             self.form.addRow(self.preview)
+
+    def stale(self, part: AttachmentPart) -> bool:
+        """Another part, or its linked file was read since the preview was made."""
+        return self.part != part or (self.preview is not None
+                                     and self.preview.kind == "linked"
+                                     and not self.preview.attachment.linked)
 
 
 SECTIONS = {"text": TextSection, "reasoning": ReasoningSection, "tool_call": ToolCallSection,
@@ -299,6 +306,7 @@ SECTIONS = {"text": TextSection, "reasoning": ReasoningSection, "tool_call": Too
 
 class PartDetailEditor(QWidget):
     row_shown = Signal(int)  # -1 when no row
+    link_load_requested = Signal(object)  # an attachment whose linked file the user allows
 
     def __init__(self, editor: DocumentEditor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -436,7 +444,7 @@ class PartDetailEditor(QWidget):
         try:
             for section, part in zip(self.sections, message.parts, strict=True):
                 if isinstance(section, AttachmentSection):
-                    if section.part != part:
+                    if section.stale(part):
                         self._rebuild()
                         return
                     continue

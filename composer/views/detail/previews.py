@@ -3,6 +3,8 @@ installed: it is not in PySide6-Essentials), otherwise name, type and size.
 
 A preview never raises: an attachment whose bytes cannot be read shows why, in one line.
 Decoding runs on a worker, so opening a row with a large picture never blocks the window.
+A preview never reads the disk: an attachment linked by path whose file was not read (allowed)
+shows "linked, not loaded" and a button to load it (composer/views/linked_files.py).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import binascii
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from composer.models.attachment import Attachment
 from composer.views.attachments import run_off_thread
-from composer.views.table.preview import human_size
+from composer.views.table.preview import LINKED, size_text
 
 try:  # QtPdf ships with the full PySide6 only
     from PySide6.QtPdf import QPdfDocument
@@ -31,19 +33,15 @@ MAX_THUMBNAIL_BYTES = 64 * 1024 * 1024
 
 def describe(att: Attachment) -> str:
     where = att.path or (att.url if att.url and not att.url.startswith("data:") else None)
-    line = f"{att.display_name} · {att.mime} · {human_size(att.size)}"
+    line = f"{att.display_name} · {att.mime} · {size_text(att)}"
     return f"{line}\n{where}" if where and where != att.display_name else line
 
 
 def head_bytes(att: Attachment, n: int) -> bytes:
-    """The first ``n`` bytes, decoding only that much of the base64 (or reading that much)."""
-    if att.content is not None:
-        chunk = att.content[: (n // 3 + 1) * 4]
-        return base64.b64decode(chunk[: len(chunk) // 4 * 4] or b"", validate=False)[:n]
-    if att.path:
-        with open(att.path, "rb") as fh:
-            return fh.read(n)
-    return att.data()[:n]
+    """The first ``n`` bytes, decoding only that much of the base64 (NotLoaded for a linked
+    file not read: a preview never opens a path)."""
+    chunk = att.base64()[: (n // 3 + 1) * 4]
+    return base64.b64decode(chunk[: len(chunk) // 4 * 4] or b"", validate=False)[:n]
 
 
 def text_excerpt(att: Attachment, limit: int = TEXT_EXCERPT_CHARS) -> str:
@@ -91,6 +89,7 @@ class AttachmentPreview(QWidget):
     """
 
     ready = Signal()
+    load_requested = Signal(object)  # the attachment: the user allows reading its linked file
 
     def __init__(self, att: Attachment, parent: QWidget | None = None):
         super().__init__(parent)
@@ -112,6 +111,9 @@ class AttachmentPreview(QWidget):
 
     def _add_preview(self) -> None:
         att = self.attachment
+        if att.linked:
+            self._add_linked()
+            return
         if att.content is None and not att.path:
             return  # a remote URL: name and type are all we know
         if att.kind == "text":
@@ -128,6 +130,18 @@ class AttachmentPreview(QWidget):
                 return
             self.kind = "loading"
             run_off_thread(self, lambda: render(att), self._on_render_done)
+
+    def _add_linked(self) -> None:
+        self.kind = "linked"
+        note = QLabel(f"{LINKED.capitalize()}: the file this conversation names is not read "
+                      "(nor sent) until you allow it.")
+        note.setWordWrap(True)
+        self._layout.addWidget(note)
+        self.load_button = QPushButton("&Load File")
+        self.load_button.setToolTip("Read this file now (a regular file, up to the attachment "
+                                    "size limit), so it can be previewed and sent")
+        self.load_button.clicked.connect(lambda: self.load_requested.emit(self.attachment))
+        self._layout.addWidget(self.load_button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def _on_render_done(self, result: object) -> None:
         if isinstance(result, Exception):

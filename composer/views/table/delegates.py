@@ -126,7 +126,7 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
-        label = f"{name} · {preview.human_size(att.size)}"
+        label = f"{name} · {preview.size_text(att)}"
         width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
         if placed and x + width > rect.right() - CHIP_GAP:
             x, line = rect.left() + CHIP_GAP, line + 1

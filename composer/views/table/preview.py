@@ -17,6 +17,7 @@ from composer.models.parts import (
 )
 
 MAX_CHARS = 500
+LINKED = "linked, not loaded"  # an attachment's path whose file has not been read (allowed)
 MAX_LINES = 4
 NEWLINE_GLYPH = "⏎"
 
@@ -76,8 +77,13 @@ def content_preview(message: Message) -> str:
     return cap("\n".join(lines))
 
 
+def size_text(attachment: Attachment) -> str:
+    """The size, or "linked, not loaded" for a linked file not read."""
+    return LINKED if attachment.linked else human_size(attachment.size)
+
+
 def attachment_label(attachment: Attachment) -> str:
-    return f"{attachment.display_name} ({human_size(attachment.size)})"
+    return f"{attachment.display_name} ({size_text(attachment)})"
 
 
 def attachment_indices(message: Message) -> list[int]:
