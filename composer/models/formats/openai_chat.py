@@ -535,7 +535,7 @@ class _Writer:
         blocks: list[dict[str, Any]] = []
         for j, part in enumerate(message.parts):
             if isinstance(part, TextPart):
-                blocks.append(self.text(part))
+                blocks.append(self.text(part, i, j))
             elif isinstance(part, AttachmentPart):
                 if part.attachment is None:
                     continue
@@ -549,7 +549,10 @@ class _Writer:
                           "Chat Completions", i, j, dropped=True)
         return blocks
 
-    def text(self, part: TextPart) -> dict[str, Any]:
+    def text(self, part: TextPart, i: int, j: int) -> dict[str, Any]:
+        if part.citations:
+            self.loss(f"{len(part.citations)} citation(s) left out: Chat Completions text has "
+                      "no place for them", i, j)
         meta = (part.provider_metadata or {}).get(META) or {}
         fields = meta.get("fields") if isinstance(meta.get("fields"), dict) else {}
         return {"type": "text", "text": part.text, **fields}
@@ -639,7 +642,7 @@ class _Writer:
                     texts.append({"type": "refusal", "refusal": part.text,
                                   **(meta.get("fields") or {})})
                 else:
-                    texts.append(self.text(part))
+                    texts.append(self.text(part, i, j))
             elif isinstance(part, ReasoningPart):
                 self.reasoning(part, i, j, out, details)
             elif isinstance(part, ToolCallPart):

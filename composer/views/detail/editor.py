@@ -173,6 +173,7 @@ class ToolCallSection(PartSection):
         self.arguments = QPlainTextEdit(json.dumps(part.arguments, indent=2, ensure_ascii=False))
         _fit_height(self.arguments)
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setStyleSheet("color: #c0392b;")
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -220,9 +221,11 @@ class ToolResultSection(PartSection):
         self.call_id = QComboBox()
         self.call_id.setEditable(True)
         self.link = QLabel()
+        self.link.setTextFormat(Qt.TextFormat.PlainText)  # tool names and ids from the file
         self.output = QPlainTextEdit(part.output)
         _fit_height(self.output)
         self.exception = QLabel()
+        self.exception.setTextFormat(Qt.TextFormat.PlainText)
         self.exception.setWordWrap(True)
         self.form.addRow("Name", self.name)
         self.form.addRow("Answers call", self.call_id)
@@ -310,6 +313,7 @@ class PartDetailEditor(QWidget):
         self.loader = AttachmentLoader(editor, self)
 
         self.title = QLabel("No row selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.add_button = QToolButton()
         self.add_button.setText("Add part")
         self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -367,7 +371,16 @@ class PartDetailEditor(QWidget):
         if 0 <= part_index < len(self.sections):
             section = self.sections[part_index]
             self.scroll.ensureWidgetVisible(section)
-            section.setFocus(Qt.FocusReason.OtherFocusReason)
+            target = section.arguments if isinstance(section, ToolCallSection) else section
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def first_problem(self) -> tuple[int, str] | None:
+        """(part index, text) of the first field whose text cannot be saved into the message
+        (tool-call arguments that are not a JSON object); None when every field is saved."""
+        for section in self.sections:
+            if isinstance(section, ToolCallSection) and section.arguments_error:
+                return section.index, section.arguments_error
+        return None
 
     def message(self) -> Message | None:
         row = self.row
