@@ -405,6 +405,16 @@ class RequestPanel(QWidget):
         if field_name == "base URL":
             self.base_url_edit.setFocus()
 
+    def commit_typing(self) -> str | None:
+        """Save a base URL still being typed (the field saves when editing finishes) before a
+        Send reads the settings; why it cannot be saved, when it cannot."""
+        typed = self.base_url_edit.text().strip() or None
+        if typed == self.settings.base_url:
+            return None
+        self._on_base_url_edited()
+        return None if typed == self.settings.base_url else self.model_note.text() or \
+            f"Base URL: {typed!r} is not saved"
+
     def clear_field_problem(self) -> None:
         """A refused Send's note goes once the field changes, a Send goes through, or another
         conversation comes in: it spoke of a state that is gone."""

@@ -132,8 +132,11 @@ class RunController(QObject):
             self.task.cancel()
         self.window.table.clear_problems()
         if conversation is None:
-            self.window.table.commit_open_edit()  # Ctrl+Return in a cell sends what is typed
-            problem = self._panel_problem() or self._detail_problem()
+            # Ctrl+Return while typing sends what is typed, never the text before.
+            self.window.table.commit_open_edit()
+            typed = self.window.request_panel.commit_typing()
+            problem = (RequestRefused(typed, field_name="base URL") if typed else None) or \
+                self._panel_problem() or self._detail_problem()
             if problem is not None:
                 return self._refuse(problem)
             conversation = self.document.conversation.model_copy(deep=True)

@@ -254,3 +254,17 @@ def test_anthropic_citations_converted_to_chat_are_reported():
     exported = formats.export(conversation, "openai-chat")
     lines = [str(loss) for loss in exported.losses]
     assert any("citation" in line and "message 2, part 1" in line for line in lines), lines
+
+
+def test_ctrl_return_while_typing_a_base_url_sends_to_the_typed_one(qtbot, run_window, loopback):
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    window = run_window(_chat("http://127.0.0.1:9"))  # nothing listens there
+    _activate(qtbot, window)
+    edit = window.request_panel.base_url_edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, loopback.url + "/v1")
+    qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.run_ui.state in ("done", "error"), timeout=5000)
+    assert window.run_ui.state == "done" and len(loopback.received) == 1
+    assert window.document.conversation.settings.base_url == loopback.url + "/v1"
