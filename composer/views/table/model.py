@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from urllib.parse import unquote, urlparse
 
+from PySide6 import QtGui
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
@@ -22,7 +23,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtGui import Qt as QtGuiNamespace
 
 from composer.models.document import (
     Notice,
@@ -301,7 +301,7 @@ class MessageTableModel(QAbstractTableModel):
 def _plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as written: Qt renders a tooltip that looks like HTML as
     HTML, and problems and file names come from the file."""
-    if not QtGuiNamespace.mightBeRichText(text):
+    if not QtGui.Qt.mightBeRichText(text):
         return text
     return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
