@@ -254,8 +254,8 @@ class RunController(QObject):
         found = self.window.detail.first_problem()
         if found is None:
             return None
-        part_index, text = found
-        return RequestRefused(text, message_index=self.window.detail.row, part_index=part_index)
+        row, part_index, text = found
+        return RequestRefused(text, message_index=row, part_index=part_index)
 
     def _refuse(self, exc: RequestRefused) -> None:
         line = str(exc)

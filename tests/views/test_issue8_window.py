@@ -268,3 +268,21 @@ def test_ctrl_return_while_typing_a_base_url_sends_to_the_typed_one(qtbot, run_w
     qtbot.waitUntil(lambda: window.run_ui.state in ("done", "error"), timeout=5000)
     assert window.run_ui.state == "done" and len(loopback.received) == 1
     assert window.document.conversation.settings.base_url == loopback.url + "/v1"
+
+
+def test_invalid_arguments_left_behind_on_another_row_still_block_send_and_come_back(
+        qtbot, run_window, loopback):
+    window = run_window(_chat(loopback.url, *_tool_rows()))
+    run = window.run_ui
+    window.table.select_rows([1])
+    window.detail.sections[0].arguments.setPlainText('{"city": ')
+    window.table.select_rows([0])  # the user moves on; the field's text is not in the message
+    assert window.document.messages[1].parts[0].arguments == {"city": "Oslo"}
+    run.send_action.trigger()
+    assert run.state == "refused" and loopback.received == []
+    assert "row 2, part 1" in window.status_state.text()
+    # The refusal brings the row back, with what was typed and why it is not saved.
+    assert window.detail.row == 1
+    section = window.detail.sections[0]
+    assert section.arguments.toPlainText() == '{"city": '
+    assert section.arguments_error and "Arguments not saved" in section.arguments_error
