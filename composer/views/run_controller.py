@@ -372,6 +372,8 @@ class RunController(QObject):
         self.runs.clear()
         self.pane.clear()
         self.pane.hint.show()
+        self.event_log.begin()
+        self.event_log.summary.setText("")
         self.stats_label.clear()
         self._set_state("idle", "Idle")
         self._update_actions()

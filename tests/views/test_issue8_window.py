@@ -190,6 +190,7 @@ def test_open_and_import_start_with_an_empty_runs_list(qtbot, run_window, loopba
     assert window.import_path(other) is True
     assert run.runs.list.count() == 0 and run.runs.runs == []
     assert not run.pane.blocks and not run.append_action.isEnabled()  # no stale reply
+    assert run.event_log.count == 0 and run.event_log.text.toPlainText() == ""
 
     run.send_action.trigger()
     qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
