@@ -28,6 +28,9 @@ class Reply:
     first_delay: float = 0.0
     # Close the socket abruptly after this many chunks (disconnect mid-stream).
     disconnect_after: int | None = None
+    # Go quiet for ``stall`` seconds before chunk ``stall_before`` (an idle stream).
+    stall_before: int | None = None
+    stall: float = 0.0
     gzip: bool = False
 
     @classmethod
@@ -57,7 +60,7 @@ class Received:
 
 
 class LoopbackServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         # Set when a write finds the client gone: the client closed the connection mid-reply.
@@ -99,6 +102,8 @@ class LoopbackServer:
                             return
                         if reply.delay:
                             time.sleep(reply.delay)
+                        if i == reply.stall_before:
+                            time.sleep(reply.stall)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
                     self.wfile.write(b"0\r\n\r\n")
@@ -109,7 +114,7 @@ class LoopbackServer:
 
             do_GET = do_POST = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         # A short poll interval: stop() waits for one, and every provider test stops a server.
         self._thread = threading.Thread(target=self._server.serve_forever,

@@ -12,7 +12,7 @@ import json
 import threading
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -119,8 +119,10 @@ class RequestInspector(QWidget):
         self.request: HttpRequest | None = None
         self.key_env: str | None = None
         self.heading = QLabel()
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setWordWrap(True)
         self.notes = QLabel()
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)  # notes quote names from the file
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #8a6d3b;")
         self.text = QPlainTextEdit()

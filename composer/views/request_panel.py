@@ -184,6 +184,7 @@ class RequestPanel(QWidget):
         self.provenance = SettingsProvenance(document)
         self.key_trust: TrustedHosts | None = None  # the window's remembered hosts
         self.file_note = FileSettingsNote(document, self.provenance)
+        self._note_is_problem = False  # the model note is a refused Send's problem
 
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
@@ -198,6 +199,7 @@ class RequestPanel(QWidget):
         self.refresh_button.setText("List models")
         self.refresh_button.setToolTip("Fetch the provider's model list")
         self.model_note = QLabel()
+        self.model_note.setTextFormat(Qt.TextFormat.PlainText)  # provider error messages
         self.model_note.setWordWrap(True)
         self.model_note.hide()
         self.key_note = QLabel()
@@ -234,6 +236,7 @@ class RequestPanel(QWidget):
             self.effort_combo.addItem(effort or "not sent", effort)
         self.thinking_edit = self._param_edit("tokens")
         self.params_error = QLabel()
+        self.params_error.setTextFormat(Qt.TextFormat.PlainText)
         self.params_error.setStyleSheet(_ERROR_STYLE)
         self.params_error.setWordWrap(True)
         params = QWidget()
@@ -327,6 +330,7 @@ class RequestPanel(QWidget):
 
     @staticmethod
     def _with_error(editor: QWidget, label: QLabel) -> QWidget:
+        label.setTextFormat(Qt.TextFormat.PlainText)  # quotes the user's or a file's JSON
         label.setWordWrap(True)
         label.setStyleSheet(_ERROR_STYLE)
         label.hide()
@@ -411,10 +415,28 @@ class RequestPanel(QWidget):
         if field_name in ("tools", "response schema", "parameters"):
             return  # already shown under that editor
         self._set_model_note(text)
+        self._note_is_problem = True
         if field_name == "base URL":
             self.base_url_edit.setFocus()
 
+    def commit_typing(self) -> str | None:
+        """Save a base URL still being typed (the field saves when editing finishes) before a
+        Send reads the settings; why it cannot be saved, when it cannot."""
+        typed = self.base_url_edit.text().strip() or None
+        if typed == self.settings.base_url:
+            return None
+        self._on_base_url_edited()
+        return None if typed == self.settings.base_url else self.model_note.text() or \
+            f"Base URL: {typed!r} is not saved"
+
+    def clear_field_problem(self) -> None:
+        """A refused Send's note goes once the field changes, a Send goes through, or another
+        conversation comes in: it spoke of a state that is gone."""
+        if self._note_is_problem:
+            self._set_model_note("")
+
     def _set_model_note(self, text: str) -> None:
+        self._note_is_problem = False
         _show(self.model_note, text)
 
     def first_problem(self) -> tuple[str, str] | None:
@@ -440,6 +462,8 @@ class RequestPanel(QWidget):
             self._updating = False
 
     def _on_document_changed(self, notice: object) -> None:
+        if isinstance(notice, Reset):
+            self.clear_field_problem()
         if isinstance(notice, Reset | SettingsChanged) and not self._updating:
             self._load_from_settings()
 
@@ -456,12 +480,17 @@ class RequestPanel(QWidget):
         self._load_from_settings()
 
         if preset.needs_base_url:
-            self.base_url_edit.setFocus()
+            # Focus stays in the combo: moving it would send the rest of a typed search
+            # ("Custom") into the base URL field. The note says what is missing instead.
+            self._set_model_note(f"{preset.title} needs the server's base URL "
+                                 "(e.g. http://localhost:8000/v1).")
+            self._note_is_problem = True  # gone once a base URL is typed
         self._fetch_models_if_reachable()
 
     def _on_base_url_edited(self) -> None:
         if self._updating:
             return
+        self.clear_field_problem()
         url = self.base_url_edit.text().strip() or None
         if url and not url.startswith(("http://", "https://")):
             self._set_model_note(f"Base URL: {url!r} must start with http:// or https://")
@@ -471,6 +500,8 @@ class RequestPanel(QWidget):
             self._fetch_models_if_reachable()
 
     def _on_model_edited(self, text: str) -> None:
+        if not self._updating:
+            self.clear_field_problem()
         if not self._updating and text.strip() != self.settings.model:
             self._write(model=text.strip())
 

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStyle
 
@@ -79,6 +79,7 @@ class RunController(QObject):
         self.key_trust = TrustedHosts.load(window.user_dir)
         window.request_panel.key_trust = self.key_trust
         self.stats_label = QLabel()
+        self.stats_label.setTextFormat(Qt.TextFormat.PlainText)
         self._make_actions()
         self.pane.retry_requested.connect(self.retry)
         self.pane.flushed.connect(self._on_pane_flushed)
@@ -136,7 +137,11 @@ class RunController(QObject):
             self.task.cancel()
         self.window.table.clear_problems()
         if conversation is None:
-            problem = self._panel_problem()
+            # Ctrl+Return while typing sends what is typed, never the text before.
+            self.window.table.commit_open_edit()
+            typed = self.window.request_panel.commit_typing()
+            problem = (RequestRefused(typed, field_name="base URL") if typed else None) or \
+                self._panel_problem() or self._detail_problem()
             if problem is not None:
                 return self._refuse(problem)
             conversation = self.document.conversation.model_copy(deep=True)
@@ -157,6 +162,7 @@ class RunController(QObject):
         except Exception as exc:  # a builder bug: one line, nothing sent
             return self._refuse(RequestRefused(f"cannot build the request: "
                                                f"{type(exc).__name__}: {exc}"))
+        self.window.request_panel.clear_field_problem()  # what it said no longer holds
         self._last_conversation = conversation
         self._token += 1
         token = self._token
@@ -280,11 +286,22 @@ class RunController(QObject):
         name, text = problem
         return RequestRefused(text, field_name=name)
 
+    def _detail_problem(self) -> RequestRefused | None:
+        """Tool-call arguments typed in the detail editor that are not valid JSON: the message
+        still holds the previous ones, so sending would silently send those."""
+        found = self.window.detail.first_problem()
+        if found is None:
+            return None
+        row, part_index, text = found
+        return RequestRefused(text, message_index=row, part_index=part_index)
+
     def _refuse(self, exc: RequestRefused) -> None:
         line = str(exc)
         if exc.message_index is not None:
             self.window.table.mark_problem(exc.message_index, line)
             self.window.table.select_rows([exc.message_index])
+            if exc.part_index is not None and self.window.detail.row == exc.message_index:
+                self.window.detail.focus_part(exc.part_index)
         else:
             self.window.request_panel.show_field_problem(exc.field_name, line)
         self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
@@ -383,6 +400,21 @@ class RunController(QObject):
         self.choose_save_exchange(run.exchange)
 
     def _on_document_replaced(self) -> None:
+        """Open, Import, New: the runs and the reply shown were of the conversation that went;
+        a run still streaming for it is stopped and its results dropped."""
+        self.shutdown()
+        self.task = None
+        self.call = None
+        self.current = None
+        self._last_conversation = None
+        self.runs.clear()
+        self.pane.clear()
+        self.pane.hint.show()
+        self.event_log.begin()
+        self.event_log.summary.setText("")
+        self.stats_label.clear()
+        self._set_state("idle", "Idle")
+        self._update_actions()
         self.inspector.schedule_refresh()
 
     def output_tabs_show(self, widget) -> None:

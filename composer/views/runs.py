@@ -6,6 +6,7 @@ side-by-side text diff of the two replies, difflib).
 from __future__ import annotations
 
 import difflib
+import html
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,8 +58,9 @@ def reply_text(exchange: Exchange) -> str:
 
 def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str) -> str:
     differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=60)
+    # difflib escapes the lines but not the titles, which hold the provider's model name.
     table = differ.make_table(reply_text(left).splitlines(), reply_text(right).splitlines(),
-                              left_title, right_title, context=False)
+                              html.escape(left_title), html.escape(right_title), context=False)
     return f"<html><head><style>{_DIFF_STYLE}</style></head><body>{table}</body></html>"
 
 
@@ -144,6 +146,13 @@ class RunsPanel(QWidget):
         self.empty.hide()
         self._update_buttons()
         return run
+
+    def clear(self) -> None:
+        """Forget every run (another conversation came in: they were runs of the last one)."""
+        self.runs.clear()
+        self.list.clear()
+        self.empty.show()
+        self._update_buttons()
 
     def selected(self) -> list[Run]:
         numbers = sorted(i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems())

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
 
         menus.build(self)
         self.status_state = QLabel("Ready")
+        self.status_state.setTextFormat(Qt.TextFormat.PlainText)  # shows provider errors
         self.statusBar().addPermanentWidget(self.status_state)
 
         self.autosaver = Autosaver(self.drafts, self._draft_snapshot, self)
@@ -339,6 +340,12 @@ class MainWindow(QMainWindow):
             return False
 
         def apply() -> None:
+            # A foreign file holds no settings of the user's: the provider, base URL, model and
+            # headers chosen here stay (the file's tools, schema and options come with it).
+            current = self.document.conversation.settings
+            imported.conversation.settings = imported.conversation.settings.model_copy(update={
+                "provider": current.provider, "base_url": current.base_url,
+                "model": current.model, "headers": current.headers})
             self._replace(imported.conversation, None, f"(imported from {p.name})")
             # A foreign file is not saved as ours until the user saves it.
             self.undo_stack.resetClean()
@@ -601,8 +608,7 @@ def _filter(fmt: formats.Format) -> str:
 
 
 def _loss_report(losses: list[formats.Loss]) -> str:
-    lines = [("dropped: " if loss.dropped else "note: ") + str(loss)
-             for loss in losses[:LOSS_LINES_SHOWN]]
+    lines = [loss.line() for loss in losses[:LOSS_LINES_SHOWN]]
     if len(losses) > LOSS_LINES_SHOWN:
         lines.append(f"… and {len(losses) - LOSS_LINES_SHOWN} more")
     return "\n".join(lines)

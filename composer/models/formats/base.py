@@ -52,6 +52,13 @@ class Loss:
             where.append(f"part {self.part_index + 1}")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem
 
+    def line(self) -> str:
+        """The loss as one report line. One rule for the word in front: ``lost:`` when a
+        reader of the output would miss the content (``dropped``), ``note:`` for everything
+        else (kept in another form, or only metadata and hints gone); the problem text says
+        what happened to what, so the two words never describe the same kind of loss."""
+        return f"{'lost' if self.dropped else 'note'}: {self}"
+
 
 @dataclass
 class Imported:

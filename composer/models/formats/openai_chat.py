@@ -187,7 +187,7 @@ class _Writer:
         blocks: list[dict[str, Any]] = []
         for j, part in enumerate(message.parts):
             if isinstance(part, TextPart):
-                blocks.append(self.text(part))
+                blocks.append(self.text(part, i, j))
             elif isinstance(part, AttachmentPart):
                 if part.attachment is None:
                     continue
@@ -201,7 +201,10 @@ class _Writer:
                           "Chat Completions", i, j, dropped=True)
         return blocks
 
-    def text(self, part: TextPart) -> dict[str, Any]:
+    def text(self, part: TextPart, i: int, j: int) -> dict[str, Any]:
+        if part.citations:
+            self.loss(f"{len(part.citations)} citation(s) left out: Chat Completions text has "
+                      "no place for them", i, j)
         meta = (part.provider_metadata or {}).get(META) or {}
         fields = meta.get("fields") if isinstance(meta.get("fields"), dict) else {}
         return {"type": "text", "text": part.text, **fields}
@@ -291,7 +294,7 @@ class _Writer:
                     texts.append({"type": "refusal", "refusal": part.text,
                                   **(meta.get("fields") or {})})
                 else:
-                    texts.append(self.text(part))
+                    texts.append(self.text(part, i, j))
             elif isinstance(part, ReasoningPart):
                 block = self.reasoning(part, i, j, out, details)
                 if block is not None:

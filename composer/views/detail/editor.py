@@ -173,6 +173,7 @@ class ToolCallSection(PartSection):
         self.arguments = QPlainTextEdit(json.dumps(part.arguments, indent=2, ensure_ascii=False))
         _fit_height(self.arguments)
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setStyleSheet("color: #c0392b;")
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -196,6 +197,11 @@ class ToolCallSection(PartSection):
         if shown != part.arguments:
             self.arguments.setPlainText(json.dumps(part.arguments, indent=2, ensure_ascii=False))
         self.problem.hide()
+        self.detail.unsaved.pop(self._key, None)
+
+    @property
+    def _key(self) -> tuple[int | None, int]:
+        return self.detail._row_id, self.index
 
     def _on_fields_changed(self) -> None:
         update = {"name": self.name.text(), "tool_call_id": self.call_id.text() or None}
@@ -207,8 +213,10 @@ class ToolCallSection(PartSection):
             # Invalid JSON is kept in the field (nothing is lost) but never reaches the message.
             self.problem.setText(f"Arguments not saved: {problem}")
             self.problem.show()
+            self.detail.unsaved[self._key] = self.arguments.toPlainText()
             return
         self.problem.hide()
+        self.detail.unsaved.pop(self._key, None)
         self._commit(self.part.model_copy(update={"arguments": value}), "Edit arguments",
                      "arguments")
 
@@ -220,9 +228,11 @@ class ToolResultSection(PartSection):
         self.call_id = QComboBox()
         self.call_id.setEditable(True)
         self.link = QLabel()
+        self.link.setTextFormat(Qt.TextFormat.PlainText)  # tool names and ids from the file
         self.output = QPlainTextEdit(part.output)
         _fit_height(self.output)
         self.exception = QLabel()
+        self.exception.setTextFormat(Qt.TextFormat.PlainText)
         self.exception.setWordWrap(True)
         self.form.addRow("Name", self.name)
         self.form.addRow("Answers call", self.call_id)
@@ -315,9 +325,13 @@ class PartDetailEditor(QWidget):
         self.updating = 0  # > 0 while we write into the fields ourselves
         self._row_id: int | None = None
         self.sections: list[PartSection] = []
+        # Tool-call arguments typed but not valid JSON, by (row id, part index): shown again
+        # when their row is, and they stop a Send, so leaving the row loses nothing silently.
+        self.unsaved: dict[tuple[int | None, int], str] = {}
         self.loader = AttachmentLoader(editor, self)
 
         self.title = QLabel("No row selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.add_button = QToolButton()
         self.add_button.setText("Add part")
         self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -375,7 +389,25 @@ class PartDetailEditor(QWidget):
         if 0 <= part_index < len(self.sections):
             section = self.sections[part_index]
             self.scroll.ensureWidgetVisible(section)
-            section.setFocus(Qt.FocusReason.OtherFocusReason)
+            target = section.arguments if isinstance(section, ToolCallSection) else section
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def first_problem(self) -> tuple[int, int, str] | None:
+        """(row, part index, text) of the first tool-call arguments typed here that are not a
+        JSON object, so not in the message (this row's first); None when all are saved."""
+        for section in self.sections:
+            if isinstance(section, ToolCallSection) and section.arguments_error:
+                return self.row, section.index, section.arguments_error
+        for (row_id, part_index), text in list(self.unsaved.items()):
+            row = self.document.index_of(row_id) if row_id is not None else None
+            parts = self.document.message(row).parts if row is not None else []
+            _value, problem = json_problem(text)
+            if problem is None or part_index >= len(parts) or \
+                    not isinstance(parts[part_index], ToolCallPart):
+                del self.unsaved[(row_id, part_index)]  # the row or part is gone
+                continue
+            return row, part_index, f"Arguments not saved: {problem}"
+        return None
 
     def message(self) -> Message | None:
         row = self.row
@@ -423,6 +455,8 @@ class PartDetailEditor(QWidget):
         try:
             for i, part in enumerate(message.parts):
                 section = SECTIONS[part.type](self, i, part)
+                if isinstance(section, ToolCallSection) and (self._row_id, i) in self.unsaved:
+                    section.arguments.setPlainText(self.unsaved[(self._row_id, i)])
                 section.remove_requested.connect(self._on_section_remove_requested)
                 self.body_layout.insertWidget(self.body_layout.count() - 1, section)
                 self.sections.append(section)
@@ -477,6 +511,8 @@ class PartDetailEditor(QWidget):
     # -- document notices ---------------------------------------------------------------------
 
     def _on_document_changed(self, notice: Notice) -> None:
+        if isinstance(notice, Reset):
+            self.unsaved.clear()  # another conversation
         if self._row_id is None:
             return
         row = self.row

@@ -97,6 +97,7 @@ class AttachmentPreview(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.info = QLabel(describe(att))
+        self.info.setTextFormat(Qt.TextFormat.PlainText)  # the file's own name
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._layout.addWidget(self.info)
         self.kind = "info"
@@ -160,5 +161,6 @@ class AttachmentPreview(QWidget):
         self.kind = "error"
         self.error = str(exc)
         label = QLabel(f"Cannot preview: {exc}")
+        label.setTextFormat(Qt.TextFormat.PlainText)
         label.setWordWrap(True)
         self._layout.addWidget(label)

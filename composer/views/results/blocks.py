@@ -69,6 +69,7 @@ def open_safe_link(link: QUrl | str) -> None:
 
 def _header(text: str) -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # tool names come from the provider
     font = label.font()
     font.setBold(True)
     label.setFont(font)
@@ -193,6 +194,7 @@ class TextBlock(Block):
         self.stream = StreamText(self.view)
         self.layout_.addWidget(self.view)
         self.citations = QLabel()
+        self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
         self.citations.setWordWrap(True)
         self.citations.setOpenExternalLinks(False)
         self.citations.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -328,6 +330,7 @@ class ToolCallBlock(Block):
         self.tool_call_id = tool_call_id
         self.server_executed = server_executed
         self.id_label = QLabel(tool_call_id or "")
+        self.id_label.setTextFormat(Qt.TextFormat.PlainText)
         _dim(self.id_label)
         self.id_label.setVisible(bool(tool_call_id))
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -411,8 +414,11 @@ class AttachmentBlock(Block):
         self.header.setText(f"{label} output · {attachment.mime}" + (" (preview)" if partial
                                                                      else ""))
         has_data = attachment.content is not None
+        # Plain text, but for the link to a URL-only output (escaped).
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
         if not has_data and attachment.url:
             url = html.escape(attachment.url)
+            self.preview.setTextFormat(Qt.TextFormat.RichText)
             self.preview.setText(f"<a href='{url}'>{url}</a> (not loaded)")
         elif kind == "image":
             try:
@@ -519,10 +525,12 @@ class ErrorBlock(Block):
         super().__init__(title, parent)
         self.error = error
         self.message = QLabel(error.message)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.message)
         self.request_id = QLabel(f"Request id: {error.request_id}" if error.request_id else "")
+        self.request_id.setTextFormat(Qt.TextFormat.PlainText)
         self.request_id.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.request_id.setVisible(bool(error.request_id))
         self.layout_.addWidget(self.request_id)
@@ -545,6 +553,7 @@ class FooterBlock(QLabel):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # the model name is the provider's
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         _dim(self)

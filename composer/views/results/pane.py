@@ -83,6 +83,7 @@ class ResultsPane(QWidget):
         self.markdown_check.setToolTip("Show text as rendered Markdown, or as the raw text")
         self.markdown_check.toggled.connect(self.set_markdown)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # holds the provider's model name
         top = QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
         top.addWidget(self.toolbar, 1)

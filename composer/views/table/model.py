@@ -7,10 +7,12 @@ capped preview, EditRole the full text, ``MessageRole`` the Message itself.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from urllib.parse import unquote, urlparse
 
+from PySide6 import QtGui
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
@@ -31,7 +33,7 @@ from composer.models.document import (
     RowsRemoved,
     RowsReordered,
 )
-from composer.models.parts import ROLES
+from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views.table import preview
 from composer.views.undo import DocumentEditor
 
@@ -189,13 +191,15 @@ class MessageTableModel(QAbstractTableModel):
             if col == ROLE_COLUMN:
                 return message.role
             if col == CONTENT_COLUMN:
-                return message.plain_text
+                result = tool_output_index(message)
+                return message.plain_text if result is None else message.parts[result].output
         elif role == Qt.ItemDataRole.ToolTipRole:
             problem = self.problem(row)
             if problem:
-                return problem
+                return _plain_tooltip(problem)
             if col == ATTACHMENTS_COLUMN:
-                return "\n".join(preview.attachment_label(a) for a in message.attachments) or None
+                labels = "\n".join(preview.attachment_label(a) for a in message.attachments)
+                return _plain_tooltip(labels) if labels else None
             return preview.tooltip_text(message)
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
@@ -210,7 +214,15 @@ class MessageTableModel(QAbstractTableModel):
             self.editor.set_role([row], value)
             return True
         if col == CONTENT_COLUMN and isinstance(value, str):
-            self.editor.set_text(row, value, merge=False)
+            message = self.document.message(row)
+            result = tool_output_index(message)
+            if result is None:
+                self.editor.set_text(row, value, merge=False)
+            else:
+                part = message.parts[result]
+                if part.output != value:
+                    self.editor.replace_part(row, result, part.model_copy(update={"output": value}),
+                                             "Edit tool output")
             return True
         return False
 
@@ -219,7 +231,8 @@ class MessageTableModel(QAbstractTableModel):
             return Qt.ItemFlag.ItemIsDropEnabled  # drops on empty space
         flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                  | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
-        if index.column() in (ROLE_COLUMN, CONTENT_COLUMN):
+        if index.column() == ROLE_COLUMN or (
+                index.column() == CONTENT_COLUMN and _content_editable(index.row(), self.document)):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
@@ -283,6 +296,33 @@ class MessageTableModel(QAbstractTableModel):
         if not rows or any(r is None for r in rows):
             return None
         return sorted(rows)  # type: ignore[arg-type]
+
+
+def _plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as written: Qt renders a tooltip that looks like HTML as
+    HTML, and problems and file names come from the file."""
+    if not QtGui.Qt.mightBeRichText(text):
+        return text
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
+def tool_output_index(message: Message) -> int | None:
+    """The part a tool row's content cell edits: its one tool result, when the row holds no
+    text (the output is what the row says); None when the cell edits the row's text."""
+    if any(isinstance(p, TextPart) for p in message.parts):
+        return None
+    results = [i for i, p in enumerate(message.parts) if isinstance(p, ToolResultPart)]
+    return results[0] if len(results) == 1 else None
+
+
+def _content_editable(row: int, document) -> bool:
+    """A row of several tool results and no text has no one text to edit in the cell: its
+    outputs are edited in the detail editor (a new text part would not be sent as one)."""
+    if not 0 <= row < len(document):
+        return False
+    message = document.message(row)
+    results = sum(isinstance(p, ToolResultPart) for p in message.parts)
+    return results <= 1 or any(isinstance(p, TextPart) for p in message.parts)
 
 
 def local_paths(data: QMimeData) -> list[str]:

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QHeaderView,
     QMenu,
@@ -216,6 +217,17 @@ class MessageTable(QTableView):
             sm.setCurrentIndex(self._model.index(cur, CONTENT_COLUMN), flags.NoUpdate)
             self.scrollTo(self._model.index(cur, CONTENT_COLUMN))
         sm.select(selection, flags.ClearAndSelect | flags.Rows)
+
+    def commit_open_edit(self) -> None:
+        """Commit the cell being edited and close its editor: a command that reads the
+        document (Send, Save) must see what the user typed, not the text before the edit."""
+        if self.state() != QAbstractItemView.State.EditingState:
+            return
+        editor = self.indexWidget(self.currentIndex())
+        if editor is None:
+            return
+        self.commitData(editor)
+        self.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
     # -- problems -----------------------------------------------------------------------------
 
