@@ -121,9 +121,11 @@ def test_allowing_reads_them_off_the_gui_thread_and_send_uploads_them(
     with qtbot.waitSignal(window.linked_files.finished, timeout=5000):
         qtbot.mouseClick(box.button(Button.Yes), Qt.MouseButton.LeftButton)
     assert attachments(window)[0].data() == SECRET
-    task = window.run_ui.send()
-    assert task is not None
-    qtbot.waitUntil(lambda: task.done(), timeout=10000)
+    # The file's base URL asks before the key is spent; the user says yes to that too.
+    assert window.run_ui.send() is None
+    (key_box,) = [b for b in open_boxes(window) if b.checkBox() is not None]
+    qtbot.mouseClick(key_box.button(Button.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.run_ui.state in ("done", "error"), timeout=10000)
     assert leaked(loopback.received)
     # Saving keeps the path, as the file had it: what was read is not written into the file.
     window.save_to(path)
