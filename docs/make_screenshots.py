@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-EXAMPLES = DOCS.parent / "composer" / "resources" / "examples"
+EXAMPLES = DOCS.parent / "resources" / "examples"
 
 
 def make_files(folder: Path) -> tuple[Path, Path]:

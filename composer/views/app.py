@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("--row", type=int, metavar="N",
                             help="select row N (from 1), so the detail editor shows it")
     else:
-        parser.add_argument("file", metavar="FILE", nargs="?",
-                            help="a conversation or exchange file to open")
+        parser.add_argument("files", metavar="FILE", nargs="*",
+                            help="conversation or exchange files to open")
 
 
 def run(args: argparse.Namespace, verb: str) -> int:
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace, verb: str) -> int:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         _quiet_offscreen_notes()
         return screenshot(args.out, args.file, args.size, args.row)
-    return open_window(getattr(args, "file", None))
+    files = getattr(args, "files", None) or []
+    return open_window(files[0] if files else None)
 
 
 def _needs_offscreen() -> bool:
@@ -50,6 +51,8 @@ def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from composer import __version__
+    from composer.cli.desktop import APP_ID
+    from composer.views.icon import app_icon
     from composer.views.theme import Theme
 
     app = QApplication.instance()
@@ -58,6 +61,8 @@ def create_app(argv: list[str] | None = None):
     app.setApplicationName("Composer")
     app.setOrganizationName("llm-composer")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to the launcher entry by it
+    app.setWindowIcon(app_icon())
     if not hasattr(app, "composer_theme"):
         app.composer_theme = Theme(app)
     return app

@@ -51,6 +51,7 @@ from composer.views.files import (
     RecentFiles,
     example_conversation,
 )
+from composer.views.icon import app_icon
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
@@ -505,6 +506,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> QMessageBox:
         box = dialogs.inform(self, "About Composer",
                              f"Composer {__version__}: a workbench for multi-turn LLM requests.")
+        box.setIconPixmap(app_icon().pixmap(64, 64))
         self._dialog = box
         return box
 
