@@ -9,7 +9,7 @@ Attachment preferences are emitted as a new ``Preferences``; the window saves an
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -69,6 +69,7 @@ def choices_text(preset: presets.Preset) -> str:
 
 class SettingsDialog(QDialog):
     keys_changed = Signal()
+    shortcuts_requested = Signal()
     preferences_changed = Signal(object)  # the new Preferences
 
     def __init__(self, parent: QWidget | None = None, provider: str | None = None,
@@ -130,9 +131,14 @@ class SettingsDialog(QDialog):
         self.embed_check.toggled.connect(self._on_preferences_edited)
         self.limit_spin.valueChanged.connect(self._on_preferences_edited)
 
+        self.shortcuts_button = QPushButton("Keyboard S&hortcuts…")
+        self.shortcuts_button.setToolTip("Every command and its keys; rebind them")
+        self.shortcuts_button.clicked.connect(self.shortcuts_requested)
+
         layout = QVBoxLayout(self)
         layout.addWidget(keys_box)
         layout.addWidget(files_box)
+        layout.addWidget(self.shortcuts_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(buttons)
 
         if provider:

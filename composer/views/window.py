@@ -23,6 +23,7 @@ import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -42,7 +43,7 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import dialogs, menus
+from composer.views import dialogs, menus, shortcuts
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
     Autosaver,
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
             self.table.selectRow(0)
         # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
         install_run_ui(self)
+        shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
 
     # -- start and finish ---------------------------------------------------------------------
 
@@ -480,6 +482,7 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.keys_changed.connect(self.request_panel._update_key_note)
         dialog.preferences_changed.connect(self._on_preferences_changed)
+        dialog.shortcuts_requested.connect(self.show_shortcuts)
         dialog.open()
         self._dialog = dialog
         return dialog
@@ -497,11 +500,9 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
 
-    def show_shortcuts(self) -> QMessageBox:
-        box = dialogs.inform(self, "Keyboard shortcuts", "Keyboard shortcuts",
-                             detail="\n".join(menus.shortcut_lines(self)))
-        self._dialog = box
-        return box
+    def show_shortcuts(self) -> QDialog:
+        self._dialog = shortcuts.open_dialog(self)
+        return self._dialog
 
     def show_about(self) -> QMessageBox:
         box = dialogs.inform(self, "About Composer",
