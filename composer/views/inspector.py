@@ -124,6 +124,7 @@ class RequestInspector(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #8a6d3b;")
         self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Request as sent")
         _monospace(self.text)
         self.copy_curl_button = QPushButton("Copy as curl")
         self.copy_curl_button.setToolTip("Copy a curl command that sends this request; the key "
@@ -231,6 +232,7 @@ class EventLogView(QWidget):
         self.count = 0
         self.summary = QLabel("No run yet.")
         self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Event log")
         _monospace(self.text)
         # Events are long one-line JSON: wrapped, the time and event name stay in view.
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)

@@ -244,8 +244,10 @@ class RequestPanel(QWidget):
         self.tools_edit = self._json_edit(
             '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '
             '"properties": {"city": {"type": "string"}}}}]')
+        self.tools_edit.setAccessibleName("Tools (JSON)")
         self.tools_error = QLabel()
         self.schema_edit = self._json_edit('{"type": "object", "properties": {…}}')
+        self.schema_edit.setAccessibleName("Response schema (JSON)")
         self.schema_error = QLabel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -254,8 +256,10 @@ class RequestPanel(QWidget):
         self.tabs.addTab(self._with_error(self.schema_edit, self.schema_error), "Response schema")
         self.extra_body_edit = self._json_edit(
             '{"top_k": 40}  (raw JSON merged last into the request body; null removes a field)')
+        self.extra_body_edit.setAccessibleName("Extra body (JSON)")
         self.extra_body_error = QLabel()
         self.headers_edit = self._json_edit('{"HTTP-Referer": "https://example.org"}')
+        self.headers_edit.setAccessibleName("Extra headers (JSON)")
         self.headers_error = QLabel()
         extra = QWidget()
         extra_layout = QVBoxLayout(extra)

@@ -111,6 +111,7 @@ class RunsPanel(QWidget):
         self.runs: list[Run] = []
         self.diff_window: RunDiff | None = None
         self.list = QListWidget()
+        self.list.setAccessibleName("Runs")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setMinimumHeight(24)  # the output tabs must not force the window taller
         self.list.itemActivated.connect(lambda _item: self.show_selected())

@@ -128,6 +128,7 @@ class TextSection(PartSection):
     def __init__(self, detail, index, part: TextPart):
         super().__init__(detail, index, part)
         self.edit = QPlainTextEdit(part.text)
+        self.edit.setAccessibleName(f"Text of part {index + 1}")
         _fit_height(self.edit)
         self.edit.textChanged.connect(self._on_edit_text_changed)
         self.form.addRow(self.edit)
