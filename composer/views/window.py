@@ -43,7 +43,7 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import dialogs, menus, shortcuts
+from composer.views import announce, dialogs, menus, shortcuts
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
     Autosaver,
@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
         install_run_ui(self)
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
+        announce.install(self)  # run start, finish and errors said to a screen reader
 
     # -- start and finish ---------------------------------------------------------------------
 

@@ -108,3 +108,50 @@ def test_the_check_sees_a_widget_without_a_name(qtbot):
     assert unnamed(root) == ["QPushButton"]
     icon_only.setAccessibleName("Attach a file")
     assert unnamed(root) == []
+
+
+def test_table_rows_say_their_role_and_their_parts_in_order(qtbot, run_window, tmp_path):
+    window = run_window(_conversation(tmp_path))
+    iface = QAccessible.queryAccessibleInterface(window.table)
+    said = []  # (name, description) of every cell, as Qt's accessible table reports them
+    for k in range(iface.childCount()):
+        cell = iface.child(k)
+        said.append((cell.text(QAccessible.Text.Name), cell.text(QAccessible.Text.Description)))
+    assert ("Row 2, user", "2 parts: text, image chart.png") in said
+    assert ("user: Look", "2 parts: text, image chart.png") in said
+    assert ("image chart.png", "2 parts: text, image chart.png") in said
+    assert ("assistant: 1 part: tool call f", "1 part: tool call f") in said
+    assert ("Row 4, tool", "1 part: tool result f") in said
+
+
+def test_a_run_is_announced_at_start_and_finish_never_per_token(qtbot, run_window, tmp_path):
+    from composer.views import announce
+
+    assert announce.QAccessibleAnnouncementEvent is not None  # Qt 6.8+ is installed
+    window = run_window(_conversation(tmp_path))
+    run = window.run_ui
+    run.send_action.trigger()
+    qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+    # The replayed reply streams many deltas; two announcements, whatever their number.
+    assert len(run.event_log.text.toPlainText().splitlines()) > 5
+    assert window.announcer.said == ["Sending", "Reply finished"]
+
+
+def test_a_refusal_and_an_error_are_announced_with_their_reason(qtbot, run_window, loopback):
+    from tests.loopback import Reply
+
+    window = run_window(Conversation(messages=[Message.text("user", "Hi")],
+                                     settings=RequestSettings(provider="anthropic", model="m")))
+    run = window.run_ui
+    run.send_action.trigger()
+    assert window.announcer.said[-1].startswith("Not sent: ")
+    assert "no API key for Anthropic" in window.announcer.said[-1]
+    loopback.queue(Reply.json({"type": "error", "error": {"type": "authentication_error",
+                                                          "message": "invalid x-api-key"}},
+                              status=401))
+    window.document.set_settings(window.document.conversation.settings.model_copy(
+        update={"provider": "custom", "base_url": loopback.url + "/v1"}))
+    run.send_action.trigger()
+    qtbot.waitUntil(lambda: run.state == "error", timeout=8000)
+    assert window.announcer.said[-2] == "Sending"
+    assert window.announcer.said[-1].startswith("Error: ")
