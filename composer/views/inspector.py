@@ -30,6 +30,7 @@ from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers import keys, presets
 from composer.providers.base import HttpRequest, RequestRefused
 from composer.providers.transport import Call, safe_url
+from composer.views import theme
 
 DEBOUNCE_MS = 300
 # Stands in for a missing key while previewing: the header is redacted on screen anyway.
@@ -122,7 +123,7 @@ class RequestInspector(QWidget):
         self.heading.setWordWrap(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #8a6d3b;")
+        self.notes.setStyleSheet(f"color: {theme.colour('warning')};")
         self.text = QPlainTextEdit()
         self.text.setAccessibleName("Request as sent")
         _monospace(self.text)

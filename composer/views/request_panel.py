@@ -37,10 +37,10 @@ from composer.models.files import validation_location
 from composer.models.settings import RequestSettings, Tool
 from composer.providers import keys, presets
 from composer.providers.base import SECRET_HEADERS
+from composer.views import theme
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-_ERROR_STYLE = "color: #d9534f;"  # readable on light and dark
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
     "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
@@ -221,7 +221,7 @@ class RequestPanel(QWidget):
             self.effort_combo.addItem(effort or "not sent", effort)
         self.thinking_edit = self._param_edit("tokens")
         self.params_error = QLabel()
-        self.params_error.setStyleSheet(_ERROR_STYLE)
+        self.params_error.setStyleSheet(f"color: {theme.colour('error')};")
         self.params_error.setWordWrap(True)
         params = QWidget()
         # Two columns: the results pane below needs the height more than these fields do.
@@ -318,7 +318,7 @@ class RequestPanel(QWidget):
     @staticmethod
     def _with_error(editor: QWidget, label: QLabel) -> QWidget:
         label.setWordWrap(True)
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setStyleSheet(f"color: {theme.colour('error')};")
         label.hide()
         box = QWidget()
         lay = QVBoxLayout(box)

@@ -31,6 +31,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from composer.views import theme
 
 
 def reply_text(exchange: Exchange) -> str:
@@ -59,7 +60,8 @@ def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str
     differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=60)
     table = differ.make_table(reply_text(left).splitlines(), reply_text(right).splitlines(),
                               left_title, right_title, context=False)
-    return f"<html><head><style>{_DIFF_STYLE}</style></head><body>{table}</body></html>"
+    style = _DIFF_STYLE.replace("#888", theme.colour("muted"))  # AA on either scheme
+    return f"<html><head><style>{style}</style></head><body>{table}</body></html>"
 
 
 _DIFF_STYLE = (".diff_add {background-color: #aaffaa; color: #000;} "

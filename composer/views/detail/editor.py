@@ -42,6 +42,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from composer.views import theme
 from composer.views.attachments import AttachmentLoader
 from composer.views.detail.previews import AttachmentPreview
 from composer.views.undo import DocumentEditor
@@ -174,7 +175,7 @@ class ToolCallSection(PartSection):
         self.arguments = QPlainTextEdit(json.dumps(part.arguments, indent=2, ensure_ascii=False))
         _fit_height(self.arguments)
         self.problem = QLabel()
-        self.problem.setStyleSheet("color: #c0392b;")
+        self.problem.setStyleSheet(f"color: {theme.colour('error')};")
         self.problem.setWordWrap(True)
         self.problem.hide()
         self.form.addRow("Name", self.name)
