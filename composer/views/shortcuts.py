@@ -216,10 +216,15 @@ def save_overrides(user_dir: str | os.PathLike[str], overrides: dict[str, str]) 
     atomic_write_text(Path(user_dir) / FILE_NAME, json.dumps(overrides, indent=2) + "\n")
 
 
+def _user_dir(window) -> Path:
+    # A window opened for a handed-over file keeps its draft apart but shares the user's keys.
+    return Path(getattr(window, "shared_user_dir", window.user_dir))
+
+
 def install(window) -> None:
     """The focus keys, then the user's saved keys (after every action exists)."""
     install_focus_keys(window)
-    apply(window, load_overrides(window.user_dir))
+    apply(window, load_overrides(_user_dir(window)))
 
 
 def open_dialog(window):
@@ -230,7 +235,7 @@ def open_dialog(window):
 
     def save(overrides: dict[str, str]) -> None:
         try:
-            save_overrides(window.user_dir, overrides)
+            save_overrides(_user_dir(window), overrides)
         except OSError as exc:
             dialog.message.setText(f"Could not save the keys: {exc.strerror or exc}")
 
