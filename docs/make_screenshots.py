@@ -82,7 +82,7 @@ def make_conversation(folder: Path) -> Path:
 
 def shoot(out: Path, file: Path, *extra: str) -> None:
     subprocess.run([sys.executable, "-m", "composer", "screenshot", str(out), str(file),
-                    "--size", "1400x860", *extra], check=True)
+                    "--size", "1280x800", *extra], check=True)
 
 
 def main() -> None:
