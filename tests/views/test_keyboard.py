@@ -177,3 +177,28 @@ def test_choosing_a_role_in_the_table_returns_the_focus_to_the_table(qtbot, run_
     QApplication.processEvents()
     assert QApplication.focusWidget() is table
     assert table.currentIndex().row() == row
+
+
+def test_every_command_is_reachable_from_the_keyboard(run_window):
+    """Every toolbar button is also in a menu, every menu has an Alt mnemonic, and every
+    command of the window is in a menu or has keys."""
+    from PySide6.QtWidgets import QToolBar, QWidgetAction
+
+    window = run_window()
+    in_menus = set()
+    for top in window.menuBar().actions():
+        assert "&" in top.text(), f"menu {top.text()!r} has no mnemonic"
+        stack = [top.menu()]
+        while stack:
+            menu = stack.pop()
+            for action in menu.actions():
+                in_menus.add(id(action))
+                if action.menu() is not None:
+                    stack.append(action.menu())
+    for bar in window.findChildren(QToolBar):
+        for action in bar.actions():
+            if action.isSeparator() or isinstance(action, QWidgetAction):
+                continue  # a widget on the bar (the Markdown box) takes the focus by Tab
+            assert id(action) in in_menus, f"toolbar {action.text()!r} is in no menu"
+    for command in shortcuts.commands(window):
+        assert id(command.action) in in_menus or command.keys(), command.title
