@@ -125,6 +125,7 @@ def open_window(files: list[str] | str | None = None) -> int:
             else:
                 window.choose_first_provider()
             window.offer_recovery()
+            windows.recover_orphans()
             await windows.all_closed.wait()
             listener.close()
         return 0

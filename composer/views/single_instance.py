@@ -133,34 +133,63 @@ class Windows(QObject):
         if not self.open:
             self.all_closed.set()
 
+    def _in_use(self, folder: Path) -> bool:
+        from composer.views.files import DraftStore
+
+        if any(Path(w.user_dir) == folder for w in self.open):
+            return True
+        drafts = DraftStore(folder)
+        # A crashed window's draft waits there for recovery: nothing may write over it.
+        return drafts.recoverable() or drafts.aside_path.exists()
+
     def _slot(self) -> Path:
-        taken = {Path(w.user_dir).name for w in self.open}
         n = 1
-        while str(n) in taken:
+        while self._in_use(self.user_dir / "windows" / str(n)):
             n += 1
         return self.user_dir / "windows" / str(n)
 
-    def open_files(self, files: list[str]) -> list:
-        from composer.models.conversation import Conversation
-        from composer.models.document import Document
+    def _window(self, folder: Path, document=None):
         from composer.preferences import Preferences
         from composer.views import shortcuts
         from composer.views.files import RecentFiles
         from composer.views.window import MainWindow
 
+        window = MainWindow(document, user_dir=folder, http_client=self.http_client)
+        window.shared_user_dir = self.user_dir  # where its keys and lists are kept
+        window.recent = RecentFiles(self.user_dir)
+        window.preferences = Preferences.load(self.user_dir)
+        window._apply_preferences()
+        shortcuts.apply(window, shortcuts.load_overrides(self.user_dir))
+        self.adopt(window)
+        window.show()
+        return window
+
+    def open_files(self, files: list[str]) -> list:
+        from composer.models.conversation import Conversation
+        from composer.models.document import Document
+
         made = []
         for path in files:
-            window = MainWindow(Document(Conversation()), user_dir=self._slot(),
-                                http_client=self.http_client)
-            window.shared_user_dir = self.user_dir  # where its keys and lists are kept
-            window.recent = RecentFiles(self.user_dir)
-            window.preferences = Preferences.load(self.user_dir)
-            window._apply_preferences()
-            shortcuts.apply(window, shortcuts.load_overrides(self.user_dir))
-            self.adopt(window)
-            window.show()
+            window = self._window(self._slot(), Document(Conversation()))
             window.open_path(path)  # a file that cannot be read says so in that window
             window.raise_()
             window.activateWindow()
             made.append(window)
+        return made
+
+    def recover_orphans(self) -> list:
+        """A window per later window that crashed with unsaved changes, asking to recover them
+        (the first window asks for its own)."""
+        from composer.views.files import DraftStore
+
+        made = []
+        folder = self.user_dir / "windows"
+        for slot in sorted(folder.iterdir() if folder.is_dir() else [], key=lambda p: p.name):
+            if any(Path(w.user_dir) == slot for w in self.open):
+                continue
+            drafts = DraftStore(slot)
+            if slot.is_dir() and drafts.recoverable():
+                window = self._window(slot)  # sets the draft aside, then asks
+                window.offer_recovery()
+                made.append(window)
         return made

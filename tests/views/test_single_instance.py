@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDir
+from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
 from composer.models.files import save
@@ -97,3 +98,22 @@ def test_only_a_list_of_paths_is_accepted():
     for bad in (b"[]", b'{"open": "/a.json"}', b'{"open": [1]}', b"not json"):
         with pytest.raises(ValueError):
             single_instance.parse_message(bad)
+
+
+def test_a_crashed_later_windows_draft_is_never_reused_and_is_offered_back(
+        qtbot, running, tmp_path):
+    from composer.views.dialogs import open_boxes
+    from composer.views.files import DraftState, DraftStore
+
+    first, windows = running
+    crashed = windows.user_dir / "windows" / "1"
+    crashed.mkdir(parents=True)
+    DraftStore(crashed).save(Conversation(messages=[Message.text("user", "unsaved words")]),
+                             DraftState(path=None, modified=True, clean_exit=False))
+    opened = windows.open_files([str(_file(tmp_path, "c.json", "another"))])
+    assert Path(opened[0].user_dir).name == "2"  # the crashed window's folder is left alone
+    recovered = windows.recover_orphans()
+    assert len(recovered) == 1 and Path(recovered[0].user_dir) == crashed
+    box = next(b for b in open_boxes(recovered[0]) if "Recover" in b.windowTitle())
+    box.button(QMessageBox.StandardButton.Open).click()
+    assert recovered[0].document.conversation.messages[0].plain_text == "unsaved words"
