@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
 from composer.cli import PROG, note
 
@@ -18,6 +19,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "convert": ("composer.cli.convert", "convert between conversation formats"),
     "models": ("composer.cli.models", "list the models a provider offers"),
     "screenshot": ("composer.views.app", "render the main window offscreen to a PNG"),
+    "install-desktop": ("composer.cli.desktop",
+                        "add the launcher entry, icon and file types for this user"),
 }
 
 
@@ -43,11 +46,18 @@ def _module(name: str):
     return importlib.import_module(name)
 
 
+def with_verb(argv: list[str]) -> list[str]:
+    """``llm-composer FILE…`` (as a file manager calls it) means ``open FILE…``."""
+    if argv and argv[0] not in VERBS and not argv[0].startswith("-"):
+        return ["open", *argv]
+    return list(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(with_verb(sys.argv[1:] if argv is None else argv))
     verb = args.verb or "open"
     if args.verb is None:
-        args.file = None
+        args.files = []
     module_name = VERBS[verb][0]
     try:
         return int(_module(module_name).run(args, verb) or 0)

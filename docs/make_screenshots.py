@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-EXAMPLES = DOCS.parent / "composer" / "resources" / "examples"
+EXAMPLES = DOCS.parent / "resources" / "examples"
 
 
 def make_files(folder: Path) -> tuple[Path, Path]:
@@ -82,7 +82,7 @@ def make_conversation(folder: Path) -> Path:
 
 def shoot(out: Path, file: Path, *extra: str) -> None:
     subprocess.run([sys.executable, "-m", "composer", "screenshot", str(out), str(file),
-                    "--size", "1400x860", *extra], check=True)
+                    "--size", "1280x800", *extra], check=True)
 
 
 def main() -> None:

@@ -28,9 +28,11 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     # keyring must never touch the developer's real keychain in tests.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    from composer.providers import session_keys
     from composer.providers.keys import forget_keychain_cache
 
     forget_keychain_cache()  # each test's keyring backend is asked afresh
+    session_keys.clear()
     yield home
 
 

@@ -1,6 +1,6 @@
 """The published JSON Schema of our two files, generated from the pydantic models.
 
-``python -m composer.models.schema`` rewrites ``composer/resources/schema/*.schema.json``; a test
+``python -m composer.models.schema`` rewrites ``resources/schema/*.schema.json``; a test
 checks the committed files still equal what the models generate.
 """
 
@@ -14,8 +14,9 @@ from typing import Any
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
 from composer.models.files import atomic_write_text
+from composer.paths import SCHEMAS
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "resources" / "schema"
+SCHEMA_DIR = SCHEMAS
 
 
 def _schema(model: type, title: str) -> dict[str, Any]:

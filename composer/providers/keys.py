@@ -15,6 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from composer.models.errors import ComposerError
+from composer.providers import session_keys
 from composer.providers.presets import Preset, resolve
 
 KEYRING_SERVICE = "llm-composer"
@@ -98,6 +99,8 @@ def _llm_keys_get(name: str) -> tuple[str | None, str | None]:
 
 def find_key(preset: Preset | str) -> FoundKey:
     p = _preset(preset)
+    if session := session_keys.get(p.keychain_user):  # entered in Settings for this session
+        return FoundKey(session, "session", [])
     problems: list[str] = []
     key, problem = _keychain_get(p.keychain_user)
     if problem:
@@ -120,7 +123,7 @@ def find_key(preset: Preset | str) -> FoundKey:
 def missing_key_message(preset: Preset | str) -> str:
     p = _preset(preset)
     where = [f"set {' or '.join(p.key_env)}"] if p.key_env else []
-    where.append("store one in the keychain (Settings)")
+    where.append(session_keys.keychain_hint())
     if p.llm_key:
         where.append(f"or run `llm keys set {p.llm_key}`")
     return f"no API key for {p.title}: {', '.join(where)}"

@@ -18,10 +18,10 @@ from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange, LogEntry
 from composer.models.files import load
-from composer.paths import RESOURCES
+from composer.paths import EXAMPLES
 from composer.providers.base import HttpRequest, RequestRefused, WireProtocol
 
-EXAMPLE_EXCHANGE = RESOURCES / "examples" / "exchange.json"
+EXAMPLE_EXCHANGE = EXAMPLES / "exchange.json"
 # Yield to the event loop this often at full speed, so a replay can be cancelled and the
 # window keeps painting.
 _YIELD_EVERY = 32

@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("--row", type=int, metavar="N",
                             help="select row N (from 1), so the detail editor shows it")
     else:
-        parser.add_argument("file", metavar="FILE", nargs="?",
-                            help="a conversation or exchange file to open")
+        parser.add_argument("files", metavar="FILE", nargs="*",
+                            help="conversation or exchange files to open")
 
 
 def run(args: argparse.Namespace, verb: str) -> int:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         _quiet_offscreen_notes()
         return screenshot(args.out, args.file, args.size, args.row)
-    return open_window(getattr(args, "file", None))
+    return open_window(getattr(args, "files", None) or [])
 
 
 def _needs_offscreen() -> bool:
@@ -50,6 +50,8 @@ def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from composer import __version__
+    from composer.cli.desktop import APP_ID
+    from composer.views.icon import app_icon
     from composer.views.theme import Theme
 
     app = QApplication.instance()
@@ -58,6 +60,8 @@ def create_app(argv: list[str] | None = None):
     app.setApplicationName("Composer")
     app.setOrganizationName("llm-composer")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to the launcher entry by it
+    app.setWindowIcon(app_icon())
     if not hasattr(app, "composer_theme"):
         app.composer_theme = Theme(app)
     return app
@@ -78,8 +82,12 @@ def _loop_exception_handler(loop, context) -> None:
     print(f"llm-composer: {text}", file=sys.stderr)
 
 
-def open_window(file: str | None) -> int:
-    """Open the main window on the qasync loop until it is closed."""
+def open_window(files: list[str] | str | None = None) -> int:
+    """Open the main window on the qasync loop until the last window is closed. With FILEs and
+    a Composer already running, hand them to it instead (a new window there for each)."""
+    if isinstance(files, str):
+        files = [files]
+    files = list(files or [])
     if _needs_offscreen():
         # Qt would abort with a page about platform plugins; say what is wrong in one line.
         print("llm-composer: error: no display to open the window on (DISPLAY and "
@@ -89,25 +97,37 @@ def open_window(file: str | None) -> int:
     import httpx
 
     app = create_app()
-    app.setQuitOnLastWindowClosed(False)  # the close event ends the loop, below
+    app.setQuitOnLastWindowClosed(False)  # the last close event ends the loop, below
+
+    from composer.views import single_instance
+
+    if files and single_instance.hand_over(files):
+        print(f"llm-composer: opened in the running Composer: {', '.join(files)}")
+        return 0
 
     from composer.views.window import MainWindow
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
-        closed = asyncio.Event()
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+            windows = single_instance.Windows(http_client=client)
+            listener = single_instance.Listener()
+            listener.files_received.connect(windows.open_files)
+            listener.start()
             window = MainWindow(http_client=client)
-            window.closed.connect(closed.set)
+            windows.adopt(window)
             window.show()
-            if file:
-                window.open_path(file)
+            if files:
+                window.open_path(files[0])
+                windows.open_files(files[1:])
             else:
                 window.choose_first_provider()
             window.offer_recovery()
-            await closed.wait()
+            windows.recover_orphans()
+            await windows.all_closed.wait()
+            listener.close()
         return 0
 
     with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.files import atomic_write_text, dumps, load_conversation, read_json
-from composer.paths import RESOURCES
+from composer.paths import EXAMPLES
 
 RECENT_LIMIT = 10
 AUTOSAVE_INTERVAL_MS = 3000
@@ -32,7 +32,7 @@ AUTOSAVE_INTERVAL_MS = 3000
 
 def example_path() -> Path:
     """The example conversation shown the first time (benchmarks/make_examples.py makes it)."""
-    return RESOURCES / "examples" / "conversation.json"
+    return EXAMPLES / "conversation.json"
 
 
 def example_conversation() -> Conversation:

@@ -30,6 +30,7 @@ from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers import keys, presets
 from composer.providers.base import HttpRequest, RequestRefused
 from composer.providers.transport import Call, safe_url
+from composer.views import theme
 
 DEBOUNCE_MS = 300
 # Stands in for a missing key while previewing: the header is redacted on screen anyway.
@@ -124,8 +125,9 @@ class RequestInspector(QWidget):
         self.notes = QLabel()
         self.notes.setTextFormat(Qt.TextFormat.PlainText)  # notes quote names from the file
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #8a6d3b;")
+        self.notes.setStyleSheet(f"color: {theme.colour('warning')};")
         self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Request as sent")
         _monospace(self.text)
         self.copy_curl_button = QPushButton("Copy as curl")
         self.copy_curl_button.setToolTip("Copy a curl command that sends this request; the key "
@@ -233,6 +235,7 @@ class EventLogView(QWidget):
         self.count = 0
         self.summary = QLabel("No run yet.")
         self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Event log")
         _monospace(self.text)
         # Events are long one-line JSON: wrapped, the time and event name stay in view.
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)

@@ -68,7 +68,8 @@ def build(window: MainWindow) -> None:
                             _standard(Key.Preferences, "Ctrl+,"))
     w.show_request_action = _toggle(w, "&Request Panel", w.request_panel, "Ctrl+Shift+R")
     w.show_detail_action = _toggle(w, "Part &Details", w.detail, "Ctrl+Shift+D")
-    w.shortcuts_action = _action(w, "&Keyboard Shortcuts", w.show_shortcuts)
+    w.shortcuts_action = _action(w, "&Keyboard Shortcuts…", w.show_shortcuts, "Ctrl+/", None,
+                                 "Every command and its keys; rebind them")
     w.about_action = _action(w, "&About Composer", w.show_about)
 
     bar = w.menuBar()
@@ -128,20 +129,3 @@ def _toggle(window: MainWindow, text: str, widget, shortcut: str) -> QAction:
     action.setShortcut(QKeySequence(shortcut))
     action.toggled.connect(widget.setVisible)
     return action
-
-
-def shortcut_lines(window: MainWindow) -> list[str]:
-    """'Ctrl+S  Save' for every action in the menus that has a key."""
-    seen: set[int] = set()
-    lines = []
-    for menu_action in window.menuBar().actions():
-        menu = menu_action.menu()
-        if menu is None:
-            continue
-        for action in menu.actions():
-            if id(action) in seen or action.isSeparator() or action.shortcut().isEmpty():
-                continue
-            seen.add(id(action))
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            lines.append(f"{keys:<16} {action.text().replace('&', '')}")
-    return lines

@@ -41,11 +41,11 @@ from composer.providers import keys, presets
 from composer.providers.base import SECRET_HEADERS
 from composer.providers.transport import fetch, read_error
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.views import theme
 from composer.views.trust import FileSettingsNote
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-_ERROR_STYLE = "color: #d9534f;"  # readable on light and dark
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
     "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
@@ -237,7 +237,7 @@ class RequestPanel(QWidget):
         self.thinking_edit = self._param_edit("tokens")
         self.params_error = QLabel()
         self.params_error.setTextFormat(Qt.TextFormat.PlainText)
-        self.params_error.setStyleSheet(_ERROR_STYLE)
+        self.params_error.setStyleSheet(f"color: {theme.colour('error')};")
         self.params_error.setWordWrap(True)
         params = QWidget()
         # Two columns: the results pane below needs the height more than these fields do.
@@ -261,8 +261,10 @@ class RequestPanel(QWidget):
             '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '
             '"properties": {"city": {"type": "string"}}}, "strict": false}, '
             '{"type": "custom", "name": "code_exec", "description": "Runs Python"}]')
+        self.tools_edit.setAccessibleName("Tools (JSON)")
         self.tools_error = QLabel()
         self.schema_edit = self._json_edit('{"type": "object", "properties": {…}}')
+        self.schema_edit.setAccessibleName("Response schema (JSON)")
         self.schema_error = QLabel()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -271,8 +273,10 @@ class RequestPanel(QWidget):
         self.tabs.addTab(self._with_error(self.schema_edit, self.schema_error), "Response schema")
         self.extra_body_edit = self._json_edit(
             '{"top_k": 40}  (raw JSON merged last into the request body; null removes a field)')
+        self.extra_body_edit.setAccessibleName("Extra body (JSON)")
         self.extra_body_error = QLabel()
         self.headers_edit = self._json_edit('{"HTTP-Referer": "https://example.org"}')
+        self.headers_edit.setAccessibleName("Extra headers (JSON)")
         self.headers_error = QLabel()
         extra = QWidget()
         extra_layout = QVBoxLayout(extra)
@@ -332,7 +336,7 @@ class RequestPanel(QWidget):
     def _with_error(editor: QWidget, label: QLabel) -> QWidget:
         label.setTextFormat(Qt.TextFormat.PlainText)  # quotes the user's or a file's JSON
         label.setWordWrap(True)
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setStyleSheet(f"color: {theme.colour('error')};")
         label.hide()
         box = QWidget()
         lay = QVBoxLayout(box)

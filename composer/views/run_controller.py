@@ -306,6 +306,7 @@ class RunController(QObject):
             self.window.request_panel.show_field_problem(exc.field_name, line)
         self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
         self.output_tabs_show(self.pane)
+        self.stats_label.clear()  # the last run's figures do not belong beside a refusal
         self._set_state("refused", f"Not sent: {line}")
         self.window.statusBar().showMessage(f"Not sent: {line}", 10000)
         self._update_actions()

@@ -32,6 +32,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from composer.views import theme
 
 
 def reply_text(exchange: Exchange) -> str:
@@ -61,7 +62,8 @@ def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str
     # difflib escapes the lines but not the titles, which hold the provider's model name.
     table = differ.make_table(reply_text(left).splitlines(), reply_text(right).splitlines(),
                               html.escape(left_title), html.escape(right_title), context=False)
-    return f"<html><head><style>{_DIFF_STYLE}</style></head><body>{table}</body></html>"
+    style = _DIFF_STYLE.replace("#888", theme.colour("muted"))  # AA on either scheme
+    return f"<html><head><style>{style}</style></head><body>{table}</body></html>"
 
 
 _DIFF_STYLE = (".diff_add {background-color: #aaffaa; color: #000;} "
@@ -113,6 +115,7 @@ class RunsPanel(QWidget):
         self.runs: list[Run] = []
         self.diff_window: RunDiff | None = None
         self.list = QListWidget()
+        self.list.setAccessibleName("Runs")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setMinimumHeight(24)  # the output tabs must not force the window taller
         self.list.itemActivated.connect(lambda _item: self.show_selected())

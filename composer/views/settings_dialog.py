@@ -2,12 +2,14 @@
 
 Keys go to the keychain (``keyring``) only, never into a file Composer writes. When no key is
 stored, the dialog names the environment variable (or llm's keys.json) that is used instead.
+Where there is no keychain, a key can be used for this session only (kept in memory,
+``composer.providers.session_keys``), and the dialog explains the choices.
 Attachment preferences are emitted as a new ``Preferences``; the window saves and applies them.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,24 +27,49 @@ from PySide6.QtWidgets import (
 )
 
 from composer.preferences import Preferences
-from composer.providers import keys, presets
+from composer.providers import keys, presets, session_keys
 
 
 def key_source_text(preset: presets.Preset) -> str:
     """Where the key for ``preset`` comes from now, said plainly (never the key itself)."""
     found = keys.find_key(preset)
-    notes = "".join(f"\n({p})" for p in found.problems)
+    problems = found.problems
+    if not session_keys.keychain_available():  # the choices text explains a missing keychain
+        problems = [p for p in problems if not p.startswith("keychain unavailable")]
+    notes = "".join(f"\n({p})" for p in problems)
+    if found.source == "session":
+        return "Entered for this session only: kept in memory, never written." + notes
     if found.source == "keychain":
         return "Stored in the keychain." + notes
     if found.source and found.source.startswith("env "):
         return f"Not stored; using the environment variable {found.source[4:]}." + notes
     if found.source == "llm keys.json":
         return f"Not stored; using llm's keys.json ({keys.llm_keys_path()})." + notes
-    return keys.missing_key_message(preset) + "." + notes
+    where = [f"set {' or '.join(preset.key_env)}"] if preset.key_env else []
+    if preset.llm_key:
+        where.append(f"run `llm keys set {preset.llm_key}`")
+    where.append("enter one below")
+    return f"No key for {preset.title}: {', or '.join(where)}." + notes
+
+
+def choices_text(preset: presets.Preset) -> str:
+    """How a key can be given, with or without a keychain."""
+    session = ("“Use for this session only” keeps the key in memory until Composer quits; "
+               "it is never written.")
+    if session_keys.keychain_available():
+        return ("“Store in keychain” keeps the key in the system keychain, never in saved "
+                "files. " + session)
+    outside = [f"set {' or '.join(preset.key_env)} before starting Composer"] \
+        if preset.key_env else []
+    if preset.llm_key:
+        outside.append(f"run `llm keys set {preset.llm_key}`")
+    tail = f" To keep a key between sessions, {' or '.join(outside)}." if outside else ""
+    return "This system has no keychain, so Composer cannot store a key. " + session + tail
 
 
 class SettingsDialog(QDialog):
     keys_changed = Signal()
+    shortcuts_requested = Signal()
     preferences_changed = Signal(object)  # the new Preferences
 
     def __init__(self, parent: QWidget | None = None, provider: str | None = None,
@@ -60,9 +87,13 @@ class SettingsDialog(QDialog):
         self.source_label.setWordWrap(True)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("paste a key to store it in the keychain")
+        self.key_edit.setPlaceholderText("paste a key")
+        self.key_edit.setAccessibleName("New API key")
         self.store_button = QPushButton("&Store in keychain")
+        self.session_button = QPushButton("&Use for this session only")
         self.remove_button = QPushButton("&Remove from keychain")
+        self.choices_label = QLabel()
+        self.choices_label.setWordWrap(True)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -74,6 +105,7 @@ class SettingsDialog(QDialog):
         form.addRow("New &key", self.key_edit)
         row = QHBoxLayout()
         row.addWidget(self.store_button)
+        row.addWidget(self.session_button)
         row.addWidget(self.remove_button)
         row.addStretch(1)
         keys_box = QGroupBox("API keys")
@@ -81,7 +113,7 @@ class SettingsDialog(QDialog):
         keys_layout.addLayout(form)
         keys_layout.addLayout(row)
         keys_layout.addWidget(self.message_label)
-        keys_layout.addWidget(QLabel("Keys are kept in the system keychain, never in saved files."))
+        keys_layout.addWidget(self.choices_label)
 
         self.embed_check = QCheckBox("&Embed file contents in saved conversations")
         self.embed_check.setToolTip("Off: a saved conversation keeps only each file's path, "
@@ -99,9 +131,14 @@ class SettingsDialog(QDialog):
         self.embed_check.toggled.connect(self._on_preferences_edited)
         self.limit_spin.valueChanged.connect(self._on_preferences_edited)
 
+        self.shortcuts_button = QPushButton("Keyboard S&hortcuts…")
+        self.shortcuts_button.setToolTip("Every command and its keys; rebind them")
+        self.shortcuts_button.clicked.connect(self.shortcuts_requested)
+
         layout = QVBoxLayout(self)
         layout.addWidget(keys_box)
         layout.addWidget(files_box)
+        layout.addWidget(self.shortcuts_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(buttons)
 
         if provider:
@@ -110,9 +147,9 @@ class SettingsDialog(QDialog):
                 self.provider_combo.setCurrentIndex(i)
         self.provider_combo.currentIndexChanged.connect(self._refresh)
         self.store_button.clicked.connect(self._on_store_clicked)
+        self.session_button.clicked.connect(self._on_session_clicked)
         self.remove_button.clicked.connect(self._on_remove_clicked)
-        self.key_edit.textChanged.connect(
-            lambda text: self.store_button.setEnabled(bool(text.strip())))
+        self.key_edit.textChanged.connect(self._enable_buttons)
         self._refresh()
 
     def _on_preferences_edited(self, *_args: object) -> None:
@@ -125,8 +162,31 @@ class SettingsDialog(QDialog):
         return presets.resolve(self.provider_combo.currentData())
 
     def _refresh(self) -> None:
-        self.source_label.setText(key_source_text(self.preset()))
-        self.store_button.setEnabled(bool(self.key_edit.text().strip()))
+        preset = self.preset()
+        self.source_label.setText(key_source_text(preset))
+        self.choices_label.setText(choices_text(preset))
+        in_session = session_keys.get(preset.keychain_user) is not None
+        self.remove_button.setText("&Forget session key" if in_session
+                                   else "&Remove from keychain")
+        self._enable_buttons()
+
+    def _enable_buttons(self, *_args: object) -> None:
+        typed = bool(self.key_edit.text().strip())
+        keychain = session_keys.keychain_available()
+        self.store_button.setVisible(keychain)
+        self.store_button.setEnabled(typed and keychain)
+        self.session_button.setEnabled(typed)
+        in_session = session_keys.get(self.preset().keychain_user) is not None
+        self.remove_button.setVisible(keychain or in_session)
+        self.remove_button.setEnabled(keychain or in_session)
+
+    def _on_session_clicked(self) -> None:
+        preset = self.preset()
+        session_keys.put(preset.keychain_user, self.key_edit.text())  # enabled only when typed
+        self.key_edit.clear()
+        self.message_label.setText(f"The {preset.title} key is kept for this session only.")
+        self._refresh()
+        self.keys_changed.emit()
 
     def _on_store_clicked(self) -> None:
         preset = self.preset()
@@ -142,6 +202,11 @@ class SettingsDialog(QDialog):
 
     def _on_remove_clicked(self) -> None:
         preset = self.preset()
+        if session_keys.drop(preset.keychain_user):
+            self.message_label.setText(f"Forgot the {preset.title} session key.")
+            self._refresh()
+            self.keys_changed.emit()
+            return
         try:
             removed = keys.delete_key(preset)
         except keys.KeyStoreError as exc:

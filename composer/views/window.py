@@ -23,6 +23,7 @@ import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -42,7 +43,7 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import dialogs, menus
+from composer.views import announce, dialogs, menus, shortcuts
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
     Autosaver,
@@ -51,6 +52,7 @@ from composer.views.files import (
     RecentFiles,
     example_conversation,
 )
+from composer.views.icon import app_icon
 from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
@@ -153,6 +155,8 @@ class MainWindow(QMainWindow):
         # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
         install_run_ui(self)
         install_linked_files(self)  # asks before reading files outside the file's folder
+        shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
+        announce.install(self)  # run start, finish and errors said to a screen reader
 
     # -- start and finish ---------------------------------------------------------------------
 
@@ -488,6 +492,7 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.keys_changed.connect(self.request_panel._update_key_note)
         dialog.preferences_changed.connect(self._on_preferences_changed)
+        dialog.shortcuts_requested.connect(self.show_shortcuts)
         dialog.open()
         self._dialog = dialog
         return dialog
@@ -505,15 +510,14 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
 
-    def show_shortcuts(self) -> QMessageBox:
-        box = dialogs.inform(self, "Keyboard shortcuts", "Keyboard shortcuts",
-                             detail="\n".join(menus.shortcut_lines(self)))
-        self._dialog = box
-        return box
+    def show_shortcuts(self) -> QDialog:
+        self._dialog = shortcuts.open_dialog(self)
+        return self._dialog
 
     def show_about(self) -> QMessageBox:
         box = dialogs.inform(self, "About Composer",
                              f"Composer {__version__}: a workbench for multi-turn LLM requests.")
+        box.setIconPixmap(app_icon().pixmap(64, 64))
         self._dialog = box
         return box
 

@@ -172,10 +172,23 @@ def test_keys_dialog_names_the_environment_variable_in_use(qtbot, monkeypatch):
 
 
 def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     import keyring.core
+    from keyring.backend import KeyringBackend
+    from keyring.errors import KeyringError
 
-    keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.fail.Keyring"))
+    class LockedKeyring(KeyringBackend):  # a keychain that exists but refuses
+        priority = 1
+
+        def get_password(self, service, username):
+            raise KeyringError("the keychain is locked")
+
+        def set_password(self, service, username, password):
+            raise KeyringError("the keychain is locked")
+
+        def delete_password(self, service, username):
+            raise KeyringError("the keychain is locked")
+
+    keyring.core.set_keyring(LockedKeyring())
     try:
         dialog = SettingsDialog(None, "anthropic")
         qtbot.addWidget(dialog)

@@ -23,6 +23,7 @@ from composer.models.events import (
 )
 from composer.models.exchange import Exchange, ExchangeExtras, Timing, Usage
 from composer.models.parts import Message, ReasoningPart, TextPart
+from composer.views import theme
 from composer.views.results.blocks import (
     AttachmentBlock,
     ReasoningBlock,
@@ -102,7 +103,7 @@ def test_streaming_text_appends_at_the_end_and_markdown_renders_when_finished(qt
     pane.flush()
     assert block.finished
     html = block.view.toHtml()
-    assert "#a626a4" in html  # the keyword colour: code is highlighted
+    assert theme.colour("code-keyword") in html  # the keyword colour: code is highlighted
     assert "**" not in block.view.toPlainText()
     pane.set_markdown(False)
     assert "**this**" in block.view.toPlainText()

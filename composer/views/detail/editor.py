@@ -42,6 +42,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from composer.views import theme
 from composer.views.attachments import AttachmentLoader
 from composer.views.detail.previews import AttachmentPreview
 from composer.views.undo import DocumentEditor
@@ -128,6 +129,7 @@ class TextSection(PartSection):
     def __init__(self, detail, index, part: TextPart):
         super().__init__(detail, index, part)
         self.edit = QPlainTextEdit(part.text)
+        self.edit.setAccessibleName(f"Text of part {index + 1}")
         _fit_height(self.edit)
         self.edit.textChanged.connect(self._on_edit_text_changed)
         self.form.addRow(self.edit)
@@ -174,7 +176,7 @@ class ToolCallSection(PartSection):
         _fit_height(self.arguments)
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.problem.setStyleSheet("color: #c0392b;")
+        self.problem.setStyleSheet(f"color: {theme.colour('error')};")
         self.problem.setWordWrap(True)
         self.problem.hide()
         self.form.addRow("Name", self.name)

@@ -119,6 +119,7 @@ class AttachmentPreview(QWidget):
             return  # a remote URL: name and type are all we know
         if att.kind == "text":
             view = QPlainTextEdit()
+            view.setAccessibleName("Text preview")
             view.setReadOnly(True)
             view.setPlainText(text_excerpt(att))
             view.setMaximumHeight(160)

@@ -191,6 +191,7 @@ class TextBlock(Block):
         super().__init__("", parent)
         self.header.hide()
         self.view = ReplyText()
+        self.view.setAccessibleName("Reply text")
         self.stream = StreamText(self.view)
         self.layout_.addWidget(self.view)
         self.citations = QLabel()
@@ -267,6 +268,7 @@ class ReasoningBlock(Block):
         self.toggle.toggled.connect(self.set_expanded)
         self.layout_.insertWidget(0, self.toggle)
         self.view = ReplyText()
+        self.view.setAccessibleName("Reasoning")
         _dim(self.view)
         italic = self.view.font()
         italic.setItalic(True)
@@ -336,6 +338,7 @@ class ToolCallBlock(Block):
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.id_label)
         self.view = ReplyText(monospace=True)
+        self.view.setAccessibleName("Tool call arguments")
         self.stream = StreamText(self.view)
         self.layout_.addWidget(self.view)
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -368,6 +371,7 @@ class ToolResultBlock(Block):
         super().__init__(f"{where}: {name}", parent)
         self.output = output
         self.view = ReplyText(monospace=True)
+        self.view.setAccessibleName("Tool result output")
         shown = output if len(output) <= self.SHOWN_CHARS else \
             output[:self.SHOWN_CHARS] + f"\n… ({len(output) - self.SHOWN_CHARS} more characters)"
         self.view.setPlainText(shown)

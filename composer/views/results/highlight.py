@@ -49,6 +49,15 @@ STYLES = {
 }
 
 
+def code_style(kind: str) -> str:
+    """STYLES[kind] with the colour the current scheme reads well (WCAG AA, views/theme.py)."""
+    from composer.views import theme
+
+    name = {"kw": "code-keyword", "str": "code-string", "com": "code-comment",
+            "num": "code-number"}[kind]
+    return re.sub(r"color:#[0-9a-f]{6}", f"color:{theme.colour(name)}", STYLES[kind])
+
+
 def _pattern(lang: str) -> re.Pattern[str]:
     comments = []
     if lang in _HASH_COMMENTS or not lang:
@@ -93,5 +102,5 @@ def highlight_html(code: str, lang: str = "") -> str:
     pieces = []
     for kind, text in tokens(code, lang):
         escaped = html.escape(text, quote=False)
-        pieces.append(f'<span style="{STYLES[kind]}">{escaped}</span>' if kind else escaped)
+        pieces.append(f'<span style="{code_style(kind)}">{escaped}</span>' if kind else escaped)
     return "".join(pieces)

@@ -25,6 +25,9 @@ from composer.views.table import preview
 from composer.views.table.model import MessageRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
+# Said on the chip too: without an icon theme every kind would get the same file icon.
+KIND_LABELS = {"image": "Image", "audio": "Audio", "video": "Video", "pdf": "PDF",
+               "text": "Text", "file": "File"}
 KIND_ICONS = {"image": "image-x-generic", "audio": "audio-x-generic",
               "video": "video-x-generic", "pdf": "application-pdf", "text": "text-x-generic",
               "file": "unknown"}
@@ -126,7 +129,7 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
-        label = f"{name} · {preview.size_text(att)}"
+        label = f"{KIND_LABELS.get(att.kind, 'File')} · {name} · {preview.size_text(att)}"
         width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
         if placed and x + width > rect.right() - CHIP_GAP:
             x, line = rect.left() + CHIP_GAP, line + 1

@@ -34,6 +34,7 @@ from composer.models.document import (
     RowsReordered,
 )
 from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
+from composer.views import spoken
 from composer.views.table import preview
 from composer.views.undo import DocumentEditor
 
@@ -51,6 +52,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole,
+    Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
 # (paths, row to attach to or None, insert position for a new row or None = end)
 FileDropHandler = Callable[[list[str], int | None, int | None], None]
@@ -204,6 +206,10 @@ class MessageTableModel(QAbstractTableModel):
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
                 return QBrush(QColor(220, 60, 60, 70))
+        elif role == Qt.ItemDataRole.AccessibleTextRole:
+            return spoken.cell_text(message, row, col)
+        elif role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return spoken.parts_summary(message)
         return None
 
     def setData(self, index: AnyIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:

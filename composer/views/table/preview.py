@@ -12,9 +12,11 @@ from composer.models.parts import (
     AttachmentPart,
     Message,
     ReasoningPart,
+    TextPart,
     ToolCallPart,
     ToolResultPart,
 )
+from composer.views.plain_markdown import plain_markdown
 
 MAX_CHARS = 500
 LINKED = "linked, not loaded"  # an attachment's path whose file has not been read (allowed)
@@ -69,11 +71,15 @@ def part_summary(part) -> str | None:
 
 
 def content_preview(message: Message) -> str:
-    """What the content cell shows: summaries of non-text parts, then the capped text."""
-    lines = [s for p in message.parts if (s := part_summary(p)) is not None]
-    text = message.plain_text
-    if text:
-        lines.append(text)
+    """What the content cell shows, part by part in their order: text as it reads (Markdown
+    syntax removed), a one-line summary of every other part but attachments, capped."""
+    lines = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:
+                lines.append(plain_markdown(part.text))
+        elif (summary := part_summary(part)) is not None:
+            lines.append(summary)
     return cap("\n".join(lines))
 
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemDelegate,
     QAbstractItemView,
     QHeaderView,
@@ -110,6 +111,8 @@ class MessageTable(QTableView):
         self._attachment_delegate.remove_requested.connect(self._on_chip_remove_requested)
         self._attachment_delegate.attachment_clicked.connect(self._on_chip_clicked)
 
+        self.setAccessibleName("Messages")
+        self.findChild(QAbstractButton).setAccessibleName("Select all rows")  # the corner button
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked

@@ -1,0 +1,71 @@
+"""Markdown as the plain text a reader sees: ``**bold**`` is bold, ``# Title`` is Title, a list
+item is a bullet, a code block is its code. For one-line previews (the message table), where
+raw Markdown syntax is noise. No Qt here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+_MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _inline(token) -> str:
+    out = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "image":
+            out.append(f"[image: {child.content or child.attrGet('src') or ''}]")
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def plain_markdown(text: str) -> str:
+    """The text of ``text`` read as Markdown, one block per line."""
+    if not any(c in text for c in "*_#`[>|~-+0123456789<"):
+        return text  # nothing Markdown could change
+    lines: list[str] = []
+    bullets: list[str] = []  # "• " or "1. " per open list
+    numbers: list[int] = []
+    pending_item = ""
+    row: list[str] = []
+    in_cell = False
+    for token in _MD.parse(text):
+        kind = token.type
+        if kind == "bullet_list_open":
+            bullets.append("• ")
+            numbers.append(0)
+        elif kind == "ordered_list_open":
+            bullets.append("#")
+            numbers.append(int(token.attrGet("start") or 1) - 1)
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            bullets.pop()
+            numbers.pop()
+        elif kind == "list_item_open":
+            numbers[-1] += 1
+            mark = f"{numbers[-1]}. " if bullets[-1] == "#" else bullets[-1]
+            pending_item = "  " * (len(bullets) - 1) + mark
+        elif kind in ("th_open", "td_open"):
+            in_cell = True
+        elif kind in ("th_close", "td_close"):
+            in_cell = False
+        elif kind == "inline":
+            content = _inline(token)
+            if in_cell:
+                row.append(content)
+                continue
+            lines.append(pending_item + content)
+            pending_item = ""
+        elif kind in ("fence", "code_block"):
+            lines.extend(token.content.rstrip("\n").split("\n"))
+        elif kind == "tr_close":
+            lines.append(" | ".join(row))
+            row = []
+        elif kind == "hr":
+            lines.append("—")
+    return "\n".join(line for line in lines if line.strip()) or text.strip()
