@@ -234,7 +234,7 @@ def test_files_the_user_attaches_are_read_as_before(qtbot, run_window, tmp_path)
         window.table.loader.add_files([str(mine)], row=0)
     att = attachments(window)[0]
     assert att.content is None and att.path == str(mine) and att.data() == b"my own file"
-    assert chip_labels(window) == ["mine.txt · 11 B"]
+    assert chip_labels(window) == ["Text · mine.txt · 11 B"]
     assert not open_boxes(window)
 
 
