@@ -133,7 +133,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_state)
 
         self.autosaver = Autosaver(self.drafts, self._draft_snapshot, self)
-        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.autosaver.resumed.connect(
+            lambda: self.statusBar().showMessage("The draft is being saved again.", 5000))
         self.table.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self.document.subscribe(self._on_document_changed)
@@ -165,6 +167,8 @@ class MainWindow(QMainWindow):
                 note = f"{self.drafts.draft_path}: unsaved draft left in place: {exc.strerror}"
         else:
             self._recovery = self.drafts.set_aside_draft()  # asked before, never answered
+        if state.path:  # a Save the last session was killed in may have left a temp file
+            model_files.remove_stale_temps(Path(state.path).parent)
         if state.path and Path(state.path).is_file():
             try:
                 conversation = model_files.load_conversation(state.path)
@@ -312,9 +316,11 @@ class MainWindow(QMainWindow):
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         p = Path(path)
         try:
-            model_files.save(self.document.conversation, p)
-        except OSError as exc:
-            self._error("Could not save", f"{p}: {exc.strerror or exc}")
+            data, replaced = model_files.encode_doc(self.document.conversation)
+            self.drafts.begin_save(p, data)
+            model_files.atomic_write_bytes(p, data)
+        except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
+            self._error("Could not save", model_files.write_problem(p, exc))
             return False
         self.file_path = p
         self._title_note = ""
@@ -322,7 +328,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.recent.add(p)
         self._write_state(clean_exit=False)
-        self.statusBar().showMessage(f"Saved {p}", 5000)
+        self._written(f"Saved {p}", replaced)
         self.file_saved.emit(str(p))
         return True
 
@@ -365,17 +371,22 @@ class MainWindow(QMainWindow):
             self._error("Could not export", f"{fmt}: {type(exc).__name__}: {exc}")
             return False
         try:
-            model_files.atomic_write_text(p, exported.text)
-        except OSError as exc:
-            self._error("Could not export", f"{p}: {exc.strerror or exc}")
+            replaced = model_files.atomic_write_text(p, exported.text)
+        except Exception as exc:  # noqa: BLE001
+            self._error("Could not export", model_files.write_problem(p, exc))
             return False
         if exported.losses:
             self._dialog = dialogs.inform(
                 self, "Exported with losses",
                 f"{p.name} was written, but {formats.get(fmt).title} could not hold "
                 f"{len(exported.losses)} thing(s).", detail=_loss_report(exported.losses))
-        self.statusBar().showMessage(f"Exported {p} as {fmt}", 5000)
+        self._written(f"Exported {p} as {fmt}", replaced)
         return True
+
+    def _written(self, message: str, replaced: int) -> None:
+        if replaced:
+            message += f"; {model_files.replaced_note(replaced)}"
+        self.statusBar().showMessage(message, 15000 if replaced else 5000)
 
     def new_document(self) -> None:
         """A new conversation with one empty user row; provider settings carry over."""
