@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,10 +48,10 @@ from composer.views.files import (
     DraftState,
     DraftStore,
     RecentFiles,
-    example_conversation,
 )
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
+from composer.views.session import DraftSession
 from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
@@ -63,7 +62,7 @@ LOSS_LINES_SHOWN = 25
 JSON_FILTER = "Composer files (*.json)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DraftSession, QMainWindow):
     closed = Signal()
     # After Open/New/Import/recovery replaced the whole conversation.
     document_replaced = Signal()
@@ -155,31 +154,6 @@ class MainWindow(QMainWindow):
 
     # -- start and finish ---------------------------------------------------------------------
 
-    def _initial_document(self) -> tuple[Document, str]:
-        """The last file worked on, else the example; a crashed session's draft is set aside
-        (draft-recovered.json) so nothing overwrites it before the user decides."""
-        state = self.drafts.state()
-        note = ""
-        if self.drafts.recoverable():
-            try:
-                self._recovery = self.drafts.set_aside()
-            except OSError as exc:
-                note = f"{self.drafts.draft_path}: unsaved draft left in place: {exc.strerror}"
-        else:
-            self._recovery = self.drafts.set_aside_draft()  # asked before, never answered
-        if state.path:  # a Save the last session was killed in may have left a temp file
-            model_files.remove_stale_temps(Path(state.path).parent)
-        if state.path and Path(state.path).is_file():
-            try:
-                conversation = model_files.load_conversation(state.path)
-            except FormatError as exc:
-                note = f"Could not reopen the last file: {exc.one_line()}"
-            else:
-                self.file_path = Path(state.path)
-                return Document(conversation), note
-        self._on_example = True
-        return Document(example_conversation()), note
-
     def choose_first_provider(self) -> asyncio.Task | None:
         """On a first start, point the example at a provider the user can reach (a key, a local
         server) instead of replay; in the background, so the window is usable at once."""
@@ -203,53 +177,6 @@ class MainWindow(QMainWindow):
 
         self._first_provider = asyncio.ensure_future(choose())
         return self._first_provider
-
-    def offer_recovery(self) -> QMessageBox | None:
-        """Ask whether to recover a crashed session's unsaved changes; None when there are none."""
-        if self._recovery is None:
-            return None
-        aside, state = self._recovery
-        name = Path(state.path).name if state.path else "an untitled conversation"
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at or time.time()))
-
-        def answered(button: Button) -> None:
-            self._recovery = None
-            if button == Button.Open:
-                try:
-                    conversation = model_files.load_conversation(aside)
-                except FormatError as exc:
-                    self._error("Recovery failed", exc.one_line())
-                    return
-                self._replace(conversation, Path(state.path) if state.path else None)
-                self.undo_stack.resetClean()
-                self.statusBar().showMessage("Recovered the unsaved changes.", 10000)
-            self.drafts.forget_set_aside()
-
-        box = dialogs.ask(self, "Recover unsaved changes",
-                          f"Composer did not close normally. Recover the unsaved changes to "
-                          f"{name} from {when}?", [Button.Open, Button.Discard], answered,
-                          default=Button.Open)
-        box.button(Button.Open).setText("&Recover")
-        self._dialog = box
-        return box
-
-    def _draft_snapshot(self) -> tuple[Conversation, DraftState]:
-        return self.document.conversation, DraftState(
-            path=str(self.file_path) if self.file_path else None,
-            modified=not self.undo_stack.isClean(), clean_exit=False)
-
-    def _write_state(self, *, clean_exit: bool) -> None:
-        try:
-            self.drafts.write_state(DraftState(
-                path=str(self.file_path) if self.file_path else None,
-                modified=False, clean_exit=clean_exit, saved_at=time.time()))
-        except OSError:
-            pass
-
-    def _finish_session(self) -> None:
-        self.autosaver.stop()
-        self.drafts.discard()
-        self._write_state(clean_exit=True)
 
     # -- the document changing ----------------------------------------------------------------
 

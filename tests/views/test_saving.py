@@ -198,3 +198,22 @@ def test_a_kill_at_any_write_leaves_a_draft_that_agrees_with_its_state(make_wind
             assert recovered == "v1", f"kill before rename {n}: offered {recovered}"
         else:
             assert recovered is None, f"kill before rename {n}: offered {recovered}"
+
+
+def test_a_start_removes_the_temp_file_a_killed_save_left_beside_the_last_file(
+        qtbot, make_window, tmp_path):
+    import subprocess
+    import sys
+
+    first = make_window(_conv("v0"))
+    path = tmp_path / "work" / "conv.json"
+    path.parent.mkdir()
+    assert first.save_to(path)
+    first.autosaver.stop()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    litter = path.parent / f".conv.json.{dead.pid}-abcd1234.tmp"
+    litter.write_text('{"half', encoding="utf-8")
+    again = make_window()  # the next start reopens the last file
+    assert again.file_path == path
+    assert not litter.exists()
