@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 
 from composer.cli import PROG, note
 
@@ -44,16 +45,44 @@ def _module(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; Ctrl-C at any point (importing, parsing, starting the window) is
+    status 130 and one line, and a reader that went away (``| head``) is 141, never a
+    traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        _silence()
+        return 128 + 13
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     verb = args.verb or "open"
     if args.verb is None:
         args.file = None
     module_name = VERBS[verb][0]
+    return int(_module(module_name).run(args, verb) or 0)
+
+
+def _say(message: str) -> None:
     try:
-        return int(_module(module_name).run(args, verb) or 0)
-    except KeyboardInterrupt:
-        note("interrupted")
-        return 130
+        note(message)
+    except (BrokenPipeError, KeyboardInterrupt):
+        _silence()
+
+
+def _silence() -> None:
+    """Nothing more can reach the reader: keep Python's flush at exit from complaining."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+    os.close(null)
 
 
 if __name__ == "__main__":
