@@ -67,6 +67,8 @@ class DraftSession:
                     return
                 self._replace(conversation, Path(state.path) if state.path else None)
                 self.undo_stack.resetClean()
+                if not self._commit_recovered():
+                    return  # the set-aside copy stays until a draft holds the changes
                 self.statusBar().showMessage("Recovered the unsaved changes.", 10000)
             self.drafts.forget_set_aside()
 
@@ -77,6 +79,17 @@ class DraftSession:
         box.button(Button.Open).setText("&Recover")
         self._dialog = box
         return box
+
+    def _commit_recovered(self) -> bool:
+        """Write the recovered changes as the draft now, before the set-aside copy is removed:
+        a kill in between must still find them."""
+        try:
+            self.drafts.save(*self._draft_snapshot(), self.drafts.epoch)
+        except Exception as exc:  # noqa: BLE001 (the set-aside copy keeps them)
+            self._error("Recovery not saved", model_files.write_problem(self.drafts.draft_path,
+                                                                         exc))
+            return False
+        return True
 
     def _draft_snapshot(self) -> tuple[Conversation, DraftState]:
         return self.document.conversation, DraftState(
