@@ -217,3 +217,23 @@ def test_a_start_removes_the_temp_file_a_killed_save_left_beside_the_last_file(
     again = make_window()  # the next start reopens the last file
     assert again.file_path == path
     assert not litter.exists()
+
+
+def test_a_kill_right_after_recover_still_finds_the_recovered_changes(qtbot, make_window,
+                                                                      user_dir):
+    from PySide6.QtWidgets import QMessageBox
+
+    crashed = make_window(_conv("v0"))
+    crashed.autosaver.stop()
+    crashed.editor.set_text(0, "typed before the crash")
+    crashed.drafts.save(*crashed._draft_snapshot(), crashed.drafts.epoch)
+    again = make_window()  # the next start, with the draft set aside
+    again.autosaver.stop()  # no autosave comes before the next kill
+    box = again.offer_recovery()
+    box.button(QMessageBox.StandardButton.Open).click()
+    assert again.document.messages[0].plain_text == "typed before the crash"
+    # Killed here: the start after must find the recovered changes again.
+    store = DraftStore(user_dir)
+    assert store.recoverable() or store.set_aside_draft() is not None
+    path = store.draft_path if store.recoverable() else store.aside_path
+    assert load_conversation(path).messages[0].plain_text == "typed before the crash"
