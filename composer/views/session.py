@@ -83,6 +83,7 @@ class DraftSession:
     def _commit_recovered(self) -> bool:
         """Write the recovered changes as the draft now, before the set-aside copy is removed:
         a kill in between must still find them."""
+        self.autosaver.wait()  # one draft write at a time
         try:
             self.drafts.save(*self._draft_snapshot(), self.drafts.epoch)
         except Exception as exc:  # noqa: BLE001 (the set-aside copy keeps them)
