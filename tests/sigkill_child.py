@@ -9,7 +9,7 @@ written and flushed as it happens (a killed process's written lines survive in t
 
     start PID T | recovered N T | no-recovery N T | ready T | edit N T | saving N T | saved N T
 
-Usage: sigkill_child.py USER_DIR FILE LOG AUTOSAVE_MS SAVE_EVERY
+Usage: sigkill_child.py [--zygote] USER_DIR FILE LOG AUTOSAVE_MS SAVE_EVERY
 """
 
 from __future__ import annotations
@@ -91,6 +91,31 @@ def main(user_dir: str, file: str, log_path: str, autosave_ms: int, save_every: 
     return 0
 
 
+def zygote(args: list[str]) -> int:
+    """Import the app once, then fork a fresh run of it for each ``fork`` line on stdin and
+    print its pid: a kill round costs a fork, not a Python and Qt start. The forked run makes
+    its own QApplication, as a fresh process would (none exists before the fork)."""
+    import signal
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import composer.views.app  # noqa: F401
+    import composer.views.window  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the killed runs
+    for line in sys.stdin:
+        if line.strip() != "fork":
+            break
+        pid = os.fork()
+        if pid == 0:
+            sys.stdin.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os._exit(main(args[0], args[1], args[2], int(args[3]), int(args[4])))
+        print(pid, flush=True)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--zygote":
+        raise SystemExit(zygote(sys.argv[2:7]))
     user_dir, file, log_path, autosave_ms, save_every = sys.argv[1:6]
     raise SystemExit(main(user_dir, file, log_path, int(autosave_ms), int(save_every)))

@@ -98,8 +98,16 @@ def _temps_of_the_dead(folders: list[Path], alive: int) -> list[str]:
     return found
 
 
-def _wait_for(log: Log, word: str, pid: int, proc: subprocess.Popen, timeout: float = 90):
-    """The child's ``word`` line after its ``start PID`` line."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for(log: Log, word: str, pid: int, timeout: float = 90):
+    """The run's ``word`` line after its ``start PID`` line."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         log.read()
@@ -108,11 +116,39 @@ def _wait_for(log: Log, word: str, pid: int, proc: subprocess.Popen, timeout: fl
             after = [line for line in log.lines[started[0]:] if line[0] in word.split("|")]
             if after:
                 return after[0]
-        if proc.poll() is not None:
-            pytest.fail(f"the child exited with {proc.returncode}: "
-                        f"{(log.path.parent / 'child.err').read_text()[-2000:]}")
+        if not _alive(pid):
+            pytest.fail(f"the app exited: {(log.path.parent / 'child.err').read_text()[-2000:]}")
         time.sleep(0.02)
-    pytest.fail(f"no {word!r} from the child in {timeout} s")
+    pytest.fail(f"no {word!r} from the app in {timeout} s")
+
+
+class Zygote:
+    """tests/sigkill_child.py --zygote: the app imported once, forked for each run."""
+
+    def __init__(self, args: list[str], err, env: dict[str, str]):
+        self.proc = subprocess.Popen([sys.executable, str(CHILD), "--zygote", *args], cwd=ROOT,
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=err, text=True)
+
+    def fork(self) -> int:
+        self.proc.stdin.write("fork\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            pytest.fail("the zygote died")
+        return int(line)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def _sigkill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 30
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.005)
+    assert not _alive(pid)
 
 
 def _check_start(report: tuple, expected: Expected | None, figures: dict) -> None:
@@ -148,45 +184,45 @@ def test_sigkill_during_edits_and_saves_never_tears_a_file_or_loses_the_recovery
     figures = {"kills": 0, "during start-up": 0, "recovered": 0, "not offered": 0,
                "max edits lost": 0, "max ms lost": 0.0}
     expected: Expected | None = None
-    for round_ in range(KILLS + 1):
-        with open(tmp_path / "child.err", "w") as err:
-            proc = subprocess.Popen(
-                [sys.executable, str(CHILD), str(user_dir), str(file), str(log.path),
-                 str(AUTOSAVE_MS), str(SAVE_EVERY)],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            report = None
+    err = open(tmp_path / "child.err", "w")  # noqa: SIM115
+    zygote = Zygote([str(user_dir), str(file), str(log.path), str(AUTOSAVE_MS),
+                     str(SAVE_EVERY)], err, env)
+    pid = None
+    try:
+        for round_ in range(KILLS + 1):
+            pid, report = zygote.fork(), None
             if round_ < KILLS and rng.random() < 0.15:
-                time.sleep(rng.uniform(0.0, 1.5))  # somewhere in start-up
+                time.sleep(rng.uniform(0.0, 0.6))  # somewhere in start-up
                 figures["during start-up"] += 1
             else:
-                report = _wait_for(log, "recovered|no-recovery", proc.pid, proc)
+                report = _wait_for(log, "recovered|no-recovery", pid)
                 _check_start(report, expected, figures)
-                ready = _wait_for(log, "ready", proc.pid, proc)
-                assert not _temps_of_the_dead([user_dir, work], proc.pid)
+                ready = _wait_for(log, "ready", pid)
+                assert not _temps_of_the_dead([user_dir, work], pid)
                 if round_ == KILLS:
                     break
-                time.sleep(rng.uniform(0.02, 1.2))
+                time.sleep(rng.uniform(0.02, 0.8))
             kill_time = time.time()
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        figures["kills"] += 1
-        log.read()
-        in_file = _check_files([user_dir, work], log)
-        saved = {n for word, n, _t in log.lines if word in ("saving", "saved")} | {0}
-        assert in_file in saved, f"the file holds edit {in_file}, which no Save wrote"
-        if report is None:  # killed in start-up: no edits of its own, the older ones still due
-            if expected is not None:
-                expected = Expected(kill_time, in_file, expected.due, expected.newest, [])
-            continue
-        mine = [(n, t) for n, t in log.edits() if t >= ready[2]]
-        cutoff = kill_time - AUTOSAVE_MS / 1000 - SLACK_S
-        due = max([report[1], *(n for n, t in mine if t <= cutoff)])
-        newest = max([report[1], *(n for n, _t in mine)])
-        expected = Expected(kill_time, in_file, due, newest, mine)
+            _sigkill(pid)
+            pid = None
+            figures["kills"] += 1
+            log.read()
+            in_file = _check_files([user_dir, work], log)
+            saved = {n for word, n, _t in log.lines if word in ("saving", "saved")} | {0}
+            assert in_file in saved, f"the file holds edit {in_file}, which no Save wrote"
+            if report is None:  # killed in start-up: no edits of its own, the older ones still due
+                if expected is not None:
+                    expected = Expected(kill_time, in_file, expected.due, expected.newest, [])
+                continue
+            mine = [(n, t) for n, t in log.edits() if t >= ready[2]]
+            cutoff = kill_time - AUTOSAVE_MS / 1000 - SLACK_S
+            due = max([report[1], *(n for n, t in mine if t <= cutoff)])
+            newest = max([report[1], *(n for n, _t in mine)])
+            expected = Expected(kill_time, in_file, due, newest, mine)
+    finally:
+        if pid is not None and _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        zygote.close()
+        err.close()
     print(f"\nSIGKILL (seed {SEED}): {figures}")
     assert figures["kills"] == KILLS
