@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 
-from composer.cli import PROG, note
+from composer.cli import PROG, note, silence_broken_pipes
 
 # verb -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 VERBS: dict[str, tuple[str, str]] = {
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("interrupted")
         return 130
     except BrokenPipeError:
-        _silence()
+        silence_broken_pipes()
         return 128 + 13
 
 
@@ -71,18 +70,7 @@ def _say(message: str) -> None:
     try:
         note(message)
     except (BrokenPipeError, KeyboardInterrupt):
-        _silence()
-
-
-def _silence() -> None:
-    """Nothing more can reach the reader: keep Python's flush at exit from complaining."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    for fd in (1, 2):
-        try:
-            os.dup2(null, fd)
-        except OSError:
-            pass
-    os.close(null)
+        silence_broken_pipes()
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any, TextIO
 
-from composer.cli import PROG, error, note
+from composer.cli import PROG, error, note, silence_broken_pipes
 from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.errors import ComposerError
@@ -170,22 +169,6 @@ class Printer:
             except BrokenPipeError:
                 self._pipe_broke()
             self._open = None
-
-
-def silence_broken_pipes() -> None:
-    """Point stdout and stderr at the null device once a reader has gone: Python's own flush at
-    exit would otherwise print a BrokenPipeError nobody can act on."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            os.dup2(null, stream.fileno())
-        except (OSError, ValueError):
-            pass
-    os.close(null)
 
 
 def _prepare(args: argparse.Namespace) -> Call:

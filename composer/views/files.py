@@ -6,7 +6,9 @@ The draft is the document being edited, written atomically every few seconds whi
 changes the draft does not hold yet, so a crash loses at most those seconds. Beside it,
 ``draft-state.json`` records which file the draft belongs to, whether it held unsaved changes,
 and whether the session ended cleanly; a draft with unsaved changes from a session that did not
-end cleanly is offered for recovery on the next start.
+end cleanly is offered for recovery on the next start. The state names the draft it vouches
+for (``draft.json`` or ``draft-b.json``, alternating), so that renaming the state is the one
+moment a new draft counts: a kill at any point leaves a draft and a state that agree.
 """
 
 from __future__ import annotations
