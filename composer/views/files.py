@@ -164,7 +164,10 @@ class DraftStore:
         with self._lock:
             self._epoch += 1
             state = replace(self._current, saving=[str(path), hashlib.sha256(data).hexdigest()])
-            _write_state(self.state_path, state)
+            try:
+                _write_state(self.state_path, state)
+            except OSError:
+                return  # a user directory that cannot be written must not stop a Save
             self._current = state
 
     def save(self, conversation: Conversation, state: DraftState,
@@ -217,14 +220,21 @@ class DraftStore:
         return self.aside_path, self.state(self.aside_state_path)
 
     def forget_set_aside(self) -> None:
-        for path in (self.aside_path, self.aside_state_path):
-            path.unlink(missing_ok=True)
+        _remove(self.aside_path, self.aside_state_path)
 
     def discard(self) -> None:
         """Remove the drafts, and temp files a killed write left in the user directory."""
-        for slot in DRAFT_SLOTS:
-            (self.user_dir / slot).unlink(missing_ok=True)
+        _remove(*(self.user_dir / slot for slot in DRAFT_SLOTS))
         remove_stale_temps(self.user_dir)
+
+
+def _remove(*paths: Path) -> None:
+    """Remove what exists; a user directory gone bad (not a folder any more) is no error."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _save_finished(saving: list[str] | None) -> bool:

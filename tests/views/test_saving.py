@@ -237,3 +237,15 @@ def test_a_kill_right_after_recover_still_finds_the_recovered_changes(qtbot, mak
     assert store.recoverable() or store.set_aside_draft() is not None
     path = store.draft_path if store.recoverable() else store.aside_path
     assert load_conversation(path).messages[0].plain_text == "typed before the crash"
+
+
+def test_a_broken_user_directory_does_not_stop_saving_the_users_file(make_window, user_dir,
+                                                                     tmp_path):
+    window = make_window(_conv("v0"))
+    window.autosaver.stop()
+    os.replace(user_dir, tmp_path / "user-away")
+    user_dir.write_text("in the way", encoding="utf-8")
+    window.editor.set_text(0, "saved anyway")
+    assert window.save_to(tmp_path / "conv.json")
+    assert load_conversation(tmp_path / "conv.json").messages[0].plain_text == "saved anyway"
+    assert not open_boxes(window)
