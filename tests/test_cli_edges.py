@@ -123,3 +123,16 @@ def test_ctrl_c_during_start_up_is_status_130_without_a_traceback(tmp_path, modu
     assert result.returncode == 130, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().endswith("llm-composer: interrupted")
+
+
+def test_send_of_a_file_holding_a_lone_surrogate_writes_out_and_says_so(tmp_path):
+    conv, out = tmp_path / "conv.json", tmp_path / "exchange.json"
+    _replay_conversation(conv, speed=0)
+    conv.write_text(conv.read_text(encoding="utf-8").replace('"hi"', '"hi \\ud800 there"'),
+                    encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "composer", "send", str(conv), "--out",
+                             str(out)], cwd=ROOT, capture_output=True, timeout=60)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "\ud800" not in json.dumps(load(out).to_dict(), ensure_ascii=False)
