@@ -23,6 +23,8 @@ def silence_broken_pipes() -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
         try:
+            if stream.isatty():  # a terminal never breaks: errors still reach the user
+                continue
             stream.flush()
         except (BrokenPipeError, ValueError):
             pass
