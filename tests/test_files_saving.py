@@ -74,25 +74,26 @@ def test_temp_files_a_killed_save_left_are_removed_by_the_next_save(tmp_path):
     dead_pid = _dead_pid()
     dead = tmp_path / f".conv.json.{dead_pid}-k1ll3d_x.tmp"
     dead.write_text('{"torn', encoding="utf-8")
-    old_style = tmp_path / ".other.json.abc123xy.tmp"  # no pid: removed only when old
-    old_style.write_text("{", encoding="utf-8")
+    old_ours = tmp_path / f".other.json.{os.getpid() + 1_000_000_000}-abc123xy.tmp"
+    old_ours.write_text("{", encoding="utf-8")
     two_hours_ago = time.time() - 7200
-    os.utime(old_style, (two_hours_ago, two_hours_ago))
-    fresh_unknown = tmp_path / ".third.json.zzz999yy.tmp"
-    fresh_unknown.write_text("{", encoding="utf-8")
+    os.utime(old_ours, (two_hours_ago, two_hours_ago))
+    not_ours = tmp_path / ".third.json.zzz999yy.tmp"  # another program's: never touched
+    not_ours.write_text("{", encoding="utf-8")
+    os.utime(not_ours, (two_hours_ago, two_hours_ago))
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         live = tmp_path / f".conv.json.{sleeper.pid}-busy1234.tmp"  # another process writing
         live.write_text("{", encoding="utf-8")
         save(Conversation(messages=[Message.text("user", "x")]), target)
-        assert not dead.exists() and not old_style.exists()
-        assert live.exists() and fresh_unknown.exists()
+        assert not dead.exists() and not old_ours.exists()
+        assert live.exists() and not_ours.exists()
         assert load_conversation(target).messages[0].plain_text == "x"
     finally:
         sleeper.kill()
         sleeper.wait()
     assert remove_stale_temps(tmp_path) == 1  # the sleeper's, now that it is gone
-    assert _temps(tmp_path) == [fresh_unknown.name]
+    assert _temps(tmp_path) == [not_ours.name]
 
 
 def _dead_pid() -> int:

@@ -112,7 +112,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 # Temp files this process is writing now (another thread's write must not remove them).
 _writing: set[str] = set()
 _writing_lock = threading.Lock()
-_TEMP = re.compile(r"^\..+\.(?:(\d+)-)?[A-Za-z0-9_]{6,}\.tmp$")
+# Only our own pattern (.NAME.PID-XXXXXXXX.tmp, mkstemp's 8 characters): another program's
+# hidden temp file in the user's folder is never touched.
+_TEMP = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}\.tmp$")
 STALE_AFTER_S = 3600.0  # a temp file whose owner cannot be checked is stale after this
 
 
@@ -139,13 +141,13 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> int:
     return removed
 
 
-def _stale(entry: os.DirEntry, pid_text: str | None) -> bool:
+def _stale(entry: os.DirEntry, pid_text: str) -> bool:
     try:
         if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S:
             return True
     except OSError:
         return False
-    if pid_text is None or os.name != "posix":  # os.kill(pid, 0) terminates on Windows
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
         return False
     pid = int(pid_text)
     if pid == os.getpid():
