@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from composer.cli import PROG, note
+from composer.cli import PROG, note, silence_broken_pipes
 
 # verb -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 VERBS: dict[str, tuple[str, str]] = {
@@ -54,16 +54,33 @@ def with_verb(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; Ctrl-C at any point (importing, parsing, starting the window) is
+    status 130 and one line, and a reader that went away (``| head``) is 141, never a
+    traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        silence_broken_pipes()
+        return 128 + 13
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(with_verb(sys.argv[1:] if argv is None else argv))
     verb = args.verb or "open"
     if args.verb is None:
         args.files = []
     module_name = VERBS[verb][0]
+    return int(_module(module_name).run(args, verb) or 0)
+
+
+def _say(message: str) -> None:
     try:
-        return int(_module(module_name).run(args, verb) or 0)
-    except KeyboardInterrupt:
-        note("interrupted")
-        return 130
+        note(message)
+    except (BrokenPipeError, KeyboardInterrupt):
+        silence_broken_pipes()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 PROG = "llm-composer"
@@ -14,3 +15,21 @@ def error(message: str) -> None:
 
 def note(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+def silence_broken_pipes() -> None:
+    """Point stdout and stderr at the null device once the reader has gone (``| head``):
+    Python's own flush at exit would otherwise print a BrokenPipeError nobody can act on."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.isatty():  # a terminal never breaks: errors still reach the user
+                continue
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            os.dup2(null, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    os.close(null)

@@ -16,7 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from composer import paths
-from composer.cli import PROG, error, linked_files, note
+from composer.cli import PROG, error, linked_files, note, silence_broken_pipes
 from composer.models import formats
 from composer.models.assembler import Assembler
 from composer.models.errors import ComposerError
@@ -31,7 +31,7 @@ from composer.models.events import (
     ToolResult,
 )
 from composer.models.exchange import Exchange
-from composer.models.files import save
+from composer.models.files import replaced_note, save, valid_text, write_problem
 from composer.models.linked import LinkedFileError
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
@@ -47,6 +47,7 @@ from composer.providers.transport import (
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
+SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -96,6 +97,26 @@ class Printer:
         self.err = err
         self.dim = err.isatty()
         self._open: TextIO | None = None  # the stream with an unfinished line
+        # The reader went away (``send ... | head``): print nothing more, and without --out
+        # stop the request (``on_broken_pipe``), as a command whose output is cut off does.
+        self.broken = False
+        self.on_broken_pipe = None
+        self._held: dict[int, str] = {}  # stream id -> half a surrogate pair
+
+    def __call__(self, event: StreamEvent, index: int | None) -> None:
+        if self.broken:
+            return
+        try:
+            self._print(event, index)
+        except BrokenPipeError:
+            self._pipe_broke()
+
+    def _pipe_broke(self) -> None:
+        self.broken = True
+        self._open = None
+        silence_broken_pipes()
+        if self.on_broken_pipe is not None:
+            self.on_broken_pipe()
 
     def _switch(self, stream: TextIO) -> None:
         if self._open is not None and self._open is not stream:
@@ -111,14 +132,23 @@ class Printer:
         stream.flush()
         self._open = None
 
-    def __call__(self, event: StreamEvent, index: int | None) -> None:
+    def _whole(self, stream: TextIO, text: str) -> str:
+        """``text`` printable: the first half of a surrogate pair split across two deltas waits
+        for its second half; a lone one prints as U+FFFD instead of failing the write."""
+        text = self._held.pop(id(stream), "") + text
+        if "\ud800" <= text[-1] <= "\udbff":
+            self._held[id(stream)] = text[-1]
+            text = text[:-1]
+        return valid_text(text)[0]
+
+    def _print(self, event: StreamEvent, index: int | None) -> None:
         match event:
-            case TextDelta(text=text) if text:
+            case TextDelta(text=text) if text and (text := self._whole(self.out, text)):
                 self._switch(self.out)
                 self.out.write(text)
                 self.out.flush()
                 self._open = None if text.endswith("\n") else self.out
-            case ReasoningDelta(text=text) if text:
+            case ReasoningDelta(text=text) if text and (text := self._whole(self.err, text)):
                 self._switch(self.err)
                 self.err.write(f"{DIM}{text}{RESET}" if self.dim else text)
                 self.err.flush()
@@ -140,9 +170,12 @@ class Printer:
 
     def finish(self) -> None:
         """End an unfinished line, so the shell prompt starts on its own."""
-        if self._open is not None:
-            self._open.write("\n")
-            self._open.flush()
+        if self._open is not None and not self.broken:
+            try:
+                self._open.write("\n")
+                self._open.flush()
+            except BrokenPipeError:
+                self._pipe_broke()
             self._open = None
 
 
@@ -210,10 +243,12 @@ def _write(exchange: Exchange, path: str | None) -> bool:
     if not path:
         return True
     try:
-        save(exchange, path)
-    except OSError as exc:
-        error(f"cannot write {path}: {exc.strerror or exc}")
+        replaced = save(exchange, path)
+    except Exception as exc:  # noqa: BLE001 (disk full, no permission...: one line)
+        error(f"cannot write {write_problem(path, exc)}")
         return False
+    if replaced:
+        note(f"note: {path}: {replaced_note(replaced)}")
     return True
 
 
@@ -223,14 +258,29 @@ def run(args: argparse.Namespace, verb: str) -> int:
     except (ComposerError, LinkedFileError) as exc:
         error(str(exc))
         return 1
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal cannot show is a "?"
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     assembler = Assembler()
     printer = Printer(assembler, sys.stdout, sys.stderr)
+
+    async def call_and_print() -> Exchange:
+        if not args.out:  # nobody reads the reply any more and it is not kept: stop it
+            printer.on_broken_pipe = asyncio.current_task().cancel
+        return await run_call(call, assembler, printer)
+
     try:
-        exchange = asyncio.run(run_call(call, assembler, printer))
+        exchange = asyncio.run(call_and_print())
     except KeyboardInterrupt:
         # Ctrl-C outside the stream (asyncio.run normally turns it into a cancel inside).
         exchange = None
     printer.finish()
+    if printer.broken:
+        # The output was cut off (``| head``): keep the exchange, exit as SIGPIPE would.
+        if exchange is None:
+            exchange = build_exchange(call, assembler)
+        _write(exchange, args.out)
+        return SIGPIPE_STATUS
     if exchange is None:
         assembler.feed(StreamError("interrupted", kind="cancelled"))
         exchange = build_exchange(call, assembler)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +25,76 @@ from composer.models.exchange import EXCHANGE_VERSION, Exchange
 _CURRENT = {"conversation": CONVERSATION_VERSION, "exchange": EXCHANGE_VERSION}
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def valid_text(text: str) -> tuple[str, int]:
+    """``text`` as valid Unicode, and how many characters had to be replaced.
+
+    A Python string can hold surrogates that UTF-8 cannot encode: a pair split across two
+    stream events and joined as two code points, or a lone ``\\ud800`` read from a JSON file.
+    A pair is joined into its character; a lone one becomes U+FFFD. Text without surrogates
+    (nearly always) costs one scan.
+    """
+    if not _SURROGATE.search(text):
+        return text, 0
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return joined, joined.count("\ufffd") - text.count("\ufffd")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encode_text(text: str) -> tuple[bytes, int]:
+    """UTF-8 bytes for ``text`` (never failing), and how many characters were replaced."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        return text.encode("utf-8"), 0
+    except UnicodeEncodeError:
+        valid, replaced = valid_text(text)
+        return valid.encode("utf-8"), replaced
+
+
+def write_problem(path: str | os.PathLike[str], exc: BaseException) -> str:
+    """One line for a write that failed: the path and the reason (disk full, permission...)."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.filename and os.fspath(exc.filename) != os.fspath(path) and \
+                not Path(exc.filename).name.startswith("."):
+            reason += f" ({exc.filename})"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return f"{path}: {reason}"
+
+
+def encode_doc(doc: Conversation | Exchange) -> tuple[bytes, int]:
+    """The bytes ``save`` writes for ``doc``, and how many characters had to be replaced."""
+    return encode_text(dumps(doc))
+
+
+def replaced_note(count: int) -> str:
+    """What to tell the user when ``count`` characters were replaced on writing."""
+    return (f"{count} character(s) that were not valid Unicode (unpaired surrogates) "
+            "were written as \ufffd")
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> int:
+    """Write ``text`` as UTF-8 atomically; the number of characters replaced (see valid_text)."""
+    data, replaced = encode_text(text)
+    atomic_write_bytes(path, data)
+    return replaced
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Temp file beside the target, fsync, rename: the target is the old or the new file, never
+    a torn one. On failure the temp file is removed; one a killed process left is removed by
+    the next write beside it (remove_stale_temps)."""
+    target = Path(path)
+    remove_stale_temps(target.parent)
+    # The pid in the name says whose temp file it is (remove_stale_temps).
+    with _writing_lock:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp",
+                                   dir=target.parent)
+        _writing.add(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -37,14 +104,73 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         except OSError:
             pass
         raise
+    finally:
+        with _writing_lock:
+            _writing.discard(tmp)
+
+
+# Temp files this process is writing now (another thread's write must not remove them).
+_writing: set[str] = set()
+_writing_lock = threading.Lock()
+# Only our own pattern (.NAME.PID-XXXXXXXX.tmp, mkstemp's 8 characters): another program's
+# hidden temp file in the user's folder is never touched.
+_TEMP = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}\.tmp$")
+STALE_AFTER_S = 3600.0  # a temp file whose owner cannot be checked is stale after this
+
+
+def remove_stale_temps(folder: str | os.PathLike[str]) -> int:
+    """Remove the hidden ``.NAME.PID-XXXX.tmp`` files killed writes left in ``folder``: those
+    of a process that is gone, of this process when no write of ours holds them, and any an
+    hour old. How many were removed; a folder that cannot be listed removes none."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        if not _stale(entry, match.group(1)):
+            continue
+        try:
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _stale(entry: os.DirEntry, pid_text: str) -> bool:
+    try:
+        if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S:
+            return True
+    except OSError:
+        return False
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        with _writing_lock:
+            return entry.path not in _writing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, someone else's
+        return False
+    return False
 
 
 def dumps(doc: Conversation | Exchange) -> str:
     return json.dumps(doc.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> None:
-    atomic_write_text(path, dumps(doc))
+def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:
+    """Write ``doc`` atomically; how many characters had to be replaced (see valid_text)."""
+    data, replaced = encode_doc(doc)
+    atomic_write_bytes(path, data)
+    return replaced
 
 
 def validation_location(err: ValidationError) -> tuple[str, str]:

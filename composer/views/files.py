@@ -6,16 +6,19 @@ The draft is the document being edited, written atomically every few seconds whi
 changes the draft does not hold yet, so a crash loses at most those seconds. Beside it,
 ``draft-state.json`` records which file the draft belongs to, whether it held unsaved changes,
 and whether the session ended cleanly; a draft with unsaved changes from a session that did not
-end cleanly is offered for recovery on the next start.
+end cleanly is offered for recovery on the next start. The state names the draft it vouches
+for (``draft.json`` or ``draft-b.json``, alternating), so that renaming the state is the one
+moment a new draft counts: a kill at any point leaves a draft and a state that agree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.files import atomic_write_text, dumps, load_conversation, read_json
+from composer.models.files import (
+    atomic_write_text,
+    dumps,
+    load_conversation,
+    read_json,
+    remove_stale_temps,
+)
 from composer.paths import EXAMPLES
 
 RECENT_LIMIT = 10
+DRAFT_SLOTS = ("draft.json", "draft-b.json")
 AUTOSAVE_INTERVAL_MS = 3000
 
 
@@ -91,15 +101,41 @@ class DraftState:
     modified: bool = False  # the draft holds changes that file does not
     clean_exit: bool = True
     saved_at: float = 0.0
+    draft: str = DRAFT_SLOTS[0]  # which of the two draft files this state vouches for
+    # A Save in progress: [path, sha256 of the bytes being written]. When that file holds those
+    # bytes the save finished and the draft is older than the file: nothing to recover.
+    saving: list[str] | None = None
 
 
 class DraftStore:
+    """The draft and its state, written so that a kill at any moment leaves a pair that agrees.
+
+    The draft alternates between two files; each autosave writes the one the state does not
+    name, then the state naming it (the commit point), then removes the other. A kill before
+    the state lands leaves the previous pair whole; after, the new one. ``write_state`` (the
+    window: start, open, save) starts a new epoch, and a draft snapshotted in an older epoch is
+    not committed, so a write that was under way during a Save cannot undo it.
+    """
+
     def __init__(self, user_dir: Path):
-        self.draft_path = user_dir / "draft.json"
-        self.state_path = user_dir / "draft-state.json"
+        self.user_dir = Path(user_dir)
+        self.state_path = self.user_dir / "draft-state.json"
         # A crashed session's draft waits here, with its state, until the user decides.
-        self.aside_path = user_dir / "draft-recovered.json"
-        self.aside_state_path = user_dir / "draft-recovered-state.json"
+        self.aside_path = self.user_dir / "draft-recovered.json"
+        self.aside_state_path = self.user_dir / "draft-recovered-state.json"
+        self._lock = threading.Lock()
+        self._epoch = 0
+        on_disk = self.state()
+        self._current = on_disk if on_disk.draft in DRAFT_SLOTS else DraftState()
+
+    @property
+    def draft_path(self) -> Path:
+        """The draft the state names (it may not exist yet)."""
+        return self.user_dir / self._current.draft
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
 
     def state(self, path: Path | None = None) -> DraftState:
         data = _read_json(path or self.state_path)
@@ -107,17 +143,50 @@ class DraftStore:
             return DraftState()
         known = {k: data[k] for k in DraftState.__dataclass_fields__ if k in data}
         try:
-            return DraftState(**known)
+            state = DraftState(**known)
         except TypeError:
             return DraftState()
+        if state.draft not in DRAFT_SLOTS:  # never a path a file could point anywhere
+            state.draft = DRAFT_SLOTS[0]
+        return state
 
     def write_state(self, state: DraftState) -> None:
-        _write_state(self.state_path, state)
+        """The window's word on the draft (start, open, save, finish); a new epoch."""
+        with self._lock:
+            self._epoch += 1
+            state.draft = self._current.draft
+            _write_state(self.state_path, state)
+            self._current = state
 
-    def save(self, conversation: Conversation, state: DraftState) -> None:
+    def begin_save(self, path: Path, data: bytes) -> None:
+        """Before a Save writes ``data`` to ``path``: if a kill lands after the file is written
+        but before the window's next write_state, the draft is known to be older."""
+        with self._lock:
+            self._epoch += 1
+            state = replace(self._current, saving=[str(path), hashlib.sha256(data).hexdigest()])
+            try:
+                _write_state(self.state_path, state)
+            except OSError:
+                return  # a user directory that cannot be written must not stop a Save
+            self._current = state
+
+    def save(self, conversation: Conversation, state: DraftState,
+             epoch: int | None = None) -> int | None:
+        """Write the draft and commit it; the characters replaced (see models.files.valid_text).
+        None when the snapshot is from an epoch before the current one: it is dropped."""
         state.saved_at = time.time()
-        atomic_write_text(self.draft_path, dumps(conversation))
-        self.write_state(state)
+        slot = DRAFT_SLOTS[1] if self._current.draft == DRAFT_SLOTS[0] else DRAFT_SLOTS[0]
+        replaced = atomic_write_text(self.user_dir / slot, dumps(conversation))
+        with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                (self.user_dir / slot).unlink(missing_ok=True)
+                return None
+            old = self._current.draft
+            state.draft = slot
+            _write_state(self.state_path, state)
+            self._current = state
+        (self.user_dir / old).unlink(missing_ok=True)
+        return replaced
 
     def load(self) -> Conversation | None:
         if not self.draft_path.is_file():
@@ -130,13 +199,18 @@ class DraftStore:
     def recoverable(self) -> bool:
         """A session ended without closing and left unsaved changes in the draft."""
         state = self.state()
-        return not state.clean_exit and state.modified and self.draft_path.is_file()
+        if state.clean_exit or not state.modified:
+            return False
+        if not (self.user_dir / state.draft).is_file():
+            return False
+        return not _save_finished(state.saving)
 
     def set_aside(self) -> tuple[Path, DraftState]:
-        """Move a recoverable draft (and its state) aside, so nothing overwrites it."""
+        """Move a recoverable draft (and its state) aside, so nothing overwrites it. The state
+        goes first: a kill between the two leaves the draft in place, recoverable again."""
         state = self.state()
-        os.replace(self.draft_path, self.aside_path)
         _write_state(self.aside_state_path, state)
+        os.replace(self.user_dir / state.draft, self.aside_path)
         return self.aside_path, state
 
     def set_aside_draft(self) -> tuple[Path, DraftState] | None:
@@ -146,14 +220,32 @@ class DraftStore:
         return self.aside_path, self.state(self.aside_state_path)
 
     def forget_set_aside(self) -> None:
-        for path in (self.aside_path, self.aside_state_path):
-            path.unlink(missing_ok=True)
+        _remove(self.aside_path, self.aside_state_path)
 
     def discard(self) -> None:
+        """Remove the drafts, and temp files a killed write left in the user directory."""
+        _remove(*(self.user_dir / slot for slot in DRAFT_SLOTS))
+        remove_stale_temps(self.user_dir)
+
+
+def _remove(*paths: Path) -> None:
+    """Remove what exists; a user directory gone bad (not a folder any more) is no error."""
+    for path in paths:
         try:
-            self.draft_path.unlink()
-        except FileNotFoundError:
+            path.unlink(missing_ok=True)
+        except OSError:
             pass
+
+
+def _save_finished(saving: list[str] | None) -> bool:
+    if not (isinstance(saving, list) and len(saving) == 2):
+        return False
+    path, digest = saving
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest() == digest
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 class Autosaver(QObject):
@@ -162,11 +254,14 @@ class Autosaver(QObject):
     Serialising and writing (with fsync) run on a worker thread: a conversation holding big
     attachments is tens of megabytes of JSON, and typing must not stall every few seconds. The
     snapshot handed to the worker is a shallow copy; that is safe because document edits
-    replace messages and settings, they never change one in place.
+    replace messages and settings, they never change one in place. A write that fails says so
+    (``failed``) and is tried again on the next tick until one succeeds (``resumed``).
     """
 
     saved = Signal()
     failed = Signal(str)
+    resumed = Signal()
+    _retry = Signal()  # from the worker: start the timer again, on the GUI thread
 
     def __init__(self, store: DraftStore, snapshot, parent: QObject | None = None,
                  interval_ms: int = AUTOSAVE_INTERVAL_MS):
@@ -175,20 +270,31 @@ class Autosaver(QObject):
         self._store = store
         self._snapshot = snapshot
         self._pending = False
+        self._failing = False
+        self._stopped = False
         self._worker: threading.Thread | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
+        self._retry.connect(self._start_timer)
 
     def mark_changed(self) -> None:
         self._pending = True
-        if not self._timer.isActive():
+        self._start_timer()
+
+    def _start_timer(self) -> None:
+        if not self._timer.isActive() and not self._stopped:
             self._timer.start()
 
     @property
     def pending(self) -> bool:
         return self._pending
+
+    @property
+    def failing(self) -> bool:
+        """The last write failed (a retry is scheduled)."""
+        return self._failing
 
     def flush(self) -> None:
         self._timer.stop()
@@ -202,18 +308,31 @@ class Autosaver(QObject):
                                             settings=conversation.settings,
                                             composer=conversation.composer)
         self._pending = False
-        self._worker = threading.Thread(target=self._write, args=(copy, state),
+        self._worker = threading.Thread(target=self._write,
+                                        args=(copy, state, self._store.epoch),
                                         name="composer-autosave", daemon=True)
         self._worker.start()
 
-    def _write(self, conversation: Conversation, state: DraftState) -> None:
+    def _write(self, conversation: Conversation, state: DraftState, epoch: int) -> None:
         """On the worker thread; the signals reach their receivers on the GUI thread."""
         try:
-            self._store.save(conversation, state)
-        except OSError as exc:
+            committed = self._store.save(conversation, state, epoch)
+        except Exception as exc:  # noqa: BLE001 (any failure must be said and retried)
             self._pending = True
-            self.failed.emit(f"{self._store.draft_path}: draft not saved: {exc.strerror or exc}")
+            self._failing = True
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+                f"{type(exc).__name__}: {exc}"
+            self.failed.emit(f"{self._store.draft_path}: draft not saved ({reason}); "
+                             "trying again")
+            self._retry.emit()
             return
+        if committed is None:  # a Save or Open came in between: snapshot the document again
+            self._pending = True
+            self._retry.emit()
+            return
+        if self._failing:
+            self._failing = False
+            self.resumed.emit()
         self.saved.emit()
 
     def wait(self) -> None:
@@ -223,5 +342,6 @@ class Autosaver(QObject):
 
     def stop(self) -> None:
         """No more writes; one in progress is waited for, so nothing lands after this."""
+        self._stopped = True
         self._timer.stop()
         self.wait()

@@ -362,11 +362,11 @@ class RunController(QObject):
         if exchange is None:
             return False
         try:
-            model_files.save(exchange, path)
-        except OSError as exc:
-            self.window._error("Could not save the exchange", f"{path}: {exc.strerror or exc}")
+            replaced = model_files.save(exchange, path)
+        except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
+            self.window._error("Could not save the exchange", model_files.write_problem(path, exc))
             return False
-        self.window.statusBar().showMessage(f"Saved exchange {path}", 5000)
+        self.window._written(f"Saved exchange {path}", replaced)
         return True
 
     def choose_save_exchange(self, exchange: Exchange | None = None) -> QFileDialog | None:

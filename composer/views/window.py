@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,12 +49,12 @@ from composer.views.files import (
     DraftState,
     DraftStore,
     RecentFiles,
-    example_conversation,
 )
 from composer.views.icon import app_icon
 from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
 from composer.views.run_controller import install_run_ui
+from composer.views.session import DraftSession
 from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
@@ -66,7 +65,7 @@ LOSS_LINES_SHOWN = 25
 JSON_FILTER = "Composer files (*.json)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DraftSession, QMainWindow):
     closed = Signal()
     # After Open/New/Import/recovery replaced the whole conversation.
     document_replaced = Signal()
@@ -137,7 +136,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_state)
 
         self.autosaver = Autosaver(self.drafts, self._draft_snapshot, self)
-        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.autosaver.resumed.connect(
+            lambda: self.statusBar().showMessage("The draft is being saved again.", 5000))
         self.table.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self.document.subscribe(self._on_document_changed)
@@ -159,29 +160,6 @@ class MainWindow(QMainWindow):
         announce.install(self)  # run start, finish and errors said to a screen reader
 
     # -- start and finish ---------------------------------------------------------------------
-
-    def _initial_document(self) -> tuple[Document, str]:
-        """The last file worked on, else the example; a crashed session's draft is set aside
-        (draft-recovered.json) so nothing overwrites it before the user decides."""
-        state = self.drafts.state()
-        note = ""
-        if self.drafts.recoverable():
-            try:
-                self._recovery = self.drafts.set_aside()
-            except OSError as exc:
-                note = f"{self.drafts.draft_path}: unsaved draft left in place: {exc.strerror}"
-        else:
-            self._recovery = self.drafts.set_aside_draft()  # asked before, never answered
-        if state.path and Path(state.path).is_file():
-            try:
-                conversation = model_files.load_conversation(state.path)
-            except FormatError as exc:
-                note = f"Could not reopen the last file: {exc.one_line()}"
-            else:
-                self.file_path = Path(state.path)
-                return Document(conversation), note
-        self._on_example = True
-        return Document(example_conversation()), note
 
     def choose_first_provider(self) -> asyncio.Task | None:
         """On a first start, point the example at a provider the user can reach (a key, a local
@@ -206,53 +184,6 @@ class MainWindow(QMainWindow):
 
         self._first_provider = asyncio.ensure_future(choose())
         return self._first_provider
-
-    def offer_recovery(self) -> QMessageBox | None:
-        """Ask whether to recover a crashed session's unsaved changes; None when there are none."""
-        if self._recovery is None:
-            return None
-        aside, state = self._recovery
-        name = Path(state.path).name if state.path else "an untitled conversation"
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at or time.time()))
-
-        def answered(button: Button) -> None:
-            self._recovery = None
-            if button == Button.Open:
-                try:
-                    conversation = model_files.load_conversation(aside)
-                except FormatError as exc:
-                    self._error("Recovery failed", exc.one_line())
-                    return
-                self._replace(conversation, Path(state.path) if state.path else None)
-                self.undo_stack.resetClean()
-                self.statusBar().showMessage("Recovered the unsaved changes.", 10000)
-            self.drafts.forget_set_aside()
-
-        box = dialogs.ask(self, "Recover unsaved changes",
-                          f"Composer did not close normally. Recover the unsaved changes to "
-                          f"{name} from {when}?", [Button.Open, Button.Discard], answered,
-                          default=Button.Open)
-        box.button(Button.Open).setText("&Recover")
-        self._dialog = box
-        return box
-
-    def _draft_snapshot(self) -> tuple[Conversation, DraftState]:
-        return self.document.conversation, DraftState(
-            path=str(self.file_path) if self.file_path else None,
-            modified=not self.undo_stack.isClean(), clean_exit=False)
-
-    def _write_state(self, *, clean_exit: bool) -> None:
-        try:
-            self.drafts.write_state(DraftState(
-                path=str(self.file_path) if self.file_path else None,
-                modified=False, clean_exit=clean_exit, saved_at=time.time()))
-        except OSError:
-            pass
-
-    def _finish_session(self) -> None:
-        self.autosaver.stop()
-        self.drafts.discard()
-        self._write_state(clean_exit=True)
 
     # -- the document changing ----------------------------------------------------------------
 
@@ -319,9 +250,11 @@ class MainWindow(QMainWindow):
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         p = Path(path)
         try:
-            model_files.save(self.document.conversation, p)
-        except OSError as exc:
-            self._error("Could not save", f"{p}: {exc.strerror or exc}")
+            data, replaced = model_files.encode_doc(self.document.conversation)
+            self.drafts.begin_save(p, data)
+            model_files.atomic_write_bytes(p, data)
+        except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
+            self._error("Could not save", model_files.write_problem(p, exc))
             return False
         self.file_path = p
         self._title_note = ""
@@ -329,7 +262,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.recent.add(p)
         self._write_state(clean_exit=False)
-        self.statusBar().showMessage(f"Saved {p}", 5000)
+        self._written(f"Saved {p}", replaced)
         self.file_saved.emit(str(p))
         return True
 
@@ -378,17 +311,22 @@ class MainWindow(QMainWindow):
             self._error("Could not export", f"{fmt}: {type(exc).__name__}: {exc}")
             return False
         try:
-            model_files.atomic_write_text(p, exported.text)
-        except OSError as exc:
-            self._error("Could not export", f"{p}: {exc.strerror or exc}")
+            replaced = model_files.atomic_write_text(p, exported.text)
+        except Exception as exc:  # noqa: BLE001
+            self._error("Could not export", model_files.write_problem(p, exc))
             return False
         if exported.losses:
             self._dialog = dialogs.inform(
                 self, "Exported with losses",
                 f"{p.name} was written, but {formats.get(fmt).title} could not hold "
                 f"{len(exported.losses)} thing(s).", detail=_loss_report(exported.losses))
-        self.statusBar().showMessage(f"Exported {p} as {fmt}", 5000)
+        self._written(f"Exported {p} as {fmt}", replaced)
         return True
+
+    def _written(self, message: str, replaced: int) -> None:
+        if replaced:
+            message += f"; {model_files.replaced_note(replaced)}"
+        self.statusBar().showMessage(message, 15000 if replaced else 5000)
 
     def new_document(self) -> None:
         """A new conversation with one empty user row; provider settings carry over."""

@@ -71,10 +71,10 @@ def test_the_draft_is_written_off_the_gui_thread_and_stop_waits_for_it(qtbot, tm
     writers = []
 
     class SlowStore(DraftStore):
-        def save(self, conversation, state):
+        def save(self, conversation, state, *epoch):
             writers.append(threading.current_thread())
             release.wait(5)
-            super().save(conversation, state)
+            return super().save(conversation, state, *epoch)
 
     store = SlowStore(tmp_path)
     conversation = Conversation(messages=[Message.text("user", "big")])

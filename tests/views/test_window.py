@@ -216,7 +216,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, user_dir):
     window = make_window()
     window.autosaver._timer.setInterval(10)
     _edit_first_row(window, "typed just before the crash")
-    qtbot.waitUntil(lambda: (user_dir / "draft.json").exists(), timeout=3000)
+    qtbot.waitUntil(lambda: window.drafts.draft_path.exists(), timeout=3000)
     # No close: the process "died". The next start offers the draft.
     again = make_window()
     assert again.document.messages[0].plain_text != "typed just before the crash"
@@ -405,7 +405,7 @@ def test_a_recovery_never_answered_is_offered_again(qtbot, make_window, user_dir
     window = make_window()
     window.autosaver._timer.setInterval(10)
     _edit_first_row(window, "typed before the crash")
-    qtbot.waitUntil(lambda: (user_dir / "draft.json").exists(), timeout=3000)
+    qtbot.waitUntil(lambda: window.drafts.draft_path.exists(), timeout=3000)
     window.autosaver.stop()  # the process "dies" here
     unanswered = make_window()
     assert unanswered.offer_recovery() is not None
