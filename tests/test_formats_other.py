@@ -316,7 +316,7 @@ def make_store_db(path) -> None:
         parts = [
             (1, "m1", 0, "text", None, "Be brief.", None),
             (2, "m2", 0, "text", None, None,
-             json.dumps({"text_ref": [{"literal": "Summarise: "}, {"fragment_id": 7}]})),
+             json.dumps({"text_ref": [{"literal": "Summarise: "}, {"fragment": 7}]})),
             (3, "m2", 1, "attachment", None, None, json.dumps({})),
             (4, "m3", 0, "reasoning", None, "thinking...",
              json.dumps({"provider_metadata": SIG})),
@@ -380,6 +380,28 @@ def test_store_logs_db_imports_a_thread_with_metadata_fragments_and_attachments(
     assert conv.settings.model == "claude-sonnet-4"
     assert conv.settings.options == {"max_tokens": 100}
     assert llm_logs.load_conversation(str(path), "t0").conversation.messages == []
+
+
+def test_a_fragment_reference_in_its_development_shape_or_missing_is_handled(tmp_path):
+    path = tmp_path / "logs.db"
+    make_store_db(path)
+    with sqlite3.connect(path) as db:
+        db.execute("update parts set payload = ? where id = 2", (json.dumps(
+            {"text_ref": [{"fragment_id": 7}, {"literal": ""}, {"fragment": 99}]}),))
+    imported = import_path(path)
+    assert imported.conversation.messages[1].plain_text == "a long shared document"
+    [loss] = [loss for loss in imported.losses if "fragment 99" in str(loss)]
+    assert loss.dropped
+
+
+def test_a_table_named_with_a_quote_does_not_break_the_import(tmp_path):
+    path = tmp_path / "logs.db"
+    make_store_db(path)
+    with sqlite3.connect(path) as db:
+        db.execute('create table "it""s mine" (x)')
+    assert import_path(path).conversation.messages[1].plain_text == \
+        "Summarise: a long shared document"
+    assert [c.id for c in llm_logs.list_conversations(str(path))] == ["t1", "t0"]
 
 
 def test_logs_db_errors_are_one_line(tmp_path):
