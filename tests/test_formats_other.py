@@ -22,6 +22,7 @@ from composer.models import (
 )
 from composer.models import schema as schema_module
 from composer.models.formats import (
+    detect,
     export,
     get,
     import_data,
@@ -440,3 +441,37 @@ def test_schema_describes_messages_and_parts():
     conv = schema_module.schemas()["conversation.schema.json"]
     assert "messages" in conv["properties"]
     assert {"TextPart", "ToolCallPart", "Message"} <= set(conv["$defs"])
+
+
+# -- ShareGPT: the original dataset's shape, kept keys, several conversations --------------------
+
+
+DATASET = [
+    {"id": "QWJhYvA_0", "source": "sharegpt",
+     "conversations": [{"from": "human", "value": "Summarise  the\nplot", "weight": 0},
+                       {"from": "gpt", "value": "A boy.", "weight": 1}]},
+    {"id": "xyz_1", "conversations": [{"from": "human", "value": "hello"}]},
+]
+
+
+def test_sharegpt_original_dataset_array_is_read_and_its_conversations_listed():
+    text = json.dumps(DATASET)
+    assert detect(text).name == "sharegpt"
+    assert sharegpt.list_conversations(text) == [("1", "QWJhYvA_0: Summarise the plot"),
+                                                 ("2", "xyz_1: hello")]
+    first = import_text(text)
+    assert [m.plain_text for m in first.conversation.messages] == ["Summarise  the\nplot",
+                                                                   "A boy."]
+    assert "1 other(s) skipped" in str(first.losses[0])
+    by_id = sharegpt.load_nth(text, "xyz_1")
+    assert by_id.conversation.messages[0].plain_text == "hello"
+    with pytest.raises(FormatError, match=r"\$\[1\]\.conversations\[0\]\.from"):
+        sharegpt.load_nth(json.dumps([DATASET[0], {"conversations": [{"from": 1,
+                                                                      "value": ""}]}]), 2)
+
+
+def test_sharegpt_turn_and_conversation_keys_are_kept_and_written_back():
+    conversation = sharegpt.load_nth(json.dumps(DATASET), 1).conversation
+    assert conversation.messages[1].model_extra["sharegpt"] == {"weight": 1}
+    out = json.loads(export(conversation, "sharegpt").text)
+    assert out == DATASET[0]
