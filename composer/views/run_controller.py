@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,7 @@ class RunController(QObject):
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
         self.current: Exchange | None = None  # the exchange the pane shows
+        self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
         self.state = "idle"
         self._token = 0
         self._logged = 0
@@ -216,7 +218,29 @@ class RunController(QObject):
             self._set_state("done", "Done")
         self.task = None
         self._update_actions()
+        if self.window.preferences.log_to_llm:
+            self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
         self.run_finished.emit(exchange)
+
+    async def _log_to_llm(self, exchange: Exchange) -> None:
+        """The preference "log to llm": llm's own code writes its logs.db, off the GUI thread."""
+        from composer.providers.llm_log import LogFailed, log_exchange
+
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+
+        def write() -> None:  # a plain daemon thread: loading llm's plugins takes seconds
+            try:
+                log_exchange(exchange)
+                message = ""
+            except LogFailed as exc:
+                message = str(exc)
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(message))
+
+        threading.Thread(target=write, name="composer-llm-log", daemon=True).start()
+        message = await done
+        if message:
+            self.window.statusBar().showMessage(message, 10000)
 
     def _on_pane_flushed(self) -> None:
         call = self.call
