@@ -4,6 +4,10 @@
 format could not hold goes to stderr, one ``warning:`` line per loss. Bad input is one
 ``llm-composer: error: ...`` line and exit status 1; anything unexpected is a bug, but still
 one line (exit 2), never a traceback. No Qt here.
+
+``--list-conversations IN`` lists what a file holding several conversations holds (an llm
+logs.db's threads, ShareGPT JSONL or dataset entries): ``KEY<TAB>TITLE[<TAB>DETAIL]`` per line,
+KEY being what ``--conversation`` takes.
 """
 
 from __future__ import annotations

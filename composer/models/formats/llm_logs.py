@@ -15,6 +15,13 @@ Two schemas, both read (a migrated database can hold both at once):
   whichever per-field columns exist (``name``, ``arguments``, ``output``, ``redacted``,
   ``provider_metadata``, ``fragment_id``...), since development versions of llm wrote both.
 
+Text that borrows a fragment (``llm -f``, ``--sf``) is stored as a ``text_ref`` list of
+``{"literal"}`` and ``{"fragment": id}`` pieces (legacy: ``prompt_fragments`` and
+``system_fragments`` joined the way llm joined them); it is resolved into the text, and a
+fragment missing from the database is reported as dropped. The tools a thread's turns offered
+(``turn_tools``; legacy ``tool_responses``/``tool_calls.tool_id``) become the tool definitions,
+and llm's model id and options are mapped to ours (llm_ids.py).
+
 ``list_conversations(path)`` lists them, newest first; ``load(path)`` imports the newest;
 ``load_conversation(path, conversation_id)`` imports one by id (the CLI's ``--conversation``).
 The database is opened read-only and never changed.
