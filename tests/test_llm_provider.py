@@ -68,12 +68,19 @@ async def test_models_lists_the_plugins_models(echo):
     assert "composer-echo" in models and "gpt-4o" in models
 
 
-def test_an_unknown_model_or_a_bad_option_is_refused_in_one_line(echo):
-    with pytest.raises(RequestRefused, match="no async model 'nope'"):
+async def test_an_unknown_model_or_a_bad_option_is_refused_in_one_line(echo):
+    unknown = await run_call(Call(Conversation(
+        messages=[Message.text("user", "x")],
+        settings=RequestSettings(provider="llm", model="nope"))))
+    assert unknown.composer.error.kind == "refused"
+    assert "no async model 'nope'" in unknown.composer.error.message
+    bad = await run_call(Call(_conversation(Message.text("user", "x"), options={"bogus": 1})))
+    assert bad.composer.error.kind == "refused"
+    assert "composer-echo options" in bad.composer.error.message
+    assert "\n" not in bad.composer.error.message
+    with pytest.raises(RequestRefused, match="choose one of llm's models"):
         Call(Conversation(messages=[Message.text("user", "x")],
-                          settings=RequestSettings(provider="llm", model="nope")))
-    with pytest.raises(RequestRefused, match="composer-echo options"):
-        Call(_conversation(Message.text("user", "x"), options={"bogus": 1}))
+                          settings=RequestSettings(provider="llm")))
 
 
 def test_composer_never_imports_llm_on_its_own():

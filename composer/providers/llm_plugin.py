@@ -13,6 +13,7 @@ validated by the model's own ``Options``); our model field holds llm's model id.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
@@ -80,9 +81,10 @@ def _prompt_kwargs(llm: Any, conversation: Conversation) -> tuple[Any, dict[str,
     return model, kwargs
 
 
-def check(conversation: Conversation) -> None:
-    """Refuse now, before a Send, what llm would refuse: an unknown model, bad options."""
-    _prompt_kwargs(_llm(), conversation)
+def prepare(conversation: Conversation) -> tuple[Any, dict[str, Any]]:
+    """Import llm, find the model, check the options. Slow the first time (llm loads every
+    plugin), so ``events`` runs it on a worker thread. Raises RequestRefused."""
+    return _prompt_kwargs(_llm(), conversation)
 
 
 class _Translator:
@@ -123,8 +125,7 @@ class _Translator:
 async def events(conversation: Conversation) -> AsyncIterator[StreamEvent]:
     """Send ``conversation`` through llm and yield what it streams, as our events."""
     try:
-        llm = _llm()
-        model, kwargs = _prompt_kwargs(llm, conversation)
+        model, kwargs = await asyncio.to_thread(prepare, conversation)
     except RequestRefused as exc:
         yield StreamError(str(exc), kind="refused")
         return

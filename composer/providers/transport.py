@@ -174,7 +174,8 @@ class Call:
             return
         self._via_llm = self.preset.protocol == llm_plugin.NAME
         if self._via_llm:  # llm sends: no URL, no key of ours, no wire protocol
-            llm_plugin.check(conversation)
+            if not self.settings.model:
+                raise RequestRefused("choose one of llm's models", field_name="model")
             self.protocol_name = self.base_url = llm_plugin.NAME
             self.request = HttpRequest("LLM", f"llm:{self.settings.model}")
             return
