@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import AsyncIterator
-from typing import Any
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from composer.models.conversation import Conversation
 from composer.models.events import (
@@ -36,6 +37,29 @@ from composer.models.events import (
 from composer.providers.base import RequestRefused
 
 NAME = "llm"
+T = TypeVar("T")
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on a plain daemon thread (loading llm's plugins takes seconds): unlike the
+    loop's executor, it never outlives the app as a running QThread under qasync."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(setter: Callable[[Any], None], value: Any) -> None:
+        if not done.done():
+            setter(value)
+
+    def run() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine, raised there
+            loop.call_soon_threadsafe(settle, done.set_exception, exc)
+        else:
+            loop.call_soon_threadsafe(settle, done.set_result, result)
+
+    threading.Thread(target=run, name="composer-llm", daemon=True).start()
+    return await done
 
 
 def available() -> bool:
@@ -125,7 +149,7 @@ class _Translator:
 async def events(conversation: Conversation) -> AsyncIterator[StreamEvent]:
     """Send ``conversation`` through llm and yield what it streams, as our events."""
     try:
-        model, kwargs = await asyncio.to_thread(prepare, conversation)
+        model, kwargs = await in_thread(prepare, conversation)
     except RequestRefused as exc:
         yield StreamError(str(exc), kind="refused")
         return

@@ -445,7 +445,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     try:
         p = resolve(preset) if isinstance(preset, str) else preset
         if p.protocol == llm_plugin.NAME:
-            return await asyncio.to_thread(llm_plugin.list_models)  # plugins load slowly
+            return await llm_plugin.in_thread(llm_plugin.list_models)  # plugins load slowly
         protocol = protocol_for(p.protocol)
     except (UnknownProvider, ImportError) as exc:
         raise RequestRefused(str(exc), field_name="provider") from None

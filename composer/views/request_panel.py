@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from composer.models.document import Document, Reset, SettingsChanged
 from composer.models.files import validation_location
 from composer.models.settings import RequestSettings, Tool
-from composer.providers import keys, presets
+from composer.providers import keys, llm_plugin, presets
 from composer.providers.base import SECRET_HEADERS
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
@@ -562,6 +562,10 @@ class RequestPanel(QWidget):
         preset = self.preset()
         if preset.protocol == "replay":
             raise _Note("Replay plays back a saved exchange; it has no model list.")
+        if preset.protocol == llm_plugin.NAME:  # every installed llm plugin's models
+            if not llm_plugin.available():
+                raise _Note("The llm provider needs llm installed: pip install llm")
+            return await llm_plugin.in_thread(llm_plugin.list_models)
         base_url = self.settings.base_url or preset.base_url
         if not base_url:
             raise _Note("Enter the server's base URL first.")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -225,22 +224,12 @@ class RunController(QObject):
     async def _log_to_llm(self, exchange: Exchange) -> None:
         """The preference "log to llm": llm's own code writes its logs.db, off the GUI thread."""
         from composer.providers.llm_log import LogFailed, log_exchange
+        from composer.providers.llm_plugin import in_thread
 
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[str] = loop.create_future()
-
-        def write() -> None:  # a plain daemon thread: loading llm's plugins takes seconds
-            try:
-                log_exchange(exchange)
-                message = ""
-            except LogFailed as exc:
-                message = str(exc)
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(message))
-
-        threading.Thread(target=write, name="composer-llm-log", daemon=True).start()
-        message = await done
-        if message:
-            self.window.statusBar().showMessage(message, 10000)
+        try:
+            await in_thread(log_exchange, exchange)  # loading llm takes seconds the first time
+        except LogFailed as exc:
+            self.window.statusBar().showMessage(str(exc), 10000)
 
     def _on_pane_flushed(self) -> None:
         call = self.call
