@@ -145,3 +145,47 @@ def test_an_empty_model_stays_empty_and_does_not_become_llms_default():
         llm.Response.from_dict(out)
     exchange = _exchange("openai-chat", "", {}).to_dict()
     assert "model" not in exchange and Exchange.model_validate(exchange).model == ""
+
+
+RECORDED = {  # protocol: (recording, model, base URL path, options it takes)
+    "anthropic": ("TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml",
+                  "claude-sonnet-4-5", "", {"max_tokens": 4096, "thinking_budget": 1024,
+                                            "stop": ["END", "STOP"]}),
+    "openai-chat": ("TestOpenAICompatibleThinking/llama-cpp-gpt-oss/thinking-streaming.yaml",
+                    "gpt-4o", "/v1", {"max_tokens": 2048, "temperature": 0.5, "seed": 3,
+                                      "stop": ["END"]}),
+    "gemini": ("TestGoogleThinking/gemini-2.5-flash/thinking-streaming.yaml",
+               "gemini-2.5-flash", "", {"max_tokens": 2048, "thinking_budget": 512}),
+    "openai-responses": ("TestOpenAIResponsesWithSummaryThinking/openai-gpt-5/"
+                         "thinking-streaming.yaml", "gpt-5", "/v1",
+                         {"max_tokens": 4096, "reasoning_effort": "medium"}),
+}
+
+
+@pytest.mark.parametrize("protocol", RECORDED)
+async def test_a_recorded_run_of_every_protocol_loads_with_plain_from_dict(loopback, protocol):
+    from composer.providers.transport import Call, CallConfig, run_call
+    from tests import cassettes
+    from tests.conftest import recordings_or_skip
+    from tests.loopback import Reply
+
+    name, model, path, options = RECORDED[protocol]
+    recording = recordings_or_skip() / name
+    if not recording.exists():
+        pytest.skip(f"{name} is not in the recordings")
+    first = next(it for it in cassettes.load(recording).interactions
+                 if it.status == 200 and it.streaming)
+    loopback.queue(Reply.sse(first.response_body))
+    conversation = Conversation(
+        messages=[Message.text("user", "What is the weather in Florence?")],
+        settings=RequestSettings(provider=protocol, base_url=loopback.url + path, model=model,
+                                 options=options))
+    exchange = await run_call(Call(conversation, api_key="k", config=CallConfig(retries=0)))
+    assert exchange.composer.error is None
+    data = json.loads(json.dumps(exchange.to_dict()))
+    assert data["prompt"]["options"]  # llm's names: from_dict validates them
+    response = llm.Response.from_dict(data)  # plain: no model= override
+    assert response.model.model_id == llm_ids.to_llm_model(protocol, model)
+    theirs = [m.to_dict() for m in response.prompt.messages] + \
+        [m.to_dict() for m in response.messages()]
+    assert theirs == [m.to_dict() for m in [*exchange.prompt.messages, *exchange.messages]]
