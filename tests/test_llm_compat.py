@@ -189,3 +189,48 @@ async def test_a_recorded_run_of_every_protocol_loads_with_plain_from_dict(loopb
     theirs = [m.to_dict() for m in response.prompt.messages] + \
         [m.to_dict() for m in response.messages()]
     assert theirs == [m.to_dict() for m in [*exchange.prompt.messages, *exchange.messages]]
+
+
+def test_gemini_code_execution_moves_in_llm_geminis_native_part_shape():
+    """llm-gemini keeps a server-executed part as {"gemini": {"part": native}} and replays it;
+    ours carry the code as arguments and the output as text. Both ways, nothing lost."""
+    from llm_gemini import _native_part_metadata
+
+    from composer.models.formats import gemini as gemini_format
+    from composer.models.parts import ToolCallPart, ToolResultPart
+
+    code = {"language": "PYTHON", "code": "print(2 + 2)"}
+    ours = Message(role="assistant", parts=[
+        ToolCallPart(name="code_execution", arguments=code, server_executed=True,
+                     provider_metadata={"gemini": {"thoughtSignature": "c2ln"}}),
+        ToolResultPart(name="code_execution", output="4\n", server_executed=True,
+                       provider_metadata={"gemini": {"outcome": "OUTCOME_OK"}})])
+    exchange = Exchange(model="gemini-2.5-flash",
+                        prompt=Prompt(messages=[Message.text("user", "2+2?")]),
+                        messages=[ours],
+                        composer=ExchangeExtras(protocol="gemini", settings=RequestSettings(
+                            provider="gemini", model="gemini-2.5-flash")))
+    data = json.loads(json.dumps(exchange.to_dict()))
+    call, result = data["messages"][0]["parts"]
+    # What llm-gemini itself would have stored for these two native parts.
+    assert call["provider_metadata"]["gemini"]["part"] == _native_part_metadata(
+        {"executableCode": code, "thoughtSignature": "c2ln"})["gemini"]["part"]
+    assert result["provider_metadata"]["gemini"]["part"] == _native_part_metadata(
+        {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "4\n"}})["gemini"]["part"]
+    llm.Response.from_dict(data)
+    # Read back (our file, or llm's), it is ours again: no native part reaches the wire.
+    assert Exchange.model_validate(data).messages == [ours]
+    theirs = {"role": "assistant", "parts": [
+        {"type": "tool_call", "name": "code_execution", "arguments": code,
+         "tool_call_id": "code_1", "server_executed": True,
+         "provider_metadata": _native_part_metadata({"executableCode": code})},
+        {"type": "tool_result", "name": "code_execution", "tool_call_id": "code_1",
+         "output": json.dumps({"outcome": "OUTCOME_OK", "output": "4\n"}),
+         "server_executed": True, "provider_metadata": _native_part_metadata(
+             {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "4\n"}})}]}
+    conversation = llm_format.load([{"role": "user", "parts": [{"type": "text", "text": "q"}]},
+                                    theirs, Message.text("user", "thanks").to_dict()],
+                                   None).conversation
+    body, _ = gemini_format.to_body(conversation)
+    assert body["contents"][1]["parts"] == [{"executableCode": code}, {
+        "codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "4\n"}}]

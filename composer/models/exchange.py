@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from composer.models import llm_ids
+from composer.models import llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.parts import Message, Value
 from composer.models.settings import RequestSettings
@@ -89,10 +89,16 @@ class Exchange(Value):
     @classmethod
     def _from_llm_ids(cls, data: Any) -> Any:
         """A file we wrote holds llm's model id and options; memory holds ours."""
-        extras = data.get("composer") if isinstance(data, dict) else None
-        if not (isinstance(extras, dict) and isinstance(extras.get("api_model"), str)):
+        if not isinstance(data, dict):
             return data
         data = dict(data)
+        data["messages"] = llm_shapes.from_llm(data.get("messages", []))
+        if isinstance(data.get("prompt"), dict):
+            data["prompt"] = {**data["prompt"],
+                              "messages": llm_shapes.from_llm(data["prompt"].get("messages", []))}
+        extras = data.get("composer")
+        if not (isinstance(extras, dict) and isinstance(extras.get("api_model"), str)):
+            return data
         data["model"] = extras["api_model"]
         settings = extras.get("settings")
         options = settings.get("options") if isinstance(settings, dict) else None
@@ -127,6 +133,9 @@ class Exchange(Value):
             data["prompt"]["options"] = options
         else:
             data["prompt"].pop("options", None)
+        for holder in (data["prompt"], data):
+            if isinstance(holder.get("messages"), list):
+                holder["messages"] = llm_shapes.to_llm(holder["messages"])
         if self.datetime_utc and not _has_offset(self.datetime_utc):
             data["datetime_utc"] = self.datetime_utc + "+00:00"
         return data

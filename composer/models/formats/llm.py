@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from composer.models import files, llm_ids
+from composer.models import files, llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body
@@ -67,7 +67,7 @@ def detect(data: Any) -> float:
 
 def _messages(value: Any, where: str, source: str | None) -> list[Message]:
     try:
-        return _MESSAGES.validate_python(value)
+        return _MESSAGES.validate_python(llm_shapes.from_llm(value))
     except ValidationError as exc:
         loc, problem = files.validation_location(exc)
         raise FormatError(problem, source=source, location=where + loc[1:]) from None
@@ -130,7 +130,7 @@ def _setting_losses(settings: RequestSettings) -> list[Loss]:
 
 def to_response_dict(conversation: Conversation) -> dict[str, Any]:
     """The conversation as ``Response.to_dict()``: trailing assistant messages are the reply."""
-    messages = [m.to_dict() for m in conversation.messages]
+    messages = llm_shapes.to_llm([m.to_dict() for m in conversation.messages])
     split = len(messages)
     while split > 0 and messages[split - 1]["role"] == "assistant":
         split -= 1
