@@ -14,7 +14,8 @@ from composer.cli import PROG, note, silence_broken_pipes
 
 # verb -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 VERBS: dict[str, tuple[str, str]] = {
-    "open": ("composer.views.app", "open a conversation or exchange file in the window"),
+    "open": ("composer.views.app", "open a file in the window: a conversation or exchange, or "
+             "any format convert reads (imported as a new, unsaved conversation)"),
     "send": ("composer.cli.send", "send a conversation and stream the reply to the terminal"),
     "convert": ("composer.cli.convert", "convert between conversation formats"),
     "models": ("composer.cli.models", "list the models a provider offers"),

@@ -24,6 +24,8 @@ class Preferences(BaseModel):
     embed_attachments: bool = True
     # Files bigger than this ask before they are attached.
     attachment_size_limit_mb: float = Field(default=20.0, gt=0)
+    # Write every run into the user's llm logs.db too, so it shows in `llm logs` (llm_log.py).
+    log_to_llm: bool = False
 
     @property
     def attachment_size_limit(self) -> int:

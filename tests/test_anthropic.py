@@ -116,7 +116,7 @@ def test_import_maps_every_block_kind_to_parts():
     assert thinking == ReasoningPart(text="Let me look.",
                                      provider_metadata={"anthropic": {"signature": "EoQDsig=="}})
     assert redacted.redacted and redacted.provider_metadata == {
-        "anthropic": {"data": "EqkECkYIBxgCredacted"}}
+        "anthropic": {"type": "redacted_thinking", "data": "EqkECkYIBxgCredacted"}}
     assert isinstance(search, ToolCallPart) and search.server_executed
     assert isinstance(found, ToolResultPart) and found.server_executed
     assert found.name == "web_search" and "https://w.org" in found.output
@@ -506,7 +506,7 @@ def test_redacted_thinking_citations_and_unknown_events():
         {"type": "message_stop"}))
     redacted, text = assembler.parts()
     assert redacted == ReasoningPart(redacted=True, provider_metadata={"anthropic": {
-        "data": "EqRED"}})
+        "type": "redacted_thinking", "data": "EqRED"}})
     assert text.text == "News." and text.citations[0].url == "https://n.org"
     # Exported again, the redacted block and the citations are replayed verbatim.
     conv = _conv(Message.text("user", "q"), assembler.message())

@@ -217,3 +217,26 @@ def test_anthropic_thinking_signatures_survive_composer_and_back(tmp_path):
     thinking = [b["thinking"] for m in again["messages"] if isinstance(m["content"], list)
                 for b in m["content"] if b.get("type") == "thinking"]
     assert thinking[0].startswith("The user is asking about the weather in Florence")
+
+
+def test_list_conversations_names_every_thread_and_sharegpt_entry(tmp_path):
+    store = tmp_path / "store.db"
+    make_store_db(store)
+    listed = convert(str(store), "--list-conversations")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["t1", "t0"]
+    assert lines[0].startswith("t1\tParis weather\tclaude-sonnet-4 · 2 turn(s)")
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": f"c{i}", "conversations": [
+        {"from": "human", "value": f"q{i}"}]}) + "\n" for i in range(3)), encoding="utf-8")
+    assert convert(str(data), "--list-conversations").stdout.splitlines() == [
+        "1\tc0: q0", "2\tc1: q1", "3\tc2: q2"]
+    by_id = convert(str(data), "--to", "llm", "--conversation", "c2")
+    assert json.loads(by_id.stdout)["prompt"]["messages"][0]["parts"][0]["text"] == "q2"
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(LLM_MESSAGES), encoding="utf-8")
+    one = convert(str(single), "--list-conversations")
+    assert one.returncode == 0 and one.stdout == "" and "one conversation" in one.stderr
+    bad = convert(str(tmp_path / "missing.db"), "--list-conversations")
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1

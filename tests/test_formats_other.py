@@ -22,6 +22,7 @@ from composer.models import (
 )
 from composer.models import schema as schema_module
 from composer.models.formats import (
+    detect,
     export,
     get,
     import_data,
@@ -316,7 +317,7 @@ def make_store_db(path) -> None:
         parts = [
             (1, "m1", 0, "text", None, "Be brief.", None),
             (2, "m2", 0, "text", None, None,
-             json.dumps({"text_ref": [{"literal": "Summarise: "}, {"fragment_id": 7}]})),
+             json.dumps({"text_ref": [{"literal": "Summarise: "}, {"fragment": 7}]})),
             (3, "m2", 1, "attachment", None, None, json.dumps({})),
             (4, "m3", 0, "reasoning", None, "thinking...",
              json.dumps({"provider_metadata": SIG})),
@@ -382,6 +383,28 @@ def test_store_logs_db_imports_a_thread_with_metadata_fragments_and_attachments(
     assert llm_logs.load_conversation(str(path), "t0").conversation.messages == []
 
 
+def test_a_fragment_reference_in_its_development_shape_or_missing_is_handled(tmp_path):
+    path = tmp_path / "logs.db"
+    make_store_db(path)
+    with sqlite3.connect(path) as db:
+        db.execute("update parts set payload = ? where id = 2", (json.dumps(
+            {"text_ref": [{"fragment_id": 7}, {"literal": ""}, {"fragment": 99}]}),))
+    imported = import_path(path)
+    assert imported.conversation.messages[1].plain_text == "a long shared document"
+    [loss] = [loss for loss in imported.losses if "fragment 99" in str(loss)]
+    assert loss.dropped
+
+
+def test_a_table_named_with_a_quote_does_not_break_the_import(tmp_path):
+    path = tmp_path / "logs.db"
+    make_store_db(path)
+    with sqlite3.connect(path) as db:
+        db.execute('create table "it""s mine" (x)')
+    assert import_path(path).conversation.messages[1].plain_text == \
+        "Summarise: a long shared document"
+    assert [c.id for c in llm_logs.list_conversations(str(path))] == ["t1", "t0"]
+
+
 def test_logs_db_errors_are_one_line(tmp_path):
     path = tmp_path / "logs.db"
     make_store_db(path)
@@ -418,3 +441,37 @@ def test_schema_describes_messages_and_parts():
     conv = schema_module.schemas()["conversation.schema.json"]
     assert "messages" in conv["properties"]
     assert {"TextPart", "ToolCallPart", "Message"} <= set(conv["$defs"])
+
+
+# -- ShareGPT: the original dataset's shape, kept keys, several conversations --------------------
+
+
+DATASET = [
+    {"id": "QWJhYvA_0", "source": "sharegpt",
+     "conversations": [{"from": "human", "value": "Summarise  the\nplot", "weight": 0},
+                       {"from": "gpt", "value": "A boy.", "weight": 1}]},
+    {"id": "xyz_1", "conversations": [{"from": "human", "value": "hello"}]},
+]
+
+
+def test_sharegpt_original_dataset_array_is_read_and_its_conversations_listed():
+    text = json.dumps(DATASET)
+    assert detect(text).name == "sharegpt"
+    assert sharegpt.list_conversations(text) == [("1", "QWJhYvA_0: Summarise the plot"),
+                                                 ("2", "xyz_1: hello")]
+    first = import_text(text)
+    assert [m.plain_text for m in first.conversation.messages] == ["Summarise  the\nplot",
+                                                                   "A boy."]
+    assert "1 other(s) skipped" in str(first.losses[0])
+    by_id = sharegpt.load_nth(text, "xyz_1")
+    assert by_id.conversation.messages[0].plain_text == "hello"
+    with pytest.raises(FormatError, match=r"\$\[1\]\.conversations\[0\]\.from"):
+        sharegpt.load_nth(json.dumps([DATASET[0], {"conversations": [{"from": 1,
+                                                                      "value": ""}]}]), 2)
+
+
+def test_sharegpt_turn_and_conversation_keys_are_kept_and_written_back():
+    conversation = sharegpt.load_nth(json.dumps(DATASET), 1).conversation
+    assert conversation.messages[1].model_extra["sharegpt"] == {"weight": 1}
+    out = json.loads(export(conversation, "sharegpt").text)
+    assert out == DATASET[0]

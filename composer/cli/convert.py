@@ -4,6 +4,10 @@
 format could not hold goes to stderr, one ``warning:`` line per loss. Bad input is one
 ``llm-composer: error: ...`` line and exit status 1; anything unexpected is a bug, but still
 one line (exit 2), never a traceback. No Qt here.
+
+``--list-conversations IN`` lists what a file holding several conversations holds (an llm
+logs.db's threads, ShareGPT JSONL or dataset entries): ``KEY<TAB>TITLE[<TAB>DETAIL]`` per line,
+KEY being what ``--conversation`` takes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from composer.cli import error, linked_files
 from composer.models import formats
 from composer.models.errors import ComposerError, FormatError
 from composer.models.files import atomic_write_text
-from composer.models.formats import llm_logs, sharegpt
+from composer.models.formats import sharegpt
+from composer.models.formats._choices import list_choices, load_choice
 from composer.models.formats.base import Imported
 
 
@@ -32,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                              "line of a ShareGPT JSONL file")
     parser.add_argument("--list", action="store_true", help="list the formats and exit")
     linked_files.add_argument(parser)
+    parser.add_argument("--list-conversations", action="store_true",
+                        help="list the conversations IN holds (an llm logs.db, ShareGPT JSONL "
+                             "or dataset), one per line: the --conversation key, a tab, a title")
 
 
 def format_table() -> str:
@@ -55,23 +63,19 @@ def _read(args: argparse.Namespace) -> Imported:
         if which is not None:
             return _pick_text(text, fmt, which, "<stdin>")
         return formats.import_text(text, fmt, "<stdin>")
-    path = Path(args.input)
-    if which is None:
-        return formats.import_path(path, fmt)
-    chosen = formats.get(fmt) if fmt else None
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(len(formats.SQLITE_MAGIC))
-    except OSError as exc:
-        raise FormatError(exc.strerror or str(exc), source=str(path)) from None
-    if head == formats.SQLITE_MAGIC and (chosen is None or chosen.name == llm_logs.FORMAT.name):
-        return llm_logs.load_conversation(str(path), which)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(getattr(exc, "strerror", None) or "not UTF-8 text",
-                          source=str(path)) from None
-    return _pick_text(text, fmt, which, str(path))
+    return load_choice(Path(args.input), which, fmt)
+
+
+def _list_conversations(args: argparse.Namespace) -> int:
+    if args.input in (None, "-"):
+        error("--list-conversations needs a file (IN)")
+        return 1
+    choices = list_choices(args.input, args.from_format)
+    if not choices:
+        print(f"{args.input}: one conversation", file=sys.stderr)
+    for choice in choices:
+        print("\t".join(x for x in (choice.key, choice.title, choice.detail) if x))
+    return 0
 
 
 def _pick_text(text: str, fmt: str | None, which: str, source: str) -> Imported:
@@ -79,16 +83,19 @@ def _pick_text(text: str, fmt: str | None, which: str, source: str) -> Imported:
     if chosen.name != sharegpt.FORMAT.name:
         raise FormatError(f"--conversation applies to llm logs databases and ShareGPT JSONL, "
                           f"not {chosen.name}", source=source)
-    if not which.isdigit() or int(which) < 1:
-        raise FormatError(f"--conversation for ShareGPT JSONL is a line number from 1, "
-                          f"not {which!r}", source=source)
-    return sharegpt.load_nth(text, int(which), source)
+    return sharegpt.load_nth(text, which, source)
 
 
 def run(args: argparse.Namespace, verb: str = "convert") -> int:
     if args.list:
         print(format_table())
         return 0
+    if args.list_conversations:
+        try:
+            return _list_conversations(args)
+        except FormatError as exc:
+            error(exc.one_line())
+            return 1
     if args.input is None or args.to_format is None:
         error("convert needs IN and --to FMT (see --list for the formats)")
         return 1

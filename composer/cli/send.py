@@ -72,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         "key is sent as a raw body field")
     parser.add_argument("--out", metavar="EXCHANGE.json",
                         help="write the exchange here (also the partial one on failure)")
+    parser.add_argument("--log-to-llm", action="store_true",
+                        help="also write the exchange into llm's logs.db (needs llm installed)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="give up after this long without data (default 120)")
     parser.add_argument("--retries", type=int, default=None, metavar="N",
@@ -288,6 +290,14 @@ def run(args: argparse.Namespace, verb: str) -> int:
         note("interrupted")
         return 130
     written = _write(exchange, args.out)
+    if getattr(args, "log_to_llm", False):
+        from composer.providers.llm_log import LogFailed, log_exchange
+
+        try:
+            log_exchange(exchange)
+        except LogFailed as exc:
+            error(str(exc))
+            written = False
     failure = exchange.composer.error
     if exchange.composer.stop_reason == "cancelled":
         note("interrupted" + (f"; the partial exchange is in {args.out}" if args.out else ""))

@@ -3,14 +3,19 @@
 ``{"model", "prompt": {"messages", "options"?}, "messages": [output], "id"?, "usage"?,
 "datetime_utc"?, "composer": {...}}`` — ``llm.Response.from_dict()`` reads it as is; everything
 that is ours (settings, timing, stop reason, error, the raw event log) sits under ``composer``.
+
+In the file, ``model`` and ``prompt.options`` are llm's: the id llm knows the model by and the
+options under that model's llm names (llm_ids.py). In memory they are ours — the API id and our
+neutral options — and the file keeps the API id as ``composer.api_model`` to read them back.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from composer.models import llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.parts import Message, Value
 from composer.models.settings import RequestSettings
@@ -80,6 +85,30 @@ class Exchange(Value):
     datetime_utc: str | None = None
     composer: ExchangeExtras = Field(default_factory=ExchangeExtras)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_llm_ids(cls, data: Any) -> Any:
+        """A file we wrote holds llm's model id and options; memory holds ours."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        data["messages"] = llm_shapes.from_llm(data.get("messages", []))
+        if isinstance(data.get("prompt"), dict):
+            data["prompt"] = {**data["prompt"],
+                              "messages": llm_shapes.from_llm(data["prompt"].get("messages", []))}
+        extras = data.get("composer")
+        if not (isinstance(extras, dict) and isinstance(extras.get("api_model"), str)):
+            return data
+        data["model"] = extras["api_model"]
+        settings = extras.get("settings")
+        options = settings.get("options") if isinstance(settings, dict) else None
+        if isinstance(data.get("prompt"), dict):
+            data["prompt"] = {**data["prompt"], "options": dict(options) if options else None}
+        extras = dict(extras)
+        del extras["api_model"]
+        data["composer"] = extras
+        return data
+
     def conversation(self) -> Conversation:
         """The conversation that produced this exchange, with its reply appended."""
         return Conversation(
@@ -91,4 +120,28 @@ class Exchange(Value):
         data = super().to_dict()
         data["composer"]["format_version"] = EXCHANGE_VERSION
         data["composer"]["kind"] = "exchange"
+        protocol = self.composer.protocol
+        # llm knows a model by the id it was asked for, not the dated one a reply may report.
+        llm_model = llm_ids.to_llm_model(protocol, self.composer.settings.model or self.model)
+        if llm_model:
+            data["model"] = llm_model
+        else:  # llm reads a missing model as an error, an empty one as its default model
+            data.pop("model", None)
+        data["composer"]["api_model"] = self.model
+        options = llm_ids.to_llm_options(protocol, self.model, self.prompt.options or {})
+        if options:
+            data["prompt"]["options"] = options
+        else:
+            data["prompt"].pop("options", None)
+        for holder in (data["prompt"], data):
+            if isinstance(holder.get("messages"), list):
+                holder["messages"] = llm_shapes.to_llm(holder["messages"])
+        if self.datetime_utc and not _has_offset(self.datetime_utc):
+            data["datetime_utc"] = self.datetime_utc + "+00:00"
         return data
+
+
+def _has_offset(stamp: str) -> bool:
+    """True when an ISO 8601 time names its UTC offset (llm writes ``+00:00``)."""
+    tail = stamp[10:]  # past the date, whose hyphens are not an offset
+    return tail.endswith("Z") or "+" in tail or "-" in tail

@@ -137,7 +137,9 @@ class AnthropicParser(TypedEventParser):
             state.signature = nonempty(block.get("signature"))
         elif kind == "redacted_thinking":
             out.append(ReasoningDelta(key, redacted=True))
-            out.append(PartMetadata(key, KEY, {"data": string(block.get("data")) or ""}))
+            # llm-anthropic's shape, so either tool replays it: {"type", "data"}.
+            out.append(PartMetadata(key, KEY, {"type": "redacted_thinking",
+                                               "data": string(block.get("data")) or ""}))
         elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
             name, call_id = string(block.get("name")) or "", string(block.get("id"))
             if call_id:

@@ -28,7 +28,7 @@ class Preset:
 
     @property
     def needs_base_url(self) -> bool:
-        return not self.base_url and self.protocol != "replay"
+        return not self.base_url and self.protocol not in ("replay", "llm")
 
     @property
     def keychain_user(self) -> str:
@@ -60,6 +60,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("xai", "xAI", "openai-chat", "https://api.x.ai/v1", ("XAI_API_KEY",), True, "xai"),
     Preset("custom", "Custom OpenAI-compatible server", "openai-chat", ""),
     Preset("replay", "Replay a saved exchange", "replay", ""),
+    # Every installed llm plugin's models, through llm itself (providers/llm_plugin.py).
+    Preset("llm", "llm plugin models (needs llm installed)", "llm", ""),
 )
 
 _BY_NAME = {p.name: p for p in PRESETS}

@@ -50,7 +50,7 @@ from composer.models.exchange import (
     Timing,
 )
 from composer.models.settings import split_url_secrets
-from composer.providers import replay
+from composer.providers import llm_plugin, replay
 from composer.providers.base import (
     SECRET_HEADERS,
     Frame,
@@ -165,12 +165,20 @@ class Call:
         self._t0 = 0.0
         self._started = False
         self._replay: replay.ReplaySource | None = None
+        self._via_llm = False
         if self.preset.protocol == "replay":
             self._replay = replay.open_source(self.settings.base_url)
             self.protocol: WireProtocol = self._replay.protocol
             self.protocol_name = self._replay.protocol_name
             self.base_url = self._replay.location
             self.request = HttpRequest("REPLAY", self._replay.location)
+            return
+        self._via_llm = self.preset.protocol == llm_plugin.NAME
+        if self._via_llm:  # llm sends: no URL, no key of ours, no wire protocol
+            if not self.settings.model:
+                raise RequestRefused("choose one of llm's models", field_name="model")
+            self.protocol_name = self.base_url = llm_plugin.NAME
+            self.request = HttpRequest("LLM", f"llm:{self.settings.model}")
             return
         self.protocol_name = (protocol.name if protocol else None) or self.preset.protocol
         self.base_url = _check_target(self.preset, self.settings.base_url, api_key)
@@ -202,6 +210,12 @@ class Call:
         try:
             if self._replay is not None:
                 async for event in self._replay_events(self._replay):
+                    yield event
+                return
+            if self._via_llm:
+                async for event in llm_plugin.events(self.conversation):
+                    if self.timing.first_token_ms is None and isinstance(event, _FIRST_TOKEN):
+                        self.timing.first_token_ms = self.elapsed_ms()
                     yield event
                 return
             client = self._client or httpx.AsyncClient()
@@ -491,6 +505,8 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     """The model ids a provider offers. Raises RequestRefused or CallFailed (one line each)."""
     try:
         p = resolve(preset) if isinstance(preset, str) else preset
+        if p.protocol == llm_plugin.NAME:
+            return await llm_plugin.in_thread(llm_plugin.list_models)  # plugins load slowly
         protocol = protocol_for(p.protocol)
     except (UnknownProvider, ImportError) as exc:
         raise RequestRefused(str(exc), field_name="provider") from None

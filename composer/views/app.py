@@ -176,13 +176,13 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
     from composer.models.document import Document
     from composer.models.errors import FormatError
     from composer.models.exchange import Exchange
-    from composer.models.files import load
+    from composer.models.opening import open_document
     from composer.views.files import example_path
     from composer.views.window import MainWindow
 
     source = file or str(example_path())
     try:
-        doc = load(source)
+        doc, foreign = open_document(source)
     except FormatError as exc:
         print(f"llm-composer screenshot: {exc.one_line()}", file=sys.stderr)
         return 1
@@ -192,7 +192,10 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
         window = MainWindow(Document(conversation), user_dir=scratch)
         if isinstance(doc, Exchange):  # an exchange's reply shows in the results pane
             window.run_ui.show_exchange(doc, Path(source).name)
-        window.file_path = Path(source) if file else None
+        window.file_path = Path(source) if file and not foreign else None
+        if foreign:  # as the window shows an imported file: named after it, unsaved
+            window._title_note = f"(imported from {Path(source).name})"
+            window._foreign_name = Path(source).stem
         window._update_title()
         window.resize(width, height)
         if row is not None and 1 <= row <= len(conversation.messages):

@@ -37,7 +37,7 @@ from composer.models.files import validation_location
 from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings, Tool
 from composer.models.tool_kinds import tool_dicts, tool_problem
-from composer.providers import keys, presets
+from composer.providers import keys, llm_plugin, presets
 from composer.providers.base import SECRET_HEADERS
 from composer.providers.transport import fetch, read_error
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
@@ -611,6 +611,10 @@ class RequestPanel(QWidget):
         preset = self.preset()
         if preset.protocol == "replay":
             raise _Note("Replay plays back a saved exchange; it has no model list.")
+        if preset.protocol == llm_plugin.NAME:  # every installed llm plugin's models
+            if not llm_plugin.available():
+                raise _Note("The llm provider needs llm installed: pip install llm")
+            return await llm_plugin.in_thread(llm_plugin.list_models)
         base_url = self.settings.base_url or preset.base_url
         if not base_url:
             raise _Note("Enter the server's base URL first.")

@@ -71,6 +71,7 @@ class RunController(QObject):
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
         self.current: Exchange | None = None  # the exchange the pane shows
+        self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
         self.state = "idle"
         self._token = 0
         self._logged = 0
@@ -232,7 +233,19 @@ class RunController(QObject):
             self._set_state("done", "Done")
         self.task = None
         self._update_actions()
+        if self.window.preferences.log_to_llm:
+            self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
         self.run_finished.emit(exchange)
+
+    async def _log_to_llm(self, exchange: Exchange) -> None:
+        """The preference "log to llm": llm's own code writes its logs.db, off the GUI thread."""
+        from composer.providers.llm_log import LogFailed, log_exchange
+        from composer.providers.llm_plugin import in_thread
+
+        try:
+            await in_thread(log_exchange, exchange)  # loading llm takes seconds the first time
+        except LogFailed as exc:
+            self.window.statusBar().showMessage(str(exc), 10000)
 
     def _on_pane_flushed(self) -> None:
         call = self.call

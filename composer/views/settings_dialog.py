@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.preferences import Preferences
-from composer.providers import keys, presets, session_keys
+from composer.providers import keys, llm_log, presets, session_keys
 
 
 def key_source_text(preset: presets.Preset) -> str:
@@ -128,6 +128,13 @@ class SettingsDialog(QDialog):
         files_form = QFormLayout(files_box)
         files_form.addRow(self.embed_check)
         files_form.addRow("&Ask before attaching files over", self.limit_spin)
+        self.log_check = QCheckBox("&Log every run to llm's logs.db (shows in `llm logs`)")
+        self.log_check.setChecked(self.preferences.log_to_llm)
+        self.log_check.setEnabled(llm_log.available() or self.preferences.log_to_llm)
+        if not llm_log.available():
+            self.log_check.setToolTip("Needs llm installed: pip install 'llm-composer[llm]'")
+        files_form.addRow(self.log_check)
+        self.log_check.toggled.connect(self._on_preferences_edited)
         self.embed_check.toggled.connect(self._on_preferences_edited)
         self.limit_spin.valueChanged.connect(self._on_preferences_edited)
 
@@ -155,7 +162,8 @@ class SettingsDialog(QDialog):
     def _on_preferences_edited(self, *_args: object) -> None:
         self.preferences = self.preferences.model_copy(update={
             "embed_attachments": self.embed_check.isChecked(),
-            "attachment_size_limit_mb": self.limit_spin.value()})
+            "attachment_size_limit_mb": self.limit_spin.value(),
+            "log_to_llm": self.log_check.isChecked()})
         self.preferences_changed.emit(self.preferences)
 
     def preset(self) -> presets.Preset:

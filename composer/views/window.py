@@ -39,10 +39,11 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
+from composer.models.formats._choices import list_choices, load_choice
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import announce, dialogs, menus, shortcuts
+from composer.views import announce, dialogs, menus, picker, shortcuts
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
     Autosaver,
@@ -84,6 +85,7 @@ class MainWindow(DraftSession, QMainWindow):
         self.http_client = http_client
         self.file_path: Path | None = None
         self._title_note = ""  # "(imported)" after an import, until saved
+        self._foreign_name = ""  # an imported file's name, shown until it is saved as ours
         self._close_confirmed = False
         self._recovery: tuple[Path, DraftState] | None = None
         self._dialog: QWidget | None = None
@@ -200,7 +202,7 @@ class MainWindow(DraftSession, QMainWindow):
         self.autosaver.mark_changed()
 
     def _display_name(self) -> str:
-        return self.file_path.name if self.file_path else "Untitled"
+        return self.file_path.name if self.file_path else self._foreign_name or "Untitled"
 
     def _update_title(self) -> None:
         note = f" {self._title_note}" if self._title_note else ""
@@ -211,6 +213,7 @@ class MainWindow(DraftSession, QMainWindow):
         self.editor.replace_all(conversation)
         self.file_path = path
         self._title_note = note
+        self._foreign_name = ""
         self.table.clear_problems()
         self._update_title()
         if len(self.document):
@@ -228,9 +231,10 @@ class MainWindow(DraftSession, QMainWindow):
         try:
             data = model_files.read_json(p)
         except FormatError as exc:
-            if p.suffix.lower() == ".json" or not p.exists():
+            if not p.is_file():
                 self._error("Could not open the file", exc.one_line())
                 return False
+            # Not JSON (JSONL, Markdown, a logs.db): any format import reads opens.
             return self.import_path(p) is not False
         if model_files.kind_of(data) is None:
             return self.import_path(p) is not False
@@ -266,12 +270,20 @@ class MainWindow(DraftSession, QMainWindow):
         self.file_saved.emit(str(p))
         return True
 
-    def import_path(self, path: str | os.PathLike[str], fmt: str | None = None) -> bool | None:
-        """Import a file in any known format. When the import is lossy the report is shown
-        first and the user may cancel: then None is returned and the answer applies it later."""
+    def import_path(self, path: str | os.PathLike[str], fmt: str | None = None,
+                    key: str | None = None) -> bool | None:
+        """Import a file in any known format, as a new unsaved conversation named after it.
+        A file holding several conversations (a logs.db, ShareGPT JSONL) asks which one first,
+        and a lossy import shows the report first; the user may cancel either. Then None is
+        returned and the answer applies it later. ``key`` picks one of several (Choice.key)."""
         p = Path(path)
         try:
-            imported = formats.import_path(p, fmt)
+            choices = list_choices(p, fmt) if key is None else []
+            if len(choices) > 1:
+                self._dialog = picker.pick(self, p.name, choices,
+                                           lambda k: self.import_path(p, fmt, k))
+                return None
+            imported = load_choice(p, key, fmt)
         except FormatError as exc:
             self._error("Could not import the file", exc.one_line())
             return False
@@ -284,6 +296,7 @@ class MainWindow(DraftSession, QMainWindow):
                 "provider": current.provider, "base_url": current.base_url,
                 "model": current.model, "headers": current.headers})
             self._replace(imported.conversation, None, f"(imported from {p.name})")
+            self._foreign_name = p.stem
             # A foreign file is not saved as ours until the user saves it.
             self.undo_stack.resetClean()
             self.recent.add(p)
@@ -345,7 +358,9 @@ class MainWindow(DraftSession, QMainWindow):
         return None
 
     def choose_open(self) -> None:
-        filters = [JSON_FILTER, "All files (*)"]
+        exts = sorted({e for f in formats.importers() for e in f.extensions})
+        readable = f"Conversations in any format ({' '.join('*' + e for e in exts)})"
+        filters = [readable, JSON_FILTER, "All files (*)"]
         self.confirm_discard(lambda: self._file_dialog(
             "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path))
 

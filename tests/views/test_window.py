@@ -230,14 +230,15 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, user_dir):
 
 def test_import_with_losses_shows_the_report_first_and_can_be_cancelled(qtbot, make_window,
                                                                         tmp_path):
-    lines = [{"conversations": [{"from": "human", "value": f"question {i}"},
-                                {"from": "gpt", "value": f"answer {i}"}]} for i in (1, 2)]
+    # A function_call that is not {name, arguments} JSON comes in as text, with a note.
+    line = {"conversations": [{"from": "human", "value": "question 1"},
+                              {"from": "function_call", "value": "answer 1"}]}
     path = tmp_path / "two.jsonl"
-    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     window = make_window(Document(_conversation("mine")))
     assert window.import_path(path) is None
     report = _answer(qtbot, window, Button.Cancel)
-    assert "two.jsonl" in report and "conversation 1 of 2" in report
+    assert "two.jsonl" in report and "kept as text" in report
     assert window.document.messages[0].plain_text == "mine"
     window.import_path(path)
     _answer(qtbot, window, Button.Ok)

@@ -238,7 +238,8 @@ class _Reader:
     def reasoning(self, block: dict[str, Any], kind: str, where: str) -> ReasoningPart:
         if kind == "redacted_thinking":
             self.string(block.get("data"), f"{where}.data", "redacted thinking data")
-            return ReasoningPart(redacted=True, provider_metadata=_meta(_rest(block, ("type",))))
+            # The block whole, as llm-anthropic keeps it: {"type": "redacted_thinking", "data"}.
+            return ReasoningPart(redacted=True, provider_metadata=_meta(dict(block)))
         text = self.string(block.get("thinking"), f"{where}.thinking", "thinking")
         if "signature" in block:
             self.string(block["signature"], f"{where}.signature", "signature")
@@ -615,7 +616,9 @@ class _Writer:
 
     def reasoning(self, p: ReasoningPart, own: dict[str, Any], i: int,
                   j: int) -> dict[str, Any] | None:
-        if p.redacted and isinstance(own.get("data"), str):
+        # Ours mark redacted=True; llm-anthropic's leave it False and say so in the metadata.
+        if (p.redacted or own.get("type") == "redacted_thinking") \
+                and isinstance(own.get("data"), str):
             return {**own, "type": "redacted_thinking"}
         if isinstance(own.get("signature"), str):
             return {**own, "type": "thinking", "thinking": p.text}

@@ -8,7 +8,10 @@ One format, ``llm``, reads both:
 - ``[{"role", "parts": [...]}, ...]``: a bare list of ``Message.to_dict()`` values.
 
 Export always writes the ``to_dict`` shape: the prompt holds every message but the trailing
-assistant ones, which become the reply. Our Message *is* llm's MessageDict, so messages pass
+assistant ones, which become the reply. The model id and options are llm's on the file side and
+ours in the settings (llm_ids.py): ``anthropic/claude-sonnet-4-5`` reads as provider
+``anthropic``, model ``claude-sonnet-4-5``; an llm option we have no name for is reported, kept
+for the way back, and never sent. Our Message *is* llm's MessageDict, so messages pass
 through verbatim, unknown keys included. The response-level keys we do not model (``id``,
 ``usage``, ``datetime_utc`` and anything unknown) are kept on the conversation under ``"llm"``
 and written back on export.
@@ -20,7 +23,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from composer.models import files
+from composer.models import files, llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body
@@ -64,7 +67,7 @@ def detect(data: Any) -> float:
 
 def _messages(value: Any, where: str, source: str | None) -> list[Message]:
     try:
-        return _MESSAGES.validate_python(value)
+        return _MESSAGES.validate_python(llm_shapes.from_llm(value))
     except ValidationError as exc:
         loc, problem = files.validation_location(exc)
         raise FormatError(problem, source=source, location=where + loc[1:]) from None
@@ -93,15 +96,24 @@ def load(data: Any, source: str | None) -> Imported:
     options = prompt.get("options") or {}
     if not isinstance(options, dict):
         raise FormatError("expected an object", source=source, location="$.prompt.options")
-    settings = RequestSettings(model=model, options=dict(options))
+    protocol, api_model = llm_ids.from_llm_model(model)
+    ours, unmapped, notes = llm_ids.from_llm_options(protocol, options)
+    settings = RequestSettings(model=api_model, options=ours)
+    if protocol is not None:
+        settings.provider = protocol
+    losses = [Loss(note) for note in notes]
+    losses += [Loss(f"llm option {key} has no Composer equivalent for {model or 'this model'}; "
+                    "kept for export, not sent") for key in unmapped]
     conversation = Conversation(messages=[*prompt_messages, *reply], settings=settings)
     extras = {k: v for k, v in data.items() if k not in _MAPPED}
     prompt_extras = {k: v for k, v in prompt.items() if k not in ("messages", "options", "system")}
+    if unmapped:
+        prompt_extras["options"] = unmapped
     if prompt_extras:
         extras["prompt"] = prompt_extras
     if extras:
         setattr(conversation, EXTRAS_KEY, extras)
-    return Imported(conversation)
+    return Imported(conversation, losses)
 
 
 def _setting_losses(settings: RequestSettings) -> list[Loss]:
@@ -118,22 +130,41 @@ def _setting_losses(settings: RequestSettings) -> list[Loss]:
 
 def to_response_dict(conversation: Conversation) -> dict[str, Any]:
     """The conversation as ``Response.to_dict()``: trailing assistant messages are the reply."""
-    messages = [m.to_dict() for m in conversation.messages]
+    messages = llm_shapes.to_llm([m.to_dict() for m in conversation.messages])
     split = len(messages)
     while split > 0 and messages[split - 1]["role"] == "assistant":
         split -= 1
     extras = dict((conversation.model_extra or {}).get(EXTRAS_KEY) or {})
+    settings = conversation.settings
+    protocol = protocol_of(settings.provider)
     prompt: dict[str, Any] = {"messages": messages[:split]}
-    if conversation.settings.options:
-        prompt["options"] = dict(conversation.settings.options)
     prompt_extras = extras.pop("prompt", None)
-    if isinstance(prompt_extras, dict):
-        prompt = {**prompt_extras, **prompt}
-    out: dict[str, Any] = {"model": conversation.settings.model, "prompt": prompt,
-                           "messages": messages[split:]}
+    prompt_extras = dict(prompt_extras) if isinstance(prompt_extras, dict) else {}
+    kept = prompt_extras.pop("options", None)
+    options = {**(kept if isinstance(kept, dict) else {}),
+               **llm_ids.to_llm_options(protocol, settings.model, settings.options)}
+    if options:
+        prompt["options"] = options
+    prompt = {**prompt_extras, **prompt}
+    out: dict[str, Any] = {"prompt": prompt, "messages": messages[split:]}
+    model = llm_ids.to_llm_model(protocol, settings.model)
+    if model:  # llm reads a missing model as an error, an empty one as its default model
+        out = {"model": model, **out}
     for key, value in extras.items():
         out.setdefault(key, value)
     return out
+
+
+def protocol_of(provider: str) -> str | None:
+    """The wire protocol of a provider preset or protocol name, without loading providers."""
+    if llm_ids.family(provider):
+        return provider
+    from composer.providers.presets import UnknownProvider, resolve
+
+    try:
+        return resolve(provider).protocol
+    except UnknownProvider:  # no family, so no mapping
+        return None
 
 
 def dump(conversation: Conversation) -> Exported:

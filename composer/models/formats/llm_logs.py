@@ -15,6 +15,13 @@ Two schemas, both read (a migrated database can hold both at once):
   whichever per-field columns exist (``name``, ``arguments``, ``output``, ``redacted``,
   ``provider_metadata``, ``fragment_id``...), since development versions of llm wrote both.
 
+Text that borrows a fragment (``llm -f``, ``--sf``) is stored as a ``text_ref`` list of
+``{"literal"}`` and ``{"fragment": id}`` pieces (legacy: ``prompt_fragments`` and
+``system_fragments`` joined the way llm joined them); it is resolved into the text, and a
+fragment missing from the database is reported as dropped. The tools a thread's turns offered
+(``turn_tools``; legacy ``tool_responses``/``tool_calls.tool_id``) become the tool definitions,
+and llm's model id and options are mapped to ours (llm_ids.py).
+
 ``list_conversations(path)`` lists them, newest first; ``load(path)`` imports the newest;
 ``load_conversation(path, conversation_id)`` imports one by id (the CLI's ``--conversation``).
 The database is opened read-only and never changed.
@@ -32,6 +39,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from composer.models import llm_ids
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -45,7 +53,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
-from composer.models.settings import RequestSettings
+from composer.models.settings import RequestSettings, Tool
 
 _PART = TypeAdapter(Part)
 
@@ -78,7 +86,9 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def _tables(conn: sqlite3.Connection) -> dict[str, set[str]]:
     names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
-    return {n: {r[1] for r in conn.execute(f'pragma table_info("{n}")')} for n in names}
+    # A bound parameter, not the name pasted into SQL: a table may be named anything.
+    return {n: {r[0] for r in conn.execute("select name from pragma_table_info(?)", (n,))}
+            for n in names}
 
 
 def _has_store(tables: dict[str, set[str]]) -> bool:
@@ -195,15 +205,37 @@ def _attachments_by_id(conn: sqlite3.Connection, ids: list[str]) -> list[Attachm
     return out
 
 
-def _fragment(conn: sqlite3.Connection, tables: dict, fragment_id: Any) -> str:
-    if "fragments" not in tables:
+def _fragment(conn: sqlite3.Connection, tables: dict, fragment_id: Any,
+              losses: list[Loss] | None = None, where: str = "") -> str:
+    row = None
+    if "fragments" in tables:
+        row = conn.execute("select content from fragments where id = ?",
+                           (fragment_id,)).fetchone()
+    if row is None:
+        if losses is not None:
+            losses.append(Loss(f"{where}: fragment {fragment_id} is missing from the database; "
+                               "its text is left out", dropped=True))
         return ""
-    row = conn.execute("select content from fragments where id = ?", (fragment_id,)).fetchone()
-    return row["content"] if row and row["content"] else ""
+    return row["content"] or ""
+
+
+def _text_ref(conn: sqlite3.Connection, tables: dict, ref: list, losses: list[Loss],
+              where: str) -> str:
+    """Text llm stored as literal pieces and fragment references (``{"fragment": id}``)."""
+    out = []
+    for piece in ref:
+        if not isinstance(piece, dict):
+            continue
+        if "literal" in piece:
+            out.append(str(piece["literal"]))
+        else:  # "fragment" since llm 0.32; "fragment_id" in its development versions
+            fid = piece.get("fragment", piece.get("fragment_id"))
+            out.append(_fragment(conn, tables, fid, losses, where))
+    return "".join(out)
 
 
 def _part_from_row(conn: sqlite3.Connection, tables: dict, row: sqlite3.Row, where: str,
-                   path: str) -> Part:
+                   path: str, losses: list[Loss]) -> Part:
     cols = row.keys()
     data: dict[str, Any] = {}
     payload = _json(row["payload"], f"{where} payload", path) if "payload" in cols else None
@@ -212,11 +244,9 @@ def _part_from_row(conn: sqlite3.Connection, tables: dict, row: sqlite3.Row, whe
     data["type"] = row["type"]
     ref = data.pop("text_ref", None)
     if isinstance(ref, list):  # text built from literal pieces and fragments
-        data["text"] = "".join(
-            piece.get("literal") or _fragment(conn, tables, piece.get("fragment_id"))
-            for piece in ref if isinstance(piece, dict))
+        data["text"] = _text_ref(conn, tables, ref, losses, where)
     if "fragment_id" in cols and row["fragment_id"] is not None:
-        data["text"] = _fragment(conn, tables, row["fragment_id"])
+        data["text"] = _fragment(conn, tables, row["fragment_id"], losses, where)
     if "text" in cols and row["text"] is not None:
         data["text"] = row["text"]
     for col in ("tool_name", "name"):
@@ -255,7 +285,8 @@ def _part_from_row(conn: sqlite3.Connection, tables: dict, row: sqlite3.Row, whe
                           source=path) from None
 
 
-def _chain(conn: sqlite3.Connection, tables: dict, tip: str, path: str) -> list[Message]:
+def _chain(conn: sqlite3.Connection, tables: dict, tip: str, path: str,
+           losses: list[Loss]) -> list[Message]:
     rows = []
     seen = set()
     current: str | None = tip
@@ -274,7 +305,7 @@ def _chain(conn: sqlite3.Connection, tables: dict, tip: str, path: str) -> list[
     messages = []
     for row in rows:
         where = f"message {row['hash']}"
-        parts = [_part_from_row(conn, tables, p, f"{where} part {i}", path)
+        parts = [_part_from_row(conn, tables, p, f"{where} part {i}", path, losses)
                  for i, p in enumerate(conn.execute(
                      f"select * from parts where message_hash = ? order by {order}",
                      (row["hash"],)))]
@@ -294,16 +325,49 @@ def _load_thread(conn: sqlite3.Connection, tables: dict, thread_id: str, path: s
     last = conn.execute("select * from turns where thread_id = ? order by datetime_utc desc",
                         (thread_id,)).fetchone()
     tip = thread["tip_message_hash"] or (last["tip_message_hash"] if last else None)
-    messages = _chain(conn, tables, tip, path) if tip else []
-    settings = RequestSettings()
-    if last is not None:
-        settings.model = last["model"] or ""
-        options = _json(last["options_json"], f"turn {last['id']} options_json", path) \
-            if "options_json" in last.keys() else None
-        if isinstance(options, dict):
-            settings.options = options
-    conversation = Conversation(messages=messages, settings=settings)
-    return Imported(conversation, [])
+    losses: list[Loss] = []
+    messages = _chain(conn, tables, tip, path, losses) if tip else []
+    tool_ids: list[Any] = []
+    if "turn_tools" in tables:
+        tool_ids = [r[0] for r in conn.execute(
+            "select distinct tool_id from turn_tools join turns on turns.id = turn_tools.turn_id"
+            " where turns.thread_id = ? order by tool_id", (thread_id,))]
+    settings = _settings(conn, tables, last, "turn", tool_ids, path, losses)
+    return Imported(Conversation(messages=messages, settings=settings), losses)
+
+
+def _settings(conn: sqlite3.Connection, tables: dict, last: sqlite3.Row | None, what: str,
+              tool_ids: list[Any], path: str, losses: list[Loss]) -> RequestSettings:
+    """The model, options and tools of the latest turn, under our names (llm_ids.py)."""
+    settings = RequestSettings(tools=_tools(conn, tables, tool_ids, path))
+    if last is None:
+        return settings
+    protocol, settings.model = llm_ids.from_llm_model(last["model"] or "")
+    if protocol is not None:
+        settings.provider = protocol
+    options = _json(last["options_json"], f"{what} {last['id']} options_json", path) \
+        if "options_json" in last.keys() else None
+    if isinstance(options, dict):
+        settings.options, unmapped, notes = llm_ids.from_llm_options(protocol, options)
+        losses.extend(Loss(note) for note in notes)
+        losses.extend(Loss(f"llm option {key} has no Composer equivalent; not sent")
+                      for key in unmapped)
+    return settings
+
+
+def _tools(conn: sqlite3.Connection, tables: dict, ids: list[Any], path: str) -> list[Tool]:
+    if "tools" not in tables or not ids:
+        return []
+    out = []
+    for tid in ids:
+        row = conn.execute("select * from tools where id = ?", (tid,)).fetchone()
+        if row is None:
+            continue
+        schema = _json(row["input_schema"], f"tool {row['name']} input_schema", path)
+        out.append(Tool(name=row["name"] or "", description=row["description"] or None,
+                        parameters=schema if isinstance(schema, dict) else
+                        {"type": "object", "properties": {}}))
+    return out
 
 
 # -- the legacy tables --------------------------------------------------------------------------
@@ -328,7 +392,9 @@ def _load_legacy(conn: sqlite3.Connection, tables: dict, conversation_id: str,
     system: str | None = None
     for row in rows:
         rid = row["id"]
-        sys_text = row["system"] if "system" in cols else None
+        # llm < 0.32 kept fragments apart and joined them in front of the text it sent.
+        sys_text = _legacy_system(row["system"] if "system" in cols else None,
+                                  _legacy_fragments(conn, tables, "system_fragments", rid))
         if sys_text and system is None:
             system = sys_text
             messages.insert(0, Message.text("system", sys_text))
@@ -350,8 +416,10 @@ def _load_legacy(conn: sqlite3.Connection, tables: dict, conversation_id: str,
                                                         "tool_result_id", r["id"])))
                 messages.append(Message(role="tool", parts=parts))
         user_parts: list[Part] = []
-        if row["prompt"]:
-            user_parts.append(TextPart(text=row["prompt"]))
+        prompt = "\n".join([*_legacy_fragments(conn, tables, "prompt_fragments", rid),
+                            *([row["prompt"]] if row["prompt"] else [])])
+        if prompt:
+            user_parts.append(TextPart(text=prompt))
         for att in _legacy_attachments(conn, tables, "prompt_attachments", "response_id", rid):
             user_parts.append(AttachmentPart(attachment=att))
         if user_parts:
@@ -370,14 +438,30 @@ def _load_legacy(conn: sqlite3.Connection, tables: dict, conversation_id: str,
                     arguments=arguments if isinstance(arguments, dict) else {}))
         if reply:
             messages.append(Message(role="assistant", parts=reply))
-    settings = RequestSettings()
-    if rows:
-        settings.model = rows[-1]["model"] or ""
-        options = _json(rows[-1]["options_json"], f"response {rows[-1]['id']} options_json",
-                        path) if "options_json" in cols else None
-        if isinstance(options, dict):
-            settings.options = options
+    tool_ids: list[Any] = []
+    for table in ("tool_responses", "tool_calls"):
+        if "tool_id" in tables.get(table, set()):
+            tool_ids += [r[0] for r in conn.execute(
+                f"select distinct {table}.tool_id from {table} join responses on "
+                f"responses.id = {table}.response_id where responses.conversation_id = ? "
+                f"and {table}.tool_id is not null", (conversation_id,))]
+    settings = _settings(conn, tables, rows[-1] if rows else None, "response",
+                         sorted(set(tool_ids)), path, losses)
     return Imported(Conversation(messages=messages, settings=settings), losses)
+
+
+def _legacy_fragments(conn: sqlite3.Connection, tables: dict, table: str, rid: Any) -> list[str]:
+    if table not in tables or "fragments" not in tables:
+        return []
+    return [r[0] or "" for r in conn.execute(
+        f'select fragments.content from {table} join fragments on fragments.id = '
+        f'{table}.fragment_id where {table}.response_id = ? order by {table}."order"', (rid,))]
+
+
+def _legacy_system(system: str | None, fragments: list[str]) -> str:
+    """llm's own rule (models._combine_system): stripped pieces, fragments first."""
+    bits = [bit.strip() for bit in [*fragments, system or ""] if bit.strip()]
+    return "\n\n".join(bits)
 
 
 def load(path: Any, source: str | None) -> Imported:

@@ -5,9 +5,15 @@ tool call whose value is ``{"name", "arguments"}`` JSON) and ``observation``/``t
 result). A top-level ``system`` string becomes the first message; a ``tools`` list (or JSON
 string of one, LLaMA-Factory style) becomes the tool definitions.
 
-JSONL holds one conversation per line. Import takes the first by default and notes how many
-were skipped; ``load_nth(text, n)`` (the CLI's ``--conversation N``) picks another. Export writes
-one line, which is both a JSON document and a one-line JSONL file.
+JSONL holds one conversation per line, and the original dataset is a JSON array of
+``{"id", "conversations"}``: both hold several. Import takes the first by default and notes how
+many were skipped; ``load_nth(text, n)`` (the CLI's ``--conversation N``, or an ``id``) picks
+another, and ``list_conversations(text)`` lists them for a picker. Export writes one line, which
+is both a JSON document and a one-line JSONL file.
+
+Keys ShareGPT tools add beside ``from``/``value`` (``weight``, ``loss``...) and beside
+``conversations`` (``id``, ``source``...) are kept under ``"sharegpt"`` on the message and on
+the conversation, and written back on export.
 
 ShareGPT holds only text: reasoning, attachments, tool-call ids and provider metadata are
 reported as losses on export.
@@ -46,6 +52,18 @@ def _is_turn(item: Any) -> bool:
     return isinstance(item, dict) and "from" in item and "value" in item
 
 
+EXTRAS_KEY = "sharegpt"
+_DOC_KEYS = frozenset({"conversations", "system", "tools"})
+_TURN_KEYS = frozenset({"from", "value"})
+
+
+def _is_dataset(data: Any) -> bool:
+    """The original ShareGPT dataset: a JSON array of {"id", "conversations"} objects."""
+    return (isinstance(data, list) and bool(data)
+            and all(isinstance(d, dict) and isinstance(d.get("conversations"), list)
+                    for d in data))
+
+
 def _turns_of(data: Any) -> list | None:
     if isinstance(data, dict) and isinstance(data.get("conversations"), list):
         return data["conversations"]
@@ -57,9 +75,13 @@ def _turns_of(data: Any) -> list | None:
 def _parse_text(text: str) -> tuple[list[Any], list[int]]:
     """(documents, their line numbers): one JSON document, or one per non-blank JSONL line."""
     try:
-        return [json.loads(text)], [1]
+        whole = json.loads(text)
     except json.JSONDecodeError:
         pass
+    else:
+        if _is_dataset(whole):
+            return whole, list(range(1, len(whole) + 1))
+        return [whole], [1]
     docs, lines = [], []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -75,7 +97,7 @@ def _parse_text(text: str) -> tuple[list[Any], list[int]]:
 
 def detect(text: Any) -> float:
     if not isinstance(text, str):
-        return 0.9 if _turns_of(text) is not None else 0.0
+        return 0.9 if _turns_of(text) is not None or _is_dataset(text) else 0.0
     stripped = text.lstrip()
     if not stripped.startswith(("{", "[")):
         return 0.0
@@ -86,6 +108,8 @@ def detect(text: Any) -> float:
             first = json.loads(stripped.splitlines()[0])
         except json.JSONDecodeError:
             return 0.0
+    if _is_dataset(first):
+        return 0.9
     turns = _turns_of(first)
     if turns is None:
         return 0.0
@@ -122,12 +146,14 @@ def _conversation(doc: Any, where: str, source: str | None) -> Imported:
     messages: list[Message] = []
     losses: list[Loss] = []
     settings = RequestSettings()
+    kept: dict[str, Any] = {}
     if isinstance(doc, dict):
         system = doc.get("system")
         if isinstance(system, str) and system:
             messages.append(Message.text("system", system))
         if doc.get("tools"):
             settings.tools = _tools(doc["tools"], f"{where}.tools", source)
+        kept = {k: v for k, v in doc.items() if k not in _DOC_KEYS}
     base = f"{where}.conversations" if isinstance(doc, dict) else where
     last_call_name = ""
     for i, turn in enumerate(turns):
@@ -159,7 +185,16 @@ def _conversation(doc: Any, where: str, source: str | None) -> Imported:
                                                                       output=value)]))
         else:
             messages.append(Message.text(kind, value))  # type: ignore[arg-type]
-    return Imported(Conversation(messages=messages, settings=settings), losses)
+        extra = {k: v for k, v in turn.items() if k not in _TURN_KEYS}
+        if extra and kind != "call":  # a call joins a message; its keys would be misplaced
+            setattr(messages[-1], EXTRAS_KEY, extra)
+        elif extra:
+            losses.append(Loss(f"function_call turn keys {', '.join(extra)} dropped",
+                               message_index=len(messages) - 1))
+    conversation = Conversation(messages=messages, settings=settings)
+    if kept:
+        setattr(conversation, EXTRAS_KEY, kept)
+    return Imported(conversation, losses)
 
 
 def _tool_call(value: str) -> ToolCallPart | None:
@@ -180,22 +215,55 @@ def _tool_call(value: str) -> ToolCallPart | None:
     return ToolCallPart(name=data["name"], arguments=arguments)
 
 
-def load_nth(data: Any, n: int, source: str | None = None) -> Imported:
-    """Conversation ``n`` (1-based) of a JSONL text; 1 for a single document."""
+def _documents(data: Any, source: str | None) -> tuple[list[Any], list[str]]:
+    """(the conversations, where each is: "$", "$[i]" in a dataset array, "line N: $")."""
     if isinstance(data, str):
         try:
             docs, lines = _parse_text(data)
         except FormatError as exc:
-            raise exc.with_source(source) if source else exc from None
-    else:
-        docs, lines = [data], [1]
+            raise (exc.with_source(source) if source else exc) from None
+        if data.lstrip().startswith("[") and docs and isinstance(docs[0], dict):  # a dataset
+            return docs, [f"$[{i}]" for i in range(len(docs))]
+        return docs, ["$" if len(docs) == 1 else f"line {n}: $" for n in lines]
+    if _is_dataset(data):
+        return list(data), [f"$[{i}]" for i in range(len(data))]
+    return [data], ["$"]
+
+
+def list_conversations(data: Any, source: str | None = None) -> list[tuple[str, str]]:
+    """(key for ``load_nth``, a title) for every conversation: its id or first human words."""
+    docs, _ = _documents(data, source)
+    out = []
+    for n, doc in enumerate(docs, 1):
+        title = ""
+        if isinstance(doc, dict) and isinstance(doc.get("id"), str | int):
+            title = str(doc["id"])
+        turns = _turns_of(doc) or []
+        first = next((t["value"] for t in turns if _is_turn(t) and isinstance(t["value"], str)
+                      and str(t["from"]).lower() in ("human", "user")), "")
+        words = " ".join(first.split())[:60]
+        out.append((str(n), f"{title}: {words}" if title and words else title or words))
+    return out
+
+
+def load_nth(data: Any, n: int | str, source: str | None = None) -> Imported:
+    """Conversation ``n`` (1-based, or a dataset ``id``) of several; 1 for a single document."""
+    docs, wheres = _documents(data, source)
     if not docs:
         raise FormatError("no conversation in the input", source=source)
+    if isinstance(n, str):
+        ids = [str(d.get("id")) if isinstance(d, dict) else None for d in docs]
+        if n in ids:
+            n = ids.index(n) + 1
+        elif n.isdigit():
+            n = int(n)
+        else:
+            raise FormatError(f"no conversation {n!r}: pick a number from 1 to {len(docs)} or "
+                              "an id", source=source)
     if not 1 <= n <= len(docs):
         raise FormatError(f"conversation {n} asked for, but the input holds {len(docs)}",
                           source=source)
-    where = "$" if len(docs) == 1 else f"line {lines[n - 1]}: $"
-    imported = _conversation(docs[n - 1], where, source)
+    imported = _conversation(docs[n - 1], wheres[n - 1], source)
     if len(docs) > 1:
         others = len(docs) - 1
         imported.losses.insert(0, Loss(f"imported conversation {n} of {len(docs)}; {others} "
@@ -248,14 +316,22 @@ def dump(conversation: Conversation) -> Exported:
             if message.role == "tool":
                 losses.append(Loss("text in a tool message sent as a human turn", mi))
             # Text first, then the calls it introduced: ShareGPT's usual order.
-            turns.insert(len(turns) - _calls_added(message), _turn(role, "\n\n".join(texts)))
-    doc: dict[str, Any] = {"conversations": turns}
+            turn = {**_kept(message), **_turn(role, "\n\n".join(texts))}
+            turns.insert(len(turns) - _calls_added(message), turn)
+    doc: dict[str, Any] = {**_kept(conversation), "conversations": turns}
     if conversation.settings.tools:
         doc["tools"] = json.dumps([t.to_dict() for t in conversation.settings.tools],
                                   ensure_ascii=False)
     if conversation.settings.response_schema:
         losses.append(Loss("response schema dropped", dropped=True))
     return Exported(json.dumps(doc, ensure_ascii=False) + "\n", losses)
+
+
+def _kept(value: Message | Conversation) -> dict[str, Any]:
+    """The ShareGPT keys an import kept on a message or conversation (see EXTRAS_KEY)."""
+    kept = (value.model_extra or {}).get(EXTRAS_KEY)
+    return {k: v for k, v in kept.items() if k not in _DOC_KEYS | _TURN_KEYS} \
+        if isinstance(kept, dict) else {}
 
 
 def _calls_added(message: Message) -> int:
