@@ -79,9 +79,11 @@ def test_a_plain_llm_to_dict_file_opens_named_after_it(qtbot, tmp_path):
         "messages": [{"role": "assistant", "parts": [{"type": "text", "text": "hello"}]}]}),
         encoding="utf-8")
     window = _window(qtbot, tmp_path)
+    mine = window.document.conversation.settings.provider
     assert window.open_path(path)
     assert [m.plain_text for m in window.document.messages] == ["hi", "hello"]
-    assert window.document.conversation.settings.provider == "openai-chat"
+    # Opened as an import: the provider stays the user's own (a file's is data, not a choice).
+    assert window.document.conversation.settings.provider == mine
     assert window.windowTitle().startswith("from-llm (imported from from-llm.json)")
 
 
