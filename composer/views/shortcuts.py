@@ -263,7 +263,7 @@ def install_focus_keys(window) -> list[QAction]:
              ("Part &Details", "Alt+2", lambda: window.detail),
              ("Re&quest Panel", "Alt+3", lambda: window.request_panel),
              ("Res&ults", "Alt+4", lambda: window.output_tabs.currentWidget())]
-    menu = window.view_menu.addMenu("&Go To")
+    menu = window.commands.view_menu.addMenu("&Go To")
     made = []
     for text, key, target in areas:
         action = QAction(text, window)

@@ -55,7 +55,7 @@ from composer.views.files import (
 from composer.views.icon import app_icon
 from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
-from composer.views.run_controller import install_run_ui
+from composer.views.run_ui import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.main_splitter)
         self._split_done = False
 
-        menus.build(self)
+        self.commands = menus.build(self)  # actions, menus, toolbar
         self.status_state = QLabel("Ready")
         self.status_state.setTextFormat(Qt.TextFormat.PlainText)  # shows provider errors
         self.statusBar().addPermanentWidget(self.status_state)
@@ -152,8 +152,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
             self.table.selectRow(0)
-        # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
-        install_run_ui(self)
+        # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
+        self.run_ui = install_run_ui(self, report_error=self._error,
+                                     file_dialog=self._file_dialog)
         install_linked_files(self)  # asks before reading files outside the file's folder
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         announce.install(self)  # run start, finish and errors said to a screen reader
@@ -467,7 +468,7 @@ class MainWindow(QMainWindow):
         return self._dialog
 
     def fill_recent_menu(self) -> None:
-        menu = self.recent_menu
+        menu = self.commands.recent_menu
         menu.clear()
         paths_ = self.recent.paths()
         for path in paths_:

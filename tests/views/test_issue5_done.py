@@ -58,7 +58,7 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     window = run_window(conversation)
     run = window.run_ui
 
-    click(qtbot, window.toolbar, run.send_action)
+    click(qtbot, window.commands.toolbar, run.send_action)
     qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
 
     pane = run.pane
@@ -90,7 +90,7 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     window.editor.replace_part(len(window.document) - 1, 0,
                                result.model_copy(update={"output": recorded_result}))
 
-    click(qtbot, window.toolbar, run.send_action)
+    click(qtbot, window.commands.toolbar, run.send_action)
     qtbot.waitUntil(lambda: run.state == "done" and len(run.runs.runs) == 2, timeout=5000)
     assert substance(loopback.received[1].json) == substance(second.request_json)
     final = run.pane.blocks_of(TextBlock)
