@@ -4,7 +4,7 @@ the window's Send all come through ``prepare_call``.
 
 The rules it applies, each in one place:
 
-- a key is looked up and sent only when ``needs_key`` says so;
+- a key is looked up and sent only when ``needs_key`` (composer.providers.presets) says so;
 - a linked attachment whose file was not read stops the call (composer.models.linked says
   which files may be read; reading them is the caller's business, before this);
 - a key bound for an origin the user did not choose is a trust question
@@ -22,7 +22,7 @@ from composer.models import linked
 from composer.models.conversation import Conversation
 from composer.providers import keys
 from composer.providers.base import RequestRefused
-from composer.providers.presets import Preset, UnknownProvider, resolve
+from composer.providers.presets import Preset, UnknownProvider, needs_key, resolve
 from composer.providers.transport import Call, CallConfig
 from composer.providers.trust import KeyTarget, TrustedHosts, unconfirmed_key_target
 
@@ -30,12 +30,6 @@ from composer.providers.trust import KeyTarget, TrustedHosts, unconfirmed_key_ta
 PREVIEW_KEY = "preview-no-key"
 
 KeyStore = Callable[[Preset], keys.FoundKey]
-
-
-def needs_key(preset: Preset) -> bool:
-    """The one rule for whether a call looks up and sends an API key: a hosted provider's
-    preset does; a local server, a custom server and a replay do not."""
-    return preset.key_required and preset.protocol != "replay"
 
 
 def find_key(preset: Preset, key_store: KeyStore = keys.find_key) -> keys.FoundKey:
