@@ -43,8 +43,9 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import announce, dialogs, menus, shortcuts
+from composer.views import announce, dialogs, menus, shortcuts, shortcuts_dialog
 from composer.views.detail.editor import PartDetailEditor
+from composer.views.file_urls import local_paths
 from composer.views.files import (
     Autosaver,
     DraftState,
@@ -57,7 +58,6 @@ from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
 from composer.views.run_ui import install_run_ui
 from composer.views.settings_dialog import SettingsDialog
-from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
 
@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
 
     def show_shortcuts(self) -> QDialog:
-        self._dialog = shortcuts.open_dialog(self)
+        self._dialog = shortcuts_dialog.open_dialog(self)
         return self._dialog
 
     def show_about(self) -> QMessageBox:
