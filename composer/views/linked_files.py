@@ -144,10 +144,10 @@ class LinkedFiles(QObject):
 
 
 def install(window) -> LinkedFiles:
-    """Give ``window`` its LinkedFiles and look at the document it starts with."""
+    """``window``'s LinkedFiles (the window keeps it), wired, after a look at the document it
+    starts with."""
     files = LinkedFiles(lambda: window.document, lambda: window.file_path,
                         lambda: window.preferences.attachment_size_limit, window)
-    window.linked_files = files
     window.document_replaced.connect(files.check)
     window.detail.link_load_requested.connect(files.load)
     files.check()

@@ -255,7 +255,6 @@ def install_focus_keys(window) -> list[QAction]:
         action.triggered.connect(lambda _c=False, t=target: focus_into(t()))
         menu.addAction(action)
         made.append(action)
-    window.go_to_menu = menu
     return made
 
 

@@ -153,11 +153,10 @@ class MainWindow(QMainWindow):
         if len(self.document):
             self.table.selectRow(0)
         # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
-        self.run_ui = install_run_ui(self, report_error=self._error,
-                                     file_dialog=self._file_dialog)
-        install_linked_files(self)  # asks before reading files outside the file's folder
+        self.run_ui = install_run_ui(self, report_error=self._error, file_dialog=self._file_dialog)
+        self.linked_files = install_linked_files(self)  # asks before reading outside files
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
-        announce.install(self)  # run start, finish and errors said to a screen reader
+        self.announcer = announce.install(self)  # run start, finish, errors: said aloud
 
     # -- start and finish ---------------------------------------------------------------------
 
