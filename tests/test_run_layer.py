@@ -204,3 +204,43 @@ def test_the_run_layer_imports_no_qt():
     code = ("import sys, composer.run, composer.cli.send; "
             "assert not [m for m in sys.modules if m.startswith(('PySide6', 'composer.views'))]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the command line keeps the same key rule as the window ----------------------------------------
+
+CHAT_REPLY = ('data: {"choices": [{"index": 0, "delta": {"content": "hello"}}]}\n\n'
+              'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\n'
+              "data: [DONE]\n\n")
+
+
+def _no_key_in(received) -> bool:
+    return all(KEY not in str(dict(r.headers)) and KEY not in r.path for r in received)
+
+
+def test_send_to_a_custom_server_sends_no_key_like_the_window(loopback, tmp_path, capsys):
+    """send used to look a key up for any preset not marked local (a custom server's key in
+    the keychain went along); the window never did."""
+    from composer.main import main
+    from composer.models.files import save
+    from composer.providers import session_keys
+    from tests.loopback import Reply
+
+    session_keys.put("custom", KEY)
+    loopback.queue(Reply.sse(CHAT_REPLY))
+    path = tmp_path / "c.json"
+    save(_conversation("custom", loopback.url + "/v1"), path)
+    assert main(["send", str(path), "--base-url", loopback.url + "/v1"]) == 0
+    assert capsys.readouterr().out == "hello\n"
+    assert len(loopback.received) == 1 and _no_key_in(loopback.received)
+
+
+def test_models_for_a_local_server_sends_no_key(loopback, capsys):
+    from composer.main import main
+    from composer.providers import session_keys
+    from tests.loopback import Reply
+
+    session_keys.put("ollama", KEY)
+    loopback.queue(Reply.json({"object": "list", "data": [{"id": "llama3"}]}))
+    assert main(["models", "--provider", "ollama", "--base-url", loopback.url + "/v1"]) == 0
+    assert capsys.readouterr().out == "llama3\n"
+    assert len(loopback.received) == 1 and _no_key_in(loopback.received)
