@@ -7,9 +7,9 @@ import asyncio
 
 from composer.cli import error
 from composer.models.errors import ComposerError
-from composer.providers.keys import find_key
 from composer.providers.presets import UnknownProvider, names, resolve
 from composer.providers.transport import list_models
+from composer.run.prepare import find_key
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
 def run(args: argparse.Namespace, verb: str) -> int:
     try:
         preset = resolve(args.provider)
-        key = find_key(preset).key if preset.protocol != "replay" else None
+        key = find_key(preset).key
         ids = asyncio.run(list_models(preset, base_url=args.base_url, api_key=key))
     except (ComposerError, UnknownProvider) as exc:
         error(str(exc))

@@ -35,8 +35,6 @@ from composer.models.files import replaced_note, save, valid_text, write_problem
 from composer.models.linked import LinkedFileError
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
-from composer.providers.keys import find_key
-from composer.providers.presets import Preset, UnknownProvider, resolve
 from composer.providers.transport import (
     Call,
     CallConfig,
@@ -44,7 +42,8 @@ from composer.providers.transport import (
     describe_error,
     run_call,
 )
-from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.providers.trust import TrustedHosts
+from composer.run.prepare import prepare_call
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command killed by SIGPIPE
@@ -205,40 +204,25 @@ def _prepare(args: argparse.Namespace) -> Call:
             settings.options[key] = parse_value(value)
         else:
             settings.extra_body[key] = parse_value(value)
-    try:
-        preset = resolve(settings.provider)
-    except UnknownProvider as exc:
-        raise RequestRefused(str(exc)) from None
-    api_key = None
-    if preset.protocol != "replay" and (preset.key_env or preset.llm_key or not preset.local):
-        found = find_key(preset)
-        api_key = found.key
-        if not found:
-            for problem in found.problems:
-                note(f"warning: {problem}")
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
-    call = Call(conv, api_key=api_key, config=config)
-    _check_key_target(args, preset, call.request.url, api_key)
+    # --base-url or --trust-base-url: the user chose where the key goes, not the file.
+    prepared = prepare_call(conv, config=config,
+                            chosen=args.base_url is not None or args.trust_base_url,
+                            trusted=TrustedHosts.load(paths.user_dir()))
+    for problem in prepared.key_problems:
+        note(f"warning: {problem}")
+    if prepared.key_target is not None:
+        raise RequestRefused(f"{args.file}: " + prepared.key_target.refusal(
+            "pass --trust-base-url to send it there, or --base-url to choose the server"))
     left_out = settings.base_url_secrets
     if left_out and args.out:
         note(f"note: the base URL's {', '.join(left_out)} is used for sending but not written "
              f"to {args.out}")
-    return call
-
-
-def _check_key_target(args: argparse.Namespace, preset: Preset, url: str,
-                      api_key: str | None) -> None:
-    """Refuse to send the key to a base URL that only the file chose (trust.py's rule)."""
-    chosen = args.base_url is not None or args.trust_base_url
-    target = unconfirmed_key_target(preset, url, api_key, chosen=chosen,
-                                    trusted=TrustedHosts.load(paths.user_dir()))
-    if target is not None:
-        raise RequestRefused(f"{args.file}: " + target.refusal(
-            "pass --trust-base-url to send it there, or --base-url to choose the server"))
+    return prepared.call
 
 
 def _write(exchange: Exchange, path: str | None) -> bool:

@@ -88,6 +88,13 @@ def resolve(name: str | None) -> Preset:
     return preset
 
 
+def needs_key(preset: Preset) -> bool:
+    """The one rule for whether a call looks up and sends an API key: a hosted provider's
+    preset does; a local server, a custom server and a replay do not. (composer.run prepares
+    every call with it; the transport refuses a keyless call to such a preset's own server.)"""
+    return preset.key_required and preset.protocol != "replay"
+
+
 def protocol_for(name: str) -> WireProtocol:
     """The ``PROTOCOL`` of a protocol module, imported on first use."""
     if name not in PROTOCOLS:

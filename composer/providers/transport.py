@@ -60,7 +60,7 @@ from composer.providers.base import (
 )
 from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
-from composer.providers.presets import Preset, UnknownProvider, protocol_for, resolve
+from composer.providers.presets import Preset, UnknownProvider, needs_key, protocol_for, resolve
 from composer.providers.sse import decoder_for
 from composer.providers.trust import origin as trust_origin
 
@@ -345,7 +345,7 @@ def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> 
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise RequestRefused(f"base URL {base!r} is not an http(s) URL", field_name="base URL")
-    if preset.key_required and not api_key and base.rstrip("/") == preset.base_url.rstrip("/"):
+    if needs_key(preset) and not api_key and base.rstrip("/") == preset.base_url.rstrip("/"):
         raise RequestRefused(missing_key_message(preset), field_name="API key")
     return base
 

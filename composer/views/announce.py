@@ -35,7 +35,7 @@ class Announcer:
 
 
 def install(window) -> Announcer:
-    """Announce the run's state changes in ``window``."""
+    """The announcer of the run's state changes in ``window`` (the window keeps it)."""
     announcer = Announcer(window)
     run = window.run_ui
 
@@ -46,5 +46,4 @@ def install(window) -> Announcer:
         announcer.announce(text, assertive=state in ASSERTIVE)
 
     run.state_changed.connect(on_state)
-    window.announcer = announcer
     return announcer

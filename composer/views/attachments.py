@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from composer.models.attachment import Attachment
 from composer.views import dialogs
-from composer.views.table.preview import human_size
+from composer.views.short_text import human_size
 from composer.views.undo import DocumentEditor
 
 DEFAULT_SIZE_LIMIT = 20 * 1024 * 1024

@@ -18,7 +18,7 @@ from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats import import_text
 from composer.models.parts import Message
-from composer.views.table.model import local_paths
+from composer.views.file_urls import local_paths
 
 MESSAGES_MIME = "application/x-composer-messages"
 SOURCE = "<clipboard>"

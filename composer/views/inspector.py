@@ -27,14 +27,12 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.exchange import LogEntry
 from composer.models.parts import AttachmentPart, ToolResultPart
-from composer.providers import keys, presets
-from composer.providers.base import HttpRequest, RequestRefused
-from composer.providers.transport import Call, safe_url
+from composer.providers.base import HttpRequest
+from composer.providers.transport import safe_url
+from composer.run.prepare import preview_call
 from composer.views import theme
 
 DEBOUNCE_MS = 300
-# Stands in for a missing key while previewing: the header is redacted on screen anyway.
-_PREVIEW_KEY = "preview-no-key"
 
 
 def _monospace(edit: QPlainTextEdit) -> None:
@@ -84,26 +82,12 @@ def _reads_files(conversation: Conversation) -> bool:
 
 
 def preview_request(conversation: Conversation) -> tuple[HttpRequest | None, str | None, list[str]]:
-    """(request, key variable, notes) for what Send would send now; the request is None and the
-    notes say why when it cannot be built."""
-    try:
-        preset = presets.resolve(conversation.settings.provider)
-    except presets.UnknownProvider as exc:
-        return None, None, [str(exc)]
-    notes: list[str] = []
-    found = keys.find_key(preset) if preset.key_required else keys.FoundKey(None, None)
-    key = found.key
-    if preset.key_required and not key:
-        notes.append(keys.missing_key_message(preset))
-        key = _PREVIEW_KEY
-    try:
-        call = Call(conversation, api_key=key)
-    except RequestRefused as exc:
-        return None, None, [*notes, str(exc)]
-    except Exception as exc:  # a builder bug is one line here, never a traceback
-        return None, None, [*notes, f"cannot build the request: {type(exc).__name__}: {exc}"]
-    key_env = preset.key_env[0] if preset.key_env else None
-    return call.request, key_env, [*notes, *call.request.notes]
+    """(request, key variable, notes) for what Send would send now, prepared by the run layer
+    as Send prepares it; the request is None and the notes say why when it cannot be built."""
+    prepared, notes = preview_call(conversation)
+    if prepared is None:
+        return None, None, notes
+    return prepared.call.request, prepared.key_env, notes
 
 
 class RequestInspector(QWidget):

@@ -20,20 +20,10 @@ from composer.models import linked
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.document import Document, ReplaceMessage
-from composer.providers.base import RequestRefused
 from composer.views import dialogs
 from composer.views.attachments import run_off_thread
 
 Button = QMessageBox.StandardButton
-
-
-def refusal(conversation: Conversation) -> RequestRefused | None:
-    """Why Send must not go ahead: the first attachment whose linked file was not read."""
-    for row, att in linked.not_loaded(conversation):
-        return RequestRefused(
-            f"attachment {att.display_name} is linked, not loaded ({att.path}); load it from "
-            f"its preview below the table, or remove it", message_index=row)
-    return None
 
 
 def _read(found: list[linked.Link], limit: int) -> list[tuple[linked.Link, bytes | str]]:
@@ -154,10 +144,10 @@ class LinkedFiles(QObject):
 
 
 def install(window) -> LinkedFiles:
-    """Give ``window`` its LinkedFiles and look at the document it starts with."""
+    """``window``'s LinkedFiles (the window keeps it), wired, after a look at the document it
+    starts with."""
     files = LinkedFiles(lambda: window.document, lambda: window.file_path,
                         lambda: window.preferences.attachment_size_limit, window)
-    window.linked_files = files
     window.document_replaced.connect(files.check)
     window.detail.link_load_requested.connect(files.load)
     files.check()

@@ -7,10 +7,11 @@ results helper and deliberately not bound here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QStyle, QToolBar
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 if TYPE_CHECKING:
     from composer.views.window import MainWindow
@@ -39,58 +40,88 @@ def _standard(key: QKeySequence.StandardKey, fallback: str) -> QKeySequence:
     return sequence if not sequence.isEmpty() else QKeySequence(fallback)
 
 
-def build(window: MainWindow) -> None:
-    """Create the window's actions as attributes, then its menus and toolbar."""
-    w = window
-    w.new_action = _action(w, "&New", w.new_file, Key.New, Pixmap.SP_FileIcon,
-                           "Start a new conversation")
-    w.open_action = _action(w, "&Open…", w.choose_open, Key.Open, Pixmap.SP_DialogOpenButton,
-                            "Open a conversation or exchange file")
-    w.save_action = _action(w, "&Save", w.save, Key.Save, Pixmap.SP_DialogSaveButton,
-                            "Save the conversation")
-    w.save_as_action = _action(w, "Save &As…", w.choose_save_as, Key.SaveAs)
-    w.import_action = _action(w, "&Import…", w.choose_import, "Ctrl+Shift+O", None,
-                              "Import a conversation from another format")
-    w.export_action = _action(w, "&Export…", w.choose_export, "Ctrl+E", None,
-                              "Export the conversation to another format")
-    w.quit_action = _action(w, "&Quit", w.close, _standard(Key.Quit, "Ctrl+Q"))
-    w.undo_action = w.undo_stack.createUndoAction(w, "&Undo")
-    w.undo_action.setShortcut(QKeySequence(Key.Undo))
-    w.undo_action.setIcon(QIcon.fromTheme("edit-undo", w.style().standardIcon(
-        Pixmap.SP_ArrowBack)))
-    w.redo_action = w.undo_stack.createRedoAction(w, "&Redo")
-    w.redo_action.setShortcuts([QKeySequence(Key.Redo), QKeySequence("Ctrl+Shift+Z")]
-                               if QKeySequence(Key.Redo) != QKeySequence("Ctrl+Shift+Z")
-                               else [QKeySequence(Key.Redo)])
-    w.redo_action.setIcon(QIcon.fromTheme("edit-redo", w.style().standardIcon(
-        Pixmap.SP_ArrowForward)))
-    w.keys_action = _action(w, "&Settings (API Keys, Attachments)…", w.show_settings,
-                            _standard(Key.Preferences, "Ctrl+,"))
-    w.show_request_action = _toggle(w, "&Request Panel", w.request_panel, "Ctrl+Shift+R")
-    w.show_detail_action = _toggle(w, "Part &Details", w.detail, "Ctrl+Shift+D")
-    w.shortcuts_action = _action(w, "&Keyboard Shortcuts…", w.show_shortcuts, "Ctrl+/", None,
-                                 "Every command and its keys; rebind them")
-    w.about_action = _action(w, "&About Composer", w.show_about)
+@dataclass
+class WindowCommands:
+    """The window's actions, its menus and its toolbar, as ``build`` made them."""
 
+    new_action: QAction
+    open_action: QAction
+    save_action: QAction
+    save_as_action: QAction
+    import_action: QAction
+    export_action: QAction
+    quit_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    keys_action: QAction
+    show_request_action: QAction
+    show_detail_action: QAction
+    shortcuts_action: QAction
+    about_action: QAction
+    recent_menu: QMenu | None = None
+    conversation_menu: QMenu | None = None
+    view_menu: QMenu | None = None
+    toolbar: QToolBar | None = None
+
+
+def _make_actions(w: MainWindow) -> WindowCommands:
+    undo = w.undo_stack.createUndoAction(w, "&Undo")
+    undo.setShortcut(QKeySequence(Key.Undo))
+    undo.setIcon(QIcon.fromTheme("edit-undo", w.style().standardIcon(Pixmap.SP_ArrowBack)))
+    redo = w.undo_stack.createRedoAction(w, "&Redo")
+    redo.setShortcuts([QKeySequence(Key.Redo), QKeySequence("Ctrl+Shift+Z")]
+                      if QKeySequence(Key.Redo) != QKeySequence("Ctrl+Shift+Z")
+                      else [QKeySequence(Key.Redo)])
+    redo.setIcon(QIcon.fromTheme("edit-redo", w.style().standardIcon(Pixmap.SP_ArrowForward)))
+    return WindowCommands(
+        new_action=_action(w, "&New", w.new_file, Key.New, Pixmap.SP_FileIcon,
+                           "Start a new conversation"),
+        open_action=_action(w, "&Open…", w.choose_open, Key.Open, Pixmap.SP_DialogOpenButton,
+                            "Open a conversation or exchange file"),
+        save_action=_action(w, "&Save", w.save, Key.Save, Pixmap.SP_DialogSaveButton,
+                            "Save the conversation"),
+        save_as_action=_action(w, "Save &As…", w.choose_save_as, Key.SaveAs),
+        import_action=_action(w, "&Import…", w.choose_import, "Ctrl+Shift+O", None,
+                              "Import a conversation from another format"),
+        export_action=_action(w, "&Export…", w.choose_export, "Ctrl+E", None,
+                              "Export the conversation to another format"),
+        quit_action=_action(w, "&Quit", w.close, _standard(Key.Quit, "Ctrl+Q")),
+        undo_action=undo,
+        redo_action=redo,
+        keys_action=_action(w, "&Settings (API Keys, Attachments)…", w.show_settings,
+                            _standard(Key.Preferences, "Ctrl+,")),
+        show_request_action=_toggle(w, "&Request Panel", w.request_panel, "Ctrl+Shift+R"),
+        show_detail_action=_toggle(w, "Part &Details", w.detail, "Ctrl+Shift+D"),
+        shortcuts_action=_action(w, "&Keyboard Shortcuts…", w.show_shortcuts, "Ctrl+/", None,
+                                 "Every command and its keys; rebind them"),
+        about_action=_action(w, "&About Composer", w.show_about),
+    )
+
+
+def build(window: MainWindow) -> WindowCommands:
+    """Create the window's actions, then its menus and toolbar; returns them (the window keeps
+    them as ``window.commands``)."""
+    w = window
+    c = _make_actions(w)
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
-    file_menu.addActions([w.new_action, w.open_action])
-    w.recent_menu = file_menu.addMenu("Open &Recent")
-    w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+    file_menu.addActions([c.new_action, c.open_action])
+    c.recent_menu = file_menu.addMenu("Open &Recent")
+    c.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     file_menu.addSeparator()
-    file_menu.addActions([w.save_action, w.save_as_action])
+    file_menu.addActions([c.save_action, c.save_as_action])
     file_menu.addSeparator()
-    file_menu.addActions([w.import_action, w.export_action])
+    file_menu.addActions([c.import_action, c.export_action])
     file_menu.addSeparator()
-    file_menu.addAction(w.quit_action)
+    file_menu.addAction(c.quit_action)
 
     t = w.table
     edit_menu = bar.addMenu("&Edit")
-    edit_menu.addActions([w.undo_action, w.redo_action])
+    edit_menu.addActions([c.undo_action, c.redo_action])
     edit_menu.addSeparator()
     edit_menu.addActions([t.copy_action, t.paste_action])
     edit_menu.addSeparator()
-    edit_menu.addAction(w.keys_action)
+    edit_menu.addAction(c.keys_action)
 
     conv_menu = bar.addMenu("&Conversation")
     conv_menu.addActions([t.add_row_action, t.insert_above_action, t.insert_below_action,
@@ -99,27 +130,27 @@ def build(window: MainWindow) -> None:
     conv_menu.addActions([t.move_up_action, t.move_down_action])
     conv_menu.addSeparator()
     conv_menu.addAction(t.attach_action)
-    w.conversation_menu = conv_menu
+    c.conversation_menu = conv_menu
 
-    view_menu = bar.addMenu("&View")
-    view_menu.addActions([w.show_request_action, w.show_detail_action])
-    w.view_menu = view_menu
+    c.view_menu = bar.addMenu("&View")
+    c.view_menu.addActions([c.show_request_action, c.show_detail_action])
 
     help_menu = bar.addMenu("&Help")
-    help_menu.addActions([w.shortcuts_action, w.about_action])
+    help_menu.addActions([c.shortcuts_action, c.about_action])
 
     tools = QToolBar("Main", w)
     tools.setObjectName("main-toolbar")
     tools.setMovable(False)
-    tools.addActions([w.new_action, w.open_action, w.save_action])
+    tools.addActions([c.new_action, c.open_action, c.save_action])
     tools.addSeparator()
-    tools.addActions([w.undo_action, w.redo_action])
+    tools.addActions([c.undo_action, c.redo_action])
     tools.addSeparator()
     tools.addActions([t.add_row_action, t.attach_action, t.delete_action])
     tools.addSeparator()
-    tools.addActions([w.import_action, w.export_action])
+    tools.addActions([c.import_action, c.export_action])
     w.addToolBar(tools)
-    w.toolbar = tools
+    c.toolbar = tools
+    return c
 
 
 def _toggle(window: MainWindow, text: str, widget, shortcut: str) -> QAction:

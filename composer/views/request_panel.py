@@ -33,19 +33,20 @@ from PySide6.QtWidgets import (
 )
 
 from composer.models.document import Document, Reset, SettingsChanged
+from composer.models.errors import ComposerError
 from composer.models.files import validation_location
 from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings, Tool
 from composer.models.tool_kinds import tool_dicts, tool_problem
 from composer.providers import keys, llm_plugin, presets
 from composer.providers.base import SECRET_HEADERS
-from composer.providers.transport import fetch, read_error
+from composer.providers.transport import list_models
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.run.prepare import find_key, needs_key
 from composer.views import theme
 from composer.views.trust import FileSettingsNote
 
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
-MODELS_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
     "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
@@ -400,10 +401,10 @@ class RequestPanel(QWidget):
             self.key_note.setText(REPLAY_NOTE)
             self.key_note.show()
             return
-        if preset.local or not preset.key_required:
+        if not needs_key(preset):
             self.key_note.hide()
             return
-        found = keys.find_key(preset)
+        found = find_key(preset)
         if found:
             self.key_note.hide()
             return
@@ -568,7 +569,7 @@ class RequestPanel(QWidget):
         preset = self.preset()
         if preset.protocol == "replay" or not (self.settings.base_url or preset.base_url):
             return
-        if preset.key_required and not keys.find_key(preset).key:
+        if needs_key(preset) and not find_key(preset).key:
             return
         self.refresh_models()
 
@@ -618,30 +619,22 @@ class RequestPanel(QWidget):
         base_url = self.settings.base_url or preset.base_url
         if not base_url:
             raise _Note("Enter the server's base URL first.")
-        found = keys.find_key(preset)
-        if preset.key_required and not found:
+        key = find_key(preset).key
+        if needs_key(preset) and not key:
             raise _Note(keys.missing_key_message(preset))
-        protocol = presets.protocol_for(preset.protocol)
-        request = protocol.models_request(base_url=base_url, api_key=found.key)
-        target = unconfirmed_key_target(preset, request.url, found.key,
+        target = unconfirmed_key_target(preset, base_url, key,
                                         chosen=self.provenance.base_url_chosen,
                                         trusted=self.key_trust)
         if target is not None:
             raise _Note("Could not list models: " + target.refusal("Send once to confirm it"))
-        if self._client is not None:
-            response = await fetch(self._client, request, MODELS_TIMEOUT)
-        else:
-            async with httpx.AsyncClient() as client:
-                response = await fetch(client, request, MODELS_TIMEOUT)
-        if response.status_code >= 400:
-            error = read_error(protocol, response.status_code, response.content,
-                               response.headers, found.key)
-            raise _Note(f"Could not list models: {error.message}")
         try:
-            data = response.json()
-        except ValueError:
-            raise _Note(f"Could not list models: {request.url} did not answer with JSON") from None
-        return sorted(protocol.parse_models(data))
+            names = await list_models(preset, base_url=base_url, api_key=key,
+                                      client=self._client)
+        except ComposerError as exc:  # the transport's one wording (RequestRefused, CallFailed)
+            raise _Note(f"Could not list models: {exc}") from None
+        except (NotImplementedError, ImportError):
+            raise _Note("This provider cannot list its models; type a model name.") from None
+        return sorted(names)
 
 
 class _Note(Exception):
@@ -651,14 +644,6 @@ class _Note(Exception):
 def _fetch_failure(exc: Exception) -> str:
     if isinstance(exc, _Note):
         return str(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        return "Could not list models: the server did not answer in time."
-    if isinstance(exc, httpx.ConnectError):
-        return f"Could not list models: cannot connect ({exc.request.url.host})."
-    if isinstance(exc, httpx.HTTPError):
-        return f"Could not list models: {type(exc).__name__}: {exc}"
-    if isinstance(exc, NotImplementedError | ImportError):
-        return "This provider cannot list its models; type a model name."
     return f"Could not list models: {type(exc).__name__}: {exc}"
 
 

@@ -1,8 +1,9 @@
 """Send and Stop, and what follows a reply: append it, answer its tool calls, save it.
 
-``install_run_ui(window)`` adds the results pane, the inspector tabs and the runs list to
-``window.output_tabs``, the Run menu and toolbar actions, and returns the ``RunController``
-(also ``window.run_ui``).
+Calls are prepared by the run layer (composer.run.prepare_call), the one place the command
+line and the inspector prepare theirs too; the runs are kept in a ``RunRecord``. The window
+hands in how to report an error, open a file dialog and ask the key-trust question
+(composer/views/run_ui.py puts the controller into the window).
 
 One run at a time: a new Send cancels the one streaming and drops its late results (each run
 has a token; events of an older token are ignored). The run is an asyncio task on the qasync
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,16 +36,14 @@ from composer.models.events import (
     ToolCallStart,
 )
 from composer.models.exchange import ErrorInfo, Exchange
-from composer.models.parts import Message, ToolCallPart, ToolResultPart
-from composer.providers import keys, presets
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
-from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.providers.trust import KeyTarget, TrustedHosts
+from composer.run import PreparedCall, Run, RunRecord, RunState, prepare_call
 from composer.views.inspector import EventLogView, RequestInspector
-from composer.views.linked_files import refusal as linked_refusal
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import timing_text, usage_text
-from composer.views.runs import Run, RunsPanel
+from composer.views.runs import RunsPanel
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
@@ -53,30 +53,40 @@ _CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 Pixmap = QStyle.StandardPixmap
 
 
+ReportError = Callable[[str, str], None]  # (title, line)
+FileDialog = Callable[[str, QFileDialog.AcceptMode, list[str], Callable[[str], object]],
+                      QFileDialog]
+AskKeyTarget = Callable[[KeyTarget, Callable[[bool, bool], None]], QMessageBox]
+
+
 class RunController(QObject):
-    state_changed = Signal(str)  # idle | sending | retrying | streaming | done | error | stopped
+    state_changed = Signal(str)  # a RunState
     run_started = Signal()
     run_finished = Signal(object)  # Exchange
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: MainWindow, *, report_error: ReportError,
+                 file_dialog: FileDialog, ask_key: AskKeyTarget | None = None):
         super().__init__(window)
         self.window = window
         self.document = window.document
         self.editor = window.editor
+        self._report_error = report_error
+        self._file_dialog = file_dialog
+        self._ask_key = ask_key or (lambda target, then: ask_key_target(window, target, then))
         self.call_config = CallConfig()
         self.pane = ResultsPane()
         self.inspector = RequestInspector(window.document)
         self.event_log = EventLogView()
-        self.runs = RunsPanel()
+        self.record = RunRecord()
+        self.runs = RunsPanel(self.record)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
-        self.current: Exchange | None = None  # the exchange the pane shows
         self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
-        self.state = "idle"
+        self.state = RunState.IDLE
         self._token = 0
         self._logged = 0
-        self._last_conversation: Conversation | None = None
         self._dialog: QFileDialog | QMessageBox | None = None
+        self.menu: QMenu | None = None  # the Run menu, once run_ui has put it in the window
         self.key_trust = TrustedHosts.load(window.user_dir)
         window.request_panel.key_trust = self.key_trust
         self.stats_label = QLabel()
@@ -88,6 +98,11 @@ class RunController(QObject):
         self.runs.save_requested.connect(self._on_runs_save_requested)
         window.document_replaced.connect(self._on_document_replaced)
         self._update_actions()
+
+    @property
+    def current(self) -> Exchange | None:
+        """The exchange the pane shows."""
+        return self.record.current
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -125,7 +140,7 @@ class RunController(QObject):
         self.stop_action.setEnabled(running)
         reply = self.current.messages if self.current is not None else []
         self.append_action.setEnabled(not running and bool(reply))
-        self.answer_action.setEnabled(not running and bool(self._tool_calls()))
+        self.answer_action.setEnabled(not running and bool(self.record.tool_calls()))
         self.save_exchange_action.setEnabled(not running and self.current is not None)
 
     # -- sending ------------------------------------------------------------------------------
@@ -146,38 +161,22 @@ class RunController(QObject):
             if problem is not None:
                 return self._refuse(problem)
             conversation = self.document.conversation.model_copy(deep=True)
-        if (unread := linked_refusal(conversation)) is not None:
-            return self._refuse(unread)
-        try:
-            preset = presets.resolve(conversation.settings.provider)
-            found = keys.find_key(preset) if preset.key_required else None
-            call = Call(conversation, api_key=found.key if found else None,
-                        client=self.window.http_client, config=self.call_config)
-            if self._held_back(conversation, preset, found.key if found else None,
-                               call.request.url):
-                return None
-        except RequestRefused as exc:
-            return self._refuse(exc)
-        except presets.UnknownProvider as exc:
-            return self._refuse(RequestRefused(str(exc), field_name="provider"))
-        except Exception as exc:  # a builder bug: one line, nothing sent
-            return self._refuse(RequestRefused(f"cannot build the request: "
-                                               f"{type(exc).__name__}: {exc}"))
+        prepared = self._prepare(conversation)
+        if prepared is None:
+            return None
         self.window.request_panel.clear_field_problem()  # what it said no longer holds
-        self._last_conversation = conversation
+        self.record.last_sent = conversation
         self._token += 1
         token = self._token
         assembler = Assembler()
-        self.call = call
-        self.current = None
+        call = self.call = prepared.call
+        self.record.current = None
         self._logged = 0
-        title = f"{preset.title}" + (f" · {conversation.settings.model}"
-                                     if conversation.settings.model else "")
-        self.pane.begin(assembler, title)
+        self.pane.begin(assembler, prepared.title)
         self.event_log.begin()
-        self.inspector.show_sent(call.request, preset.key_env[0] if preset.key_env else None)
+        self.inspector.show_sent(call.request, prepared.key_env)
         self.output_tabs_show(self.pane)
-        self._set_state("sending", "Sending…")
+        self._set_state(RunState.SENDING, "Sending…")
         self.task = asyncio.ensure_future(self._run(call, assembler, token))
         self._update_actions()
         self.run_started.emit()
@@ -185,9 +184,9 @@ class RunController(QObject):
 
     def retry(self) -> asyncio.Task | None:
         """Send the last run's conversation again."""
-        if self._last_conversation is None:
+        if self.record.last_sent is None:
             return self.send()
-        return self.send(self._last_conversation.model_copy(deep=True))
+        return self.send(self.record.last_sent.model_copy(deep=True))
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -199,10 +198,10 @@ class RunController(QObject):
                 return
             self.pane.feed(event, index)
             if isinstance(event, Retrying):
-                self._set_state("retrying", f"Retrying in {event.delay:.1f} s "
+                self._set_state(RunState.RETRYING, f"Retrying in {event.delay:.1f} s "
                                 f"({event.attempt}/{event.of}): {event.reason}")
-            elif self.state != "streaming" and isinstance(event, _CONTENT):
-                self._set_state("streaming", "Streaming…")
+            elif self.state != RunState.STREAMING and isinstance(event, _CONTENT):
+                self._set_state(RunState.STREAMING, "Streaming…")
 
         try:
             exchange = await run_call(call, assembler, on_event)
@@ -218,7 +217,6 @@ class RunController(QObject):
     def _finish(self, exchange: Exchange) -> None:
         self.pane.end(exchange)
         self._on_pane_flushed()
-        self.current = exchange
         run = self.runs.add(exchange)
         self.pane._set_title(f"Run {run.number}: {run.title}")
         error = exchange.composer.error
@@ -226,11 +224,11 @@ class RunController(QObject):
                                        usage_text(exchange.usage)) if t)
         self.stats_label.setText(stats)
         if error is not None and error.kind == "cancelled":
-            self._set_state("stopped", "Stopped; the parts that arrived are kept")
+            self._set_state(RunState.STOPPED, "Stopped; the parts that arrived are kept")
         elif error is not None:
-            self._set_state("error", f"Error: {describe_error(error)}")
+            self._set_state(RunState.ERROR, f"Error: {describe_error(error)}")
         else:
-            self._set_state("done", "Done")
+            self._set_state(RunState.DONE, "Done")
         self.task = None
         self._update_actions()
         if self.window.preferences.log_to_llm:
@@ -254,26 +252,34 @@ class RunController(QObject):
         new = call.log[self._logged:]
         self._logged = len(call.log)
         self.event_log.append(new)
-        if self.state == "streaming" and call.timing.first_token_ms is not None:
+        if self.state == RunState.STREAMING and call.timing.first_token_ms is not None:
             self.stats_label.setText(f"first token {call.timing.first_token_ms / 1000:.2f} s")
 
-    def _set_state(self, state: str, text: str) -> None:
+    def _set_state(self, state: RunState, text: str) -> None:
         self.state = state
         self.window.status_state.setText(text)
         self.state_changed.emit(state)
 
     # -- problems found before sending ---------------------------------------------------------
 
-    def _held_back(self, conversation: Conversation, preset: presets.Preset,
-                   key: str | None, url: str) -> bool:
-        """True when the key would go to a host only the file chose: the user is asked, and
-        a Yes sends again (remembered for this session, or for good)."""
-        target = unconfirmed_key_target(
-            preset, url, key, trusted=self.key_trust,
-            chosen=self.window.request_panel.provenance.base_url_chosen)
-        if target is None:
-            return False
+    def _prepare(self, conversation: Conversation) -> PreparedCall | None:
+        """The call for ``conversation`` (the run layer's rules); None when it was refused or
+        waits for the user to trust a host with the key."""
+        try:
+            prepared = prepare_call(
+                conversation, client=self.window.http_client, config=self.call_config,
+                chosen=self.window.request_panel.provenance.base_url_chosen,
+                trusted=self.key_trust)
+        except RequestRefused as exc:
+            return self._refuse(exc)
+        if prepared.key_target is not None:
+            self._ask_trust(conversation, prepared.key_target)
+            return None
+        return prepared
 
+    def _ask_trust(self, conversation: Conversation, target: KeyTarget) -> None:
+        """The key would go to a host only the file chose: ask, and a Yes sends again
+        (remembered for this session, or for good)."""
         def answered(send: bool, remember: bool) -> None:
             self._dialog = None
             if not send:
@@ -288,9 +294,7 @@ class RunController(QObject):
                     f"Could not remember {target.origin}: {exc.strerror or exc}", 10000)
             self.send(conversation)
 
-        self._dialog = ask_key_target(self.window, target, answered)
-        return True
-
+        self._dialog = self._ask_key(target, answered)
 
     def _panel_problem(self) -> RequestRefused | None:
         problem = self.window.request_panel.first_problem()
@@ -320,31 +324,18 @@ class RunController(QObject):
         self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
         self.output_tabs_show(self.pane)
         self.stats_label.clear()  # the last run's figures do not belong beside a refusal
-        self._set_state("refused", f"Not sent: {line}")
+        self._set_state(RunState.REFUSED, f"Not sent: {line}")
         self.window.statusBar().showMessage(f"Not sent: {line}", 10000)
         self._update_actions()
         return None
 
     # -- after a reply ------------------------------------------------------------------------
 
-    def _tool_calls(self) -> list[ToolCallPart]:
-        if self.current is None:
-            return []
-        return [p for m in self.current.messages for p in m.parts
-                if isinstance(p, ToolCallPart) and not p.server_executed]
-
-    def _reply_in_document(self) -> bool:
-        if self.current is None or not self.current.messages:
-            return False
-        reply = self.current.messages
-        return self.document.messages[-len(reply):] == reply or \
-            any(m == reply[-1] for m in self.document.messages)
-
     def append_reply(self) -> bool:
         """Add the reply's message(s), parts and provider metadata intact (undoable)."""
-        if self.current is None or not self.current.messages:
+        messages = self.record.reply()
+        if not messages:
             return False
-        messages = [m.model_copy(deep=True) for m in self.current.messages]
         self.editor.insert_messages(len(self.document), messages, text="Append reply")
         self.window.table.select_rows([len(self.document) - 1])
         return True
@@ -352,14 +343,11 @@ class RunController(QObject):
     def answer_tool_calls(self) -> list[int]:
         """A tool row per tool call of the reply (its name and id, empty output), after the
         reply (appended first when it is not in the table yet); returns the new rows."""
-        calls = self._tool_calls()
-        if not calls:
+        rows = self.record.tool_rows()
+        if not rows:
             return []
-        rows = [Message(role="tool", parts=[ToolResultPart(name=c.name,
-                                                           tool_call_id=c.tool_call_id,
-                                                           output="")]) for c in calls]
         with self.editor.macro("Answer tool calls"):
-            if not self._reply_in_document():
+            if not self.record.reply_in(self.document.messages):
                 self.append_reply()
             first = len(self.document)
             self.editor.insert_messages(first, rows, text="Answer tool calls")
@@ -377,9 +365,9 @@ class RunController(QObject):
         try:
             replaced = model_files.save(exchange, path)
         except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
-            self.window._error("Could not save the exchange", model_files.write_problem(path, exc))
+            self._report_error("Could not save the exchange", model_files.write_problem(path, exc))
             return False
-        self.window._written(f"Saved exchange {path}", replaced)
+        self.window.show_written(f"Saved exchange {path}", replaced)
         return True
 
     def choose_save_exchange(self, exchange: Exchange | None = None) -> QFileDialog | None:
@@ -392,7 +380,7 @@ class RunController(QObject):
                 path += ".json"
             self.save_exchange_to(path, exchange)
 
-        self._dialog = self.window._file_dialog(
+        self._dialog = self._file_dialog(
             "Save Exchange", QFileDialog.AcceptMode.AcceptSave, ["Exchange files (*.json)"], chosen)
         return self._dialog
 
@@ -401,7 +389,7 @@ class RunController(QObject):
         if self.task is not None and not self.task.done():
             return  # a live run owns the pane
         self.call = None
-        self.current = exchange
+        self.record.current = exchange
         self.pane.show_exchange(exchange, title)
         self.event_log.show_entries(exchange.composer.events)
         self._update_actions()
@@ -419,15 +407,13 @@ class RunController(QObject):
         self.shutdown()
         self.task = None
         self.call = None
-        self.current = None
-        self._last_conversation = None
-        self.runs.clear()
+        self.runs.clear()  # and the record
         self.pane.clear()
         self.pane.hint.show()
         self.event_log.begin()
         self.event_log.summary.setText("")
         self.stats_label.clear()
-        self._set_state("idle", "Idle")
+        self._set_state(RunState.IDLE, "Idle")
         self._update_actions()
         self.inspector.schedule_refresh()
 
@@ -441,36 +427,3 @@ class RunController(QObject):
         """Cancel a running request (the window is closing)."""
         self._token += 1
         self.stop()
-
-
-def install_run_ui(window: MainWindow) -> RunController:
-    """Put the results, inspector and runs into the window, with the Run menu and toolbar."""
-    run = RunController(window)
-    tabs = window.output_tabs
-    while tabs.count():  # the placeholder hint the window starts with
-        widget = tabs.widget(0)
-        tabs.removeTab(0)
-        widget.deleteLater()
-    tabs.addTab(run.pane, "Results")
-    tabs.addTab(run.inspector, "Request")
-    tabs.addTab(run.event_log, "Events")
-    tabs.addTab(run.runs, "Runs")
-    run.pane.toolbar.addActions([run.append_action, run.answer_action,
-                                 run.save_exchange_action])
-
-    menu = QMenu("&Run", window)
-    window.menuBar().insertMenu(window.view_menu.menuAction(), menu)
-    menu.addActions([run.send_action, run.stop_action])
-    menu.addSeparator()
-    menu.addActions([run.append_action, run.answer_action])
-    menu.addSeparator()
-    menu.addAction(run.save_exchange_action)
-    window.run_menu = menu
-    window.toolbar.addSeparator()
-    window.toolbar.addActions([run.send_action, run.stop_action, run.append_action])
-    window.statusBar().addPermanentWidget(run.stats_label)
-    window.status_state.setText("Idle")
-    window.closed.connect(run.shutdown)
-    window.exchange_opened.connect(lambda exchange: run.show_exchange(exchange, "Opened exchange"))
-    window.run_ui = run
-    return run

@@ -8,8 +8,6 @@ from __future__ import annotations
 import difflib
 import html
 import json
-from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,6 +30,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from composer.run import Run, RunRecord
 from composer.views import theme
 
 
@@ -72,26 +71,6 @@ _DIFF_STYLE = (".diff_add {background-color: #aaffaa; color: #000;} "
                ".diff_header {color: #888;} td {font-family: monospace;}")
 
 
-@dataclass
-class Run:
-    exchange: Exchange
-    number: int
-
-    @property
-    def title(self) -> str:
-        e = self.exchange
-        when = ""
-        if e.datetime_utc:
-            try:
-                when = datetime.fromisoformat(e.datetime_utc).strftime("%H:%M:%S")
-            except ValueError:
-                when = e.datetime_utc
-        total = e.composer.timing.total_ms
-        pieces = [f"#{self.number}", when, e.model or e.composer.settings.provider,
-                  e.composer.stop_reason or "", f"{total / 1000:.1f} s" if total else ""]
-        return " · ".join(p for p in pieces if p)
-
-
 class RunDiff(QWidget):
     """Two replies side by side, changed lines marked."""
 
@@ -110,9 +89,9 @@ class RunsPanel(QWidget):
     show_requested = Signal(object)  # Run
     save_requested = Signal(object)  # Run
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, record: RunRecord | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.runs: list[Run] = []
+        self.record = record if record is not None else RunRecord()
         self.diff_window: RunDiff | None = None
         self.list = QListWidget()
         self.list.setAccessibleName("Runs")
@@ -140,9 +119,13 @@ class RunsPanel(QWidget):
         layout.addLayout(row)
         self._update_buttons()
 
+    @property
+    def runs(self) -> list[Run]:
+        return self.record.runs
+
     def add(self, exchange: Exchange) -> Run:
-        run = Run(exchange, len(self.runs) + 1)
-        self.runs.append(run)
+        """A finished run: into the record (numbered, current) and at the top of the list."""
+        run = self.record.add(exchange)
         item = QListWidgetItem(run.title)
         item.setData(Qt.ItemDataRole.UserRole, run.number)
         self.list.insertItem(0, item)
@@ -152,14 +135,14 @@ class RunsPanel(QWidget):
 
     def clear(self) -> None:
         """Forget every run (another conversation came in: they were runs of the last one)."""
-        self.runs.clear()
+        self.record.clear()
         self.list.clear()
         self.empty.show()
         self._update_buttons()
 
     def selected(self) -> list[Run]:
         numbers = sorted(i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems())
-        return [self.runs[n - 1] for n in numbers]
+        return [self.record.run(n) for n in numbers]
 
     def select(self, *numbers: int) -> None:
         self.list.clearSelection()

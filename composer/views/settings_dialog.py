@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from composer.preferences import Preferences
 from composer.providers import keys, llm_log, presets, session_keys
+from composer.run.prepare import needs_key
 
 
 def key_source_text(preset: presets.Preset) -> str:
@@ -81,7 +82,7 @@ class SettingsDialog(QDialog):
         self.preferences = preferences or Preferences()
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
-            if p.key_env or p.key_required or p.llm_key:
+            if needs_key(p):
                 self.provider_combo.addItem(p.title, p.name)
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)

@@ -216,7 +216,7 @@ def save_overrides(user_dir: str | os.PathLike[str], overrides: dict[str, str]) 
     atomic_write_text(Path(user_dir) / FILE_NAME, json.dumps(overrides, indent=2) + "\n")
 
 
-def _user_dir(window) -> Path:
+def keys_dir(window) -> Path:
     # A window opened for a handed-over file keeps its draft apart but shares the user's keys.
     return Path(getattr(window, "shared_user_dir", window.user_dir))
 
@@ -224,24 +224,7 @@ def _user_dir(window) -> Path:
 def install(window) -> None:
     """The focus keys, then the user's saved keys (after every action exists)."""
     install_focus_keys(window)
-    apply(window, load_overrides(_user_dir(window)))
-
-
-def open_dialog(window):
-    from composer.views.shortcuts_dialog import ShortcutsDialog
-
-    dialog = ShortcutsDialog(window)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-    def save(overrides: dict[str, str]) -> None:
-        try:
-            save_overrides(_user_dir(window), overrides)
-        except OSError as exc:
-            dialog.message.setText(f"Could not save the keys: {exc.strerror or exc}")
-
-    dialog.bindings_changed.connect(save)
-    dialog.open()
-    return dialog
+    apply(window, load_overrides(keys_dir(window)))
 
 
 def overrides_of(window: QWidget) -> dict[str, str]:
@@ -263,7 +246,7 @@ def install_focus_keys(window) -> list[QAction]:
              ("Part &Details", "Alt+2", lambda: window.detail),
              ("Re&quest Panel", "Alt+3", lambda: window.request_panel),
              ("Res&ults", "Alt+4", lambda: window.output_tabs.currentWidget())]
-    menu = window.view_menu.addMenu("&Go To")
+    menu = window.commands.view_menu.addMenu("&Go To")
     made = []
     for text, key, target in areas:
         action = QAction(text, window)
@@ -272,7 +255,6 @@ def install_focus_keys(window) -> list[QAction]:
         action.triggered.connect(lambda _c=False, t=target: focus_into(t()))
         menu.addAction(action)
         made.append(action)
-    window.go_to_menu = menu
     return made
 
 

@@ -161,3 +161,19 @@ class ShortcutsDialog(QDialog):
             self.key_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return
         super().keyPressEvent(event)
+
+
+def open_dialog(window) -> ShortcutsDialog:
+    """The keyboard shortcuts dialog for ``window``; a change is saved as the user's keys."""
+    dialog = ShortcutsDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def save(overrides: dict[str, str]) -> None:
+        try:
+            shortcuts.save_overrides(shortcuts.keys_dir(window), overrides)
+        except OSError as exc:
+            dialog.message.setText(f"Could not save the keys: {exc.strerror or exc}")
+
+    dialog.bindings_changed.connect(save)
+    dialog.open()
+    return dialog

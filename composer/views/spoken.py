@@ -14,7 +14,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
-from composer.views.table.preview import one_line
+from composer.views.short_text import one_line
 
 KIND_WORDS = {"image": "image", "audio": "audio clip", "video": "video", "pdf": "PDF",
               "text": "text file", "file": "file"}

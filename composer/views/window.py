@@ -43,8 +43,9 @@ from composer.models.formats._choices import list_choices, load_choice
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import announce, dialogs, menus, picker, shortcuts
+from composer.views import announce, dialogs, menus, picker, shortcuts, shortcuts_dialog
 from composer.views.detail.editor import PartDetailEditor
+from composer.views.file_urls import local_paths
 from composer.views.files import (
     Autosaver,
     DraftState,
@@ -54,10 +55,9 @@ from composer.views.files import (
 from composer.views.icon import app_icon
 from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
-from composer.views.run_controller import install_run_ui
+from composer.views.run_ui import install_run_ui
 from composer.views.session import DraftSession
 from composer.views.settings_dialog import SettingsDialog
-from composer.views.table.model import local_paths
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
 
@@ -132,7 +132,7 @@ class MainWindow(DraftSession, QMainWindow):
         self.setCentralWidget(self.main_splitter)
         self._split_done = False
 
-        menus.build(self)
+        self.commands = menus.build(self)  # actions, menus, toolbar
         self.status_state = QLabel("Ready")
         self.status_state.setTextFormat(Qt.TextFormat.PlainText)  # shows provider errors
         self.statusBar().addPermanentWidget(self.status_state)
@@ -155,11 +155,11 @@ class MainWindow(DraftSession, QMainWindow):
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
             self.table.selectRow(0)
-        # Send/Stop, results, inspector and runs (composer/views/run_controller.py).
-        install_run_ui(self)
-        install_linked_files(self)  # asks before reading files outside the file's folder
+        # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
+        self.run_ui = install_run_ui(self, report_error=self._error, file_dialog=self._file_dialog)
+        self.linked_files = install_linked_files(self)  # asks before reading outside files
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
-        announce.install(self)  # run start, finish and errors said to a screen reader
+        self.announcer = announce.install(self)  # run start, finish, errors: said aloud
 
     # -- start and finish ---------------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class MainWindow(DraftSession, QMainWindow):
         self._update_title()
         self.recent.add(p)
         self._write_state(clean_exit=False)
-        self._written(f"Saved {p}", replaced)
+        self.show_written(f"Saved {p}", replaced)
         self.file_saved.emit(str(p))
         return True
 
@@ -333,10 +333,11 @@ class MainWindow(DraftSession, QMainWindow):
                 self, "Exported with losses",
                 f"{p.name} was written, but {formats.get(fmt).title} could not hold "
                 f"{len(exported.losses)} thing(s).", detail=_loss_report(exported.losses))
-        self._written(f"Exported {p} as {fmt}", replaced)
+        self.show_written(f"Exported {p} as {fmt}", replaced)
         return True
 
-    def _written(self, message: str, replaced: int) -> None:
+    def show_written(self, message: str, replaced: int) -> None:
+        """Say a file was written, and how many characters saving had to replace."""
         if replaced:
             message += f"; {model_files.replaced_note(replaced)}"
         self.statusBar().showMessage(message, 15000 if replaced else 5000)
@@ -420,7 +421,7 @@ class MainWindow(DraftSession, QMainWindow):
         return self._dialog
 
     def fill_recent_menu(self) -> None:
-        menu = self.recent_menu
+        menu = self.commands.recent_menu
         menu.clear()
         paths_ = self.recent.paths()
         for path in paths_:
@@ -464,7 +465,7 @@ class MainWindow(DraftSession, QMainWindow):
             self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
 
     def show_shortcuts(self) -> QDialog:
-        self._dialog = shortcuts.open_dialog(self)
+        self._dialog = shortcuts_dialog.open_dialog(self)
         return self._dialog
 
     def show_about(self) -> QMessageBox:

@@ -24,6 +24,7 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.parts import AttachmentPart, Message, TextPart, ToolCallPart, ToolResultPart
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from tests.views.conftest import make_png
 
 INTERACTIVE = (QAbstractButton, QLineEdit, QAbstractSpinBox, QComboBox, QAbstractItemView,
@@ -77,7 +78,7 @@ def test_every_interactive_widget_has_an_accessible_name_in_every_state(qtbot, r
         problems[f"row {row + 1}"] = unnamed(window)
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
     for tab in range(window.output_tabs.count()):
         window.output_tabs.setCurrentIndex(tab)
         qtbot.wait(20)
@@ -131,7 +132,7 @@ def test_a_run_is_announced_at_start_and_finish_never_per_token(qtbot, run_windo
     window = run_window(_conversation(tmp_path))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
     # The replayed reply streams many deltas; two announcements, whatever their number.
     assert len(run.event_log.text.toPlainText().splitlines()) > 5
     assert window.announcer.said == ["Sending", "Reply finished"]
@@ -152,6 +153,6 @@ def test_a_refusal_and_an_error_are_announced_with_their_reason(qtbot, run_windo
     window.document.set_settings(window.document.conversation.settings.model_copy(
         update={"provider": "custom", "base_url": loopback.url + "/v1"}))
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "error", timeout=8000)
+    qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=8000)
     assert window.announcer.said[-2] == "Sending"
     assert window.announcer.said[-1].startswith("Error: ")

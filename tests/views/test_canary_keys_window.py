@@ -14,6 +14,7 @@ from composer.models.conversation import Conversation
 from composer.models.formats import exporters
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from tests.canary import KEYED, TOTALS, Checker, plant
 from tests.loopback import LoopbackServer, Reply
 
@@ -67,7 +68,7 @@ def test_no_key_in_the_windows_text_files_clipboard_or_a_redirect(
 
         loopback.queue(_echo_401(key))
         run.send_action.trigger()
-        qtbot.waitUntil(lambda: run.state == "error", timeout=5000)
+        qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=5000)
         assert any(key in str(r.headers) for r in loopback.received)  # the key was sent
         checker.text("inspector after Send", run.inspector.text.toPlainText())
         checker.text("event log", run.event_log.text.toPlainText())
@@ -88,7 +89,7 @@ def test_no_key_in_the_windows_text_files_clipboard_or_a_redirect(
 
         loopback.queue(Reply(status=307, headers={"Location": f"{elsewhere.url}/v1/steal"}))
         run.send_action.trigger()
-        qtbot.waitUntil(lambda: run.state == "error", timeout=5000)
+        qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=5000)
         assert "key was not sent" in run.current.composer.error.message
         assert elsewhere.received == []
         _shown_texts(checker, window)

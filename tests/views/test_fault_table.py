@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.results.blocks import ErrorBlock, TextBlock
 from tests.loopback import LoopbackServer, Reply
 
@@ -253,11 +254,11 @@ def test_fault_through_the_window(qtbot, run_window, http_client, protocol: Prot
         assert window.undo_stack.count() == undo_steps
         errors = [b for b in run.pane.findChildren(ErrorBlock) if not b.isHidden()]
         if not fault.kinds:
-            assert run.state == "done" and errors == []
+            assert run.state == RunState.DONE and errors == []
             assert run.pane.blocks_of(TextBlock)[0].text == FULL
         else:
             # One clear error: one error part, one line in the status bar, no traceback.
-            assert run.state == "error"
+            assert run.state == RunState.ERROR
             assert len(errors) == 1 and errors[0] is run.pane.error_block
             error = run.current.composer.error
             assert error.kind in fault.kinds, (error.kind, error.message)
@@ -285,7 +286,7 @@ def test_fault_through_the_window(qtbot, run_window, http_client, protocol: Prot
             qtbot.mouseClick(errors[0].retry_button, Qt.MouseButton.LeftButton)
         else:
             run.retry()
-        qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+        qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
         assert len(server.received) == received + 1
         assert run.pane.blocks_of(TextBlock)[0].text == FULL
         assert run.pane.error_block is None

@@ -18,6 +18,7 @@ from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.providers.presets import resolve
 from composer.providers.trust import KeyTarget, TrustedHosts, key_id, origin
+from composer.run import RunState
 from tests.cassettes import load
 from tests.conftest import recordings_or_skip
 from tests.framing import frames
@@ -63,7 +64,7 @@ def _round_trip(qtbot, window, loopback, answer: str) -> dict:
     request's JSON body."""
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert run.append_action.isEnabled() and run.answer_action.isEnabled()
     run.append_action.trigger()
     rows = len(window.document)
@@ -72,7 +73,7 @@ def _round_trip(qtbot, window, loopback, answer: str) -> dict:
     (section,) = window.detail.sections
     section.output.setPlainText(answer)
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done" and len(loopback.received) == 2,
+    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(loopback.received) == 2,
                     timeout=5000)
     return loopback.received[1].json
 

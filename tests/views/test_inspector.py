@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.inspector import DEBOUNCE_MS
 from tests.loopback import Reply
 
@@ -76,7 +77,7 @@ def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_wind
     window = run_window(_openai(loopback.url))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert run.inspector.heading.text() == "Request sent"
     assert run.inspector.text.toPlainText().startswith(f"POST {loopback.url}/chat/completions")
     lines = run.event_log.text.toPlainText().splitlines()

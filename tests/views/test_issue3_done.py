@@ -76,13 +76,13 @@ def test_build_drop_reorder_undo_redo_save_reopen_export(qtbot, qloop, tmp_path)
 
     steps = 0
     while window.undo_stack.canUndo():
-        window.undo_action.trigger()
+        window.commands.undo_action.trigger()
         steps += 1
     assert steps >= 17  # 7 rows x (add, role, text) minus no-op roles, 2 drops, 2 moves
     assert _state(window) == start
     assert not window.isWindowModified()
     while window.undo_stack.canRedo():
-        window.redo_action.trigger()
+        window.commands.redo_action.trigger()
     assert _state(window) == final
 
     saved = tmp_path / "six-turns.json"

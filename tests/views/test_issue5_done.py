@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from composer.models.formats.anthropic import from_body
 from composer.models.parts import ToolResultPart
+from composer.run import RunState
 from composer.views.results.blocks import ReasoningBlock, TextBlock, ToolCallBlock
 from tests.cassettes import load
 from tests.conftest import recordings_or_skip
@@ -58,8 +59,8 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     window = run_window(conversation)
     run = window.run_ui
 
-    click(qtbot, window.toolbar, run.send_action)
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    click(qtbot, window.commands.toolbar, run.send_action)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
 
     pane = run.pane
     reasoning = pane.blocks_of(ReasoningBlock)
@@ -90,8 +91,8 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     window.editor.replace_part(len(window.document) - 1, 0,
                                result.model_copy(update={"output": recorded_result}))
 
-    click(qtbot, window.toolbar, run.send_action)
-    qtbot.waitUntil(lambda: run.state == "done" and len(run.runs.runs) == 2, timeout=5000)
+    click(qtbot, window.commands.toolbar, run.send_action)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(run.runs.runs) == 2, timeout=5000)
     assert substance(loopback.received[1].json) == substance(second.request_json)
     final = run.pane.blocks_of(TextBlock)
     assert final and "40" in final[-1].text

@@ -13,6 +13,7 @@ from composer.models.conversation import Conversation
 from composer.models.formats.base import Loss
 from composer.models.parts import Citation, Message, TextPart, ToolCallPart, ToolResultPart
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.detail.editor import ToolCallSection
 from composer.views.table.model import CONTENT_COLUMN
 from composer.views.window import _loss_report
@@ -59,7 +60,7 @@ def test_ctrl_return_in_a_cell_editor_commits_the_edit_and_sends_the_new_text(
     editor.selectAll()
     qtbot.keyClicks(editor, "new text")
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     # Sent once, with what the user typed, and the edit is over (one undo step).
     assert len(loopback.received) == 1
     assert _sent_messages(loopback)[0]["content"] == "new text"
@@ -119,7 +120,7 @@ def test_invalid_tool_call_arguments_in_the_detail_editor_block_send(
     assert isinstance(section, ToolCallSection)
     section.arguments.setPlainText('{"city": "Bergen"')  # not JSON: never reaches the message
     run.send_action.trigger()
-    assert run.state == "refused" and loopback.received == []
+    assert run.state == RunState.REFUSED and loopback.received == []
     assert "row 2, part 1" in window.status_state.text()
     assert "Arguments not saved" in window.status_state.text()
     # Shown at the editor, which has the focus.
@@ -130,7 +131,7 @@ def test_invalid_tool_call_arguments_in_the_detail_editor_block_send(
     # Fixed: Send goes, with the new arguments.
     section.arguments.setPlainText('{"city": "Bergen"}')
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     call = _sent_messages(loopback)[1]["tool_calls"][0]
     assert json.loads(call["function"]["arguments"]) == {"city": "Bergen"}
 
@@ -140,7 +141,7 @@ def test_invalid_tool_call_arguments_in_the_detail_editor_block_send(
 def _refused_for_model(window, qtbot) -> None:
     window.request_panel.model_combo.setEditText("")
     window.run_ui.send_action.trigger()
-    assert window.run_ui.state == "refused"
+    assert window.run_ui.state == RunState.REFUSED
     assert window.request_panel.model_note.isVisibleTo(window)
 
 
@@ -162,7 +163,7 @@ def test_the_model_note_goes_after_a_good_send(qtbot, run_window, loopback):
         update={"model": "m"}))
     window.request_panel._updating = False
     window.run_ui.send_action.trigger()
-    qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: window.run_ui.state == RunState.DONE, timeout=5000)
     assert not window.request_panel.model_note.isVisibleTo(window)
 
 
@@ -183,7 +184,7 @@ def test_open_and_import_start_with_an_empty_runs_list(qtbot, run_window, loopba
     window = run_window(_chat(loopback.url))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert run.runs.list.count() == 1 and run.append_action.isEnabled()
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}))
@@ -193,7 +194,7 @@ def test_open_and_import_start_with_an_empty_runs_list(qtbot, run_window, loopba
     assert run.event_log.count == 0 and run.event_log.text.toPlainText() == ""
 
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert run.runs.list.count() == 1
     saved = tmp_path / "mine.json"
     assert window.save_to(saved)
@@ -267,7 +268,7 @@ def test_ctrl_return_while_typing_a_base_url_sends_to_the_typed_one(qtbot, run_w
     qtbot.keyClicks(edit, loopback.url + "/v1")
     qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.run_ui.state in ("done", "error"), timeout=5000)
-    assert window.run_ui.state == "done" and len(loopback.received) == 1
+    assert window.run_ui.state == RunState.DONE and len(loopback.received) == 1
     assert window.document.conversation.settings.base_url == loopback.url + "/v1"
 
 
@@ -280,7 +281,7 @@ def test_invalid_arguments_left_behind_on_another_row_still_block_send_and_come_
     window.table.select_rows([0])  # the user moves on; the field's text is not in the message
     assert window.document.messages[1].parts[0].arguments == {"city": "Oslo"}
     run.send_action.trigger()
-    assert run.state == "refused" and loopback.received == []
+    assert run.state == RunState.REFUSED and loopback.received == []
     assert "row 2, part 1" in window.status_state.text()
     # The refusal brings the row back, with what was typed and why it is not saved.
     assert window.detail.row == 1

@@ -14,6 +14,7 @@ from composer.models.files import save
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.providers.trust import FILE_NAME
+from composer.run import RunState
 from composer.views.dialogs import open_boxes
 from tests.loopback import Reply
 
@@ -58,7 +59,7 @@ def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
     box = _key_box(window)
     assert loopback.url in box.text() and "OpenAI (Chat Completions)" in box.text()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: run.state == "refused", timeout=3000)
+    qtbot.waitUntil(lambda: run.state == RunState.REFUSED, timeout=3000)
     assert loopback.received == []
     assert "not sending your OpenAI (Chat Completions) API key" in window.status_state.text()
 
@@ -67,7 +68,7 @@ def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
     box = _key_box(window)
     box.checkBox().setChecked(True)
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert _keys_sent(loopback) == [f"Bearer {KEY}"]
     remembered = json.loads((window.user_dir / FILE_NAME).read_text())
     assert remembered["hosts"] == {"openai": [loopback.url]}
@@ -77,7 +78,7 @@ def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
     again = run_window(user_dir=window.user_dir)
     assert again.open_path(tmp_path / "from-a-colleague.json")
     again.run_ui.send_action.trigger()
-    qtbot.waitUntil(lambda: again.run_ui.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: again.run_ui.state == RunState.DONE, timeout=5000)
     assert not [b for b in open_boxes(again) if b.checkBox() is not None]
     assert len(_keys_sent(loopback)) == 2
 
@@ -92,9 +93,9 @@ def test_confirming_without_remember_lasts_for_this_window_only(
     run.send_action.trigger()
     qtbot.mouseClick(_key_box(window).button(QMessageBox.StandardButton.Yes),
                      Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     run.send_action.trigger()  # asked once per session
-    qtbot.waitUntil(lambda: run.state == "done" and len(loopback.received) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(loopback.received) == 2, timeout=5000)
     assert not (window.user_dir / FILE_NAME).exists()
 
 
@@ -111,7 +112,7 @@ def test_a_base_url_typed_in_the_window_is_the_users_choice(
     assert window.document.conversation.settings.base_url == loopback.url + "/v1"
     assert panel.file_note.text() == "From the file, not set by you: provider."
     window.run_ui.send_action.trigger()
-    qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: window.run_ui.state == RunState.DONE, timeout=5000)
     assert not open_boxes(window) and _keys_sent(loopback) == [f"Bearer {KEY}"]
 
 
@@ -121,7 +122,7 @@ def test_a_keyless_call_to_the_files_base_url_is_not_held_back(
     window = run_window()
     window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
     window.run_ui.send_action.trigger()
-    qtbot.waitUntil(lambda: window.run_ui.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: window.run_ui.state == RunState.DONE, timeout=5000)
     assert not open_boxes(window) and _keys_sent(loopback) == []
 
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views import shortcuts
 
 Key = Qt.Key
@@ -70,7 +71,7 @@ def test_compose_send_keep_the_reply_and_save_without_the_mouse(qtbot, run_windo
 
         run = window.run_ui
         _press(qtbot, Key.Key_Return, Mod.ControlModifier)  # Send
-        qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+        qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
         _press(qtbot, Key.Key_Return, Mod.ControlModifier | Mod.ShiftModifier)  # Append Reply
         assert len(window.document) > 2
         assert window.document.conversation.messages[2].role == "assistant"

@@ -11,6 +11,7 @@ from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.parts import AttachmentPart, Message, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.plain_markdown import plain_markdown
 from composer.views.table.delegates import chip_layout
 from composer.views.table.model import CONTENT_COLUMN
@@ -55,12 +56,12 @@ def test_a_refusal_does_not_keep_the_last_runs_figures(qtbot, run_window):
                                      settings=RequestSettings(provider="replay")))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=8000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
     assert run.stats_label.text()
     window.document.set_settings(window.document.conversation.settings.model_copy(
         update={"provider": "anthropic", "model": "m"}))
     run.send_action.trigger()
-    assert run.state == "refused"
+    assert run.state == RunState.REFUSED
     assert run.stats_label.text() == ""
 
 

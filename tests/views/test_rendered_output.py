@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser, QWidget
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.results.blocks import ErrorBlock, TextBlock, ToolCallBlock
 from composer.views.table.model import CONTENT_COLUMN
 from tests.loopback import LoopbackServer, Reply
@@ -108,7 +109,7 @@ def test_a_hostile_reply_fetches_nothing_and_no_label_renders_its_html(
         settings=RequestSettings(provider="custom", base_url=loopback.url + "/v1", model="m")))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
 
     # What arrived is all there, as text.
     text_block = run.pane.blocks_of(TextBlock)[0]
@@ -134,7 +135,7 @@ def test_a_hostile_reply_fetches_nothing_and_no_label_renders_its_html(
 
     # A second run fails with a hostile error message; then the two runs are compared.
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "error", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=5000)
     error = run.pane.error_block
     assert isinstance(error, ErrorBlock) and error.message.text() == p["error"]
     assert p["error"] in window.status_state.text()

@@ -8,6 +8,7 @@ from composer.models.conversation import Conversation
 from composer.models.files import load
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.results.blocks import TextBlock
 from composer.views.runs import reply_text
 from tests.loopback import Reply
@@ -27,7 +28,7 @@ def test_runs_are_listed_reopened_compared_and_saved(qtbot, run_window, loopback
     run = window.run_ui
     for n in (1, 2):
         run.send_action.trigger()
-        qtbot.waitUntil(lambda n=n: run.state == "done" and len(run.runs.runs) == n,
+        qtbot.waitUntil(lambda n=n: run.state == RunState.DONE and len(run.runs.runs) == n,
                         timeout=5000)
     panel = run.runs
     assert panel.list.count() == 2 and panel.list.item(0).text().startswith("#2")

@@ -15,6 +15,7 @@ from composer.models.conversation import Conversation
 from composer.models.formats.anthropic import from_body
 from composer.models.parts import AttachmentPart, Message
 from composer.models.settings import RequestSettings
+from composer.run import RunState
 from composer.views.results.blocks import (
     AttachmentBlock,
     ErrorBlock,
@@ -51,7 +52,7 @@ def test_first_start_replays_the_example_and_shows_every_part_type(qtbot, run_wi
     note = window.request_panel.key_note
     assert note.isVisibleTo(window) and "key" in note.text() and "Ollama" in note.text()
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     kinds = {type(b) for b in run.pane.blocks.values()}
     assert {ReasoningBlock, TextBlock, ToolCallBlock, AttachmentBlock} <= kinds
     image = run.pane.blocks_of(AttachmentBlock)[0]
@@ -75,7 +76,7 @@ def test_stop_mid_stream_keeps_the_parts_that_arrived(qtbot, run_window, loopbac
     window.editor.set_text(0, "typed while streaming")
     window.resize(1000, 700)
     qtbot.keyClick(window.table, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: run.state == "stopped", timeout=3000)
+    qtbot.waitUntil(lambda: run.state == RunState.STOPPED, timeout=3000)
     assert states[:2] == ["sending", "streaming"]
     partial = run.pane.blocks_of(ReasoningBlock)[0].text
     assert 20 < len(partial) and "function call." not in partial
@@ -95,7 +96,7 @@ def test_a_new_send_replaces_the_running_one(qtbot, run_window, loopback, record
     run.send_action.trigger()
     qtbot.waitUntil(lambda: bool(run.pane.blocks), timeout=5000)
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert len(run.runs.runs) == 1  # the first run's late results were dropped
     assert run.current.composer.stop_reason == "tool_calls"
     assert run.pane.error_block is None
@@ -109,14 +110,14 @@ def test_401_shows_status_message_and_request_id_and_retry_sends_again(
     window = run_window(_anthropic(recorded, loopback.url))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "error", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=5000)
     block = run.pane.error_block
     assert "401" in block.header.text() and "authentication_error" in block.header.text()
     assert "invalid x-api-key" in block.message.text()
     assert "req_0123" in block.request_id.text()
     assert "401" in window.status_state.text()
     qtbot.mouseClick(block.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert len(loopback.received) == 2
     assert loopback.received[1].json == loopback.received[0].json
     assert [r.exchange.composer.stop_reason for r in run.runs.runs] == ["error", "tool_calls"]
@@ -131,7 +132,7 @@ def test_429_then_success_says_retrying_then_streams(qtbot, run_window, loopback
     seen = []
     run.state_changed.connect(lambda s: seen.append((s, window.status_state.text())))
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert [s for s, _ in seen] == ["sending", "retrying", "streaming", "done"]
     assert seen[1][1].startswith("Retrying in 0.1 s (1/2)")
     assert len(loopback.received) == 2 and run.pane.error_block is None
@@ -143,7 +144,7 @@ def test_disconnect_mid_stream_keeps_the_parts_and_shows_the_error(
     window = run_window(_anthropic(recorded, loopback.url))
     run = window.run_ui
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "error", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.ERROR, timeout=5000)
     assert run.pane.blocks_of(ReasoningBlock)[0].text
     assert run.pane.error_block.error.kind in ("network", "truncated")
     assert run.current.messages and run.current.messages[0].parts[0].text
@@ -160,7 +161,7 @@ def test_a_part_the_provider_cannot_take_marks_its_row_and_nothing_is_sent(
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
-    assert run.state == "refused" and run.task is None
+    assert run.state == RunState.REFUSED and run.task is None
     assert "part 2" in window.table.problem(0)
     assert window.table.current_row() == 0
     assert run.pane.error_block.header.text() == "Not sent"
@@ -175,7 +176,7 @@ def test_a_missing_key_is_shown_at_the_key_and_nothing_is_sent(qtbot, run_window
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
-    assert run.state == "refused"
+    assert run.state == RunState.REFUSED
     assert "ANTHROPIC_API_KEY" in window.status_state.text()
     assert window.request_panel.key_note.isVisibleTo(window)
     assert "ANTHROPIC_API_KEY" in run.pane.error_block.message.text()
@@ -186,7 +187,7 @@ def test_invalid_tools_json_refuses_at_the_tools_editor(qtbot, run_window, loopb
     panel = window.request_panel
     panel.tools_edit.setPlainText('[{"name": "weather", ')
     window.run_ui.send_action.trigger()
-    assert window.run_ui.state == "refused"
+    assert window.run_ui.state == RunState.REFUSED
     assert panel.tabs.currentIndex() == 1 and panel.tools_error.isVisibleTo(window)
     assert "invalid JSON" in window.status_state.text()
     qtbot.wait(50)
@@ -200,7 +201,7 @@ def test_save_exchange_writes_the_llm_readable_file_with_timing_and_events(
     run = window.run_ui
     assert not run.save_exchange_action.isEnabled()
     run.send_action.trigger()
-    qtbot.waitUntil(lambda: run.state == "done", timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     dialog = run.choose_save_exchange()
     dialog.fileSelected.emit(str(tmp_path / "reply"))
     data = json.loads((tmp_path / "reply.json").read_text())
@@ -217,7 +218,7 @@ def test_an_invalid_extra_header_refuses_at_the_extra_tab(qtbot, run_window, loo
     panel = window.request_panel
     panel.headers_edit.setPlainText('{"x-api-key": "sk-live"}')
     window.run_ui.send_action.trigger()
-    assert window.run_ui.state == "refused"
+    assert window.run_ui.state == RunState.REFUSED
     assert panel.tabs.currentIndex() == 3 and panel.headers_error.isVisibleTo(window)
     qtbot.wait(50)
     assert loopback.received == []

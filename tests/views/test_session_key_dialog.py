@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from composer.models import Conversation, Message, RequestSettings
 from composer.providers import keys, session_keys
+from composer.run import RunState
 from composer.views.settings_dialog import SettingsDialog
 
 
@@ -43,7 +44,7 @@ def test_the_missing_keychain_is_said_once_and_a_session_key_clears_the_key_note
     said = [window.request_panel.key_note.text()]
     for _ in range(3):
         run.send_action.trigger()
-        assert run.state == "refused"
+        assert run.state == RunState.REFUSED
         said += [run.pane.error_block.message.text(), window.request_panel.key_note.text(),
                  window.statusBar().currentMessage()]
     # The panel's first note explains the missing keychain; no refusal repeats it.

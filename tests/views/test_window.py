@@ -80,13 +80,13 @@ def test_first_start_shows_the_example_in_the_designed_layout(make_window):
 
 def test_standard_keys_for_the_frequent_commands(make_window):
     window = make_window()
-    assert window.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
-    assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
-    assert window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
-    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert window.commands.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert window.commands.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert window.commands.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert window.commands.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
     # Ctrl+Enter and Esc belong to Send and Stop alone.
     reserved = {QKeySequence("Ctrl+Return"), QKeySequence("Escape")}
-    everything = [a for a in window.findChildren(type(window.new_action))]
+    everything = [a for a in window.findChildren(type(window.commands.new_action))]
     users = {a.text().replace("&", "") for a in everything if a.shortcut() in reserved}
     assert users <= {"Send", "Stop"}
 
@@ -95,9 +95,9 @@ def test_an_edit_sets_the_modified_star_and_undo_clears_it(make_window):
     window = make_window()
     _edit_first_row(window)
     assert window.isWindowModified()
-    window.undo_action.trigger()
+    window.commands.undo_action.trigger()
     assert not window.isWindowModified()
-    window.redo_action.trigger()
+    window.commands.redo_action.trigger()
     assert window.isWindowModified()
 
 
@@ -267,7 +267,7 @@ def test_recent_menu_lists_files_and_drops_missing_ones(qtbot, make_window, tmp_
     window = make_window()
     window.open_path(path)
     window.fill_recent_menu()
-    texts = [a.text() for a in window.recent_menu.actions()]
+    texts = [a.text() for a in window.commands.recent_menu.actions()]
     assert str(path.resolve()) in texts
     Path(path).unlink()
     window._open_recent(str(path.resolve()))
@@ -278,7 +278,7 @@ def test_recent_menu_lists_files_and_drops_missing_ones(qtbot, make_window, tmp_
 def test_new_asks_before_discarding_changes(qtbot, make_window):
     window = make_window(Document(_conversation("old")))
     _edit_first_row(window, "old, edited")
-    window.new_action.trigger()
+    window.commands.new_action.trigger()
     _answer(qtbot, window, Button.Discard)
     assert len(window.document) == 1 and window.document.messages[0].plain_text == ""
     assert window.file_path is None and not window.isWindowModified()
@@ -323,7 +323,7 @@ def test_no_two_actions_share_a_key(make_window):
     window = make_window()
     keys = Counter(s.toString() for a in window.findChildren(QAction) for s in a.shortcuts())
     assert not {k: n for k, n in keys.items() if n > 1}
-    assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or window.quit_action.shortcut() == QKeySequence(
+    assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or window.commands.quit_action.shortcut() == QKeySequence(
         QKeySequence.StandardKey.Quit)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from urllib.parse import unquote, urlparse
 
 from PySide6 import QtGui
 from PySide6.QtCore import (
@@ -35,6 +34,7 @@ from composer.models.document import (
 )
 from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
+from composer.views.file_urls import local_paths
 from composer.views.table import preview
 from composer.views.undo import DocumentEditor
 
@@ -331,14 +331,3 @@ def _content_editable(row: int, document) -> bool:
     return results <= 1 or any(isinstance(p, TextPart) for p in message.parts)
 
 
-def local_paths(data: QMimeData) -> list[str]:
-    """Local file paths among the mime data's URLs (remote URLs are ignored)."""
-    if not data.hasUrls():
-        return []
-    out = []
-    for url in data.urls():
-        if url.isLocalFile():
-            out.append(url.toLocalFile())
-        elif url.scheme() == "file":
-            out.append(unquote(urlparse(url.toString()).path))
-    return out

@@ -17,11 +17,11 @@ from composer.models.parts import (
     ToolResultPart,
 )
 from composer.views.plain_markdown import plain_markdown
+from composer.views.short_text import NEWLINE_GLYPH, human_size, one_line  # noqa: F401
 
 MAX_CHARS = 500
 LINKED = "linked, not loaded"  # an attachment's path whose file has not been read (allowed)
 MAX_LINES = 4
-NEWLINE_GLYPH = "⏎"
 
 
 def cap(text: str, max_chars: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
@@ -34,22 +34,6 @@ def cap(text: str, max_chars: int = MAX_CHARS, max_lines: int = MAX_LINES) -> st
     if cut > 0:
         return f"{kept.rstrip()}… (+{cut:,} chars)"
     return kept
-
-
-def one_line(text: str, max_chars: int = 120) -> str:
-    flat = text.replace("\r\n", "\n").replace("\n", f" {NEWLINE_GLYPH} ")
-    return flat if len(flat) <= max_chars else flat[:max_chars] + "…"
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def part_summary(part) -> str | None:

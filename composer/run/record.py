@@ -1,0 +1,85 @@
+"""The runs of one conversation: numbered exchanges, the one shown, and what follows a reply
+(the tool calls still to answer, whether the reply is already in the document)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from composer.models.conversation import Conversation
+from composer.models.exchange import Exchange
+from composer.models.parts import Message, ToolCallPart, ToolResultPart
+
+
+@dataclass
+class Run:
+    exchange: Exchange
+    number: int
+
+    @property
+    def title(self) -> str:
+        e = self.exchange
+        when = ""
+        if e.datetime_utc:
+            try:
+                when = datetime.fromisoformat(e.datetime_utc).strftime("%H:%M:%S")
+            except ValueError:
+                when = e.datetime_utc
+        total = e.composer.timing.total_ms
+        pieces = [f"#{self.number}", when, e.model or e.composer.settings.provider,
+                  e.composer.stop_reason or "", f"{total / 1000:.1f} s" if total else ""]
+        return " · ".join(p for p in pieces if p)
+
+
+@dataclass
+class RunRecord:
+    """Every run sent for the conversation, numbered from 1; ``current`` is the exchange shown
+    (the last run's, or one reopened); ``last_sent`` the conversation the last run sent (what
+    Retry sends again)."""
+
+    runs: list[Run] = field(default_factory=list)
+    current: Exchange | None = None
+    last_sent: Conversation | None = None
+
+    def add(self, exchange: Exchange) -> Run:
+        """A finished run: numbered, kept, and made current."""
+        run = Run(exchange, len(self.runs) + 1)
+        self.runs.append(run)
+        self.current = exchange
+        return run
+
+    def run(self, number: int) -> Run:
+        return self.runs[number - 1]
+
+    def clear(self) -> None:
+        """Another conversation came in: these were runs of the last one."""
+        self.runs.clear()
+        self.current = None
+        self.last_sent = None
+
+    def tool_calls(self) -> list[ToolCallPart]:
+        """The current reply's tool calls the client must answer (not the server's own)."""
+        if self.current is None:
+            return []
+        return [p for m in self.current.messages for p in m.parts
+                if isinstance(p, ToolCallPart) and not p.server_executed]
+
+    def tool_rows(self) -> list[Message]:
+        """A tool message per call still to answer: its name and id, an empty output."""
+        return [Message(role="tool", parts=[ToolResultPart(name=c.name,
+                                                           tool_call_id=c.tool_call_id,
+                                                           output="")])
+                for c in self.tool_calls()]
+
+    def reply(self) -> list[Message]:
+        """Copies of the current reply's messages (to append to the document)."""
+        if self.current is None:
+            return []
+        return [m.model_copy(deep=True) for m in self.current.messages]
+
+    def reply_in(self, messages: list[Message]) -> bool:
+        """Whether the current reply is already in ``messages`` (appended before)."""
+        if self.current is None or not self.current.messages:
+            return False
+        reply = self.current.messages
+        return messages[-len(reply):] == reply or any(m == reply[-1] for m in messages)
