@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from composer.models import jsontext
 from composer.models.conversation import CONVERSATION_VERSION, Conversation
 from composer.models.errors import FormatError, VersionError
 from composer.models.exchange import EXCHANGE_VERSION, Exchange
@@ -108,11 +109,18 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 
 def parse_json(text: str, source: str | None = None) -> Any:
+    """JSON text from outside as a value safe to hold (see jsontext); a lone surrogate is
+    replaced silently here: ``parse_json_counted`` says how many were."""
+    return parse_json_counted(text, source)[0]
+
+
+def parse_json_counted(text: str, source: str | None = None) -> tuple[Any, int]:
+    """(value, lone surrogates replaced). Raises FormatError naming where the JSON breaks."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return jsontext.loads(text)
+    except jsontext.JSONTextError as exc:
         raise FormatError(f"invalid JSON: {exc.msg}", source=source,
-                          location=f"line {exc.lineno} column {exc.colno}") from None
+                          location=exc.location) from None
 
 
 def load(path: str | os.PathLike[str]) -> Conversation | Exchange:

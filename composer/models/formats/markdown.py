@@ -164,12 +164,29 @@ def dump(conversation: Conversation) -> Exported:
 # -- import -------------------------------------------------------------------------------------
 
 
+# Detection only asks whether a line near the start may be a role heading (ATX "## User", or
+# setext "User" over "----"), with one regex over the first MiB (the first heading of a
+# transcript comes early): bounded time on any input. The Markdown parser, whose time grows
+# fast on hostile text, runs when the text is loaded.
+_DETECT_HEAD = 1 << 20
+_MAYBE_ROLE_HEADING = re.compile(
+    r"^ {0,3}(?:#{1,6}[ \t]+(?:system|user|assistant|tool)[ \t]*:?[ \t]*#*[ \t]*"
+    r"|(?:system|user|assistant|tool)[ \t]*:?[ \t]*\n {0,3}(?:=+|-+)[ \t]*)$",
+    re.MULTILINE)
+
+
+def _lines(text: str) -> str:
+    """Line ends made ``\n``: Markdown also ends lines with ``\r\n`` and a lone ``\r``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def detect(text: Any) -> float:
     if not isinstance(text, str):
         return 0.0
     if text.startswith("<!-- composer:transcript ") or "\n<!-- composer:message " in text:
         return 1.0
-    return 0.4 if _role_headings(text) else 0.0
+    head = _lines(text[:_DETECT_HEAD]).lower()
+    return 0.4 if _MAYBE_ROLE_HEADING.search(head) else 0.0
 
 
 def _decode(raw: str, line: int, source: str | None) -> dict[str, Any]:
@@ -300,6 +317,7 @@ def _load_marked(text: str, source: str | None) -> Imported:
 
 def _role_headings(text: str) -> list[tuple[str, int, int]]:
     """(role, first line of the heading, line after it) for headings named after a role."""
+    text = _lines(text)
     found = []
     for token in MarkdownIt("commonmark").parse(text):
         if token.type != "heading_open" or token.map is None:
@@ -333,7 +351,7 @@ def _load_headed(text: str, source: str | None) -> Imported:
 def load(data: Any, source: str | None) -> Imported:
     if not isinstance(data, str):
         raise FormatError("expected Markdown text", source=source)
-    text = data.replace("\r\n", "\n")
+    text = _lines(data)
     if any(_MARKER.match(line) for line in text.split("\n")):
         return _load_marked(text, source)
     return _load_headed(text, source)

@@ -90,6 +90,8 @@ def _message_score(messages: list[Any]) -> float:
                 if not isinstance(part, dict):
                     return 0.0
                 kind = part.get("type")
+                if not isinstance(kind, str):  # robustness: a list here is unhashable
+                    return 0.0
                 if kind in _FOREIGN_PART_TYPES or kind not in _PART_TYPES:
                     return 0.0
                 if kind in _CHAT_ONLY_PART_TYPES:
