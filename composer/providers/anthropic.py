@@ -83,6 +83,11 @@ def usage_report(usage: Any) -> UsageReport | None:
                        cached=read, details=details)
 
 
+# The block a delta belongs to, for a delta whose block never opened.
+_OPENED_BY = {"text_delta": "text", "citations_delta": "text", "thinking_delta": "thinking",
+              "signature_delta": "thinking"}
+
+
 class _Block:
     __slots__ = ("kind", "signature", "citations", "json_seen", "input", "meta")
 
@@ -168,10 +173,19 @@ class AnthropicParser(TypedEventParser):
     def _on_content_block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
         delta = event.get("delta")
         key = str(event.get("index"))
-        state = self._blocks.get(key)
-        if not isinstance(delta, dict) or state is None:
+        if not isinstance(delta, dict):
             return []
         kind = delta.get("type")
+        state = self._blocks.get(key)
+        if state is None:
+            # A delta for a block that never opened: keep what it carries (text, thinking) as
+            # its own block rather than lose it; a tool call without its start has no name.
+            opened = _OPENED_BY.get(kind) if isinstance(kind, str) else None
+            if opened is None:
+                return [StreamError(f"Anthropic sent a {kind or 'delta'} for content block {key} "
+                                    "before content_block_start: it was dropped",
+                                    kind="provider", body=json.dumps(event)[:2000])]
+            state = self._blocks[key] = _Block(opened)
         if kind == "text_delta":
             return [TextDelta(key, string(delta.get("text")) or "")]
         if kind == "thinking_delta":
