@@ -187,6 +187,8 @@ class ChatStreamParser:
     def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         index = call.get("index", position)
+        if not isinstance(index, int | str):  # robustness: a list or object is no index
+            index = position
         fn = call.get("function") if isinstance(call.get("function"), dict) else {}
         call_id = string(call.get("id"))
         known = self._calls.get(index)
