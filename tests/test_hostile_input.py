@@ -159,3 +159,19 @@ def test_detecting_20_mb_takes_well_under_a_second(make):
         pass
     # CPU time, so other work on a shared machine does not count; well under a second alone.
     assert time.process_time() - start < 1.0
+
+
+def test_a_lone_surrogate_in_a_text_format_that_parses_json_itself_is_replaced_once():
+    line = json.dumps({"conversations": [{"from": "human", "value": "a\ud800"},
+                                         {"from": "gpt", "value": "b"}]})
+    for text, fmt in ((line, None), (line + "\n" + line, None), (line, "sharegpt")):
+        imported = formats.import_text(text, fmt, source="x.jsonl")
+        assert imported.conversation.messages[0].parts[0].text == "a\ufffd"
+        assert [str(loss) for loss in imported.losses
+                if "invalid character" in str(loss)] == [jsontext_note(1)]
+
+
+def jsontext_note(count: int) -> str:
+    from composer.models import jsontext
+
+    return jsontext.replaced_note(count)

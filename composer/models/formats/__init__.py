@@ -108,7 +108,10 @@ def _detect(text: str, source: str | None) -> tuple[Format, Any, int]:
             parse_json(text, source)  # raises, saying where the JSON breaks
         raise FormatError("not a conversation format Composer knows", source=source)
     fmt = best[1]
-    return fmt, value if fmt.input_kind == "json" else text, repaired
+    if fmt.input_kind == "json":
+        return fmt, value, repaired
+    # A text format reads the text itself (JSON lines): what it read is repaired after it.
+    return fmt, text, repaired if kind == "text" else 0
 
 
 def _with_repairs(imported: Imported, repaired: int) -> Imported:
@@ -167,8 +170,17 @@ def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Importe
 
 
 def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
-    """Run an importer; anything but a FormatError is a bug in it, but still becomes one line."""
-    return guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
+    """Run an importer; anything but a FormatError is a bug in it, but still becomes one line.
+
+    A JSON format's input was made valid Unicode when it was parsed; a text or binary format
+    parses its input itself (JSON lines, SQLite), so what it read is repaired here."""
+    imported = guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
+    if fmt.input_kind != "json":
+        data, repaired = jsontext.repair_value(imported.conversation.to_dict())
+        if repaired:
+            imported.conversation = Conversation.model_validate(data)
+            imported.losses.append(Loss(jsontext.replaced_note(repaired)))
+    return imported
 
 
 def export(conversation: Conversation, fmt: str) -> Exported:
