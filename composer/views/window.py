@@ -39,10 +39,12 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
+from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import dialogs, menus
+from composer.views import dialogs, menus, opening
+from composer.views.attachments import run_off_thread
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.files import (
     Autosaver,
@@ -287,19 +289,24 @@ class MainWindow(QMainWindow):
         """Open a conversation or exchange file (an exchange opens as its conversation). A file
         in another format is imported instead. False, with a message, when it cannot be read."""
         p = Path(path)
-        try:
-            data = model_files.read_json(p)
-        except FormatError as exc:
-            if p.suffix.lower() == ".json" or not p.exists():
-                self._error("Could not open the file", exc.one_line())
-                return False
-            return self.import_path(p) is not False
-        if model_files.kind_of(data) is None:
-            return self.import_path(p) is not False
-        try:
-            doc = model_files.from_data(data, str(p))
-        except FormatError as exc:
-            self._error("Could not open the file", exc.one_line())
+        return self._apply_open(p, opening.read_for_open(p)) is not False
+
+    def open_path_later(self, path: str | os.PathLike[str], fmt: str | None = None,
+                        *, as_import: bool = False) -> None:
+        """``open_path`` (or ``import_path``) with the reading and detection on a worker
+        thread, so a big file does not freeze the window; the result is applied when ready."""
+        p = Path(path)
+        self.statusBar().showMessage(f"Reading {p}…")
+        work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
+            (lambda: opening.read_for_open(p))
+        self._reading = run_off_thread(self, work, lambda outcome: self._apply_open(p, outcome))
+
+    def _apply_open(self, p: Path, outcome: opening.Outcome) -> bool | None:
+        doc = outcome.result
+        if outcome.how == "import":
+            return self._apply_import(p, doc)
+        if isinstance(doc, FormatError):
+            self._error("Could not open the file", doc.one_line())
             return False
         conversation = doc.conversation() if isinstance(doc, Exchange) else doc
         self._replace(conversation, p)
@@ -330,10 +337,11 @@ class MainWindow(QMainWindow):
         """Import a file in any known format. When the import is lossy the report is shown
         first and the user may cancel: then None is returned and the answer applies it later."""
         p = Path(path)
-        try:
-            imported = formats.import_path(p, fmt)
-        except FormatError as exc:
-            self._error("Could not import the file", exc.one_line())
+        return self._apply_import(p, opening.read_for_import(p, fmt).result)
+
+    def _apply_import(self, p: Path, imported: Imported | FormatError) -> bool | None:
+        if isinstance(imported, FormatError):
+            self._error("Could not import the file", imported.one_line())
             return False
 
         def apply() -> None:
@@ -396,7 +404,7 @@ class MainWindow(QMainWindow):
     def choose_open(self) -> None:
         filters = [JSON_FILTER, "All files (*)"]
         self.confirm_discard(lambda: self._file_dialog(
-            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path))
+            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path_later))
 
     def choose_save_as(self, then: Callable[[], None] | None = None) -> None:
         def chosen(path: str) -> None:
@@ -414,7 +422,7 @@ class MainWindow(QMainWindow):
         auto = f"All importable files ({' '.join('*' + e for e in exts)})"
 
         def chosen(path: str) -> None:
-            self.import_path(path, by_filter.get(self._dialog_filter))
+            self.open_path_later(path, by_filter.get(self._dialog_filter), as_import=True)
 
         self.confirm_discard(lambda: self._file_dialog(
             "Import", QFileDialog.AcceptMode.AcceptOpen, [auto, *by_filter, "All files (*)"],

@@ -1,0 +1,54 @@
+"""Reading a file to open or import, as work a thread can do: no widgets, no window state.
+
+``read_for_open`` and ``read_for_import`` read, detect and parse (the slow part of a 20 MB
+file) and return an outcome value; the window applies it on the GUI thread. The window's
+programmatic ``open_path``/``import_path`` call them inline; the Open and Import dialogs run
+them with ``attachments.run_off_thread``, so the window keeps painting meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from composer.models import files as model_files
+from composer.models import formats
+from composer.models.conversation import Conversation
+from composer.models.errors import FormatError
+from composer.models.exchange import Exchange
+from composer.models.formats.base import Imported
+
+
+@dataclass
+class Outcome:
+    """What reading gave: ``how`` is "open" (``result`` our own file) or "import" (``result``
+    an Imported); ``result`` is a FormatError when it could not be read."""
+
+    how: str
+    result: Conversation | Exchange | Imported | FormatError
+
+
+def read_for_import(path: Path, fmt: str | None = None) -> Outcome:
+    try:
+        return Outcome("import", formats.import_path(path, fmt))
+    except FormatError as exc:
+        return Outcome("import", exc)
+    except Exception as exc:  # a bug; on a worker thread it must still reach the window
+        return Outcome("import", FormatError(f"internal error ({type(exc).__name__}: {exc})",
+                                             source=str(path)))
+
+
+def read_for_open(path: Path) -> Outcome:
+    """Our own file opened as such; a file in another format imported instead."""
+    try:
+        data = model_files.read_json(path)
+    except FormatError as exc:
+        if path.suffix.lower() == ".json" or not path.exists():
+            return Outcome("open", exc)
+        return read_for_import(path)
+    if model_files.kind_of(data) is None:
+        return read_for_import(path)
+    try:
+        return Outcome("open", model_files.from_data(data, str(path)))
+    except FormatError as exc:
+        return Outcome("open", exc)
