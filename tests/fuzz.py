@@ -10,9 +10,11 @@ It also checks that whatever was read can be written as UTF-8 (no lone surrogate
 generators in the normal test run.
 
 Targets: ``import:auto`` (auto-detection) and ``import:<format>`` (each importable format asked
-for by name), ``detect:<format>`` (each detector on parsed hostile values), ``stream:<protocol>``
-(the four wire protocols: framing, parser, assembler), ``export:<format>`` (a generated
-conversation exported, then imported back by name). Seeds: exports of generated conversations,
+for by name), ``detect:<format>`` (each detector on what detection hands it),
+``stream:<protocol>`` (the four wire protocols: framing, guarded parser, assembler, saving),
+``reply:<protocol>`` (a whole non-streamed reply), ``error:<protocol>`` (an HTTP error body),
+``models:<protocol>`` (a models list), ``export:<format>`` (a generated conversation exported,
+then imported back by name). Seeds: exports of generated conversations,
 the bundled examples, hand-written hostile cases and, when ../shared/recordings is present, the
 recorded requests and streams; a seeded ``random.Random`` mutates them, so a run is repeatable.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
 import json
 import random
 import sqlite3
@@ -102,7 +105,8 @@ KEYS = ["type", "role", "content", "text", "parts", "messages", "input", "conten
         "composer", "kind", "format_version", "settings", "prompt", "conversations", "from",
         "value", "attachments", "attachment", "tool_call_id", "provider_metadata", "system",
         "instructions", "file_data", "mime_type", "mimeType", "citations", "annotations",
-        "summary", "encrypted_content", "response", "partial_json", "stop_reason", "tools"]
+        "summary", "encrypted_content", "response", "partial_json", "stop_reason", "tools",
+        "details", "retryDelay", "status", "code", "message", "data", "models"]
 
 
 def mutate_value(value: Any, rng: random.Random, rounds: int = 3) -> Any:
@@ -439,6 +443,59 @@ def run_stream(protocol: str, body: bytes, rng: random.Random) -> bool:
     return errored
 
 
+@cache
+def reply_seeds(protocol: str) -> tuple[Any, ...]:
+    """Recorded whole (non-streamed) replies of ``protocol``, parsed."""
+    out = []
+    for p, _, body in _cassettes():
+        if p == protocol and body.lstrip().startswith("{"):
+            try:
+                out.append(json.loads(body))
+            except ValueError:
+                continue
+    return tuple(out) or ({},)
+
+
+def run_reply(protocol: str, rng: random.Random) -> bool:
+    """A mutated whole reply through the protocol's ``parse_response`` and the assembler."""
+    module = importlib.import_module(f"composer.providers.{protocol.replace('-', '_')}")
+    data = mutate_value(rng.choice(reply_seeds(protocol)), rng, rng.randint(1, 4))
+    assembler = Assembler()
+    errored = False
+    for event in module.parse_response(data):
+        errored |= isinstance(event, StreamError)
+        assembler.feed(event)
+    files.dumps(Exchange(model=assembler.model or "", messages=[assembler.message()],
+                         id=assembler.response_id)).encode("utf-8")
+    return errored
+
+
+def run_error(protocol: str, rng: random.Random) -> bool:
+    """An HTTP error body (a mutated provider error, or damaged bytes) through ``parse_error``."""
+    value = mutate_value({"error": {"type": "x", "message": "m", "code": 400,
+                                    "status": "INVALID"}, "request_id": "r"}, rng)
+    body = json.dumps(value).encode("utf-8", "surrogatepass")
+    if rng.random() < 0.3:
+        body = mutate_text(body.decode("utf-8", "replace"), rng).encode("utf-8", "surrogatepass")
+    headers = rng.choice([{}, {"retry-after": rng.choice(["5", "-1", "soon", "1e400"])},
+                          {"request-id": "\udc00"}])
+    error = protocol_for(protocol).parse_error(rng.choice([400, 429, 500, 529]), body, headers)
+    if not isinstance(error, StreamError):
+        raise AssertionError(f"parse_error gave {error!r}")
+    return True
+
+
+def run_models(protocol: str, rng: random.Random) -> bool:
+    try:
+        ids = protocol_for(protocol).parse_models(mutate_value(
+            {"data": [{"id": "a"}], "models": [{"name": "models/b"}], "object": "list"}, rng))
+    except FormatError:
+        return True
+    if not all(isinstance(i, str) for i in ids):
+        raise AssertionError(f"model ids {ids!r}")
+    return False
+
+
 # -- exporters --------------------------------------------------------------------------------
 
 
@@ -473,6 +530,9 @@ def targets() -> dict[str, Callable[[random.Random], bool]]:
     for protocol in PROTOCOLS:
         out[f"stream:{protocol}"] = lambda rng, p=protocol: run_stream(p, stream_case(p, rng),
                                                                       rng)
+        out[f"reply:{protocol}"] = lambda rng, p=protocol: run_reply(p, rng)
+        out[f"error:{protocol}"] = lambda rng, p=protocol: run_error(p, rng)
+        out[f"models:{protocol}"] = lambda rng, p=protocol: run_models(p, rng)
     for fmt in formats.exporters():
         out[f"export:{fmt.name}"] = lambda rng, f=fmt: run_export(f, random_conversation(rng))
     return out
@@ -533,8 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000, help="cases per target (10000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0); a run repeats")
     parser.add_argument("--only", action="append", metavar="TARGET",
-                        help="run only this target or group (import, detect, stream, export, "
-                             "or a name from --list); repeatable")
+                        help="run only this target or group (import, detect, stream, reply, "
+                             "error, models, export, or a name from --list); repeatable")
     parser.add_argument("--show", type=int, default=5, help="unexpected cases shown per target")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     args = parser.parse_args(argv)

@@ -146,3 +146,26 @@ async def test_send_with_a_split_and_a_lone_surrogate_saves_valid_utf8(loopback,
     assert any("1 invalid character(s)" in n for n in exchange.composer.model_extra["notes"])
     files.save(exchange, tmp_path / "x.json")  # would raise UnicodeEncodeError before
     assert files.load(tmp_path / "x.json").messages[0].parts[0].text.endswith("\ufffd")
+
+
+def test_fields_that_should_be_lists_but_are_numbers_are_ignored():
+    from composer.providers import anthropic, openai_responses
+
+    assert anthropic.parse_response({"type": "message", "content": 1.5}) is not None
+    events = anthropic.parse_response({"type": "message", "content": [
+        {"type": "text", "text": "hi", "citations": 3}]})
+    assert any(isinstance(e, TextDelta) and e.text == "hi" for e in events)
+    events = openai_responses.parse_response({"status": "completed", "output": [
+        {"type": "message", "id": "m", "content": [
+            {"type": "output_text", "text": "hi", "annotations": True}]}]})
+    assert any(isinstance(e, TextDelta) and e.text == "hi" for e in events)
+    error = protocol_for("gemini").parse_error(
+        429, json.dumps({"error": {"code": 429, "message": "slow", "details": 5}}).encode(), {})
+    assert error.status == 429
+
+
+def test_an_error_body_with_a_number_too_long_is_read_as_text():
+    body = ('{"error": {"message": "x", "code": ' + "9" * 5000 + "}}").encode()
+    for protocol in ("openai-chat", "openai-responses", "anthropic", "gemini"):
+        error = protocol_for(protocol).parse_error(500, body, {})
+        assert isinstance(error, StreamError) and error.status == 500

@@ -31,7 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
-from composer.providers.coerce import integer, nonempty, string
+from composer.providers.coerce import array, integer, nonempty, string
 from composer.providers.headers import header
 from composer.providers.http_error import labelled, read_body
 
@@ -135,7 +135,7 @@ class AnthropicParser(TypedEventParser):
         out: list[StreamEvent] = []
         if kind == "text":
             out.append(TextDelta(key, string(block.get("text")) or ""))
-            for citation in block.get("citations") or []:
+            for citation in array(block.get("citations")):
                 out.extend(self._citation(key, state, citation))
         elif kind == "thinking":
             out.append(ReasoningDelta(key, string(block.get("thinking")) or ""))
@@ -253,7 +253,8 @@ def parse_response(message: Any) -> list[StreamEvent]:
         return AnthropicParser()._on_error(message)
     parser = AnthropicParser()
     out = parser.dispatch({"type": "message_start", "message": message})
-    for index, block in enumerate(message.get("content") or []):
+    content = message.get("content")
+    for index, block in enumerate(content if isinstance(content, list) else []):
         for event in ({"type": "content_block_start", "index": index, "content_block": block},
                       {"type": "content_block_stop", "index": index}):
             out.extend(parser.dispatch(event))
