@@ -98,6 +98,11 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
+    return read_json_counted(path)[0]
+
+
+def read_json_counted(path: str | os.PathLike[str]) -> tuple[Any, int]:
+    """A JSON file's value and how many lone surrogates in it were replaced (see jsontext)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -105,7 +110,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise FormatError(exc.strerror or str(exc), source=source) from None
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", source=source) from None
-    return parse_json(text, source)
+    return parse_json_counted(text, source)
 
 
 def parse_json(text: str, source: str | None = None) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from composer.models import files as model_files
-from composer.models import formats
+from composer.models import formats, jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
@@ -26,6 +26,7 @@ class Outcome:
 
     how: str
     result: Conversation | Exchange | Imported | FormatError
+    note: str = ""  # invalid characters replaced in our own file (an import has its losses)
 
 
 def read_for_import(path: Path, fmt: str | None = None) -> Outcome:
@@ -41,14 +42,15 @@ def read_for_import(path: Path, fmt: str | None = None) -> Outcome:
 def read_for_open(path: Path) -> Outcome:
     """Our own file opened as such; a file in another format imported instead."""
     try:
-        data = model_files.read_json(path)
+        data, repaired = model_files.read_json_counted(path)
     except FormatError as exc:
         if path.suffix.lower() == ".json" or not path.exists():
             return Outcome("open", exc)
         return read_for_import(path)
     if model_files.kind_of(data) is None:
         return read_for_import(path)
+    note = jsontext.replaced_note(repaired) if repaired else ""
     try:
-        return Outcome("open", model_files.from_data(data, str(path)))
+        return Outcome("open", model_files.from_data(data, str(path)), note)
     except FormatError as exc:
         return Outcome("open", exc)

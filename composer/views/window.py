@@ -311,7 +311,8 @@ class MainWindow(QMainWindow):
         conversation = doc.conversation() if isinstance(doc, Exchange) else doc
         self._replace(conversation, p)
         self.recent.add(p)
-        self.statusBar().showMessage(f"Opened {p}", 5000)
+        note = f" ({outcome.note})" if outcome.note else ""
+        self.statusBar().showMessage(f"Opened {p}{note}", 10000 if note else 5000)
         if isinstance(doc, Exchange):
             self.exchange_opened.emit(doc)
         return True

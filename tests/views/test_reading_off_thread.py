@@ -108,3 +108,15 @@ def test_a_hostile_paste_is_one_problem_not_nothing(qtbot, table, text):
         table.paste_action.trigger()
     assert shown.args[0].startswith("<clipboard>")
     assert len(table.document) == 0
+
+
+def test_opening_our_own_file_with_a_lone_surrogate_says_it_was_replaced(window, tmp_path):
+    path = tmp_path / "ours.json"
+    path.write_text(json.dumps({"messages": [{"role": "user", "parts": [
+        {"type": "text", "text": "a\ud800"}]}], "composer": {"kind": "conversation",
+                                                             "format_version": 1}}),
+                    encoding="utf-8")
+    assert window.open_path(path)
+    assert window.document.messages[0].plain_text == "a\ufffd"
+    assert "1 invalid character(s)" in window.statusBar().currentMessage()
+    assert window.save_to(tmp_path / "again.json")  # saving can never fail on it
