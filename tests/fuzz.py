@@ -261,8 +261,23 @@ def file_seeds() -> tuple[str, ...]:
     return tuple(seeds)
 
 
-def file_case(rng: random.Random) -> str:
-    seed = rng.choice(file_seeds())
+@cache
+def seeds_of(fmt: str) -> tuple[str, ...]:
+    """The seeds auto-detection reads as ``fmt``: mutating these reaches deep into its reader."""
+    own = []
+    for seed in file_seeds():
+        try:
+            if formats.detect(seed).name == fmt:
+                own.append(seed)
+        except FormatError:
+            continue
+    return tuple(own) or file_seeds()
+
+
+def file_case(rng: random.Random, fmt: str | None = None) -> str:
+    """A damaged file: mostly one of ``fmt``'s own when a format is named, else any seed."""
+    pool = seeds_of(fmt) if fmt is not None and rng.random() < 0.75 else file_seeds()
+    seed = rng.choice(pool)
     try:
         value = json.loads(seed)
     except (ValueError, RecursionError):
@@ -524,9 +539,9 @@ def targets() -> dict[str, Callable[[random.Random], bool]]:
         if fmt.input_kind == "binary":
             out[f"import:{fmt.name}"] = lambda rng: run_binary(binary_case(rng))
             continue
-        out[f"import:{fmt.name}"] = lambda rng, f=fmt.name: run_import(file_case(rng), f)
+        out[f"import:{fmt.name}"] = lambda rng, f=fmt.name: run_import(file_case(rng, f), f)
         if fmt.detect is not None:
-            out[f"detect:{fmt.name}"] = lambda rng, f=fmt: run_detect(file_case(rng), f)
+            out[f"detect:{fmt.name}"] = lambda rng, f=fmt: run_detect(file_case(rng, f.name), f)
     for protocol in PROTOCOLS:
         out[f"stream:{protocol}"] = lambda rng, p=protocol: run_stream(p, stream_case(p, rng),
                                                                       rng)
