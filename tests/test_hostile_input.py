@@ -175,3 +175,26 @@ def jsontext_note(count: int) -> str:
     from composer.models import jsontext
 
     return jsontext.replaced_note(count)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "1" * 5000, "## User\rhi\r",
+                                  '{"messages": [{"role": "user", "content": [{"type": []}]}]}'])
+def test_convert_answers_hostile_input_with_one_line_not_an_internal_error(tmp_path, text):
+    from tests.test_cli_convert import convert
+
+    path = tmp_path / "in.txt"
+    path.write_text(text, encoding="utf-8")
+    proc = convert(str(path), "--to", "markdown")
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode in (0, 1)
+    assert proc.returncode == 0 or len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_send_of_a_hostile_file_is_one_line(tmp_path):
+    from tests.test_cli_send import composer
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    proc = composer("send", str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "nested more than" in proc.stderr
