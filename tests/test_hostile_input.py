@@ -198,3 +198,15 @@ def test_send_of_a_hostile_file_is_one_line(tmp_path):
     proc = composer("send", str(path))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "nested more than" in proc.stderr
+
+
+def test_an_importer_meeting_infinity_in_int_is_still_one_format_error():
+    from composer.models.formats.base import guarded
+
+    @guarded("Test format")
+    def load(data, source):
+        return int(data["n"])  # what a careless reader does with JSON's Infinity
+
+    with pytest.raises(FormatError) as caught:
+        load(files.parse_json('{"n": Infinity}'), "x.json")
+    assert caught.value.source == "x.json" and "OverflowError" in caught.value.problem

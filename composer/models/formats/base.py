@@ -80,8 +80,10 @@ class Format:
 
 
 # What an importer raises on a value its checks let by (pydantic's ValidationError is a
-# ValueError; RecursionError comes from very deep nesting): a bug in it, still one line.
-_UNEXPECTED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+# ValueError; RecursionError comes from very deep nesting; ArithmeticError from JSON's Infinity
+# or a huge number meeting int() or a division): a bug in it, still one line.
+_UNEXPECTED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+               ArithmeticError)
 
 Load = Callable[[Any, str | None], Imported]
 
