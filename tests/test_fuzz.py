@@ -5,6 +5,8 @@ error type."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from composer.providers.presets import protocol_for
@@ -38,5 +40,5 @@ def test_a_chat_tool_call_index_that_is_a_list_is_its_position():
     parser = protocol_for("openai-chat").new_parser()
     chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [
         {"index": [], "id": "c1", "function": {"name": "f", "arguments": "{}"}}]}}]}
-    events = parser.feed(Frame(fuzz.json.dumps(chunk)))
+    events = parser.feed(Frame(json.dumps(chunk)))
     assert any(getattr(e, "name", None) == "f" for e in events)
