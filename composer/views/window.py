@@ -480,7 +480,7 @@ class MainWindow(QMainWindow):
             self.recent.remove(path)
             self._error("Could not open the file", f"{path}: no such file (removed from the list)")
             return
-        self.confirm_discard(lambda: self.open_path(path))
+        self.confirm_discard(lambda: self.open_path_later(path))
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
@@ -591,7 +591,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         path = found[0]
         if len(found) == 1 and _is_conversation_file(path):
-            self.confirm_discard(lambda: self.open_path(path))
+            self.confirm_discard(lambda: self.open_path_later(path))
         else:  # pictures, PDFs...: attached, as on the table's empty space (a new user row)
             self.table.loader.add_files(found, None)
 

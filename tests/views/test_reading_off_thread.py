@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
 from composer.models import formats
+from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.views import clipboard, dialogs
 from composer.views.table.view import MessageTable
@@ -120,3 +121,17 @@ def test_opening_our_own_file_with_a_lone_surrogate_says_it_was_replaced(window,
     assert window.document.messages[0].plain_text == "a\ufffd"
     assert "1 invalid character(s)" in window.statusBar().currentMessage()
     assert window.save_to(tmp_path / "again.json")  # saving can never fail on it
+
+
+def test_a_recent_file_is_read_off_the_gui_thread(qtbot, window, tmp_path, monkeypatch):
+    from composer.models.files import save
+    from composer.models.parts import Message
+    from composer.views import opening
+
+    path = tmp_path / "recent.json"
+    save(Conversation(messages=[Message.text("user", "again")]), path)
+    on_main = _threads_of(monkeypatch, opening, "read_for_open")
+    window._open_recent(str(path))
+    qtbot.waitUntil(lambda: window.file_path == path, timeout=5000)
+    assert on_main == [False]
+    assert window.document.messages[0].plain_text == "again"
