@@ -169,3 +169,17 @@ def test_an_error_body_with_a_number_too_long_is_read_as_text():
     for protocol in ("openai-chat", "openai-responses", "anthropic", "gemini"):
         error = protocol_for(protocol).parse_error(500, body, {})
         assert isinstance(error, StreamError) and error.status == 500
+
+
+def test_tool_arguments_with_a_number_too_long_or_too_deep_are_kept_as_text():
+    from composer.models.assembler import parse_arguments
+    from composer.models.events import ToolCallDelta, ToolCallEnd, ToolCallStart
+
+    for raw in ('{"n": ' + "1" * 5000 + "}", '{"a": ' + "[" * 500 + "]" * 500 + "}"):
+        assert parse_arguments(raw)[0] == {} and "not valid JSON" in parse_arguments(raw)[1]
+        assembler = Assembler()
+        for event in (ToolCallStart("t", "f", "c1"), ToolCallDelta("t", raw), ToolCallEnd("t")):
+            assembler.feed(event)
+        part = assembler.parts()[0]
+        assert part.arguments == {}
+        assert part.provider_metadata == {"composer": {"raw_arguments": raw}}

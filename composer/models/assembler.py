@@ -7,7 +7,6 @@ an event touched, which is what an incremental view needs to append in place.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +67,10 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
     if not raw.strip():
         return {}, None
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
-    except RecursionError:
-        return {}, "arguments are not valid JSON (nested too deeply)"
+        value, _ = jsontext.loads(raw)  # also bounded nesting, long numbers, valid Unicode
+    except jsontext.JSONTextError as exc:
+        where = f" at {exc.location}" if exc.location else ""
+        return {}, f"arguments are not valid JSON ({exc.msg}{where})"
     if not isinstance(value, dict):
         return {}, "arguments are not a JSON object"
     return value, None
