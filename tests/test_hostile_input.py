@@ -210,3 +210,15 @@ def test_an_importer_meeting_infinity_in_int_is_still_one_format_error():
     with pytest.raises(FormatError) as caught:
         load(files.parse_json('{"n": Infinity}'), "x.json")
     assert caught.value.source == "x.json" and "OverflowError" in caught.value.problem
+
+
+def test_markdown_markers_and_arguments_too_long_or_deep_name_their_line():
+    head = '<!-- composer:transcript {"version": 1} -->\n'
+    marker = head + '<!-- composer:message {"role": "user", "n": ' + "1" * 5000 + "} -->\n"
+    args = (head + '<!-- composer:message {"role": "assistant"} -->\n'
+            '<!-- composer:part {"type": "tool_call", "name": "f"} -->\n\n'
+            "**Tool call** `f`\n\n```json\n" + '{"a": ' + "[" * 300 + "]" * 300 + "}\n```\n\n")
+    for text, line, what in ((marker, "line 2", "marker"), (args, "line 3", "tool call")):
+        with pytest.raises(FormatError) as caught:
+            markdown.load(text, "x.md")
+        assert caught.value.location == line and what in caught.value.problem

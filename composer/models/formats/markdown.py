@@ -25,6 +25,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from composer.models import jsontext
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -191,8 +192,8 @@ def detect(text: Any) -> float:
 
 def _decode(raw: str, line: int, source: str | None) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        data, _ = jsontext.loads(raw)
+    except jsontext.JSONTextError as exc:
         raise FormatError(f"marker is not valid JSON ({exc.msg})", source=source,
                           location=f"line {line}") from None
     if not isinstance(data, dict):
@@ -238,8 +239,8 @@ def _part(head: dict[str, Any], body: str, line: int, source: str | None) -> Par
             raise FormatError("tool call without a fenced JSON block of arguments",
                               source=source, location=where)
         try:
-            arguments = json.loads(fenced)
-        except json.JSONDecodeError as exc:
+            arguments, _ = jsontext.loads(fenced)
+        except jsontext.JSONTextError as exc:
             raise FormatError(f"tool call arguments are not valid JSON ({exc.msg})",
                               source=source, location=where) from None
         if not isinstance(arguments, dict):
