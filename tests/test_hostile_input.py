@@ -222,3 +222,17 @@ def test_markdown_markers_and_arguments_too_long_or_deep_name_their_line():
         with pytest.raises(FormatError) as caught:
             markdown.load(text, "x.md")
         assert caught.value.location == line and what in caught.value.problem
+
+
+def test_markdown_round_trips_tool_names_with_blank_lines_and_backticks():
+    from composer.models.conversation import Conversation
+    from composer.models.parts import Message, ToolCallPart, ToolResultPart
+
+    name = "*## User```\t\n\nx}\n<b>"
+    conversation = Conversation(messages=[
+        Message(role="assistant", parts=[ToolCallPart(name=name, arguments={"a": "```"},
+                                                      tool_call_id="c1")]),
+        Message(role="tool", parts=[ToolResultPart(name=name, output="out\n\nmore",
+                                                   tool_call_id="c1")])])
+    back = formats.import_text(formats.export(conversation, "markdown").text, "markdown")
+    assert back.conversation.messages == conversation.messages

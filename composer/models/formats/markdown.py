@@ -59,15 +59,23 @@ def _fence(body: str, info: str) -> str:
     return f"{ticks}{info}\n{body}\n{ticks}"
 
 
-def _unfence(block: str) -> str | None:
-    first, _, rest = block.partition("\n")
-    ticks = re.match(r"`{3,}", first)
-    if ticks is None:
+def _fence_at_end(block: str, info: str) -> str | None:
+    """The body of the fenced block that ends ``block``, found from its closing line: the
+    title above it may hold anything (a tool name with blank lines or backticks), the body
+    no run of backticks as long as the fence's."""
+    closing = block.rsplit("\n", 1)[-1]
+    if "\n" not in block or re.fullmatch(r"`{3,}", closing) is None:
         return None
-    closing = "\n" + ticks.group(0)
-    if not rest.endswith(closing):
+    opening = f"{closing}{info}\n"
+    start = block.rfind("\n" + opening, 0, len(block) - len(closing))
+    if start >= 0:
+        start += 1
+    elif block.startswith(opening):
+        start = 0
+    else:
         return None
-    return rest[: -len(closing)]
+    inner = block[start + len(opening): len(block) - len(closing)]
+    return inner[:-1] if inner.endswith("\n") else None
 
 
 def _size(n: int | None) -> str:
@@ -234,7 +242,7 @@ def _part(head: dict[str, Any], body: str, line: int, source: str | None) -> Par
     name = _str_field(head, "name", line, source)
     call_id = _str_field(head, "tool_call_id", line, source, None)
     if kind == "tool_call":
-        fenced = _unfence(_after_title(body, f"**Tool call** `{name}`"))
+        fenced = _fence_at_end(body, "json")
         if fenced is None:
             raise FormatError("tool call without a fenced JSON block of arguments",
                               source=source, location=where)
@@ -249,15 +257,14 @@ def _part(head: dict[str, Any], body: str, line: int, source: str | None) -> Par
         return ToolCallPart(name=name, arguments=arguments, tool_call_id=call_id,
                             server_executed=head.get("server_executed") is True)
     if kind == "tool_result":
-        rest = _after_title(body, f"**Tool result** `{name}`")
         output = None
         # The fence ends where the attachment lines (if any) begin.
-        for end in [len(rest), *[m.start() for m in re.finditer(r"\n\nAttachment: `", rest)]]:
-            output = _unfence(rest[:end])
+        for end in [len(body), *[m.start() for m in re.finditer(r"\n\nAttachment: `", body)]]:
+            output = _fence_at_end(body[:end], "text")
             if output is not None:
                 break
         if output is None:
-            output = rest
+            output = _after_title(body, f"**Tool result** `{name}`")
         return ToolResultPart(name=name, output=output, tool_call_id=call_id,
                               server_executed=head.get("server_executed") is True,
                               exception=_str_field(head, "exception", line, source, None))
