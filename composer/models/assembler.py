@@ -7,10 +7,10 @@ an event touched, which is what an incremental view needs to append in place.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.attachment import Attachment
 from composer.models.events import (
     CitationAdded,
@@ -67,11 +67,10 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
     if not raw.strip():
         return {}, None
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
-    except RecursionError:
-        return {}, "arguments are not valid JSON (nested too deeply)"
+        value, _ = jsontext.loads(raw)  # also bounded nesting, long numbers, valid Unicode
+    except jsontext.JSONTextError as exc:
+        where = f" at {exc.location}" if exc.location else ""
+        return {}, f"arguments are not valid JSON ({exc.msg}{where})"
     if not isinstance(value, dict):
         return {}, "arguments are not a JSON object"
     return value, None
@@ -89,6 +88,7 @@ class Assembler:
         self.model: str | None = None
         self.message_metadata: dict[str, Any] = {}
         self.cancelled = False
+        self._replaced = 0  # lone surrogates the last parts() replaced
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -160,8 +160,9 @@ class Assembler:
                 slot.metadata.setdefault(provider, {}).update(data)
                 return idx
             case ResponseInfo(id=rid, model=model, provider_metadata=meta):
-                self.response_id = rid or self.response_id
-                self.model = model or self.model
+                # Only strings: a parser passes the wire's id through, whatever its type.
+                self.response_id = _text(rid) or self.response_id
+                self.model = _text(model) or self.model
                 for provider, data in (meta or {}).items():
                     self.message_metadata.setdefault(provider, {}).update(data)
             case UsageReport():
@@ -226,11 +227,34 @@ class Assembler:
         return AttachmentPart(attachment=att, provider_metadata=meta)
 
     def parts(self) -> list[Part]:
-        return [self.part(i) for i in range(len(self._slots))]
+        """The parts so far, as valid Unicode: a surrogate pair split over two deltas is joined
+        (the chunks are joined first), a lone surrogate becomes U+FFFD (counted in ``notes``)."""
+        out = []
+        replaced = 0
+        for i in range(len(self._slots)):
+            part = self.part(i)
+            data = part.to_dict()
+            fixed, count = jsontext.repair_value(data)
+            if count:
+                replaced += count
+                part = type(part).model_validate(fixed)
+            out.append(part)
+        self._replaced = replaced
+        return out
 
     def message(self) -> Message:
-        return Message(role="assistant", parts=self.parts(),
-                       provider_metadata=self.message_metadata or None)
+        parts = self.parts()
+        metadata, count = jsontext.repair_value(self.message_metadata)
+        self._replaced += count
+        return Message(role="assistant", parts=parts, provider_metadata=metadata or None)
+
+    def notes(self) -> list[str]:
+        """What the user should know about the reply as assembled: tool-call arguments that did
+        not parse, invalid characters replaced (counted by the last ``parts``/``message``)."""
+        notes = self.argument_problems()
+        if self._replaced:
+            notes.append(f"reply: {jsontext.replaced_note(self._replaced)}")
+        return notes
 
     def argument_problems(self) -> list[str]:
         problems = []
@@ -256,6 +280,14 @@ class Assembler:
         e = self.error
         if e is None:
             return None
-        return ErrorInfo(message=e.message, kind=e.kind, status=e.status,
-                         provider_type=e.provider_type, request_id=e.request_id,
-                         retry_after=e.retry_after, body=e.body)
+        return ErrorInfo(message=jsontext.repair(e.message)[0], kind=e.kind, status=e.status,
+                         provider_type=_clean(e.provider_type), request_id=_clean(e.request_id),
+                         retry_after=e.retry_after, body=_clean(e.body))
+
+
+def _text(value: Any) -> str | None:
+    return jsontext.repair(value)[0] if isinstance(value, str) else None
+
+
+def _clean(text: str | None) -> str | None:
+    return jsontext.repair(text)[0] if isinstance(text, str) else text

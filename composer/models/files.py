@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from composer.models import jsontext
 from composer.models.conversation import CONVERSATION_VERSION, Conversation
 from composer.models.errors import FormatError, VersionError
 from composer.models.exchange import EXCHANGE_VERSION, Exchange
@@ -223,6 +224,11 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
+    return read_json_counted(path)[0]
+
+
+def read_json_counted(path: str | os.PathLike[str]) -> tuple[Any, int]:
+    """A JSON file's value and how many lone surrogates in it were replaced (see jsontext)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -230,15 +236,22 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise FormatError(exc.strerror or str(exc), source=source) from None
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", source=source) from None
-    return parse_json(text, source)
+    return parse_json_counted(text, source)
 
 
 def parse_json(text: str, source: str | None = None) -> Any:
+    """JSON text from outside as a value safe to hold (see jsontext); a lone surrogate is
+    replaced silently here: ``parse_json_counted`` says how many were."""
+    return parse_json_counted(text, source)[0]
+
+
+def parse_json_counted(text: str, source: str | None = None) -> tuple[Any, int]:
+    """(value, lone surrogates replaced). Raises FormatError naming where the JSON breaks."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return jsontext.loads(text)
+    except jsontext.JSONTextError as exc:
         raise FormatError(f"invalid JSON: {exc.msg}", source=source,
-                          location=f"line {exc.lineno} column {exc.colno}") from None
+                          location=exc.location) from None
 
 
 def load(path: str | os.PathLike[str]) -> Conversation | Exchange:

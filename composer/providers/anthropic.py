@@ -31,7 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
-from composer.providers.coerce import integer, nonempty, string
+from composer.providers.coerce import array, integer, nonempty, string
 from composer.providers.headers import header
 from composer.providers.http_error import labelled, read_body
 
@@ -83,6 +83,11 @@ def usage_report(usage: Any) -> UsageReport | None:
                        cached=read, details=details)
 
 
+# The block a delta belongs to, for a delta whose block never opened.
+_OPENED_BY = {"text_delta": "text", "citations_delta": "text", "thinking_delta": "thinking",
+              "signature_delta": "thinking"}
+
+
 class _Block:
     __slots__ = ("kind", "signature", "citations", "json_seen", "input", "meta")
 
@@ -130,7 +135,7 @@ class AnthropicParser(TypedEventParser):
         out: list[StreamEvent] = []
         if kind == "text":
             out.append(TextDelta(key, string(block.get("text")) or ""))
-            for citation in block.get("citations") or []:
+            for citation in array(block.get("citations")):
                 out.extend(self._citation(key, state, citation))
         elif kind == "thinking":
             out.append(ReasoningDelta(key, string(block.get("thinking")) or ""))
@@ -170,10 +175,19 @@ class AnthropicParser(TypedEventParser):
     def _on_content_block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
         delta = event.get("delta")
         key = str(event.get("index"))
-        state = self._blocks.get(key)
-        if not isinstance(delta, dict) or state is None:
+        if not isinstance(delta, dict):
             return []
         kind = delta.get("type")
+        state = self._blocks.get(key)
+        if state is None:
+            # A delta for a block that never opened: keep what it carries (text, thinking) as
+            # its own block rather than lose it; a tool call without its start has no name.
+            opened = _OPENED_BY.get(kind) if isinstance(kind, str) else None
+            if opened is None:
+                return [StreamError(f"Anthropic sent a {kind or 'delta'} for content block {key} "
+                                    "before content_block_start: it was dropped",
+                                    kind="provider", body=json.dumps(event)[:2000])]
+            state = self._blocks[key] = _Block(opened)
         if kind == "text_delta":
             return [TextDelta(key, string(delta.get("text")) or "")]
         if kind == "thinking_delta":
@@ -241,7 +255,8 @@ def parse_response(message: Any) -> list[StreamEvent]:
         return AnthropicParser()._on_error(message)
     parser = AnthropicParser()
     out = parser.dispatch({"type": "message_start", "message": message})
-    for index, block in enumerate(message.get("content") or []):
+    content = message.get("content")
+    for index, block in enumerate(content if isinstance(content, list) else []):
         for event in ({"type": "content_block_start", "index": index, "content_block": block},
                       {"type": "content_block_stop", "index": index}):
             out.extend(parser.dispatch(event))

@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.models.events import StreamError, StreamEvent
@@ -89,9 +90,11 @@ def decode_frame(frame: Frame, who: str) -> Any:
     if not data or data == "[DONE]":
         return None
     try:
-        return json.loads(data)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        # Strings as they came: half of a surrogate pair may be in the next event (the guard
+        # joins them); too deep a value or too long a number is an unreadable event.
+        return jsontext.loads(data, repair_text=False)[0]
+    except jsontext.JSONTextError as exc:
+        reason = exc.msg
         name = f" {frame.event}" if frame.event else ""
         return StreamError(f"{who} sent an unreadable stream event{name} (not JSON: {reason}): "
                            f"{data[:120]}", kind="provider", body=data[:2000])

@@ -22,3 +22,8 @@ def nonempty(value: Any) -> str | None:
 def integer(value: Any) -> int | None:
     """``value`` if it is an int and not a bool (JSON ``true`` is not a count), else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def array(value: Any) -> list[Any]:
+    """``value`` if it is a list, else empty: ``x.get(k) or []`` breaks on a number or ``true``."""
+    return value if isinstance(value, list) else []

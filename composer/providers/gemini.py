@@ -30,7 +30,7 @@ from composer.models.events import (
 )
 from composer.models.formats.gemini import CANDIDATE, CODE_EXECUTION, KEY, to_body
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
-from composer.providers.coerce import integer, string
+from composer.providers.coerce import array, integer, string
 from composer.providers.headers import header, retry_after
 from composer.providers.http_error import read_body, snippet
 
@@ -248,7 +248,7 @@ def _retry_after(err: dict[str, Any], headers: dict[str, str]) -> float | None:
     asked = retry_after(headers)
     if asked is not None:
         return asked
-    for detail in err.get("details") or []:
+    for detail in array(err.get("details")):  # robustness
         delay = detail.get("retryDelay") if isinstance(detail, dict) else None
         if isinstance(delay, str) and delay.endswith("s"):
             try:

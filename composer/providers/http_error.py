@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.events import StreamError
 from composer.providers.headers import retry_after
 
@@ -17,8 +17,8 @@ def read_body(body: bytes) -> tuple[str, Any]:
     if not text.strip():
         return text, None
     try:
-        return text, json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        return text, jsontext.loads(text)[0]  # valid Unicode; too deep or too long: not JSON
+    except jsontext.JSONTextError:
         return text, None
 
 

@@ -209,6 +209,8 @@ class ChatStreamParser:
     def _tool_call(self, call: dict[str, Any], position: int) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         index = call.get("index", position)
+        if not isinstance(index, int | str):  # robustness: a list or object is no index
+            index = position
         custom = call.get("custom")
         if isinstance(custom, dict):  # a custom tool: free-form "input", not JSON arguments
             fn = {"name": custom.get("name")}

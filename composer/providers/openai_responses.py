@@ -45,7 +45,7 @@ from composer.models.formats._responses_items import (
 from composer.models.formats.openai_responses import to_body
 from composer.providers import pcm
 from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
-from composer.providers.coerce import integer, nonempty
+from composer.providers.coerce import array, integer, nonempty
 from composer.providers.headers import header
 from composer.providers.http_error import labelled, read_body
 
@@ -314,7 +314,7 @@ def item_events(item: dict[str, Any], key: str, streamed: set[str]) -> list[Stre
             text = entry.get("refusal") if entry.get("type") == "refusal" else entry.get("text")
             if text_key not in streamed and isinstance(text, str):
                 events.append(TextDelta(text_key, text))
-                for note in entry.get("annotations") or []:
+                for note in array(entry.get("annotations")):  # robustness
                     if isinstance(note, dict) and note.get("type") == "url_citation":
                         events.append(CitationAdded(text_key, url=nonempty(note.get("url")),
                                                     title=nonempty(note.get("title"))))

@@ -49,6 +49,7 @@ from composer.models.exchange import (
     Prompt,
     Timing,
 )
+from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
 from composer.providers import llm_plugin, replay
 from composer.providers.base import (
@@ -58,6 +59,7 @@ from composer.providers.base import (
     RequestRefused,
     WireProtocol,
 )
+from composer.providers.guard import GuardedParser, open_parser
 from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, needs_key, protocol_for, resolve
@@ -162,6 +164,7 @@ class Call:
         self.status: int | None = None
         self.log: list[LogEntry] = []
         self.timing = Timing()
+        self.parser: GuardedParser | None = None
         self._t0 = 0.0
         self._started = False
         self._replay: replay.ReplaySource | None = None
@@ -262,7 +265,7 @@ class Call:
                     yield error
                     return
                 decoder = decoder_for(self.protocol.framing)
-                parser = self.protocol.new_parser()
+                parser = self._open_parser(self.protocol)
                 async for chunk in response.aiter_bytes():
                     if not chunk:
                         continue
@@ -303,6 +306,12 @@ class Call:
         except httpx.HTTPError as exc:
             yield StreamError(f"{host}: {_reason(exc)}", kind="network")
 
+    def _open_parser(self, protocol: WireProtocol) -> GuardedParser:
+        """The protocol's parser inside the guard (nothing escapes it, text is valid Unicode);
+        the last one's count of replaced characters goes into the exchange's notes."""
+        self.parser = open_parser(protocol)
+        return self.parser
+
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
         self.log.append(LogEntry(t=elapsed, event=frame.event, data=frame.data))
@@ -322,7 +331,7 @@ class Call:
         if speed is None:
             option = self.settings.options.get("speed", 1.0)
             speed = float(option) if isinstance(option, int | float) else 1.0
-        parser = source.protocol.new_parser()
+        parser = self._open_parser(source.protocol)
         self.status = source.exchange.composer.status
         self.timing.first_byte_ms = 0.0
         async for entry in replay.paced(source.entries, speed):
@@ -482,7 +491,9 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         timing=call.timing.model_copy(),
         events=list(call.log),
     )
-    notes = [*call.request.notes, *assembler.argument_problems()]
+    notes = [*call.request.notes, *assembler.notes()]
+    if call.parser is not None and call.parser.replaced:
+        notes.append(f"reply: {replaced_note(call.parser.replaced)}")
     if notes:
         extras.notes = notes  # type: ignore[attr-defined]  # extra="allow"
     return Exchange(

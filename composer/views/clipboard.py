@@ -42,9 +42,16 @@ class Pasted:
     image: QImage | None = None
     problem: str | None = None
     notes: list[str] = field(default_factory=list)  # losses the import reported
+    # Text too long to detect on the GUI thread: ``pasted_text`` it on a worker thread.
+    deferred_text: str | None = None
 
 
-def read_clipboard(mime: QMimeData | None) -> Pasted:
+# Text up to this long is detected inline (well under a millisecond); longer text off the GUI
+# thread, as detection of many megabytes takes a noticeable fraction of a second.
+INLINE_TEXT_LIMIT = 64 * 1024
+
+
+def read_clipboard(mime: QMimeData | None, defer_over: int | None = None) -> Pasted:
     if mime is None:
         return Pasted(problem="the clipboard is empty")
     if mime.hasFormat(MESSAGES_MIME):
@@ -61,7 +68,10 @@ def read_clipboard(mime: QMimeData | None) -> Pasted:
         if isinstance(image, QImage) and not image.isNull():
             return Pasted(image=image)
     if mime.hasText():
-        return pasted_text(mime.text())
+        text = mime.text()
+        if defer_over is not None and len(text) > defer_over:
+            return Pasted(deferred_text=text)
+        return pasted_text(text)
     return Pasted(problem=f"{SOURCE}: nothing Composer can paste (no rows, files, image or text)")
 
 

@@ -39,11 +39,12 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
 from composer.models.exchange import Exchange
-from composer.models.formats._choices import list_choices, load_choice
+from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
-from composer.views import announce, dialogs, menus, picker, shortcuts, shortcuts_dialog
+from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
+from composer.views.attachments import run_off_thread
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_urls import local_paths
 from composer.views.files import (
@@ -228,25 +229,34 @@ class MainWindow(DraftSession, QMainWindow):
         """Open a conversation or exchange file (an exchange opens as its conversation). A file
         in another format is imported instead. False, with a message, when it cannot be read."""
         p = Path(path)
-        try:
-            data = model_files.read_json(p)
-        except FormatError as exc:
-            if not p.is_file():
-                self._error("Could not open the file", exc.one_line())
-                return False
-            # Not JSON (JSONL, Markdown, a logs.db): any format import reads opens.
-            return self.import_path(p) is not False
-        if model_files.kind_of(data) is None:
-            return self.import_path(p) is not False
-        try:
-            doc = model_files.from_data(data, str(p))
-        except FormatError as exc:
-            self._error("Could not open the file", exc.one_line())
+        return self._apply_open(p, opening.read_for_open(p)) is not False
+
+    def open_path_later(self, path: str | os.PathLike[str], fmt: str | None = None,
+                        *, as_import: bool = False) -> None:
+        """``open_path`` (or ``import_path``) with the reading and detection on a worker
+        thread, so a big file does not freeze the window; the result is applied when ready."""
+        p = Path(path)
+        self.statusBar().showMessage(f"Reading {p}…")
+        work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
+            (lambda: opening.read_for_open(p))
+        self._reading = run_off_thread(self, work, lambda outcome: self._apply_open(p, outcome))
+
+    def _apply_open(self, p: Path, outcome: opening.Outcome) -> bool | None:
+        doc = outcome.result
+        if outcome.how == "choose":  # several conversations in the file: which one?
+            self._dialog = picker.pick(self, p.name, outcome.choices,
+                                       lambda key: self.import_path(p, outcome.fmt, key))
+            return None
+        if outcome.how == "import":
+            return self._apply_import(p, doc)
+        if isinstance(doc, FormatError):
+            self._error("Could not open the file", doc.one_line())
             return False
         conversation = doc.conversation() if isinstance(doc, Exchange) else doc
         self._replace(conversation, p)
         self.recent.add(p)
-        self.statusBar().showMessage(f"Opened {p}", 5000)
+        note = f" ({outcome.note})" if outcome.note else ""
+        self.statusBar().showMessage(f"Opened {p}{note}", 10000 if note else 5000)
         if isinstance(doc, Exchange):
             self.exchange_opened.emit(doc)
         return True
@@ -277,15 +287,11 @@ class MainWindow(DraftSession, QMainWindow):
         and a lossy import shows the report first; the user may cancel either. Then None is
         returned and the answer applies it later. ``key`` picks one of several (Choice.key)."""
         p = Path(path)
-        try:
-            choices = list_choices(p, fmt) if key is None else []
-            if len(choices) > 1:
-                self._dialog = picker.pick(self, p.name, choices,
-                                           lambda k: self.import_path(p, fmt, k))
-                return None
-            imported = load_choice(p, key, fmt)
-        except FormatError as exc:
-            self._error("Could not import the file", exc.one_line())
+        return self._apply_open(p, opening.read_for_import(p, fmt, key))
+
+    def _apply_import(self, p: Path, imported: Imported | FormatError) -> bool | None:
+        if isinstance(imported, FormatError):
+            self._error("Could not import the file", imported.one_line())
             return False
 
         def apply() -> None:
@@ -363,7 +369,7 @@ class MainWindow(DraftSession, QMainWindow):
         readable = f"Conversations in any format ({' '.join('*' + e for e in exts)})"
         filters = [readable, JSON_FILTER, "All files (*)"]
         self.confirm_discard(lambda: self._file_dialog(
-            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path))
+            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path_later))
 
     def choose_save_as(self, then: Callable[[], None] | None = None) -> None:
         def chosen(path: str) -> None:
@@ -381,7 +387,7 @@ class MainWindow(DraftSession, QMainWindow):
         auto = f"All importable files ({' '.join('*' + e for e in exts)})"
 
         def chosen(path: str) -> None:
-            self.import_path(path, by_filter.get(self._dialog_filter))
+            self.open_path_later(path, by_filter.get(self._dialog_filter), as_import=True)
 
         self.confirm_discard(lambda: self._file_dialog(
             "Import", QFileDialog.AcceptMode.AcceptOpen, [auto, *by_filter, "All files (*)"],
@@ -438,7 +444,7 @@ class MainWindow(DraftSession, QMainWindow):
             self.recent.remove(path)
             self._error("Could not open the file", f"{path}: no such file (removed from the list)")
             return
-        self.confirm_discard(lambda: self.open_path(path))
+        self.confirm_discard(lambda: self.open_path_later(path))
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
@@ -549,7 +555,7 @@ class MainWindow(DraftSession, QMainWindow):
         event.acceptProposedAction()
         path = found[0]
         if len(found) == 1 and _is_conversation_file(path):
-            self.confirm_discard(lambda: self.open_path(path))
+            self.confirm_discard(lambda: self.open_path_later(path))
         else:  # pictures, PDFs...: attached, as on the table's empty space (a new user row)
             self.table.loader.add_files(found, None)
 

@@ -161,7 +161,7 @@ def test_a_json_dropped_outside_the_table_opens_it(qtbot, make_window, tmp_path)
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     enter, _ = send_drag(target, QPointF(5, 5), mime)
     assert enter.isAccepted()
-    assert window.file_path == path
+    qtbot.waitUntil(lambda: window.file_path == path, timeout=5000)  # read off the GUI thread
     assert window.document.messages[0].plain_text == "from a drop"
 
 

@@ -14,9 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.files import parse_json
+from composer.models.files import parse_json, parse_json_counted
 from composer.models.formats.base import Exported, Format, Imported, Loss, guarded
 
 __all__ = ["Exported", "Format", "Imported", "Loss", "all_formats", "export", "get", "import_data",
@@ -52,28 +53,52 @@ def exporters() -> list[Format]:
     return [f for f in all_formats() if f.dump is not None]
 
 
-def _parse(text: str) -> tuple[str, Any]:
-    """('json', value) when text is one JSON value; ('text', text) otherwise."""
+def _parse(text: str, source: str | None) -> tuple[str, Any, int]:
+    """('json', value, repaired) when text is one JSON value; ('text', text, repaired)
+    otherwise; ``repaired`` counts lone surrogates replaced with U+FFFD. JSON too deep or
+    with a number too long to read is a FormatError: it is JSON, and no format can take it."""
     try:
-        return "json", json.loads(text)
-    except json.JSONDecodeError:
-        return "text", text
+        value, repaired = jsontext.loads(text)
+    except jsontext.JSONTextError as exc:
+        if exc.line is None or exc.msg.startswith("a number too long"):
+            raise FormatError(f"invalid JSON: {exc.msg}", source=source,
+                              location=exc.location) from None
+        text, repaired = jsontext.repair(text)
+        return "text", text, repaired
+    return "json", value, repaired
+
+
+def _score(fmt: Format, data: Any) -> float:
+    """A detector's score; one that fails on input it did not expect is not sure of it (the
+    fuzz suite calls detectors directly, so such a failure is still found and fixed)."""
+    try:
+        score = fmt.detect(data)  # type: ignore[misc]
+    except Exception:
+        return 0.0
+    return score if isinstance(score, int | float) else 0.0
 
 
 def detect(text: str, source: str | None = None) -> Format:
     return _detect(text, source)[0]
 
 
-def _detect(text: str, source: str | None) -> tuple[Format, Any]:
-    """The best format for ``text``, and what its ``load`` takes (the parsed JSON, or the text)."""
-    kind, value = _parse(text)
+def _detect(text: str, source: str | None) -> tuple[Format, Any, int]:
+    """The best format for ``text``, what its ``load`` takes (the parsed JSON, or the text), and
+    how many lone surrogates were replaced.
+
+    One JSON value is parsed once and offered to every format; a text format (Markdown,
+    ShareGPT JSONL) gets the parsed value too, so JSON never goes through the Markdown parser.
+    """
+    kind, value, repaired = _parse(text, source)
+    if kind == "text":
+        text = value
     best: tuple[float, Format] | None = None
     for fmt in importers():
         if fmt.detect is None or fmt.input_kind == "binary":
             continue
         if fmt.input_kind == "json" and kind != "json":
             continue
-        score = fmt.detect(value if fmt.input_kind == "json" else text)
+        score = _score(fmt, value)
         if score > 0 and (best is None or score > best[0]):
             best = (score, fmt)
     if best is None:
@@ -83,29 +108,43 @@ def _detect(text: str, source: str | None) -> tuple[Format, Any]:
             parse_json(text, source)  # raises, saying where the JSON breaks
         raise FormatError("not a conversation format Composer knows", source=source)
     fmt = best[1]
-    return fmt, value if fmt.input_kind == "json" else text
+    if fmt.input_kind == "json":
+        return fmt, value, repaired
+    # A text format reads the text itself (JSON lines): what it read is repaired after it.
+    return fmt, text, repaired if kind == "text" else 0
+
+
+def _with_repairs(imported: Imported, repaired: int) -> Imported:
+    if repaired:
+        imported.losses.append(Loss(jsontext.replaced_note(repaired)))
+    return imported
 
 
 def import_text(text: str, fmt: str | None = None, source: str | None = None) -> Imported:
     if fmt is None:
         # Detection parsed the text already: a big file is not parsed twice.
-        chosen, value = _detect(text, source)
-        return _guarded(chosen, value, source)
+        chosen, value, repaired = _detect(text, source)
+        return _with_repairs(_guarded(chosen, value, source), repaired)
     chosen = get(fmt)
     if chosen.load is None:
         raise FormatError(f"{chosen.name} can be exported, not imported", source=source)
     if chosen.input_kind == "binary":
         raise FormatError(f"{chosen.name} is read from a file, not text", source=source)
     if chosen.input_kind == "json":
-        return _guarded(chosen, parse_json(text, source), source)
-    return _guarded(chosen, text, source)
+        value, repaired = parse_json_counted(text, source)
+    else:
+        value, repaired = jsontext.repair(text)
+    return _with_repairs(_guarded(chosen, value, source), repaired)
 
 
 def import_data(value: Any, fmt: str | None = None, source: str | None = None) -> Imported:
     """Import an already-parsed JSON value (a clipboard paste, a recording's request body)."""
-    if fmt is None:
-        return import_text(json.dumps(value), None, source)
-    return _guarded(get(fmt), value, source)
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"not a JSON value ({type(exc).__name__})", source=source) from None
+    # Through the text, so the value gets the same checks (depth, Unicode) as a file.
+    return import_text(text, fmt, source)
 
 
 def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Imported:
@@ -131,8 +170,17 @@ def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Importe
 
 
 def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
-    """Run an importer; anything but a FormatError is a bug in it, but still becomes one line."""
-    return guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
+    """Run an importer; anything but a FormatError is a bug in it, but still becomes one line.
+
+    A JSON format's input was made valid Unicode when it was parsed; a text or binary format
+    parses its input itself (JSON lines, SQLite), so what it read is repaired here."""
+    imported = guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
+    if fmt.input_kind != "json":
+        data, repaired = jsontext.repair_value(imported.conversation.to_dict())
+        if repaired:
+            imported.conversation = Conversation.model_validate(data)
+            imported.losses.append(Loss(jsontext.replaced_note(repaired)))
+    return imported
 
 
 def export(conversation: Conversation, fmt: str) -> Exported:

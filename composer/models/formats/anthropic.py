@@ -75,6 +75,8 @@ def _block_score(messages: list[Any]) -> float:
             if not isinstance(b, dict):
                 return 0.0
             kind = b.get("type")
+            if not isinstance(kind, str):
+                return 0.0
             if kind in _OWN_BLOCKS or (kind == "image" and isinstance(b.get("source"), dict)):
                 own = True
             elif kind in ("image_url", "input_audio", "file", "input_text", "output_text",

@@ -3,8 +3,10 @@
 A format module defines one ``Format`` instance named ``FORMAT``:
 
 - ``detect(data)`` says how sure it is (0 = not this format, 1 = certain) that parsed input is
-  its own; ``data`` is the parsed JSON value, or the raw text for text formats (``binary`` formats
-  get the path).
+  its own; ``data`` is the parsed JSON value when the input is one JSON value (for every format,
+  text formats included, so JSON never reaches the Markdown parser), else the raw text, which
+  only text formats are offered (``binary`` formats get the path). It must be cheap (detection of
+  20 MB takes well under a second) and never raise; one that does scores 0.
 - ``load(data, source)`` returns an ``Imported``: the conversation plus a list of what was lossy
   or dropped, or raises one ``FormatError`` naming source, location (JSON path or line) and the
   problem. It never half-applies and never raises anything else.
@@ -85,8 +87,10 @@ class Format:
 
 
 # What an importer raises on a value its checks let by (pydantic's ValidationError is a
-# ValueError; RecursionError comes from very deep nesting): a bug in it, still one line.
-_UNEXPECTED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+# ValueError; RecursionError comes from very deep nesting; ArithmeticError from JSON's Infinity
+# or a huge number meeting int() or a division): a bug in it, still one line.
+_UNEXPECTED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+               ArithmeticError)
 
 Load = Callable[[Any, str | None], Imported]
 

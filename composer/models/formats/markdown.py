@@ -25,6 +25,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from composer.models import jsontext
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -58,15 +59,23 @@ def _fence(body: str, info: str) -> str:
     return f"{ticks}{info}\n{body}\n{ticks}"
 
 
-def _unfence(block: str) -> str | None:
-    first, _, rest = block.partition("\n")
-    ticks = re.match(r"`{3,}", first)
-    if ticks is None:
+def _fence_at_end(block: str, info: str) -> str | None:
+    """The body of the fenced block that ends ``block``, found from its closing line: the
+    title above it may hold anything (a tool name with blank lines or backticks), the body
+    no run of backticks as long as the fence's."""
+    closing = block.rsplit("\n", 1)[-1]
+    if "\n" not in block or re.fullmatch(r"`{3,}", closing) is None:
         return None
-    closing = "\n" + ticks.group(0)
-    if not rest.endswith(closing):
+    opening = f"{closing}{info}\n"
+    start = block.rfind("\n" + opening, 0, len(block) - len(closing))
+    if start >= 0:
+        start += 1
+    elif block.startswith(opening):
+        start = 0
+    else:
         return None
-    return rest[: -len(closing)]
+    inner = block[start + len(opening): len(block) - len(closing)]
+    return inner[:-1] if inner.endswith("\n") else None
 
 
 def _size(n: int | None) -> str:
@@ -164,18 +173,35 @@ def dump(conversation: Conversation) -> Exported:
 # -- import -------------------------------------------------------------------------------------
 
 
+# Detection only asks whether a line near the start may be a role heading (ATX "## User", or
+# setext "User" over "----"), with one regex over the first MiB (the first heading of a
+# transcript comes early): bounded time on any input. The Markdown parser, whose time grows
+# fast on hostile text, runs when the text is loaded.
+_DETECT_HEAD = 1 << 20
+_MAYBE_ROLE_HEADING = re.compile(
+    r"^ {0,3}(?:#{1,6}[ \t]+(?:system|user|assistant|tool)[ \t]*:?[ \t]*#*[ \t]*"
+    r"|(?:system|user|assistant|tool)[ \t]*:?[ \t]*\n {0,3}(?:=+|-+)[ \t]*)$",
+    re.MULTILINE)
+
+
+def _lines(text: str) -> str:
+    """Line ends made ``\n``: Markdown also ends lines with ``\r\n`` and a lone ``\r``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def detect(text: Any) -> float:
     if not isinstance(text, str):
         return 0.0
     if text.startswith("<!-- composer:transcript ") or "\n<!-- composer:message " in text:
         return 1.0
-    return 0.4 if _role_headings(text) else 0.0
+    head = _lines(text[:_DETECT_HEAD]).lower()
+    return 0.4 if _MAYBE_ROLE_HEADING.search(head) else 0.0
 
 
 def _decode(raw: str, line: int, source: str | None) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        data, _ = jsontext.loads(raw)
+    except jsontext.JSONTextError as exc:
         raise FormatError(f"marker is not valid JSON ({exc.msg})", source=source,
                           location=f"line {line}") from None
     if not isinstance(data, dict):
@@ -216,13 +242,13 @@ def _part(head: dict[str, Any], body: str, line: int, source: str | None) -> Par
     name = _str_field(head, "name", line, source)
     call_id = _str_field(head, "tool_call_id", line, source, None)
     if kind == "tool_call":
-        fenced = _unfence(_after_title(body, f"**Tool call** `{name}`"))
+        fenced = _fence_at_end(body, "json")
         if fenced is None:
             raise FormatError("tool call without a fenced JSON block of arguments",
                               source=source, location=where)
         try:
-            arguments = json.loads(fenced)
-        except json.JSONDecodeError as exc:
+            arguments, _ = jsontext.loads(fenced)
+        except jsontext.JSONTextError as exc:
             raise FormatError(f"tool call arguments are not valid JSON ({exc.msg})",
                               source=source, location=where) from None
         if not isinstance(arguments, dict):
@@ -231,15 +257,14 @@ def _part(head: dict[str, Any], body: str, line: int, source: str | None) -> Par
         return ToolCallPart(name=name, arguments=arguments, tool_call_id=call_id,
                             server_executed=head.get("server_executed") is True)
     if kind == "tool_result":
-        rest = _after_title(body, f"**Tool result** `{name}`")
         output = None
         # The fence ends where the attachment lines (if any) begin.
-        for end in [len(rest), *[m.start() for m in re.finditer(r"\n\nAttachment: `", rest)]]:
-            output = _unfence(rest[:end])
+        for end in [len(body), *[m.start() for m in re.finditer(r"\n\nAttachment: `", body)]]:
+            output = _fence_at_end(body[:end], "text")
             if output is not None:
                 break
         if output is None:
-            output = rest
+            output = _after_title(body, f"**Tool result** `{name}`")
         return ToolResultPart(name=name, output=output, tool_call_id=call_id,
                               server_executed=head.get("server_executed") is True,
                               exception=_str_field(head, "exception", line, source, None))
@@ -300,6 +325,7 @@ def _load_marked(text: str, source: str | None) -> Imported:
 
 def _role_headings(text: str) -> list[tuple[str, int, int]]:
     """(role, first line of the heading, line after it) for headings named after a role."""
+    text = _lines(text)
     found = []
     for token in MarkdownIt("commonmark").parse(text):
         if token.type != "heading_open" or token.map is None:
@@ -333,7 +359,7 @@ def _load_headed(text: str, source: str | None) -> Imported:
 def load(data: Any, source: str | None) -> Imported:
     if not isinstance(data, str):
         raise FormatError("expected Markdown text", source=source)
-    text = data.replace("\r\n", "\n")
+    text = _lines(data)
     if any(_MARKER.match(line) for line in text.split("\n")):
         return _load_marked(text, source)
     return _load_headed(text, source)

@@ -83,6 +83,8 @@ def _message_score(messages: list[Any]) -> float:
                 if not isinstance(part, dict):
                     return 0.0
                 kind = part.get("type")
+                if not isinstance(kind, str):  # robustness: a list here is unhashable
+                    return 0.0
                 if kind == "thinking" and isinstance(part.get("thinking"), list):
                     sure = True  # Mistral's reasoning chunk (Anthropic's holds a string)
                     continue

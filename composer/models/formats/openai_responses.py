@@ -60,11 +60,13 @@ from composer.models.settings import Tool
 def _looks_like_item(item: Any) -> bool:
     if not isinstance(item, dict):
         return False
-    if item.get("type") in ITEM_TYPES:
+    # robustness: a "type" that is not a string (a list is unhashable) is no item type
+    if isinstance(item.get("type"), str) and item["type"] in ITEM_TYPES:
         return True
     content = item.get("content")
     return isinstance(content, list) and any(
-        isinstance(c, dict) and c.get("type") in CONTENT_TYPES for c in content)
+        isinstance(c, dict) and isinstance(c.get("type"), str) and c["type"] in CONTENT_TYPES
+        for c in content)
 
 
 def detect(data: Any) -> float:

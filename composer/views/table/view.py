@@ -33,8 +33,14 @@ from PySide6.QtWidgets import (
 
 from composer.models.parts import ROLES
 from composer.views import dialogs
-from composer.views.attachments import AttachmentLoader
-from composer.views.clipboard import messages_mime, read_clipboard
+from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.clipboard import (
+    INLINE_TEXT_LIMIT,
+    Pasted,
+    messages_mime,
+    pasted_text,
+    read_clipboard,
+)
 from composer.views.table.delegates import AttachmentDelegate, ContentDelegate, RoleDelegate
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
@@ -310,8 +316,18 @@ class MessageTable(QTableView):
             QGuiApplication.clipboard().setMimeData(messages_mime(messages))
 
     def paste(self) -> None:
-        pasted = read_clipboard(QGuiApplication.clipboard().mimeData())
+        pasted = read_clipboard(QGuiApplication.clipboard().mimeData(),
+                                defer_over=INLINE_TEXT_LIMIT)
         rows = self.selected_rows()
+        if pasted.deferred_text is not None:  # detected on a worker thread, applied after
+            text = pasted.deferred_text
+            self._paste_job = run_off_thread(self, lambda: pasted_text(text),
+                                             lambda done: self._apply_paste(done, rows))
+            return
+        self._apply_paste(pasted, rows)
+
+    def _apply_paste(self, pasted: Pasted, rows: list[int]) -> None:
+        rows = [r for r in rows if r < len(self.document)]  # the document may have changed
         if pasted.problem:
             self._show_problem("Paste", pasted.problem)
         elif pasted.paths:

@@ -1,0 +1,164 @@
+"""JSON and text that came from outside (a file, the clipboard, the wire), made safe to hold.
+
+``loads`` is ``json.loads`` with the failures hostile input can cause made one exception type,
+``JSONTextError`` (with a line and column where there is one): malformed JSON, nesting deeper
+than ``MAX_DEPTH`` (Python's own parser overflows the stack near 1,000 levels, and copying or
+saving a value nested a few hundred deep would), and integers too long for ``int``.
+
+``repair`` makes text valid Unicode: a JSON string may hold ``"\\ud800"``, a lone UTF-16
+surrogate, which no UTF-8 file can hold, so saving would fail later. A surrogate pair split over
+two strings (a stream's deltas) is joined when the strings are; whatever stays lone becomes
+U+FFFD, and the caller reports how many.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# Deep enough for any real conversation (JSON Schemas, tool arguments); shallow enough that
+# deepcopy and json.dumps of it never approach the interpreter's recursion limit.
+MAX_DEPTH = 100
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# In JSON text, a \uD800-\uDFFF escape (a raw surrogate is looked for apart: two simple
+# searches are several times faster than one alternation).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONG_INT = re.compile(r"\d{4301,}")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+
+
+class JSONTextError(ValueError):
+    def __init__(self, msg: str, line: int | None = None, column: int | None = None):
+        super().__init__(msg)
+        self.msg = msg
+        self.line = line
+        self.column = column
+
+    @property
+    def location(self) -> str | None:
+        return f"line {self.line} column {self.column}" if self.line is not None else None
+
+
+def _position(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
+    """(value, how many lone surrogates were replaced). Raises JSONTextError.
+
+    With ``repair_text`` False the strings are left as they came (a stream's delta, whose other
+    half of a surrogate pair is in the next event) and the count is 0.
+    """
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JSONTextError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise JSONTextError(f"nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # an integer beyond int's digit limit
+        found = _LONG_INT.search(text)
+        where = _position(text, found.start()) if found else (None, None)
+        raise JSONTextError(f"a number too long to read ({str(exc).split(':')[0]})",
+                            *where) from None
+    if _too_deep(text):
+        raise JSONTextError(f"nested more than {MAX_DEPTH} levels deep")
+    if repair_text and (_SURROGATE_ESCAPE.search(text) is not None or has_surrogate(text)):
+        return _repair_in_place(value)
+    return value, 0
+
+
+def _too_deep(valid_json: str) -> bool:
+    """Whether a valid JSON text nests deeper than MAX_DEPTH: with its strings taken out, each
+    pass of one regex removes the innermost brackets; still brackets after MAX_DEPTH passes is
+    too deep. All in C, and a real file is a handful of passes over its structure only."""
+    if valid_json.count("[") + valid_json.count("{") <= MAX_DEPTH:
+        return False
+    structure = _STRING.sub("", valid_json)
+    for _ in range(MAX_DEPTH):
+        structure, removed = _INNERMOST.subn("", structure)
+        if not removed:
+            return False
+    return "[" in structure or "{" in structure
+
+
+def _repair_in_place(value: Any) -> tuple[Any, int]:
+    """Repair every string (keys too) of a freshly parsed value, without recursion."""
+    fixed = 0
+    if isinstance(value, str):
+        return repair(value)
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if any(_SURROGATE.search(k) for k in node):
+                items = list(node.items())
+                node.clear()
+                for k, v in items:
+                    k, n = repair(k)
+                    fixed += n
+                    node[k] = v
+            for k, v in node.items():
+                if isinstance(v, dict | list):
+                    stack.append(v)
+                elif isinstance(v, str):
+                    node[k], n = repair(v)
+                    fixed += n
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, dict | list):
+                    stack.append(v)
+                elif isinstance(v, str):
+                    node[i], n = repair(v)
+                    fixed += n
+    return value, fixed
+
+
+def has_surrogate(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def repair(text: str) -> tuple[str, int]:
+    """``text`` with surrogate pairs joined and lone surrogates replaced by U+FFFD, and how
+    many were replaced."""
+    if not has_surrogate(text):
+        return text, 0
+    before = text.count("\ufffd")
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return joined, joined.count("\ufffd") - before
+
+
+def repair_value(value: Any) -> tuple[Any, int]:
+    """Every string in a JSON-like value (dicts, lists, strings) repaired; a new value when
+    anything changed."""
+    if isinstance(value, str):
+        return repair(value)
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for k, v in value.items():
+            k, a = repair(k) if isinstance(k, str) else (k, 0)
+            v, b = repair_value(v)
+            out[k] = v
+            total += a + b
+        return (out, total) if total else (value, 0)
+    if isinstance(value, list):
+        items, total = [], 0
+        for v in value:
+            v, n = repair_value(v)
+            items.append(v)
+            total += n
+        return (items, total) if total else (value, 0)
+    return value, 0
+
+
+def replaced_note(count: int) -> str:
+    return (f"{count} invalid character(s) (lone UTF-16 surrogates, which no UTF-8 file can "
+            f"hold) replaced with U+FFFD")

@@ -1,0 +1,137 @@
+"""Open, Import and paste read and detect on a worker thread, and hostile input gets one message
+(issue 8): the GUI thread never runs detection of a big input, and a paste or file that cannot
+be read says so instead of silently doing nothing."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from PySide6.QtGui import QGuiApplication, QUndoStack
+
+from composer.models import formats
+from composer.models.conversation import Conversation
+from composer.models.document import Document
+from composer.views import clipboard, dialogs
+from composer.views.table.view import MessageTable
+from composer.views.undo import DocumentEditor
+from composer.views.window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    made = MainWindow(None, user_dir=tmp_path / "user")
+    qtbot.addWidget(made)
+    made.show()
+    yield made
+    made._close_confirmed = True
+    for box in dialogs.open_boxes(made):
+        box.close()
+
+
+def _threads_of(monkeypatch, module, name):
+    """Record the thread every call of ``module.name`` runs on."""
+    seen = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread() is threading.main_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
+def _chat(n: int) -> str:
+    return json.dumps({"model": "m", "messages": [
+        {"role": ("user", "assistant")[i % 2], "content": f"message {i} " + "x" * 200}
+        for i in range(n)]})
+
+
+def test_open_from_the_dialog_imports_a_big_foreign_file_off_the_gui_thread(
+        qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "big.json"
+    path.write_text(_chat(5000), encoding="utf-8")
+    on_main = _threads_of(monkeypatch, formats, "import_path")
+    window.open_path_later(path)
+    assert on_main == [] or on_main == [False]  # nothing read on this thread before returning
+    qtbot.waitUntil(lambda: len(window.document) == 5000, timeout=20000)
+    assert on_main == [False]
+    assert window.document.messages[4999].plain_text.startswith("message 4999")
+
+
+def test_import_from_the_dialog_of_a_hostile_file_is_one_message(qtbot, window, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    before = window.document.conversation
+    window.open_path_later(path, as_import=True)
+    qtbot.waitUntil(lambda: bool(dialogs.open_boxes(window)), timeout=10000)
+    box = dialogs.open_boxes(window)[0]
+    assert "deep.json" in box.informativeText() + box.text()
+    assert "nested more than" in box.informativeText() + box.text()
+    assert window.document.conversation == before
+
+
+@pytest.fixture
+def table(qtbot):
+    view = MessageTable(DocumentEditor(Document(), QUndoStack()))
+    qtbot.addWidget(view)
+    view.show()
+    yield view
+    for box in dialogs.open_boxes(view):
+        box.close()
+
+
+def test_a_big_paste_is_detected_off_the_gui_thread(qtbot, table, monkeypatch):
+    text = _chat(400)
+    assert len(text) > clipboard.INLINE_TEXT_LIMIT
+    on_main = _threads_of(monkeypatch, clipboard, "import_text")
+    QGuiApplication.clipboard().setText(text)
+    table.paste_action.trigger()
+    qtbot.waitUntil(lambda: len(table.document) == 400, timeout=20000)
+    assert on_main == [False]
+
+
+def test_a_small_paste_is_still_immediate(table):
+    QGuiApplication.clipboard().setText("## User\n\nhello")
+    table.paste_action.trigger()
+    assert [m.plain_text for m in table.document.messages] == ["hello"]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a": ' + "1" * 100_000 + "}",
+                                  json.dumps({"messages": [{"role": "user",
+                                                            "content": [{"type": []}]}]})
+                                  + " " * 70_000])
+def test_a_hostile_paste_is_one_problem_not_nothing(qtbot, table, text):
+    QGuiApplication.clipboard().setText(text)
+    with qtbot.waitSignal(table.problem_shown, timeout=10000) as shown:
+        table.paste_action.trigger()
+    assert shown.args[0].startswith("<clipboard>")
+    assert len(table.document) == 0
+
+
+def test_opening_our_own_file_with_a_lone_surrogate_says_it_was_replaced(window, tmp_path):
+    path = tmp_path / "ours.json"
+    path.write_text(json.dumps({"messages": [{"role": "user", "parts": [
+        {"type": "text", "text": "a\ud800"}]}], "composer": {"kind": "conversation",
+                                                             "format_version": 1}}),
+                    encoding="utf-8")
+    assert window.open_path(path)
+    assert window.document.messages[0].plain_text == "a\ufffd"
+    assert "1 invalid character(s)" in window.statusBar().currentMessage()
+    assert window.save_to(tmp_path / "again.json")  # saving can never fail on it
+
+
+def test_a_recent_file_is_read_off_the_gui_thread(qtbot, window, tmp_path, monkeypatch):
+    from composer.models.files import save
+    from composer.models.parts import Message
+    from composer.views import opening
+
+    path = tmp_path / "recent.json"
+    save(Conversation(messages=[Message.text("user", "again")]), path)
+    on_main = _threads_of(monkeypatch, opening, "read_for_open")
+    window._open_recent(str(path))
+    qtbot.waitUntil(lambda: window.file_path == path, timeout=5000)
+    assert on_main == [False]
+    assert window.document.messages[0].plain_text == "again"
