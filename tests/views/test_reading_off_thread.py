@@ -10,9 +10,9 @@ import threading
 import pytest
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
-from composer.models import formats
 from composer.models.conversation import Conversation
 from composer.models.document import Document
+from composer.models.formats import _choices
 from composer.views import clipboard, dialogs
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
@@ -53,7 +53,7 @@ def test_open_from_the_dialog_imports_a_big_foreign_file_off_the_gui_thread(
         qtbot, window, tmp_path, monkeypatch):
     path = tmp_path / "big.json"
     path.write_text(_chat(5000), encoding="utf-8")
-    on_main = _threads_of(monkeypatch, formats, "import_path")
+    on_main = _threads_of(monkeypatch, _choices, "import_path")
     window.open_path_later(path)
     assert on_main == [] or on_main == [False]  # nothing read on this thread before returning
     qtbot.waitUntil(lambda: len(window.document) == 5000, timeout=20000)
