@@ -28,7 +28,7 @@ from composer.models.events import (
     ToolResult,
     UsageReport,
 )
-from composer.models.exchange import ErrorInfo, Usage
+from composer.models.exchange import Usage
 from composer.models.parts import (
     AttachmentPart,
     Citation,
@@ -181,13 +181,8 @@ class Assembler:
             u.input = event.input
         if event.output is not None:
             u.output = event.output
-        details = dict(u.details or {})
-        details.update(event.details)
-        if event.reasoning is not None:
-            details["reasoning_tokens"] = event.reasoning
-        if event.cached is not None:
-            details["cached_tokens"] = event.cached
-        u.details = details or None
+        if event.details:
+            u.details = {**(u.details or {}), **event.details}
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -252,10 +247,6 @@ class Assembler:
     def usage_or_none(self) -> Usage | None:
         return self.usage if self._usage_seen else None
 
-    def error_info(self) -> ErrorInfo | None:
-        e = self.error
-        if e is None:
-            return None
-        return ErrorInfo(message=e.message, kind=e.kind, status=e.status,
-                         provider_type=e.provider_type, request_id=e.request_id,
-                         retry_after=e.retry_after, body=e.body)
+    def error_info(self) -> StreamError | None:
+        """The error to keep in the exchange (a copy: the record is the event's own type)."""
+        return self.error.model_copy() if self.error is not None else None
