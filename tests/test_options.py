@@ -151,3 +151,21 @@ def test_a_dropped_setting_loss_is_refused_at_its_field():
     assert str(other) == "options: frequency_penalty: no such field"
     row = RequestRefused.of_loss(Loss("no audio", 2, 0, dropped=True))
     assert (row.message_index, row.part_index, row.field_name) == (2, 0, None)
+
+
+def test_stored_options_are_checked_by_the_same_parsers():
+    from composer.models.options import option_problems
+
+    assert option_problems({"temperature": 0.5, "stop": ["a", "b"], "max_tokens": 10,
+                            "reasoning_effort": "high", "top_k": "anything"}) == []
+    assert [p.line() for p in option_problems(
+        {"temperature": 9, "max_tokens": 1.5, "seed": True, "stop": [1], "top_p": [1]})] == [
+        "temperature: 9 is out of range (0..2)", "max_tokens: '1.5' is not a whole number",
+        "seed: true is not a single value", "stop: every stop sequence must be a string",
+        "top_p: [1] is not a single value"]
+
+
+def test_a_stop_sequence_that_looks_like_json_shows_as_json():
+    assert option_text("stop", ["[END]"]) == '["[END]"]'
+    assert parse_option("stop", option_text("stop", ["[END]"])) == ["[END]"]
+    assert option_text("stop", "END") == "END"

@@ -108,11 +108,13 @@ def option_text(name: str, value: Any) -> str:
     if value is None:
         return ""
     if name == "stop":
-        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
-            return value[0]
         if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, indent=2) if value else ""
+            value = [value]
+        # One sequence shows as itself, unless it would read back as a JSON array.
+        if (isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)
+                and not value[0].lstrip().startswith("[")):
+            return value[0]
+        return json.dumps(value, ensure_ascii=False) if value else ""
     return str(value)
 
 
@@ -133,6 +135,23 @@ def read_options(current: Mapping[str, Any],
         else:
             options[name] = value
     return options, problems
+
+
+def option_problems(options: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with stored options (a file's, or ones set in code): each neutral option's
+    value read back through its parser, so the range and the message are the same."""
+    problems = []
+    for name, value in options.items():
+        if name not in PARSERS or value is None:
+            continue
+        if isinstance(value, bool) or (name != "stop" and isinstance(value, list | dict)):
+            problems.append(Problem(Field(name), f"{json.dumps(value)} is not a single value"))
+            continue
+        try:
+            parse_option(name, option_text(name, value))
+        except SettingsError as exc:
+            problems.append(exc.problem)
+    return problems
 
 
 def raw_value(text: str) -> Any:

@@ -266,3 +266,14 @@ def test_a_providers_refusal_of_a_parameter_is_noted_on_the_parameters_tab(qtbot
     assert panel.model_note.isVisible() and panel.model_note.text() == str(refused)
     panel.show_field_problem(Field.BASE_URL, "base URL: not an http(s) URL")
     assert panel.model_note.text() == "base URL: not an http(s) URL"
+
+
+def test_a_loaded_stop_sequence_reads_back_as_it_was(qtbot, panel, document):
+    settings = RequestSettings(options={"stop": ["[END]"]})
+    document.apply(ReplaceAll(Conversation(settings=settings)))
+    _type(qtbot, panel.temperature_edit, "0.5")
+    assert not panel.params_error.isVisible()
+    assert document.conversation.settings.options == {"stop": ["[END]"], "temperature": 0.5}
+    document.apply(ReplaceAll(Conversation(settings=RequestSettings(
+        options={"stop": ["a", "b"]}))))
+    assert panel.stop_edit.text() == '["a", "b"]'
