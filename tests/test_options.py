@@ -169,3 +169,11 @@ def test_a_stop_sequence_that_looks_like_json_shows_as_json():
     assert option_text("stop", ["[END]"]) == '["[END]"]'
     assert parse_option("stop", option_text("stop", ["[END]"])) == ["[END]"]
     assert option_text("stop", "END") == "END"
+
+
+def test_a_setting_loss_under_its_stored_name_is_refused_at_its_field():
+    from composer.models.formats.base import Loss
+
+    refused = RequestRefused.of_loss(Loss("response_schema: not taken", dropped=True))
+    assert (refused.field_name, str(refused)) == (Field.RESPONSE_SCHEMA,
+                                                  "response schema: not taken")

@@ -54,9 +54,10 @@ class RequestRefused(ComposerError):
         if loss.message_index is not None:
             return cls(loss.problem, message_index=loss.message_index, part_index=loss.part_index)
         name, sep, rest = loss.problem.partition(": ")
-        if sep and name in Field._value2member_map_:
-            return cls(rest, field_name=Field(name))
-        return cls(loss.problem, field_name=Field.OPTIONS)
+        field = Field.named(name) if sep else Field.OPTIONS
+        if field is Field.OPTIONS:
+            return cls(loss.problem, field_name=field)
+        return cls(rest, field_name=field)
 
 
 def checked_body(built: tuple[dict[str, Any], list[Loss]], *, model: str | None,

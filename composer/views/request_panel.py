@@ -212,13 +212,11 @@ class RequestPanel(QWidget):
 
     # -- problems -----------------------------------------------------------------------------
 
-    def _page_and_widget(self, field: Field) -> tuple[QWidget | None, QWidget | None]:
-        """The tab page and the widget that edit ``field`` (None, None for a field above the
-        tabs or with no editor)."""
+    def _page(self, field: Field | None) -> QWidget | None:
+        """The tab page that edits ``field`` (None for a field above the tabs, or none)."""
         if field in self.json_editors:
-            return self._pages[field], self.json_editors[field].edit
-        widget = self.params.widget_for(field)
-        return (self.params, widget) if widget is not None else (None, None)
+            return self._pages[field]
+        return self.params if self.params.widget_for(field) is not None else None
 
     def show_field_problem(self, field: Field | None, text: str) -> None:
         """A problem found before sending, shown at its field: the key note for the key, the
@@ -226,7 +224,7 @@ class RequestPanel(QWidget):
         if field is Field.API_KEY:
             self._update_key_note()
             return
-        page, _widget = self._page_and_widget(field) if field is not None else (None, None)
+        page = self._page(field)
         if page is not None:
             self.tabs.setCurrentWidget(page)
             if self._shown_problem(field) is not None:
@@ -248,7 +246,7 @@ class RequestPanel(QWidget):
         problem = next((p for p in shown if p is not None), None)
         if problem is None:
             return None
-        self.tabs.setCurrentWidget(self._page_and_widget(problem.field)[0])
+        self.tabs.setCurrentWidget(self._page(problem.field))
         return problem.field, problem.text
 
     def commit_typing(self) -> str | None:

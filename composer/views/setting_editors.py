@@ -122,8 +122,8 @@ class ParamsEditor(QWidget):
         self.problems = problems
         show_text(self.error, "\n".join(p.line() for p in problems))
 
-    def widget_for(self, field: Field) -> QWidget | None:
-        return self.fields.get(str(field))
+    def widget_for(self, field: Field | None) -> QWidget | None:
+        return self.fields.get(str(field)) if field is not None else None
 
 
 class JsonEditor(QWidget):
