@@ -223,3 +223,34 @@ def test_send_replays_a_recording_of_each_protocol(protocol, loopback, tmp_path)
     assert text and text in result.stdout
     assert exchange.composer.protocol == protocol and exchange.composer.stop_reason
     assert import_path(out).conversation.messages[-1] == exchange.messages[0]
+
+
+@pytest.mark.parametrize(("option", "line"), [
+    (["temperature", "9"], "temperature: 9 is out of range (0..2)"),
+    (["max_tokens", "lots"], "max_tokens: 'lots' is not a whole number"),
+    (["stop", '["a", 1]'], "stop: every stop sequence must be a string"),
+])
+def test_send_refuses_a_bad_option_with_the_windows_line(option, line, tmp_path, capsys):
+    # In-process: the check happens before anything is sent, so no server is needed.
+    from composer.main import main
+
+    conv = tmp_path / "conv.json"
+    save(Conversation(messages=[Message.text("user", "hi")]), conv)
+    out = tmp_path / "exchange.json"
+    assert main(["send", str(conv), "-o", *option, "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"llm-composer: error: {line}\n"
+    assert captured.out == "" and not out.exists()
+
+
+def test_send_reads_a_good_option_into_the_exchange(tmp_path, capsys):
+    from composer.main import main
+
+    conv = tmp_path / "conv.json"
+    save(Conversation(messages=[Message.text("user", "hi")]), conv)
+    out = tmp_path / "exchange.json"
+    assert main(["send", str(conv), "-o", "temperature", "0.5", "-o", "stop", "END",
+                 "-o", "top_k", "40", "--out", str(out)]) == 0
+    settings = load(out).composer.settings
+    assert settings.options == {"temperature": 0.5, "stop": ["END"]}
+    assert settings.extra_body == {"top_k": 40}

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from composer import paths
 from composer.cli import PROG, error, linked_files, note, silence_broken_pipes
@@ -33,6 +33,7 @@ from composer.models.events import (
 from composer.models.exchange import Exchange
 from composer.models.files import replaced_note, save, valid_text, write_problem
 from composer.models.linked import LinkedFileError
+from composer.models.options import apply_option
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.transport import (
@@ -66,9 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                              "confirmed in the window, or --base-url)")
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
-                        help="a request option, e.g. -o temperature 0.2 (JSON values parse); "
-                        f"{', '.join(KNOWN_OPTIONS)} are mapped for each provider, any other "
-                        "key is sent as a raw body field")
+                        help="a request option, e.g. -o temperature 0.2; "
+                        f"{', '.join(KNOWN_OPTIONS)} are checked as the window checks them and "
+                        "mapped for each provider, any other key is sent as a raw body field "
+                        "(JSON values parse)")
     parser.add_argument("--out", metavar="EXCHANGE.json",
                         help="write the exchange here (also the partial one on failure)")
     parser.add_argument("--log-to-llm", action="store_true",
@@ -78,14 +80,6 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--retries", type=int, default=None, metavar="N",
                         help="retries on 429/5xx/connection failures (default 2)")
     linked_files.add_argument(parser)
-
-
-def parse_value(text: str) -> Any:
-    """``0.2`` → 0.2, ``true`` → True, ``["a"]`` → list; anything else stays a string."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 class Printer:
@@ -198,12 +192,9 @@ def _prepare(args: argparse.Namespace) -> Call:
     if args.base_url is not None:
         settings.base_url = args.base_url or None
     for key, value in args.option:
-        # Our neutral options are mapped per protocol; anything else is the provider's own
-        # field, sent as it is (-o top_k 40, -o reasoning '{"effort": "low"}').
-        if key in KNOWN_OPTIONS:
-            settings.options[key] = parse_value(value)
-        else:
-            settings.extra_body[key] = parse_value(value)
+        # Our neutral options are read (and checked) as the window reads them; anything else
+        # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
+        apply_option(settings, key, value)
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout

@@ -28,7 +28,7 @@ from composer.models.events import (
     ToolResult,
     UsageReport,
 )
-from composer.models.exchange import ErrorInfo, Usage
+from composer.models.exchange import Usage
 from composer.models.parts import (
     AttachmentPart,
     Citation,
@@ -182,13 +182,8 @@ class Assembler:
             u.input = event.input
         if event.output is not None:
             u.output = event.output
-        details = dict(u.details or {})
-        details.update(event.details)
-        if event.reasoning is not None:
-            details["reasoning_tokens"] = event.reasoning
-        if event.cached is not None:
-            details["cached_tokens"] = event.cached
-        u.details = details or None
+        if event.details:
+            u.details = {**(u.details or {}), **event.details}
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -276,13 +271,15 @@ class Assembler:
     def usage_or_none(self) -> Usage | None:
         return self.usage if self._usage_seen else None
 
-    def error_info(self) -> ErrorInfo | None:
+    def error_info(self) -> StreamError | None:
+        """The error to keep in the exchange: a copy of the event's own record, its text made
+        valid Unicode."""
         e = self.error
         if e is None:
             return None
-        return ErrorInfo(message=jsontext.repair(e.message)[0], kind=e.kind, status=e.status,
-                         provider_type=_clean(e.provider_type), request_id=_clean(e.request_id),
-                         retry_after=e.retry_after, body=_clean(e.body))
+        return e.model_copy(update={
+            "message": jsontext.repair(e.message)[0], "provider_type": _clean(e.provider_type),
+            "request_id": _clean(e.request_id), "body": _clean(e.body)})
 
 
 def _text(value: Any) -> str | None:

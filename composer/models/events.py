@@ -5,13 +5,16 @@ builds a part carries a ``key``: the parser's name for the part it belongs to (A
 index, a Chat tool call's index, a Responses item id...). Events with a key the assembler has not
 seen start a new part, in arrival order; so two text blocks stay two text parts.
 
-Small frozen dataclasses, not pydantic: they are made once per streamed delta.
+Small frozen dataclasses, not pydantic: they are made once per streamed delta. The two that
+are also kept in a saved exchange, ``Usage`` and ``StreamError``, are its pydantic records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from composer.models.parts import Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +106,28 @@ class ResponseInfo:
     provider_metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    """Token counts. ``cumulative`` reports replace earlier ones field by field."""
+class Usage(Value):
+    """Token counts, in llm's shape (``input``, ``output``, ``details``): the event a parser
+    reports and the record an exchange keeps. A later report replaces an earlier one field by
+    field. ``reasoning`` and ``cached`` are read into ``details`` (``reasoning_tokens``,
+    ``cached_tokens``), where llm keeps them."""
 
     input: int | None = None
     output: int | None = None
-    reasoning: int | None = None
-    cached: int | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] | None = None
+
+    def __init__(self, *, reasoning: int | None = None, cached: int | None = None,
+                 **data: Any) -> None:
+        details = dict(data.get("details") or {})
+        if reasoning is not None:
+            details["reasoning_tokens"] = reasoning
+        if cached is not None:
+            details["cached_tokens"] = cached
+        data["details"] = details or None
+        super().__init__(**data)
+
+
+UsageReport = Usage  # the name parsers report it by
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +139,9 @@ class Finish:
     raw: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StreamError:
-    """Something went wrong: before the stream (HTTP status), in band, or on the wire."""
+class StreamError(Value):
+    """Something went wrong: before the stream (HTTP status), in band, or on the wire. The
+    same record is what a saved exchange keeps (``composer.error``) and what the window shows."""
 
     message: str
     kind: str = "provider"  # http | network | timeout | truncated | cancelled | provider | refused
@@ -134,6 +150,11 @@ class StreamError:
     request_id: str | None = None
     retry_after: float | None = None
     body: str | None = None
+
+    def __init__(self, message: str | None = None, /, **data: Any) -> None:
+        if message is not None:
+            data["message"] = message
+        super().__init__(**data)
 
 
 @dataclass(frozen=True, slots=True)

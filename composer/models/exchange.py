@@ -17,16 +17,11 @@ from pydantic import Field, model_validator
 
 from composer.models import llm_ids, llm_shapes
 from composer.models.conversation import Conversation
+from composer.models.events import StreamError, Usage
 from composer.models.parts import Message, Value
 from composer.models.settings import RequestSettings
 
 EXCHANGE_VERSION = 1
-
-
-class Usage(Value):
-    input: int | None = None
-    output: int | None = None
-    details: dict[str, Any] | None = None
 
 
 class Prompt(Value):
@@ -43,16 +38,8 @@ class Timing(Value):
     total_ms: float | None = None
 
 
-class ErrorInfo(Value):
-    """A failed or cut-short request, as the user needs to see it."""
-
-    message: str
-    kind: str = "error"  # http | network | timeout | truncated | cancelled | provider | refused
-    status: int | None = None
-    provider_type: str | None = None
-    request_id: str | None = None
-    retry_after: float | None = None
-    body: str | None = None
+# A failed or cut-short request as saved: the stream's own error record.
+ErrorInfo = StreamError
 
 
 class LogEntry(Value):

@@ -26,6 +26,9 @@ KNOWN_OPTIONS: tuple[str, ...] = (
 )
 
 
+# Header names that carry a key: redacted wherever a request is shown, refused in settings.
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+
 # Query parameters that carry a key (Gemini's ``key=``, Azure's ``api-key=``, ``access_token=``...).
 SECRET_QUERY_PARAMS = frozenset({"key", "apikey", "api_key", "api-key", "x-api-key",
                                  "access_token", "auth_token", "token", "secret", "password"})

@@ -30,7 +30,13 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
-from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
+from composer.providers.base import (
+    HttpRequest,
+    TypedEventParser,
+    WireProtocol,
+    checked_body,
+    post,
+)
 from composer.providers.coerce import array, integer, nonempty, string
 from composer.providers.headers import header
 from composer.providers.http_error import labelled, read_body
@@ -279,24 +285,12 @@ class AnthropicProtocol(WireProtocol):
 
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
                       api_key: str | None = None) -> HttpRequest:
-        settings = conversation.settings
-        body, losses = to_body(conversation)
-        for loss in losses:
-            if loss.dropped:
-                problem, field_name = loss.problem, None
-                if loss.message_index is None:
-                    # Setting losses read "name: problem" (see the format's _Writer.setting).
-                    field_name, _, problem = problem.partition(": ")
-                raise RequestRefused(problem, message_index=loss.message_index,
-                                     part_index=loss.part_index, field_name=field_name)
-        if not settings.model and "model" not in body:
-            raise RequestRefused("choose a model first", field_name="model")
-        if not body["messages"]:
-            raise RequestRefused("there is no user or assistant message to send")
+        built = to_body(conversation)
+        body, notes = checked_body(built, model=conversation.settings.model
+                                   or built[0].get("model"), messages_key="messages")
         body["stream"] = True
-        headers = {**self.headers(api_key), **settings.headers}
-        return HttpRequest("POST", endpoint(base_url, "messages"), headers, body,
-                           notes=[str(loss) for loss in losses])
+        return post(conversation, endpoint(base_url, "messages"), self.headers(api_key), body,
+                    notes)
 
     def new_parser(self) -> AnthropicParser:
         return AnthropicParser()

@@ -17,31 +17,71 @@ from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.models.events import StreamError, StreamEvent
-
-# Header names that carry a key; redacted wherever a request is shown.
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+from composer.models.formats.base import Loss
+from composer.models.problems import Field, Problem
+from composer.models.settings import SECRET_HEADERS
 
 
 class RequestRefused(ComposerError):
     """The conversation holds something this protocol cannot take; found before sending.
 
-    ``message_index``/``part_index`` point at the offending row and part (None for settings).
+    ``message_index``/``part_index`` point at the offending row and part (None for settings);
+    ``field_name`` is the setting's ``Field`` (a name is read as one: "base URL", "seed").
     """
 
     def __init__(self, problem: str, *, message_index: int | None = None,
-                 part_index: int | None = None, field_name: str | None = None):
+                 part_index: int | None = None, field_name: Field | str | None = None):
         self.problem = problem
         self.message_index = message_index
         self.part_index = part_index
-        self.field_name = field_name
+        self.field_name = Field.named(field_name)
         where = []
         if message_index is not None:
             where.append(f"row {message_index + 1}")
         if part_index is not None:
             where.append(f"part {part_index + 1}")
-        if field_name:
-            where.append(field_name)
+        if self.field_name:
+            where.append(str(self.field_name))
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
+
+    @classmethod
+    def of(cls, problem: Problem) -> RequestRefused:
+        return cls(problem.text, field_name=problem.field)
+
+    @classmethod
+    def of_loss(cls, loss: Loss) -> RequestRefused:
+        """A dropped loss: at its row and part, or a setting's ("name: problem", else an
+        option the protocol has no field for)."""
+        if loss.message_index is not None:
+            return cls(loss.problem, message_index=loss.message_index, part_index=loss.part_index)
+        name, sep, rest = loss.problem.partition(": ")
+        field = Field.named(name) if sep else Field.OPTIONS
+        if field is Field.OPTIONS:
+            return cls(loss.problem, field_name=field)
+        return cls(rest, field_name=field)
+
+
+def checked_body(built: tuple[dict[str, Any], list[Loss]], *, model: str | None,
+                 messages_key: str) -> tuple[dict[str, Any], list[str]]:
+    """The preamble of every protocol's ``build_request``: ``built`` is its format's
+    ``to_body`` result. Refuses a dropped loss, a missing model and a body with nothing in
+    ``messages_key``; returns the body and the notes (the losses that did not stop it)."""
+    body, losses = built
+    for loss in losses:
+        if loss.dropped:
+            raise RequestRefused.of_loss(loss)
+    if not model:
+        raise RequestRefused("choose a model first", field_name=Field.MODEL)
+    if not body.get(messages_key):
+        raise RequestRefused("there is no user or assistant message to send",
+                             field_name=Field.MESSAGES)
+    return body, [str(loss) for loss in losses]
+
+
+def post(conversation: Conversation, url: str, auth: dict[str, str], body: dict[str, Any],
+         notes: list[str]) -> HttpRequest:
+    """The POST of a built body: the protocol's own headers, then the settings' extra ones."""
+    return HttpRequest("POST", url, {**auth, **conversation.settings.headers}, body, notes)
 
 
 @dataclass

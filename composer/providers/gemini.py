@@ -29,7 +29,14 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.models.formats.gemini import CANDIDATE, CODE_EXECUTION, KEY, to_body
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.base import (
+    Frame,
+    HttpRequest,
+    WireProtocol,
+    checked_body,
+    decode_frame,
+    post,
+)
 from composer.providers.coerce import array, integer, string
 from composer.providers.headers import header, retry_after
 from composer.providers.http_error import read_body, snippet
@@ -266,21 +273,12 @@ class GeminiProtocol(WireProtocol):
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
                       api_key: str | None = None) -> HttpRequest:
         model = conversation.settings.model.strip().removeprefix("models/")
-        if not model:
-            raise RequestRefused("choose a model to send to", field_name="model")
-        body, losses = to_body(conversation)
-        for loss in losses:
-            if loss.dropped:
-                raise RequestRefused(loss.problem, message_index=loss.message_index,
-                                     part_index=loss.part_index)
-        if not body["contents"]:
-            raise RequestRefused("Gemini needs at least one user or assistant message")
+        body, notes = checked_body(to_body(conversation), model=model, messages_key="contents")
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["x-goog-api-key"] = api_key
-        headers.update(conversation.settings.headers)
         url = f"{_api_root(base_url)}/models/{model}:streamGenerateContent?alt=sse"
-        return HttpRequest("POST", url, headers, body, notes=[str(loss) for loss in losses])
+        return post(conversation, url, headers, body, notes)
 
     def new_parser(self) -> GeminiParser:
         return GeminiParser()

@@ -38,7 +38,14 @@ from composer.models.events import (
 from composer.models.formats._chat_wire import META, thinking_text
 from composer.models.formats.openai_chat import to_body
 from composer.providers import pcm
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol, decode_frame
+from composer.providers.base import (
+    Frame,
+    HttpRequest,
+    WireProtocol,
+    checked_body,
+    decode_frame,
+    post,
+)
 from composer.providers.coerce import integer, string
 from composer.providers.headers import header, retry_after
 from composer.providers.http_error import read_body, snippet
@@ -320,15 +327,8 @@ class OpenAIChatProtocol(WireProtocol):
 
     def build_request(self, conversation: Conversation, *, base_url: str,
                       api_key: str | None) -> HttpRequest:
-        body, losses = to_body(conversation, thinking_host=_rejects_thinking(base_url))
-        for loss in losses:
-            if loss.dropped:
-                raise RequestRefused(loss.problem, message_index=loss.message_index,
-                                     part_index=loss.part_index)
-        if not body.get("model"):
-            raise RequestRefused("no model chosen", field_name="model")
-        if not body.get("messages"):
-            raise RequestRefused("there are no messages to send")
+        built = to_body(conversation, thinking_host=_rejects_thinking(base_url))
+        body, notes = checked_body(built, model=built[0].get("model"), messages_key="messages")
         body["stream"] = True
         options = body.get("stream_options")
         body["stream_options"] = {**(options if isinstance(options, dict) else {}),
@@ -336,9 +336,7 @@ class OpenAIChatProtocol(WireProtocol):
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        headers.update(conversation.settings.headers)
-        return HttpRequest("POST", _endpoint(base_url, "chat/completions"), headers, body,
-                           [str(loss) for loss in losses])
+        return post(conversation, _endpoint(base_url, "chat/completions"), headers, body, notes)
 
     def new_parser(self) -> ChatStreamParser:
         return ChatStreamParser()

@@ -44,7 +44,13 @@ from composer.models.formats._responses_items import (
 )
 from composer.models.formats.openai_responses import to_body
 from composer.providers import pcm
-from composer.providers.base import HttpRequest, RequestRefused, TypedEventParser, WireProtocol
+from composer.providers.base import (
+    HttpRequest,
+    TypedEventParser,
+    WireProtocol,
+    checked_body,
+    post,
+)
 from composer.providers.coerce import array, integer, nonempty
 from composer.providers.headers import header
 from composer.providers.http_error import labelled, read_body
@@ -402,17 +408,8 @@ class ResponsesProtocol(WireProtocol):
 
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
                       api_key: str | None = None) -> HttpRequest:
-        body, losses = to_body(conversation)
-        for loss in losses:
-            if loss.dropped:
-                raise RequestRefused(loss.problem, message_index=loss.message_index,
-                                     part_index=loss.part_index,
-                                     field_name=None if loss.message_index is not None
-                                     else "options")
-        if not conversation.settings.model:
-            raise RequestRefused("choose a model first", field_name="model")
-        if not body.get("input"):
-            raise RequestRefused("there is no message to send", field_name="messages")
+        body, notes = checked_body(to_body(conversation), model=conversation.settings.model,
+                                   messages_key="input")
         body["stream"] = True
         # Stateless multi-turn: reasoning is replayed from its encrypted content, not stored.
         if _has_encrypted_reasoning(body.get("input")) or "reasoning" in body:
@@ -428,9 +425,7 @@ class ResponsesProtocol(WireProtocol):
             # Azure OpenAI takes its resource key as api-key; Bearer is for Entra tokens.
             del headers["authorization"]
             headers["api-key"] = api_key
-        headers.update(conversation.settings.headers)
-        return HttpRequest("POST", url, headers, body,
-                           notes=[str(loss) for loss in losses if not loss.dropped])
+        return post(conversation, url, headers, body, notes)
 
     def new_parser(self) -> ResponsesParser:
         return ResponsesParser()

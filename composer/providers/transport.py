@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -429,10 +429,11 @@ def read_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.
         error = StreamError(f"HTTP {status}: {text[:300] or exc}", kind="http",
                             status=status, body=text or None)
     if error.status is None:
-        error = replace(error, status=status)
+        error = error.model_copy(update={"status": status})
     if api_key and (api_key in error.message or api_key in (error.body or "")):
-        error = replace(error, message=error.message.replace(api_key, "<your key>"),
-                        body=error.body.replace(api_key, "<your key>") if error.body else None)
+        error = error.model_copy(update={
+            "message": error.message.replace(api_key, "<your key>"),
+            "body": error.body.replace(api_key, "<your key>") if error.body else None})
     return error
 
 

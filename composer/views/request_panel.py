@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
-from functools import partial
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -34,136 +29,21 @@ from PySide6.QtWidgets import (
 
 from composer.models.document import Document, Reset, SettingsChanged
 from composer.models.errors import ComposerError
-from composer.models.files import validation_location
+from composer.models.problems import Field, Problem
 from composer.models.provenance import SettingsProvenance
-from composer.models.settings import RequestSettings, Tool
-from composer.models.tool_kinds import tool_dicts, tool_problem
+from composer.models.settings import RequestSettings
 from composer.providers import keys, llm_plugin, presets
-from composer.providers.base import SECRET_HEADERS
 from composer.providers.transport import list_models
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
-from composer.views import theme
+from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
 
-REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
     "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
     "variable, e.g. OPENAI_API_KEY), or choose Ollama, LM Studio, llama.cpp or vLLM for a "
     "server on this machine.")
-
-
-def _number(text: str, kind: type, lo: float | None, hi: float | None, name: str) -> Any:
-    """Parse one numeric parameter; '' means not sent. Raises ValueError with a short reason."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"{name}: {text!r} is not {what}") from None
-    if lo is not None and value < lo or hi is not None and value > hi:
-        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name}: {value} is out of range ({rng})")
-    return value
-
-
-def parse_stop(text: str) -> list[str] | None:
-    """A JSON array of strings, or else the text itself as the one stop sequence."""
-    if not text:
-        return None
-    if text.lstrip().startswith("["):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"stop: invalid JSON array: {exc.msg} at column {exc.colno}") from None
-        if not all(isinstance(s, str) for s in value):
-            raise ValueError("stop: every stop sequence must be a string")
-        return value or None
-    return [text]
-
-
-def _load_json(text: str) -> Any:
-    """An editor's JSON text; ValueError naming line and column when it is not JSON."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
-
-
-def parse_tools(text: str) -> list[Tool]:
-    """The tools editor's text: a JSON array of {name, description, parameters} (function
-    tools, "strict" optional) or {"type": "custom", name, description, format?}."""
-    if not text.strip():
-        return []
-    data = _load_json(text)
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise ValueError("$: expected a JSON array of tool definitions")
-    tools = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise ValueError(f"$[{i}]: expected an object with name, description, parameters")
-        if not isinstance(item.get("name"), str) or not item["name"].strip():
-            raise ValueError(f"$[{i}].name: a tool needs a non-empty name")
-        if "parameters" in item and not isinstance(item["parameters"], dict):
-            raise ValueError(f"$[{i}].parameters: must be a JSON Schema object")
-        if problem := tool_problem(item):
-            raise ValueError(f"$[{i}]{problem}")
-        try:
-            tools.append(Tool.model_validate(item))
-        except ValidationError as exc:
-            where, problem = validation_location(exc)
-            raise ValueError(f"$[{i}]{where[1:]}: {problem}") from None
-    return tools
-
-
-def parse_schema(text: str) -> dict[str, Any] | None:
-    if not text.strip():
-        return None
-    data = _load_json(text)
-    if not isinstance(data, dict):
-        raise ValueError("$: a response schema is a JSON Schema object")
-    kind = data.get("type")
-    if kind is not None and not isinstance(kind, str | list):
-        raise ValueError("$.type: must be a string such as \"object\"")
-    if "properties" in data and not isinstance(data["properties"], dict):
-        raise ValueError("$.properties: must be an object")
-    return data
-
-
-def parse_extra_body(text: str) -> dict[str, Any]:
-    """The extra-body editor's text: a JSON object merged last into the request body."""
-    if not text.strip():
-        return {}
-    data = _load_json(text)
-    if not isinstance(data, dict):
-        raise ValueError("$: the extra body is a JSON object of fields to add to the request")
-    return data
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """The extra-headers editor's text: a JSON object of header names to string values. A key
-    header is refused: keys live in the keychain, and settings are saved in files."""
-    if not text.strip():
-        return {}
-    data = _load_json(text)
-    if not isinstance(data, dict):
-        raise ValueError('$: headers are a JSON object, e.g. {"X-Title": "my app"}')
-    for name, value in data.items():
-        if not isinstance(value, str):
-            raise ValueError(f"$.{name}: a header value must be a string")
-        if name.lower() in SECRET_HEADERS:
-            raise ValueError(f"$.{name}: a key does not go in headers (they are saved with the "
-                             "conversation); store it in Settings, in the keychain")
-    return data
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2) if value else ""
 
 
 class RequestPanel(QWidget):
@@ -180,13 +60,33 @@ class RequestPanel(QWidget):
         self._client = http_client
         self._updating = False
         self._fetch: asyncio.Task | None = None
-        self._field_errors: dict[str, str] = {}
         # Before the panel subscribes, so the note reads the new provenance (views/trust.py).
         self.provenance = SettingsProvenance(document)
         self.key_trust: TrustedHosts | None = None  # the window's remembered hosts
         self.file_note = FileSettingsNote(document, self.provenance)
         self._note_is_problem = False  # the model note is a refused Send's problem
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addLayout(self._build_form())
+        layout.addWidget(self._build_notes())
+        layout.addWidget(self._build_tabs(), 1)
+
+        self._load_from_settings()
+        self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
+        self.base_url_edit.editingFinished.connect(self._on_base_url_edited)
+        self.model_combo.currentTextChanged.connect(self._on_model_edited)
+        self.refresh_button.clicked.connect(self.refresh_models)
+        self.key_note.linkActivated.connect(lambda _link: self.settings_dialog_requested.emit())
+        self.params.edited.connect(self._on_params_edited)
+        for editor in self.json_editors.values():
+            editor.edited.connect(lambda value, editor=editor: self._on_json_edited(editor, value))
+        document.subscribe(self._on_document_changed)
+        self.destroyed.connect(lambda *_: self._cancel_fetch())
+
+    # -- building blocks ----------------------------------------------------------------------
+
+    def _build_form(self) -> QFormLayout:
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
             self.provider_combo.addItem(p.title, p.name)
@@ -199,15 +99,6 @@ class RequestPanel(QWidget):
         self.refresh_button = QToolButton()
         self.refresh_button.setText("List models")
         self.refresh_button.setToolTip("Fetch the provider's model list")
-        self.model_note = QLabel()
-        self.model_note.setTextFormat(Qt.TextFormat.PlainText)  # provider error messages
-        self.model_note.setWordWrap(True)
-        self.model_note.hide()
-        self.key_note = QLabel()
-        self.key_note.setWordWrap(True)
-        self.key_note.setTextFormat(Qt.TextFormat.RichText)
-        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
-
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.refresh_button)
@@ -219,132 +110,58 @@ class RequestPanel(QWidget):
         model_label = QLabel("&Model")
         model_label.setBuddy(self.model_combo)
         form.addRow(model_label, model_row)
+        return form
+
+    def _build_notes(self) -> QWidget:
+        self.model_note = QLabel()
+        self.model_note.setTextFormat(Qt.TextFormat.PlainText)  # provider error messages
+        self.model_note.setWordWrap(True)
+        self.model_note.hide()
+        self.key_note = QLabel()
+        self.key_note.setWordWrap(True)
+        self.key_note.setTextFormat(Qt.TextFormat.RichText)
+        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         # Both notes hide when empty, so they cost no space until they have something to say.
         notes = QWidget()
         notes_layout = QVBoxLayout(notes)
         notes_layout.setContentsMargins(0, 0, 0, 0)
         notes_layout.addWidget(self.model_note)
         notes_layout.addWidget(self.key_note)
+        return notes
 
-        # Parameters: empty means "not sent"; the placeholder says so.
-        self.temperature_edit = self._param_edit("0 – 2")
-        self.max_tokens_edit = self._param_edit("e.g. 1024")
-        self.top_p_edit = self._param_edit("0 – 1")
-        self.stop_edit = self._param_edit('text, or ["a", "b"]')
-        self.seed_edit = self._param_edit("whole number")
-        self.effort_combo = QComboBox()
-        for effort in REASONING_EFFORTS:
-            self.effort_combo.addItem(effort or "not sent", effort)
-        self.thinking_edit = self._param_edit("tokens")
-        self.params_error = QLabel()
-        self.params_error.setTextFormat(Qt.TextFormat.PlainText)
-        self.params_error.setStyleSheet(f"color: {theme.colour('error')};")
-        self.params_error.setWordWrap(True)
-        params = QWidget()
-        # Two columns: the results pane below needs the height more than these fields do.
-        grid = QGridLayout(params)
-        fields = [("Te&mperature", self.temperature_edit), ("Top &p", self.top_p_edit),
-                  ("Max &tokens", self.max_tokens_edit), ("S&eed", self.seed_edit),
-                  ("&Reasoning effort", self.effort_combo),
-                  ("Thinking &budget", self.thinking_edit), ("&Stop", self.stop_edit)]
-        for i, (text, field) in enumerate(fields):
-            label = QLabel(text)
-            label.setBuddy(field)
-            row, col = divmod(i, 2)
-            grid.addWidget(label, row, col * 2)
-            grid.addWidget(field, row, col * 2 + 1, 1, 3 if i == len(fields) - 1 else 1)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        grid.addWidget(self.params_error, len(fields) // 2 + 1, 0, 1, 4)
-        grid.setRowStretch(len(fields) // 2 + 2, 1)
-
-        self.tools_edit = self._json_edit(
-            '[{"name": "get_weather", "description": "…", "parameters": {"type": "object", '
-            '"properties": {"city": {"type": "string"}}}, "strict": false}, '
-            '{"type": "custom", "name": "code_exec", "description": "Runs Python"}]')
-        self.tools_edit.setAccessibleName("Tools (JSON)")
-        self.tools_error = QLabel()
-        self.schema_edit = self._json_edit('{"type": "object", "properties": {…}}')
-        self.schema_edit.setAccessibleName("Response schema (JSON)")
-        self.schema_error = QLabel()
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(params, "Parameters")
-        self.tabs.addTab(self._with_error(self.tools_edit, self.tools_error), "Tools")
-        self.tabs.addTab(self._with_error(self.schema_edit, self.schema_error), "Response schema")
-        self.extra_body_edit = self._json_edit(
-            '{"top_k": 40}  (raw JSON merged last into the request body; null removes a field)')
-        self.extra_body_edit.setAccessibleName("Extra body (JSON)")
-        self.extra_body_error = QLabel()
-        self.headers_edit = self._json_edit('{"HTTP-Referer": "https://example.org"}')
-        self.headers_edit.setAccessibleName("Extra headers (JSON)")
-        self.headers_error = QLabel()
+    def _build_tabs(self) -> QTabWidget:
+        self.params = ParamsEditor()
+        fields = self.params.fields
+        self.temperature_edit, self.max_tokens_edit = fields["temperature"], fields["max_tokens"]
+        self.top_p_edit, self.stop_edit = fields["top_p"], fields["stop"]
+        self.seed_edit, self.thinking_edit = fields["seed"], fields["thinking_budget"]
+        self.effort_combo = fields["reasoning_effort"]
+        self.params_error = self.params.error
+        self.json_editors = {field: JsonEditor(field) for field in
+                             (Field.TOOLS, Field.RESPONSE_SCHEMA, Field.EXTRA_BODY, Field.HEADERS)}
+        tools, schema = self.json_editors[Field.TOOLS], self.json_editors[Field.RESPONSE_SCHEMA]
+        body, headers = self.json_editors[Field.EXTRA_BODY], self.json_editors[Field.HEADERS]
+        self.tools_edit, self.tools_error = tools.edit, tools.error
+        self.schema_edit, self.schema_error = schema.edit, schema.error
+        self.extra_body_edit, self.extra_body_error = body.edit, body.error
+        self.headers_edit, self.headers_error = headers.edit, headers.error
         extra = QWidget()
         extra_layout = QVBoxLayout(extra)
         extra_layout.setContentsMargins(0, 0, 0, 0)
         extra_layout.addWidget(QLabel("Extra body"))
-        extra_layout.addWidget(self._with_error(self.extra_body_edit, self.extra_body_error), 1)
+        extra_layout.addWidget(body, 1)
         extra_layout.addWidget(QLabel("Extra headers"))
-        extra_layout.addWidget(self._with_error(self.headers_edit, self.headers_error), 1)
+        extra_layout.addWidget(headers, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.params, "Parameters")
+        self.tabs.addTab(tools, "Tools")
+        self.tabs.addTab(schema, "Response schema")
         self.tabs.addTab(extra, "Extra")
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 0)
-        layout.addLayout(form)
-        layout.addWidget(notes)
-        layout.addWidget(self.tabs, 1)
-
-        self._load_from_settings()
-        self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
-        self.base_url_edit.editingFinished.connect(self._on_base_url_edited)
-        self.model_combo.currentTextChanged.connect(self._on_model_edited)
-        self.refresh_button.clicked.connect(self.refresh_models)
-        self.key_note.linkActivated.connect(lambda _link: self.settings_dialog_requested.emit())
-        for edit in (self.temperature_edit, self.max_tokens_edit, self.top_p_edit,
-                     self.stop_edit, self.seed_edit, self.thinking_edit):
-            edit.textChanged.connect(self._on_params_edited)
-        self.effort_combo.currentIndexChanged.connect(self._on_params_edited)
-        for edit, error, parse, field, title in (
-                (self.tools_edit, self.tools_error, parse_tools, "tools", "Tools"),
-                (self.schema_edit, self.schema_error, parse_schema, "response_schema",
-                 "Response schema"),
-                (self.extra_body_edit, self.extra_body_error, parse_extra_body, "extra_body",
-                 "Extra body"),
-                (self.headers_edit, self.headers_error, parse_headers, "headers",
-                 "Extra headers")):
-            edit.textChanged.connect(partial(self._on_json_edited, edit, error, parse, field,
-                                             title))
-        document.subscribe(self._on_document_changed)
-        self.destroyed.connect(lambda *_: self._cancel_fetch())
-
-    # -- building blocks ----------------------------------------------------------------------
-
-    @staticmethod
-    def _param_edit(placeholder: str) -> QLineEdit:
-        edit = QLineEdit()
-        edit.setPlaceholderText(f"not sent ({placeholder})")
-        return edit
-
-    @staticmethod
-    def _json_edit(placeholder: str) -> QPlainTextEdit:
-        edit = QPlainTextEdit()
-        edit.setPlaceholderText(placeholder)
-        edit.setTabChangesFocus(True)
-        edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        return edit
-
-    @staticmethod
-    def _with_error(editor: QWidget, label: QLabel) -> QWidget:
-        label.setTextFormat(Qt.TextFormat.PlainText)  # quotes the user's or a file's JSON
-        label.setWordWrap(True)
-        label.setStyleSheet(f"color: {theme.colour('error')};")
-        label.hide()
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 4, 0, 0)
-        lay.addWidget(editor, 1)
-        lay.addWidget(label)
-        return box
+        # The tab page each editor's field is on.
+        self._pages: dict[Field, QWidget] = {Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema,
+                                             Field.EXTRA_BODY: extra, Field.HEADERS: extra}
+        return self.tabs
 
     # -- reading the document -----------------------------------------------------------------
 
@@ -370,27 +187,9 @@ class RequestPanel(QWidget):
                                                   ("not needed" if preset.protocol == "replay"
                                                    else "http://host:port/v1"))
             self.model_combo.setEditText(s.model)
-            o = s.options
-            self.temperature_edit.setText(_plain(o.get("temperature")))
-            self.max_tokens_edit.setText(_plain(o.get("max_tokens")))
-            self.top_p_edit.setText(_plain(o.get("top_p")))
-            stop = o.get("stop")
-            if isinstance(stop, list) and len(stop) == 1 and isinstance(stop[0], str):
-                stop = stop[0]
-            self.stop_edit.setText(stop if isinstance(stop, str) else _dumps(stop) if stop else "")
-            self.seed_edit.setText(_plain(o.get("seed")))
-            j = self.effort_combo.findData(o.get("reasoning_effort") or "")
-            self.effort_combo.setCurrentIndex(max(j, 0))
-            self.thinking_edit.setText(_plain(o.get("thinking_budget")))
-            self.tools_edit.setPlainText(
-                _dumps(tool_dicts(s.tools)) if s.tools else "")
-            self.schema_edit.setPlainText(_dumps(s.response_schema))
-            self.extra_body_edit.setPlainText(_dumps(s.extra_body))
-            self.headers_edit.setPlainText(_dumps(s.headers))
-            for label in (self.tools_error, self.schema_error, self.params_error,
-                          self.extra_body_error, self.headers_error):
-                _show(label, "")
-            self._field_errors.clear()
+            self.params.load(s.options)
+            for editor in self.json_editors.values():
+                editor.load(getattr(s, editor.attribute))
         finally:
             self._updating = False
         self._update_key_note()
@@ -412,17 +211,44 @@ class RequestPanel(QWidget):
             f"{html.escape(keys.missing_key_message(preset), quote=False)}. <a href='keys'>Add a key…</a>")
         self.key_note.show()
 
-    def show_field_problem(self, field_name: str | None, text: str) -> None:
-        """A problem found before sending, shown at its field (key, base URL, provider...)."""
-        if field_name == "API key":
+    # -- problems -----------------------------------------------------------------------------
+
+    def _page(self, field: Field | None) -> QWidget | None:
+        """The tab page that edits ``field`` (None for a field above the tabs, or none)."""
+        if field in self.json_editors:
+            return self._pages[field]
+        return self.params if self.params.widget_for(field) is not None else None
+
+    def show_field_problem(self, field: Field | None, text: str) -> None:
+        """A problem found before sending, shown at its field: the key note for the key, the
+        editor that already shows it brought forward, else the note above the tabs."""
+        if field is Field.API_KEY:
             self._update_key_note()
             return
-        if field_name in ("tools", "response schema", "parameters"):
-            return  # already shown under that editor
+        page = self._page(field)
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+            if self._shown_problem(field) is not None:
+                return  # already shown under its editor
         self._set_model_note(text)
         self._note_is_problem = True
-        if field_name == "base URL":
+        if field is Field.BASE_URL:
             self.base_url_edit.setFocus()
+
+    def _shown_problem(self, field: Field) -> Problem | None:
+        if field in self.json_editors:
+            return self.json_editors[field].problem
+        return next((p for p in self.params.problems if p.field is field), None)
+
+    def first_problem(self) -> tuple[Field, str] | None:
+        """(field, problem) for the first editor whose text is not valid, with its tab brought
+        forward; None when every one parses. Send refuses while there is one."""
+        shown = [e.problem for e in self.json_editors.values()] + self.params.problems
+        problem = next((p for p in shown if p is not None), None)
+        if problem is None:
+            return None
+        self.tabs.setCurrentWidget(self._page(problem.field))
+        return problem.field, problem.text
 
     def commit_typing(self) -> str | None:
         """Save a base URL still being typed (the field saves when editing finishes) before a
@@ -442,20 +268,7 @@ class RequestPanel(QWidget):
 
     def _set_model_note(self, text: str) -> None:
         self._note_is_problem = False
-        _show(self.model_note, text)
-
-    def first_problem(self) -> tuple[str, str] | None:
-        """(field name, text) for the first editor whose text is not valid, with its tab brought
-        forward; None when every one parses. Send refuses while there is one."""
-        for label, tab, name in ((self.tools_error, 1, "tools"),
-                                 (self.schema_error, 2, "response schema"),
-                                 (self.extra_body_error, 3, "extra body"),
-                                 (self.headers_error, 3, "extra headers"),
-                                 (self.params_error, 0, "parameters")):
-            if label.text():
-                self.tabs.setCurrentIndex(tab)
-                return name, label.text()
-        return None
+        show_text(self.model_note, text)
 
     # -- writing the document -----------------------------------------------------------------
 
@@ -510,50 +323,17 @@ class RequestPanel(QWidget):
         if not self._updating and text.strip() != self.settings.model:
             self._write(model=text.strip())
 
-    def _on_params_edited(self, *_args: object) -> None:
+    def _on_params_edited(self) -> None:
         if self._updating:
             return
-        options = {k: v for k, v in self.settings.options.items()}
-        fields = {
-            "temperature": lambda: _number(self.temperature_edit.text(), float, 0, 2,
-                                           "temperature"),
-            "max_tokens": lambda: _number(self.max_tokens_edit.text(), int, 1, None,
-                                          "max tokens"),
-            "top_p": lambda: _number(self.top_p_edit.text(), float, 0, 1, "top p"),
-            "stop": lambda: parse_stop(self.stop_edit.text()),
-            "seed": lambda: _number(self.seed_edit.text(), int, None, None, "seed"),
-            "reasoning_effort": lambda: self.effort_combo.currentData() or None,
-            "thinking_budget": lambda: _number(self.thinking_edit.text(), int, 0, None,
-                                               "thinking budget"),
-        }
-        errors = []
-        for name, parse in fields.items():
-            try:
-                value = parse()
-            except ValueError as exc:
-                errors.append(str(exc))
-                continue  # keep the last good value
-            if value is None:
-                options.pop(name, None)
-            else:
-                options[name] = value
-        _show(self.params_error, "\n".join(errors))
+        options = self.params.read(self.settings.options)
         if options != self.settings.options:
             self._write(options=options)
 
-    def _on_json_edited(self, edit: QPlainTextEdit, error: QLabel, parse, field: str,
-                        title: str) -> None:
-        """A JSON editor changed: store the parsed value, or show why it is not valid."""
-        if self._updating:
-            return
-        try:
-            value = parse(edit.toPlainText())
-        except ValueError as exc:
-            _show(error, f"{title}: {exc}")
-            return
-        _show(error, "")
-        if value != getattr(self.settings, field):
-            self._write(**{field: value})
+    def _on_json_edited(self, editor: JsonEditor, value: Any) -> None:
+        """A JSON editor's text parsed: store it (its problems show under the editor)."""
+        if not self._updating and value != getattr(self.settings, editor.attribute):
+            self._write(**{editor.attribute: value})
 
     # -- the model list -----------------------------------------------------------------------
 
@@ -645,14 +425,3 @@ def _fetch_failure(exc: Exception) -> str:
     if isinstance(exc, _Note):
         return str(exc)
     return f"Could not list models: {type(exc).__name__}: {exc}"
-
-
-def _show(label: QLabel, text: str) -> None:
-    """A note or error label: its text, shown only when there is one."""
-    label.setText(text)
-    label.setVisible(bool(text))
-
-
-def _plain(value: Any) -> str:
-    return "" if value is None else str(value)
-

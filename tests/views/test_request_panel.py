@@ -11,8 +11,11 @@ from PySide6.QtCore import Qt
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document, ReplaceAll
+from composer.models.problems import Field
+from composer.models.setting_json import parse_tools
 from composer.models.settings import RequestSettings
-from composer.views.request_panel import RequestPanel, parse_tools
+from composer.providers.base import RequestRefused
+from composer.views.request_panel import RequestPanel
 from composer.views.settings_dialog import SettingsDialog
 from tests.loopback import Reply
 
@@ -236,3 +239,41 @@ def test_extra_body_and_headers_are_validated_and_keys_refused(qtbot, panel, doc
     assert document.conversation.settings.headers == {"X-Title": "composer"}
     panel.headers_edit.setPlainText('{"X-Count": 3}')
     assert "must be a string" in panel.headers_error.text()
+
+
+def test_a_problem_is_shown_once_at_the_editor_of_its_field(qtbot, panel):
+    panel.headers_edit.setPlainText('{"x-api-key": "sk"}')
+    _type(qtbot, panel.temperature_edit, "9")
+    panel.tabs.setCurrentWidget(panel.params)
+    field, text = panel.first_problem()
+    assert field is Field.HEADERS and text.startswith("$.x-api-key: a key does not go")
+    assert panel.tabs.currentWidget().isAncestorOf(panel.headers_edit)
+    refused = RequestRefused(text, field_name=field)
+    assert str(refused) == panel.headers_error.text()  # the same line in both places
+    panel.show_field_problem(refused.field_name, str(refused))
+    assert not panel.model_note.isVisible()
+    panel.headers_edit.clear()
+    assert panel.first_problem() == (Field.TEMPERATURE, "9 is out of range (0..2)")
+    assert panel.tabs.currentWidget() is panel.params
+    assert panel.params_error.text() == "temperature: 9 is out of range (0..2)"
+
+
+def test_a_providers_refusal_of_a_parameter_is_noted_on_the_parameters_tab(qtbot, panel):
+    panel.tabs.setCurrentWidget(panel.json_editors[Field.TOOLS])
+    refused = RequestRefused("Anthropic takes no seed", field_name="seed")
+    panel.show_field_problem(refused.field_name, str(refused))
+    assert panel.tabs.currentWidget() is panel.params
+    assert panel.model_note.isVisible() and panel.model_note.text() == str(refused)
+    panel.show_field_problem(Field.BASE_URL, "base URL: not an http(s) URL")
+    assert panel.model_note.text() == "base URL: not an http(s) URL"
+
+
+def test_a_loaded_stop_sequence_reads_back_as_it_was(qtbot, panel, document):
+    settings = RequestSettings(options={"stop": ["[END]"]})
+    document.apply(ReplaceAll(Conversation(settings=settings)))
+    _type(qtbot, panel.temperature_edit, "0.5")
+    assert not panel.params_error.isVisible()
+    assert document.conversation.settings.options == {"stop": ["[END]"], "temperature": 0.5}
+    document.apply(ReplaceAll(Conversation(settings=RequestSettings(
+        options={"stop": ["a", "b"]}))))
+    assert panel.stop_edit.text() == '["a", "b"]'

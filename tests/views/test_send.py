@@ -220,5 +220,8 @@ def test_an_invalid_extra_header_refuses_at_the_extra_tab(qtbot, run_window, loo
     window.run_ui.send_action.trigger()
     assert window.run_ui.state == RunState.REFUSED
     assert panel.tabs.currentIndex() == 3 and panel.headers_error.isVisibleTo(window)
+    # Shown once, under its editor: not again in the note above the tabs.
+    assert not panel.model_note.isVisibleTo(window)
+    assert window.status_state.text().count("key does not go in headers") == 1
     qtbot.wait(50)
     assert loopback.received == []
