@@ -256,6 +256,8 @@ class RunController(QObject):
             self.stats_label.setText(f"first token {call.timing.first_token_ms / 1000:.2f} s")
 
     def _set_state(self, state: RunState, text: str) -> None:
+        if state in (RunState.SENDING, RunState.STREAMING):
+            self.window.statusBar().clearMessage()  # an earlier refusal or note is old news
         self.state = state
         self.window.status_state.setText(text)
         self.state_changed.emit(state)
@@ -324,8 +326,7 @@ class RunController(QObject):
         self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
         self.output_tabs_show(self.pane)
         self.stats_label.clear()  # the last run's figures do not belong beside a refusal
-        self._set_state(RunState.REFUSED, f"Not sent: {line}")
-        self.window.statusBar().showMessage(f"Not sent: {line}", 10000)
+        self._set_state(RunState.REFUSED, f"Not sent: {line}")  # said once, by the state
         self._update_actions()
         return None
 

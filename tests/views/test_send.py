@@ -194,6 +194,24 @@ def test_invalid_tools_json_refuses_at_the_tools_editor(qtbot, run_window, loopb
     assert loopback.received == []
 
 
+def test_a_refusal_is_said_once_and_is_gone_once_a_send_goes_through(
+        qtbot, run_window, loopback, recorded):
+    """Seen in a real window: the refusal's line stayed in the status bar beside "Done"."""
+    loopback.queue(Reply.sse(recorded[0].response_body))
+    window = run_window(_anthropic(recorded, loopback.url))
+    panel = window.request_panel
+    panel.tools_edit.setPlainText('[{"name": "weather", ')
+    window.run_ui.send_action.trigger()
+    assert "Not sent" in window.status_state.text()
+    assert "Not sent" not in window.statusBar().currentMessage()  # not twice
+    panel.tools_edit.setPlainText("[]")
+    window.statusBar().showMessage("Not sent: an older refusal", 10000)
+    window.run_ui.send_action.trigger()
+    qtbot.waitUntil(lambda: window.run_ui.state == RunState.DONE, timeout=5000)
+    assert window.status_state.text() == "Done"
+    assert "Not sent" not in window.statusBar().currentMessage()
+
+
 def test_save_exchange_writes_the_llm_readable_file_with_timing_and_events(
         qtbot, run_window, loopback, recorded, tmp_path):
     loopback.queue(Reply.sse(recorded[0].response_body))
