@@ -177,3 +177,19 @@ def test_a_setting_loss_under_its_stored_name_is_refused_at_its_field():
     refused = RequestRefused.of_loss(Loss("response_schema: not taken", dropped=True))
     assert (refused.field_name, str(refused)) == (Field.RESPONSE_SCHEMA,
                                                   "response schema: not taken")
+
+
+def test_hostile_option_values_are_one_clear_line_or_plain_text():
+    """Found by hand: a 5,000-digit value for a provider's own field raised ValueError out of
+    send; absurd nesting in a JSON editor must be a problem, not a RecursionError."""
+    from composer.models.options import apply_option, parse_stop
+    from composer.models.problems import SettingsError
+    from composer.models.setting_json import parse_tools
+
+    settings = RequestSettings()
+    apply_option(settings, "top_k", "9" * 5000)
+    assert settings.extra_body["top_k"] == "9" * 5000  # not JSON we can hold: kept as text
+    with pytest.raises(SettingsError, match="nested"):
+        parse_tools("[" * 100_000)
+    with pytest.raises(SettingsError, match="invalid JSON array"):
+        parse_stop("[" * 100_000)

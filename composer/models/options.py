@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.problems import Field, Problem, SettingsError
 from composer.models.settings import KNOWN_OPTIONS, RequestSettings
 
@@ -62,9 +63,9 @@ def parse_stop(text: str) -> list[str] | None:
     if not text.lstrip().startswith("["):
         return [text]
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SettingsError(Field.STOP, f"invalid JSON array: {exc.msg} at column {exc.colno}"
+        value, _ = jsontext.loads(text)
+    except jsontext.JSONTextError as exc:
+        raise SettingsError(Field.STOP, f"invalid JSON array: {exc.msg} at column {exc.column}"
                             ) from None
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
         raise SettingsError(Field.STOP, "every stop sequence must be a string")
@@ -158,8 +159,8 @@ def raw_value(text: str) -> Any:
     """A provider's own field as typed: ``0.2`` → 0.2, ``true`` → True, ``["a"]`` → list;
     anything else stays a string."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return jsontext.loads(text)[0]
+    except jsontext.JSONTextError:  # also 100 levels deep or a 5,000-digit number: text
         return text
 
 

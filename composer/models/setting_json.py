@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from composer.models import jsontext
 from composer.models.files import validation_location
 from composer.models.problems import Field, SettingsError
 from composer.models.settings import SECRET_HEADERS, Tool
@@ -19,10 +20,10 @@ from composer.models.tool_kinds import tool_problem
 
 def _load_json(text: str, field: Field) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SettingsError(field, f"line {exc.lineno} column {exc.colno}: invalid JSON: "
-                                   f"{exc.msg}") from None
+        return jsontext.loads(text)[0]
+    except jsontext.JSONTextError as exc:
+        where = f"{exc.location}: " if exc.location else ""
+        raise SettingsError(field, f"{where}invalid JSON: {exc.msg}") from None
 
 
 def parse_tools(text: str) -> list[Tool]:
