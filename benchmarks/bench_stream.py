@@ -69,6 +69,7 @@ def main() -> None:
     print(f"flushes         {pane.flush_count:,} (one per frame at most; "
           f"{n / max(pane.flush_count, 1):.0f} deltas each)")
     print(f"markdown renders while streaming {text_block.renders - 1}")
+    print(f"rendered chars  {getattr(text_block.stream, 'rendered_chars', 0):,}")
     print(f"feed per delta  {feed_time / n * 1e6:.1f} µs (buffering only)")
     print(f"stream total    {streamed:.3f} s = {streamed / n * 1e6:.1f} µs per delta "
           "(includes flushes and paints)")

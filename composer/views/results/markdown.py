@@ -6,7 +6,8 @@ turned into links so a rendered reply never fetches anything. No Qt here.
 from __future__ import annotations
 
 import html
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 from markdown_it import MarkdownIt
 
@@ -42,3 +43,48 @@ _MD = _parser()
 def to_html(text: str, code_background: str = "#f2f2f2") -> str:
     """The reply's Markdown as an HTML fragment; code blocks on ``code_background``."""
     return _MD.render(text).replace(_BG, code_background)
+
+
+def _block_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark")
+    md.enable(["table"])
+    md.disable(["inline"])  # only where the blocks begin and end matters here
+    return md
+
+
+_BLOCKS = _block_parser()
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+class Settled(NamedTuple):
+    """How much of a streaming reply is finished blocks: ``length`` characters, and when the
+    open block is a fenced code block, its fence (so its end can be found without a parse)."""
+
+    length: int
+    fence: str = ""
+
+
+def settled_prefix(text: str) -> Settled:
+    """The leading characters of ``text`` that are finished top-level Markdown blocks: every
+    block but the last (text still to come can only change the last one; a later link
+    reference definition is the one exception, and replies rarely have them)."""
+    starts = [tok.map[0] for tok in _BLOCKS.parse(text)
+              if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
+    if not starts:
+        return Settled(0)
+    lines = text.splitlines(keepends=True)
+    length = sum(len(line) for line in lines[:starts[-1]])
+    opening = _FENCE_OPEN.match(lines[starts[-1]]) if starts[-1] < len(lines) else None
+    return Settled(length, opening.group(1) if opening else "")
+
+
+def fence_end(text: str, fence: str, start: int = 0) -> int:
+    """Where the fenced block that opens ``text`` with ``fence`` ends (just past its closing
+    line), looking at complete lines from ``start`` on; -1 while it is still open."""
+    if start == 0:
+        start = text.find("\n") + 1
+        if start == 0:
+            return -1
+    closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\n", re.M)
+    m = closing.search(text, start)
+    return m.end() if m else -1
