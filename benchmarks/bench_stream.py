@@ -54,8 +54,9 @@ def main() -> None:
         feed_time += time.perf_counter() - t0
         QCoreApplication.processEvents()
         time.sleep(args.gap_ms / 1000)
-    while pane._pending:  # let the last frame come round
+    while not pane.caught_up:  # let the last frames come round
         QCoreApplication.processEvents()
+        time.sleep(0.001)
     streamed = time.perf_counter() - start
     t0 = time.perf_counter()
     pane.end(Exchange(messages=[assembler.message()], composer=ExchangeExtras(stop_reason="stop")))

@@ -188,7 +188,7 @@ class TextBlock(Block):
         self.header.hide()
         self.view = ReplyText()
         self.view.setAccessibleName("Reply text")
-        self.stream = LiveMarkdown(self.view, markdown)
+        self.stream = LiveMarkdown(self.view, markdown, self._new_page)
         self.layout_.addWidget(self.view)
         self.citations = QLabel()
         self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
@@ -201,6 +201,13 @@ class TextBlock(Block):
         self.layout_.addWidget(self.citations)
         self.markdown = markdown
         self._citations: list[Citation] = []
+
+    def _new_page(self) -> ReplyText:
+        page = ReplyText()
+        page.setAccessibleName("Reply text, continued")
+        self.layout_.insertWidget(self.layout_.indexOf(self.citations), page)
+        page.show()
+        return page
 
     @property
     def renders(self) -> int:
@@ -228,10 +235,12 @@ class TextBlock(Block):
 
     def finish(self) -> None:
         super().finish()
-        if self.stream.shown:
-            self.stream.finish(_code_background(self))
-        else:
-            self.render()
+        self.stream.finish(_code_background(self))
+
+    @property
+    def busy(self) -> bool:
+        """Finished Markdown blocks wait for the next frames to render them."""
+        return self.stream.busy
 
     def add_citations(self, citations: list[Citation]) -> None:
         self._citations = list(citations)

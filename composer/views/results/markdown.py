@@ -68,14 +68,29 @@ def settled_prefix(text: str) -> Settled:
     """The leading characters of ``text`` that are finished top-level Markdown blocks: every
     block but the last (text still to come can only change the last one; a later link
     reference definition is the one exception, and replies rarely have them)."""
-    starts = [tok.map[0] for tok in _BLOCKS.parse(text)
-              if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
+    starts = block_starts(text)
     if not starts:
         return Settled(0)
-    lines = text.splitlines(keepends=True)
-    length = sum(len(line) for line in lines[:starts[-1]])
-    opening = _FENCE_OPEN.match(lines[starts[-1]]) if starts[-1] < len(lines) else None
-    return Settled(length, opening.group(1) if opening else "")
+    return Settled(starts[-1], fence_at(text, starts[-1]))
+
+
+def fence_at(text: str, pos: int) -> str:
+    """The fence of the fenced code block that opens at ``pos``, or ''."""
+    opening = _FENCE_OPEN.match(text, pos)
+    return opening.group(1) if opening else ""
+
+
+def block_starts(text: str) -> list[int]:
+    """Where each top-level Markdown block of ``text`` begins (character offsets)."""
+    lines = [tok.map[0] for tok in _BLOCKS.parse(text)
+             if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
+    offsets, line, pos = [], 0, 0
+    for wanted in lines:
+        while line < wanted:
+            pos = text.find("\n", pos) + 1
+            line += 1
+        offsets.append(pos)
+    return offsets
 
 
 def fence_end(text: str, fence: str, start: int = 0) -> int:

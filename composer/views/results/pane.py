@@ -2,8 +2,9 @@
 
 Events arrive from the run at wire speed; the pane only buffers them and flushes on a single-shot
 timer, so there is at most one repaint per frame (about 16 ms, longer when the last flush cost
-more). A flush appends each part's new text at that block's end cursor; a text block renders its
-Markdown when it is finished, or throttled while it streams. The view follows the tail only while
+more). A flush appends each part's new text at that block's end cursor; a text block renders the
+Markdown blocks that have finished, a frame's worth at a time (the timer comes back while some
+wait), and keeps the open one as plain text. The view follows the tail only while
 the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
 way, all at once.
 """
@@ -151,6 +152,7 @@ class ResultsPane(QWidget):
         self._timer.stop()
         if not self._pending or self.assembler is None:
             self._pending.clear()
+            self._render_waiting()
             return
         started = time.monotonic()
         pending, self._pending = self._pending, []
@@ -163,13 +165,26 @@ class ResultsPane(QWidget):
         for index, chunks in texts.items():
             block = self.blocks[index]
             block.append("".join(chunks))
-        for block in self.blocks.values():
-            if isinstance(block, TextBlock) and not block.finished:
-                block.maybe_render()
+        self._render_waiting()
         self.flush_count += 1
         cost_ms = (time.monotonic() - started) * 1000
         self._timer.setInterval(int(min(max(FRAME_MS, cost_ms), MAX_FRAME_MS)))
         self.flushed.emit()
+
+    def _render_waiting(self) -> None:
+        """Render the Markdown blocks that have finished, a frame's worth; come back next frame
+        while some wait."""
+        for block in self.blocks.values():
+            if isinstance(block, TextBlock) and (not block.finished or block.busy):
+                block.maybe_render()
+        if not self.caught_up and not self._timer.isActive():
+            self._timer.start()
+
+    @property
+    def caught_up(self) -> bool:
+        """Everything that arrived is shown, its Markdown rendered."""
+        return not self._pending and not any(
+            isinstance(b, TextBlock) and b.busy for b in self.blocks.values())
 
     def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
         asm = self.assembler
@@ -218,6 +233,8 @@ class ResultsPane(QWidget):
             for earlier in self.blocks.values():
                 if isinstance(earlier, TextBlock) and not earlier.finished:
                     earlier.finish()
+                    if earlier.busy and not self._timer.isActive():
+                        self._timer.start()
             block = make()
             self.blocks[index] = block
             self._insert_widget(block)
@@ -239,6 +256,7 @@ class ResultsPane(QWidget):
         self._show_error(exchange.composer.error)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
+        self._render_waiting()
 
     # -- a finished exchange ------------------------------------------------------------------
 
@@ -256,6 +274,7 @@ class ResultsPane(QWidget):
         # A finished reply is read from its start, not followed to its end.
         self._follow = False
         self.scroll.verticalScrollBar().setValue(0)
+        self._render_waiting()
 
     def _insert_part(self, index: int, part: Part) -> None:
         block: Block
@@ -314,6 +333,7 @@ class ResultsPane(QWidget):
         for block in self.blocks.values():
             if isinstance(block, TextBlock | ReasoningBlock):
                 block.set_markdown(on)
+        self._render_waiting()
 
     def _show_error(self, error: ErrorInfo | None) -> None:
         if self.error_block is not None:
