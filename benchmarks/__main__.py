@@ -113,7 +113,7 @@ def main() -> int:
     table = [header] + [r.cells() for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
     del app
     return 0
 
