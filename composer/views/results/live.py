@@ -29,6 +29,7 @@ BIG_BLOCK = 20_000  # characters
 COST_FACTOR = 8
 FRAME_BUDGET = 0.008  # seconds of finished-block rendering per call (one piece at least)
 PIECE = 1_500  # characters: consecutive small blocks are rendered together up to this size
+WINDOW = 8_000  # characters of new text parsed for finished blocks at a time
 PAGE = 30_000  # characters: a view holds about this much, then the text goes on in a new one
 SYNC_FINISH = 8_000  # characters: a finish with no more than this left renders at once
 _SENTINEL = "\u2063"
@@ -54,6 +55,7 @@ class LiveMarkdown:
         self._fence_scan = 0  # where in the tail the search for its closing fence resumes
         self._dirty = False  # text came since the last parse
         self._next_parse = 0.0
+        self._window = WINDOW  # characters of the tail parsed at a time
         self._format = QTextCharFormat()
         self._cursor = QTextCursor(self.doc)
 
@@ -108,17 +110,19 @@ class LiveMarkdown:
         if not self.markdown or not self.shown:
             return
         now = time.monotonic()
+        deadline = _frame_deadline(now)
         if self._dirty and not self.finished:
             before = _doc_len(self._join(self._tail))
-            self._take_out(before, self._settle(now))
-        deadline = now + FRAME_BUDGET
+            self._take_out(before, self._settle(now, deadline))
         while self._ready:  # one piece at least, so that it always gets on
             self._render_piece(self._ready.popleft(), background)
             if time.monotonic() >= deadline:
                 break
 
-    def _settle(self, now: float) -> list[str]:
-        """Take the finished blocks at the front of the tail out of it, as pieces to render."""
+    def _settle(self, now: float, deadline: float) -> list[str]:
+        """Take the finished blocks at the front of the tail out of it, as pieces to render.
+        The tail is parsed a window at a time (blocks before the last one a prefix of the text
+        holds are finished), so a burst of text costs a frame at a time too."""
         tail = self._join(self._tail)
         settled = 0
         pieces: list[str] = []
@@ -135,22 +139,33 @@ class LiveMarkdown:
                 continue
             if now < self._next_parse:
                 break
+            if time.monotonic() >= deadline and pieces:
+                break  # the rest next frame
             self._dirty = False
             start = time.monotonic()
-            starts = block_starts(rest)
-            if starts and len(rest) - starts[-1] > BIG_BLOCK:
+            window = rest[:self._window]
+            starts = block_starts(window)
+            cut = len(window) < len(rest)
+            if starts and len(window) - starts[-1] > BIG_BLOCK:
                 self._next_parse = now + (time.monotonic() - start) * COST_FACTOR
             opened = starts[-1] if starts else 0
             if len(starts) > 1:
                 pieces += _pieces(rest, [0, *starts[1:]])
                 settled += opened
                 opened = 0
+                self._window = WINDOW
+            elif cut:
+                self._window *= 2  # one block fills the window: look further next time
             fence = fence_at(tail, settled + opened) if starts else ""
             body = tail.find("\n", settled + opened) + 1
             if fence and body:
                 # The open block is a fenced code block: from now on only its end is sought.
                 self._fence, self._fence_scan = fence, body - settled
                 continue
+            if cut:
+                self._dirty = True
+                if len(starts) > 1:
+                    continue
             break
         self._tail = [tail[settled:]] if settled < len(tail) else []
         return pieces
@@ -318,6 +333,17 @@ class LiveMarkdown:
         joint.setPosition(start - 1)
         joint.setPosition(start + 1, QTextCursor.MoveMode.KeepAnchor)
         joint.removeSelectedText()
+
+
+_frame = [0.0]  # when the current frame's rendering budget runs out, shared by every reply
+
+
+def _frame_deadline(now: float) -> float:
+    """The end of this frame's budget: one budget for every reply rendering in this turn of
+    the event loop (four columns streaming at once share a frame as one does)."""
+    if now >= _frame[0] + FRAME_BUDGET:
+        _frame[0] = now + FRAME_BUDGET
+    return _frame[0]
 
 
 def _doc_len(text: str) -> int:

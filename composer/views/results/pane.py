@@ -122,6 +122,11 @@ class ResultsPane(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self.flush)
+        # Rendering that waits goes on as soon as the loop has handled what else came.
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._render_waiting)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -177,8 +182,8 @@ class ResultsPane(QWidget):
         for block in self.blocks.values():
             if isinstance(block, TextBlock) and (not block.finished or block.busy):
                 block.maybe_render()
-        if not self.caught_up and not self._timer.isActive():
-            self._timer.start()
+        if not self.caught_up and not self._render_timer.isActive():
+            self._render_timer.start()
 
     @property
     def caught_up(self) -> bool:
@@ -233,8 +238,8 @@ class ResultsPane(QWidget):
             for earlier in self.blocks.values():
                 if isinstance(earlier, TextBlock) and not earlier.finished:
                     earlier.finish()
-                    if earlier.busy and not self._timer.isActive():
-                        self._timer.start()
+                    if earlier.busy and not self._render_timer.isActive():
+                        self._render_timer.start()
             block = make()
             self.blocks[index] = block
             self._insert_widget(block)
@@ -306,6 +311,7 @@ class ResultsPane(QWidget):
 
     def clear(self) -> None:
         self._timer.stop()
+        self._render_timer.stop()
         self._pending.clear()
         self.assembler = None
         for block in self.blocks.values():
