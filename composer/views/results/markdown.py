@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, NamedTuple
-
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composer.views.results.highlight import highlight_html
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _BG = "@@code-bg@@"  # replaced per render by the caller's background colour
 CODE_STYLE = f"background-color:{_BG};font-family:monospace;white-space:pre-wrap;"
@@ -29,7 +31,10 @@ def _image_as_link(_self: Any, tokens: list, idx: int, _options: Any, _env: Any)
     return f'<a href="{html.escape(str(src))}">[image: {html.escape(alt)}]</a>'
 
 
+@cache
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # on first use: not before the window's first paint
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight,
                                    "breaks": False})
     md.enable(["table", "strikethrough"])
@@ -37,22 +42,21 @@ def _parser() -> MarkdownIt:
     return md
 
 
-_MD = _parser()
-
-
 def to_html(text: str, code_background: str = "#f2f2f2") -> str:
     """The reply's Markdown as an HTML fragment; code blocks on ``code_background``."""
-    return _MD.render(text).replace(_BG, code_background)
+    return _parser().render(text).replace(_BG, code_background)
 
 
+@cache
 def _block_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark")
     md.enable(["table"])
     md.disable(["inline"])  # only where the blocks begin and end matters here
     return md
 
 
-_BLOCKS = _block_parser()
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
@@ -82,7 +86,7 @@ def fence_at(text: str, pos: int) -> str:
 
 def block_starts(text: str) -> list[int]:
     """Where each top-level Markdown block of ``text`` begins (character offsets)."""
-    lines = [tok.map[0] for tok in _BLOCKS.parse(text)
+    lines = [tok.map[0] for tok in _block_parser().parse(text)
              if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
     offsets, line, pos = [], 0, 0
     for wanted in lines:
