@@ -4,6 +4,8 @@
 as a fast stream would; the pane's own frame timer does the flushing. Numbers, not a test:
 
     python benchmarks/bench_stream.py [--deltas N]
+
+(``python -m benchmarks`` runs the full set against their targets.)
 """
 
 from __future__ import annotations
@@ -69,8 +71,7 @@ def main() -> None:
     print(f"reply size      {len(text_block.text):,} characters")
     print(f"flushes         {pane.flush_count:,} (one per frame at most; "
           f"{n / max(pane.flush_count, 1):.0f} deltas each)")
-    print(f"markdown renders while streaming {text_block.renders - 1}")
-    print(f"rendered chars  {getattr(text_block.stream, 'rendered_chars', 0):,}")
+    print(f"rendered chars  {text_block.stream.rendered_chars:,} (each finished block once)")
     print(f"feed per delta  {feed_time / n * 1e6:.1f} µs (buffering only)")
     print(f"stream total    {streamed:.3f} s = {streamed / n * 1e6:.1f} µs per delta "
           "(includes flushes and paints)")
