@@ -4,6 +4,8 @@
 as a fast stream would; the pane's own frame timer does the flushing. Numbers, not a test:
 
     python benchmarks/bench_stream.py [--deltas N]
+
+(``python -m benchmarks`` runs the full set against their targets.)
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ def main() -> None:
         feed_time += time.perf_counter() - t0
         QCoreApplication.processEvents()
         time.sleep(args.gap_ms / 1000)
-    while pane._pending:  # let the last frame come round
+    while not pane.caught_up:  # let the last frames come round
         QCoreApplication.processEvents()
+        time.sleep(0.001)
     streamed = time.perf_counter() - start
     t0 = time.perf_counter()
     pane.end(Exchange(messages=[assembler.message()], composer=ExchangeExtras(stop_reason="stop")))
@@ -68,7 +71,7 @@ def main() -> None:
     print(f"reply size      {len(text_block.text):,} characters")
     print(f"flushes         {pane.flush_count:,} (one per frame at most; "
           f"{n / max(pane.flush_count, 1):.0f} deltas each)")
-    print(f"markdown renders while streaming {text_block.renders - 1}")
+    print(f"rendered chars  {text_block.stream.rendered_chars:,} (each finished block once)")
     print(f"feed per delta  {feed_time / n * 1e6:.1f} µs (buffering only)")
     print(f"stream total    {streamed:.3f} s = {streamed / n * 1e6:.1f} µs per delta "
           "(includes flushes and paints)")

@@ -5,11 +5,14 @@ raw Markdown syntax is noise. No Qt here.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from markdown_it import MarkdownIt
 
-_MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+@cache
+def _parser():
+    from markdown_it import MarkdownIt  # on first use: not before the window's first paint
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 def _inline(token) -> str:
@@ -35,7 +38,7 @@ def plain_markdown(text: str) -> str:
     pending_item = ""
     row: list[str] = []
     in_cell = False
-    for token in _MD.parse(text):
+    for token in _parser().parse(text):
         kind = token.type
         if kind == "bullet_list_open":
             bullets.append("• ")

@@ -12,7 +12,6 @@ import html
 import json
 import math
 import tempfile
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -42,12 +41,9 @@ from PySide6.QtWidgets import (
 from composer.models.attachment import Attachment
 from composer.models.exchange import ErrorInfo
 from composer.models.parts import Citation, ToolCallPart
+from composer.views.results.live import LiveMarkdown
 from composer.views.results.markdown import to_html
 
-# Markdown re-render while streaming: at least this often apart, and never more than a small
-# share of the time (the next interval grows with the last render's cost).
-MARKDOWN_MIN_INTERVAL = 0.3
-MARKDOWN_COST_FACTOR = 8
 THUMBNAIL_SIZE = 240
 SAFE_LINK_SCHEMES = ("http", "https", "mailto")
 
@@ -192,7 +188,7 @@ class TextBlock(Block):
         self.header.hide()
         self.view = ReplyText()
         self.view.setAccessibleName("Reply text")
-        self.stream = StreamText(self.view)
+        self.stream = LiveMarkdown(self.view, markdown, self._new_page)
         self.layout_.addWidget(self.view)
         self.citations = QLabel()
         self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
@@ -204,11 +200,18 @@ class TextBlock(Block):
         self.citations.hide()
         self.layout_.addWidget(self.citations)
         self.markdown = markdown
-        self.renders = 0
-        self._dirty = False
-        self._last_render = 0.0
-        self._interval = MARKDOWN_MIN_INTERVAL
         self._citations: list[Citation] = []
+
+    def _new_page(self) -> ReplyText:
+        page = ReplyText()
+        page.setAccessibleName("Reply text, continued")
+        self.layout_.insertWidget(self.layout_.indexOf(self.citations), page)
+        page.show()
+        return page
+
+    @property
+    def renders(self) -> int:
+        return self.stream.renders
 
     @property
     def text(self) -> str:
@@ -216,22 +219,14 @@ class TextBlock(Block):
 
     def append(self, text: str) -> None:
         self.stream.append(text)
-        self._dirty = True
 
     def maybe_render(self) -> None:
-        """While streaming: re-render the Markdown when the throttle allows (last call wins)."""
-        if self.markdown and self._dirty and \
-                time.monotonic() - self._last_render >= self._interval:
-            self.render()
+        """While streaming: render the Markdown blocks that have finished, and the open one
+        when the throttle allows."""
+        self.stream.update(_code_background(self))
 
     def render(self) -> None:
-        start = time.monotonic()
         self.stream.show(self.markdown, _code_background(self))
-        self.renders += 1
-        self._dirty = False
-        self._last_render = time.monotonic()
-        cost = self._last_render - start
-        self._interval = max(MARKDOWN_MIN_INTERVAL, cost * MARKDOWN_COST_FACTOR)
 
     def set_markdown(self, on: bool) -> None:
         if on != self.markdown:
@@ -240,8 +235,12 @@ class TextBlock(Block):
 
     def finish(self) -> None:
         super().finish()
-        if self._dirty or self.renders == 0:
-            self.render()
+        self.stream.finish(_code_background(self))
+
+    @property
+    def busy(self) -> bool:
+        """Finished Markdown blocks wait for the next frames to render them."""
+        return self.stream.busy
 
     def add_citations(self, citations: list[Citation]) -> None:
         self._citations = list(citations)

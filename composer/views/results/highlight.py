@@ -5,6 +5,7 @@ union of the common keyword sets. No Qt, no network.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -58,6 +59,12 @@ def code_style(kind: str) -> str:
     return re.sub(r"color:#[0-9a-f]{6}", f"color:{theme.colour(name)}", STYLES[kind])
 
 
+@functools.cache
+def _styles(_dark: bool) -> dict[str, str]:
+    """The span styles for the scheme (light or dark) now in use."""
+    return {kind: code_style(kind) for kind in STYLES}
+
+
 def _pattern(lang: str) -> re.Pattern[str]:
     comments = []
     if lang in _HASH_COMMENTS or not lang:
@@ -99,8 +106,11 @@ def tokens(code: str, lang: str = "") -> list[tuple[str, str]]:
 def highlight_html(code: str, lang: str = "") -> str:
     """``code`` as escaped HTML with inline-styled spans (Qt's rich text ignores most CSS
     classes, so the style goes on each span)."""
+    from composer.views import theme
+
+    styles = _styles(theme.is_dark())
     pieces = []
     for kind, text in tokens(code, lang):
         escaped = html.escape(text, quote=False)
-        pieces.append(f'<span style="{code_style(kind)}">{escaped}</span>' if kind else escaped)
+        pieces.append(f'<span style="{styles[kind]}">{escaped}</span>' if kind else escaped)
     return "".join(pieces)

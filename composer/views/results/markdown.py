@@ -6,11 +6,14 @@ turned into links so a rendered reply never fetches anything. No Qt here.
 from __future__ import annotations
 
 import html
-from typing import Any
-
-from markdown_it import MarkdownIt
+import re
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from composer.views.results.highlight import highlight_html
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _BG = "@@code-bg@@"  # replaced per render by the caller's background colour
 CODE_STYLE = f"background-color:{_BG};font-family:monospace;white-space:pre-wrap;"
@@ -28,7 +31,10 @@ def _image_as_link(_self: Any, tokens: list, idx: int, _options: Any, _env: Any)
     return f'<a href="{html.escape(str(src))}">[image: {html.escape(alt)}]</a>'
 
 
+@cache
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # on first use: not before the window's first paint
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight,
                                    "breaks": False})
     md.enable(["table", "strikethrough"])
@@ -36,9 +42,68 @@ def _parser() -> MarkdownIt:
     return md
 
 
-_MD = _parser()
-
-
 def to_html(text: str, code_background: str = "#f2f2f2") -> str:
     """The reply's Markdown as an HTML fragment; code blocks on ``code_background``."""
-    return _MD.render(text).replace(_BG, code_background)
+    return _parser().render(text).replace(_BG, code_background)
+
+
+@cache
+def _block_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    md.enable(["table"])
+    md.disable(["inline"])  # only where the blocks begin and end matters here
+    return md
+
+
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+class Settled(NamedTuple):
+    """How much of a streaming reply is finished blocks: ``length`` characters, and when the
+    open block is a fenced code block, its fence (so its end can be found without a parse)."""
+
+    length: int
+    fence: str = ""
+
+
+def settled_prefix(text: str) -> Settled:
+    """The leading characters of ``text`` that are finished top-level Markdown blocks: every
+    block but the last (text still to come can only change the last one; a later link
+    reference definition is the one exception, and replies rarely have them)."""
+    starts = block_starts(text)
+    if not starts:
+        return Settled(0)
+    return Settled(starts[-1], fence_at(text, starts[-1]))
+
+
+def fence_at(text: str, pos: int) -> str:
+    """The fence of the fenced code block that opens at ``pos``, or ''."""
+    opening = _FENCE_OPEN.match(text, pos)
+    return opening.group(1) if opening else ""
+
+
+def block_starts(text: str) -> list[int]:
+    """Where each top-level Markdown block of ``text`` begins (character offsets)."""
+    lines = [tok.map[0] for tok in _block_parser().parse(text)
+             if tok.level == 0 and tok.nesting >= 0 and tok.map is not None]
+    offsets, line, pos = [], 0, 0
+    for wanted in lines:
+        while line < wanted:
+            pos = text.find("\n", pos) + 1
+            line += 1
+        offsets.append(pos)
+    return offsets
+
+
+def fence_end(text: str, fence: str, start: int = 0) -> int:
+    """Where the fenced block that opens ``text`` with ``fence`` ends (just past its closing
+    line), looking at complete lines from ``start`` on; -1 while it is still open."""
+    if start == 0:
+        start = text.find("\n") + 1
+        if start == 0:
+            return -1
+    closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*\n", re.M)
+    m = closing.search(text, start)
+    return m.end() if m else -1

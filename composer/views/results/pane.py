@@ -2,8 +2,9 @@
 
 Events arrive from the run at wire speed; the pane only buffers them and flushes on a single-shot
 timer, so there is at most one repaint per frame (about 16 ms, longer when the last flush cost
-more). A flush appends each part's new text at that block's end cursor; a text block renders its
-Markdown when it is finished, or throttled while it streams. The view follows the tail only while
+more). A flush appends each part's new text at that block's end cursor; a text block renders the
+Markdown blocks that have finished, a frame's worth at a time (the timer comes back while some
+wait), and keeps the open one as plain text. The view follows the tail only while
 the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
 way, all at once.
 """
@@ -121,6 +122,11 @@ class ResultsPane(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self.flush)
+        # Rendering that waits goes on as soon as the loop has handled what else came.
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)
+        self._render_timer.timeout.connect(self._render_waiting)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -151,6 +157,7 @@ class ResultsPane(QWidget):
         self._timer.stop()
         if not self._pending or self.assembler is None:
             self._pending.clear()
+            self._render_waiting()
             return
         started = time.monotonic()
         pending, self._pending = self._pending, []
@@ -163,13 +170,26 @@ class ResultsPane(QWidget):
         for index, chunks in texts.items():
             block = self.blocks[index]
             block.append("".join(chunks))
-        for block in self.blocks.values():
-            if isinstance(block, TextBlock) and not block.finished:
-                block.maybe_render()
+        self._render_waiting()
         self.flush_count += 1
         cost_ms = (time.monotonic() - started) * 1000
         self._timer.setInterval(int(min(max(FRAME_MS, cost_ms), MAX_FRAME_MS)))
         self.flushed.emit()
+
+    def _render_waiting(self) -> None:
+        """Render the Markdown blocks that have finished, a frame's worth; come back next frame
+        while some wait."""
+        for block in self.blocks.values():
+            if isinstance(block, TextBlock) and (not block.finished or block.busy):
+                block.maybe_render()
+        if not self.caught_up and not self._render_timer.isActive():
+            self._render_timer.start()
+
+    @property
+    def caught_up(self) -> bool:
+        """Everything that arrived is shown, its Markdown rendered."""
+        return not self._pending and not any(
+            isinstance(b, TextBlock) and b.busy for b in self.blocks.values())
 
     def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
         asm = self.assembler
@@ -218,6 +238,8 @@ class ResultsPane(QWidget):
             for earlier in self.blocks.values():
                 if isinstance(earlier, TextBlock) and not earlier.finished:
                     earlier.finish()
+                    if earlier.busy and not self._render_timer.isActive():
+                        self._render_timer.start()
             block = make()
             self.blocks[index] = block
             self._insert_widget(block)
@@ -239,6 +261,7 @@ class ResultsPane(QWidget):
         self._show_error(exchange.composer.error)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
+        self._render_waiting()
 
     # -- a finished exchange ------------------------------------------------------------------
 
@@ -256,6 +279,7 @@ class ResultsPane(QWidget):
         # A finished reply is read from its start, not followed to its end.
         self._follow = False
         self.scroll.verticalScrollBar().setValue(0)
+        self._render_waiting()
 
     def _insert_part(self, index: int, part: Part) -> None:
         block: Block
@@ -287,6 +311,7 @@ class ResultsPane(QWidget):
 
     def clear(self) -> None:
         self._timer.stop()
+        self._render_timer.stop()
         self._pending.clear()
         self.assembler = None
         for block in self.blocks.values():
@@ -314,6 +339,7 @@ class ResultsPane(QWidget):
         for block in self.blocks.values():
             if isinstance(block, TextBlock | ReasoningBlock):
                 block.set_markdown(on)
+        self._render_waiting()
 
     def _show_error(self, error: ErrorInfo | None) -> None:
         if self.error_block is not None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
+from composer.views.table.layout_cache import LayoutCache
 from composer.views.table.model import MessageRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
@@ -34,6 +35,7 @@ KIND_ICONS = {"image": "image-x-generic", "audio": "audio-x-generic",
 CHIP_GAP = 4
 CHIP_PAD = 6
 CHIP_NAME_CHARS = 22
+TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
 class RoleDelegate(QStyledItemDelegate):
@@ -80,6 +82,34 @@ class ContentDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._filter = _CtrlReturnCommits(self)
+        self.layouts = LayoutCache()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        """The cell as the style draws it, its text from the row's cached layout."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        widget = opt.widget
+        style = widget.style() if widget else None
+        if style is None:
+            return super().paint(painter, option, index)
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        if not text:
+            return
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        rect.adjust(TEXT_MARGIN, 0, -TEXT_MARGIN, 0)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        group = QPalette.ColorGroup.Normal if opt.state & QStyle.StateFlag.State_Enabled \
+            else QPalette.ColorGroup.Disabled
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setClipRect(rect)
+        painter.setFont(opt.font)
+        painter.setPen(opt.palette.color(group, role))
+        static = self.layouts.get(text, rect.width(), opt.font)
+        top = rect.top() + max(0, (rect.height() - int(static.size().height())) // 2)
+        painter.drawStaticText(rect.left(), top, static)
+        painter.restore()
 
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
         edit = QPlainTextEdit(parent)

@@ -22,6 +22,7 @@ from composer.views.short_text import NEWLINE_GLYPH, human_size, one_line  # noq
 MAX_CHARS = 500
 LINKED = "linked, not loaded"  # an attachment's path whose file has not been read (allowed)
 MAX_LINES = 4
+HEAD_CHARS = 3 * MAX_CHARS  # of a long text, what a preview reads (Markdown syntax included)
 
 
 def cap(text: str, max_chars: int = MAX_CHARS, max_lines: int = MAX_LINES) -> str:
@@ -58,13 +59,31 @@ def content_preview(message: Message) -> str:
     """What the content cell shows, part by part in their order: text as it reads (Markdown
     syntax removed), a one-line summary of every other part but attachments, capped."""
     lines = []
+    unread = 0  # characters of a long text past what the preview could show
     for part in message.parts:
         if isinstance(part, TextPart):
             if part.text:
-                lines.append(plain_markdown(part.text))
+                head = _head(part.text)
+                unread += len(part.text) - len(head)
+                lines.append(plain_markdown(head))
         elif (summary := part_summary(part)) is not None:
             lines.append(summary)
-    return cap("\n".join(lines))
+    shown = cap("\n".join(lines))
+    if not unread:
+        return shown
+    kept, _, more = shown.rpartition("… (+")
+    if not kept:
+        return f"{shown.rstrip()}… (+{unread:,} chars)"
+    return f"{kept}… (+{int(more.split(' ')[0].replace(',', '')) + unread:,} chars)"
+
+
+def _head(text: str) -> str:
+    """The start of a long text, cut at a line end: all a capped preview can show, so a long
+    message is not parsed whole to show its first lines."""
+    if len(text) <= HEAD_CHARS:
+        return text
+    end = text.rfind("\n", HEAD_CHARS // 2, HEAD_CHARS)
+    return text[:end if end > 0 else HEAD_CHARS]
 
 
 def size_text(attachment: Attachment) -> str:

@@ -1,0 +1,122 @@
+"""Composer's performance benchmarks as one runner (not part of the test run):
+
+    python -m benchmarks            the full set, as the README's performance section shows it
+    python -m benchmarks --smoke    a quick pass over every benchmark (CI: it must not rot)
+
+Prints one table: each figure, its target and the ratio (figure / target; <= 1 meets it).
+Targets live here, never in timed unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+@dataclass
+class Row:
+    what: str
+    value: float
+    unit: str
+    target: float | None = None  # the figure must not exceed this
+
+    def cells(self) -> list[str]:
+        ratio = f"{self.value / self.target:.2f}" if self.target else ""
+        verdict = ("ok" if self.value <= self.target else "MISSED") if self.target else ""
+        target = f"<= {self.target:g} {self.unit}" if self.target else ""
+        return [self.what, f"{self.value:,.1f} {self.unit}", target, ratio, verdict]
+
+
+def stream_rows(deltas: int, panes: int) -> list[Row]:
+    from benchmarks import window_stream
+
+    r = window_stream.run(deltas, panes)
+    label = f"stream {deltas:,} deltas" + (f" x{panes} panes" if panes > 1 else "")
+    return [Row(f"{label}: longest stall", r.max_stall_ms, "ms", 50),
+            Row(f"{label}: p99 stall", r.p99_stall_ms, "ms", 16),
+            Row(f"{label}: last byte to caught up", r.caught_up_ms, "ms", 100),
+            Row(f"{label}: CPU ({r.chars:,} chars)", r.cpu_s, "s")]
+
+
+def final_render_rows(chars: int) -> list[Row]:
+    from benchmarks import window_stream
+
+    stall, took = window_stream.final_render(chars)
+    return [Row(f"end of a {chars:,}-char reply: longest stall", stall, "ms", 16),
+            Row(f"end of a {chars:,}-char reply: until caught up", took, "ms", 100)]
+
+
+def cold_start_rows(runs: int) -> list[Row]:
+    from benchmarks import cold_start
+
+    composer, bare = cold_start.run(runs)
+    return [Row("cold start to first paint: bare PySide6 window", bare * 1000, "ms"),
+            Row("cold start to first paint: Composer", composer * 1000, "ms"),
+            Row("cold start: Composer / bare", composer / bare, "x", 2.5)]
+
+
+def table_rows(rows: int) -> list[Row]:
+    from benchmarks import table_scroll
+
+    worst, p95, screens = table_scroll.run(rows)
+    return [Row(f"table {rows:,} rows: newly exposed screen, p95 of {screens}", p95,
+                "ms", 16),
+            Row(f"table {rows:,} rows: newly exposed screen, worst", worst, "ms")]
+
+
+# Still to come (issue 10): stream consumption against the openai and anthropic SDKs, the
+# `llm` CLI and a bare-httpx floor; memory, open and save of a 10,000-message file; the
+# branches tree and the diff of two long replies; the test-run runner's overhead per cell.
+# Each is one more function returning Rows, added to SUITES below.
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="small sizes, one run each: checks the benchmarks still work")
+    args = parser.parse_args()
+    from PySide6.QtWidgets import QApplication
+
+    from composer.views.app import create_app
+
+    app = QApplication.instance() or create_app([])
+    smoke = args.smoke
+    from benchmarks import window_stream
+
+    window_stream.run(200, 1)  # warm up: first-use imports are not the stream's cost
+    suites = [
+        *[(lambda n=n: stream_rows(n, 1)) for n in ((2000,) if smoke else
+                                                      (10_000, 50_000, 100_000))],
+        lambda: stream_rows(1000 if smoke else 10_000, 4),
+        lambda: final_render_rows(20_000 if smoke else 545_000),
+        lambda: cold_start_rows(1 if smoke else 3),
+        *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
+    ]
+    rows: list[Row] = []
+    for suite in suites:
+        got = suite()
+        rows += got
+        for row in got:
+            print("  ".join(row.cells()), file=sys.stderr, flush=True)
+    print(f"\nComposer benchmarks{' (smoke: small sizes, figures not comparable)' if smoke else ''}"
+          f" on {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()}")
+    header = ["what", "figure", "target", "ratio", ""]
+    table = [header] + [r.cells() for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The message table lays a row's content preview out once and draws it from then on; an edit,
+a wider column or another font lays it out again. A long message's preview reads only its start."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QUndoStack
+
+from composer.models.conversation import Conversation
+from composer.models.document import Document
+from composer.models.parts import Message
+from composer.views.table import preview
+from composer.views.table.view import MessageTable
+from composer.views.undo import DocumentEditor
+
+
+def _table(qtbot) -> MessageTable:
+    messages = [Message.text("user" if i % 2 else "assistant", f"Message {i}: **hello** there")
+                for i in range(8)]
+    view = MessageTable(DocumentEditor(Document(Conversation(messages=messages)), QUndoStack()))
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _paint(view: MessageTable) -> None:
+    view.viewport().grab()  # paints every visible cell
+
+
+def test_a_repaint_lays_out_no_preview_again(qtbot):
+    view = _table(qtbot)
+    _paint(view)
+    cache = view._content_delegate.layouts
+    laid = cache.layouts
+    assert laid >= 8  # every visible row, once
+    for _ in range(3):
+        _paint(view)
+    assert cache.layouts == laid
+
+
+def test_an_edit_lays_that_row_out_again_and_shows_the_new_text(qtbot):
+    view = _table(qtbot)
+    _paint(view)
+    cache = view._content_delegate.layouts
+    laid = cache.layouts
+    view.editor.set_text(3, "Changed *text*")
+    _paint(view)
+    assert cache.layouts == laid + 1
+    assert any(key[0] == "Changed text" for key in cache._cache)
+
+
+def test_a_wider_column_or_another_font_lays_out_again(qtbot):
+    view = _table(qtbot)
+    _paint(view)
+    cache = view._content_delegate.layouts
+    laid = cache.layouts
+    column = view.horizontalHeader().logicalIndexAt(view.viewport().width() // 2)
+    view.setColumnWidth(column, view.columnWidth(column) + 120)
+    view.resize(1000, 500)
+    _paint(view)
+    assert cache.layouts >= laid + 8
+    laid = cache.layouts
+    font = QFont(view.font())
+    font.setPointSizeF(font.pointSizeF() + 3)
+    view.setFont(font)
+    _paint(view)
+    assert cache.layouts >= laid + 8
+
+
+def test_the_cache_keeps_a_bounded_number_of_layouts(qtbot):
+    view = _table(qtbot)
+    cache = view._content_delegate.layouts
+    cache.limit = 5
+    for i in range(20):
+        cache.get(f"text {i}", 100, view.font())
+    assert len(cache) == 5
+
+
+def test_a_long_message_preview_reads_its_start_and_says_how_much_is_left():
+    text = ("A line of *text* that goes on. " * 20 + "\n") * 300
+    shown = preview.content_preview(Message.text("user", text))
+    assert shown.startswith("A line of text that goes on.")
+    assert len(shown) < preview.MAX_CHARS + 40
+    more = int(shown.rsplit("(+", 1)[1].split(" ")[0].replace(",", ""))
+    assert len(text) - preview.MAX_CHARS - 100 < more <= len(text)
