@@ -46,7 +46,7 @@ def test_the_missing_keychain_is_said_once_and_a_session_key_clears_the_key_note
         run.send_action.trigger()
         assert run.state == RunState.REFUSED
         said += [run.pane.error_block.message.text(), window.request_panel.key_note.text(),
-                 window.statusBar().currentMessage()]
+                 window.status_state.text()]
     # The panel's first note explains the missing keychain; no refusal repeats it.
     assert [i for i, text in enumerate(said) if "no keychain" in text] == [0]
     assert all("ANTHROPIC_API_KEY" in text for text in said)
