@@ -275,6 +275,9 @@ class Call:
                     for frame in decoder.feed(chunk):
                         for event in self._parse(parser, frame):
                             yield event
+                    # Bytes that already arrived are read without awaiting the socket: give
+                    # the loop a turn per chunk, or a fast stream starves the window's painting.
+                    await asyncio.sleep(0)
                 for frame in decoder.close():
                     for event in self._parse(parser, frame):
                         yield event
