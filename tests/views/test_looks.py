@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.parts import AttachmentPart, Message, TextPart, ToolCallPart
+from composer.models.parts import AttachmentPart, Message, ReasoningPart, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.run import RunState
 from composer.views.plain_markdown import plain_markdown
@@ -37,6 +37,16 @@ def test_the_table_preview_shows_text_not_markdown_and_parts_in_their_order(qtbo
     model = window.table.model()
     shown = model.data(model.index(0, CONTENT_COLUMN), Qt.ItemDataRole.DisplayRole)
     assert shown.split("\n") == ["Result", "The answer is 4.", '→ check({"n": 4})', "Done."]
+
+
+def test_the_table_preview_shows_reasoning_as_it_reads(qtbot, run_window):
+    """Seen at 1280x800: a reasoning summary showed "**Planning the answer** ⏎ ⏎ …"."""
+    message = Message(role="assistant", parts=[
+        ReasoningPart(text="**Planning**\n\nAdd `2` and 2."), TextPart(text="4")])
+    window = run_window(Conversation(messages=[message]))
+    model = window.table.model()
+    shown = model.data(model.index(0, CONTENT_COLUMN), Qt.ItemDataRole.DisplayRole)
+    assert shown.split("\n") == ["Reasoning: Planning ⏎ Add 2 and 2.", "4"]
 
 
 def test_attachment_chips_say_what_kind_of_file_they_hold(qtbot, tmp_path, run_window):

@@ -42,7 +42,9 @@ def part_summary(part) -> str | None:
     if isinstance(part, ReasoningPart):
         if part.redacted:
             return "Reasoning (redacted)"
-        return f"Reasoning: {one_line(part.text, 80)}" if part.text else "Reasoning"
+        if not part.text:
+            return "Reasoning"
+        return f"Reasoning: {one_line(plain_markdown(part.text[:400]), 80)}"  # as it reads
     if isinstance(part, ToolCallPart):
         args = json.dumps(part.arguments, ensure_ascii=False)
         return f"→ {part.name or '?'}({one_line(args, 80)})"
