@@ -15,7 +15,12 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._responses_items import (
+from composer.models.formats._wire import (
+    json_kind,
+    looks_base64,
+)
+from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.openai_responses.wire import (
     CLIENT_OUTPUTS,
     KEY,
     client_call,
@@ -24,11 +29,6 @@ from composer.models.formats._responses_items import (
     reasoning_metadata,
     reasoning_text,
 )
-from composer.models.formats._wire import (
-    json_kind,
-    looks_base64,
-)
-from composer.models.formats.base import Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,

@@ -22,8 +22,10 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._gemini_import import from_body
-from composer.models.formats._gemini_wire import (
+from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats.base import Exported, Format, Loss
+from composer.models.formats.gemini.read import from_body
+from composer.models.formats.gemini.wire import (
     _INTERNAL,
     _OUTCOME,
     _PART_KINDS,
@@ -39,8 +41,6 @@ from composer.models.formats._gemini_wire import (
     _has,
     _include_thoughts,
 )
-from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Loss
 from composer.models.parts import (
     AttachmentPart,
     Part,

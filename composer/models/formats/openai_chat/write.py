@@ -30,10 +30,10 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._chat_import import from_body
-from composer.models.formats._chat_wire import DEFAULT_SCHEMA_NAME, META, NAME
 from composer.models.formats._wire import arguments_text, dump_body, merge_extra
 from composer.models.formats.base import Exported, Format, Loss
+from composer.models.formats.openai_chat.read import from_body
+from composer.models.formats.openai_chat.wire import DEFAULT_SCHEMA_NAME, META, NAME
 from composer.models.parts import (
     AttachmentPart,
     Message,

@@ -29,8 +29,14 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._responses_import import from_body
-from composer.models.formats._responses_items import (
+from composer.models.formats._wire import (
+    arguments_text,
+    dump_body,
+    merge_extra,
+)
+from composer.models.formats.base import Exported, Format, Loss
+from composer.models.formats.openai_responses.read import from_body
+from composer.models.formats.openai_responses.wire import (
     CLIENT_CALLS,
     CONTENT_TYPES,
     ITEM_TYPES,
@@ -39,12 +45,6 @@ from composer.models.formats._responses_items import (
     client_output_item,
     reasoning_text,
 )
-from composer.models.formats._wire import (
-    arguments_text,
-    dump_body,
-    merge_extra,
-)
-from composer.models.formats.base import Exported, Format, Loss
 from composer.models.parts import (
     AttachmentPart,
     Message,

@@ -10,7 +10,9 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._gemini_wire import (
+from composer.models.formats._wire import json_kind
+from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.gemini.wire import (
     _MODES,
     _OUTCOME,
     _PART_KINDS,
@@ -23,8 +25,6 @@ from composer.models.formats._gemini_wire import (
     _include_thoughts,
     _pop,
 )
-from composer.models.formats._wire import json_kind
-from composer.models.formats.base import Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,

@@ -10,16 +10,16 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._chat_wire import (
+from composer.models.formats._wire import json_kind
+from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.openai_chat.wire import (
     DEFAULT_SCHEMA_NAME,
     META,
     NAME,
     thinking_text,
 )
-from composer.models.formats._chat_wire import fields as _fields
-from composer.models.formats._chat_wire import fields_meta as _meta
-from composer.models.formats._wire import json_kind
-from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.openai_chat.wire import fields as _fields
+from composer.models.formats.openai_chat.wire import fields_meta as _meta
 from composer.models.parts import (
     AttachmentPart,
     Message,
