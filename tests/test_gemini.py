@@ -263,17 +263,17 @@ def test_unknown_part_kind_is_reported_not_silently_dropped():
 @pytest.mark.parametrize(("data", "location", "words"), [
     (42, "$", "not a number"),
     ({"messages": []}, "$", "needs contents"),
-    ({"contents": {}}, "$.contents", "should be an array"),
+    ({"contents": {}}, "$.contents", "must be an array"),
     ({"contents": [{"role": "user", "parts": [{"text": 5}]}]}, "$.contents[0].parts[0].text",
-     "should be a string"),
+     "must be a string"),
     ({"contents": [{"role": "bot", "parts": []}]}, "$.contents[0].role", "user or model"),
     ({"contents": [{"parts": [{"functionCall": {"name": "f"}}]}]}, "$.contents[0].parts[0]",
      "model turn"),
     ({"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": None}}]}]},
-     "$.contents[0].parts[0].inlineData.data", "should be a string"),
+     "$.contents[0].parts[0].inlineData.data", "must be a string"),
     ({"contents": [], "tools": [{"functionDeclarations": [{"name": 3}]}]},
-     "$.tools[0].functionDeclarations[0].name", "should be a string"),
-    ({"contents": [], "generationConfig": []}, "$.generationConfig", "should be an object"),
+     "$.tools[0].functionDeclarations[0].name", "must be a string"),
+    ({"contents": [], "generationConfig": []}, "$.generationConfig", "must be an object"),
 ])
 def test_bad_input_is_one_format_error_naming_the_place(data, location, words):
     with pytest.raises(FormatError) as info:

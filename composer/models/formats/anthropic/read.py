@@ -9,7 +9,8 @@ from typing import Any
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._wire import json_kind, looks_base64
+from composer.models.formats._reader import Reader, json_kind
+from composer.models.formats._wire import looks_base64
 from composer.models.formats.anthropic.wire import KEY
 from composer.models.formats.base import Imported, Loss, guarded
 from composer.models.parts import (
@@ -31,33 +32,14 @@ _MAPPED_KEYS = frozenset({
 _CHOICE_IN = {"auto": "auto", "any": "required", "none": "none"}
 
 
-class _Reader:
+class _Reader(Reader):
     """Reads one body; every problem is one FormatError naming its JSON path."""
 
     def __init__(self, source: str | None, root: str):
-        self.source = source
+        super().__init__(source)
         self.root = root
-        self.losses: list[Loss] = []
         self.messages: list[Message] = []
         self.call_names: dict[str, str] = {}
-
-    def fail(self, problem: str, where: str) -> FormatError:
-        return FormatError(problem, source=self.source, location=where)
-
-    def string(self, value: Any, where: str, what: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(f"{what} must be a string, not {json_kind(value)}", where)
-        return value
-
-    def obj(self, value: Any, where: str, what: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(f"{what} must be an object, not {json_kind(value)}", where)
-        return value
-
-    def array(self, value: Any, where: str, what: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(f"{what} must be an array, not {json_kind(value)}", where)
-        return value
 
     # -- messages -------------------------------------------------------------------------
 

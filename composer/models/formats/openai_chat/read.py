@@ -9,9 +9,8 @@ from typing import Any
 from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.errors import FormatError
-from composer.models.formats._wire import json_kind
-from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats._reader import Reader, json_kind
+from composer.models.formats.base import Imported, guarded
 from composer.models.formats.openai_chat.wire import (
     DEFAULT_SCHEMA_NAME,
     META,
@@ -36,27 +35,12 @@ _MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "ref
 _TRANSPORT_KEYS = frozenset({"stream", "stream_options"})
 _AUDIO_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
-class _Reader:
+class _Reader(Reader):
     """Walks one body, raising a FormatError with a JSON path at the first bad value."""
 
     def __init__(self, source: str | None) -> None:
-        self.source = source
-        self.losses: list[Loss] = []
+        super().__init__(source)
         self.call_names: dict[str, str] = {}
-
-    def fail(self, problem: str, location: str) -> FormatError:
-        return FormatError(problem, source=self.source, location=location)
-
-    def note(self, problem: str, message: int | None = None, part: int | None = None,
-             dropped: bool = False) -> None:
-        self.losses.append(Loss(problem, message, part, dropped))
-
-    def string(self, value: Any, location: str, *, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(f"expected a string, found {json_kind(value)}", location)
-        return value
 
     # -- messages --
 

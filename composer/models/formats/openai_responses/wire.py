@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from composer.models.errors import FormatError
-from composer.models.formats._wire import json_kind
-
 KEY = "openai"
 
 ITEM_TYPES = frozenset({
@@ -26,15 +23,6 @@ ITEM_TYPES = frozenset({
 CONTENT_TYPES = frozenset({"input_text", "input_image", "input_file", "input_audio",
                            "output_text", "refusal"})
 # Body keys mapped to neutral settings; everything else goes to extra_body untouched.
-
-def need(value: Any, kind: type | tuple[type, ...], what: str, loc: str) -> Any:
-    """``value`` when it has the JSON type ``kind``; else a FormatError at ``loc``."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        want = " or ".join(dict.fromkeys(json_kind(k()) for k in kinds))
-        raise FormatError(f"{what} is {json_kind(value)}, expected {want}", location=loc)
-    return value
-
 
 def reasoning_text(item: dict[str, Any]) -> str:
     """A reasoning item's readable text: its summaries, else its raw reasoning content."""
