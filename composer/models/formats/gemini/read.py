@@ -81,6 +81,34 @@ def _response_output(response: dict[str, Any]) -> tuple[str, str | None, dict[st
     return json.dumps(response, ensure_ascii=False), None, {_RESPONSE_JSON: True}
 
 
+def _read_function_response(r: _Reader, part: dict[str, Any], loc: str, mi: int, pi: int,
+                            meta: dict[str, Any]) -> ToolResultPart:
+    fr_loc = f"{loc}.functionResponse"
+    resp = r.need(_get(part, "functionResponse"), dict, "functionResponse", fr_loc)
+    name = r.need(_get(resp, "name"), str, "functionResponse.name", f"{fr_loc}.name")
+    body = _get(resp, "response")
+    body = {} if body is None else r.need(body, dict, "functionResponse.response",
+                                            f"{fr_loc}.response")
+    output, exception, extra_meta = _response_output(body)
+    attachments = []
+    inner = _get(resp, "parts")
+    if inner is not None:
+        for j, p in enumerate(r.need(inner, list, "functionResponse.parts",
+                                       f"{fr_loc}.parts")):
+            p_loc = f"{fr_loc}.parts[{j}]"
+            r.need(p, dict, "a part", p_loc)
+            if not (_has(p, "inlineData") or _has(p, "fileData")):
+                raise r.fail("functionResponse parts hold inlineData or fileData", p_loc)
+            attachments.append(_read_attachment(r, p, p_loc))
+    extra = set(resp) - {"name", "response", "id", "parts"}
+    if extra:
+        r.losses.append(Loss(f"functionResponse {', '.join(sorted(extra))} dropped", mi, pi))
+    meta.update(extra_meta)
+    return ToolResultPart(name=name, output=output, exception=exception,
+                          tool_call_id=r.opt_str(resp, "id", fr_loc), attachments=attachments,
+                          provider_metadata={KEY: meta} if meta else None)
+
+
 def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None:
     r.need(part, dict, "a part", loc)
     meta: dict[str, Any] = {}
@@ -124,30 +152,7 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
             r.losses.append(Loss(f"functionCall {', '.join(sorted(extra))} dropped", mi, pi))
         return ToolCallPart(name=name, arguments=args, tool_call_id=call_id, provider_metadata=pm)
     if _has(part, "functionResponse"):
-        fr_loc = f"{loc}.functionResponse"
-        resp = r.need(_get(part, "functionResponse"), dict, "functionResponse", fr_loc)
-        name = r.need(_get(resp, "name"), str, "functionResponse.name", f"{fr_loc}.name")
-        body = _get(resp, "response")
-        body = {} if body is None else r.need(body, dict, "functionResponse.response",
-                                                f"{fr_loc}.response")
-        output, exception, extra_meta = _response_output(body)
-        attachments = []
-        inner = _get(resp, "parts")
-        if inner is not None:
-            for j, p in enumerate(r.need(inner, list, "functionResponse.parts",
-                                           f"{fr_loc}.parts")):
-                p_loc = f"{fr_loc}.parts[{j}]"
-                r.need(p, dict, "a part", p_loc)
-                if not (_has(p, "inlineData") or _has(p, "fileData")):
-                    raise r.fail("functionResponse parts hold inlineData or fileData", p_loc)
-                attachments.append(_read_attachment(r, p, p_loc))
-        extra = set(resp) - {"name", "response", "id", "parts"}
-        if extra:
-            r.losses.append(Loss(f"functionResponse {', '.join(sorted(extra))} dropped", mi, pi))
-        meta.update(extra_meta)
-        return ToolResultPart(name=name, output=output, exception=exception,
-                              tool_call_id=r.opt_str(resp, "id", fr_loc), attachments=attachments,
-                              provider_metadata={KEY: meta} if meta else None)
+        return _read_function_response(r, part, loc, mi, pi, meta)
     if _has(part, "executableCode"):
         code = r.need(_get(part, "executableCode"), dict, "executableCode",
                         f"{loc}.executableCode")
