@@ -12,14 +12,7 @@ from typing import Any
 
 from composer.models.errors import FormatError
 from composer.models.formats.base import Loss
-
-_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-          int: "a number", float: "a number", type(None): "null"}
-
-
-def json_kind(value: Any) -> str:
-    """A JSON value's type as an error message names it: "an object", "null"..."""
-    return _KINDS.get(type(value), "a value")
+from composer.models.jsontext import KIND_NAMES, json_kind
 
 
 def at(location: str, key: str | int) -> str:
@@ -34,7 +27,7 @@ def need(value: Any, kind: type | tuple[type, ...], what: str, location: str,
     at ``location``."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        want = " or ".join(dict.fromkeys(_KINDS.get(k, "a value") for k in kinds))
+        want = " or ".join(dict.fromkeys(KIND_NAMES.get(k, "a value") for k in kinds))
         raise FormatError(f"{what} must be {want}, not {json_kind(value)}", source=source,
                           location=location)
     return value
