@@ -118,9 +118,10 @@ def make_window(qtbot, qloop, user_dir):
         window.run_ui.shutdown()
         qtbot.waitUntil(lambda w=window: w.run_ui.task is None or w.run_ui.task.done(),
                         timeout=3000)
-        if shiboken6.isValid(window.autosaver):  # a window the test closed is gone
-            window.autosaver.stop()
         window._close_confirmed = True
+        if not shiboken6.isValid(window) or not shiboken6.isValid(window.autosaver):
+            continue  # a window the test closed is gone
+        window.autosaver.stop()
         for box in dialogs.open_boxes(window):
             box.close()
 
