@@ -546,3 +546,20 @@ def test_search_grounding_and_citation_sources_become_citations_once_each():
     assert [(c.url, c.title) for c in text.citations] == [
         ("https://b.example/", None), ("https://a.example/rome", "a.example")]
     assert assembler.stop_reason == "stop"
+
+
+def test_a_tool_result_held_as_json_that_json_cannot_read_is_sent_as_text():
+    """Writing a functionResponse whose output was JSON on the way in: output that is not a
+    JSON object any more (edited to a 5,000-digit number, nested past the limit) goes as text
+    instead of raising out of to_body."""
+    for output in ("1" * 5000, "[" * 150 + "]" * 150, ""):
+        conv = Conversation(messages=[
+            Message.text("user", "go"),
+            Message(role="assistant", parts=[ToolCallPart(name="f", arguments={},
+                                                          tool_call_id="c1")]),
+            Message(role="tool", parts=[ToolResultPart(
+                name="f", output=output, tool_call_id="c1",
+                provider_metadata={"gemini": {"responseJson": True}})])])
+        body, _ = to_body(conv)
+        response = body["contents"][-1]["parts"][0]["functionResponse"]["response"]
+        assert response == {"output": output}

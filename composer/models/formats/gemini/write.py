@@ -17,9 +17,9 @@ Keys are read in camelCase or snake_case, as the API accepts both; export writes
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.formats._wire import dump_body, merge_extra
@@ -95,13 +95,11 @@ def _response_body(part: ToolResultPart) -> dict[str, Any]:
         if part.output and part.output != part.exception:
             body["output"] = part.output
         return body
-    if meta.get(_RESPONSE_JSON):
+    if meta.get(_RESPONSE_JSON) and part.output.strip():
         try:
-            value = json.loads(part.output)
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            return value
+            return jsontext.loads_object(part.output)
+        except jsontext.JSONTextError:
+            pass
     return {meta.get(_RESPONSE_KEY) or "output": part.output}
 
 

@@ -1,13 +1,15 @@
 """Responses items and what import, export and the stream parser share about them.
 
-``need`` checks a JSON value's type with one FormatError at its location; reasoning items keep
-their fields verbatim so export rebuilds them.
+Reasoning items keep their fields verbatim so export rebuilds them (type checks: the reader kit,
+formats/_reader.py).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from composer.models import jsontext
 
 KEY = "openai"
 
@@ -132,7 +134,7 @@ def client_output_item(kind: str, call_id: str, output: str,
 
 def _json_list(text: str) -> list[Any] | None:
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
+        value, _ = jsontext.loads(text)
+    except jsontext.JSONTextError:
         return None
     return value if isinstance(value, list) else None
