@@ -46,12 +46,12 @@ class _Reader(Reader):
 
     def messages(self, data: Any, location: str) -> list[Message]:
         if not isinstance(data, list):
-            raise self.fail(f"expected an array of messages, found {json_kind(data)}", location)
+            raise self.fail(f"messages must be an array, not {json_kind(data)}", location)
         return [self.message(m, i, f"{location}[{i}]") for i, m in enumerate(data)]
 
     def message(self, m: Any, index: int, loc: str) -> Message:
         if not isinstance(m, dict):
-            raise self.fail(f"expected a message object, found {json_kind(m)}", loc)
+            raise self.fail(f"a message must be an object, not {json_kind(m)}", loc)
         role = m.get("role")
         if not isinstance(role, str):
             raise self.fail("message has no role", loc)
@@ -86,7 +86,7 @@ class _Reader(Reader):
         if isinstance(content, str):
             return [TextPart(text=content)]
         if not isinstance(content, list):
-            raise self.fail(f"content must be a string or an array, found {json_kind(content)}", loc)
+            raise self.fail(f"content must be a string or an array, not {json_kind(content)}", loc)
         parts = []
         for j, item in enumerate(content):
             part = self.content_part(item, index, len(parts), f"{loc}[{j}]", role)
@@ -96,7 +96,7 @@ class _Reader(Reader):
 
     def content_part(self, item: Any, index: int, pindex: int, loc: str, role: str):
         if not isinstance(item, dict):
-            raise self.fail(f"expected a content part object, found {json_kind(item)}", loc)
+            raise self.fail(f"a content part must be an object, not {json_kind(item)}", loc)
         kind = item.get("type")
         if not isinstance(kind, str):
             raise self.fail("content part has no type", loc)
@@ -113,7 +113,7 @@ class _Reader(Reader):
             if isinstance(image, str):
                 image = {"url": image}
             if not isinstance(image, dict):
-                raise self.fail(f"image_url must be an object, found {json_kind(image)}",
+                raise self.fail(f"image_url must be an object, not {json_kind(image)}",
                                 f"{loc}.image_url")
             url = self.string(image.get("url"), f"{loc}.image_url.url")
             meta: dict[str, Any] = {}
@@ -128,7 +128,7 @@ class _Reader(Reader):
         if kind == "input_audio":
             audio = item.get("input_audio")
             if not isinstance(audio, dict):
-                raise self.fail(f"input_audio must be an object, found {json_kind(audio)}",
+                raise self.fail(f"input_audio must be an object, not {json_kind(audio)}",
                                 f"{loc}.input_audio")
             data = self.string(audio.get("data"), f"{loc}.input_audio.data")
             fmt = self.string(audio.get("format"), f"{loc}.input_audio.format")
@@ -150,7 +150,7 @@ class _Reader(Reader):
     def file_part(self, item: dict, loc: str) -> AttachmentPart:
         f = item.get("file")
         if not isinstance(f, dict):
-            raise self.fail(f"file must be an object, found {json_kind(f)}", f"{loc}.file")
+            raise self.fail(f"file must be an object, not {json_kind(f)}", f"{loc}.file")
         name = self.string(f.get("filename"), f"{loc}.file.filename", optional=True)
         data = self.string(f.get("file_data"), f"{loc}.file.file_data", optional=True)
         file_id = self.string(f.get("file_id"), f"{loc}.file.file_id", optional=True)
@@ -187,7 +187,7 @@ class _Reader(Reader):
         calls = m.get("tool_calls")
         if calls is not None:
             if not isinstance(calls, list):
-                raise self.fail(f"tool_calls must be an array, found {json_kind(calls)}",
+                raise self.fail(f"tool_calls must be an array, not {json_kind(calls)}",
                                 f"{loc}.tool_calls")
             for j, call in enumerate(calls):
                 part = self.tool_call(call, index, len(parts), f"{loc}.tool_calls[{j}]")
@@ -200,7 +200,7 @@ class _Reader(Reader):
         r = m.get("reasoning")
         details = m.get("reasoning_details")
         if details is not None and not isinstance(details, list):
-            raise self.fail(f"reasoning_details must be an array, found {json_kind(details)}",
+            raise self.fail(f"reasoning_details must be an array, not {json_kind(details)}",
                             f"{loc}.reasoning_details")
         meta: dict[str, Any] = {}
         fields: dict[str, Any] = {}
@@ -229,7 +229,7 @@ class _Reader(Reader):
 
     def tool_call(self, call: Any, index: int, pindex: int, loc: str) -> ToolCallPart | None:
         if not isinstance(call, dict):
-            raise self.fail(f"expected a tool call object, found {json_kind(call)}", loc)
+            raise self.fail(f"a tool call must be an object, not {json_kind(call)}", loc)
         kind = call.get("type", "function")
         if kind == "custom" and isinstance(call.get("custom"), dict):
             custom = call["custom"]
@@ -249,7 +249,7 @@ class _Reader(Reader):
             return None
         fn = call.get("function")
         if not isinstance(fn, dict):
-            raise self.fail(f"function must be an object, found {json_kind(fn)}", f"{loc}.function")
+            raise self.fail(f"function must be an object, not {json_kind(fn)}", f"{loc}.function")
         name = self.string(fn.get("name"), f"{loc}.function.name")
         call_id = self.string(call.get("id"), f"{loc}.id", optional=True)
         raw = fn.get("arguments")
@@ -288,7 +288,7 @@ class _Reader(Reader):
                 texts.append(self.string(item.get("text"), f"{loc}.content[{j}].text"))
             output = "".join(texts)
         else:
-            raise self.fail(f"content must be a string or an array, found {json_kind(content)}",
+            raise self.fail(f"content must be a string or an array, not {json_kind(content)}",
                             f"{loc}.content")
         name = self.call_names.get(call_id or "", "")
         if isinstance(m.get("name"), str) and not name:
@@ -342,11 +342,11 @@ class _Reader(Reader):
 
     def tools(self, value: Any, loc: str, extra: dict) -> list[Tool]:
         if not isinstance(value, list):
-            raise self.fail(f"tools must be an array, found {json_kind(value)}", loc)
+            raise self.fail(f"tools must be an array, not {json_kind(value)}", loc)
         tools = []
         for i, t in enumerate(value):
             if not isinstance(t, dict):
-                raise self.fail(f"expected a tool object, found {json_kind(t)}", f"{loc}[{i}]")
+                raise self.fail(f"a tool must be an object, not {json_kind(t)}", f"{loc}[{i}]")
             if t.get("type") == "custom" and isinstance(t.get("custom"), dict):
                 custom = t["custom"]
                 name = self.string(custom.get("name"), f"{loc}[{i}].custom.name")
@@ -359,7 +359,7 @@ class _Reader(Reader):
             name = self.string(fn.get("name"), f"{loc}[{i}].function.name")
             params = fn.get("parameters", {"type": "object", "properties": {}})
             if not isinstance(params, dict):
-                raise self.fail(f"parameters must be an object, found {json_kind(params)}",
+                raise self.fail(f"parameters must be an object, not {json_kind(params)}",
                                 f"{loc}[{i}].function.parameters")
             desc = self.string(fn.get("description"), f"{loc}[{i}].function.description",
                                optional=True)
