@@ -1,38 +1,21 @@
-"""``llm-composer convert`` as a user runs it: a subprocess, stdin/stdout, files, exit codes."""
+"""``llm-composer convert`` as a user runs it: stdin/stdout, files, exit codes (in this process:
+tests/cli_run.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
-from composer.main import VERBS
 from tests import cassettes
+from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.test_formats_other import PNG, make_legacy_db, make_store_db
 
-# Run through ``python -m composer`` once every verb's module exists (main builds all the
-# subparsers); until then, the convert module's own entry, so this file tests convert alone.
-_ALL_VERBS = all(importlib.util.find_spec(m) is not None for m, _ in VERBS.values())
-_DIRECT = ("import argparse, sys; from composer.cli import convert; "
-           "p = argparse.ArgumentParser(prog='llm-composer convert'); "
-           "convert.add_arguments(p, 'convert'); "
-           "sys.exit(convert.run(p.parse_args(sys.argv[1:]), 'convert'))")
-
 
 def convert(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "composer", "convert"] if _ALL_VERBS else \
-        [sys.executable, "-c", _DIRECT]
-    data = stdin.encode() if isinstance(stdin, str) else stdin
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([*cmd, *args], input=data, capture_output=True, env=env, timeout=60,
-                          cwd=ROOT)
-    return subprocess.CompletedProcess(proc.args, proc.returncode,
-                                       proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8"))
+    return run_cli("convert", *args, stdin=stdin, cwd=ROOT)
 
 
 LLM_MESSAGES = [

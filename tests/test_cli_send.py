@@ -1,5 +1,5 @@
-"""``llm-composer send`` and ``models`` as a user runs them: a subprocess against the loopback
-server replaying real recorded traffic, and fault cases."""
+"""``llm-composer send`` and ``models`` as a user runs them, against the loopback server replaying
+real recorded traffic, and fault cases; in this process, but for Ctrl-C (a real signal)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,16 @@ from composer.models.parts import Message, ReasoningPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.providers.replay import EXAMPLE_EXCHANGE
 from tests import cassettes
+from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import Reply
 
 THINKING = "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml"
 
 
-def composer(*args: str, env: dict | None = None, timeout: float = 60):
-    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+def composer(*args: str, env: dict | None = None):
+    """``llm-composer ARGS`` in this process (tests/cli_run.py); Ctrl-C below needs a real one."""
+    return run_cli(*args, env={**os.environ, **(env or {})}, cwd=ROOT)
 
 
 def recorded_deltas(body: str, kind: str, field: str) -> list[str]:

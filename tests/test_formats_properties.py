@@ -197,25 +197,64 @@ def test_random_json_is_a_format_error_or_an_import(fmt):
     check()
 
 
+def _cut(value, budget: list[int]):
+    """``value`` with only its first ``budget[0]`` nodes (depth first): a document cut short
+    and closed again, so it is still JSON and reaches the reader."""
+    budget[0] -= 1
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        kept = []
+        for key, item in items:
+            if budget[0] <= 0:
+                break
+            kept.append((key, _cut(item, budget)))
+        return dict(kept) if isinstance(value, dict) else [item for _, item in kept]
+    return value
+
+
+def _nodes(value) -> int:
+    if isinstance(value, dict | list):
+        return 1 + sum(_nodes(v) for v in (value.values() if isinstance(value, dict) else value))
+    return 1
+
+
 @pytest.mark.parametrize("fmt", [f for f in _loaders if f.dump is not None],
                          ids=lambda f: f.name)
 def test_truncated_and_mistyped_documents_are_format_errors_or_imports(fmt):
+    """Every cut of a valid document reaches the reader: a JSON document cut after each of its
+    nodes (and closed: a cut JSON text is not JSON, so it would stop at the parser), a text
+    document cut at every character (in steps, for a long one)."""
     (text,) = _samples(fmt)
+    reached: list[int] = []
+    imported: list[int] = []
 
-    @SETTINGS
-    @given(st.integers(0, len(text)))
-    def truncated(cut: int) -> None:
-        piece = text[:cut]
-        if fmt.input_kind == "json":
-            try:
-                value = json.loads(piece)
-            except json.JSONDecodeError:
-                return
-            _load_or_format_error(fmt, value)
-        else:
-            _load_or_format_error(fmt, piece)
+    def load(value) -> None:
+        reached.append(1)
+        try:
+            result = fmt.load(value, "<test>")
+        except FormatError:
+            return
+        assert isinstance(result, Imported)
+        imported.append(len(result.conversation.messages))
 
-    truncated()
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:  # a text format's own text (Markdown)
+        whole = None
+    if whole is not None:
+        cuts = list(range(1, _nodes(whole) + 1))
+        for n in cuts:
+            value = _cut(whole, [n])
+            load(value if fmt.input_kind == "json" else json.dumps(value))
+        assert _cut(whole, [cuts[-1]]) == whole
+    else:
+        cuts = sorted({*range(0, len(text), max(1, len(text) // 400)), len(text)})
+        for n in cuts:
+            load(text[:n])
+    full = len(fmt.load(text if whole is None or fmt.input_kind == "text" else whole,
+                        "<test>").conversation.messages)
+    assert len(reached) == len(cuts)
+    assert any(0 < n < full for n in imported), "no cut short of the whole was read"
     if fmt.input_kind == "text":
         try:
             document = json.loads(text)

@@ -263,17 +263,17 @@ def test_unknown_part_kind_is_reported_not_silently_dropped():
 @pytest.mark.parametrize(("data", "location", "words"), [
     (42, "$", "not a number"),
     ({"messages": []}, "$", "needs contents"),
-    ({"contents": {}}, "$.contents", "should be an array"),
+    ({"contents": {}}, "$.contents", "must be an array"),
     ({"contents": [{"role": "user", "parts": [{"text": 5}]}]}, "$.contents[0].parts[0].text",
-     "should be a string"),
+     "must be a string"),
     ({"contents": [{"role": "bot", "parts": []}]}, "$.contents[0].role", "user or model"),
     ({"contents": [{"parts": [{"functionCall": {"name": "f"}}]}]}, "$.contents[0].parts[0]",
      "model turn"),
     ({"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": None}}]}]},
-     "$.contents[0].parts[0].inlineData.data", "should be a string"),
+     "$.contents[0].parts[0].inlineData.data", "must be a string"),
     ({"contents": [], "tools": [{"functionDeclarations": [{"name": 3}]}]},
-     "$.tools[0].functionDeclarations[0].name", "should be a string"),
-    ({"contents": [], "generationConfig": []}, "$.generationConfig", "should be an object"),
+     "$.tools[0].functionDeclarations[0].name", "must be a string"),
+    ({"contents": [], "generationConfig": []}, "$.generationConfig", "must be an object"),
 ])
 def test_bad_input_is_one_format_error_naming_the_place(data, location, words):
     with pytest.raises(FormatError) as info:
@@ -546,3 +546,20 @@ def test_search_grounding_and_citation_sources_become_citations_once_each():
     assert [(c.url, c.title) for c in text.citations] == [
         ("https://b.example/", None), ("https://a.example/rome", "a.example")]
     assert assembler.stop_reason == "stop"
+
+
+def test_a_tool_result_held_as_json_that_json_cannot_read_is_sent_as_text():
+    """Writing a functionResponse whose output was JSON on the way in: output that is not a
+    JSON object any more (edited to a 5,000-digit number, nested past the limit) goes as text
+    instead of raising out of to_body."""
+    for output in ("1" * 5000, "[" * 150 + "]" * 150, ""):
+        conv = Conversation(messages=[
+            Message.text("user", "go"),
+            Message(role="assistant", parts=[ToolCallPart(name="f", arguments={},
+                                                          tool_call_id="c1")]),
+            Message(role="tool", parts=[ToolResultPart(
+                name="f", output=output, tool_call_id="c1",
+                provider_metadata={"gemini": {"responseJson": True}})])])
+        body, _ = to_body(conv)
+        response = body["contents"][-1]["parts"][0]["functionResponse"]["response"]
+        assert response == {"output": output}

@@ -236,3 +236,27 @@ def test_markdown_round_trips_tool_names_with_blank_lines_and_backticks():
                                                    tool_call_id="c1")])])
     back = formats.import_text(formats.export(conversation, "markdown").text, "markdown")
     assert back.conversation.messages == conversation.messages
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("[1]", "arguments must be a JSON object, not an array"),
+    ("{\"a\": 1,}", "line 1 column 9"),
+    ("[" * 150 + "]" * 150, "nested more than 100 levels deep"),
+    ("1" * 5000, "a number too long to read"),
+])
+def test_one_json_object_reader_for_arguments_keys_and_editors(text, problem, tmp_path, monkeypatch):
+    """The assembler, the detail editor's arguments check and the llm key file read a JSON
+    object through jsontext.loads_object: hostile text is one message there, never a crash."""
+    from composer.models import jsontext
+    from composer.models.assembler import parse_arguments
+    from composer.providers import keys
+
+    with pytest.raises(jsontext.JSONTextError) as caught:
+        jsontext.loads_object(text, "arguments")
+    assert problem in f"{caught.value.location}: {caught.value.msg}"
+    assert parse_arguments(text)[0] == {} and parse_arguments(text)[1]
+    assert jsontext.loads_object("  ") == {}
+    monkeypatch.setattr(keys, "llm_keys_path", lambda: tmp_path / "keys.json")
+    (tmp_path / "keys.json").write_text(text, encoding="utf-8")
+    value, key_problem = keys._llm_keys_get("openai")
+    assert value is None and key_problem and "keys.json" in key_problem

@@ -64,16 +64,13 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
     Text that is not a JSON object gives ``{}`` and a problem; callers keep the text itself
     (``{"composer": {"raw_arguments"}}``) so it goes back to the provider exactly as it came.
     """
-    if not raw.strip():
-        return {}, None
     try:
-        value, _ = jsontext.loads(raw)  # also bounded nesting, long numbers, valid Unicode
+        return jsontext.loads_object(raw), None  # also bounded nesting, long numbers, Unicode
+    except jsontext.NotAnObject:
+        return {}, "arguments are not a JSON object"
     except jsontext.JSONTextError as exc:
         where = f" at {exc.location}" if exc.location else ""
         return {}, f"arguments are not valid JSON ({exc.msg}{where})"
-    if not isinstance(value, dict):
-        return {}, "arguments are not a JSON object"
-    return value, None
 
 
 class Assembler:

@@ -5,6 +5,9 @@
 than ``MAX_DEPTH`` (Python's own parser overflows the stack near 1,000 levels, and copying or
 saving a value nested a few hundred deep would), and integers too long for ``int``.
 
+``loads_object`` is the one reader of a JSON object typed or read by hand (tool-call arguments,
+an editor, a key file): ``loads`` plus "it must be an object".
+
 ``repair`` makes text valid Unicode: a JSON string may hold ``"\\ud800"``, a lone UTF-16
 surrogate, which no UTF-8 file can hold, so saving would fail later. A surrogate pair split over
 two strings (a stream's deltas) is joined when the strings are; whatever stays lone becomes
@@ -28,6 +31,15 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_INT = re.compile(r"\d{4301,}")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+
+
+KIND_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+          int: "a number", float: "a number", type(None): "null"}
+
+
+def json_kind(value: Any) -> str:
+    """A JSON value's type as an error message names it: "an object", "null"..."""
+    return KIND_NAMES.get(type(value), "a value")
 
 
 class JSONTextError(ValueError):
@@ -74,6 +86,22 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
     if repair_text and (_SURROGATE_ESCAPE.search(text) is not None or has_surrogate(text)):
         return _repair_in_place(value)
     return value, 0
+
+
+class NotAnObject(JSONTextError):
+    """Valid JSON, but not the object that was asked for."""
+
+
+def loads_object(text: str, what: str = "the value") -> dict[str, Any]:
+    """The one JSON object in ``text`` (blank text is ``{}``): tool-call arguments, a key file,
+    an editor's text. Raises JSONTextError (with line and column when the JSON breaks), or
+    NotAnObject naming ``what`` and what it is instead."""
+    if not text.strip():
+        return {}
+    value, _ = loads(text)
+    if not isinstance(value, dict):
+        raise NotAnObject(f"{what} must be a JSON object, not {json_kind(value)}")
+    return value
 
 
 def _too_deep(valid_json: str) -> bool:

@@ -7,13 +7,13 @@ a crash.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
+from composer.models import jsontext
 from composer.models.errors import ComposerError
 from composer.providers import session_keys
 from composer.providers.presets import Preset, resolve
@@ -88,11 +88,11 @@ def _llm_keys_get(name: str) -> tuple[str | None, str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, f"{path}: cannot read: {exc}"
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}"
-    if not isinstance(data, dict):
+        data = jsontext.loads_object(text, "the key file")
+    except jsontext.NotAnObject:
         return None, f"{path}: not a JSON object"
+    except jsontext.JSONTextError as exc:
+        return None, f"{path}: invalid JSON at {exc.location or exc.msg}"
     value = data.get(name)
     return (value, None) if isinstance(value, str) and value else (None, None)
 

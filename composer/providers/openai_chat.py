@@ -35,8 +35,8 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats._chat_wire import META, thinking_text
 from composer.models.formats.openai_chat import to_body
+from composer.models.formats.openai_chat.wire import META, thinking_text
 from composer.providers import pcm
 from composer.providers.base import (
     Frame,

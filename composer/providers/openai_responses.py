@@ -35,14 +35,14 @@ from composer.models.events import (
     ToolCallStart,
     UsageReport,
 )
-from composer.models.formats._responses_items import (
+from composer.models.formats.openai_responses import to_body
+from composer.models.formats.openai_responses.wire import (
     KEY,
     client_call,
     is_client_call,
     reasoning_metadata,
     reasoning_text,
 )
-from composer.models.formats.openai_responses import to_body
 from composer.providers import pcm
 from composer.providers.base import (
     HttpRequest,

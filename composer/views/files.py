@@ -304,9 +304,8 @@ class Autosaver(QObject):
             self._timer.start()  # one write at a time: try again after this one
             return
         conversation, state = self._snapshot()
-        copy = Conversation.model_construct(messages=list(conversation.messages),
-                                            settings=conversation.settings,
-                                            composer=conversation.composer)
+        # A shallow copy that keeps the keys we do not know (an llm file's extras).
+        copy = conversation.model_copy(update={"messages": list(conversation.messages)})
         self._pending = False
         self._worker = threading.Thread(target=self._write,
                                         args=(copy, state, self._store.epoch),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import shiboken6
 
 # Import PySide6 before qasync: qasync binds to the first Qt binding it finds. A missing
 # PySide6 must fail the suite, not skip it.
@@ -84,17 +85,27 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def run_window(qtbot, qloop, tmp_path):
-    """Make a shown MainWindow over a conversation, on the qasync loop; runs are fast (replays
-    at full speed) and cancelled at teardown, which never stops on an unsaved-changes box."""
+def user_dir(tmp_path):
+    """The window's own folder (settings, draft, recent files) in a test."""
+    return tmp_path / "user"
+
+
+@pytest.fixture
+def make_window(qtbot, qloop, user_dir):
+    """The one way a view test makes a window: ``make(content=None, user_dir=..., **kw)`` shows
+    a MainWindow over a Conversation or a Document (None: the start page), in ``user_dir``
+    unless another is given. Runs are fast (replays at full speed) and cancelled at teardown;
+    the draft writer is stopped; teardown never stops on an unsaved-changes box or a question."""
+    from composer.models.conversation import Conversation
     from composer.models.document import Document
+    from composer.views import dialogs
     from composer.views.window import MainWindow
 
     made = []
 
-    def make(conversation=None, **kw):
-        document = Document(conversation) if conversation is not None else None
-        window = MainWindow(document, user_dir=kw.pop("user_dir", tmp_path / "user"), **kw)
+    def make(content=None, **kw):
+        document = Document(content) if isinstance(content, Conversation) else content
+        window = MainWindow(document, user_dir=kw.pop("user_dir", None) or user_dir, **kw)
         window.run_ui.call_config.replay_speed = 0
         window.run_ui.call_config.backoff_base = 0.01
         qtbot.addWidget(window)
@@ -108,3 +119,14 @@ def run_window(qtbot, qloop, tmp_path):
         qtbot.waitUntil(lambda w=window: w.run_ui.task is None or w.run_ui.task.done(),
                         timeout=3000)
         window._close_confirmed = True
+        if not shiboken6.isValid(window) or not shiboken6.isValid(window.autosaver):
+            continue  # a window the test closed is gone
+        window.autosaver.stop()
+        for box in dialogs.open_boxes(window):
+            box.close()
+
+
+@pytest.fixture
+def run_window(make_window):
+    """The same window maker, by the name the run tests use."""
+    return make_window

@@ -59,6 +59,22 @@ def test_autosaver_writes_only_when_something_changed(qtbot, tmp_path):
     assert not saver.pending
 
 
+def test_autosave_keeps_a_conversations_unknown_top_level_keys(qtbot, tmp_path):
+    """An llm file's extras (and any key we do not know) ride along in the draft, as in a Save."""
+    store = DraftStore(tmp_path)
+    conversation = Conversation.model_validate({
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}],
+        "llm": {"id": "01j", "prompt": {"options": {"seed": 1}}}, "their_key": [1, 2]})
+    saver = Autosaver(store, lambda: (conversation, DraftState(modified=True, clean_exit=False)),
+                      interval_ms=20)
+    with qtbot.waitSignal(saver.saved, timeout=2000):
+        saver.mark_changed()
+    loaded = store.load()
+    assert loaded.model_extra == {"llm": {"id": "01j", "prompt": {"options": {"seed": 1}}},
+                                  "their_key": [1, 2]}
+    assert loaded == conversation
+
+
 def test_the_example_conversation_ships_and_loads():
     conversation = example_conversation()
     assert conversation.messages

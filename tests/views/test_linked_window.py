@@ -149,39 +149,21 @@ def test_the_preview_button_loads_one_file_the_user_allows(qtbot, run_window, la
     assert "SECRET-CANARY" in window.detail.sections[1].preview.excerpt.toPlainText()
 
 
-def test_the_next_start_asks_again_instead_of_reading(qtbot, make_window_in, layout,
+def test_the_next_start_asks_again_instead_of_reading(qtbot, make_window, layout,
                                                       loopback):
     secret, shared = layout
     path = shared_file(shared, loopback.url, str(secret))
-    first = make_window_in()
+    first = make_window()
     first.open_path(path)
     box = question(qtbot, first)
     qtbot.mouseClick(box.button(Button.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not attachments(first)[0].linked, timeout=5000)
     with qtbot.waitSignal(first.closed):
         first.close()
-    second = make_window_in()
+    second = make_window()
     assert second.file_path == path
     question(qtbot, second)
     assert attachments(second)[0].linked
-
-
-@pytest.fixture
-def make_window_in(qtbot, tmp_path):
-    from composer.views.window import MainWindow
-
-    made = []
-
-    def make():
-        window = MainWindow(None, user_dir=tmp_path / "user")
-        qtbot.addWidget(window)
-        window.show()
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window._close_confirmed = True
 
 
 def test_a_fifo_and_dev_zero_are_refused_without_blocking_the_window(

@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialogButtonBox
 
 from composer.main import main
 from composer.models.conversation import Conversation
-from composer.models.document import Document
 from composer.models.parts import Message
 from composer.views.picker import ConversationPicker
-from composer.views.window import MainWindow
 from tests.test_formats_other import make_store_db
 
 
-def _window(qtbot, tmp_path, text="mine") -> MainWindow:
-    window = MainWindow(Document(Conversation(messages=[Message.text("user", text)])),
-                        user_dir=tmp_path / "user")
-    qtbot.addWidget(window)
-    window.show()
-    return window
+@pytest.fixture
+def window(make_window):
+    return make_window(Conversation(messages=[Message.text("user", "mine")]))
 
 
 def _picker(qtbot, window) -> ConversationPicker:
@@ -40,8 +36,7 @@ def _jsonl(tmp_path):
     return path
 
 
-def test_opening_sharegpt_jsonl_asks_which_conversation_and_opens_the_pick(qtbot, tmp_path):
-    window = _window(qtbot, tmp_path)
+def test_opening_sharegpt_jsonl_asks_which_conversation_and_opens_the_pick(qtbot, window, tmp_path):
     window.open_path(_jsonl(tmp_path))  # the pick is applied when the user answers
     assert window.document.messages[0].plain_text == "mine"
     picker = _picker(qtbot, window)
@@ -58,10 +53,9 @@ def test_opening_sharegpt_jsonl_asks_which_conversation_and_opens_the_pick(qtbot
     assert window.file_path is None and window.isWindowModified()
 
 
-def test_cancelling_the_picker_keeps_the_document(qtbot, tmp_path):
+def test_cancelling_the_picker_keeps_the_document(qtbot, window, tmp_path):
     path = tmp_path / "logs.db"
     make_store_db(path)
-    window = _window(qtbot, tmp_path)
     window.open_path(path)
     picker = _picker(qtbot, window)
     assert [picker.list.item(i).toolTip() for i in range(picker.list.count())] == ["t1", "t0"]
@@ -71,14 +65,13 @@ def test_cancelling_the_picker_keeps_the_document(qtbot, tmp_path):
     assert window.document.messages[0].plain_text == "mine"
 
 
-def test_a_plain_llm_to_dict_file_opens_named_after_it(qtbot, tmp_path):
+def test_a_plain_llm_to_dict_file_opens_named_after_it(qtbot, window, tmp_path):
     path = tmp_path / "from-llm.json"
     path.write_text(json.dumps({
         "model": "gpt-4o", "prompt": {"messages": [
             {"role": "user", "parts": [{"type": "text", "text": "hi"}]}]},
         "messages": [{"role": "assistant", "parts": [{"type": "text", "text": "hello"}]}]}),
         encoding="utf-8")
-    window = _window(qtbot, tmp_path)
     mine = window.document.conversation.settings.provider
     assert window.open_path(path)
     assert [m.plain_text for m in window.document.messages] == ["hi", "hello"]

@@ -16,18 +16,11 @@ from composer.models.formats import _choices
 from composer.views import clipboard, dialogs
 from composer.views.table.view import MessageTable
 from composer.views.undo import DocumentEditor
-from composer.views.window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    made = MainWindow(None, user_dir=tmp_path / "user")
-    qtbot.addWidget(made)
-    made.show()
-    yield made
-    made._close_confirmed = True
-    for box in dialogs.open_boxes(made):
-        box.close()
+def window(make_window):
+    return make_window()
 
 
 def _threads_of(monkeypatch, module, name):

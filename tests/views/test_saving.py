@@ -13,39 +13,13 @@ import pytest
 
 from composer.models import files as model_files
 from composer.models.conversation import Conversation
-from composer.models.document import Document
 from composer.models.exchange import Exchange, Prompt
 from composer.models.files import load, load_conversation
 from composer.models.parts import Message
 from composer.views.dialogs import open_boxes
 from composer.views.files import DraftStore
-from composer.views.window import MainWindow
 
 LONE = "half an emoji \ud83d here"
-
-
-@pytest.fixture
-def user_dir(tmp_path):
-    return tmp_path / "user"
-
-
-@pytest.fixture
-def make_window(qtbot, user_dir):
-    made = []
-
-    def make(conversation=None, folder=None):
-        document = Document(conversation) if conversation is not None else None
-        window = MainWindow(document, user_dir=folder or user_dir)
-        qtbot.addWidget(window)
-        window.show()
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.autosaver.stop()
-        window._close_confirmed = True
-        window.close()
 
 
 def _conv(*texts: str) -> Conversation:
@@ -168,7 +142,7 @@ def test_a_kill_at_any_write_leaves_a_draft_that_agrees_with_its_state(make_wind
                                                                        monkeypatch):
     def start(n: int):
         folder = tmp_path / f"run{n}"
-        window = make_window(_conv("v0"), folder=folder / "user")
+        window = make_window(_conv("v0"), user_dir=folder / "user")
         window.autosaver.stop()  # the writes below are driven one by one
         return window, folder
 

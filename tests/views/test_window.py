@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -17,31 +16,9 @@ from composer.models.exchange import Exchange, Prompt
 from composer.models.files import load_conversation, save
 from composer.models.parts import Message
 from composer.views.dialogs import open_boxes
-from composer.views.window import MainWindow
 from tests.views.dnd import send_drag
 
 Button = QMessageBox.StandardButton
-
-
-@pytest.fixture
-def user_dir(tmp_path):
-    return tmp_path / "user"
-
-
-@pytest.fixture
-def make_window(qtbot, user_dir):
-    made = []
-
-    def make(document=None, **kw):
-        window = MainWindow(document, user_dir=kw.pop("user_dir", user_dir), **kw)
-        qtbot.addWidget(window)
-        window.show()
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window._close_confirmed = True  # teardown must not stop on the unsaved-changes box
 
 
 def _conversation(*texts: str) -> Conversation:

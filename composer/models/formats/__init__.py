@@ -1,7 +1,9 @@
 """Conversation formats: import with auto-detection, and export.
 
-Every module in this package except ``base`` is a format and defines ``FORMAT`` (see base.py);
-they are found by listing the package, so adding a format is adding a module.
+Every module or package in this package except ``base`` and those named ``_*`` is a format and
+defines ``FORMAT`` (see base.py); they are found by listing the package, so adding a format is
+adding a module. The four wire formats are packages of one shape: ``detect``, ``read``, ``write``
+and ``wire`` (the protocol's names and helpers the other three share).
 """
 
 from __future__ import annotations

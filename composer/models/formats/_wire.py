@@ -1,5 +1,5 @@
-"""What the four wire formats (request bodies) share: naming JSON types, merging ``extra_body``,
-writing a body."""
+"""What the four wire formats (request bodies) share when writing: merging ``extra_body``,
+tool-call arguments, writing a body."""
 
 from __future__ import annotations
 
@@ -14,15 +14,6 @@ from composer.models.parts import ToolCallPart
 # Top-level lists that extra_body adds to instead of replacing: hosted tools beside ours,
 # extra ``include`` entries beside the ones reasoning replay needs.
 APPENDED_LISTS = ("tools", "include")
-
-_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-          int: "a number", float: "a number", type(None): "null"}
-
-
-def json_kind(value: Any) -> str:
-    """A JSON value's type as an error message names it: "an object", "null"..."""
-    return _KINDS.get(type(value), "a value")
-
 
 def merge_extra(body: dict[str, Any], extra: dict[str, Any], *, top: bool = True) -> dict[str, Any]:
     """Merge the user's raw ``extra_body`` into a built body, last, and return the body.

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer.models import jsontext
 from composer.models.document import Notice, Reset, RowChanged, RowsRemoved
 from composer.models.parts import (
     AttachmentPart,
@@ -63,15 +64,10 @@ def _set_plain(edit: QPlainTextEdit | QLineEdit, text: str) -> None:
 
 def json_problem(text: str) -> tuple[dict[str, Any] | None, str | None]:
     """(arguments, None) for a JSON object, else (None, "line L column C: problem")."""
-    if not text.strip():
-        return {}, None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-    if not isinstance(value, dict):
-        return None, f"arguments must be a JSON object, not {type(value).__name__}"
-    return value, None
+        return jsontext.loads_object(text, "arguments"), None
+    except jsontext.JSONTextError as exc:
+        return None, f"{exc.location}: {exc.msg}" if exc.location else exc.msg
 
 
 def _fit_height(edit: QPlainTextEdit, min_lines: int = 3, max_lines: int = 14) -> None:

@@ -9,17 +9,16 @@ from typing import Any
 from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.errors import FormatError
-from composer.models.formats._chat_wire import (
+from composer.models.formats._reader import Reader, json_kind
+from composer.models.formats.base import Imported, guarded
+from composer.models.formats.openai_chat.wire import (
     DEFAULT_SCHEMA_NAME,
     META,
     NAME,
     thinking_text,
 )
-from composer.models.formats._chat_wire import fields as _fields
-from composer.models.formats._chat_wire import fields_meta as _meta
-from composer.models.formats._wire import json_kind
-from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.openai_chat.wire import fields as _fields
+from composer.models.formats.openai_chat.wire import fields_meta as _meta
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -36,38 +35,23 @@ _MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "ref
 _TRANSPORT_KEYS = frozenset({"stream", "stream_options"})
 _AUDIO_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
-class _Reader:
+class _Reader(Reader):
     """Walks one body, raising a FormatError with a JSON path at the first bad value."""
 
     def __init__(self, source: str | None) -> None:
-        self.source = source
-        self.losses: list[Loss] = []
+        super().__init__(source)
         self.call_names: dict[str, str] = {}
-
-    def fail(self, problem: str, location: str) -> FormatError:
-        return FormatError(problem, source=self.source, location=location)
-
-    def note(self, problem: str, message: int | None = None, part: int | None = None,
-             dropped: bool = False) -> None:
-        self.losses.append(Loss(problem, message, part, dropped))
-
-    def string(self, value: Any, location: str, *, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(f"expected a string, found {json_kind(value)}", location)
-        return value
 
     # -- messages --
 
     def messages(self, data: Any, location: str) -> list[Message]:
         if not isinstance(data, list):
-            raise self.fail(f"expected an array of messages, found {json_kind(data)}", location)
+            raise self.fail(f"messages must be an array, not {json_kind(data)}", location)
         return [self.message(m, i, f"{location}[{i}]") for i, m in enumerate(data)]
 
     def message(self, m: Any, index: int, loc: str) -> Message:
         if not isinstance(m, dict):
-            raise self.fail(f"expected a message object, found {json_kind(m)}", loc)
+            raise self.fail(f"a message must be an object, not {json_kind(m)}", loc)
         role = m.get("role")
         if not isinstance(role, str):
             raise self.fail("message has no role", loc)
@@ -102,7 +86,7 @@ class _Reader:
         if isinstance(content, str):
             return [TextPart(text=content)]
         if not isinstance(content, list):
-            raise self.fail(f"content must be a string or an array, found {json_kind(content)}", loc)
+            raise self.fail(f"content must be a string or an array, not {json_kind(content)}", loc)
         parts = []
         for j, item in enumerate(content):
             part = self.content_part(item, index, len(parts), f"{loc}[{j}]", role)
@@ -112,7 +96,7 @@ class _Reader:
 
     def content_part(self, item: Any, index: int, pindex: int, loc: str, role: str):
         if not isinstance(item, dict):
-            raise self.fail(f"expected a content part object, found {json_kind(item)}", loc)
+            raise self.fail(f"a content part must be an object, not {json_kind(item)}", loc)
         kind = item.get("type")
         if not isinstance(kind, str):
             raise self.fail("content part has no type", loc)
@@ -129,7 +113,7 @@ class _Reader:
             if isinstance(image, str):
                 image = {"url": image}
             if not isinstance(image, dict):
-                raise self.fail(f"image_url must be an object, found {json_kind(image)}",
+                raise self.fail(f"image_url must be an object, not {json_kind(image)}",
                                 f"{loc}.image_url")
             url = self.string(image.get("url"), f"{loc}.image_url.url")
             meta: dict[str, Any] = {}
@@ -144,7 +128,7 @@ class _Reader:
         if kind == "input_audio":
             audio = item.get("input_audio")
             if not isinstance(audio, dict):
-                raise self.fail(f"input_audio must be an object, found {json_kind(audio)}",
+                raise self.fail(f"input_audio must be an object, not {json_kind(audio)}",
                                 f"{loc}.input_audio")
             data = self.string(audio.get("data"), f"{loc}.input_audio.data")
             fmt = self.string(audio.get("format"), f"{loc}.input_audio.format")
@@ -166,7 +150,7 @@ class _Reader:
     def file_part(self, item: dict, loc: str) -> AttachmentPart:
         f = item.get("file")
         if not isinstance(f, dict):
-            raise self.fail(f"file must be an object, found {json_kind(f)}", f"{loc}.file")
+            raise self.fail(f"file must be an object, not {json_kind(f)}", f"{loc}.file")
         name = self.string(f.get("filename"), f"{loc}.file.filename", optional=True)
         data = self.string(f.get("file_data"), f"{loc}.file.file_data", optional=True)
         file_id = self.string(f.get("file_id"), f"{loc}.file.file_id", optional=True)
@@ -203,7 +187,7 @@ class _Reader:
         calls = m.get("tool_calls")
         if calls is not None:
             if not isinstance(calls, list):
-                raise self.fail(f"tool_calls must be an array, found {json_kind(calls)}",
+                raise self.fail(f"tool_calls must be an array, not {json_kind(calls)}",
                                 f"{loc}.tool_calls")
             for j, call in enumerate(calls):
                 part = self.tool_call(call, index, len(parts), f"{loc}.tool_calls[{j}]")
@@ -216,7 +200,7 @@ class _Reader:
         r = m.get("reasoning")
         details = m.get("reasoning_details")
         if details is not None and not isinstance(details, list):
-            raise self.fail(f"reasoning_details must be an array, found {json_kind(details)}",
+            raise self.fail(f"reasoning_details must be an array, not {json_kind(details)}",
                             f"{loc}.reasoning_details")
         meta: dict[str, Any] = {}
         fields: dict[str, Any] = {}
@@ -245,7 +229,7 @@ class _Reader:
 
     def tool_call(self, call: Any, index: int, pindex: int, loc: str) -> ToolCallPart | None:
         if not isinstance(call, dict):
-            raise self.fail(f"expected a tool call object, found {json_kind(call)}", loc)
+            raise self.fail(f"a tool call must be an object, not {json_kind(call)}", loc)
         kind = call.get("type", "function")
         if kind == "custom" and isinstance(call.get("custom"), dict):
             custom = call["custom"]
@@ -265,7 +249,7 @@ class _Reader:
             return None
         fn = call.get("function")
         if not isinstance(fn, dict):
-            raise self.fail(f"function must be an object, found {json_kind(fn)}", f"{loc}.function")
+            raise self.fail(f"function must be an object, not {json_kind(fn)}", f"{loc}.function")
         name = self.string(fn.get("name"), f"{loc}.function.name")
         call_id = self.string(call.get("id"), f"{loc}.id", optional=True)
         raw = fn.get("arguments")
@@ -304,7 +288,7 @@ class _Reader:
                 texts.append(self.string(item.get("text"), f"{loc}.content[{j}].text"))
             output = "".join(texts)
         else:
-            raise self.fail(f"content must be a string or an array, found {json_kind(content)}",
+            raise self.fail(f"content must be a string or an array, not {json_kind(content)}",
                             f"{loc}.content")
         name = self.call_names.get(call_id or "", "")
         if isinstance(m.get("name"), str) and not name:
@@ -358,11 +342,11 @@ class _Reader:
 
     def tools(self, value: Any, loc: str, extra: dict) -> list[Tool]:
         if not isinstance(value, list):
-            raise self.fail(f"tools must be an array, found {json_kind(value)}", loc)
+            raise self.fail(f"tools must be an array, not {json_kind(value)}", loc)
         tools = []
         for i, t in enumerate(value):
             if not isinstance(t, dict):
-                raise self.fail(f"expected a tool object, found {json_kind(t)}", f"{loc}[{i}]")
+                raise self.fail(f"a tool must be an object, not {json_kind(t)}", f"{loc}[{i}]")
             if t.get("type") == "custom" and isinstance(t.get("custom"), dict):
                 custom = t["custom"]
                 name = self.string(custom.get("name"), f"{loc}[{i}].custom.name")
@@ -375,7 +359,7 @@ class _Reader:
             name = self.string(fn.get("name"), f"{loc}[{i}].function.name")
             params = fn.get("parameters", {"type": "object", "properties": {}})
             if not isinstance(params, dict):
-                raise self.fail(f"parameters must be an object, found {json_kind(params)}",
+                raise self.fail(f"parameters must be an object, not {json_kind(params)}",
                                 f"{loc}[{i}].function.parameters")
             desc = self.string(fn.get("description"), f"{loc}[{i}].function.description",
                                optional=True)

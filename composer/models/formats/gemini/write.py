@@ -17,16 +17,16 @@ Keys are read in camelCase or snake_case, as the API accepts both; export writes
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from composer.models import jsontext
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._gemini_import import from_body
-from composer.models.formats._gemini_wire import (
+from composer.models.formats._wire import dump_body, merge_extra
+from composer.models.formats.base import Exported, Loss
+from composer.models.formats.gemini.wire import (
     _INTERNAL,
     _OUTCOME,
-    _PART_KINDS,
     _RESPONSE_JSON,
     _RESPONSE_KEY,
     _SIGNING_MODEL,
@@ -35,12 +35,8 @@ from composer.models.formats._gemini_wire import (
     CODE_EXECUTION,
     KEY,
     PLACEHOLDER_SIGNATURE,
-    _get,
-    _has,
     _include_thoughts,
 )
-from composer.models.formats._wire import dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Loss
 from composer.models.parts import (
     AttachmentPart,
     Part,
@@ -49,40 +45,6 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
-
-# -- detection ------------------------------------------------------------------------------------
-
-
-def _looks_like_part(part: Any) -> bool:
-    return isinstance(part, dict) and "type" not in part and any(
-        _has(part, k) for k in (*_PART_KINDS, "thoughtSignature"))
-
-
-def _looks_like_content(item: Any) -> bool:
-    if not isinstance(item, dict) or not isinstance(item.get("parts"), list):
-        return False
-    if set(item) - {"role", "parts"}:
-        return False
-    role = item.get("role", "user")
-    return role in ("user", "model", "function") and all(_looks_like_part(p) for p in item["parts"])
-
-
-def detect(data: Any) -> float:
-    if isinstance(data, dict):
-        contents = _get(data, "contents")
-        if not isinstance(contents, list) or "messages" in data:
-            return 0.0
-        if contents and all(isinstance(c, dict) and isinstance(c.get("parts"), list)
-                            for c in contents):
-            return 0.95
-        return 0.5
-    if isinstance(data, list) and data and all(_looks_like_content(c) for c in data):
-        return 0.9
-    return 0.0
-
-
-# -- export ---------------------------------------------------------------------------------------
-
 
 
 def _signs_calls(model: str) -> bool:
@@ -133,13 +95,11 @@ def _response_body(part: ToolResultPart) -> dict[str, Any]:
         if part.output and part.output != part.exception:
             body["output"] = part.output
         return body
-    if meta.get(_RESPONSE_JSON):
+    if meta.get(_RESPONSE_JSON) and part.output.strip():
         try:
-            value = json.loads(part.output)
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            return value
+            return jsontext.loads_object(part.output)
+        except jsontext.JSONTextError:
+            pass
     return {meta.get(_RESPONSE_KEY) or "output": part.output}
 
 
@@ -366,14 +326,3 @@ def dump(conversation: Conversation) -> Exported:
     if conversation.settings.model:
         body = {"model": conversation.settings.model, **body}
     return dump_body(body, losses)
-
-
-FORMAT = Format(
-    name="gemini",
-    title="Google Gemini (contents or generateContent request body)",
-    extensions=(".json",),
-    input_kind="json",
-    detect=detect,
-    load=from_body,
-    dump=dump,
-)

@@ -1,4 +1,4 @@
-"""Issue 8, the bugs a new user hit in the window: each test drives the real widgets and failed
+"""The bugs a new user hit in the window: each test drives the real widgets and failed
 before its fix."""
 
 from __future__ import annotations

@@ -30,10 +30,9 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._chat_import import from_body
-from composer.models.formats._chat_wire import DEFAULT_SCHEMA_NAME, META, NAME
 from composer.models.formats._wire import arguments_text, dump_body, merge_extra
-from composer.models.formats.base import Exported, Format, Loss
+from composer.models.formats.base import Exported, Loss
+from composer.models.formats.openai_chat.wire import DEFAULT_SCHEMA_NAME, META
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -44,88 +43,12 @@ from composer.models.parts import (
 )
 from composer.models.settings import Tool
 
-_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
-_CHAT_ONLY_PART_TYPES = frozenset({"image_url", "input_audio", "file"})
-_FOREIGN_PART_TYPES = frozenset({"image", "document", "tool_use", "tool_result", "thinking",
-                                 "redacted_thinking", "input_text", "input_image", "input_file",
-                                 "output_text", "function_call", "function_call_output"})
-_CHAT_ONLY_BODY_KEYS = frozenset({"stream_options", "response_format", "max_completion_tokens",
-                                  "reasoning_effort", "frequency_penalty", "presence_penalty",
-                                  "logit_bias", "n", "logprobs", "top_logprobs", "seed",
-                                  "parallel_tool_calls", "modalities", "audio"})
-_FOREIGN_BODY_KEYS = frozenset({"system", "contents", "input", "anthropic_version",
-                                "generationConfig", "systemInstruction"})
 _AUDIO_MIMES = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
                 "audio/vnd.wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
 # OpenAI's reasoning models refuse max_tokens; they take max_completion_tokens.
 _COMPLETION_TOKENS_MODEL = re.compile(r"^(o\d|gpt-5|gpt-oss)")
 
 
-# -- detection -------------------------------------------------------------------------------
-
-
-def _message_score(messages: list[Any]) -> float:
-    """0 when a list is not Chat messages; 0.6 when it could be several formats; 0.9 when sure."""
-    if not messages:
-        return 0.0
-    sure = False
-    for m in messages:
-        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-            return 0.0
-        if "parts" in m or "type" in m or m["role"] == "model":
-            return 0.0
-        role = m["role"]
-        if role not in ("system", "developer", "user", "assistant", "tool", "function"):
-            return 0.0
-        content = m.get("content")
-        if isinstance(content, list):
-            for part in content:
-                if not isinstance(part, dict):
-                    return 0.0
-                kind = part.get("type")
-                if not isinstance(kind, str):  # robustness: a list here is unhashable
-                    return 0.0
-                if kind == "thinking" and isinstance(part.get("thinking"), list):
-                    sure = True  # Mistral's reasoning chunk (Anthropic's holds a string)
-                    continue
-                if kind in _FOREIGN_PART_TYPES or kind not in _PART_TYPES:
-                    return 0.0
-                if kind in _CHAT_ONLY_PART_TYPES:
-                    sure = True
-        elif content is None:
-            if not (role == "assistant" and ("tool_calls" in m or "reasoning_content" in m)):
-                return 0.0
-        elif not isinstance(content, str):
-            return 0.0
-        if role in ("developer", "tool") or "tool_calls" in m or "tool_call_id" in m:
-            sure = True
-        if "reasoning_content" in m or "reasoning_details" in m:
-            sure = True
-    return 0.9 if sure else 0.6
-
-
-def detect(data: Any) -> float:
-    if isinstance(data, list):
-        return _message_score(data)
-    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
-        return 0.0
-    if _FOREIGN_BODY_KEYS & data.keys() or "composer" in data:
-        return 0.0
-    score = _message_score(data["messages"])
-    if score == 0:
-        return 0.0
-    if isinstance(data.get("model"), str):
-        score += 0.05
-    if _CHAT_ONLY_BODY_KEYS & data.keys():
-        score = max(score, 0.9)
-    tools = data.get("tools")
-    if isinstance(tools, list) and tools and all(
-            isinstance(t, dict) and t.get("type") == "function" and "function" in t for t in tools):
-        score = max(score, 0.9)
-    return min(score, 0.95)
-
-
-# -- export ----------------------------------------------------------------------------------
 
 
 class _Writer:
@@ -451,15 +374,6 @@ def dump(conversation: Conversation) -> Exported:
     return dump_body(body, losses)
 
 
-FORMAT = Format(
-    name=NAME,
-    title="OpenAI Chat Completions (messages or request body)",
-    extensions=(".json",),
-    input_kind="json",
-    detect=detect,
-    load=from_body,
-    dump=dump,
-)
 
 
 # -- helpers ---------------------------------------------------------------------------------

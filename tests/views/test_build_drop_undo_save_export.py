@@ -1,4 +1,4 @@
-"""Issue 3, done: build a six-turn conversation with a system prompt in the window, drop an image
+"""The whole editing path in the window: build a six-turn conversation with a system prompt in the window, drop an image
 and a PDF onto rows (real drop events on the table's viewport), reorder, undo every step, redo
 them, save, reopen, and export an OpenAI Chat Completions request body."""
 
@@ -10,8 +10,6 @@ import json
 from PySide6.QtCore import QMimeData, QPointF, QUrl
 
 from composer.models.conversation import Conversation
-from composer.models.document import Document
-from composer.views.window import MainWindow
 from tests.views.conftest import make_pdf, make_png
 from tests.views.dnd import send_drag
 
@@ -39,11 +37,9 @@ def _state(window):
     return [m.to_dict() for m in window.document.messages]
 
 
-def test_build_drop_reorder_undo_redo_save_reopen_export(qtbot, qloop, tmp_path):
-    window = MainWindow(Document(Conversation()), user_dir=tmp_path / "user")
-    qtbot.addWidget(window)
+def test_build_drop_reorder_undo_redo_save_reopen_export(qtbot, make_window, tmp_path):
+    window = make_window(Conversation())
     window.resize(1200, 800)
-    window.show()
     qtbot.waitExposed(window)
     table = window.table
     start = _state(window)
@@ -89,8 +85,7 @@ def test_build_drop_reorder_undo_redo_save_reopen_export(qtbot, qloop, tmp_path)
     assert window.save_to(saved)
     assert not window.isWindowModified()
 
-    reopened = MainWindow(Document(Conversation()), user_dir=tmp_path / "user2")
-    qtbot.addWidget(reopened)
+    reopened = make_window(Conversation(), user_dir=tmp_path / "user2")
     assert reopened.open_path(saved)
     assert _state(reopened) == final
 

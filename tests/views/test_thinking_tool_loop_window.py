@@ -1,4 +1,4 @@
-"""Issue 5 done: against a loopback replay of Anthropic thinking + tool use, click Send, see the
+"""The thinking + tool-use loop through the window: against a loopback replay of Anthropic thinking + tool use, click Send, see the
 reasoning block, the tool call and the usage footer, answer the tool call, send again, and the
 second request is the recorded second request in substance (signature replayed, tool result)."""
 

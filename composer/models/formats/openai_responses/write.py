@@ -29,22 +29,19 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.formats._responses_import import from_body
-from composer.models.formats._responses_items import (
-    CLIENT_CALLS,
-    CONTENT_TYPES,
-    ITEM_TYPES,
-    KEY,
-    client_call_item,
-    client_output_item,
-    reasoning_text,
-)
 from composer.models.formats._wire import (
     arguments_text,
     dump_body,
     merge_extra,
 )
-from composer.models.formats.base import Exported, Format, Loss
+from composer.models.formats.base import Exported, Loss
+from composer.models.formats.openai_responses.wire import (
+    CLIENT_CALLS,
+    KEY,
+    client_call_item,
+    client_output_item,
+    reasoning_text,
+)
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -55,37 +52,6 @@ from composer.models.parts import (
 )
 from composer.models.settings import Tool
 
-# -- detection ---------------------------------------------------------------------------------
-
-def _looks_like_item(item: Any) -> bool:
-    if not isinstance(item, dict):
-        return False
-    # robustness: a "type" that is not a string (a list is unhashable) is no item type
-    if isinstance(item.get("type"), str) and item["type"] in ITEM_TYPES:
-        return True
-    content = item.get("content")
-    return isinstance(content, list) and any(
-        isinstance(c, dict) and isinstance(c.get("type"), str) and c["type"] in CONTENT_TYPES
-        for c in content)
-
-
-def detect(data: Any) -> float:
-    if isinstance(data, dict):
-        if "messages" in data or "contents" in data or "input" not in data:
-            return 0.0
-        items = data["input"]
-        if isinstance(items, list) and any(_looks_like_item(i) for i in items):
-            return 0.95
-        if "model" in data and isinstance(items, str | list):
-            return 0.85
-        return 0.0
-    if isinstance(data, list) and data and all(isinstance(i, dict) for i in data):
-        if any(_looks_like_item(i) for i in data):
-            return 0.85
-    return 0.0
-
-
-# -- export ------------------------------------------------------------------------------------
 
 def _meta(part_or_message: Any) -> dict[str, Any]:
     meta = (part_or_message.provider_metadata or {}).get(KEY)
@@ -406,14 +372,3 @@ def to_body(conversation: Conversation) -> tuple[dict[str, Any], list[Loss]]:
 def dump(conversation: Conversation) -> Exported:
     body, losses = to_body(conversation)
     return dump_body(body, losses)
-
-
-FORMAT = Format(
-    name="openai-responses",
-    title="OpenAI Responses (input items or request body)",
-    extensions=(".json",),
-    input_kind="json",
-    detect=detect,
-    load=from_body,
-    dump=dump,
-)

@@ -1,7 +1,7 @@
 """Responses items and what import, export and the stream parser share about them.
 
-``need`` checks a JSON value's type with one FormatError at its location; reasoning items keep
-their fields verbatim so export rebuilds them.
+Reasoning items keep their fields verbatim so export rebuilds them (type checks: the reader kit,
+formats/_reader.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from composer.models.errors import FormatError
-from composer.models.formats._wire import json_kind
+from composer.models import jsontext
 
 KEY = "openai"
 
@@ -26,15 +25,6 @@ ITEM_TYPES = frozenset({
 CONTENT_TYPES = frozenset({"input_text", "input_image", "input_file", "input_audio",
                            "output_text", "refusal"})
 # Body keys mapped to neutral settings; everything else goes to extra_body untouched.
-
-def need(value: Any, kind: type | tuple[type, ...], what: str, loc: str) -> Any:
-    """``value`` when it has the JSON type ``kind``; else a FormatError at ``loc``."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        want = " or ".join(dict.fromkeys(json_kind(k()) for k in kinds))
-        raise FormatError(f"{what} is {json_kind(value)}, expected {want}", location=loc)
-    return value
-
 
 def reasoning_text(item: dict[str, Any]) -> str:
     """A reasoning item's readable text: its summaries, else its raw reasoning content."""
@@ -144,7 +134,7 @@ def client_output_item(kind: str, call_id: str, output: str,
 
 def _json_list(text: str) -> list[Any] | None:
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
+        value, _ = jsontext.loads(text)
+    except jsontext.JSONTextError:
         return None
     return value if isinstance(value, list) else None

@@ -9,8 +9,9 @@ from typing import Any
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
-from composer.models.errors import FormatError
-from composer.models.formats._gemini_wire import (
+from composer.models.formats._reader import Reader, json_kind
+from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.gemini.wire import (
     _MODES,
     _OUTCOME,
     _PART_KINDS,
@@ -23,8 +24,6 @@ from composer.models.formats._gemini_wire import (
     _include_thoughts,
     _pop,
 )
-from composer.models.formats._wire import json_kind
-from composer.models.formats.base import Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -39,25 +38,12 @@ from composer.models.settings import RequestSettings, Tool
 # -- import ---------------------------------------------------------------------------------------
 
 
-class _Reader:
-    def __init__(self, source: str | None) -> None:
-        self.source = source
-        self.losses: list[Loss] = []
-
-    def fail(self, problem: str, location: str) -> FormatError:
-        return FormatError(problem, source=self.source, location=location)
-
-    def expect(self, value: Any, kind: type, what: str, location: str) -> Any:
-        if not isinstance(value, kind):
-            want = {dict: "an object", list: "an array", str: "a string"}[kind]
-            raise self.fail(f"{what} should be {want}, not {json_kind(value)}", location)
-        return value
-
+class _Reader(Reader):
     def opt_str(self, d: dict[str, Any], key: str, location: str) -> str | None:
         value = _get(d, key)
         if value is None:
             return None
-        return self.expect(value, str, key, f"{location}.{key}")
+        return self.need(value, str, key, f"{location}.{key}")
 
 
 def _std_base64(data: str) -> str:
@@ -70,11 +56,11 @@ def _std_base64(data: str) -> str:
 def _read_attachment(r: _Reader, part: dict[str, Any], loc: str) -> Attachment | None:
     inline = _get(part, "inlineData")
     if inline is not None:
-        r.expect(inline, dict, "inlineData", f"{loc}.inlineData")
+        r.need(inline, dict, "inlineData", f"{loc}.inlineData")
         mime = r.opt_str(inline, "mimeType", f"{loc}.inlineData")
-        data = r.expect(_get(inline, "data", ""), str, "data", f"{loc}.inlineData.data")
+        data = r.need(_get(inline, "data", ""), str, "data", f"{loc}.inlineData.data")
         return Attachment(type=mime, content=_std_base64(data))
-    file_data = r.expect(_get(part, "fileData"), dict, "fileData", f"{loc}.fileData")
+    file_data = r.need(_get(part, "fileData"), dict, "fileData", f"{loc}.fileData")
     mime = r.opt_str(file_data, "mimeType", f"{loc}.fileData")
     uri = r.opt_str(file_data, "fileUri", f"{loc}.fileData")
     if not uri:
@@ -95,8 +81,36 @@ def _response_output(response: dict[str, Any]) -> tuple[str, str | None, dict[st
     return json.dumps(response, ensure_ascii=False), None, {_RESPONSE_JSON: True}
 
 
+def _read_function_response(r: _Reader, part: dict[str, Any], loc: str, mi: int, pi: int,
+                            meta: dict[str, Any]) -> ToolResultPart:
+    fr_loc = f"{loc}.functionResponse"
+    resp = r.need(_get(part, "functionResponse"), dict, "functionResponse", fr_loc)
+    name = r.need(_get(resp, "name"), str, "functionResponse.name", f"{fr_loc}.name")
+    body = _get(resp, "response")
+    body = {} if body is None else r.need(body, dict, "functionResponse.response",
+                                            f"{fr_loc}.response")
+    output, exception, extra_meta = _response_output(body)
+    attachments = []
+    inner = _get(resp, "parts")
+    if inner is not None:
+        for j, p in enumerate(r.need(inner, list, "functionResponse.parts",
+                                       f"{fr_loc}.parts")):
+            p_loc = f"{fr_loc}.parts[{j}]"
+            r.need(p, dict, "a part", p_loc)
+            if not (_has(p, "inlineData") or _has(p, "fileData")):
+                raise r.fail("functionResponse parts hold inlineData or fileData", p_loc)
+            attachments.append(_read_attachment(r, p, p_loc))
+    extra = set(resp) - {"name", "response", "id", "parts"}
+    if extra:
+        r.losses.append(Loss(f"functionResponse {', '.join(sorted(extra))} dropped", mi, pi))
+    meta.update(extra_meta)
+    return ToolResultPart(name=name, output=output, exception=exception,
+                          tool_call_id=r.opt_str(resp, "id", fr_loc), attachments=attachments,
+                          provider_metadata={KEY: meta} if meta else None)
+
+
 def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None:
-    r.expect(part, dict, "a part", loc)
+    r.need(part, dict, "a part", loc)
     meta: dict[str, Any] = {}
     known = {k for k in _PART_KINDS if _has(part, k)}
     if len(known) > 1:
@@ -117,7 +131,7 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
         return None
     pm = {KEY: meta} if meta else None
     if _has(part, "text"):
-        text = r.expect(_get(part, "text"), str, "text", f"{loc}.text")
+        text = r.need(_get(part, "text"), str, "text", f"{loc}.text")
         thought = _get(part, "thought", False)
         if thought is True:
             return ReasoningPart(text=text, provider_metadata=pm)
@@ -127,10 +141,10 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
     if _has(part, "inlineData") or _has(part, "fileData"):
         return AttachmentPart(attachment=_read_attachment(r, part, loc), provider_metadata=pm)
     if _has(part, "functionCall"):
-        call = r.expect(_get(part, "functionCall"), dict, "functionCall", f"{loc}.functionCall")
-        name = r.expect(_get(call, "name"), str, "functionCall.name", f"{loc}.functionCall.name")
+        call = r.need(_get(part, "functionCall"), dict, "functionCall", f"{loc}.functionCall")
+        name = r.need(_get(call, "name"), str, "functionCall.name", f"{loc}.functionCall.name")
         args = _get(call, "args")
-        args = {} if args is None else r.expect(args, dict, "functionCall.args",
+        args = {} if args is None else r.need(args, dict, "functionCall.args",
                                                 f"{loc}.functionCall.args")
         call_id = r.opt_str(call, "id", f"{loc}.functionCall")
         extra = set(call) - {"name", "args", "id"}
@@ -138,36 +152,13 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
             r.losses.append(Loss(f"functionCall {', '.join(sorted(extra))} dropped", mi, pi))
         return ToolCallPart(name=name, arguments=args, tool_call_id=call_id, provider_metadata=pm)
     if _has(part, "functionResponse"):
-        fr_loc = f"{loc}.functionResponse"
-        resp = r.expect(_get(part, "functionResponse"), dict, "functionResponse", fr_loc)
-        name = r.expect(_get(resp, "name"), str, "functionResponse.name", f"{fr_loc}.name")
-        body = _get(resp, "response")
-        body = {} if body is None else r.expect(body, dict, "functionResponse.response",
-                                                f"{fr_loc}.response")
-        output, exception, extra_meta = _response_output(body)
-        attachments = []
-        inner = _get(resp, "parts")
-        if inner is not None:
-            for j, p in enumerate(r.expect(inner, list, "functionResponse.parts",
-                                           f"{fr_loc}.parts")):
-                p_loc = f"{fr_loc}.parts[{j}]"
-                r.expect(p, dict, "a part", p_loc)
-                if not (_has(p, "inlineData") or _has(p, "fileData")):
-                    raise r.fail("functionResponse parts hold inlineData or fileData", p_loc)
-                attachments.append(_read_attachment(r, p, p_loc))
-        extra = set(resp) - {"name", "response", "id", "parts"}
-        if extra:
-            r.losses.append(Loss(f"functionResponse {', '.join(sorted(extra))} dropped", mi, pi))
-        meta.update(extra_meta)
-        return ToolResultPart(name=name, output=output, exception=exception,
-                              tool_call_id=r.opt_str(resp, "id", fr_loc), attachments=attachments,
-                              provider_metadata={KEY: meta} if meta else None)
+        return _read_function_response(r, part, loc, mi, pi, meta)
     if _has(part, "executableCode"):
-        code = r.expect(_get(part, "executableCode"), dict, "executableCode",
+        code = r.need(_get(part, "executableCode"), dict, "executableCode",
                         f"{loc}.executableCode")
         return ToolCallPart(name=CODE_EXECUTION, arguments=dict(code), server_executed=True,
                             provider_metadata=pm)
-    result = r.expect(_get(part, "codeExecutionResult"), dict, "codeExecutionResult",
+    result = r.need(_get(part, "codeExecutionResult"), dict, "codeExecutionResult",
                       f"{loc}.codeExecutionResult")
     output = _get(result, "output", "")
     if not isinstance(output, str):
@@ -182,12 +173,12 @@ def _read_contents(r: _Reader, contents: list[Any], loc: str, first_index: int) 
     messages: list[Message] = []
     for ci, content in enumerate(contents):
         c_loc = f"{loc}[{ci}]"
-        r.expect(content, dict, "a content", c_loc)
+        r.need(content, dict, "a content", c_loc)
         role = _get(content, "role", "user")
         if role not in ("user", "model", "function"):
             shown = repr(role[:20]) if isinstance(role, str) else json_kind(role)
             raise r.fail(f"role should be user or model, not {shown}", f"{c_loc}.role")
-        parts = r.expect(_get(content, "parts", []), list, "parts", f"{c_loc}.parts")
+        parts = r.need(_get(content, "parts", []), list, "parts", f"{c_loc}.parts")
         extra = {k: v for k, v in content.items() if k not in ("role", "parts")}
         current: Message | None = None
         start = len(messages)
@@ -221,8 +212,8 @@ def _read_contents(r: _Reader, contents: list[Any], loc: str, first_index: int) 
 def _read_system(r: _Reader, value: Any, loc: str) -> Message:
     if isinstance(value, str):
         return Message.text("system", value)
-    r.expect(value, dict, "systemInstruction", loc)
-    parts = r.expect(_get(value, "parts", []), list, "parts", f"{loc}.parts")
+    r.need(value, dict, "systemInstruction", loc)
+    parts = r.need(_get(value, "parts", []), list, "parts", f"{loc}.parts")
     extra = {k: v for k, v in value.items() if k != "parts"}
     msg = Message(role="system", provider_metadata={KEY: extra} if extra else None)
     for pi, raw in enumerate(parts):
@@ -236,7 +227,7 @@ def _read_system(r: _Reader, value: Any, loc: str) -> Message:
 
 def _tool_choice(r: _Reader, config: Any, loc: str) -> tuple[Any, bool]:
     """(tool_choice, fully represented) for a toolConfig."""
-    r.expect(config, dict, "toolConfig", loc)
+    r.need(config, dict, "toolConfig", loc)
     if set(config) - {"functionCallingConfig", "function_calling_config"}:
         return None, False
     fcc = _get(config, "functionCallingConfig")
@@ -256,9 +247,9 @@ def _read_tools(r: _Reader, tools: Any, loc: str) -> tuple[list[Tool], list[Any]
     """(function tools, other tool entries kept verbatim)."""
     out: list[Tool] = []
     others: list[Any] = []
-    for ti, entry in enumerate(r.expect(tools, list, "tools", loc)):
+    for ti, entry in enumerate(r.need(tools, list, "tools", loc)):
         t_loc = f"{loc}[{ti}]"
-        r.expect(entry, dict, "a tool", t_loc)
+        r.need(entry, dict, "a tool", t_loc)
         rest = {k: v for k, v in entry.items()
                 if k not in ("functionDeclarations", "function_declarations")}
         if rest:
@@ -266,18 +257,18 @@ def _read_tools(r: _Reader, tools: Any, loc: str) -> tuple[list[Tool], list[Any]
         decls = _get(entry, "functionDeclarations")
         if decls is None:
             continue
-        for di, decl in enumerate(r.expect(decls, list, "functionDeclarations",
+        for di, decl in enumerate(r.need(decls, list, "functionDeclarations",
                                            f"{t_loc}.functionDeclarations")):
             d_loc = f"{t_loc}.functionDeclarations[{di}]"
-            r.expect(decl, dict, "a function declaration", d_loc)
-            name = r.expect(_get(decl, "name"), str, "name", f"{d_loc}.name")
+            r.need(decl, dict, "a function declaration", d_loc)
+            name = r.need(_get(decl, "name"), str, "name", f"{d_loc}.name")
             description = r.opt_str(decl, "description", d_loc)
             params = _get(decl, "parametersJsonSchema")
             if params is None:
                 params = _get(decl, "parameters")
             if params is None:
                 params = {"type": "object", "properties": {}}
-            r.expect(params, dict, "parameters", f"{d_loc}.parameters")
+            r.need(params, dict, "parameters", f"{d_loc}.parameters")
             extra = set(decl) - {"name", "description", "parameters", "parametersJsonSchema",
                                  "parameters_json_schema"}
             if extra:
@@ -287,7 +278,7 @@ def _read_tools(r: _Reader, tools: Any, loc: str) -> tuple[list[Tool], list[Any]
 
 
 def _read_generation(r: _Reader, config: Any, loc: str, settings: RequestSettings) -> None:
-    config = dict(r.expect(config, dict, "generationConfig", loc))
+    config = dict(r.need(config, dict, "generationConfig", loc))
     options = settings.options
     for ours, theirs in (("temperature", "temperature"), ("max_tokens", "maxOutputTokens"),
                          ("top_p", "topP"), ("seed", "seed"), ("stop", "stopSequences")):
@@ -299,14 +290,14 @@ def _read_generation(r: _Reader, config: Any, loc: str, settings: RequestSetting
                        if _has(config, k)), None)
     if schema_key is not None:
         schema = _pop(config, schema_key)
-        settings.response_schema = r.expect(schema, dict, schema_key, f"{loc}.{schema_key}")
+        settings.response_schema = r.need(schema, dict, schema_key, f"{loc}.{schema_key}")
         if mime not in (None, "application/json"):
             config["responseMimeType"] = mime
     elif mime is not None:
         config["responseMimeType"] = mime
     thinking = _pop(config, "thinkingConfig")
     if thinking is not None:
-        thinking = dict(r.expect(thinking, dict, "thinkingConfig", f"{loc}.thinkingConfig"))
+        thinking = dict(r.need(thinking, dict, "thinkingConfig", f"{loc}.thinkingConfig"))
         budget = _pop(thinking, "thinkingBudget")
         if budget is not None:
             options["thinking_budget"] = budget
@@ -335,7 +326,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     if not _has(body, "contents"):
         raise r.fail("a Gemini request body needs contents", "$")
     contents_key = "contents"
-    contents = r.expect(_pop(body, contents_key), list, "contents", "$.contents")
+    contents = r.need(_pop(body, contents_key), list, "contents", "$.contents")
     messages: list[Message] = []
     system = _pop(body, "systemInstruction")
     if system is not None:
@@ -344,7 +335,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
 
     model = body.pop("model", None)
     if model is not None:
-        settings.model = r.expect(model, str, "model", "$.model").removeprefix("models/")
+        settings.model = r.need(model, str, "model", "$.model").removeprefix("models/")
     tools = _pop(body, "tools")
     if tools is not None:
         settings.tools, others = _read_tools(r, tools, "$.tools")

@@ -15,20 +15,17 @@ from composer.models.assembler import parse_arguments
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats._responses_items import (
+from composer.models.formats._reader import json_kind, need
+from composer.models.formats._wire import looks_base64
+from composer.models.formats.base import Imported, Loss, guarded
+from composer.models.formats.openai_responses.wire import (
     CLIENT_OUTPUTS,
     KEY,
     client_call,
     is_client_call,
-    need,
     reasoning_metadata,
     reasoning_text,
 )
-from composer.models.formats._wire import (
-    json_kind,
-    looks_base64,
-)
-from composer.models.formats.base import Imported, Loss, guarded
 from composer.models.parts import (
     AttachmentPart,
     Message,
