@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QByteArray, QMimeData
 from PySide6.QtGui import QImage
 
+from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats import import_text
@@ -56,7 +57,7 @@ def read_clipboard(mime: QMimeData | None, defer_over: int | None = None) -> Pas
         return Pasted(problem="the clipboard is empty")
     if mime.hasFormat(MESSAGES_MIME):
         try:
-            data = json.loads(bytes(mime.data(MESSAGES_MIME).data()).decode("utf-8"))
+            data, _ = jsontext.loads(bytes(mime.data(MESSAGES_MIME).data()))  # another app's
             return Pasted(messages=[Message.model_validate(m) for m in data])
         except (ValueError, TypeError) as exc:
             return Pasted(problem=f"{SOURCE}: copied rows are damaged ({type(exc).__name__})")

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from composer import paths
+from composer.models import jsontext
 
 MAX_MESSAGE = 1 << 20
 CONNECT_MS = 500
@@ -49,7 +50,7 @@ def hand_over(files: list[str], user_dir: Path | None = None) -> bool:
 
 def parse_message(data: bytes) -> list[str]:
     """The paths of one message; ValueError for anything else."""
-    value = json.loads(data.decode("utf-8"))
+    value, _ = jsontext.loads(data)  # bounded: any local process can write to the socket
     files = value.get("open") if isinstance(value, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
         raise ValueError('expected {"open": [paths]}')

@@ -128,3 +128,16 @@ def test_a_recent_file_is_read_off_the_gui_thread(qtbot, window, tmp_path, monke
     qtbot.waitUntil(lambda: window.file_path == path, timeout=5000)
     assert on_main == [False]
     assert window.document.messages[0].plain_text == "again"
+
+
+@pytest.mark.parametrize("payload", [b"[" * 100_000, b"[" + b"9" * 5000 + b"]", b'{"a": 1}'])
+def test_damaged_copied_rows_from_another_app_are_one_problem(qapp, payload):
+    """Composer's own rows format on the clipboard can come from any app: absurd nesting or
+    a 5,000-digit number was a RecursionError or ValueError escaping the paste."""
+    from PySide6.QtCore import QMimeData
+
+    mime = QMimeData()
+    mime.setData(clipboard.MESSAGES_MIME, payload)
+    pasted = clipboard.read_clipboard(mime)
+    assert pasted.problem and "copied rows are damaged" in pasted.problem
+    assert not pasted.messages
