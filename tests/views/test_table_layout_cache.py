@@ -84,3 +84,18 @@ def test_a_long_message_preview_reads_its_start_and_says_how_much_is_left():
     assert len(shown) < preview.MAX_CHARS + 40
     more = int(shown.rsplit("(+", 1)[1].split(" ")[0].replace(",", ""))
     assert len(text) - preview.MAX_CHARS - 100 < more <= len(text)
+
+
+def test_a_painted_preview_keeps_its_lines_and_never_wraps_past_the_row(qtbot):
+    """Seen in the README screenshot: a long first line wrapped inside a row only as tall as
+    the preview's lines, so its end was cut off; and Qt hands the delegate its lines joined by
+    U+2028, which must still count as line breaks."""
+    from composer.views.table.layout_cache import LayoutCache
+
+    font = QFont()
+    long = "word " * 80
+    static = LayoutCache().get(f"{long}\u2028second\u2028third", 200, font)
+    lines = static.text().split("\u2028")
+    assert len(lines) == 3 and lines[0].endswith("…") and lines[1:] == ["second", "third"]
+    one = LayoutCache().get("x", 200, font).size().height()
+    assert static.size().height() == 3 * one  # three rows of text, none wrapped

@@ -1,6 +1,6 @@
 """Laid-out content previews, kept per row so that painting a screen of rows lays out no text.
 
-A preview is laid out (wrapped to the cell's width, in the cell's font) once and drawn from then
+A preview is laid out (each line elided to the cell's width, in the cell's font) once and drawn from then
 on. The key is the preview text itself with the width and font: an edit gives the row a new
 preview, a resized column or another font a new width or font, so a stale layout is never
 found; the oldest layouts go when there are more than ``limit``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QStaticText
+from PySide6.QtGui import QFont, QFontMetrics, QStaticText
 
 LIMIT = 4000  # laid-out previews kept: many screens of rows, a few MB at most
 
@@ -31,9 +31,14 @@ class LayoutCache:
         if found is not None:
             self._cache.move_to_end(key)
             return found
-        static = QStaticText(text.replace("\n", "\u2028"))  # a line break in plain text
+        # One preview line a row line, each elided to the width: the row is as tall as its
+        # lines (the delegate's sizeHint), so a wrapped line would be cut off at the bottom.
+        metrics = QFontMetrics(font)
+        lines = [metrics.elidedText(line, Qt.TextElideMode.ElideRight, max(width, 1))
+                 for line in text.replace("\u2028", "\n").split("\n")]  # Qt gives U+2028
+        static = QStaticText("\u2028".join(lines))  # a line break in plain text
         static.setTextFormat(Qt.TextFormat.PlainText)
-        static.setTextWidth(max(width, 1))
+        static.setTextWidth(max(width, 1) + 1)  # lines break at U+2028 only with a width set
         static.prepare(font=font)
         self.layouts += 1
         self._cache[key] = static
