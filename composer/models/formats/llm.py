@@ -27,7 +27,7 @@ from composer.models import files, llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.formats._wire import dump_body
-from composer.models.formats.base import Exported, Format, Imported, Loss
+from composer.models.formats.base import Exported, Format, Imported, Loss, sample
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 
@@ -41,7 +41,7 @@ EXTRAS_KEY = "llm"
 def _looks_like_messages(data: Any) -> bool:
     if not isinstance(data, list) or not data:
         return False
-    for m in data:
+    for m in sample(data):
         if not (isinstance(m, dict) and isinstance(m.get("role"), str)
                 and isinstance(m.get("parts"), list)):
             return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from composer.models.formats.base import sample
+
 # Block types only Anthropic uses; how detect() tells its messages from other formats'.
 _OWN_BLOCKS = frozenset({
     "tool_use", "tool_result", "thinking", "redacted_thinking", "server_tool_use", "document",
@@ -14,7 +16,7 @@ _OWN_BLOCKS = frozenset({
 def _block_score(messages: list[Any]) -> float:
     """1 when some content block is Anthropic-typed, 0.5 for plain role/content, 0 otherwise."""
     own = False
-    for m in messages[:200]:
+    for m in sample(messages):
         if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
             return 0.0
         content = m.get("content")

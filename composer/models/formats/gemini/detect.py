@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from composer.models.formats.base import sample
 from composer.models.formats.gemini.wire import (
     _PART_KINDS,
     _get,
@@ -31,9 +32,9 @@ def detect(data: Any) -> float:
         if not isinstance(contents, list) or "messages" in data:
             return 0.0
         if contents and all(isinstance(c, dict) and isinstance(c.get("parts"), list)
-                            for c in contents):
+                            for c in sample(contents)):
             return 0.95
         return 0.5
-    if isinstance(data, list) and data and all(_looks_like_content(c) for c in data):
+    if isinstance(data, list) and data and all(_looks_like_content(c) for c in sample(data)):
         return 0.9
     return 0.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from composer.models.formats.base import sample
+
 _PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
 _CHAT_ONLY_PART_TYPES = frozenset({"image_url", "input_audio", "file"})
 _FOREIGN_PART_TYPES = frozenset({"image", "document", "tool_use", "tool_result", "thinking",
@@ -22,7 +24,7 @@ def _message_score(messages: list[Any]) -> float:
     if not messages:
         return 0.0
     sure = False
-    for m in messages:
+    for m in sample(messages):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             return 0.0
         if "parts" in m or "type" in m or m["role"] == "model":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from composer.models.formats.base import sample
 from composer.models.formats.openai_responses.wire import (
     CONTENT_TYPES,
     ITEM_TYPES,
@@ -27,12 +28,12 @@ def detect(data: Any) -> float:
         if "messages" in data or "contents" in data or "input" not in data:
             return 0.0
         items = data["input"]
-        if isinstance(items, list) and any(_looks_like_item(i) for i in items):
+        if isinstance(items, list) and any(_looks_like_item(i) for i in sample(items)):
             return 0.95
         if "model" in data and isinstance(items, str | list):
             return 0.85
         return 0.0
-    if isinstance(data, list) and data and all(isinstance(i, dict) for i in data):
-        if any(_looks_like_item(i) for i in data):
+    if isinstance(data, list) and data and all(isinstance(i, dict) for i in sample(data)):
+        if any(_looks_like_item(i) for i in sample(data)):
             return 0.85
     return 0.0
