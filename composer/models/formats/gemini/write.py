@@ -202,6 +202,11 @@ class _Writer:
             for pi, part in enumerate(msg.parts):
                 parts += self.part(part, msg.role, mi, pi)
             if msg.role == "system":
+                calls = [p for p in parts if "functionCall" in p or "functionResponse" in p]
+                if calls:  # the system instruction holds text: the importer refuses the rest
+                    self.drop("Gemini's system instruction holds no tool calls or results: "
+                              "left out", mi)
+                    parts = [p for p in parts if p not in calls]
                 if seen_other:
                     self.note("Gemini has one system instruction: this message moved into it", mi)
                 system["parts"] += parts
