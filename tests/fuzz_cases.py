@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import sqlite3
 import tempfile
@@ -34,7 +35,9 @@ from composer.providers.base import Frame
 from composer.providers.presets import protocol_for
 from composer.providers.sse import decoder_for
 
-RECORDINGS = Path(__file__).resolve().parents[1].parent.parent / "shared" / "recordings"
+# ../shared beside the checkout (as tests/conftest.py finds it; CI lays a copy there too).
+RECORDINGS = Path(os.environ.get("COMPOSER_SHARED",
+                                 Path(__file__).resolve().parents[1].parent / "shared")) / "recordings"
 
 # -- hostile values -----------------------------------------------------------------------------
 
