@@ -149,3 +149,40 @@ def test_a_bare_file_argument_opens_it_as_a_file_manager_calls_us():
     assert with_verb(["send", "a.json"]) == ["send", "a.json"]
     assert with_verb(["--version"]) == ["--version"]
     assert with_verb([]) == []
+
+
+def _magic_matches(match: ET.Element, head: bytes) -> bool:
+    """One shared-mime-info <match type="string" offset="A:B"> (and its nested matches)."""
+    ns = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    start, _, end = match.get("offset").partition(":")
+    value = match.get("value").encode()
+    window = head[int(start):int(end or start) + len(value)]
+    if value not in window:
+        return False
+    inner = match.findall(f"{ns}match")
+    return not inner or any(_magic_matches(m, head) for m in inner)
+
+
+def test_saved_files_are_recognised_by_the_mime_magic(tmp_path):
+    """The magic reads a file's first bytes: a file manager knows our files only when the
+    "composer" header, kind first, is written at the start (it used to be written last)."""
+    from composer.models.conversation import Conversation
+    from composer.models.exchange import Exchange
+    from composer.models.files import save
+    from composer.models.parts import Message
+
+    ns = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    tree = ET.parse(paths.RESOURCES / "desktop" / "llm-composer.xml")
+    rules = {t.get("type"): t.find(f"{ns}magic").findall(f"{ns}match")
+             for t in tree.getroot().findall(f"{ns}mime-type")}
+    conversation = Conversation(messages=[Message.text("user", "hi")])
+    exchange = Exchange.model_validate(
+        {"model": "m", "prompt": {"messages": [{"role": "user", "parts": []}]},
+         "messages": [], "composer": {"kind": "exchange", "format_version": 1}})
+    for doc, kind in ((conversation, "conversation"), (exchange, "exchange")):
+        path = tmp_path / f"{kind}.json"
+        save(doc, path)
+        head = path.read_bytes()[:256]
+        found = [t for t, matches in rules.items() if any(_magic_matches(m, head)
+                                                           for m in matches)]
+        assert found == [f"application/x-llm-composer-{kind}"], head

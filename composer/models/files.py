@@ -164,7 +164,14 @@ def _stale(entry: os.DirEntry, pid_text: str) -> bool:
 
 
 def dumps(doc: Conversation | Exchange) -> str:
-    return json.dumps(doc.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    data = doc.to_dict()
+    header = data.pop("composer", None)
+    if isinstance(header, dict):
+        # The header first, its kind first: a file manager's MIME magic reads only the first
+        # bytes (resources/desktop/llm-composer.xml).
+        first = {k: header[k] for k in ("kind", "format_version") if k in header}
+        data = {"composer": {**first, **header}, **data}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:
