@@ -1,0 +1,129 @@
+"""Variables: ``{{name}}`` in a text part, filled in from a case or the variables panel.
+
+A name is a letter or ``_`` then letters, digits, ``_``, ``.`` or ``-``; spaces inside the
+braces are allowed (``{{ name }}``). ``{{{{`` writes a literal ``{{``. Variables are found in
+every text and reasoning part of every row, in tool results' output, in tool descriptions and in
+the response schema's strings; ``fill`` replaces them all and refuses (naming the variable and
+where it is) when a value is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from composer.models.conversation import Conversation
+from composer.models.errors import ComposerError
+
+# ``{{{{`` first, so an escaped pair never starts a variable.
+_TOKEN = re.compile(r"\{\{\{\{|\{\{\s*([A-Za-z_][\w.\-]*)\s*\}\}")
+
+
+class MissingVariables(ComposerError):
+    """Variables without a value; ``missing`` maps each name to where it is used."""
+
+    def __init__(self, missing: dict[str, list[str]]):
+        self.missing = missing
+        described = "; ".join(f"{{{{{name}}}}} in {', '.join(places)}"
+                              for name, places in missing.items())
+        noun = "variable has" if len(missing) == 1 else "variables have"
+        super().__init__(f"{len(missing)} {noun} no value: {described}")
+
+
+def names_in_text(text: str) -> list[str]:
+    """The variable names in ``text``, in order of first use."""
+    seen: dict[str, None] = {}
+    for match in _TOKEN.finditer(text):
+        if match.group(1):
+            seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
+def fill_text(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each variable replaced by its value (a missing one is left as written) and
+    each ``{{{{`` by ``{{``."""
+    if "{{" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "{{"
+        return str(values[name]) if name in values else match.group(0)
+
+    return _TOKEN.sub(replace, text)
+
+
+def _walk_strings(value: Any, fill: Any) -> Any:
+    if isinstance(value, str):
+        return fill(value)
+    if isinstance(value, list):
+        return [_walk_strings(v, fill) for v in value]
+    if isinstance(value, dict):
+        return {k: _walk_strings(v, fill) for k, v in value.items()}
+    return value
+
+
+def _places(conversation: Conversation) -> Iterator[tuple[str, str]]:
+    """(where, text) for every string a variable may sit in."""
+    for row, message in enumerate(conversation.messages, start=1):
+        for part in message.parts:
+            for attr in ("text", "output"):
+                text = getattr(part, attr, None)
+                if isinstance(text, str):
+                    yield f"row {row}", text
+    settings = conversation.settings
+    for tool in settings.tools:
+        if tool.description:
+            yield f"tool {tool.name}", tool.description
+    if settings.response_schema:
+        found: list[str] = []
+        _walk_strings(settings.response_schema, lambda s: found.append(s) or s)
+        for text in found:
+            yield "response schema", text
+
+
+def find(conversation: Conversation) -> dict[str, list[str]]:
+    """Every variable used in ``conversation`` (in order of first use) and where: ``row 3``,
+    ``tool get_weather``, ``response schema``."""
+    out: dict[str, list[str]] = {}
+    for where, text in _places(conversation):
+        for name in names_in_text(text):
+            places = out.setdefault(name, [])
+            if where not in places:
+                places.append(where)
+    return out
+
+
+def missing(conversation: Conversation, values: Mapping[str, str]) -> dict[str, list[str]]:
+    """The variables of ``conversation`` that ``values`` gives no value for, and where."""
+    return {name: places for name, places in find(conversation).items() if name not in values}
+
+
+def fill(conversation: Conversation, values: Mapping[str, str]) -> Conversation:
+    """``conversation`` with every variable filled in; MissingVariables when one has no value.
+    A conversation without variables (or escapes) comes back as the same object."""
+    if not any("{{" in text for _, text in _places(conversation)):
+        return conversation
+    if gaps := missing(conversation, values):
+        raise MissingVariables(gaps)
+
+    def fill_str(text: str) -> str:
+        return fill_text(text, values)
+
+    messages = []
+    for message in conversation.messages:
+        parts = []
+        for part in message.parts:
+            update = {attr: fill_str(getattr(part, attr)) for attr in ("text", "output")
+                      if isinstance(getattr(part, attr, None), str)}
+            parts.append(part.model_copy(update=update) if update else part)
+        messages.append(message.model_copy(update={"parts": parts}))
+    settings = conversation.settings
+    tools = [t.model_copy(update={"description": fill_str(t.description)}) if t.description else t
+             for t in settings.tools]
+    schema = (_walk_strings(settings.response_schema, fill_str)
+              if settings.response_schema else settings.response_schema)
+    settings = settings.model_copy(update={"tools": tools, "response_schema": schema})
+    return conversation.model_copy(update={"messages": messages, "settings": settings})

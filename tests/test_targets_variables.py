@@ -1,0 +1,88 @@
+"""Targets (where a conversation is sent) and variables ({{name}}) in the pure core."""
+
+import pytest
+
+from composer.models import variables
+from composer.models.conversation import Conversation
+from composer.run.targets import Target, TargetError, parse_target
+
+
+def convo(*texts: str, **settings) -> Conversation:
+    return Conversation.model_validate({
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": t}]} for t in texts],
+        "settings": settings})
+
+
+def test_a_target_keeps_the_colon_of_an_ollama_model_and_reads_its_settings():
+    t = parse_target("ollama:llama3.2:1b,temperature=0.2,base_url=http://127.0.0.1:9/v1,label=small")
+    assert (t.provider, t.model, t.base_url, t.label) == ("ollama", "llama3.2:1b",
+                                                         "http://127.0.0.1:9/v1", "small")
+    assert t.options == {"temperature": 0.2}
+    assert t.name == "small"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("nope:x", "unknown provider"),
+    ("openai:x,temperature=9", "out of range"),
+    ("openai:x,temperature", "not KEY=VALUE"),
+    (":x", "PRESET:MODEL"),
+])
+def test_a_bad_target_is_refused_naming_it(text, words):
+    with pytest.raises(TargetError) as info:
+        parse_target(text)
+    assert words in str(info.value)
+
+
+def test_a_provider_field_goes_to_the_body_as_it_is():
+    assert parse_target("openai:m,service_tier=flex").extra_body == {"service_tier": "flex"}
+
+
+def test_calls_to_one_local_server_share_a_lane_and_remote_ones_do_not():
+    assert parse_target("ollama:a").lane() == parse_target("ollama:b").lane() == "http://localhost:11434"
+    assert parse_target("custom:a,base_url=http://127.0.0.1:8001/v1").lane() == "http://127.0.0.1:8001"
+    assert parse_target("custom:a,base_url=http://192.168.1.5:8001/v1").lane() == "http://192.168.1.5:8001"
+    assert parse_target("openai:gpt-4o").lane() is None
+    assert parse_target("custom:a,base_url=https://example.com/v1").lane() is None
+
+
+def test_a_target_overrides_the_settings_and_keeps_the_rest():
+    c = convo("hi", provider="openai", model="gpt-4o", base_url="https://proxy.example/v1",
+              options={"temperature": 1, "max_tokens": 10}, response_schema={"type": "object"})
+    same = Target("openai", "gpt-4o-mini", options={"temperature": 0}).apply(c)
+    assert same.settings.base_url == "https://proxy.example/v1"
+    assert same.settings.options == {"temperature": 0, "max_tokens": 10}
+    assert same.settings.response_schema == {"type": "object"}
+    other = Target("anthropic", "claude").apply(c)
+    assert other.settings.base_url is None and other.settings.model == "claude"
+    assert c.settings.options == {"temperature": 1, "max_tokens": 10}  # the original untouched
+
+
+def test_a_target_round_trips_through_its_dict_and_a_bad_dict_is_named():
+    t = parse_target("openai:m,temperature=0.5,label=warm")
+    assert Target.from_dict(t.to_dict()) == t
+    with pytest.raises(TargetError, match="targets\\[2\\]: options must be an object"):
+        Target.from_dict({"provider": "openai", "options": []}, "targets[2]")
+
+
+def test_variables_are_found_with_where_they_are_used():
+    c = convo("You are {{ persona }}.", "Hi {{name}}, {{persona}} here; {{{{literal}}")
+    c.settings.response_schema = {"description": "for {{name}}"}
+    assert variables.find(c) == {"persona": ["row 1", "row 2"],
+                                 "name": ["row 2", "response schema"]}
+
+
+def test_fill_replaces_every_variable_and_unescapes():
+    c = convo("You are {{ persona }}.", "{{{{x}} {{name}}")
+    filled = variables.fill(c, {"persona": "a pirate", "name": "Bob"})
+    assert [m.parts[0].text for m in filled.messages] == ["You are a pirate.", "{{x}} Bob"]
+
+
+def test_fill_refuses_a_missing_value_naming_the_variable_and_the_row():
+    with pytest.raises(variables.MissingVariables) as info:
+        variables.fill(convo("a", "Hi {{name}}"), {})
+    assert str(info.value) == "1 variable has no value: {{name}} in row 2"
+
+
+def test_a_conversation_without_variables_comes_back_unchanged():
+    c = convo("no braces here")
+    assert variables.fill(c, {}) is c
