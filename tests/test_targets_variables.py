@@ -86,3 +86,28 @@ def test_fill_refuses_a_missing_value_naming_the_variable_and_the_row():
 def test_a_conversation_without_variables_comes_back_unchanged():
     c = convo("no braces here")
     assert variables.fill(c, {}) is c
+
+
+def test_lanes_run_one_local_server_serially_and_remote_calls_in_parallel():
+    import asyncio
+
+    from composer.run.lanes import Lanes
+
+    async def main() -> dict[str, int]:
+        lanes = Lanes(per_provider=4)
+        busy = {"local": 0, "remote": 0}
+        peak = {"local": 0, "remote": 0}
+
+        async def call(kind: str) -> None:
+            busy[kind] += 1
+            peak[kind] = max(peak[kind], busy[kind])
+            await asyncio.sleep(0.01)
+            busy[kind] -= 1
+
+        local = parse_target("ollama:a")
+        remote = parse_target("openai:b")
+        await asyncio.gather(*[lanes.run(local, lambda: call("local")) for _ in range(3)],
+                             *[lanes.run(remote, lambda: call("remote")) for _ in range(3)])
+        return peak
+
+    assert asyncio.run(main()) == {"local": 1, "remote": 3}
