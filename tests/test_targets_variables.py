@@ -111,3 +111,25 @@ def test_lanes_run_one_local_server_serially_and_remote_calls_in_parallel():
         return peak
 
     assert asyncio.run(main()) == {"local": 1, "remote": 3}
+
+
+def test_a_call_is_prepared_with_the_variables_filled_and_refused_without_a_value():
+    from composer.providers.base import RequestRefused
+    from composer.run.prepare import prepare_call
+
+    c = convo("hello", "Say {{greeting}} to {{name}}", provider="replay")
+    with pytest.raises(RequestRefused) as info:
+        prepare_call(c)
+    assert str(info.value) == ("row 2: 2 variables have no value: {{greeting}} in row 2; "
+                               "{{name}} in row 2")
+    assert info.value.message_index == 1
+    c.composer.variables = {"greeting": "hi", "name": "Ann"}
+    prepared = prepare_call(c)
+    assert prepared.call.conversation.messages[1].parts[0].text == "Say hi to Ann"
+
+
+def test_variable_values_are_kept_in_the_conversation_file():
+    c = convo("Hi {{name}}")
+    c.composer.variables = {"name": "Ann"}
+    again = Conversation.model_validate(c.to_dict())
+    assert again.variable_values == {"name": "Ann"}

@@ -20,6 +20,8 @@ CONVERSATION_VERSION = 1
 class FileHeader(Value):
     kind: str
     format_version: int
+    # The values of the conversation's {{variables}} for an interactive send.
+    variables: dict[str, str] | None = None
 
 
 class Conversation(Value):
@@ -28,6 +30,10 @@ class Conversation(Value):
     composer: FileHeader = Field(
         default_factory=lambda: FileHeader(kind="conversation", format_version=CONVERSATION_VERSION)
     )
+
+    @property
+    def variable_values(self) -> dict[str, str]:
+        return dict(self.composer.variables or {})
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -10,7 +10,7 @@ where it is) when a value is missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from composer.models.conversation import Conversation
@@ -23,8 +23,9 @@ _TOKEN = re.compile(r"\{\{\{\{|\{\{\s*([A-Za-z_][\w.\-]*)\s*\}\}")
 class MissingVariables(ComposerError):
     """Variables without a value; ``missing`` maps each name to where it is used."""
 
-    def __init__(self, missing: dict[str, list[str]]):
+    def __init__(self, missing: dict[str, list[str]], first_row: int | None = None):
         self.missing = missing
+        self.first_row = first_row  # the 0-based row of the first use, when it is in a row
         described = "; ".join(f"{{{{{name}}}}} in {', '.join(places)}"
                               for name, places in missing.items())
         noun = "variable has" if len(missing) == 1 else "variables have"
@@ -73,6 +74,7 @@ def _places(conversation: Conversation) -> Iterator[tuple[str, str]]:
                 text = getattr(part, attr, None)
                 if isinstance(text, str):
                     yield f"row {row}", text
+
     settings = conversation.settings
     for tool in settings.tools:
         if tool.description:
@@ -82,6 +84,17 @@ def _places(conversation: Conversation) -> Iterator[tuple[str, str]]:
         _walk_strings(settings.response_schema, lambda s: found.append(s) or s)
         for text in found:
             yield "response schema", text
+
+
+def _first_row(conversation: Conversation, names: Iterable[str]) -> int | None:
+    wanted = set(names)
+    for row, message in enumerate(conversation.messages):
+        for part in message.parts:
+            for attr in ("text", "output"):
+                text = getattr(part, attr, None)
+                if isinstance(text, str) and wanted.intersection(names_in_text(text)):
+                    return row
+    return None
 
 
 def find(conversation: Conversation) -> dict[str, list[str]]:
@@ -107,7 +120,7 @@ def fill(conversation: Conversation, values: Mapping[str, str]) -> Conversation:
     if not any("{{" in text for _, text in _places(conversation)):
         return conversation
     if gaps := missing(conversation, values):
-        raise MissingVariables(gaps)
+        raise MissingVariables(gaps, _first_row(conversation, gaps))
 
     def fill_str(text: str) -> str:
         return fill_text(text, values)

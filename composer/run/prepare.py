@@ -5,6 +5,8 @@ the window's Send all come through ``prepare_call``.
 The rules it applies, each in one place:
 
 - a key is looked up and sent only when ``needs_key`` (composer.providers.presets) says so;
+- every {{variable}} is filled from the conversation's values, and one without a value stops
+  the call (composer.models.variables);
 - a linked attachment whose file was not read stops the call (composer.models.linked says
   which files may be read; reading them is the caller's business, before this);
 - a key bound for an origin the user did not choose is a trust question
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from composer.models import linked
+from composer.models import linked, variables
 from composer.models.conversation import Conversation
 from composer.providers import keys
 from composer.providers.base import RequestRefused
@@ -44,6 +46,15 @@ def resolve_preset(provider: str | None) -> Preset:
         return resolve(provider)
     except UnknownProvider as exc:
         raise RequestRefused(str(exc)) from None
+
+
+def filled(conversation: Conversation) -> Conversation:
+    """``conversation`` with its {{variables}} filled from its own values; RequestRefused naming
+    every variable without a value and where it is used."""
+    try:
+        return variables.fill(conversation, conversation.variable_values)
+    except variables.MissingVariables as exc:
+        raise RequestRefused(str(exc), message_index=exc.first_row) from None
 
 
 def unread_link(conversation: Conversation) -> RequestRefused | None:
@@ -93,6 +104,7 @@ def prepare_call(conversation: Conversation, *, key_store: KeyStore = keys.find_
     """
     if (refused := unread_link(conversation)) is not None:
         raise refused
+    conversation = filled(conversation)
     preset = resolve_preset(conversation.settings.provider)
     found = find_key(preset, key_store)
     key = found.key
