@@ -133,3 +133,17 @@ def test_variable_values_are_kept_in_the_conversation_file():
     c.composer.variables = {"name": "Ann"}
     again = Conversation.model_validate(c.to_dict())
     assert again.variable_values == {"name": "Ann"}
+
+
+def test_an_export_fills_in_the_variables_and_says_so():
+    from composer.models.formats import export
+
+    c = convo("You are {{persona}}; {{{{x}}", "Hi {{name}}")
+    c.composer.variables = {"persona": "terse"}
+    exported = export(c, "openai-chat")
+    assert "You are terse; {{x}}" in exported.text and "Hi {{name}}" in exported.text
+    assert [str(loss) for loss in exported.losses[:2]] == [
+        "variables filled in with their values: persona",
+        "variables without a value left as written: {{name}}"]
+    own = export(c, "composer")
+    assert "{{persona}}" in own.text and not own.losses

@@ -121,7 +121,12 @@ def fill(conversation: Conversation, values: Mapping[str, str]) -> Conversation:
         return conversation
     if gaps := missing(conversation, values):
         raise MissingVariables(gaps, _first_row(conversation, gaps))
+    return fill_known(conversation, values)
 
+
+def fill_known(conversation: Conversation, values: Mapping[str, str]) -> Conversation:
+    """``conversation`` with the variables ``values`` has filled in; the others (and escapes
+    next to them) stay as written."""
     def fill_str(text: str) -> str:
         return fill_text(text, values)
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from composer.models import jsontext
+from composer.models import jsontext, variables
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.files import parse_json, parse_json_counted
@@ -189,4 +189,26 @@ def export(conversation: Conversation, fmt: str) -> Exported:
     chosen = get(fmt)
     if chosen.dump is None:
         raise FormatError(f"{chosen.name} can be imported, not exported")
-    return chosen.dump(conversation)
+    if chosen.name == "composer":
+        return chosen.dump(conversation)
+    conversation, notes = _fill_variables(conversation)
+    exported = chosen.dump(conversation)
+    exported.losses[:0] = notes
+    return exported
+
+
+def _fill_variables(conversation: Conversation) -> tuple[Conversation, list[Loss]]:
+    """A foreign format has no variables: write them filled in where a value is known, say so,
+    and name the ones left as written."""
+    used = variables.find(conversation)
+    if not used:
+        return conversation, []
+    values = conversation.variable_values
+    known = {name: values[name] for name in used if name in values}
+    notes = []
+    if known:
+        notes.append(Loss(f"variables filled in with their values: {', '.join(known)}"))
+    if gaps := [name for name in used if name not in values]:
+        notes.append(Loss("variables without a value left as written: "
+                          + ", ".join(f"{{{{{name}}}}}" for name in gaps)))
+    return variables.fill_known(conversation, known), notes
