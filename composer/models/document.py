@@ -206,6 +206,11 @@ class Document:
         self.conversation.settings = settings
         self._notify(SettingsChanged())
 
+    def set_variables(self, values: dict[str, str]) -> None:
+        """The values the conversation's {{variables}} are sent with."""
+        self.conversation.composer.variables = dict(values) or None
+        self._notify(SettingsChanged())
+
     # -- the one way messages change ----------------------------------------------------------
 
     def apply(self, edit: Edit) -> Edit:

@@ -35,6 +35,7 @@ class Field(StrEnum):
     RESPONSE_SCHEMA = "response schema"
     EXTRA_BODY = "extra body"
     HEADERS = "extra headers"
+    VARIABLES = "variables"
 
     @classmethod
     def named(cls, name: str | Field | None) -> Field | None:

@@ -22,6 +22,7 @@ import httpx
 
 from composer.models import linked, variables
 from composer.models.conversation import Conversation
+from composer.models.problems import Field
 from composer.providers import keys
 from composer.providers.base import RequestRefused
 from composer.providers.presets import Preset, UnknownProvider, needs_key, resolve
@@ -54,7 +55,7 @@ def filled(conversation: Conversation) -> Conversation:
     try:
         return variables.fill(conversation, conversation.variable_values)
     except variables.MissingVariables as exc:
-        raise RequestRefused(str(exc), message_index=exc.first_row) from None
+        raise RequestRefused(str(exc), field_name=Field.VARIABLES) from None
 
 
 def unread_link(conversation: Conversation) -> RequestRefused | None:

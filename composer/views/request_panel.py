@@ -36,8 +36,10 @@ from composer.providers import keys, llm_plugin, presets
 from composer.providers.transport import list_models
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
+from composer.views import variables_panel
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
+from composer.views.variables_panel import VariablesPanel
 
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
@@ -158,6 +160,12 @@ class RequestPanel(QWidget):
         self.tabs.addTab(tools, "Tools")
         self.tabs.addTab(schema, "Response schema")
         self.tabs.addTab(extra, "Extra")
+        self.variables = VariablesPanel(self._document)
+        self.tabs.addTab(self.variables, variables_panel.tab_title(0, 0))
+        self.variables.count_changed.connect(
+            lambda used, missing: self.tabs.setTabText(self.tabs.indexOf(self.variables),
+                                                       variables_panel.tab_title(used, missing)))
+        self.variables.refresh()
         # The tab page each editor's field is on.
         self._pages: dict[Field, QWidget] = {Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema,
                                              Field.EXTRA_BODY: extra, Field.HEADERS: extra}
@@ -217,6 +225,8 @@ class RequestPanel(QWidget):
         """The tab page that edits ``field`` (None for a field above the tabs, or none)."""
         if field in self.json_editors:
             return self._pages[field]
+        if field is Field.VARIABLES:
+            return self.variables
         return self.params if self.params.widget_for(field) is not None else None
 
     def show_field_problem(self, field: Field | None, text: str) -> None:
