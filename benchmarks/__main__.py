@@ -71,10 +71,25 @@ def table_rows(rows: int) -> list[Row]:
             Row(f"table {rows:,} rows: newly exposed screen, worst", worst, "ms")]
 
 
-# Still to come (issue 10): stream consumption against the openai and anthropic SDKs, the
-# `llm` CLI and a bare-httpx floor; memory, open and save of a 10,000-message file; the
-# branches tree and the diff of two long replies; the test-run runner's overhead per cell.
-# Each is one more function returning Rows, added to SUITES below.
+def send_path_rows(events: int, runs: int) -> list[Row]:
+    from benchmarks import send_path
+
+    rows = []
+    for protocol, figures in send_path.measure(events, runs).items():
+        floor = figures["bare httpx floor"]
+        ours = figures["composer send"]
+        for name, cpu in figures.items():
+            rows.append(Row(f"{protocol} {events:,} events: {name} CPU", cpu * 1000, "ms"))
+        rows.append(Row(f"{protocol}: composer send / bare httpx floor", ours / floor, "x", 2))
+        for name, cpu in figures.items():
+            if name.endswith("SDK"):
+                rows.append(Row(f"{protocol}: composer send / {name}", ours / cpu, "x",
+                                0.25 if protocol == "openai-chat" else None))
+    return rows
+
+
+# Still to come (issue 10): memory, open and save of a 10,000-message file.
+# Each is one more function returning Rows, added to the suites in main().
 
 
 def main() -> int:
@@ -99,6 +114,7 @@ def main() -> int:
         lambda: final_render_rows(20_000 if smoke else 545_000),
         lambda: cold_start_rows(1 if smoke else 3),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
+        lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
     ]
     rows: list[Row] = []
     for suite in suites:

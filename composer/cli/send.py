@@ -48,6 +48,7 @@ from composer.run.prepare import prepare_call
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command killed by SIGPIPE
+FLUSH_EVERY = 0.016  # seconds: the streamed reply reaches the terminal once a frame
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -97,6 +98,7 @@ class Printer:
         self.broken = False
         self.on_broken_pipe = None
         self._held: dict[int, str] = {}  # stream id -> half a surrogate pair
+        self._flush_pending = False
 
     def __call__(self, event: StreamEvent, index: int | None) -> None:
         if self.broken:
@@ -112,6 +114,23 @@ class Printer:
         silence_broken_pipes()
         if self.on_broken_pipe is not None:
             self.on_broken_pipe()
+
+    def _flush_soon(self) -> None:
+        """Flush once a frame, not per delta (a system call per token): the first delta after
+        a flush schedules the next one, so nothing waits longer than a frame."""
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_later(FLUSH_EVERY, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_pending = False
+        if self.broken:
+            return
+        try:
+            self.out.flush()
+            self.err.flush()
+        except BrokenPipeError:
+            self._pipe_broke()
 
     def _switch(self, stream: TextIO) -> None:
         if self._open is not None and self._open is not stream:
@@ -141,12 +160,12 @@ class Printer:
             case TextDelta(text=text) if text and (text := self._whole(self.out, text)):
                 self._switch(self.out)
                 self.out.write(text)
-                self.out.flush()
+                self._flush_soon()
                 self._open = None if text.endswith("\n") else self.out
             case ReasoningDelta(text=text) if text and (text := self._whole(self.err, text)):
                 self._switch(self.err)
                 self.err.write(f"{DIM}{text}{RESET}" if self.dim else text)
-                self.err.flush()
+                self._flush_soon()
                 self._open = None if text.endswith("\n") else self.err
             case ToolCallEnd() if index is not None:
                 part = self.assembler.part(index)
@@ -165,6 +184,7 @@ class Printer:
 
     def finish(self) -> None:
         """End an unfinished line, so the shell prompt starts on its own."""
+        self._flush_now()
         if self._open is not None and not self.broken:
             try:
                 self._open.write("\n")

@@ -11,7 +11,7 @@ neutral options — and the file keeps the API id as ``composer.api_model`` to r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -40,6 +40,17 @@ class Timing(Value):
 
 # A failed or cut-short request as saved: the stream's own error record.
 ErrorInfo = StreamError
+
+
+class RawEvent(NamedTuple):
+    """A LogEntry while the stream runs: a tuple costs a tenth of a model per event."""
+
+    t: float
+    data: str
+    event: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "data": self.data, "event": self.event}
 
 
 class LogEntry(Value):

@@ -13,6 +13,7 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from composer.models import jsontext
 from composer.models.conversation import CONVERSATION_VERSION, Conversation
 from composer.models.errors import FormatError, VersionError
-from composer.models.exchange import EXCHANGE_VERSION, Exchange
+from composer.models.exchange import EXCHANGE_VERSION, Exchange, LogEntry
 
 _CURRENT = {"conversation": CONVERSATION_VERSION, "exchange": EXCHANGE_VERSION}
 
@@ -163,15 +164,41 @@ def _stale(entry: os.DirEntry, pid_text: str) -> bool:
     return False
 
 
+_encode_line = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def dumps(doc: Conversation | Exchange) -> str:
+    events = None
+    if isinstance(doc, Exchange) and doc.composer.events:
+        # The raw event log is most of a long reply's file: written one event a line by the C
+        # encoder (an indented dump runs in Python), and without a model dump per event.
+        events = doc.composer.events
+        doc = doc.model_copy(update={"composer": doc.composer.model_copy(update={"events": []})})
     data = doc.to_dict()
     header = data.pop("composer", None)
     if isinstance(header, dict):
         # The header first, its kind first: a file manager's MIME magic reads only the first
         # bytes (resources/desktop/llm-composer.xml).
         first = {k: header[k] for k in ("kind", "format_version") if k in header}
-        data = {"composer": {**first, **header}, **data}
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        header = {**first, **header}
+        if events is not None:
+            marker = f"composer-events-{uuid.uuid4().hex}"
+            header["events"] = marker
+        data = {"composer": header, **data}
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if events is not None:
+        lines = ",\n      ".join(_encode_line(_log_entry(e)) for e in events)
+        text = text.replace(f'"{marker}"', f"[\n      {lines}\n    ]", 1)
+    return text
+
+
+def _log_entry(entry: LogEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {"t": entry.t, "data": entry.data}
+    if entry.event is not None:
+        out["event"] = entry.event
+    if entry.model_extra:
+        out.update(entry.model_extra)
+    return out
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:

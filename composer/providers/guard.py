@@ -66,6 +66,8 @@ class GuardedParser:
     def _mend_one(self, event: StreamEvent) -> StreamEvent:
         name = _DELTAS.get(type(event))
         if name is not None:
+            if not self._held and getattr(event, name).isascii():
+                return event  # nothing held, nothing to mend: the usual delta
             slot = (type(event), event.key)  # type: ignore[union-attr]
             text = self._held.pop(slot, "") + getattr(event, name)
             if text and "\ud800" <= text[-1] <= "\udbff":

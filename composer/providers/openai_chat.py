@@ -56,6 +56,9 @@ _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls",
 _TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function", "custom"})
 
 
+_PLAIN_DELTA = frozenset({"content", "role"})
+
+
 class ChatStreamParser:
     """Chat Completions chunks in, stream events out. One parser per response."""
 
@@ -137,6 +140,9 @@ class ChatStreamParser:
         return events
 
     def delta(self, delta: dict[str, Any]) -> list[StreamEvent]:
+        if delta.keys() <= _PLAIN_DELTA and isinstance(content := delta.get("content", ""), str):
+            # Nearly every chunk of a reply: a piece of text and nothing else.
+            return [TextDelta("text", content)] if content else []
         events: list[StreamEvent] = []
         for field in ("reasoning_content", "reasoning"):
             text = delta.get(field)

@@ -41,6 +41,16 @@ class _Lines:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]
+        if "\r" not in text:  # the usual case: split in C
+            *complete, rest = text.split("\n")
+            if complete:
+                if self._pieces:
+                    self._pieces.append(complete[0])
+                    complete[0] = "".join(self._pieces)
+                    self._pieces.clear()
+            if rest:
+                self._pieces.append(rest)
+            return complete
         lines = []
         pos = 0
         for match in _EOL.finditer(text):

@@ -45,8 +45,8 @@ from composer.models.exchange import (
     ErrorInfo,
     Exchange,
     ExchangeExtras,
-    LogEntry,
     Prompt,
+    RawEvent,
     Timing,
 )
 from composer.models.jsontext import replaced_note
@@ -162,7 +162,7 @@ class Call:
         except UnknownProvider as exc:
             raise RequestRefused(str(exc), field_name="provider") from None
         self.status: int | None = None
-        self.log: list[LogEntry] = []
+        self.log: list[RawEvent] = []
         self.timing = Timing()
         self.parser: GuardedParser | None = None
         self._t0 = 0.0
@@ -204,7 +204,15 @@ class Call:
         return round((time.monotonic() - self._t0) * 1000, 1)
 
     async def events(self) -> AsyncIterator[StreamEvent]:
-        """The stream's events, from send to end. Runs once."""
+        """The stream's events, from send to end, one by one. Runs once."""
+        async with aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+
+    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """The stream's events, from send to end, as they came: one list per network read
+        (a fast stream's read holds hundreds; one hop per read, not per event). Runs once."""
         if self._started:
             raise RuntimeError("a Call runs once; make a new one to send again")
         self._started = True
@@ -213,42 +221,44 @@ class Call:
         try:
             if self._replay is not None:
                 async for event in self._replay_events(self._replay):
-                    yield event
+                    yield [event]
                 return
             if self._via_llm:
                 async for event in llm_plugin.events(self.conversation):
                     if self.timing.first_token_ms is None and isinstance(event, _FIRST_TOKEN):
                         self.timing.first_token_ms = self.elapsed_ms()
-                    yield event
+                    yield [event]
                 return
             client = self._client or httpx.AsyncClient()
             try:
-                async for event in self._http_events(client):
-                    yield event
+                async for batch in self._http_batches(client):
+                    yield batch
             finally:
                 if client is not self._client:
                     await client.aclose()
         finally:
             self.timing.total_ms = self.elapsed_ms()
 
-    async def _http_events(self, client: httpx.AsyncClient) -> AsyncIterator[StreamEvent]:
+    async def _http_batches(self, client: httpx.AsyncClient
+                            ) -> AsyncIterator[list[StreamEvent]]:
         attempt = 0
         while True:
             try:
-                async for event in self._attempt(client):
-                    yield event
+                async for batch in self._attempt(client):
+                    yield batch
                 return
             except _Retry as retry:
                 if attempt >= self.config.retries:
-                    yield retry.error
+                    yield [retry.error]
                     return
                 delay = retry_delay(attempt, self.config, retry.asked)
                 attempt += 1
-                yield Retrying(delay=delay, attempt=attempt, of=self.config.retries,
-                               reason=describe_error(retry.error))
+                yield [Retrying(delay=delay, attempt=attempt, of=self.config.retries,
+                                reason=describe_error(retry.error))]
                 await asyncio.sleep(delay)
 
-    async def _attempt(self, client: httpx.AsyncClient) -> AsyncIterator[StreamEvent]:
+    async def _attempt(self, client: httpx.AsyncClient
+                       ) -> AsyncIterator[list[StreamEvent]]:
         req = self.request
         host = httpx.URL(req.url).host
         body_started = False
@@ -262,7 +272,7 @@ class Call:
                     if should_retry(response.status_code, response.headers):
                         asked = retry_after(response.headers)
                         raise _Retry(error, asked if asked is not None else error.retry_after)
-                    yield error
+                    yield [error]
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
@@ -272,42 +282,43 @@ class Call:
                     if not body_started:
                         body_started = True
                         self.timing.first_byte_ms = self.elapsed_ms()
-                    for frame in decoder.feed(chunk):
-                        for event in self._parse(parser, frame):
-                            yield event
+                    batch = [event for frame in decoder.feed(chunk)
+                             for event in self._parse(parser, frame)]
+                    if batch:
+                        yield batch
                     # Bytes that already arrived are read without awaiting the socket: give
                     # the loop a turn per chunk, or a fast stream starves the window's painting.
                     await asyncio.sleep(0)
-                for frame in decoder.close():
-                    for event in self._parse(parser, frame):
-                        yield event
-                for event in parser.close():
-                    yield event
+                batch = [event for frame in decoder.close()
+                         for event in self._parse(parser, frame)]
+                batch.extend(parser.close())
+                if batch:
+                    yield batch
         except KeyRedirectRefused as exc:
-            yield StreamError(str(exc), kind="refused", status=exc.status)
+            yield [StreamError(str(exc), kind="refused", status=exc.status)]
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             kind = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "network"
             what = (f"no connection to {host} within {self.config.connect_timeout:g} s"
                     if kind == "timeout" else f"cannot connect to {host}: {_reason(exc)}")
             raise _Retry(StreamError(what, kind=kind), None) from None
         except httpx.ReadTimeout:
-            yield StreamError(f"no data from {host} for {self.config.read_timeout:g} s "
-                              "(read timeout)", kind="timeout")
+            yield [StreamError(f"no data from {host} for {self.config.read_timeout:g} s "
+                               "(read timeout)", kind="timeout")]
         except httpx.TimeoutException as exc:
-            yield StreamError(f"{host}: {type(exc).__name__}", kind="timeout")
+            yield [StreamError(f"{host}: {type(exc).__name__}", kind="timeout")]
         except (httpx.RemoteProtocolError, httpx.NetworkError) as exc:
             error = StreamError(f"connection to {host} lost: {_reason(exc)}", kind="network")
             if not body_started and (self.status is None or 200 <= self.status < 300):
                 raise _Retry(error, None) from None
-            yield error
+            yield [error]
         except httpx.DecodingError as exc:
-            yield StreamError(f"cannot decode the response from {host}: {_reason(exc)}",
-                              kind="network")
+            yield [StreamError(f"cannot decode the response from {host}: {_reason(exc)}",
+                               kind="network")]
         except httpx.LocalProtocolError as exc:
-            yield StreamError(f"the request to {host} is malformed: {_reason(exc)}",
-                              kind="refused")
+            yield [StreamError(f"the request to {host} is malformed: {_reason(exc)}",
+                               kind="refused")]
         except httpx.HTTPError as exc:
-            yield StreamError(f"{host}: {_reason(exc)}", kind="network")
+            yield [StreamError(f"{host}: {_reason(exc)}", kind="network")]
 
     def _open_parser(self, protocol: WireProtocol) -> GuardedParser:
         """The protocol's parser inside the guard (nothing escapes it, text is valid Unicode);
@@ -317,7 +328,7 @@ class Call:
 
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
-        self.log.append(LogEntry(t=elapsed, event=frame.event, data=frame.data))
+        self.log.append(RawEvent(elapsed, frame.data, frame.event))
         try:
             events = parser.feed(frame)
         except Exception as exc:  # a parser bug: name the event, keep what we have
@@ -460,11 +471,12 @@ async def run_call(call: Call, assembler: Assembler | None = None,
     """
     assembler = assembler if assembler is not None else Assembler()
     try:
-        async with aclosing(call.events()) as events:
-            async for event in events:
-                index = assembler.feed(event)
-                if on_event is not None:
-                    on_event(event, index)
+        async with aclosing(call.batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    index = assembler.feed(event)
+                    if on_event is not None:
+                        on_event(event, index)
     except asyncio.CancelledError:
         cancelled = StreamError("cancelled by the user", kind="cancelled")
         index = assembler.feed(cancelled)
@@ -493,7 +505,7 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         stop_reason=assembler.stop_reason,
         error=assembler.error_info(),
         timing=call.timing.model_copy(),
-        events=list(call.log),
+        events=[entry.as_dict() for entry in call.log],
     )
     notes = [*call.request.notes, *assembler.notes()]
     if call.parser is not None and call.parser.replaced:
