@@ -245,3 +245,21 @@ def usd(amount: Decimal) -> str:
         return f"${amount:,.2f}"
     digits = max(2, -amount.adjusted() + 2)
     return f"${amount:.{min(digits, 8)}f}"
+
+
+def usage_summary(usage: Usage | None, cost: Cost | NoPrice) -> str:
+    """One line for after a run: ``tokens 1,234 in (cache read 1,000, cache write 200) · 56 out
+    · cost $0.0042`` (or the reason there is no price)."""
+    if usage is None:
+        return f"no usage reported · {cost}" if isinstance(cost, Cost) else str(cost)
+    details = usage.details or {}
+    read = details.get("cached_tokens")
+    written = details.get("cache_creation_input_tokens") or details.get("cache_write_tokens")
+    cache = [f"cache {what} {n:,}" for what, n in (("read", read), ("write", written))
+             if isinstance(n, int) and n]
+    tokens = "tokens " + (f"{usage.input:,} in" if usage.input is not None else "? in")
+    if cache:
+        tokens += f" ({', '.join(cache)})"
+    tokens += f" · {usage.output:,} out" if usage.output is not None else " · ? out"
+    price = f"cost {usd(cost.total)}" if isinstance(cost, Cost) else str(cost)
+    return f"{tokens} · {price}"

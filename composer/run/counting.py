@@ -95,7 +95,7 @@ async def count_tokens(conversation: Conversation, *, key_store: Any = keys.find
         prepared = prepare_call(conversation, key_store=key_store, chosen=chosen,
                                 trusted=trusted, client=client)
     except RequestRefused as exc:
-        return estimated(conversation, f"no exact count: {exc}")
+        return estimated(conversation, f"no exact count: {exc}", max_output(None, conversation))
     call = prepared.call
     bound = max_output(call, conversation)
     if prepared.key_target is not None:
