@@ -243,8 +243,10 @@ def usd(amount: Decimal) -> str:
         return "$0"
     if amount >= 1:
         return f"${amount:,.2f}"
-    digits = max(2, -amount.adjusted() + 2)
-    return f"${amount:.{min(digits, 8)}f}"
+    digits = min(max(2, -amount.adjusted() + 2), 8)
+    whole, _, cents = f"{amount:.{digits}f}".partition(".")
+    cents = cents.rstrip("0").ljust(2, "0")
+    return f"${whole}.{cents}"
 
 
 def usage_summary(usage: Usage | None, cost: Cost | NoPrice) -> str:
