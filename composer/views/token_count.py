@@ -17,7 +17,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QFrame, QLabel
 
 from composer.models import pricing
 from composer.models.conversation import Conversation
@@ -61,23 +61,31 @@ def count_tooltip(count: TokenCount, priced: pricing.Estimate | pricing.NoPrice)
     return "\n".join(lines)
 
 
+def compact(tokens: int) -> str:
+    """``≈ 178``, ``≈ 1.2k``, ``≈ 35k``: a row's share, always an estimate, in a narrow cell."""
+    if tokens < 1000:
+        return f"≈{tokens}"
+    if tokens < 10_000:
+        return f"≈{tokens / 1000:.1f}k"
+    return f"≈{round(tokens / 1000):,}k"
+
+
 def row_figures(count: TokenCount, ids: list[int]) -> dict[int, tuple[str, str]]:
-    mark = "≈ "  # a row's share is always an estimate
-    how = "of the provider's count" if count.exact else "estimated"
-    return {row_id: (f"{mark}{tokens:,} tok", f"About {tokens:,} input tokens ({how})")
+    how = "its share of the provider's count" if count.exact else "estimated"
+    return {row_id: (compact(tokens), f"About {tokens:,} input tokens ({how})")
             for row_id, tokens in zip(ids, count.rows, strict=False)}
 
 
-def run_text(exchange: Exchange, cost: pricing.Cost | pricing.NoPrice,
-             counted: TokenCount | None, total: pricing.RunningTotal) -> str:
-    """``Run: tokens 1,240 in · 56 out · cost $0.0042 (counted 1,234) · conversation $0.0123
-    in 2 runs``."""
-    text = "Run: " + pricing.usage_summary(exchange.usage, cost)
-    if counted is not None:
-        text += f" (counted {counted.figure})"
+def run_text(cost: pricing.Cost | pricing.NoPrice, counted: TokenCount | None,
+             total: pricing.RunningTotal) -> str:
+    """Beside the run's reported usage (the run figures' label): ``counted 1,234 in · cost
+    $0.0042 · conversation $0.0123 in 2 runs``."""
+    pieces = [f"counted {counted.figure} in"] if counted is not None else []
+    pieces.append(f"cost {pricing.usd(cost.total)}" if isinstance(cost, pricing.Cost)
+                  else str(cost))
     if total.priced > 1 or total.unpriced:
-        text += f" · conversation {total.describe()}"
-    return text
+        pieces.append(f"conversation {total.describe()}")
+    return " · ".join(pieces)
 
 
 class TokenCounter(QObject):
@@ -170,15 +178,26 @@ class TokenCounter(QObject):
     def _on_run_finished(self, exchange: Exchange) -> None:
         cost = pricing.record_cost(exchange)
         total = pricing.running_total(r.exchange for r in self.run.record.runs)
-        self.cost_label.setText(run_text(exchange, cost, self.sent, total))
+        self.cost_label.setText(f"· {run_text(cost, self.sent, total)}")  # follows the usage
+        summary = pricing.usage_summary(exchange.usage, cost)
         self.cost_label.setToolTip(
-            f"Priced as {cost.priced_as} (genai-prices {pricing.table_version()})"
-            if isinstance(cost, pricing.Cost) else str(cost))
+            f"{summary}\nPriced as {cost.priced_as} (genai-prices {pricing.table_version()})"
+            if isinstance(cost, pricing.Cost) else summary)
+
+
+def _separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.VLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
 
 
 def install(window: MainWindow, run: RunController) -> TokenCounter:
+    """The count first in the status bar's figures (it is about the next send), the run's
+    cost last, right after the usage the provider reported."""
     counter = TokenCounter(window, run)
     bar = window.statusBar()
-    bar.addPermanentWidget(counter.label)
+    bar.insertPermanentWidget(0, counter.label)
+    bar.insertPermanentWidget(1, _separator())
     bar.addPermanentWidget(counter.cost_label)
     return counter

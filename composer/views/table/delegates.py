@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QIcon, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QApplication,
@@ -40,7 +40,8 @@ TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
 class RoleDelegate(QStyledItemDelegate):
-    """The role, and under it the row's share of the input tokens, small and dimmed."""
+    """The role, and at the cell's right the row's share of the input tokens, small and
+    dimmed (painted: no widget per row)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         figure = index.data(TokensRole)
@@ -49,19 +50,26 @@ class RoleDelegate(QStyledItemDelegate):
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        opt.displayAlignment = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        role, opt.text = opt.text, ""  # the style paints the cell; role and figure are ours
         style = opt.widget.style() if opt.widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        painter.save()
-        font = QFont(opt.font)
-        font.setPointSizeF(max(font.pointSizeF() * 0.85, 6.0))
-        painter.setFont(font)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        color = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                  else QPalette.ColorRole.PlaceholderText)
-        painter.setPen(color)
-        rect = opt.rect.adjusted(TEXT_MARGIN + 2, 0, -TEXT_MARGIN, -TEXT_MARGIN)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, figure)
+        rect = opt.rect.adjusted(TEXT_MARGIN + 1, 0, -TEXT_MARGIN - 1, 0)
+        small = QFont(opt.font)
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
+        figure_width = QFontMetrics(small).horizontalAdvance(figure)
+        centre = Qt.AlignmentFlag.AlignVCenter
+        painter.save()
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                         else QPalette.ColorRole.Text))
+        room = rect.width() - figure_width - CHIP_GAP
+        painter.drawText(rect.adjusted(0, 0, -(figure_width + CHIP_GAP), 0),
+                         Qt.AlignmentFlag.AlignLeft | centre,
+                         opt.fontMetrics.elidedText(role, Qt.TextElideMode.ElideRight, room))
+        painter.setFont(small)
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                         else QPalette.ColorRole.PlaceholderText))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
         painter.restore()
 
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
