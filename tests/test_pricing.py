@@ -122,3 +122,15 @@ def test_prices_come_from_the_bundled_table_without_the_network(monkeypatch):
 def test_usd_reads_well_small_and_large():
     assert [pricing.usd(Decimal(x)) for x in ("0", "0.006918", "0.25", "12.5", "0.00033")] == [
         "$0", "$0.00692", "$0.25", "$12.50", "$0.00033"]
+
+
+def test_cache_savings_are_the_plain_price_less_the_real_one():
+    read = _exchange("openai", "gpt-4o", Usage(input=1000, output=100, cached=800))
+    # 800 tokens read from the cache at $1.25 instead of $2.50 per million.
+    assert pricing.cache_savings(read) == Decimal(800) * Decimal("1.25") / 1_000_000
+    written = _exchange("anthropic", "claude-sonnet-4-5", Usage(
+        input=1000, output=0, details={"cache_creation_input_tokens": 1000}))
+    # A cold write costs $3.75 instead of $3 per million: a loss this run.
+    assert pricing.cache_savings(written) == Decimal(1000) * Decimal("-0.75") / 1_000_000
+    assert isinstance(pricing.cache_savings(_exchange("ollama", "x", Usage(input=1))),
+                      pricing.NoPrice)

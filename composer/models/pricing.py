@@ -202,6 +202,27 @@ def exchange_cost(exchange: Exchange) -> Cost | NoPrice:
     return usage_cost(exchange.usage, found, _when(exchange.datetime_utc))
 
 
+def cache_savings(exchange: Exchange) -> Decimal | NoPrice:
+    """What the prompt cache saved on this run: its cost with every input token at the plain
+    input price, less its real cost (negative when cache writes cost more than reads saved)."""
+    cost = exchange_cost(exchange)
+    if isinstance(cost, NoPrice) or exchange.usage is None:
+        return cost if isinstance(cost, NoPrice) else NoPrice("no usage reported")
+    plain_details = {k: v for k, v in (exchange.usage.details or {}).items()
+                     if k not in _CACHE_DETAILS}
+    plain = exchange.usage.model_copy(update={"details": plain_details or None})
+    found = rates(exchange.composer.settings, exchange.composer.settings.model or exchange.model)
+    if isinstance(found, NoPrice):
+        found = rates(exchange.composer.settings, exchange.model)
+    if isinstance(found, NoPrice):
+        return found
+    return usage_cost(plain, found, _when(exchange.datetime_utc)).total - cost.total
+
+
+_CACHE_DETAILS = frozenset({"cached_tokens", "cache_creation_input_tokens", "cache_write_tokens",
+                            "ephemeral_1h_input_tokens"})
+
+
 def record_cost(exchange: Exchange) -> Cost | NoPrice:
     """Price ``exchange`` and keep the figure under ``composer.cost`` (or the reason under
     ``composer.cost.none``), so the file says what the run cost."""

@@ -102,6 +102,7 @@ class TokenCounter(QObject):
         self.sent: TokenCount | None = None  # the count when the last run was sent
         self.task: asyncio.Task | None = None
         self._token = 0
+        self._said: str | None = None  # the last failure said aloud
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setAccessibleName("Input tokens and cost")
@@ -169,8 +170,9 @@ class TokenCounter(QObject):
         self.label.setAccessibleDescription(tip)
         self.window.table.set_tokens(row_figures(count, ids))
         self.counted.emit(count)
-        if count.problem:
-            self.failed.emit(count.problem)
+        if count.problem and count.problem != self._said:
+            self.failed.emit(count.problem)  # said once, not again at every edit
+        self._said = count.problem
 
     def _on_run_started(self) -> None:
         self.sent = self.last
