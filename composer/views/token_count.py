@@ -83,7 +83,7 @@ def run_text(cost: pricing.Cost | pricing.NoPrice, counted: TokenCount | None,
     pieces = [f"counted {counted.figure} in"] if counted is not None else []
     pieces.append(f"cost {pricing.usd(cost.total)}" if isinstance(cost, pricing.Cost)
                   else str(cost))
-    if total.priced > 1 or total.unpriced:
+    if total.priced and (total.priced > 1 or total.unpriced):
         pieces.append(f"conversation {total.describe()}")
     return " · ".join(pieces)
 
