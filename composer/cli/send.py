@@ -19,6 +19,7 @@ from composer import paths
 from composer.cli import PROG, error, linked_files, note, silence_broken_pipes
 from composer.models import formats
 from composer.models.assembler import Assembler
+from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.models.events import (
     OutputAttachment,
@@ -34,6 +35,7 @@ from composer.models.exchange import Exchange
 from composer.models.files import replaced_note, save, valid_text, write_problem
 from composer.models.linked import LinkedFileError
 from composer.models.options import apply_option
+from composer.models.pricing import record_cost, usage_summary
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.transport import (
@@ -194,7 +196,9 @@ class Printer:
             self._open = None
 
 
-def _prepare(args: argparse.Namespace) -> Call:
+def conversation_from(args: argparse.Namespace) -> Conversation:
+    """The file's conversation with the command line's provider, model, base URL and options
+    applied (``count`` reads its conversation the same way)."""
     imported = formats.import_path(args.file, args.from_format)
     for loss in imported.losses:
         note(f"warning: {loss}")
@@ -215,6 +219,12 @@ def _prepare(args: argparse.Namespace) -> Call:
         # Our neutral options are read (and checked) as the window reads them; anything else
         # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
         apply_option(settings, key, value)
+    return conv
+
+
+def _prepare(args: argparse.Namespace) -> Call:
+    conv = conversation_from(args)
+    settings = conv.settings
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
@@ -284,6 +294,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
         _write(exchange, args.out)
         note("interrupted")
         return 130
+    cost = record_cost(exchange)
     written = _write(exchange, args.out)
     if getattr(args, "log_to_llm", False):
         from composer.providers.llm_log import LogFailed, log_exchange
@@ -302,4 +313,5 @@ def run(args: argparse.Namespace, verb: str) -> int:
         return 1
     for text in getattr(exchange.composer, "notes", None) or []:
         note(f"note: {text}")
+    note(usage_summary(exchange.usage, cost))
     return 0 if written else 1

@@ -60,6 +60,7 @@ from composer.views.run_ui import install_run_ui
 from composer.views.session import DraftSession
 from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.view import MessageTable
+from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
 
 Button = QMessageBox.StandardButton
@@ -158,6 +159,9 @@ class MainWindow(DraftSession, QMainWindow):
             self.table.selectRow(0)
         # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
         self.run_ui = install_run_ui(self, report_error=self._error, file_dialog=self._file_dialog)
+        # Input tokens and cost as the conversation stands, and each run's (token_count.py).
+        self.token_count = install_token_count(self, self.run_ui)
+        self.token_count.failed.connect(self._on_count_failed)
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
@@ -197,6 +201,10 @@ class MainWindow(DraftSession, QMainWindow):
             # Settings are not undoable, but they are a change the file does not hold yet.
             self.undo_stack.resetClean()
         self.autosaver.mark_changed()
+
+    def _on_count_failed(self, line: str) -> None:
+        if not self.statusBar().currentMessage():  # a message of the user's action comes first
+            self.statusBar().showMessage(line, 10000)
 
     def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
         self._update_title()

@@ -105,7 +105,9 @@ def make_window(qtbot, qloop, user_dir):
 
     def make(content=None, **kw):
         document = Document(content) if isinstance(content, Conversation) else content
+        count = kw.pop("count_tokens", False)  # off unless a test is about the count
         window = MainWindow(document, user_dir=kw.pop("user_dir", None) or user_dir, **kw)
+        window.token_count.enabled = count
         window.run_ui.call_config.replay_speed = 0
         window.run_ui.call_config.backoff_base = 0.01
         qtbot.addWidget(window)
@@ -122,6 +124,7 @@ def make_window(qtbot, qloop, user_dir):
         if not shiboken6.isValid(window) or not shiboken6.isValid(window.autosaver):
             continue  # a window the test closed is gone
         window.autosaver.stop()
+        window.token_count.shutdown()
         for box in dialogs.open_boxes(window):
             box.close()
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
+    QApplication,
     QComboBox,
     QPlainTextEdit,
     QStyle,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.layout_cache import LayoutCache
-from composer.views.table.model import MessageRole
+from composer.views.table.model import MessageRole, TokensRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
 # Said on the chip too: without an icon theme every kind would get the same file icon.
@@ -39,6 +40,38 @@ TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
 class RoleDelegate(QStyledItemDelegate):
+    """The role, and at the cell's right the row's share of the input tokens, small and
+    dimmed (painted: no widget per row)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        figure = index.data(TokensRole)
+        if not figure:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        role, opt.text = opt.text, ""  # the style paints the cell; role and figure are ours
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        rect = opt.rect.adjusted(TEXT_MARGIN + 1, 0, -TEXT_MARGIN - 1, 0)
+        small = QFont(opt.font)
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
+        figure_width = QFontMetrics(small).horizontalAdvance(figure)
+        centre = Qt.AlignmentFlag.AlignVCenter
+        painter.save()
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                         else QPalette.ColorRole.Text))
+        room = rect.width() - figure_width - CHIP_GAP
+        painter.drawText(rect.adjusted(0, 0, -(figure_width + CHIP_GAP), 0),
+                         Qt.AlignmentFlag.AlignLeft | centre,
+                         opt.fontMetrics.elidedText(role, Qt.TextElideMode.ElideRight, room))
+        painter.setFont(small)
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                         else QPalette.ColorRole.PlaceholderText))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
+        painter.restore()
+
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
         combo = QComboBox(parent)
         combo.addItems(list(ROLES))

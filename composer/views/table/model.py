@@ -41,6 +41,8 @@ from composer.views.undo import DocumentEditor
 MessageRole = Qt.ItemDataRole.UserRole
 RowIdRole = Qt.ItemDataRole.UserRole + 1
 ProblemRole = Qt.ItemDataRole.UserRole + 2
+# The row's share of the input tokens ("≈ 120 tok"), painted small under the role.
+TokensRole = Qt.ItemDataRole.UserRole + 3
 
 ROLE_COLUMN, CONTENT_COLUMN, ATTACHMENTS_COLUMN = range(3)
 HEADERS = ("Role", "Content", "Attachments")
@@ -51,7 +53,7 @@ URI_MIME = "text/uri-list"
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole,
+    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole, TokensRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
 # (paths, row to attach to or None, insert position for a new row or None = end)
@@ -68,6 +70,8 @@ class MessageTableModel(QAbstractTableModel):
         self.file_drop_handler: FileDropHandler | None = None
         self._problems: dict[int, str] = {}  # row id -> message
         self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
+        # row id -> (token figure, its tooltip), from the count (views/token_count.py)
+        self._tokens: dict[int, tuple[str, str]] = {}
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -88,6 +92,21 @@ class MessageTableModel(QAbstractTableModel):
 
     def problem(self, row: int) -> str | None:
         return self._problems.get(self.document.row_id(row))
+
+    # -- token figures (view state, keyed by row id: a moved row keeps its figure) ------------
+
+    def set_tokens(self, figures: dict[int, tuple[str, str]]) -> None:
+        """Each row's token figure and its tooltip by row id (a row not named shows none)."""
+        if figures == self._tokens:
+            return
+        self._tokens = dict(figures)
+        if len(self.document):
+            self.dataChanged.emit(self.index(0, ROLE_COLUMN),
+                                  self.index(len(self.document) - 1, ROLE_COLUMN),
+                                  [TokensRole, Qt.ItemDataRole.ToolTipRole])
+
+    def tokens(self, row: int) -> tuple[str, str] | None:
+        return self._tokens.get(self.document.row_id(row))
 
     def _emit_row(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
@@ -182,6 +201,9 @@ class MessageTableModel(QAbstractTableModel):
             return self.document.row_id(row)
         if role == ProblemRole:
             return self.problem(row)
+        if role == TokensRole:
+            figure = self.tokens(row) if col == ROLE_COLUMN else None
+            return figure[0] if figure else None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == ROLE_COLUMN:
                 return message.role
@@ -202,6 +224,9 @@ class MessageTableModel(QAbstractTableModel):
             if col == ATTACHMENTS_COLUMN:
                 labels = "\n".join(preview.attachment_label(a) for a in message.attachments)
                 return _plain_tooltip(labels) if labels else None
+            figure = self.tokens(row) if col == ROLE_COLUMN else None
+            if figure:
+                return figure[1]
             return preview.tooltip_text(message)
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):

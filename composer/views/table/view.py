@@ -252,6 +252,13 @@ class MessageTable(QTableView):
     def problem(self, row: int) -> str | None:
         return self._model.problem(row)
 
+    def set_tokens(self, figures: dict[int, tuple[str, str]]) -> None:
+        """Each row's token figure and tooltip, by row id (composer/views/token_count.py)."""
+        self._model.set_tokens(figures)
+
+    def tokens(self, row: int) -> tuple[str, str] | None:
+        return self._model.tokens(row)
+
     # -- editing ------------------------------------------------------------------------------
 
     def add_row(self, role: str = "user") -> None:
