@@ -313,3 +313,26 @@ def test_money_saved_is_read_tokens_times_input_less_cache_read_price():
     assert money_saved(usage, "claude-sonnet-4-20250514", "anthropic") == Decimal("0.027")
     assert money_saved(Usage(input=5, output=1), "claude-sonnet-4-20250514") is None
     assert money_saved(usage, "no-such-model-anywhere") is None
+
+
+# -- OpenAI's prompt_cache_key ------------------------------------------------------------------
+
+
+def test_prompt_cache_key_is_sent_by_both_openai_builders_and_left_out_elsewhere_with_a_note():
+    from composer.models.options import parse_option
+    from composer.providers.gemini import PROTOCOL as GEMINI
+    from composer.providers.openai_responses import PROTOCOL as RESPONSES
+
+    key = parse_option("prompt_cache_key", "  support-bot-v2 ")
+    assert key == "support-bot-v2" and parse_option("prompt_cache_key", " ") is None
+    conversation = _conversation(Message.text("user", "hi"), model="gpt-4o-mini")
+    conversation.settings.options["prompt_cache_key"] = key
+    for protocol in (CHAT, RESPONSES):
+        request = protocol.build_request(conversation, base_url="http://127.0.0.1:1",
+                                         api_key="k")
+        assert request.body["prompt_cache_key"] == "support-bot-v2"
+    for protocol, who in ((PROTOCOL, "Anthropic"), (GEMINI, "Gemini")):
+        request = protocol.build_request(conversation, base_url="http://127.0.0.1:1",
+                                         api_key="k")
+        assert "prompt_cache_key" not in json.dumps(request.body)
+        assert any(n.startswith("prompt_cache_key: " + who) for n in request.notes)
