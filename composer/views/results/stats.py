@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from composer.models.caching import cache_usage, money_saved
 from composer.models.exchange import Exchange, Timing, Usage
+
+# genai-prices' provider ids, by protocol; an OpenAI-compatible server's model is matched alone.
+_PRICE_PROVIDERS = {"anthropic": "anthropic", "openai-responses": "openai", "gemini": "google"}
 
 
 def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
@@ -25,10 +29,19 @@ def usage_text(usage: Usage | None) -> str:
     reasoning = (usage.details or {}).get("reasoning_tokens")
     if isinstance(reasoning, int):
         pieces.append(f"reasoning {reasoning:,}")
-    cached = (usage.details or {}).get("cached_tokens")
-    if isinstance(cached, int) and cached:
-        pieces.append(f"cached {cached:,}")
+    cache = cache_usage(usage).text()
+    if cache:
+        pieces.append(cache)
     return " · ".join(pieces)
+
+
+def saved_text(exchange: Exchange) -> str:
+    """``saved $0.0270``: what the cache reads saved, at the model's published prices; empty
+    when nothing was read or the model has no known price."""
+    protocol = exchange.composer.protocol or ""
+    saved = money_saved(exchange.usage, exchange.model or exchange.composer.settings.model,
+                        _PRICE_PROVIDERS.get(protocol))
+    return f"saved ${saved:.4f} by the cache" if saved else ""
 
 
 def timing_text(usage: Usage | None, timing: Timing) -> str:
@@ -47,7 +60,8 @@ def footer_text(exchange: Exchange) -> str:
     """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
     extras = exchange.composer
     pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
-    for text in (usage_text(exchange.usage), timing_text(exchange.usage, extras.timing)):
+    for text in (usage_text(exchange.usage), saved_text(exchange),
+                 timing_text(exchange.usage, extras.timing)):
         if text:
             pieces.append(text)
     return " · ".join(pieces)

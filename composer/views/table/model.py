@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from composer.models.caching import row_marks
 from composer.models.document import (
     Notice,
     Reset,
@@ -36,6 +37,7 @@ from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
 from composer.views.file_urls import local_paths
 from composer.views.table import preview
+from composer.views.table.marks import cache_icon, cache_tooltip
 from composer.views.undo import DocumentEditor
 
 MessageRole = Qt.ItemDataRole.UserRole
@@ -52,6 +54,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole,
+    Qt.ItemDataRole.DecorationRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
 # (paths, row to attach to or None, insert position for a new row or None = end)
@@ -202,7 +205,11 @@ class MessageTableModel(QAbstractTableModel):
             if col == ATTACHMENTS_COLUMN:
                 labels = "\n".join(preview.attachment_label(a) for a in message.attachments)
                 return _plain_tooltip(labels) if labels else None
-            return preview.tooltip_text(message)
+            ttl = row_marks(message) if col == ROLE_COLUMN else None
+            return cache_tooltip(ttl) if ttl else preview.tooltip_text(message)
+        elif role == Qt.ItemDataRole.DecorationRole:
+            ttl = row_marks(message) if col == ROLE_COLUMN else None
+            return cache_icon(ttl) if ttl else None
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
                 return QBrush(QColor(220, 60, 60, 70))
