@@ -336,3 +336,17 @@ def test_prompt_cache_key_is_sent_by_both_openai_builders_and_left_out_elsewhere
                                          api_key="k")
         assert "prompt_cache_key" not in json.dumps(request.body)
         assert any(n.startswith("prompt_cache_key: " + who) for n in request.notes)
+
+
+def test_the_last_runs_digests_come_from_its_exchange_as_well_as_its_conversation(tmp_path):
+    from composer.models.exchange import Exchange, ExchangeExtras, Prompt
+
+    sent = _conversation(*_long_rows(2))
+    exchange = Exchange(model=sent.settings.model, prompt=Prompt(messages=sent.messages),
+                        messages=[Message.text("assistant", "reply")],
+                        composer=ExchangeExtras(settings=sent.settings, protocol="anthropic"))
+    path = tmp_path / "e.json"
+    files.save(exchange, path)
+    reopened = files.load(path)
+    assert last_prefix_hashes(reopened) == last_prefix_hashes(sent) == prefix_hashes(sent)
+    assert last_prefix_hashes(None) is None

@@ -15,6 +15,7 @@ from composer.models.caching import (
     prefix_hashes,
 )
 from composer.models.conversation import Conversation
+from composer.models.exchange import Exchange
 from composer.providers.presets import UnknownProvider, resolve
 
 _TITLES = {"openai-chat": "OpenAI Chat Completions", "openai-responses": "OpenAI Responses",
@@ -37,6 +38,10 @@ def cache_problems(conversation: Conversation,
     return []
 
 
-def last_prefix_hashes(sent: Conversation | None) -> dict[str, str] | None:
-    """The prefix digests of the conversation the last run sent (RunRecord.last_sent)."""
+def last_prefix_hashes(sent: Conversation | Exchange | None) -> dict[str, str] | None:
+    """The prefix digests of what the last run sent: its conversation (RunRecord.last_sent),
+    or a saved exchange's prompt and settings (a reopened run). Nothing is stored for this: an
+    exchange keeps the whole prompt, so its digests are worked out again from it."""
+    if isinstance(sent, Exchange):
+        sent = Conversation(messages=sent.prompt.messages, settings=sent.composer.settings)
     return prefix_hashes(sent) if sent is not None else None

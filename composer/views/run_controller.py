@@ -80,7 +80,7 @@ class RunController(QObject):
         self.event_log = EventLogView()
         self.record = RunRecord()
         self.inspector.last_hashes = self._last_hashes
-        self._hashed: tuple[Conversation | None, dict[str, str] | None] = (None, None)
+        self._hashed: tuple[object, dict[str, str] | None] = (None, None)
         self.runs = RunsPanel(self.record)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
@@ -186,8 +186,9 @@ class RunController(QObject):
         return self.task
 
     def _last_hashes(self) -> dict[str, str] | None:
-        """The prefix digests of the conversation the last run sent (worked out once per run)."""
-        sent = self.record.last_sent
+        """The prefix digests of what the last run sent, or of the exchange shown when it was
+        reopened from a file (worked out once per run)."""
+        sent = self.record.last_sent or self.record.current
         if self._hashed[0] is not sent:
             self._hashed = (sent, last_prefix_hashes(sent))
         return self._hashed[1]

@@ -91,3 +91,17 @@ def test_a_recorded_reply_that_read_from_the_cache_shows_it_in_the_footer():
     assert cache_usage(assembler.usage).read == read
     exchange = Exchange(model="x-ai/grok-4-fast", usage=assembler.usage)
     assert f"cache read {read:,}" in footer_text(exchange)
+
+
+def test_an_edit_above_a_breakpoint_after_a_run_says_the_cache_will_miss(qtbot, make_window):
+    window = make_window(_anthropic())
+    inspector = window.run_ui.inspector
+    window.detail.show_row(1)
+    window.detail.sections[1].cache.setCurrentIndex(1)
+    # What Send records as the last run's conversation.
+    window.run_ui.record.last_sent = window.document.conversation.model_copy(deep=True)
+    window.editor.set_text(0, "A different system prompt. " + LONG)
+    qtbot.waitUntil(lambda: "changed since the last run" in inspector.notes.text(),
+                    timeout=DEBOUNCE_MS * 10)
+    assert "row 2, part 2: the prompt above this cache breakpoint changed" in \
+        inspector.notes.text()
