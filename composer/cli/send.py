@@ -44,6 +44,7 @@ from composer.providers.transport import (
     run_call,
 )
 from composer.providers.trust import TrustedHosts
+from composer.run.cache_check import cache_problems
 from composer.run.prepare import prepare_call
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
@@ -195,6 +196,12 @@ def _prepare(args: argparse.Namespace) -> Call:
         # Our neutral options are read (and checked) as the window reads them; anything else
         # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
         apply_option(settings, key, value)
+    # Until the Send-time preflight gathers every problem: what the API would refuse stops
+    # here, what it would silently not cache is a note.
+    for problem in cache_problems(conv):
+        if problem.blocking:
+            raise RequestRefused(f"{args.file}: {problem.line()}")
+        note(f"note: {problem.line()}")
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
