@@ -350,3 +350,10 @@ def test_the_last_runs_digests_come_from_its_exchange_as_well_as_its_conversatio
     reopened = files.load(path)
     assert last_prefix_hashes(reopened) == last_prefix_hashes(sent) == prefix_hashes(sent)
     assert last_prefix_hashes(None) is None
+
+
+def test_an_empty_text_part_cannot_be_a_breakpoint():
+    row = _mark(Message(role="user", parts=[TextPart(text=LONG), TextPart(text="")]), 1, "5m")
+    problems = cache_problems(_conversation(row))
+    assert [(p.row, p.part, p.blocking) for p in problems] == [(0, 1, True)]
+    assert "empty text part" in problems[0].text

@@ -246,11 +246,15 @@ def breakpoint_problems(conversation: Conversation,
                 blocking=True))
         seen_short = seen_short or b.ttl == "5m"
     for b in found:
-        if b.row is not None and isinstance(
-                conversation.messages[b.row].parts[b.part], ReasoningPart):
+        part = conversation.messages[b.row].parts[b.part] if b.row is not None else None
+        if isinstance(part, ReasoningPart):
             problems.append(CacheProblem(
                 b.row, b.part, "reasoning cannot be a cache breakpoint (Anthropic refuses it); "
                 "set it on the part after", blocking=True))
+        elif isinstance(part, TextPart) and not part.text:
+            problems.append(CacheProblem(
+                b.row, b.part, "an empty text part cannot be a cache breakpoint (Anthropic "
+                "refuses it); write its text or set the breakpoint elsewhere", blocking=True))
     problems += _short_prefixes(conversation, found)
     if last_hashes:
         for b in found:

@@ -105,3 +105,20 @@ def test_an_edit_above_a_breakpoint_after_a_run_says_the_cache_will_miss(qtbot, 
                     timeout=DEBOUNCE_MS * 10)
     assert "row 2, part 2: the prompt above this cache breakpoint changed" in \
         inspector.notes.text()
+
+
+def test_reasoning_offers_no_breakpoint_but_clears_one_from_a_file(qtbot, make_window):
+    from composer.models.caching import with_breakpoint
+    from composer.models.parts import ReasoningPart
+
+    marked = with_breakpoint(ReasoningPart(text="hmm"), "5m")
+    conversation = _anthropic()
+    conversation.messages.append(Message(role="assistant", parts=[ReasoningPart(text="hmm"),
+                                                                  marked]))
+    window = make_window(conversation)
+    window.detail.show_row(2)
+    plain, cached = (s.cache for s in window.detail.sections)
+    assert not plain.isEnabled() and cached.isEnabled()
+    cached.setCurrentIndex(0)
+    assert breakpoint_of(window.document.message(2).parts[1]) is None
+    assert not cached.isEnabled()

@@ -119,6 +119,7 @@ class PartSection(QFrame):
     def update_from(self, part) -> None:
         self.part = part
         self.cache.setCurrentIndex(CACHE_CHOICES.index(breakpoint_of(part)))
+        _offer_cache(self.cache, part)
 
     def _on_cache_changed(self, _index: int) -> None:
         ttl = CACHE_CHOICES[max(self.cache.currentIndex(), 0)]
@@ -127,6 +128,7 @@ class PartSection(QFrame):
         # Each choice is its own undo step (no merging: it is one click, not typing).
         what = "Clear cache breakpoint" if ttl is None else f"Cache breakpoint {ttl_label(ttl)}"
         self._commit(with_breakpoint(self.part, ttl), what, "")
+        _offer_cache(self.cache, self.part)
 
     def _commit(self, part, text: str, field: str) -> None:
         if self.detail.updating:
@@ -146,7 +148,13 @@ def _cache_combo(index: int, part) -> QComboBox:
                      "other providers ignore it)")
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     combo.setCurrentIndex(CACHE_CHOICES.index(breakpoint_of(part)))
+    _offer_cache(combo, part)
     return combo
+
+
+def _offer_cache(combo: QComboBox, part) -> None:
+    """Reasoning cannot be a breakpoint: its control only clears one a file brought."""
+    combo.setEnabled(not isinstance(part, ReasoningPart) or breakpoint_of(part) is not None)
 
 
 class TextSection(PartSection):
