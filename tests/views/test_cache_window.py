@@ -122,3 +122,18 @@ def test_reasoning_offers_no_breakpoint_but_clears_one_from_a_file(qtbot, make_w
     cached.setCurrentIndex(0)
     assert breakpoint_of(window.document.message(2).parts[1]) is None
     assert not cached.isEnabled()
+
+
+def test_the_footer_shows_cache_reads_writes_and_the_money_the_reads_saved():
+    from composer.models.exchange import ExchangeExtras
+    from composer.providers.anthropic import usage_report
+
+    usage = usage_report({"input_tokens": 20, "cache_read_input_tokens": 10_000,
+                          "cache_creation_input_tokens": 2_000, "output_tokens": 50,
+                          "cache_creation": {"ephemeral_1h_input_tokens": 2_000}})
+    exchange = Exchange(model="claude-sonnet-4-20250514", usage=usage,
+                        composer=ExchangeExtras(protocol="anthropic"))
+    # Sonnet 4: $3 per million input tokens, $0.30 read from the cache: 10,000 × 2.70 / 1e6.
+    assert footer_text(exchange) == (
+        "stop: unknown · in 12,020 · out 50 · cache read 10,000 · cache write 2,000 "
+        "(1 h: 2,000) · saved $0.0270 by the cache")
