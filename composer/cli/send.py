@@ -46,6 +46,7 @@ from composer.providers.transport import (
     run_call,
 )
 from composer.providers.trust import TrustedHosts
+from composer.run.cache_check import cache_problems
 from composer.run.prepare import prepare_call
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
@@ -225,6 +226,12 @@ def conversation_from(args: argparse.Namespace) -> Conversation:
 def _prepare(args: argparse.Namespace) -> Call:
     conv = conversation_from(args)
     settings = conv.settings
+    # Until the Send-time preflight gathers every problem: what the API would refuse stops
+    # here, what it would silently not cache is a note.
+    for problem in cache_problems(conv):
+        if problem.blocking:
+            raise RequestRefused(f"{args.file}: {problem.line()}")
+        note(f"note: {problem.line()}")
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout

@@ -83,6 +83,15 @@ def parse_effort(text: str) -> str | None:
     return text
 
 
+def parse_cache_key(text: str) -> str | None:
+    """OpenAI's ``prompt_cache_key``: any text, sent as it is; '' means not sent."""
+    text = text.strip()
+    if len(text) > 1024:
+        raise SettingsError(Field.PROMPT_CACHE_KEY, f"is {len(text):,} characters long; a "
+                            "cache key is a short label")
+    return text or None
+
+
 def _number_parser(field: Field) -> Callable[[str], Any]:
     return lambda text: NUMBERS[field].parse(field, text)
 
@@ -95,6 +104,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "seed": _number_parser(Field.SEED),
     "reasoning_effort": parse_effort,
     "thinking_budget": _number_parser(Field.THINKING_BUDGET),
+    "prompt_cache_key": parse_cache_key,
 }
 assert tuple(PARSERS) == KNOWN_OPTIONS
 

@@ -29,6 +29,7 @@ class Field(StrEnum):
     SEED = "seed"
     REASONING_EFFORT = "reasoning_effort"
     THINKING_BUDGET = "thinking_budget"
+    PROMPT_CACHE_KEY = "prompt_cache_key"
     OPTIONS = "options"  # an option with no field of its own (a provider's raw one)
     TOOLS = "tools"
     TOOL_CHOICE = "tool_choice"

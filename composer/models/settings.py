@@ -1,7 +1,8 @@
 """Request settings: everything about a request except its messages.
 
 Options use neutral names (``temperature``, ``max_tokens``, ``top_p``, ``stop``, ``seed``,
-``reasoning_effort``, ``thinking_budget``); each protocol maps them to its own. ``extra_body`` is
+``reasoning_effort``, ``thinking_budget``, ``prompt_cache_key``); each protocol maps them to its
+own, and says when it has none. ``extra_body`` is
 raw JSON merged last into the request body, for whatever a provider takes that we do not model.
 No API key is ever stored here.
 """
@@ -23,6 +24,7 @@ KNOWN_OPTIONS: tuple[str, ...] = (
     "seed",
     "reasoning_effort",
     "thinking_budget",
+    "prompt_cache_key",  # OpenAI: requests sharing a key are routed to the same prompt cache
 )
 
 

@@ -79,6 +79,11 @@ def usage_report(usage: Any) -> UsageReport | None:
     details: dict[str, Any] = {}
     if written:
         details["cache_creation_input_tokens"] = written
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):  # by lifetime: ephemeral_5m_input_tokens, ephemeral_1h_…
+        for key, value in split.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value:
+                details[key] = value
     server = usage.get("server_tool_use")
     if isinstance(server, dict):
         for key, value in server.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -29,6 +30,7 @@ from composer.models.exchange import LogEntry
 from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers.base import HttpRequest
 from composer.providers.transport import safe_url
+from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
 from composer.views import theme
 
@@ -81,10 +83,14 @@ def _reads_files(conversation: Conversation) -> bool:
     return False
 
 
-def preview_request(conversation: Conversation) -> tuple[HttpRequest | None, str | None, list[str]]:
+def preview_request(conversation: Conversation, last_hashes: dict[str, str] | None = None
+                    ) -> tuple[HttpRequest | None, str | None, list[str]]:
     """(request, key variable, notes) for what Send would send now, prepared by the run layer
-    as Send prepares it; the request is None and the notes say why when it cannot be built."""
+    as Send prepares it; the request is None and the notes say why when it cannot be built.
+    The cache checks' lines come last (``last_hashes``: the last run's prefix digests)."""
     prepared, notes = preview_call(conversation)
+    # Until the Send-time preflight gathers every problem, the cache checks show here.
+    notes = [*notes, *(p.line() for p in cache_problems(conversation, last_hashes))]
     if prepared is None:
         return None, None, notes
     return prepared.call.request, prepared.key_env, notes
@@ -103,6 +109,8 @@ class RequestInspector(QWidget):
         self._document = document
         self.request: HttpRequest | None = None
         self.key_env: str | None = None
+        # The last run's prefix digests, for the "cache will miss" check (the run controller's).
+        self.last_hashes: Callable[[], dict[str, str] | None] = lambda: None
         self.heading = QLabel()
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setWordWrap(True)
@@ -145,8 +153,9 @@ class RequestInspector(QWidget):
         self._timer.stop()
         self._generation += 1
         conversation = self._document.conversation
+        last = self.last_hashes()
         if not _reads_files(conversation):
-            request, key_env, notes = preview_request(conversation)
+            request, key_env, notes = preview_request(conversation, last)
             self._show(request, key_env, notes, "Request that Send will make")
             return
         # Edits replace messages and settings, never change them: a shallow copy is a snapshot.
@@ -157,7 +166,7 @@ class RequestInspector(QWidget):
         self.heading.setText("Reading attached files to build the request…")
 
         def build() -> None:
-            built = preview_request(snapshot)
+            built = preview_request(snapshot, last)
             try:
                 self._built.emit(generation, built)
             except RuntimeError:  # the inspector was closed meanwhile

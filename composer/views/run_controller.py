@@ -40,9 +40,10 @@ from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import PreparedCall, Run, RunRecord, RunState, prepare_call
+from composer.run.cache_check import last_prefix_hashes
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.results.pane import ResultsPane
-from composer.views.results.stats import timing_text, usage_text
+from composer.views.results.stats import saved_text, timing_text, usage_text
 from composer.views.runs import RunsPanel
 from composer.views.trust import ask_key_target
 
@@ -78,6 +79,8 @@ class RunController(QObject):
         self.inspector = RequestInspector(window.document)
         self.event_log = EventLogView()
         self.record = RunRecord()
+        self.inspector.last_hashes = self._last_hashes
+        self._hashed: tuple[object, dict[str, str] | None] = (None, None)
         self.runs = RunsPanel(self.record)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
@@ -182,6 +185,14 @@ class RunController(QObject):
         self.run_started.emit()
         return self.task
 
+    def _last_hashes(self) -> dict[str, str] | None:
+        """The prefix digests of what the last run sent, or of the exchange shown when it was
+        reopened from a file (worked out once per run)."""
+        sent = self.record.last_sent or self.record.current
+        if self._hashed[0] is not sent:
+            self._hashed = (sent, last_prefix_hashes(sent))
+        return self._hashed[1]
+
     def retry(self) -> asyncio.Task | None:
         """Send the last run's conversation again."""
         if self.record.last_sent is None:
@@ -221,7 +232,7 @@ class RunController(QObject):
         self.pane._set_title(f"Run {run.number}: {run.title}")
         error = exchange.composer.error
         stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing),
-                                       usage_text(exchange.usage)) if t)
+                                       usage_text(exchange.usage), saved_text(exchange)) if t)
         self.stats_label.setText(stats)
         if error is not None and error.kind == "cancelled":
             self._set_state(RunState.STOPPED, "Stopped; the parts that arrived are kept")

@@ -31,7 +31,8 @@ PARAMS = (("temperature", "Te&mperature", "0 – 2"), ("top_p", "Top &p", "0 –
           ("max_tokens", "Max &tokens", "e.g. 1024"), ("seed", "S&eed", "whole number"),
           ("reasoning_effort", "&Reasoning effort", None),
           ("thinking_budget", "Thinking &budget", "tokens"),
-          ("stop", "&Stop", 'text, or ["a", "b"]'))
+          ("stop", "&Stop", 'text, or ["a", "b"]'),
+          ("prompt_cache_key", "Prompt cache ke&y", "OpenAI only"))
 
 PLACEHOLDERS = {
     Field.TOOLS: (
@@ -91,7 +92,8 @@ class ParamsEditor(QWidget):
             label.setBuddy(self.fields[name])
             row, col = divmod(i, 2)
             grid.addWidget(label, row, col * 2)
-            grid.addWidget(self.fields[name], row, col * 2 + 1, 1, 3 if i == len(PARAMS) - 1 else 1)
+            alone = i == len(PARAMS) - 1 and col == 0  # a last field alone spans its row
+            grid.addWidget(self.fields[name], row, col * 2 + 1, 1, 3 if alone else 1)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         grid.addWidget(self.error, len(PARAMS) // 2 + 1, 0, 1, 4)

@@ -6,6 +6,7 @@ Pure functions of a Message (no Qt), answered by the table model for ``Accessibl
 
 from __future__ import annotations
 
+from composer.models.caching import row_marks, ttl_label
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -49,7 +50,9 @@ def cell_text(message: Message, row: int, column: int) -> str:
     """The cell as said: the role column names the row and its role; the content column its
     text; the attachments column its files."""
     if column == 0:
-        return f"Row {row + 1}, {message.role}"
+        ttl = row_marks(message)
+        cache = f", cache breakpoint {ttl_label(ttl)}" if ttl else ""
+        return f"Row {row + 1}, {message.role}{cache}"
     if column == 1:
         text = one_line(message.plain_text, 200)
         return f"{message.role}: {text}" if text else f"{message.role}: {parts_summary(message)}"

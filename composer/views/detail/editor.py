@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.models import jsontext
+from composer.models.caching import TTLS, breakpoint_of, ttl_label, with_breakpoint
 from composer.models.document import Notice, Reset, RowChanged, RowsRemoved
 from composer.models.parts import (
     AttachmentPart,
@@ -48,6 +49,7 @@ from composer.views.attachments import AttachmentLoader
 from composer.views.detail.previews import AttachmentPreview
 from composer.views.undo import DocumentEditor
 
+CACHE_CHOICES = (None, *TTLS)  # the cache combo's items, in order
 TITLES = {"text": "Text", "reasoning": "Reasoning", "tool_call": "Tool call",
           "tool_result": "Tool result", "attachment": "Attachment"}
 
@@ -101,9 +103,12 @@ class PartSection(QFrame):
         remove.setAutoRaise(True)
         remove.clicked.connect(lambda: self.remove_requested.emit(self.index))
         self.remove_button = remove
+        self.cache = _cache_combo(index, part)
+        self.cache.currentIndexChanged.connect(self._on_cache_changed)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.title, 1)
+        header.addWidget(self.cache)
         header.addWidget(remove)
         outer = QVBoxLayout(self)
         outer.addLayout(header)
@@ -113,12 +118,43 @@ class PartSection(QFrame):
 
     def update_from(self, part) -> None:
         self.part = part
+        self.cache.setCurrentIndex(CACHE_CHOICES.index(breakpoint_of(part)))
+        _offer_cache(self.cache, part)
+
+    def _on_cache_changed(self, _index: int) -> None:
+        ttl = CACHE_CHOICES[max(self.cache.currentIndex(), 0)]
+        if self.detail.updating or ttl == breakpoint_of(self.part):
+            return
+        # Each choice is its own undo step (no merging: it is one click, not typing).
+        what = "Clear cache breakpoint" if ttl is None else f"Cache breakpoint {ttl_label(ttl)}"
+        self._commit(with_breakpoint(self.part, ttl), what, "")
+        _offer_cache(self.cache, self.part)
 
     def _commit(self, part, text: str, field: str) -> None:
         if self.detail.updating:
             return
         self.part = part
         self.detail.commit_part(self.index, part, text, field)
+
+
+def _cache_combo(index: int, part) -> QComboBox:
+    """The part's cache breakpoint: off, 5 min or 1 hour (Anthropic's ``cache_control``)."""
+    combo = QComboBox()
+    for ttl in CACHE_CHOICES:
+        combo.addItem(f"Cache: {ttl_label(ttl)}")
+    combo.setAccessibleName(f"Cache breakpoint of part {index + 1}")
+    combo.setToolTip("Cache breakpoint: Anthropic caches the prompt up to and including this "
+                     "part, for 5 minutes or 1 hour after its last use (at most 4 per request; "
+                     "other providers ignore it)")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.setCurrentIndex(CACHE_CHOICES.index(breakpoint_of(part)))
+    _offer_cache(combo, part)
+    return combo
+
+
+def _offer_cache(combo: QComboBox, part) -> None:
+    """Reasoning cannot be a breakpoint: its control only clears one a file brought."""
+    combo.setEnabled(not isinstance(part, ReasoningPart) or breakpoint_of(part) is not None)
 
 
 class TextSection(PartSection):

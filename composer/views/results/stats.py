@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from composer.models.caching import cache_usage
 from composer.models.exchange import Exchange, Timing, Usage
 
 
+# genai-prices' provider ids, by protocol; an OpenAI-compatible server's model is matched alone.
 def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
     """Output tokens over the streaming time (first token to end)."""
     if usage is None or not usage.output or timing.total_ms is None:
@@ -25,10 +27,24 @@ def usage_text(usage: Usage | None) -> str:
     reasoning = (usage.details or {}).get("reasoning_tokens")
     if isinstance(reasoning, int):
         pieces.append(f"reasoning {reasoning:,}")
-    cached = (usage.details or {}).get("cached_tokens")
-    if isinstance(cached, int) and cached:
-        pieces.append(f"cached {cached:,}")
+    cache = cache_usage(usage).text()
+    if cache:
+        pieces.append(cache)
     return " · ".join(pieces)
+
+
+def saved_text(exchange: Exchange) -> str:
+    """``saved $0.0270 by the cache``: the run's cost at plain input prices less its real cost
+    (reads are cheap, writes dear); empty when the cache was not used or no price is known."""
+    if not cache_usage(exchange.usage):
+        return ""
+    from composer.models import pricing  # genai-prices loads on the first run that cached
+
+    saved = pricing.cache_savings(exchange)
+    if isinstance(saved, pricing.NoPrice) or not saved:
+        return ""
+    return (f"saved ${saved:.4f} by the cache" if saved > 0
+            else f"the cache writes cost ${-saved:.4f} more this run")
 
 
 def timing_text(usage: Usage | None, timing: Timing) -> str:
@@ -47,7 +63,8 @@ def footer_text(exchange: Exchange) -> str:
     """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
     extras = exchange.composer
     pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
-    for text in (usage_text(exchange.usage), timing_text(exchange.usage, extras.timing)):
+    for text in (usage_text(exchange.usage), saved_text(exchange),
+                 timing_text(exchange.usage, extras.timing)):
         if text:
             pieces.append(text)
     return " · ".join(pieces)

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from composer.models.caching import row_marks
 from composer.models.document import (
     Notice,
     Reset,
@@ -36,6 +37,7 @@ from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
 from composer.views.file_urls import local_paths
 from composer.views.table import preview
+from composer.views.table.marks import cache_icon, cache_tooltip
 from composer.views.undo import DocumentEditor
 
 MessageRole = Qt.ItemDataRole.UserRole
@@ -54,6 +56,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole, TokensRole,
+    Qt.ItemDataRole.DecorationRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
 # (paths, row to attach to or None, insert position for a new row or None = end)
@@ -224,10 +227,18 @@ class MessageTableModel(QAbstractTableModel):
             if col == ATTACHMENTS_COLUMN:
                 labels = "\n".join(preview.attachment_label(a) for a in message.attachments)
                 return _plain_tooltip(labels) if labels else None
-            figure = self.tokens(row) if col == ROLE_COLUMN else None
-            if figure:
-                return figure[1]
+            if col == ROLE_COLUMN:
+                tips = []
+                if ttl := row_marks(message):
+                    tips.append(cache_tooltip(ttl))
+                if figure := self.tokens(row):
+                    tips.append(figure[1])
+                if tips:
+                    return "\n".join(tips)
             return preview.tooltip_text(message)
+        elif role == Qt.ItemDataRole.DecorationRole:
+            ttl = row_marks(message) if col == ROLE_COLUMN else None
+            return cache_icon(ttl) if ttl else None
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
                 return QBrush(QColor(220, 60, 60, 70))

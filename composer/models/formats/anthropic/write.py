@@ -284,6 +284,9 @@ class _Writer:
         stop = options.pop("stop", None)
         if stop:
             body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if options.pop("prompt_cache_key", None) is not None:
+            self.losses.append(Loss("prompt_cache_key: Anthropic caches at cache breakpoints "
+                                    "(set on a part), not by key; left out"))
         if options.pop("seed", None) is not None:
             self.setting("seed", "Anthropic has no seed; clear it to send")
         effort = options.pop("reasoning_effort", None)

@@ -260,6 +260,9 @@ class _Writer:
                 config["stopSequences"] = [value] if isinstance(value, str) else value
             elif key == "thinking_budget":
                 thinking["thinkingBudget"] = value
+            elif key == "prompt_cache_key":
+                self.losses.append(Loss("prompt_cache_key: Gemini caches implicitly, with no "
+                                        "key; left out"))
             elif key == "reasoning_effort":
                 if not isinstance(value, str) or value.lower() not in _THINKING_LEVELS:
                     self.losses.append(Loss(
