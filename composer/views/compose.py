@@ -20,11 +20,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QSplitter,
     QToolButton,
@@ -41,7 +39,7 @@ from composer.views.table.delegates import KIND_LABELS
 
 MIN_LINES = 2
 MAX_LINES = 8  # then it scrolls
-NAME_CHARS = 28
+NAME_CHARS = 24
 Native = QKeySequence.SequenceFormat.NativeText
 
 
@@ -103,8 +101,8 @@ class Chip(QFrame):
         name = attachment.display_name
         short = name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
         kind = KIND_LABELS.get(attachment.kind, "File")
-        self.label = QLabel(f"{kind} · {short} · {preview.size_text(attachment)}")
-        self.label.setToolTip(name)
+        self.label = QLabel(f"{short} · {preview.size_text(attachment)}")
+        self.label.setToolTip(f"{kind}: {name}")
         self.remove_button = QToolButton()
         self.remove_button.setText("×")
         self.remove_button.setAutoRaise(True)
@@ -136,13 +134,14 @@ class ComposeBox(QWidget):
         self.role.setCurrentText("user")
         self.role.setAccessibleName("Role of the new message")
         self.role.setToolTip("The role of the message being composed")
+        self.role.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.edit = ComposeEdit()
         self.edit.setAccessibleName("New message")
         self.edit.files_given.connect(self.add_files)
         self.edit.image_given.connect(
             lambda image: self._read(lambda deliver: self.loader.read_image(image, deliver)))
 
-        self.attach_button = QPushButton("Attach…")
+        self.attach_button = _button("Attach…")
         self.attach_button.setToolTip("Attach files to the message (or drop or paste them)")
         self.attach_button.clicked.connect(self.choose_files)
         self.add_action = QAction("Add Message", self)
@@ -152,10 +151,12 @@ class ComposeBox(QWidget):
         self.add_action.setStatusTip("Add the message as a row at the end, without sending")
         self.add_action.triggered.connect(lambda _c=False: self.add())
         self.addAction(self.add_action)
-        self.add_button = QPushButton("Add")
+        self.add_button = _button("Add")
         self.add_button.clicked.connect(lambda: (self.add(), self.edit.setFocus()))
         send_action = window.run_ui.send_action
-        self.send_button = QPushButton(send_action.icon(), "Send")
+        self.send_button = _button("Send")
+        self.send_button.setIcon(send_action.icon())
+        self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.send_button.clicked.connect(lambda: (send_action.trigger(), self.edit.setFocus()))
         for action in (self.add_action, send_action):
             action.changed.connect(self._show_keys)
@@ -168,21 +169,23 @@ class ComposeBox(QWidget):
         self.reading.setEnabled(False)
         self.chips_layout.addWidget(self.reading)
         self.chips_layout.addStretch(1)
-        self.chips.hide()
+        # Many files are clipped rather than widening the window.
+        self.chips.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
-        for widget in (self.attach_button, self.add_button, self.send_button):
-            buttons.addWidget(widget)
-        layout = QGridLayout(self)
+        # The text takes the full width; beneath it, like a chat app's: who speaks, the files,
+        # and the buttons (side by side the minimum width would widen a small window).
+        below = QHBoxLayout()
+        below.setSpacing(4)
+        below.addWidget(self.role)
+        below.addWidget(self.attach_button)
+        below.addWidget(self.chips, 1)
+        below.addWidget(self.add_button)
+        below.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 2)
-        layout.setHorizontalSpacing(6)
-        layout.setVerticalSpacing(4)
-        layout.addWidget(self.role, 0, 0, Qt.AlignmentFlag.AlignBottom)
-        layout.addWidget(self.edit, 0, 1)
-        layout.addLayout(buttons, 0, 2, Qt.AlignmentFlag.AlignBottom)
-        layout.addWidget(self.chips, 1, 1, 1, 2)  # under the text they belong to
-        layout.setColumnStretch(1, 1)
+        layout.setSpacing(4)
+        layout.addWidget(self.edit)
+        layout.addLayout(below)
         self._show_keys()
 
     # -- the message --------------------------------------------------------------------------
@@ -271,7 +274,6 @@ class ComposeBox(QWidget):
 
     def _show_reading(self) -> None:
         self.reading.setVisible(self.loader.busy)
-        self.chips.setVisible(bool(self.attachments) or self.loader.busy)
 
     def chip_widgets(self) -> list[Chip]:
         return [c for c in self.chips.findChildren(Chip) if not c.isHidden()]
@@ -288,6 +290,15 @@ class ComposeBox(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(400, super().sizeHint().height())
+
+
+def _button(text: str) -> QToolButton:
+    """A text button no wider than its text (a push button's minimum width would make the
+    left side of a small window wider than the window)."""
+    button = QToolButton()
+    button.setText(text)
+    button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    return button
 
 
 def install(window) -> ComposeBox:
