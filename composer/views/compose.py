@@ -124,6 +124,7 @@ class ComposeBox(QWidget):
         self.window_ = window
         self.editor = window.editor
         self.attachments: list[Attachment] = []
+        self._chips: list[Chip] = []
         self.setAccessibleName("Compose")
         self.loader = AttachmentLoader(window.editor, self)
         self.loader.finished.connect(self._show_reading)
@@ -263,20 +264,22 @@ class ComposeBox(QWidget):
         self._show_chips()
 
     def _show_chips(self) -> None:
-        for chip in self.chips.findChildren(Chip):
+        for chip in self._chips:
             chip.hide()
             chip.deleteLater()
+        self._chips = []
         for i, attachment in enumerate(self.attachments):
             chip = Chip(attachment)
             chip.remove_requested.connect(lambda _c, i=i: self.remove_attachment(i))
             self.chips_layout.insertWidget(i, chip)
+            self._chips.append(chip)
         self._show_reading()
 
     def _show_reading(self) -> None:
         self.reading.setVisible(self.loader.busy)
 
     def chip_widgets(self) -> list[Chip]:
-        return [c for c in self.chips.findChildren(Chip) if not c.isHidden()]
+        return list(self._chips)
 
     def _show_keys(self) -> None:
         send = self.window_.run_ui.send_action.shortcut().toString(Native)
