@@ -187,6 +187,10 @@ class ComposeBox(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.edit)
         layout.addLayout(below)
+        for first, second in ((self.edit, self.role), (self.role, self.attach_button),
+                              (self.attach_button, self.add_button),
+                              (self.add_button, self.send_button)):
+            QWidget.setTabOrder(first, second)
         self._show_keys()
 
     # -- the message --------------------------------------------------------------------------

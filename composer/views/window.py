@@ -475,6 +475,8 @@ class MainWindow(DraftSession, QMainWindow):
     def update_preferences(self, **changes: object) -> None:
         """Change some preferences (a menu toggle): saved and applied as the dialog's are."""
         self._on_preferences_changed(self.preferences.model_copy(update=changes))
+        if isinstance(self._dialog, SettingsDialog):  # its copy must not undo the change
+            self._dialog.preferences = self.preferences
 
     def show_shortcuts(self) -> QDialog:
         self._dialog = shortcuts_dialog.open_dialog(self)

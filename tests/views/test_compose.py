@@ -287,3 +287,30 @@ def test_the_box_grows_with_its_text_then_scrolls(qtbot, run_window, lines):
         assert edit.height() > one and edit.verticalScrollBar().maximum() == 0
     else:
         assert edit.height() == edit.height_for(8) and edit.verticalScrollBar().maximum() > 0
+
+
+def test_the_same_reply_twice_is_kept_twice(qtbot, run_window):
+    """The first start's replay answers every send with the same words: each is its own turn."""
+    window = run_window()
+    assert window.document.conversation.settings.provider == "replay"
+    run, box = window.run_ui, _ready(qtbot, window)
+    start = len(window.document)
+    for n, question in enumerate(["Once.", "Twice."], start=1):
+        qtbot.keyClicks(box.edit, question)
+        qtbot.keyClick(box.edit, Key.Key_Return, Mod.ControlModifier)
+        qtbot.waitUntil(lambda n=n: run.state == RunState.DONE and len(run.runs.runs) == n,
+                        timeout=5000)
+    roles = [m.role for m in window.document.messages[start:]]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert window.document.messages[start + 1] == window.document.messages[start + 3]
+
+
+def test_alt_5_goes_to_the_compose_box(qtbot, run_window):
+    window = run_window(_chat("http://127.0.0.1:9"))
+    _ready(qtbot, window)
+    window.table.setFocus()
+    qtbot.waitUntil(lambda: window.table.hasFocus(), timeout=2000)
+    qtbot.keyClick(window.table, Key.Key_5, Mod.AltModifier)
+    assert window.compose.edit.hasFocus()
+    qtbot.keyClick(window.compose.edit, Key.Key_Tab)
+    assert window.compose.role.hasFocus()  # Tab leaves the text, it does not type a tab
