@@ -1,4 +1,5 @@
-"""The user's preferences for the app itself (not for a conversation): how attachments are kept.
+"""The user's preferences for the app itself (not for a conversation): how attachments are kept,
+whether replies are kept in the table as they finish.
 
 Stored as ``preferences.json`` in the user directory. A missing or unreadable file means the
 defaults, never an error at start-up.
@@ -26,6 +27,8 @@ class Preferences(BaseModel):
     attachment_size_limit_mb: float = Field(default=20.0, gt=0)
     # Write every run into the user's llm logs.db too, so it shows in `llm logs` (llm_log.py).
     log_to_llm: bool = False
+    # Run ▸ Keep Replies: a finished (or stopped) reply goes into the table by itself.
+    keep_replies: bool = True
 
     @property
     def attachment_size_limit(self) -> int:

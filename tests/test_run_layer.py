@@ -244,3 +244,21 @@ def test_models_for_a_local_server_sends_no_key(loopback, capsys):
     assert main(["models", "--provider", "ollama", "--base-url", loopback.url + "/v1"]) == 0
     assert capsys.readouterr().out == "llama3\n"
     assert len(loopback.received) == 1 and _no_key_in(loopback.received)
+
+
+def test_a_run_is_in_the_document_while_a_row_it_was_added_as_is_there():
+    record = RunRecord()
+    record.add(_reply(TextPart(text="same words")))
+    document = [Message.text("user", "hi"), *record.reply()]
+    record.mark_in([7])
+    assert record.current_run().rows == (7,)
+    assert record.reply_in(document, [3, 7])
+    assert not record.reply_in(document, [3])  # undone: Append Reply may add it again
+    # A later run with the very same reply (a replay, a deterministic model) is not "in"
+    # just because its words are: it has not been added yet.
+    record.add(_reply(TextPart(text="same words")))
+    assert not record.reply_in(document, [3, 7])
+    assert record.reply_in(document)  # without row ids, the words are all there is to go on
+    # An exchange that is no run of ours (an opened file) is compared by content.
+    record.current = _reply(TextPart(text="same words"))
+    assert record.current_run() is None and record.reply_in(document, [3, 7])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from composer.models.parts import Message, ToolCallPart, ToolResultPart
 class Run:
     exchange: Exchange
     number: int
+    # The document rows (their ids) the reply was added as, once it was (kept or appended).
+    rows: tuple[int, ...] = ()
 
     @property
     def title(self) -> str:
@@ -77,9 +80,25 @@ class RunRecord:
             return []
         return [m.model_copy(deep=True) for m in self.current.messages]
 
-    def reply_in(self, messages: list[Message]) -> bool:
-        """Whether the current reply is already in ``messages`` (appended before)."""
+    def current_run(self) -> Run | None:
+        """The run whose exchange is shown (None for an opened exchange file)."""
+        return next((r for r in reversed(self.runs) if r.exchange is self.current), None)
+
+    def mark_in(self, row_ids: Sequence[int]) -> None:
+        """The current reply was just added to the document as these rows."""
+        run = self.current_run()
+        if run is not None:
+            run.rows = tuple(row_ids)
+
+    def reply_in(self, messages: list[Message], row_ids: Sequence[int] | None = None) -> bool:
+        """Whether the current reply is already in ``messages`` (appended before). Given the
+        document's ``row_ids``, a run of this record is in while a row it was added as is
+        still there (undo takes it out, redo puts it back; an earlier run's identical reply
+        does not count); otherwise (an opened exchange file) the messages are compared."""
         if self.current is None or not self.current.messages:
             return False
+        run = self.current_run()
+        if run is not None and row_ids is not None:
+            return not set(run.rows).isdisjoint(row_ids)
         reply = self.current.messages
         return messages[-len(reply):] == reply or any(m == reply[-1] for m in messages)

@@ -6,6 +6,8 @@ over ``size_limit`` asks before reading. The reading and base64 encoding run on 
 worker, so a big file never freezes the window. The result lands back on the GUI thread as one
 DocumentEditor call, so a batch is attached whole or not at all, and undone in one step. The
 target row is remembered by its id: if it is deleted meanwhile, the files get a new user row.
+``read_files`` does the same checking and reading but hands the attachments to its caller (the
+compose box holds them until its message is added).
 """
 
 from __future__ import annotations
@@ -135,24 +137,30 @@ class AttachmentLoader(QObject):
     def add_files(self, paths: Sequence[str], row: int | None = None,
                   insert_at: int | None = None) -> None:
         """Attach files to ``row``; with no row, to a new user row at ``insert_at`` (or end)."""
+        target = self._target(row, insert_at)
+        self.read_files(paths, lambda attachments: self._attach(target, attachments))
+
+    def read_files(self, paths: Sequence[str],
+                   deliver: Callable[[list[Attachment]], None]) -> None:
+        """Check, ask about big files, read off the GUI thread, then ``deliver`` the
+        attachments on the GUI thread (not called when a file fails or the user declines)."""
         if not paths:
             return
         checked, problem = check_paths(paths)
         if problem is not None:
             self._fail(problem)
             return
-        target = self._target(row, insert_at)
         big = [(p, s) for p, s in checked if s > self.size_limit]
         files = [p for p, _s in checked]
         embed = self.embed
         if not big:
-            self._start(lambda: read_attachments(files, embed), target)
+            self._start(lambda: read_attachments(files, embed), deliver)
             return
         names = "\n".join(f"{Path(p).name} ({human_size(s)})" for p, s in big)
 
         def answered(button: QMessageBox.StandardButton) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self._start(lambda: read_attachments(files, embed), target)
+                self._start(lambda: read_attachments(files, embed), deliver)
             else:
                 self.finished.emit()
 
@@ -163,13 +171,18 @@ class AttachmentLoader(QObject):
 
     def add_image(self, image: QImage, row: int | None = None, name: str = "pasted.png") -> None:
         """Attach a clipboard image as PNG (encoded on the worker)."""
+        target = self._target(row, None)
+        self.read_image(image, lambda attachments: self._attach(target, attachments), name)
+
+    def read_image(self, image: QImage, deliver: Callable[[list[Attachment]], None],
+                   name: str = "pasted.png") -> None:
+        """A clipboard image as a PNG attachment, encoded on the worker, then ``deliver``ed."""
         if image.isNull():
             self._fail("the clipboard image is empty")
             return
         copy = image.copy()  # QImage is safe to use on another thread; QPixmap is not
         self._start(lambda: [Attachment.from_bytes(png_bytes(copy), name=name,
-                                                   mime="image/png")],
-                    self._target(row, None))
+                                                   mime="image/png")], deliver)
 
     def choose_files(self, row: int | None) -> QFileDialog:
         """Ask for files to attach to ``row`` (or a new user row); the row is followed by its
@@ -191,32 +204,39 @@ class AttachmentLoader(QObject):
             return ("row", self.editor.document.row_id(row))
         return ("new", insert_at)
 
-    def _start(self, work: Callable[[], object], target: tuple[str, int | None]) -> None:
+    def _start(self, work: Callable[[], object],
+               deliver: Callable[[list[Attachment]], None]) -> None:
         job: QObject | None = None
 
         def done(result: object) -> None:
-            self._on_job_done(job, target, result)
+            self._on_job_done(job, deliver, result)
 
         job = run_off_thread(self, work, done)
         self._jobs.add(job)
 
-    def _on_job_done(self, job: QObject | None, target: tuple[str, int | None], result: object) -> None:
+    def _on_job_done(self, job: QObject | None, deliver: Callable[[list[Attachment]], None],
+                     result: object) -> None:
         self._jobs.discard(job)
         job.deleteLater()
         if isinstance(result, Exception):
             self._fail(str(result))
             return
         assert isinstance(result, list)
+        deliver(result)
+        self.finished.emit()
+
+    def _attach(self, target: tuple[str, int | None], attachments: list[Attachment]) -> None:
+        """Read files land in the document: the row they were meant for (followed by its id),
+        or a new user row."""
         kind, where = target
         row = self.editor.document.index_of(where) if kind == "row" and where is not None else None
         if row is not None:
-            self.editor.add_attachments(row, result)
+            self.editor.add_attachments(row, attachments)
         elif kind == "new" and where is not None:
-            row = self.editor.insert_attachment_row(where, result)
+            row = self.editor.insert_attachment_row(where, attachments)
         else:
-            row = self.editor.add_attachments(None, result)
+            row = self.editor.add_attachments(None, attachments)
         self.attached.emit(row)
-        self.finished.emit()
 
     def _fail(self, message: str) -> None:
         self.failed.emit(message)

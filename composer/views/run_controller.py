@@ -90,11 +90,16 @@ class RunController(QObject):
         self._logged = 0
         self._dialog: QFileDialog | QMessageBox | None = None
         self.menu: QMenu | None = None  # the Run menu, once run_ui has put it in the window
+        # What is typed outside the table that a Send takes first (the compose box's message);
+        # one answering False stops the Send (it said why).
+        self.before_send: list[Callable[[], bool]] = []
         self.key_trust = TrustedHosts.load(window.user_dir)
         window.request_panel.key_trust = self.key_trust
         self.stats_label = QLabel()
         self.stats_label.setTextFormat(Qt.TextFormat.PlainText)
         self._make_actions()
+        self._make_keep_action()
+        window.undo_stack.indexChanged.connect(self._update_actions)  # the reply in or out
         self.pane.retry_requested.connect(self.retry)
         self.pane.flushed.connect(self._on_pane_flushed)
         self.runs.show_requested.connect(self._on_runs_show_requested)
@@ -142,7 +147,7 @@ class RunController(QObject):
         running = self.task is not None and not self.task.done()
         self.stop_action.setEnabled(running)
         reply = self.current.messages if self.current is not None else []
-        self.append_action.setEnabled(not running and bool(reply))
+        self.append_action.setEnabled(not running and bool(reply) and not self._reply_in())
         self.answer_action.setEnabled(not running and bool(self.record.tool_calls()))
         self.save_exchange_action.setEnabled(not running and self.current is not None)
 
@@ -158,6 +163,8 @@ class RunController(QObject):
         if conversation is None:
             # Ctrl+Return while typing sends what is typed, never the text before.
             self.window.table.commit_open_edit()
+            if not all(take() for take in self.before_send):
+                return None
             typed = self.window.request_panel.commit_typing()
             problem = (RequestRefused(typed, field_name="base URL") if typed else None) or \
                 self._panel_problem() or self._detail_problem()
@@ -242,6 +249,7 @@ class RunController(QObject):
             self._set_state(RunState.DONE, "Done")
         self.task = None
         self._update_actions()
+        self._keep_reply(exchange)
         if self.window.preferences.log_to_llm:
             self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
         self.run_finished.emit(exchange)
@@ -343,14 +351,42 @@ class RunController(QObject):
 
     # -- after a reply ------------------------------------------------------------------------
 
-    def append_reply(self) -> bool:
-        """Add the reply's message(s), parts and provider metadata intact (undoable)."""
+    def _make_keep_action(self) -> None:
+        self.keep_action = QAction("&Keep Replies", self.window)
+        self.keep_action.setCheckable(True)
+        self.keep_action.setChecked(self.window.preferences.keep_replies)
+        self.keep_action.setStatusTip("Add each reply to the table as it finishes (or is "
+                                      "stopped); off, Append Reply adds it")
+        self.keep_action.toggled.connect(
+            lambda on: self.window.update_preferences(keep_replies=on))
+
+    def _keep_reply(self, exchange: Exchange) -> None:
+        """A reply finished or was stopped: with Keep Replies on, it goes into the table by
+        itself (one undo step); a failed run's partial reply stays in the pane only."""
+        error = exchange.composer.error
+        if not self.keep_action.isChecked() or (error is not None and error.kind != "cancelled"):
+            return
+        if not any(m.parts for m in exchange.messages):
+            return  # stopped before anything arrived
+        if self.append_reply(select=False):
+            self.window.table.scrollToBottom()
+
+    def append_reply(self, *, select: bool = True) -> bool:
+        """Add the reply's message(s), parts and provider metadata intact (undoable); never
+        twice (False when it is already in the table)."""
         messages = self.record.reply()
-        if not messages:
+        if not messages or self._reply_in():
             return False
-        self.editor.insert_messages(len(self.document), messages, text="Append reply")
-        self.window.table.select_rows([len(self.document) - 1])
+        first = len(self.document)
+        self.editor.insert_messages(first, messages, text="Append reply")
+        self.record.mark_in(self.document.ids[first:first + len(messages)])
+        if select:
+            self.window.table.select_rows([len(self.document) - 1])
+        self._update_actions()
         return True
+
+    def _reply_in(self) -> bool:
+        return self.record.reply_in(self.document.messages, self.document.ids)
 
     def answer_tool_calls(self) -> list[int]:
         """A tool row per tool call of the reply (its name and id, empty output), after the
@@ -359,7 +395,7 @@ class RunController(QObject):
         if not rows:
             return []
         with self.editor.macro("Answer tool calls"):
-            if not self.record.reply_in(self.document.messages):
+            if not self._reply_in():
                 self.append_reply()
             first = len(self.document)
             self.editor.insert_messages(first, rows, text="Answer tool calls")

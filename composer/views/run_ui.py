@@ -40,6 +40,7 @@ def install_run_ui(window: MainWindow, *, report_error: ReportError, file_dialog
     menu.addActions([run.send_action, run.stop_action])
     menu.addSeparator()
     menu.addActions([run.append_action, run.answer_action])
+    menu.addAction(run.keep_action)
     menu.addSeparator()
     menu.addAction(run.save_exchange_action)
     run.menu = menu

@@ -240,12 +240,13 @@ def overrides_of(window: QWidget) -> dict[str, str]:
 # -- moving the focus -------------------------------------------------------------------------
 
 def install_focus_keys(window) -> list[QAction]:
-    """View ▸ Go to: Alt+1..4 put the focus in the table, the part editor, the request panel and
-    the results, so no area needs the mouse to reach."""
+    """View ▸ Go to: Alt+1..5 put the focus in the table, the part editor, the request panel,
+    the results and the compose box, so no area needs the mouse to reach."""
     areas = [("&Table", "Alt+1", lambda: window.table),
              ("Part &Details", "Alt+2", lambda: window.detail),
              ("Re&quest Panel", "Alt+3", lambda: window.request_panel),
-             ("Res&ults", "Alt+4", lambda: window.output_tabs.currentWidget())]
+             ("Res&ults", "Alt+4", lambda: window.output_tabs.currentWidget()),
+             ("&Compose", "Alt+5", lambda: window.compose.edit)]
     menu = window.commands.view_menu.addMenu("&Go To")
     made = []
     for text, key, target in areas:

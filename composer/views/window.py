@@ -44,7 +44,8 @@ from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
-from composer.views.attachments import run_off_thread
+from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.compose import install as install_compose
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_urls import local_paths
 from composer.views.files import (
@@ -103,7 +104,6 @@ class MainWindow(DraftSession, QMainWindow):
         self.table = MessageTable(self.editor)
         self.detail = PartDetailEditor(self.editor)
         self.preferences = Preferences.load(self.user_dir)
-        self._apply_preferences()
         self.request_panel = RequestPanel(document, http_client=http_client)
         self.output_tabs = QTabWidget()
         self.output_tabs.setDocumentMode(True)
@@ -162,6 +162,8 @@ class MainWindow(DraftSession, QMainWindow):
         # Input tokens and cost as the conversation stands, and each run's (token_count.py).
         self.token_count = install_token_count(self, self.run_ui)
         self.token_count.failed.connect(self._on_count_failed)
+        self.compose = install_compose(self)  # the next message, under the table
+        self._apply_preferences()  # to every attachment loader, now all are in the window
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
@@ -466,7 +468,7 @@ class MainWindow(DraftSession, QMainWindow):
         return dialog
 
     def _apply_preferences(self) -> None:
-        for loader in (self.table.loader, self.detail.loader):
+        for loader in self.findChildren(AttachmentLoader):
             loader.embed = self.preferences.embed_attachments
             loader.size_limit = self.preferences.attachment_size_limit
 
@@ -477,6 +479,12 @@ class MainWindow(DraftSession, QMainWindow):
             preferences.save(self.user_dir)
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save preferences: {exc.strerror}", 10000)
+
+    def update_preferences(self, **changes: object) -> None:
+        """Change some preferences (a menu toggle): saved and applied as the dialog's are."""
+        self._on_preferences_changed(self.preferences.model_copy(update=changes))
+        if isinstance(self._dialog, SettingsDialog):  # its copy must not undo the change
+            self._dialog.preferences = self.preferences
 
     def show_shortcuts(self) -> QDialog:
         self._dialog = shortcuts_dialog.open_dialog(self)

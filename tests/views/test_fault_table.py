@@ -249,9 +249,13 @@ def test_fault_through_the_window(qtbot, run_window, http_client, protocol: Prot
 
         # Responsive: the GUI thread never stopped for the network.
         assert ticks.count > 0 and ticks.max_gap < MAX_GAP_S, ticks.max_gap
-        # The table is untouched.
-        assert window.document.conversation == before
-        assert window.undo_stack.count() == undo_steps
+        if fault.kinds:  # a failed run puts nothing into the table
+            assert window.document.conversation == before
+            assert window.undo_stack.count() == undo_steps
+        else:  # a good one is kept (Keep Replies), one undo step
+            assert window.document.messages == [*before.messages, *run.current.messages]
+            window.undo_stack.undo()
+            assert window.document.conversation == before
         errors = [b for b in run.pane.findChildren(ErrorBlock) if not b.isHidden()]
         if not fault.kinds:
             assert run.state == RunState.DONE and errors == []
@@ -290,7 +294,11 @@ def test_fault_through_the_window(qtbot, run_window, http_client, protocol: Prot
         assert len(server.received) == received + 1
         assert run.pane.blocks_of(TextBlock)[0].text == FULL
         assert run.pane.error_block is None
-        assert window.document.conversation == before
+        # The failed run put nothing into the table; the good one is kept (Keep Replies), once.
+        kept = window.document.conversation
+        assert kept.messages == [*before.messages, *run.current.messages]
+        assert kept.model_copy(update={"messages": before.messages}) == before
+        assert window.undo_stack.count() == undo_steps + 1
     finally:
         if server is not None:
             server.stop()

@@ -65,8 +65,9 @@ def _round_trip(qtbot, window, loopback, answer: str) -> dict:
     run = window.run_ui
     run.send_action.trigger()
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
-    assert run.append_action.isEnabled() and run.answer_action.isEnabled()
-    run.append_action.trigger()
+    # Keep Replies (on by default) put the reply in: Append Reply has nothing left to add.
+    assert window.document.messages[-1] == run.current.messages[-1]
+    assert not run.append_action.isEnabled() and run.answer_action.isEnabled()
     rows = len(window.document)
     run.answer_action.trigger()
     assert len(window.document) == rows + 1  # the reply was not appended twice

@@ -58,6 +58,7 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     conversation.settings.base_url = loopback.url
     window = run_window(conversation)
     run = window.run_ui
+    run.keep_action.setChecked(False)  # the reply waits for the user, as Answer Tool Calls adds it
 
     click(qtbot, window.commands.toolbar, run.send_action)
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)

@@ -43,7 +43,9 @@ def _edit_first_row(window, text="changed"):
 def test_first_start_shows_the_example_in_the_designed_layout(make_window):
     window = make_window()
     assert len(window.document) > 0
-    assert window.left_splitter.widget(0) is window.table
+    top = window.left_splitter.widget(0)  # the table with the compose box under it
+    assert window.table.parent() is top and window.compose.parent() is top
+    assert window.compose.geometry().top() >= window.table.geometry().bottom()
     assert window.left_splitter.widget(1) is window.detail
     assert window.right_splitter.widget(0) is window.request_panel
     assert window.right_splitter.widget(1) is window.output_tabs

@@ -66,6 +66,8 @@ def test_ctrl_return_in_a_cell_editor_commits_the_edit_and_sends_the_new_text(
     assert _sent_messages(loopback)[0]["content"] == "new text"
     assert window.document.messages[0].plain_text == "new text"
     assert table.state() != QAbstractItemView.State.EditingState
+    window.undo_stack.undo()  # the reply Keep Replies put in
+    assert len(window.document) == 1
     window.undo_stack.undo()
     assert window.document.messages[0].plain_text == "old text"
 
@@ -183,6 +185,7 @@ def test_open_and_import_start_with_an_empty_runs_list(qtbot, run_window, loopba
     loopback.queue(Reply.sse(CHAT_REPLY), Reply.sse(CHAT_REPLY))
     window = run_window(_chat(loopback.url))
     run = window.run_ui
+    run.keep_action.setChecked(False)  # the reply waits for Append Reply
     run.send_action.trigger()
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert run.runs.list.count() == 1 and run.append_action.isEnabled()
