@@ -19,6 +19,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "send": ("composer.cli.send", "send a conversation and stream the reply to the terminal"),
     "convert": ("composer.cli.convert", "convert between conversation formats"),
     "models": ("composer.cli.models", "list the models a provider offers"),
+    "run": ("composer.cli.run", "a test run: a suite's conversation × targets × cases, with "
+            "checks, into a run folder"),
     "screenshot": ("composer.views.app", "render the main window offscreen to a PNG"),
     "install-desktop": ("composer.cli.desktop",
                         "add the launcher entry, icon and file types for this user"),
