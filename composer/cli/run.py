@@ -130,12 +130,15 @@ class Progress:
                               f"${event.spent_usd:.4f} spent · {self.failed} not passed")
         else:
             cell = result.cell
-            passed = sum(v.status == "pass" for v in result.verdicts)
+            statuses = [v.status for v in result.verdicts]
+            skipped = statuses.count("skip")
+            checks = f"{statuses.count('pass')}/{len(statuses)} checks" + (
+                f", {skipped} skipped" if skipped else "")
             why = next((v.why for v in result.verdicts if v.status in ("fail", "error")), "")
             self.stream.write(f"[{self.done}/{self.total}] {cell.target.name} · {cell.case.id}"
-                              f" · r{cell.repeat}: {result.status} ({passed}/"
-                              f"{len(result.verdicts)} checks) · ${event.spent_usd:.4f} spent"
-                              + (f" · {why}" if why else "") + "\n")
+                              f" · r{cell.repeat}: {result.status} ({checks}) · "
+                              f"${event.spent_usd:.4f} spent" + (f" · {why}" if why else "")
+                              + "\n")
         self.stream.flush()
 
     def _clear(self) -> None:

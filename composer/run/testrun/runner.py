@@ -16,6 +16,7 @@ so the window and ``llm-composer run`` drive the same code.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +132,7 @@ class Runner:
                  budget_usd: float | None = None, resume: bool = False,
                  on_event: Callable[[RunEvent], None] | None = None):
         self.suite = suite
-        self.folder = Path(folder)
+        self.folder = Path(os.path.abspath(folder))
         self.make_call = make_call
         self.price = price
         self.lanes = lanes or Lanes()
