@@ -233,24 +233,29 @@ class Runner:
 
     async def _cell(self, cell: PlannedCell, client: httpx.AsyncClient, total: int
                     ) -> CellResult | None:
-        async def send() -> Exchange | None:
+        async def send() -> tuple[Exchange, dict] | None:
             if self.stopped or self._over_budget():
                 return None
             self.on_event(CellStarted(cell))
             try:
                 call = self.make_call(cell.conversation, client)
             except RequestRefused as exc:
-                return refused_exchange(cell, str(exc))
-            return await run_call(call, reraise_cancel=True)
+                exchange = refused_exchange(cell, str(exc))
+            else:
+                exchange = await run_call(call, reraise_cancel=True)
+            # Counted before the lane lets the next call go: the budget sees this spend.
+            verdicts, cost, note = judge(self.suite, cell, exchange, self.price)
+            self.spent_usd += cost or 0.0
+            return exchange, cell_info(cell, verdicts, cost, note)
 
-        exchange = await self.lanes.run(cell.target, send)
-        if exchange is None:
+        sent = await self.lanes.run(cell.target, send)
+        if sent is None:
             return None
-        verdicts, cost, note = judge(self.suite, cell, exchange, self.price)
-        info = cell_info(cell, verdicts, cost, note)
+        exchange, info = sent
         await asyncio.to_thread(write_cell, self.folder, cell, exchange, info)
-        self.spent_usd += cost or 0.0
         self.done += 1
+        verdicts = [Verdict.from_dict(v) for v in info["verdicts"]]
+        cost, note = info["cost_usd"], info.get("cost_note", "")
         record = CellRecord(info["status"], verdicts, cost, note,
                             exchange.composer.timing.total_ms, cell.request, exchange)
         result = CellResult(cell, info["status"], record)
