@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from composer.models.files import load
+from composer.paths import EXAMPLES
 from composer.run.lanes import Lanes
+from composer.run.prepare import prepare_call
 from composer.run.testrun.folder import RunFolderError
 from composer.run.testrun.runner import BudgetReached, CellFinished, CellStarted, Runner
 from composer.run.testrun.suite import load_suite
 from composer.run.testrun.summary import compare, load_run
-from composer.run.prepare import prepare_call
-from composer.paths import EXAMPLES
 from tests import cassettes
 from tests.cli_run import run_cli
 from tests.conftest import recordings_or_skip
