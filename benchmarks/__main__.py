@@ -71,9 +71,19 @@ def table_rows(rows: int) -> list[Row]:
             Row(f"table {rows:,} rows: newly exposed screen, worst", worst, "ms")]
 
 
+def runner_rows(cells: int, rounds: int) -> list[Row]:
+    from benchmarks import bench_runner
+
+    r = bench_runner.run(cells, rounds)
+    return [Row(f"test run, {cells} cells: runner's own overhead per cell (CPU)", r.overhead_ms,
+                "ms", 5),
+            Row(f"test run, {cells} cells: wall per cell (bare call {r.floor_wall_ms:.1f} ms)",
+                r.run_wall_ms, "ms")]
+
+
 # Still to come (issue 10): stream consumption against the openai and anthropic SDKs, the
 # `llm` CLI and a bare-httpx floor; memory, open and save of a 10,000-message file; the
-# branches tree and the diff of two long replies; the test-run runner's overhead per cell.
+# branches tree and the diff of two long replies.
 # Each is one more function returning Rows, added to SUITES below.
 
 
@@ -99,6 +109,7 @@ def main() -> int:
         lambda: final_render_rows(20_000 if smoke else 545_000),
         lambda: cold_start_rows(1 if smoke else 3),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
+        lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
     ]
     rows: list[Row] = []
     for suite in suites:

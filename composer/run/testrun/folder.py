@@ -58,7 +58,7 @@ def slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:limit] or "x"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PlannedCell:
     target_index: int
     target: Target
@@ -72,6 +72,9 @@ class PlannedCell:
     @property
     def key(self) -> tuple[int, str, int]:
         return self.target_index, self.case.id, self.repeat
+
+    def __repr__(self) -> str:
+        return f"<PlannedCell {self.path}>"
 
 
 def request_hash(conversation: Conversation) -> str:

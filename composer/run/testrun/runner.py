@@ -33,19 +33,22 @@ from composer.run.testrun.checks import ERROR, Observed, Verdict
 from composer.run.testrun.cost import PriceFn, estimate_tokens, exchange_cost, genai_price
 from composer.run.testrun.folder import (
     CELLS,
+    PENDING,
     CellRecord,
     PlannedCell,
     RunFolderError,
+    batch_records,
     cell_info,
     check_folder,
     clean_temps,
     plan,
     read_cell,
     write_cell,
+    write_manifest,
     write_suite_copy,
 )
 from composer.run.testrun.suite import Suite
-from composer.run.testrun.summary import CellResult, RunSummary, summarize
+from composer.run.testrun.summary import CellResult, RunSummary
 
 # (conversation, the run's shared HTTP client) -> a Call ready to send; raises RequestRefused.
 CallFactory = Callable[[Conversation, httpx.AsyncClient], Call]
@@ -147,6 +150,7 @@ class Runner:
         self.budget_reached = False
         self.stopped = False
         self._tasks: list[asyncio.Task] = []
+        self._in_flight: set[asyncio.Task] = set()
         self._prepared = False
 
     def prepare(self, *, write: bool = True) -> list[PlannedCell]:
@@ -201,9 +205,10 @@ class Runner:
         return problems
 
     def stop(self) -> None:
-        """Send nothing more and cancel the calls in flight (they are not written)."""
+        """Send nothing more and cancel the calls in flight (they are not written); a cell
+        whose reply is in is still written."""
         self.stopped = True
-        for task in self._tasks:
+        for task in list(self._in_flight):
             task.cancel()
 
     async def run(self) -> RunSummary:
@@ -223,8 +228,16 @@ class Runner:
                               if not t.cancelled() and t.exception() is None
                               and t.result() is None)
             self.on_event(BudgetReached(self.spent_usd, self.budget_usd or 0.0, not_started))
-        return await asyncio.to_thread(summarize, self.folder, self.suite, self.cells,
-                                       write=True)
+        # The results in hand are what the files say (each was written before it counted):
+        # reading 300 files back would cost more than the calls against a fast server.
+        finished = {r.cell.key: r for r in self.kept}
+        finished.update((r.cell.key, r) for t in self._tasks
+                        if not t.cancelled() and (r := t.result()) is not None)
+        summary = RunSummary(self.folder, self.suite, [
+            finished.get(cell.key) or CellResult(cell, PENDING) for cell in self.cells],
+            batch_records(self.folder))
+        await asyncio.to_thread(write_manifest, self.folder, summary.manifest())
+        return summary
 
     def _over_budget(self) -> bool:
         if self.budget_usd is not None and self.spent_usd >= self.budget_usd:
@@ -242,7 +255,12 @@ class Runner:
             except RequestRefused as exc:
                 exchange = refused_exchange(cell, str(exc))
             else:
-                exchange = await run_call(call, reraise_cancel=True)
+                task = asyncio.current_task()
+                self._in_flight.add(task)
+                try:
+                    exchange = await run_call(call, reraise_cancel=True)
+                finally:
+                    self._in_flight.discard(task)
             # Counted before the lane lets the next call go: the budget sees this spend.
             verdicts, cost, note = judge(self.suite, cell, exchange, self.price)
             self.spent_usd += cost or 0.0

@@ -46,7 +46,7 @@ class SuiteError(ComposerError):
     """A suite that cannot be run: one line naming the file, the place and the problem."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Suite:
     conversation: Conversation
     cases: list[Case]
@@ -57,6 +57,10 @@ class Suite:
     name: str = "suite"
     source: Path | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"<Suite {self.name}: {len(self.targets)} targets × {len(self.cases)} cases × "
+                f"{self.repeats}>")
 
     def cell_conversation(self, target: Target, case: Case) -> Conversation:
         """What one cell sends: the case's messages appended, its values filled in, the

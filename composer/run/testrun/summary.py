@@ -31,7 +31,7 @@ from composer.run.testrun.folder import (
 from composer.run.testrun.suite import Suite, SuiteError, _Reader, suite_from_data
 
 
-@dataclass
+@dataclass(repr=False)
 class CellResult:
     cell: PlannedCell
     status: str  # pass | fail | error | pending (no valid file yet)
@@ -48,6 +48,9 @@ class CellResult:
     @property
     def latency_ms(self) -> float | None:
         return self.record.latency_ms if self.record else None
+
+    def __repr__(self) -> str:
+        return f"<CellResult {self.cell.path} {self.status}>"
 
     def to_dict(self) -> dict[str, Any]:
         c = self.cell
@@ -103,12 +106,17 @@ class TargetStats:
                 "cost_unknown": self.cost_unknown, "mean_latency_ms": self.mean_latency_ms}
 
 
-@dataclass
+@dataclass(repr=False)
 class RunSummary:
     folder: Path
     suite: Suite
     results: list[CellResult]
     batches: list[dict[str, Any]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Short: asyncio's run() reprs the main task's result on the way out, and the default
+        # repr of every cell, conversation and exchange cost a second for a 300-cell run.
+        return f"<RunSummary {self.folder} {self.counts()}>"
 
     def cell(self, target_index: int, case_id: str, repeat: int = 1) -> CellResult | None:
         for result in self.results:
