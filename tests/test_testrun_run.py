@@ -315,3 +315,28 @@ def test_resume_without_out_takes_the_newest_run_beside_the_suite(servers, tmp_p
     assert f"6 already done in {runs[0]}" in again.stderr
     nothing = composer("run", "hi.suite.json", "--resume", cwd=tmp_path / "runs")
     assert nothing.returncode == 2
+
+
+def test_on_a_terminal_progress_is_one_bar_redrawn_with_cells_done_and_the_spend(
+        servers, tmp_path, monkeypatch):
+    import io
+
+    from composer.cli.run import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for key, value in KEYS.items():
+        monkeypatch.setenv(key, value)
+    suite = load_suite(write_suite(tmp_path, servers))
+    screen = Terminal()
+    progress = Progress(screen, total=6, done=0)
+    run_suite(suite, tmp_path / "out", price=lambda p, m, i, o: 0.5, on_event=progress)
+    progress.finish()
+    frames = screen.getvalue().split("\r")[1:]
+    assert len(frames) == 6 and screen.getvalue().endswith("\n")
+    assert re.fullmatch(r"\[#####-{23}\] 1/6 cells · \$[01]\.\d{4} spent · [01] not passed",
+                        frames[0]), frames[0]
+    assert frames[-1].startswith("[############################] 6/6 cells · $3.0000 spent · "
+                                 "6 not passed")  # at $0.50 a call, cost < $0.01 fails
