@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -124,3 +125,36 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
     print(f"\nSIGKILL (seed {SEED}): {kills} kills, {total} calls for 16 cells, {lost} lost "
           "in flight")
     assert total == 16 + lost and lost <= 2 * kills
+
+
+def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_path):
+    server = LoopbackServer().start()
+    body = cassettes.load(recordings_or_skip() / RECORDINGS["openai"]).interactions[0]
+    server.queue(*[Reply.sse(body.response_body, delay=0.05) for _ in range(20)])
+    servers = {"openai": server, "anthropic": server}
+    suite = _suite(tmp_path, servers)
+    data = json.loads(suite.read_text())
+    data["targets"] = data["targets"][:1]
+    suite.write_text(json.dumps(data))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "k",
+           "COMPOSER_USER_DIR": str(tmp_path / "user")}
+    out = tmp_path / "out"
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "composer", "run", str(suite), "--out",
+                                  str(out), "--trust-base-url"], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while len(server.received) < 3 and time.time() < deadline and child.poll() is None:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"llm-composer: interrupted: \d cell\(s\) not done; llm-composer run "
+                        r"\S+ --out \S+ --resume goes on", last), last
+    summary = load_run(out)
+    assert summary.counts()["pass"] == len(_finished(out)) >= 2
+    assert json.loads((out / "run.json").read_text())["counts"] == summary.counts()

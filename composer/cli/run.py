@@ -20,6 +20,7 @@ No Qt here; the run itself is imported only when the verb runs.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -236,7 +237,8 @@ def run(args: argparse.Namespace, verb: str) -> int:
 
         summary = load_run(folder, write=True)
         note(f"interrupted: {summary.counts()['pending']} cell(s) not done; "
-             f"{PROG} run {args.suite} --out {folder} --resume goes on")
+             f"{PROG} run {shlex.quote(args.suite)} --out {shlex.quote(str(folder))} --resume "
+             "goes on")
         return EXIT_INTERRUPTED
     except (ComposerError, OSError) as exc:
         progress.finish()
