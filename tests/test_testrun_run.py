@@ -336,7 +336,7 @@ def test_on_a_terminal_progress_is_one_bar_redrawn_with_cells_done_and_the_spend
     progress.finish()
     frames = screen.getvalue().split("\r")[1:]
     assert len(frames) == 6 and screen.getvalue().endswith("\n")
-    assert re.fullmatch(r"\[#####-{23}\] 1/6 cells · \$[01]\.\d{4} spent · [01] not passed",
+    assert re.fullmatch(r"\[#####-{23}\] 1/6 cells · \$[01]\.\d{4} spent · [01] not passed\x1b\[K",
                         frames[0]), frames[0]
     assert frames[-1].startswith("[############################] 6/6 cells · $3.0000 spent · "
-                                 "6 not passed")  # at $0.50 a call, cost < $0.01 fails
+                                 "6 not passed\x1b[K")  # at $0.50 a call, cost < $0.01 fails

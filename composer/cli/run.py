@@ -128,7 +128,7 @@ class Progress:
             filled = round(self.WIDTH * self.done / max(1, self.total))
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self.stream.write(f"\r[{bar}] {self.done}/{self.total} cells · "
-                              f"${event.spent_usd:.4f} spent · {self.failed} not passed")
+                              f"${event.spent_usd:.4f} spent · {self.failed} not passed\x1b[K")
         else:
             cell = result.cell
             statuses = [v.status for v in result.verdicts]
