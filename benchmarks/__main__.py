@@ -88,6 +88,16 @@ def send_path_rows(events: int, runs: int) -> list[Row]:
     return rows
 
 
+def runner_rows(cells: int, rounds: int) -> list[Row]:
+    from benchmarks import bench_runner
+
+    r = bench_runner.run(cells, rounds)
+    return [Row(f"test run, {cells} cells: runner's own overhead per cell (CPU)", r.overhead_ms,
+                "ms", 5),
+            Row(f"test run, {cells} cells: wall per cell (bare call {r.floor_wall_ms:.1f} ms)",
+                r.run_wall_ms, "ms")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -115,6 +125,7 @@ def main() -> int:
         lambda: cold_start_rows(1 if smoke else 3),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
+        lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -21,6 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "models": ("composer.cli.models", "list the models a provider offers"),
     "count": ("composer.cli.count", "input tokens (the provider's own counter, else an "
               "estimate) and the cost of sending a conversation, before sending"),
+    "run": ("composer.cli.run", "a test run: a suite's conversation × targets × cases, with "
+            "checks, into a run folder"),
     "screenshot": ("composer.views.app", "render the main window offscreen to a PNG"),
     "install-desktop": ("composer.cli.desktop",
                         "add the launcher entry, icon and file types for this user"),

@@ -41,7 +41,7 @@ def test_run_time_resources_are_found_in_the_top_level_folder_from_a_checkout():
     assert (paths.EXAMPLES / "exchange.json").is_file()
     assert schema.SCHEMA_DIR == paths.RESOURCES / "schema"
     assert sorted(p.name for p in schema.SCHEMA_DIR.glob("*.json")) == [
-        "conversation.schema.json", "exchange.schema.json"]
+        "conversation.schema.json", "exchange.schema.json", "suite.schema.json"]
     assert not (ROOT / "composer" / "resources").exists()  # one copy, at the top
 
 

@@ -154,7 +154,8 @@ def _stale(entry: os.DirEntry, pid_text: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         with _writing_lock:
-            return entry.path not in _writing
+            # mkstemp names its files by absolute path; the folder may be given relative.
+            return os.path.abspath(entry.path) not in _writing
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

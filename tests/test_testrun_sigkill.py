@@ -1,0 +1,160 @@
+"""``llm-composer run`` killed with SIGKILL at random moments, then resumed, again and again:
+after every kill every file in the run folder parses (never a torn file), and the servers count
+that no cell whose file was there before a resume is sent again by it; the last resume finishes
+the run, having lost at most the calls in flight at each kill, and leaves no temp file.
+
+Seeded by COMPOSER_SIGKILL_SEED (printed); COMPOSER_RUN_KILLS rounds (default 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from composer.run.testrun.summary import load_run
+from tests import cassettes
+from tests.conftest import ROOT, recordings_or_skip
+from tests.loopback import LoopbackServer, Reply
+
+KILLS = int(os.environ.get("COMPOSER_RUN_KILLS", "3"))
+SEED = int(os.environ.get("COMPOSER_SIGKILL_SEED", str(int(time.time()))))
+LANGS = [f"Language{n:02d}" for n in range(1, 9)]
+RECORDINGS = {"openai": "TestOpenAICommon/openai-gpt-4o/simple_streaming.yaml",
+              "anthropic": "TestAnthropicCommon/claude-sonnet-4/simple_streaming.yaml"}
+
+
+def _suite(folder: Path, servers: dict[str, LoopbackServer]) -> Path:
+    suite = {
+        "name": "kill",
+        "conversation": {"messages": [{"role": "user", "parts": [
+            {"type": "text", "text": "Say hi in {{lang}}"}]}]},
+        "cases": [{"id": lang.lower(), "lang": lang} for lang in LANGS],
+        "targets": [f"openai-chat:gpt-4o,base_url={servers['openai'].url}/v1",
+                    f"anthropic:claude-sonnet-4-20250514,base_url={servers['anthropic'].url}"],
+        "checks": [{"kind": "contains", "value": "Olá"}],
+    }
+    path = folder / "kill.json"
+    path.write_text(json.dumps(suite), encoding="utf-8")
+    return path
+
+
+def _sent(server: LoopbackServer, start: int) -> list[str]:
+    out = []
+    for received in server.received[start:]:
+        text = json.dumps(received.json)
+        out.append(next(lang.lower() for lang in LANGS if f"Say hi in {lang}" in text))
+    return out
+
+
+def _finished(out: Path) -> set[tuple[str, str]]:
+    """(target folder, case) of every cell file; each must parse (a torn file fails here)."""
+    found = set()
+    for path in (out / "cells").rglob("*.json") if (out / "cells").exists() else []:
+        json.loads(path.read_text(encoding="utf-8"))
+        target = {"t1": "openai", "t2": "anthropic"}[path.parent.name.split("-")[0]]
+        found.add((target, path.name.split(".")[0].split("-", 1)[1]))
+    return found
+
+
+def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_finished_cell(
+        tmp_path):
+    print(f"COMPOSER_SIGKILL_SEED={SEED}")
+    rng = random.Random(SEED)
+    servers = {name: LoopbackServer().start() for name in RECORDINGS}
+    for name, server in servers.items():
+        body = cassettes.load(recordings_or_skip() / RECORDINGS[name]).interactions[0]
+        # A slow drip: each call takes a while, so kills land with calls in flight.
+        server.queue(*[Reply.sse(body.response_body, delay=0.01) for _ in range(200)])
+    suite = _suite(tmp_path, servers)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "k",
+           "ANTHROPIC_API_KEY": "k", "COMPOSER_USER_DIR": str(tmp_path / "user")}
+    err = open(tmp_path / "child.err", "w")  # noqa: SIM115
+    kills = lost = 0
+    try:
+        for round_ in range(KILLS + 1):
+            before = _finished(out)
+            starts = {name: len(s.received) for name, s in servers.items()}
+            args = [sys.executable, "-m", "composer", "run", str(suite), "--out", str(out),
+                    "--trust-base-url", *(["--resume"] if round_ else [])]
+            child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=err)
+            if round_ < KILLS:
+                # Start-up takes a while on a loaded machine: kill once calls are going out,
+                # at a random moment after that (or now and then during start-up).
+                deadline = time.time() + 60 if rng.random() > 0.2 else 0
+                while (child.poll() is None and time.time() < deadline
+                       and sum(len(s.received) for s in servers.values()) == sum(
+                           starts.values())):
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.5))
+                child.send_signal(signal.SIGKILL)
+                kills += 1
+            assert child.wait(timeout=120) in (-signal.SIGKILL, 0), \
+                (tmp_path / "child.err").read_text()[-2000:]
+            after = _finished(out)  # every file parses
+            print(f"round {round_}: {len(before)} -> {len(after)} cells")
+            for name, server in servers.items():
+                sent = _sent(server, starts[name])
+                again = [case for case in sent if (name, case) in before]
+                assert not again, f"round {round_}: {name} sent finished cells {again} again"
+                assert len(sent) == len(set(sent)), f"round {round_}: {name} sent {sent}"
+                done_now = {c for t, c in after if t == name}
+                lost += len([c for c in sent if c not in done_now])
+            if round_ == KILLS - 1:
+                # A killed write's temp file (its owner is dead): ignored, then removed.
+                cell_dir = next((out / "cells").iterdir(), None) if (out / "cells").exists() \
+                    else None
+                if cell_dir is not None:
+                    (cell_dir / f".c001-language01.r1.json.{child.pid}-abcdefgh.tmp").write_text(
+                        '{"composer": {"kind": "exch')
+    finally:
+        err.close()
+        for server in servers.values():
+            server.stop()
+    summary = load_run(out)
+    assert summary.counts() == {"pass": 16, "fail": 0, "error": 0, "pending": 0}
+    assert not [p for p in out.rglob("*.tmp")]
+    total = sum(len(s.received) for s in servers.values())
+    print(f"\nSIGKILL (seed {SEED}): {kills} kills, {total} calls for 16 cells, {lost} lost "
+          "in flight")
+    assert total == 16 + lost and lost <= 2 * kills
+
+
+def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_path):
+    server = LoopbackServer().start()
+    body = cassettes.load(recordings_or_skip() / RECORDINGS["openai"]).interactions[0]
+    server.queue(*[Reply.sse(body.response_body, delay=0.05) for _ in range(20)])
+    servers = {"openai": server, "anthropic": server}
+    suite = _suite(tmp_path, servers)
+    data = json.loads(suite.read_text())
+    data["targets"] = data["targets"][:1]
+    suite.write_text(json.dumps(data))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "k",
+           "COMPOSER_USER_DIR": str(tmp_path / "user")}
+    out = tmp_path / "out"
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "composer", "run", str(suite), "--out",
+                                  str(out), "--trust-base-url"], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while len(server.received) < 3 and time.time() < deadline and child.poll() is None:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"llm-composer: interrupted: \d cell\(s\) not done; llm-composer run "
+                        r"\S+ --out \S+ --resume goes on", last), last
+    summary = load_run(out)
+    assert summary.counts()["pass"] == len(_finished(out)) >= 2
+    assert json.loads((out / "run.json").read_text())["counts"] == summary.counts()
