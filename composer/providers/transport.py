@@ -49,6 +49,7 @@ from composer.models.exchange import (
     Prompt,
     Timing,
 )
+from composer.models import structured
 from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
 from composer.providers import llm_plugin, replay
@@ -495,6 +496,11 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         timing=call.timing.model_copy(),
         events=list(call.log),
     )
+    if settings.response_schema is not None:
+        error = assembler.error
+        extras.schema_verdict = structured.verdict(
+            settings.response_schema, assembler.reply_text(), stop_reason=assembler.stop_reason,
+            error_kind=error.kind if error is not None else None)
     notes = [*call.request.notes, *assembler.notes()]
     if call.parser is not None and call.parser.replaced:
         notes.append(f"reply: {replaced_note(call.parser.replaced)}")
