@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from composer.models import structured
 from composer.models.assembler import Assembler
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
@@ -49,7 +50,6 @@ from composer.models.exchange import (
     Prompt,
     Timing,
 )
-from composer.models import structured
 from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
 from composer.providers import llm_plugin, replay
