@@ -38,6 +38,7 @@ class RequestRefused(ComposerError):
         self.part_index = part_index
         self.field_name = Field.named(field_name)
         self.also: list[RequestRefused] = []
+        self.losses: list[Loss] = []  # the notes of a request refused for other reasons
         where = []
         if message_index is not None:
             where.append(f"row {message_index + 1}")
@@ -91,6 +92,7 @@ def checked_body(built: tuple[dict[str, Any], list[Loss]], *, model: str | None,
         refusals.append(RequestRefused("there is no user or assistant message to send",
                                        field_name=Field.MESSAGES))
     if (refused := RequestRefused.joined(refusals)) is not None:
+        refused.losses = [loss for loss in losses if not loss.dropped]
         raise refused
     return body, losses
 

@@ -47,12 +47,13 @@ def resolve_preset(provider: str | None) -> Preset:
 
 
 def unread_link(conversation: Conversation) -> RequestRefused | None:
-    """Why the call must not go ahead: the first attachment whose linked file was not read."""
-    for row, att in linked.not_loaded(conversation):
-        return RequestRefused(
-            f"attachment {att.display_name} is linked, not loaded ({att.path}); load it from "
-            f"its preview below the table, or remove it", message_index=row)
-    return None
+    """Why the call must not go ahead: the attachments whose linked file was not read (the
+    first, carrying the others in ``also``)."""
+    return RequestRefused.joined([
+        RequestRefused(f"attachment {att.display_name} is linked, not loaded ({att.path}); "
+                       "load it from its preview below the table, or remove it",
+                       message_index=row)
+        for row, att in linked.not_loaded(conversation)])
 
 
 @dataclass
