@@ -4,7 +4,6 @@ server, saving the verdict and printing it on stderr."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import time
@@ -20,8 +19,7 @@ from tests import cassettes
 from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import Reply
-
-OBJECT = "TestOpenAIObjectGeneration/openai-gpt-4o-mini/simple_object_streaming.yaml"
+from tests.structured_streams import CHAT_OBJECT, chat_stream
 
 PERSON = {"type": "object", "additionalProperties": False, "required": ["name", "age", "city"],
           "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
@@ -151,25 +149,8 @@ def test_a_schema_that_is_not_json_schema_is_named_with_its_path():
 
 # -- send: a real-shaped stream from a loopback server ---------------------------------------
 
-def chat_stream(fragments: list[str], finish: str = "stop") -> str:
-    """OpenAI Chat SSE in the recorded reply's own shape, with ``fragments`` as the content
-    deltas and ``finish`` as the finish reason."""
-    body = cassettes.load(recordings_or_skip() / OBJECT).interactions[0].response_body
-    frames = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: {")]
-    role, content, finished, usage = frames[0], frames[1], frames[-2], frames[-1]
-    out = [role]
-    for fragment in fragments:
-        chunk = copy.deepcopy(content)
-        chunk["choices"][0]["delta"]["content"] = fragment
-        out.append(chunk)
-    end = copy.deepcopy(finished)
-    end["choices"][0]["finish_reason"] = finish
-    out += [end, usage]
-    return "".join(f"data: {json.dumps(f)}\n\n" for f in out) + "data: [DONE]\n\n"
-
-
 def send(loopback, tmp_path, stream: str, **settings):
-    recorded = cassettes.load(recordings_or_skip() / OBJECT).interactions[0].request_json
+    recorded = cassettes.load(recordings_or_skip() / CHAT_OBJECT).interactions[0].request_json
     schema = recorded["response_format"]["json_schema"]["schema"]
     conv, out = tmp_path / "conv.json", tmp_path / "exchange.json"
     save(Conversation(messages=[Message.text("user", recorded["messages"][0]["content"])],
