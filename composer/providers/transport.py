@@ -496,10 +496,11 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         timing=call.timing.model_copy(),
         events=list(call.log),
     )
-    if settings.response_schema is not None:
-        error = assembler.error
+    text, error = assembler.reply_text(), assembler.error
+    if settings.response_schema is not None and (text or error is None):
+        # A request that failed before any reply has nothing to judge.
         extras.schema_verdict = structured.verdict(
-            settings.response_schema, assembler.reply_text(), stop_reason=assembler.stop_reason,
+            settings.response_schema, text, stop_reason=assembler.stop_reason,
             error_kind=error.kind if error is not None else None)
     notes = [*call.request.notes, *assembler.notes()]
     if call.parser is not None and call.parser.replaced:

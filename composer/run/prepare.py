@@ -128,5 +128,5 @@ def preview_call(conversation: Conversation, *, key_store: KeyStore = keys.find_
             preset = None
         if preset is not None and needs_key(preset) and not find_key(preset, key_store):
             notes.append(keys.missing_key_message(preset))
-        return None, [*notes, str(exc)]
+        return None, [*notes, *(str(each) for each in exc.every())]
     return prepared, prepared.notes

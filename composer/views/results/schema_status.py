@@ -28,7 +28,7 @@ class SchemaStatus(QLabel):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)  # quotes the reply's own values
         self.setWordWrap(True)
-        self.setContentsMargins(6, 2, 6, 2)
+        self.setContentsMargins(0, 0, 0, 2)  # lines up with the run title above
         self.setAccessibleName("Schema check")
         self.check: LiveCheck | None = None
         self.hide()
