@@ -198,3 +198,11 @@ def test_send_with_a_valid_reply_says_so(loopback, tmp_path):
     assert result.returncode == 0, result.stderr
     assert exchange.composer.schema_verdict.verdict == "valid"
     assert "schema: valid" in result.stderr
+
+
+def test_a_remote_ref_is_never_fetched_and_says_the_schema_could_not_be_used(loopback):
+    schema = {"type": "object", "properties": {"a": {"$ref": f"{loopback.url}/a.json"}}}
+    checked = verdict(schema, '{"a": 1}')
+    assert checked.verdict == "unchecked" and "Unresolvable" in checked.reason
+    assert LiveCheck(schema).update('{"a": 1, "b"') is None
+    assert loopback.received == []

@@ -70,11 +70,14 @@ def _key(schema: dict[str, Any]) -> str:
 @lru_cache(maxsize=16)
 def _compiled(key: str) -> Any:
     from jsonschema.validators import Draft202012Validator, validator_for
+    from referencing import Registry
 
     schema = as_json_schema(json.loads(key))
     cls = validator_for(schema, default=Draft202012Validator)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    # An empty registry of our own: without one, jsonschema falls back to its deprecated
+    # resolver, which fetches a remote $ref over the network (a file's schema is untrusted).
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=Registry())
 
 
 def validator(schema: dict[str, Any]) -> Any:
@@ -184,6 +187,7 @@ class PartialCheck:
 
     def __init__(self, schema: dict[str, Any]):
         from jsonschema.validators import extend
+        from referencing import Registry
 
         base = validator(schema)
         original = type(base).VALIDATORS.get("items")
@@ -212,7 +216,8 @@ class PartialCheck:
             self._done[path] = valid
 
         cls = extend(type(base), {"items": items}) if original is not None else type(base)
-        self._compiled = cls(base.schema, format_checker=base.format_checker)
+        self._compiled = cls(base.schema, format_checker=base.format_checker,
+                             registry=Registry())  # never the network (see _compiled)
 
     def check(self, text: str) -> SchemaVerdict | None:
         """Where ``text`` (the reply so far) already breaks the schema, or None."""
