@@ -206,3 +206,28 @@ def test_a_remote_ref_is_never_fetched_and_says_the_schema_could_not_be_used(loo
     assert checked.verdict == "unchecked" and "Unresolvable" in checked.reason
     assert LiveCheck(schema).update('{"a": 1, "b"') is None
     assert loopback.received == []
+
+
+def test_the_verdict_reuses_the_live_check_of_its_reply_and_finds_what_came_after():
+    from composer.models import structured
+
+    schema = {"type": "array", "items": {"type": "object", "required": ["id"],
+                                         "properties": {"id": {"type": "integer"}}}}
+    items = [{"id": i} for i in range(3000)] + [{"id": "late"}]
+    text = json.dumps(items)
+    live = PartialCheck(schema)  # what LiveCheck runs, without its wait between checks
+    for end in range(1000, len(text) - 200, 1000):
+        assert live.check(text[:end]) is None
+    started = time.perf_counter()
+    reused = verdict(schema, text)
+    reused_cost = time.perf_counter() - started
+    structured._LATEST.clear()
+    started = time.perf_counter()
+    scratch = verdict(schema, text)
+    scratch_cost = time.perf_counter() - started
+    assert reused == scratch and (reused.path, reused.verdict) == ("$[3000].id", "invalid")
+    assert reused_cost < scratch_cost
+    # Another reply with the same schema is validated from scratch, not from this one's memo.
+    other = json.dumps([{"id": "x"}] + items[1:3000])
+    PartialCheck(schema).check(text[:5000])
+    assert verdict(schema, other).path == "$[0].id"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +39,10 @@ LIVE_LIMIT = 20_000_000
 MIN_GAP = 0.1
 COST_FACTOR = 4
 REASON_CHARS = 160
+
+# schema key -> the PartialCheck made last for it (what ``verdict`` may reuse), a few kept.
+_LATEST: dict[str, PartialCheck] = {}
+MAX_LATEST = 8
 
 # Errors that more text can still mend: a property or an item not written yet, or a value
 # whose meaning depends on the parts still to come.
@@ -180,16 +185,24 @@ def _array_paths(value: Any, done: dict[tuple[Any, ...], int]) -> dict[int, tupl
 
 
 class PartialCheck:
-    """The first break of a reply as it grows, for one schema. The items of an array that are
-    finished (every item but the last) and were valid against their item schema at one check
-    are not validated again at the next: the text before them never changes. So a check costs
-    the parse and the new items, not the whole reply again."""
+    """The first break of a reply as it grows, for one schema; feed it one reply's text as it
+    grows. The items of an array that are finished (every item but the last) and were valid
+    against their item schema at one check are not validated again at the next: the text
+    before them never changes. So a check costs the parse and the new items, not the whole
+    reply again, and the verdict at the end (``verdict``) reuses what the last check of the
+    same reply learnt."""
 
     def __init__(self, schema: dict[str, Any]):
         from jsonschema.validators import extend
         from referencing import Registry
 
         base = validator(schema)
+        self.last_text = ""  # the text of the last check: a later text extends it
+        key = _key(schema)
+        _LATEST.pop(key, None)
+        _LATEST[key] = self
+        while len(_LATEST) > MAX_LATEST:
+            del _LATEST[next(iter(_LATEST))]
         original = type(base).VALIDATORS.get("items")
         self._paths: dict[int, tuple[Any, ...]] = {}
         # (array path, id(item schema)) -> the items before this index are valid against it
@@ -226,10 +239,16 @@ class PartialCheck:
             return broken
         from jsonschema.exceptions import relevance
 
-        self._paths = _array_paths(value, self._done)
         open_ids = _open_ids(value)
-        finals = [e for e in self._compiled.iter_errors(value) if _final(e, open_ids)]
+        finals = [e for e in self.errors(value) if _final(e, open_ids)]
+        self.last_text = text
         return _invalid(min(finals, key=relevance)) if finals else None
+
+    def errors(self, value: Any) -> Iterator[Any]:
+        """jsonschema's errors for ``value`` (the reply's text parsed), finished items that
+        were valid before skipped: the same errors a validation from scratch finds."""
+        self._paths = _array_paths(value, self._done)
+        return self._compiled.iter_errors(value)
 
 
 def first_break(schema: dict[str, Any], text: str) -> SchemaVerdict | None:
@@ -260,8 +279,12 @@ def verdict(schema: dict[str, Any], text: str, *, stop_reason: str | None = None
         return SchemaVerdict(verdict="invalid", path="$", reason=f"not JSON: {_short(message)}")
     from jsonschema.exceptions import best_match
 
+    live = _LATEST.get(_key(schema))  # the live check of this reply, when there was one
     try:
-        error = best_match(compiled.iter_errors(value))
+        if live is not None and live.last_text and text.startswith(live.last_text):
+            error = best_match(live.errors(value))
+        else:
+            error = best_match(compiled.iter_errors(value))
     except Exception as exc:  # noqa: BLE001 (a $ref that cannot be resolved, say)
         return SchemaVerdict(verdict="unchecked", reason=_short(f"the schema: {exc}"))
     return _invalid(error) if error is not None else SchemaVerdict(verdict="valid")
