@@ -35,7 +35,7 @@ def test_send_refuses_five_breakpoints_before_sending(tmp_path, capsys, monkeypa
                  for i in range(5)])
     assert main(["send", str(conv), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert err == (f"llm-composer: error: {conv}: row 5, part 1: cache breakpoint 5 of 5: "
+    assert err == ("llm-composer: error: row 5, part 1: cache breakpoint 5 of 5: "
                    "Anthropic takes at most 4; remove 1\n")
     assert not out.exists()
 

@@ -121,11 +121,11 @@ def test_whole_body_imports_every_part_kind_and_setting():
     s = conv.settings
     assert s.model == "gpt-4o" and s.tool_choice == {"name": "get_file"}
     assert s.tools[0].name == "get_file" and s.tools[0].model_extra == {"strict": False}
-    assert s.response_schema == {"type": "object"}
+    assert s.response_schema == {"type": "object"} and s.schema_strict is True
     assert s.options == {"temperature": 0.2, "top_p": 0.9, "stop": ["END"], "seed": 3,
                          "max_tokens": 100, "reasoning_effort": "low"}
     assert s.extra_body == {"frequency_penalty": 0.5, "user": "u-1", "response_format": {
-        "json_schema": {"name": "Answer", "strict": True}}}
+        "json_schema": {"name": "Answer"}}}
 
 
 def test_whole_body_round_trips_in_substance():

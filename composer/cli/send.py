@@ -1,10 +1,13 @@
 """``llm-composer send FILE``: send a conversation and stream the reply to the terminal.
 
 Text goes to stdout as it arrives; reasoning to stderr (dimmed when stderr is a terminal);
-tool calls print as ``tool_call name(arguments)``; retries and notes go to stderr. ``--out``
+tool calls print as ``tool_call name(arguments)``; retries and notes go to stderr. Before
+sending, every problem found (composer.run.preflight) is printed, one ``error:`` line each, and
+nothing is sent; what the provider will not receive is printed as ``note:`` lines. With a
+response schema, the reply's verdict (valid, invalid at a path, cut off) ends stderr. ``--out``
 writes the exchange (readable by ``llm``), also when the request failed or was interrupted, with
-the parts received so far. Exit status: 0 done, 1 failed (one ``llm-composer: error:`` line),
-130 interrupted. No Qt here.
+the parts received so far. Exit status: 0 done, 1 failed (one ``llm-composer: error:`` line per
+problem), 130 interrupted. No Qt here.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from composer.models.files import replaced_note, save, valid_text, write_problem
 from composer.models.linked import LinkedFileError
 from composer.models.options import apply_option
 from composer.models.pricing import record_cost, usage_summary
+from composer.models.problems import Field
 from composer.models.settings import KNOWN_OPTIONS
 from composer.providers.base import RequestRefused
 from composer.providers.transport import (
@@ -46,8 +50,7 @@ from composer.providers.transport import (
     run_call,
 )
 from composer.providers.trust import TrustedHosts
-from composer.run.cache_check import cache_problems
-from composer.run.prepare import prepare_call
+from composer.run.preflight import preflight
 
 DIM, RESET = "\x1b[2m", "\x1b[0m"
 SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command killed by SIGPIPE
@@ -226,21 +229,22 @@ def conversation_from(args: argparse.Namespace) -> Conversation:
 def _prepare(args: argparse.Namespace) -> Call:
     conv = conversation_from(args)
     settings = conv.settings
-    # Until the Send-time preflight gathers every problem: what the API would refuse stops
-    # here, what it would silently not cache is a note.
-    for problem in cache_problems(conv):
-        if problem.blocking:
-            raise RequestRefused(f"{args.file}: {problem.line()}")
-        note(f"note: {problem.line()}")
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
     # --base-url or --trust-base-url: the user chose where the key goes, not the file.
-    prepared = prepare_call(conv, config=config,
-                            chosen=args.base_url is not None or args.trust_base_url,
-                            trusted=TrustedHosts.load(paths.user_dir()))
+    checked = preflight(conv, config=config,
+                        chosen=args.base_url is not None or args.trust_base_url,
+                        trusted=TrustedHosts.load(paths.user_dir()))
+    if (refused := checked.refused()) is not None:
+        raise refused  # every blocking problem, one line each (``run``)
+    prepared = checked.prepared
+    assert prepared is not None
+    for finding in checked.notes:
+        if finding.field is not Field.API_KEY:  # a missing key: the provider's 401 says it
+            note(f"note: {finding.line()}")
     for problem in prepared.key_problems:
         note(f"warning: {problem}")
     if prepared.key_target is not None:
@@ -269,6 +273,10 @@ def _write(exchange: Exchange, path: str | None) -> bool:
 def run(args: argparse.Namespace, verb: str) -> int:
     try:
         call = _prepare(args)
+    except RequestRefused as exc:
+        for each in exc.every():
+            error(str(each))
+        return 1
     except (ComposerError, LinkedFileError) as exc:
         error(str(exc))
         return 1
@@ -319,6 +327,9 @@ def run(args: argparse.Namespace, verb: str) -> int:
         error(describe_error(failure))
         return 1
     for text in getattr(exchange.composer, "notes", None) or []:
-        note(f"note: {text}")
+        if text not in call.request.notes:  # those were said before sending
+            note(f"note: {text}")
     note(usage_summary(exchange.usage, cost))
+    if (checked := exchange.composer.schema_verdict) is not None:
+        note(checked.line())
     return 0 if written else 1

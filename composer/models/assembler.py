@@ -234,6 +234,10 @@ class Assembler:
         self._replaced = replaced
         return out
 
+    def reply_text(self) -> str:
+        """The text of the reply's text parts, joined (what a response schema is checked on)."""
+        return "".join(slot.text for slot in self._slots if slot.kind == "text")
+
     def message(self) -> Message:
         parts = self.parts()
         metadata, count = jsontext.repair_value(self.message_metadata)

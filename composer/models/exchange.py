@@ -61,6 +61,28 @@ class LogEntry(Value):
     event: str | None = None
 
 
+class SchemaVerdict(Value):
+    """A reply checked against the response schema (composer.models.structured): ``valid``,
+    ``invalid`` (``path`` is the JSON path of the first place it breaks, ``reason`` why), or
+    ``cut_off`` (the reply ended before its JSON closed); ``unchecked`` when the schema itself
+    could not be used (``reason`` says why)."""
+
+    verdict: str
+    path: str | None = None
+    reason: str | None = None
+
+    def line(self) -> str:
+        """One line for a status bar or a terminal."""
+        if self.verdict == "valid":
+            return "schema: valid \N{CHECK MARK}"
+        if self.verdict == "cut_off":
+            return "schema: cut off before the JSON closed" + (
+                f" ({self.reason})" if self.reason else "")
+        if self.verdict == "unchecked":
+            return f"schema: not checked ({self.reason})"
+        return f"schema: invalid at {self.path or '$'} \N{EM DASH} {self.reason}"
+
+
 class ExchangeExtras(Value):
     kind: str = "exchange"
     format_version: int = EXCHANGE_VERSION
@@ -71,6 +93,8 @@ class ExchangeExtras(Value):
     stop_reason: str | None = None
     error: ErrorInfo | None = None
     timing: Timing = Field(default_factory=Timing)
+    # The reply checked against settings.response_schema (None: no schema was set).
+    schema_verdict: SchemaVerdict | None = None
     events: list[LogEntry] = Field(default_factory=list)
 
 

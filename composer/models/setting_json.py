@@ -60,7 +60,8 @@ def _tool(i: int, item: Any) -> Tool:
 
 
 def parse_schema(text: str) -> dict[str, Any] | None:
-    """A response schema: a JSON Schema object."""
+    """A response schema: a JSON Schema object (checked with jsonschema's ``check_schema``;
+    Gemini's own dialect is read as the JSON Schema it stands for)."""
     if not text.strip():
         return None
     data = _load_json(text, Field.RESPONSE_SCHEMA)
@@ -71,6 +72,10 @@ def parse_schema(text: str) -> dict[str, Any] | None:
         raise SettingsError(Field.RESPONSE_SCHEMA, '$.type: must be a string such as "object"')
     if "properties" in data and not isinstance(data["properties"], dict):
         raise SettingsError(Field.RESPONSE_SCHEMA, "$.properties: must be an object")
+    from composer.models.structured import schema_problem  # jsonschema loads on first use
+
+    if (problem := schema_problem(data)) is not None:
+        raise SettingsError(Field.RESPONSE_SCHEMA, f"not a JSON Schema: {problem}")
     return data
 
 

@@ -77,6 +77,8 @@ class RequestSettings(Value):
     # "auto" | "none" | "required" | {"name": tool name}
     tool_choice: str | dict[str, Any] | None = None
     response_schema: dict[str, Any] | None = None
+    # The provider's strict schema mode (OpenAI's ``strict``); None: not sent (its default).
+    schema_strict: bool | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
     # Extra HTTP headers for a custom server (never a key: keys live in the keychain).
     headers: dict[str, str] = Field(default_factory=dict)

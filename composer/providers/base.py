@@ -27,6 +27,8 @@ class RequestRefused(ComposerError):
 
     ``message_index``/``part_index`` point at the offending row and part (None for settings);
     ``field_name`` is the setting's ``Field`` (a name is read as one: "base URL", "seed").
+    ``also`` holds the other problems found with it: its message is the first one's, so a
+    one-line report stays one line, and ``every()`` lists them all (composer.run.preflight).
     """
 
     def __init__(self, problem: str, *, message_index: int | None = None,
@@ -35,6 +37,8 @@ class RequestRefused(ComposerError):
         self.message_index = message_index
         self.part_index = part_index
         self.field_name = Field.named(field_name)
+        self.also: list[RequestRefused] = []
+        self.losses: list[Loss] = []  # the notes of a request refused for other reasons
         where = []
         if message_index is not None:
             where.append(f"row {message_index + 1}")
@@ -43,6 +47,19 @@ class RequestRefused(ComposerError):
         if self.field_name:
             where.append(str(self.field_name))
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
+
+    def every(self) -> list[RequestRefused]:
+        """This problem and the others found with it."""
+        return [self, *self.also]
+
+    @classmethod
+    def joined(cls, refusals: list[RequestRefused]) -> RequestRefused | None:
+        """The first of ``refusals`` carrying the rest in ``also``; None for none."""
+        if not refusals:
+            return None
+        first = refusals[0]
+        first.also = [*first.also, *refusals[1:]]
+        return first
 
     @classmethod
     def of(cls, problem: Problem) -> RequestRefused:
@@ -62,26 +79,30 @@ class RequestRefused(ComposerError):
 
 
 def checked_body(built: tuple[dict[str, Any], list[Loss]], *, model: str | None,
-                 messages_key: str) -> tuple[dict[str, Any], list[str]]:
+                 messages_key: str) -> tuple[dict[str, Any], list[Loss]]:
     """The preamble of every protocol's ``build_request``: ``built`` is its format's
-    ``to_body`` result. Refuses a dropped loss, a missing model and a body with nothing in
-    ``messages_key``; returns the body and the notes (the losses that did not stop it)."""
+    ``to_body`` result. Refuses dropped losses, a missing model and a body with nothing in
+    ``messages_key`` (all of them at once, in one RequestRefused); returns the body and the
+    notes (the losses that did not stop it)."""
     body, losses = built
-    for loss in losses:
-        if loss.dropped:
-            raise RequestRefused.of_loss(loss)
+    refusals = [RequestRefused.of_loss(loss) for loss in losses if loss.dropped]
     if not model:
-        raise RequestRefused("choose a model first", field_name=Field.MODEL)
+        refusals.append(RequestRefused("choose a model first", field_name=Field.MODEL))
     if not body.get(messages_key):
-        raise RequestRefused("there is no user or assistant message to send",
-                             field_name=Field.MESSAGES)
-    return body, [str(loss) for loss in losses]
+        refusals.append(RequestRefused("there is no user or assistant message to send",
+                                       field_name=Field.MESSAGES))
+    if (refused := RequestRefused.joined(refusals)) is not None:
+        refused.losses = [loss for loss in losses if not loss.dropped]
+        raise refused
+    return body, losses
 
 
 def post(conversation: Conversation, url: str, auth: dict[str, str], body: dict[str, Any],
-         notes: list[str]) -> HttpRequest:
-    """The POST of a built body: the protocol's own headers, then the settings' extra ones."""
-    return HttpRequest("POST", url, {**auth, **conversation.settings.headers}, body, notes)
+         losses: list[Loss]) -> HttpRequest:
+    """The POST of a built body: the protocol's own headers, then the settings' extra ones;
+    ``losses`` are what the provider will not receive (the request's notes)."""
+    return HttpRequest("POST", url, {**auth, **conversation.settings.headers}, body,
+                       [str(loss) for loss in losses], list(losses))
 
 
 @dataclass
@@ -92,6 +113,8 @@ class HttpRequest:
     body: dict[str, Any] | None = None
     # Problems that did not stop the request but the user should know (reasoning stripped...).
     notes: list[str] = field(default_factory=list)
+    # The same notes with the row and part each one is about.
+    losses: list[Loss] = field(default_factory=list)
 
     def redacted(self) -> HttpRequest:
         headers = {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v)

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from composer.models import structured
 from composer.models.assembler import Assembler
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
@@ -507,6 +508,12 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         timing=call.timing.model_copy(),
         events=[entry.as_dict() for entry in call.log],
     )
+    text, error = assembler.reply_text(), assembler.error
+    if settings.response_schema is not None and (text or error is None):
+        # A request that failed before any reply has nothing to judge.
+        extras.schema_verdict = structured.verdict(
+            settings.response_schema, text, stop_reason=assembler.stop_reason,
+            error_kind=error.kind if error is not None else None)
     notes = [*call.request.notes, *assembler.notes()]
     if call.parser is not None and call.parser.replaced:
         notes.append(f"reply: {replaced_note(call.parser.replaced)}")

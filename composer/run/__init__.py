@@ -7,9 +7,10 @@ prepare calls through it. ``RunRecord`` keeps a conversation's runs; ``RunState`
 states.
 """
 
+from composer.run.preflight import Finding, Preflight, preflight
 from composer.run.prepare import PREVIEW_KEY, PreparedCall, needs_key, prepare_call, preview_call
 from composer.run.record import Run, RunRecord
 from composer.run.state import RunState
 
-__all__ = ["PREVIEW_KEY", "PreparedCall", "Run", "RunRecord", "RunState", "needs_key",
+__all__ = ["PREVIEW_KEY", "Finding", "Preflight", "preflight", "PreparedCall", "Run", "RunRecord", "RunState", "needs_key",
            "prepare_call", "preview_call"]

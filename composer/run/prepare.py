@@ -59,12 +59,13 @@ def filled(conversation: Conversation) -> Conversation:
 
 
 def unread_link(conversation: Conversation) -> RequestRefused | None:
-    """Why the call must not go ahead: the first attachment whose linked file was not read."""
-    for row, att in linked.not_loaded(conversation):
-        return RequestRefused(
-            f"attachment {att.display_name} is linked, not loaded ({att.path}); load it from "
-            f"its preview below the table, or remove it", message_index=row)
-    return None
+    """Why the call must not go ahead: the attachments whose linked file was not read (the
+    first, carrying the others in ``also``)."""
+    return RequestRefused.joined([
+        RequestRefused(f"attachment {att.display_name} is linked, not loaded ({att.path}); "
+                       "load it from its preview below the table, or remove it",
+                       message_index=row)
+        for row, att in linked.not_loaded(conversation)])
 
 
 @dataclass
@@ -140,5 +141,5 @@ def preview_call(conversation: Conversation, *, key_store: KeyStore = keys.find_
             preset = None
         if preset is not None and needs_key(preset) and not find_key(preset, key_store):
             notes.append(keys.missing_key_message(preset))
-        return None, [*notes, str(exc)]
+        return None, [*notes, *(str(each) for each in exc.every())]
     return prepared, prepared.notes

@@ -89,7 +89,6 @@ def preview_request(conversation: Conversation, last_hashes: dict[str, str] | No
     as Send prepares it; the request is None and the notes say why when it cannot be built.
     The cache checks' lines come last (``last_hashes``: the last run's prefix digests)."""
     prepared, notes = preview_call(conversation)
-    # Until the Send-time preflight gathers every problem, the cache checks show here.
     notes = [*notes, *(p.line() for p in cache_problems(conversation, last_hashes))]
     if prepared is None:
         return None, None, notes

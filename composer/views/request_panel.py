@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -81,6 +82,7 @@ class RequestPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh_models)
         self.key_note.linkActivated.connect(lambda _link: self.settings_dialog_requested.emit())
         self.params.edited.connect(self._on_params_edited)
+        self.strict_check.toggled.connect(self._on_strict_toggled)
         for editor in self.json_editors.values():
             editor.edited.connect(lambda value, editor=editor: self._on_json_edited(editor, value))
         document.subscribe(self._on_document_changed)
@@ -147,6 +149,16 @@ class RequestPanel(QWidget):
         self.schema_edit, self.schema_error = schema.edit, schema.error
         self.extra_body_edit, self.extra_body_error = body.edit, body.error
         self.headers_edit, self.headers_error = headers.edit, headers.error
+        # OpenAI's strict mode: beside the schema it applies to.
+        self.strict_check = QCheckBox("Stri&ct: the reply must follow the schema exactly")
+        self.strict_check.setToolTip(
+            "Sent as OpenAI's strict: true (Chat Completions and Responses). Anthropic's "
+            "structured output always follows the schema; Gemini has no strict mode.")
+        schema_page = QWidget()
+        schema_layout = QVBoxLayout(schema_page)
+        schema_layout.setContentsMargins(0, 0, 0, 0)
+        schema_layout.addWidget(schema, 1)
+        schema_layout.addWidget(self.strict_check)
         extra = QWidget()
         extra_layout = QVBoxLayout(extra)
         extra_layout.setContentsMargins(0, 0, 0, 0)
@@ -158,7 +170,7 @@ class RequestPanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.params, "Parameters")
         self.tabs.addTab(tools, "Tools")
-        self.tabs.addTab(schema, "Response schema")
+        self.tabs.addTab(schema_page, "Response schema")
         self.tabs.addTab(extra, "Extra")
         self.variables = VariablesPanel(self._document)
         self.tabs.addTab(self.variables, variables_panel.tab_title(0, 0))
@@ -167,7 +179,7 @@ class RequestPanel(QWidget):
                                                        variables_panel.tab_title(used, missing)))
         self.variables.refresh()
         # The tab page each editor's field is on.
-        self._pages: dict[Field, QWidget] = {Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema,
+        self._pages: dict[Field, QWidget] = {Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema_page,
                                              Field.EXTRA_BODY: extra, Field.HEADERS: extra}
         return self.tabs
 
@@ -198,6 +210,7 @@ class RequestPanel(QWidget):
             self.params.load(s.options)
             for editor in self.json_editors.values():
                 editor.load(getattr(s, editor.attribute))
+            self.strict_check.setChecked(bool(s.schema_strict))
         finally:
             self._updating = False
         self._update_key_note()
@@ -249,6 +262,25 @@ class RequestPanel(QWidget):
         if field in self.json_editors:
             return self.json_editors[field].problem
         return next((p for p in self.params.problems if p.field is field), None)
+
+    def problems(self) -> list[Problem]:
+        """Every editor's problem (its text does not parse), in the order of the tabs."""
+        shown = [e.problem for e in self.json_editors.values()] + self.params.problems
+        return [p for p in shown if p is not None]
+
+    def focus_field(self, field: Field | None) -> None:
+        """Bring the editor of ``field`` forward and put the focus in it."""
+        page = self._page(field)
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+        if field is Field.API_KEY:
+            self._update_key_note()
+        above = {Field.PROVIDER: self.provider_combo, Field.BASE_URL: self.base_url_edit,
+                 Field.MODEL: self.model_combo}
+        widget = above.get(field) or self.params.widget_for(field) or (
+            self.json_editors[field].edit if field in self.json_editors else None)
+        if widget is not None:
+            widget.setFocus()
 
     def first_problem(self) -> tuple[Field, str] | None:
         """(field, problem) for the first editor whose text is not valid, with its tab brought
@@ -339,6 +371,11 @@ class RequestPanel(QWidget):
         options = self.params.read(self.settings.options)
         if options != self.settings.options:
             self._write(options=options)
+
+    def _on_strict_toggled(self, on: bool) -> None:
+        # Unchecked is "not sent" (the provider's default), as an empty parameter is.
+        if not self._updating and (on or None) != self.settings.schema_strict:
+            self._write(schema_strict=on or None)
 
     def _on_json_edited(self, editor: JsonEditor, value: Any) -> None:
         """A JSON editor's text parsed: store it (its problems show under the editor)."""

@@ -1,15 +1,17 @@
 """Send and Stop, and what follows a reply: append it, answer its tool calls, save it.
 
-Calls are prepared by the run layer (composer.run.prepare_call), the one place the command
-line and the inspector prepare theirs too; the runs are kept in a ``RunRecord``. The window
+Calls are checked and prepared by the run layer (composer.run.preflight over prepare_call, the
+one place the command line and the inspector prepare theirs too); the runs are kept in a ``RunRecord``. The window
 hands in how to report an error, open a file dialog and ask the key-trust question
 (composer/views/run_ui.py puts the controller into the window).
 
 One run at a time: a new Send cancels the one streaming and drops its late results (each run
 has a token; events of an older token are ignored). The run is an asyncio task on the qasync
 loop that we keep a reference to; Stop cancels it and the parts that arrived stay. Problems
-found before sending (a part the provider cannot take, a missing key, tools that do not parse)
-are shown on the row or the field, and nothing is sent.
+found before sending (a part the provider cannot take, a missing key, tools that do not parse,
+tool calls with no result...) are listed all at once (composer/views/preflight_dialog.py),
+marked on their rows, and nothing is sent; the notes of what the provider will not receive
+are listed at Send too, with "Send anyway".
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from composer.models.events import (
     ToolCallStart,
 )
 from composer.models.exchange import ErrorInfo, Exchange
+from composer.models.problems import Field
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
 from composer.providers.trust import KeyTarget, TrustedHosts
-from composer.run import PreparedCall, Run, RunRecord, RunState, prepare_call
+from composer.run import Finding, Run, RunRecord, RunState, preflight
 from composer.run.cache_check import last_prefix_hashes
 from composer.views.inspector import EventLogView, RequestInspector
+from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import saved_text, timing_text, usage_text
 from composer.views.runs import RunsPanel
@@ -89,6 +93,9 @@ class RunController(QObject):
         self._token = 0
         self._logged = 0
         self._dialog: QFileDialog | QMessageBox | None = None
+        self.preflight_dialog: PreflightDialog | None = None  # what the last Send found
+        self._notes_silenced: frozenset[str] = frozenset()  # "don't ask again" for these
+        self._confirmed: frozenset[str] = frozenset()  # the notes the last run went with
         self.menu: QMenu | None = None  # the Run menu, once run_ui has put it in the window
         # What is typed outside the table that a Send takes first (the compose box's message);
         # one answering False stops the Send (it said why).
@@ -153,27 +160,47 @@ class RunController(QObject):
 
     # -- sending ------------------------------------------------------------------------------
 
-    def send(self, conversation: Conversation | None = None) -> asyncio.Task | None:
-        """Start a run of the current conversation (or ``conversation``); None when a problem
-        found before sending stopped it (shown on the row or field)."""
+    def send(self, conversation: Conversation | None = None, *,
+             notes_seen: frozenset[str] = frozenset()) -> asyncio.Task | None:
+        """Start a run of the current conversation (or ``conversation``); None when problems
+        found before sending stopped it (listed, and shown on their rows and fields), or when
+        the notes of what the provider will not receive wait for "Send anyway" (those in
+        ``notes_seen`` were confirmed already)."""
         if self.task is not None and not self.task.done():
             self._token += 1  # the old run's late results are dropped
             self.task.cancel()
         self.window.table.clear_problems()
+        self._close_preflight()
+        typed: list[Finding] = []
         if conversation is None:
             # Ctrl+Return while typing sends what is typed, never the text before.
             self.window.table.commit_open_edit()
             if not all(take() for take in self.before_send):
                 return None
-            typed = self.window.request_panel.commit_typing()
-            problem = (RequestRefused(typed, field_name="base URL") if typed else None) or \
-                self._panel_problem() or self._detail_problem()
-            if problem is not None:
-                return self._refuse(problem)
+            typed = self._typing_findings()
             conversation = self.document.conversation.model_copy(deep=True)
-        prepared = self._prepare(conversation)
-        if prepared is None:
+        checked = preflight(conversation, last_hashes=self._last_hashes(),
+                            client=self.window.http_client,
+                            config=self.call_config,
+                            chosen=self.window.request_panel.provenance.base_url_chosen,
+                            trusted=self.key_trust)
+        # A missing key is shown at the key (the panel's note); the provider's 401 says it too.
+        notes = [f for f in checked.notes if f.field is not Field.API_KEY]
+        blocking = [*typed, *checked.blocking]
+        if blocking:
+            if len(blocking) + len(notes) > 1:  # one problem alone is shown where it is
+                self._show_preflight([*blocking, *notes])
+            return self._refuse(blocking)
+        lines = frozenset(f.line() for f in notes)
+        if not lines <= notes_seen | self._notes_silenced:
+            self._show_preflight(notes, conversation)
             return None
+        prepared = checked.prepared
+        assert prepared is not None
+        if prepared.key_target is not None:
+            self._ask_trust(conversation, prepared.key_target, lines)
+            return None
+        self._confirmed = lines
         self.window.request_panel.clear_field_problem()  # what it said no longer holds
         self.record.last_sent = conversation
         self._token += 1
@@ -182,7 +209,7 @@ class RunController(QObject):
         call = self.call = prepared.call
         self.record.current = None
         self._logged = 0
-        self.pane.begin(assembler, prepared.title)
+        self.pane.begin(assembler, prepared.title, call.settings.response_schema)
         self.event_log.begin()
         self.inspector.show_sent(call.request, prepared.key_env)
         self.output_tabs_show(self.pane)
@@ -201,10 +228,10 @@ class RunController(QObject):
         return self._hashed[1]
 
     def retry(self) -> asyncio.Task | None:
-        """Send the last run's conversation again."""
+        """Send the last run's conversation again (its notes were confirmed when it went)."""
         if self.record.last_sent is None:
             return self.send()
-        return self.send(self.record.last_sent.model_copy(deep=True))
+        return self.send(self.record.last_sent.model_copy(deep=True), notes_seen=self._confirmed)
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -283,71 +310,104 @@ class RunController(QObject):
 
     # -- problems found before sending ---------------------------------------------------------
 
-    def _prepare(self, conversation: Conversation) -> PreparedCall | None:
-        """The call for ``conversation`` (the run layer's rules); None when it was refused or
-        waits for the user to trust a host with the key."""
-        try:
-            prepared = prepare_call(
-                conversation, client=self.window.http_client, config=self.call_config,
-                chosen=self.window.request_panel.provenance.base_url_chosen,
-                trusted=self.key_trust)
-        except RequestRefused as exc:
-            return self._refuse(exc)
-        if prepared.key_target is not None:
-            self._ask_trust(conversation, prepared.key_target)
-            return None
-        return prepared
-
-    def _ask_trust(self, conversation: Conversation, target: KeyTarget) -> None:
+    def _ask_trust(self, conversation: Conversation, target: KeyTarget,
+                   notes_seen: frozenset[str]) -> None:
         """The key would go to a host only the file chose: ask, and a Yes sends again
         (remembered for this session, or for good)."""
         def answered(send: bool, remember: bool) -> None:
             self._dialog = None
             if not send:
-                self._refuse(RequestRefused(target.refusal("Send again to confirm it, or type "
-                                                           "the base URL yourself"),
-                                            field_name="base URL"))
+                self._refuse([Finding.of(RequestRefused(
+                    target.refusal("Send again to confirm it, or type the base URL yourself"),
+                    field_name="base URL"))])
                 return
             try:
                 self.key_trust.allow(target, remember=remember)
             except OSError as exc:
                 self.window.statusBar().showMessage(
                     f"Could not remember {target.origin}: {exc.strerror or exc}", 10000)
-            self.send(conversation)
+            self.send(conversation, notes_seen=notes_seen)
 
         self._dialog = self._ask_key(target, answered)
 
-    def _panel_problem(self) -> RequestRefused | None:
-        problem = self.window.request_panel.first_problem()
-        if problem is None:
-            return None
-        name, text = problem
-        return RequestRefused(text, field_name=name)
+    def _typing_findings(self) -> list[Finding]:
+        """What the window holds that the conversation does not yet: a base URL that cannot be
+        saved, editors whose text does not parse (the settings keep their last good value, so
+        sending would silently send that), tool-call arguments that are not valid JSON."""
+        panel = self.window.request_panel
+        found = []
+        if typed := panel.commit_typing():
+            found.append(Finding(typed, True, field=Field.BASE_URL))
+        found += [Finding(p.text, True, field=p.field) for p in panel.problems()]
+        if (detail := self.window.detail.first_problem()) is not None:
+            row, part_index, text = detail
+            found.append(Finding(text, True, row, part_index))
+        return found
 
-    def _detail_problem(self) -> RequestRefused | None:
-        """Tool-call arguments typed in the detail editor that are not valid JSON: the message
-        still holds the previous ones, so sending would silently send those."""
-        found = self.window.detail.first_problem()
-        if found is None:
-            return None
-        row, part_index, text = found
-        return RequestRefused(text, message_index=row, part_index=part_index)
-
-    def _refuse(self, exc: RequestRefused) -> None:
-        line = str(exc)
-        if exc.message_index is not None:
-            self.window.table.mark_problem(exc.message_index, line)
-            self.window.table.select_rows([exc.message_index])
-            if exc.part_index is not None and self.window.detail.row == exc.message_index:
-                self.window.detail.focus_part(exc.part_index)
-        else:
-            self.window.request_panel.show_field_problem(exc.field_name, line)
-        self.pane.show_notice(ErrorInfo(message=line, kind="refused"))
+    def _refuse(self, findings: list[Finding]) -> None:
+        """Nothing is sent: every row with a problem is marked, the first problem is brought
+        forward and said in the pane and the status line (the list has them all)."""
+        for finding in findings:
+            if finding.message_index is not None:
+                self.window.table.mark_problem(finding.message_index, finding.line())
+        self.show_finding(findings[0], refused=True)
+        line = findings[0].line()
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        self.pane.show_notice(ErrorInfo(message=line + more, kind="refused"))
         self.output_tabs_show(self.pane)
         self.stats_label.clear()  # the last run's figures do not belong beside a refusal
-        self._set_state(RunState.REFUSED, f"Not sent: {line}")  # said once, by the state
+        self._set_state(RunState.REFUSED, f"Not sent: {line}{more}")  # said once, by the state
         self._update_actions()
         return None
+
+    def show_finding(self, finding: Finding, refused: bool = False) -> None:
+        """Bring a problem's or note's row and part, or its field, forward."""
+        row = finding.message_index
+        if row is not None:
+            self.window.table.select_rows([row])
+            if finding.part_index is not None and self.window.detail.row == row:
+                self.window.detail.focus_part(finding.part_index)
+        elif refused:
+            self.window.request_panel.show_field_problem(finding.field, finding.line())
+        else:
+            self.window.request_panel.focus_field(finding.field)
+
+    def _show_preflight(self, findings: list[Finding],
+                        conversation: Conversation | None = None) -> PreflightDialog:
+        """The list of what was found at Send; with notes only (``conversation`` given),
+        "Send anyway" sends that conversation."""
+        dialog = self.preflight_dialog = PreflightDialog(findings, self.window)
+        dialog.finding_activated.connect(self.show_finding)
+        if conversation is not None:
+            lines = frozenset(f.line() for f in findings)
+
+            def send_anyway() -> None:
+                if dialog.dont_ask.isChecked():
+                    self._notes_silenced |= lines
+                self.send(conversation, notes_seen=lines)
+
+            dialog.accepted.connect(send_anyway)
+        dialog.finished.connect(lambda _result: self._forget_preflight(dialog))
+        if conversation is None:
+            # Beside the window, which keeps the focus at the first problem.
+            dialog.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+            dialog.show()
+        else:
+            dialog.open()  # Send anyway or Cancel: the question of the moment
+        return dialog
+
+    def _forget_preflight(self, dialog: PreflightDialog) -> None:
+        if self.preflight_dialog is dialog:
+            self.preflight_dialog = None
+        dialog.deleteLater()
+
+    def _close_preflight(self) -> None:
+        """A new Send (or another conversation) makes the last list old news."""
+        dialog, self.preflight_dialog = self.preflight_dialog, None
+        if dialog is not None:
+            dialog.finished.disconnect()
+            dialog.close()
+            dialog.deleteLater()
 
     # -- after a reply ------------------------------------------------------------------------
 
@@ -453,6 +513,8 @@ class RunController(QObject):
         """Open, Import, New: the runs and the reply shown were of the conversation that went;
         a run still streaming for it is stopped and its results dropped."""
         self.shutdown()
+        self._close_preflight()
+        self._notes_silenced = self._confirmed = frozenset()
         self.task = None
         self.call = None
         self.runs.clear()  # and the record

@@ -68,6 +68,7 @@ COLOURS = {
     "error": ("#b02a20", "#ff8f85"),
     "warning": ("#7a5416", "#e5b567"),
     "muted": ("#5c6168", "#a3a8b0"),
+    "success": ("#2f6e2e", "#8fd18e"),
     "code-keyword": ("#9a2399", "#e08ee2"),
     "code-string": ("#2f6e2e", "#8fd18e"),
     "code-comment": ("#5c6168", "#a3a8b0"),

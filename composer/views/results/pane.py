@@ -12,6 +12,7 @@ way, all at once.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -55,6 +56,7 @@ from composer.views.results.blocks import (
     ToolCallBlock,
     ToolResultBlock,
 )
+from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
 
 FRAME_MS = 16
@@ -85,6 +87,7 @@ class ResultsPane(QWidget):
         self.markdown_check.toggled.connect(self.set_markdown)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # holds the provider's model name
+        self.schema_status = SchemaStatus()
         top = QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
         top.addWidget(self.toolbar, 1)
@@ -115,6 +118,7 @@ class ResultsPane(QWidget):
         layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(self.title)
+        layout.addWidget(self.schema_status)
         layout.addWidget(self.scroll, 1)
         self.title.hide()
 
@@ -139,11 +143,14 @@ class ResultsPane(QWidget):
 
     # -- a live run ---------------------------------------------------------------------------
 
-    def begin(self, assembler: Assembler, title: str = "") -> None:
-        """Clear the pane for a new run whose events ``feed`` will bring."""
+    def begin(self, assembler: Assembler, title: str = "",
+              schema: dict[str, Any] | None = None) -> None:
+        """Clear the pane for a new run whose events ``feed`` will bring; ``schema``: the
+        response schema its reply is checked against as it streams."""
         self.clear()
         self.assembler = assembler
         self._set_title(title)
+        self.schema_status.begin(schema)
         self.hint.hide()
 
     def feed(self, event: StreamEvent, index: int | None) -> None:
@@ -170,6 +177,7 @@ class ResultsPane(QWidget):
         for index, chunks in texts.items():
             block = self.blocks[index]
             block.append("".join(chunks))
+        self.schema_status.follow(self.assembler)
         self._render_waiting()
         self.flush_count += 1
         cost_ms = (time.monotonic() - started) * 1000
@@ -259,6 +267,7 @@ class ResultsPane(QWidget):
                 # A tool call cut short keeps its argument text as it arrived.
                 block.finish()
         self._show_error(exchange.composer.error)
+        self.schema_status.show_verdict(exchange.composer.schema_verdict)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
         self._render_waiting()
@@ -274,6 +283,7 @@ class ResultsPane(QWidget):
         for i, part in enumerate(parts):
             self._insert_part(i, part)
         self._show_error(exchange.composer.error)
+        self.schema_status.show_verdict(exchange.composer.schema_verdict)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
         # A finished reply is read from its start, not followed to its end.
@@ -318,6 +328,7 @@ class ResultsPane(QWidget):
             block.setParent(None)
             block.deleteLater()
         self.blocks.clear()
+        self.schema_status.clear()
         self._show_error(None)
         self.footer.clear()
         self.footer.hide()

@@ -324,6 +324,8 @@ class _Reader(Reader):
                 else:
                     settings.response_schema = schema
                     rest = _fields(value["json_schema"], "schema")
+                    if isinstance(rest.get("strict"), bool):
+                        settings.schema_strict = rest.pop("strict")
                     if rest.get("name") == DEFAULT_SCHEMA_NAME:
                         del rest["name"]
                     if rest:

@@ -338,6 +338,8 @@ class _Writer:
         if s.response_schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": DEFAULT_SCHEMA_NAME, "schema": s.response_schema}}
+            if s.schema_strict is not None:
+                body["response_format"]["json_schema"]["strict"] = s.schema_strict
         for key, value in s.options.items():
             if value is None:
                 continue

@@ -356,6 +356,8 @@ def _settings_from_body(body: dict[str, Any]) -> RequestSettings:
             settings.response_schema = need(fmt.get("schema"), dict, "schema",
                                              "$.text.format.schema")
             rest["format"] = {k: v for k, v in fmt.items() if k not in ("type", "schema")}
+            if isinstance(rest["format"].get("strict"), bool):
+                settings.schema_strict = rest["format"].pop("strict")
             if not rest["format"]:
                 del rest["format"]
         elif isinstance(fmt, dict) and fmt.get("type") == "text" and len(fmt) == 1:

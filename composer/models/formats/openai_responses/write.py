@@ -318,6 +318,8 @@ class _Exporter:
         if s.response_schema is not None:
             body["text"] = {"format": {"type": "json_schema", "name": "response",
                                        "schema": s.response_schema}}
+            if s.schema_strict is not None:
+                body["text"]["format"]["strict"] = s.schema_strict
         self.options(body, s.options)
         extra = dict(s.extra_body)
         text_extra = extra.get("text")
