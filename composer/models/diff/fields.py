@@ -18,8 +18,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from composer.models import jsontext
+
 Change = Literal["added", "removed", "changed"]
 MAX_CHANGES = 500
+MAX_DEPTH = 2 * jsontext.MAX_DEPTH
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -60,11 +63,12 @@ def path_text(path: tuple[str | int, ...]) -> str:
 
 
 def canonical(value: Any) -> str:
-    """One text per JSON value: equal texts, equal values (``true`` is not ``1``)."""
+    """One text per JSON value: equal texts, equal values (``true`` is not ``1``). A value that
+    cannot be written (nested past the interpreter's limit) gets a text of its own."""
     try:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):
-        return repr(value)
+        return f"<unwritable {id(value)}>"
 
 
 def same(a: Any, b: Any) -> bool:
@@ -72,9 +76,12 @@ def same(a: Any, b: Any) -> bool:
         return True
     if type(a) is not type(b):
         return False
-    if isinstance(a, dict | list):
-        return a == b and canonical(a) == canonical(b)
-    return bool(a == b)
+    try:
+        if isinstance(a, dict | list):
+            return a == b and canonical(a) == canonical(b)
+        return bool(a == b)
+    except RecursionError:  # nested past the interpreter's limit: compared level by level
+        return False
 
 
 def diff_json(a: Any, b: Any) -> FieldChanges:
@@ -93,7 +100,9 @@ def diff_json(a: Any, b: Any) -> FieldChanges:
         if len(out.changes) >= MAX_CHANGES:
             out.more += 1  # one more place that differs (its inside is not looked into)
             continue
-        if isinstance(x, dict) and isinstance(y, dict):
+        if len(path) >= MAX_DEPTH:  # deeper than any file holds: one change for the rest
+            _add(out, FieldChange(path_text(path), "changed", x, y))
+        elif isinstance(x, dict) and isinstance(y, dict):
             stack += reversed(_object_steps(path, x, y))
         elif isinstance(x, list) and isinstance(y, list):
             stack += reversed(_array_steps(path, x, y))
@@ -128,11 +137,19 @@ def _object_steps(path: tuple[str | int, ...], x: dict, y: dict) -> list[Step]:
 def _array_steps(path: tuple[str | int, ...], x: list, y: list) -> list[Step]:
     if len(x) == len(y):
         return [((*path, i), u, v) for i, (u, v) in enumerate(zip(x, y, strict=True))]
+    ca, cb = [canonical(v) for v in x], [canonical(v) for v in y]
+    head = 0
+    while head < min(len(ca), len(cb)) and ca[head] == cb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(ca), len(cb)) - head and ca[-1 - tail] == cb[-1 - tail]:
+        tail += 1
     steps: list[Step] = []
-    matcher = difflib.SequenceMatcher(None, [canonical(v) for v in x], [canonical(v) for v in y])
+    matcher = difflib.SequenceMatcher(None, ca[head:len(ca) - tail], cb[head:len(cb) - tail])
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         for k in range(paired):  # changed in place: compare inside
             steps.append(((*path, j1 + k), x[i1 + k], y[j1 + k]))
@@ -148,6 +165,5 @@ def value_text(value: Any, limit: int = 120) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    text = text.replace("\n", "\\n")
+        text = f"({jsontext.json_kind(value)} nested too deep to show)"
     return text if len(text) <= limit else text[:limit - 1] + "…"

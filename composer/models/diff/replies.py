@@ -163,7 +163,7 @@ def _pretty(value: Any) -> str:
     try:
         return json.dumps(value, indent=2, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
-        return repr(value)
+        return f"({jsontext.json_kind(value)} nested too deep to show)"
 
 
 def _paired(a: list, b: list, label: str, key=lambda p: p.name) -> list[tuple[Any, Any, str]]:

@@ -56,17 +56,35 @@ def diff_text(a: str, b: str) -> list[Segment]:
     if a == b:
         return [Segment("equal", a)] if a else []
     ca, cb = chunks(a), chunks(b)
-    ops: list[tuple[Op, str]] = []
-    # autojunk (the default) ignores chunks repeated all through a text when it looks for
+    head = _common_prefix(ca, cb)
+    tail = _common_suffix(ca, cb, min(len(ca), len(cb)) - head)
+    ops: list[tuple[Op, str]] = [("equal", "".join(ca[:head]))]
+    # autojunk (the default) leaves chunks repeated all through a text out of the search for
     # anchors, which keeps hostile repetition from making this quadratic.
-    matcher = difflib.SequenceMatcher(None, ca, cb)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        x, y = "".join(ca[i1:i2]), "".join(cb[j1:j2])
+    ma, mb = ca[head:len(ca) - tail], cb[head:len(cb) - tail]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
+        x, y = "".join(ma[i1:i2]), "".join(mb[j1:j2])
         if tag == "equal":
             ops.append(("equal", x))
         else:
             _word_diff(x, y, ops)
+    ops.append(("equal", "".join(ca[len(ca) - tail:])))
     return _absorb_islands(_join(ops))
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_suffix(a: list[str], b: list[str], limit: int) -> int:
+    i = 0
+    while i < limit and a[-1 - i] == b[-1 - i]:
+        i += 1
+    return i
 
 
 def _word_diff(x: str, y: str, ops: list[tuple[Op, str]]) -> None:
@@ -74,7 +92,10 @@ def _word_diff(x: str, y: str, ops: list[tuple[Op, str]]) -> None:
     if not tx or not ty or len(tx) * len(ty) > WORD_BUDGET:
         ops += [("delete", x), ("insert", y)]
         return
-    matcher = difflib.SequenceMatcher(None, tx, ty, autojunk=False)
+    # autojunk again: in a long passage a space or "the" occurs hundreds of times, and
+    # visiting each occurrence for each token is what makes SequenceMatcher slow. Matches
+    # still extend through such tokens.
+    matcher = difflib.SequenceMatcher(None, tx, ty)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             ops.append(("equal", "".join(tx[i1:i2])))
@@ -88,7 +109,7 @@ def chunks(text: str) -> list[str]:
     out = _CHUNK.findall(text)
     if out and not out[-1]:
         out.pop()
-    if any(len(c) > _LONG_CHUNK for c in out):
+    if out and max(map(len, out)) > _LONG_CHUNK:
         out = [piece for c in out for piece in (_cut_long(c) if len(c) > _LONG_CHUNK else (c,))]
     return out
 
