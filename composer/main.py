@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "send": ("composer.cli.send", "send a conversation and stream the reply to the terminal"),
     "convert": ("composer.cli.convert", "convert between conversation formats"),
     "models": ("composer.cli.models", "list the models a provider offers"),
+    "diff": ("composer.cli.diff", "print the word-level difference of two replies"),
     "screenshot": ("composer.views.app", "render the main window offscreen to a PNG"),
     "install-desktop": ("composer.cli.desktop",
                         "add the launcher entry, icon and file types for this user"),
