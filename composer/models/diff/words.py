@@ -9,18 +9,22 @@ insert ones the second.
 Why two levels: ``difflib.SequenceMatcher`` looks for the longest common run by visiting every
 place each token occurs, so on 30,000 word tokens, where a space or "the" occurs thousands of
 times, one diff takes minutes. Sentences and lines, though, are nearly all unique. So the texts
-are first matched chunk by chunk (a chunk ends at a line break, at a sentence's end, or, in a
-long run of neither, at content-defined points so that an inserted word moves no later
-boundary), and only the chunks that differ are compared token by token. A changed region too
-large to compare token by token within ``WORD_BUDGET`` is shown as removed and added whole:
-two unrelated texts are exactly that, and hostile input cannot make the diff slow.
+are cut into chunks (a chunk ends at a line break, at a sentence's end, or, in a long run of
+neither, at content-defined points so that an inserted word moves no later cut); chunks that
+occur once in each text anchor the two together (patience diff); between anchors the chunks are
+matched by SequenceMatcher, and only the chunks that differ are compared token by token. A
+changed region too large to compare token by token within ``WORD_BUDGET`` is shown as removed
+and added whole: two unrelated texts are exactly that, and hostile input cannot make the diff
+slow.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,17 +63,67 @@ def diff_text(a: str, b: str) -> list[Segment]:
     head = _common_prefix(ca, cb)
     tail = _common_suffix(ca, cb, min(len(ca), len(cb)) - head)
     ops: list[tuple[Op, str]] = [("equal", "".join(ca[:head]))]
+    ma, mb = ca[head:len(ca) - tail], cb[head:len(cb) - tail]
+    i = j = 0
+    for ai, bj in [*_anchors(ma, mb), (len(ma), len(mb))]:
+        _diff_chunks(ma[i:ai], mb[j:bj], ops)
+        if ai < len(ma):
+            ops.append(("equal", ma[ai]))
+        i, j = ai + 1, bj + 1
+    ops.append(("equal", "".join(ca[len(ca) - tail:])))
+    segments = _join(ops)
+    for _ in range(8):  # a change that grew may now swallow the stretch before it
+        before = len(segments)
+        segments = _absorb_islands(segments)
+        if len(segments) == before:
+            break
+    return segments
+
+
+def _anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Chunks that occur once in each text, paired, in an order both texts agree on (the
+    longest increasing run of their places, as patience diff finds it). Nearly every sentence
+    of a reply is such a chunk, so what is left between two anchors is small."""
+    count_a = Counter(a)
+    where_b: dict[str, int] = {}
+    count_b = Counter(b)
+    for j, chunk in enumerate(b):
+        if count_b[chunk] == 1:
+            where_b[chunk] = j
+    pairs = [(i, where_b[c]) for i, c in enumerate(a) if count_a[c] == 1 and c in where_b]
+    # Longest increasing subsequence of the b places (patience sorting), kept as a chain.
+    tops: list[int] = []  # b place ending the best chain of each length
+    ends: list[int] = []  # index into pairs of that chain's end
+    back: list[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        n = bisect.bisect_left(tops, j)
+        if n == len(tops):
+            tops.append(j)
+            ends.append(k)
+        else:
+            tops[n] = j
+            ends[n] = k
+        back[k] = ends[n - 1] if n else -1
+    chain: list[tuple[int, int]] = []
+    k = ends[-1] if ends else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
+
+
+def _diff_chunks(x: list[str], y: list[str], ops: list[tuple[Op, str]]) -> None:
+    """Chunks between two anchors: matched as they are, then the rest word by word."""
+    if not x or not y:
+        _word_diff("".join(x), "".join(y), ops)
+        return
     # autojunk (the default) leaves chunks repeated all through a text out of the search for
     # anchors, which keeps hostile repetition from making this quadratic.
-    ma, mb = ca[head:len(ca) - tail], cb[head:len(cb) - tail]
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ma, mb).get_opcodes():
-        x, y = "".join(ma[i1:i2]), "".join(mb[j1:j2])
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y).get_opcodes():
         if tag == "equal":
-            ops.append(("equal", x))
+            ops.append(("equal", "".join(x[i1:i2])))
         else:
-            _word_diff(x, y, ops)
-    ops.append(("equal", "".join(ca[len(ca) - tail:])))
-    return _absorb_islands(_join(ops))
+            _word_diff("".join(x[i1:i2]), "".join(y[j1:j2]), ops)
 
 
 def _common_prefix(a: list[str], b: list[str]) -> int:
@@ -88,6 +142,9 @@ def _common_suffix(a: list[str], b: list[str], limit: int) -> int:
 
 
 def _word_diff(x: str, y: str, ops: list[tuple[Op, str]]) -> None:
+    if not x or not y:
+        ops += [("delete", x), ("insert", y)]
+        return
     tx, ty = tokens(x), tokens(y)
     if not tx or not ty or len(tx) * len(ty) > WORD_BUDGET:
         ops += [("delete", x), ("insert", y)]
@@ -152,14 +209,17 @@ _ISLAND = re.compile(r"[^\w\n]{0,2}\w{0,2}[^\w\n]{0,2}")
 
 
 def _absorb_islands(segments: list[Segment]) -> list[Segment]:
-    """A space, a punctuation mark or a one- or two-letter word left equal between two changes
-    reads as noise ("[-The-]{+A+} [-cat-]{+dog+}"); it joins the change around it
-    ("[-The cat-]{+A dog+}")."""
+    """An equal stretch between two changes that is shorter than the text changed on either
+    side of it reads as noise, not as something kept ("home of [the] Mona Lisa" against "the
+    world's most visited museum"); it joins the change around it, as diff-match-patch's
+    semantic cleanup does. So does a space, a punctuation mark or a one- or two-letter word
+    ("[-The-]{+A+} [-cat-]{+dog+}" reads "[-The cat-]{+A dog+}"). A line break never joins:
+    it is where the two columns stay level."""
     out: list[Segment] = []
     last = len(segments) - 1
     for i, seg in enumerate(segments):
         if (seg.op == "equal" and out and out[-1].op != "equal" and i < last
-                and len(seg.text) <= 4 and _ISLAND.fullmatch(seg.text)):
+                and "\n" not in seg.text and _noise(seg.text, out, segments, i)):
             _merge_change(out, seg.text, seg.text)
         elif seg.op != "equal" and out and out[-1].op != "equal":
             _merge_change(out, seg.text if seg.op == "delete" else "",
@@ -167,6 +227,14 @@ def _absorb_islands(segments: list[Segment]) -> list[Segment]:
         else:
             out.append(seg)
     return out
+
+
+def _noise(text: str, out: list[Segment], segments: list[Segment], i: int) -> bool:
+    if len(text) <= 4 and _ISLAND.fullmatch(text):
+        return True
+    before = max(len(s.text) for s in out[-2:] if s.op != "equal")
+    after = max(len(s.text) for s in segments[i + 1:i + 3] if s.op != "equal")
+    return len(text) < before and len(text) < after
 
 
 def _merge_change(out: list[Segment], deleted: str, inserted: str) -> None:
