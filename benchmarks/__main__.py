@@ -71,9 +71,19 @@ def table_rows(rows: int) -> list[Row]:
             Row(f"table {rows:,} rows: newly exposed screen, worst", worst, "ms")]
 
 
+def reply_diff_rows(tokens: int) -> list[Row]:
+    from benchmarks import reply_diff
+
+    r = reply_diff.run(tokens)
+    label = f"diff of two {tokens:,}-token replies"
+    return [Row(f"{label}: diff", r.diff_ms, "ms"),
+            Row(f"{label}: diff + window's first paint", r.first_paint_ms, "ms", 150),
+            Row(f"{label}: whole page in the window", r.complete_ms, "ms")]
+
+
 # Still to come (issue 10): stream consumption against the openai and anthropic SDKs, the
 # `llm` CLI and a bare-httpx floor; memory, open and save of a 10,000-message file; the
-# branches tree and the diff of two long replies; the test-run runner's overhead per cell.
+# branches tree; the test-run runner's overhead per cell.
 # Each is one more function returning Rows, added to SUITES below.
 
 
@@ -99,6 +109,7 @@ def main() -> int:
         lambda: final_render_rows(20_000 if smoke else 545_000),
         lambda: cold_start_rows(1 if smoke else 3),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
+        lambda: reply_diff_rows(2000 if smoke else 20_000),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -63,6 +63,16 @@ def test_neighbouring_changed_words_read_as_one_change():
         ("delete", "The cat"), ("insert", "A dog")]
 
 
+def test_a_short_word_kept_between_longer_changes_joins_them():
+    # "the" is in both, but reading it as kept between two rewrites is noise.
+    assert changes(diff_text("The Louvre, the most visited museum.",
+                             "The Louvre, home of the Mona Lisa.")) == [
+        ("delete", "the most visited museum"), ("insert", "home of the Mona Lisa")]
+    # A kept stretch as long as the changes around it stays.
+    assert changes(diff_text("built in 1889.", "finished in 1889 for the Fair.")) == [
+        ("delete", "built"), ("insert", "finished"), ("insert", " for the Fair")]
+
+
 def test_punctuation_and_whitespace_are_tokens_of_their_own():
     assert changes(diff_text("Yes, it works.", "Yes; it works!")) == [
         ("delete", ","), ("insert", ";"), ("delete", "."), ("insert", "!")]
