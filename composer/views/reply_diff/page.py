@@ -169,14 +169,15 @@ class _Writer:
         for row in rows:
             if not row.changed:
                 same.append(_cell(row.left, ""))
-                if len(same) == SAME_PER_ROW:
-                    self.same(same)
-                    same = []
-                continue
-            if same:
+                if len(same) < SAME_PER_ROW:
+                    continue
                 self.same(same)
                 same = []
-            self.changed(row)
+            else:
+                if same:
+                    self.same(same)
+                    same = []
+                self.changed(row)
             if self.chars >= CHARS_PER_PIECE:
                 self.next_piece(table)
         if same:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QKeySequence, QTextCursor
+from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -69,14 +69,20 @@ class ReplyDiffWindow(QWidget):
         self.show_all = QCheckBox("Show unchanged lines")
         self.show_all.setToolTip("Show every line, not only the changes and the lines around them")
         self.show_all.toggled.connect(self._on_show_all_toggled)
+        # Actions carry the keys (a button's own shortcut clicks it only after an animation).
+        self.previous_action = QAction("Previous Change", self)
+        self.previous_action.setShortcut(QKeySequence("Shift+F7"))
+        self.previous_action.triggered.connect(lambda: self.go_to_change(self.current - 1))
+        self.next_action = QAction("Next Change", self)
+        self.next_action.setShortcut(QKeySequence("F7"))
+        self.next_action.triggered.connect(lambda: self.go_to_change(self.current + 1))
+        self.addActions([self.previous_action, self.next_action])
         self.previous_button = QPushButton("Previous Change")
         self.next_button = QPushButton("Next Change")
-        self.previous_button.setShortcut(QKeySequence("Shift+F7"))
-        self.next_button.setShortcut(QKeySequence("F7"))
         self.previous_button.setToolTip("Go to the previous change (Shift+F7)")
         self.next_button.setToolTip("Go to the next change (F7)")
-        self.previous_button.clicked.connect(lambda: self.go_to_change(self.current - 1))
-        self.next_button.clicked.connect(lambda: self.go_to_change(self.current + 1))
+        self.previous_button.clicked.connect(self.previous_action.trigger)
+        self.next_button.clicked.connect(self.next_action.trigger)
         bar = QHBoxLayout()
         bar.addWidget(self.verdict, 1)
         for w in (self.show_all, self.previous_button, self.next_button):
@@ -106,9 +112,10 @@ class ReplyDiffWindow(QWidget):
         self._keep_place()
         changed = len(self.result.changed_sections)
         self.verdict.setText("The replies are the same." if self.result.equal else
-                             f"{changed} part{'s' if changed != 1 else ''} differ")
-        for button in (self.previous_button, self.next_button):
-            button.setEnabled(self.changes > 0)
+                             "1 part differs" if changed == 1 else f"{changed} parts differ")
+        for control in (self.previous_button, self.next_button, self.previous_action,
+                        self.next_action):
+            control.setEnabled(self.changes > 0)
         if self.pending:
             self._appender.start()
 
