@@ -156,6 +156,15 @@ def test_tool_call_arguments_are_compared_field_by_field():
     assert changes(call.segments) == [("delete", "Paris"), ("insert", "Lyon")]
 
 
+def test_json_key_order_is_not_a_change_and_is_not_shown_as_one():
+    a = reply(ToolCallPart(name="f", arguments={"a": 1, "b": {"x": 1, "y": 2}}))
+    b = reply(ToolCallPart(name="f", arguments={"b": {"y": 2, "x": 1}, "a": 1}))
+    assert diff_replies(a, b).equal
+    c = reply(ToolCallPart(name="f", arguments={"b": {"y": 3, "x": 1}, "a": 1}))
+    [call] = diff_replies(a, c).sections
+    assert changes(call.segments) == [("delete", "2"), ("insert", "3")]
+
+
 def test_tool_calls_pair_by_name_and_order_and_one_side_only_is_said():
     a = reply(ToolCallPart(name="search", arguments={"q": "a"}),
               ToolCallPart(name="search", arguments={"q": "b"}))

@@ -53,8 +53,10 @@ class Section:
 
     @property
     def changed(self) -> bool:
-        return (self.only is not None or bool(self.fields) or bool(self.notes)
-                or any(s.op != "equal" for s in self.segments))
+        if self.only is not None or self.fields or self.notes:
+            return True
+        # Two JSON values are the same when their fields are (key order is not a change).
+        return not self.json and any(s.op != "equal" for s in self.segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,8 @@ def _compare_text(kind: Kind, title: str, a: str, b: str, in_a: bool, in_b: bool
         section.json = True
         section.title = f"{title} (JSON)"
         section.fields = diff_json(parsed[0], parsed[1])
-        section.segments = diff_text(_pretty(parsed[0]), _pretty(parsed[1]))
+        section.segments = diff_text(_pretty(parsed[0]), _pretty(_in_order_of(parsed[1],
+                                                                               parsed[0])))
     else:
         section.segments = diff_text(a, b)
     return section
@@ -166,6 +169,20 @@ def _pretty(value: Any) -> str:
         return f"({jsontext.json_kind(value)} nested too deep to show)"
 
 
+def _in_order_of(value: Any, model: Any, depth: int = 0) -> Any:
+    """``value`` with its objects' keys in the order ``model`` has them (keys only ``value``
+    has come last), so that the two pretty-printed side by side differ only where they do."""
+    if depth > 2 * jsontext.MAX_DEPTH:
+        return value
+    if isinstance(value, dict) and isinstance(model, dict):
+        keys = [k for k in model if k in value] + [k for k in value if k not in model]
+        return {k: _in_order_of(value[k], model.get(k), depth + 1) for k in keys}
+    if isinstance(value, list) and isinstance(model, list):
+        return [_in_order_of(v, model[i] if i < len(model) else None, depth + 1)
+                for i, v in enumerate(value)]
+    return value
+
+
 def _paired(a: list, b: list, label: str, key=lambda p: p.name) -> list[tuple[Any, Any, str]]:
     """(a's item or None, b's item or None, title) for the n-th item of each key on either
     side, in the order they first appear (a's, then those only b has)."""
@@ -194,6 +211,7 @@ def _tool_call(x: ToolCallPart | None, y: ToolCallPart | None, title: str) -> Se
     args_b = y.arguments if y is not None else None
     if x is not None and y is not None:
         section.fields = diff_json(args_a, args_b)
+        args_b = _in_order_of(args_b, args_a)
     section.segments = diff_text(_pretty(args_a) if x is not None else "",
                                  _pretty(args_b) if y is not None else "")
     return section
