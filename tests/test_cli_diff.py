@@ -130,3 +130,32 @@ def test_bad_input_is_one_line_and_status_two(tmp_path):
 def test_usage_errors_are_status_two():
     got = run_cli("diff", "only-one.json")
     assert got.returncode == 2 and "usage:" in got.stderr
+
+
+def test_two_real_recorded_replies_diff_their_reasoning_word_by_word(loopback, tmp_path):
+    """Two replies Anthropic really sent to the same question, written by ``send`` from the
+    recorded bytes, then compared: the thinking differs, the tool call asked for is the same."""
+    from tests import cassettes
+    from tests.conftest import recordings_or_skip
+    from tests.loopback import Reply
+    from tests.test_cli_send import THINKING, anthropic_conversation
+
+    other = THINKING.replace("TestAnthropicThinking/", "TestAnthropicThinkingWithCacheControl/")
+    bodies = [cassettes.load(recordings_or_skip() / name).interactions[0].response_body
+              for name in (THINKING, other)]
+    anthropic_conversation(tmp_path / "conv.json")
+    env = {**os.environ, "ANTHROPIC_API_KEY": "sk-ant-test"}
+    for body, out in zip(bodies, ("a.json", "b.json"), strict=True):
+        loopback.queue(Reply.sse(body))
+        sent = run_cli("send", "conv.json", "--base-url", loopback.url, "--out", out, env=env,
+                       cwd=tmp_path)
+        assert sent.returncode == 0, sent.stderr
+    got = run_cli("diff", "a.json", "b.json", cwd=tmp_path, env=env)
+    assert got.returncode == 1, got.stderr
+    lines = got.stdout.splitlines()
+    assert "== Reasoning ==" in lines
+    reasoning = lines[lines.index("== Reasoning ==") + 1:]
+    assert any("[-" in line or "{+" in line for line in reasoning)
+    # Word by word: some of the thinking is kept, unmarked, on a changed line.
+    assert any(line.split("[-")[0].strip() for line in reasoning if "[-" in line)
+    assert "== Tool call weather ==" not in lines  # the same arguments: nothing to show
