@@ -117,6 +117,22 @@ def test_the_page_comes_in_pieces_and_the_window_adds_them_all(qtbot):
     assert "Paragraph 199:" in window.view.toPlainText()
 
 
+def test_the_marks_follow_the_system_going_dark(qtbot, qapp):
+    from composer.views import theme
+    from composer.views.reply_diff.page import DARK
+
+    window = open_diff(qtbot, reply(TextPart(text="light words")),
+                       reply(TextPart(text="dark words")))
+    assert f"background-color:{LIGHT.removed};" in window.view.toHtml()
+    light = qapp.palette()
+    qapp.setPalette(theme.ensure_contrast(theme.dark_palette()))
+    try:
+        qtbot.waitUntil(lambda: f"background-color:{DARK.removed};" in window.view.toHtml(),
+                        timeout=3000)
+    finally:
+        qapp.setPalette(light)
+
+
 def test_marked_text_is_readable_on_either_scheme(qapp):
     from PySide6.QtGui import QColor, QPalette
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,8 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.views import theme
 from composer.views.reply_diff.page import DARK, LIGHT, UNFOLD, Folds, build_page
+
+_PALETTE_CHANGES = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 
 
 class DiffBrowser(QTextBrowser):
@@ -170,6 +172,11 @@ class ReplyDiffWindow(QWidget):
         if not self._shown:
             self._shown = True
             self.render()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in _PALETTE_CHANGES and self._shown:
+            self.render()  # the system went light or dark: the marks' colours follow
 
 
 def show_reply_diff(parent: QWidget | None, title_a: str, messages_a: Sequence[Message],
