@@ -98,6 +98,16 @@ def runner_rows(cells: int, rounds: int) -> list[Row]:
                 r.run_wall_ms, "ms")]
 
 
+def reply_diff_rows(tokens: int) -> list[Row]:
+    from benchmarks import reply_diff
+
+    r = reply_diff.run(tokens)
+    label = f"diff of two {tokens:,}-token replies"
+    return [Row(f"{label}: diff", r.diff_ms, "ms"),
+            Row(f"{label}: diff + window's first paint", r.first_paint_ms, "ms", 150),
+            Row(f"{label}: whole page in the window", r.complete_ms, "ms")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -126,6 +136,7 @@ def main() -> int:
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
+        lambda: reply_diff_rows(2000 if smoke else 20_000),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
               "estimate) and the cost of sending a conversation, before sending"),
     "run": ("composer.cli.run", "a test run: a suite's conversation × targets × cases, with "
             "checks, into a run folder"),
+    "diff": ("composer.cli.diff", "print the word-level difference of two replies"),
     "screenshot": ("composer.views.app", "render the main window offscreen to a PNG"),
     "install-desktop": ("composer.cli.desktop",
                         "add the launcher entry, icon and file types for this user"),

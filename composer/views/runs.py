@@ -1,13 +1,9 @@
 """The runs of this session: every exchange sent from the window, newest first. Each can be
-shown again in the results pane, saved as an exchange file, or compared with another (a
-side-by-side text diff of the two replies, difflib).
+shown again in the results pane, saved as an exchange file, or compared with another (the two
+replies side by side, word-level changes highlighted: views/reply_diff).
 """
 
 from __future__ import annotations
-
-import difflib
-import html
-import json
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,72 +13,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from composer.models.exchange import Exchange
-from composer.models.parts import (
-    AttachmentPart,
-    ReasoningPart,
-    TextPart,
-    ToolCallPart,
-    ToolResultPart,
-)
 from composer.run import Run, RunRecord
-from composer.views import theme
-
-
-def reply_text(exchange: Exchange) -> str:
-    """A reply as lines of text for comparing: text as is, other parts labelled."""
-    lines: list[str] = []
-    for message in exchange.messages:
-        for part in message.parts:
-            if isinstance(part, TextPart):
-                lines += part.text.splitlines()
-            elif isinstance(part, ReasoningPart):
-                label = "[reasoning, redacted]" if part.redacted else "[reasoning]"
-                lines += [label, *part.text.splitlines()]
-            elif isinstance(part, ToolCallPart):
-                args = json.dumps(part.arguments, ensure_ascii=False, sort_keys=True)
-                lines.append(f"[tool call] {part.name}({args})")
-            elif isinstance(part, ToolResultPart):
-                lines += [f"[tool result] {part.name}", *part.output.splitlines()]
-            elif isinstance(part, AttachmentPart) and part.attachment is not None:
-                lines.append(f"[{part.attachment.kind} output] {part.attachment.mime}")
-    if exchange.composer.error is not None:
-        lines.append(f"[error] {exchange.composer.error.message}")
-    return "\n".join(lines)
-
-
-def diff_html(left: Exchange, right: Exchange, left_title: str, right_title: str) -> str:
-    differ = difflib.HtmlDiff(tabsize=4, wrapcolumn=60)
-    # difflib escapes the lines but not the titles, which hold the provider's model name.
-    table = differ.make_table(reply_text(left).splitlines(), reply_text(right).splitlines(),
-                              html.escape(left_title), html.escape(right_title), context=False)
-    style = _DIFF_STYLE.replace("#888", theme.colour("muted"))  # AA on either scheme
-    return f"<html><head><style>{style}</style></head><body>{table}</body></html>"
-
-
-_DIFF_STYLE = (".diff_add {background-color: #aaffaa; color: #000;} "
-               ".diff_chg {background-color: #ffff77; color: #000;} "
-               ".diff_sub {background-color: #ffaaaa; color: #000;} "
-               ".diff_header {color: #888;} td {font-family: monospace;}")
-
-
-class RunDiff(QWidget):
-    """Two replies side by side, changed lines marked."""
-
-    def __init__(self, left: Run, right: Run):
-        super().__init__()
-        self.setWindowTitle(f"Compare run {left.number} with run {right.number}")
-        self.view = QTextBrowser()
-        self.view.setOpenLinks(False)
-        self.view.setHtml(diff_html(left.exchange, right.exchange, left.title, right.title))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.view)
-        self.resize(1000, 600)
+from composer.views.reply_diff import ReplyDiffWindow, show_exchange_diff
 
 
 class RunsPanel(QWidget):
@@ -92,7 +29,7 @@ class RunsPanel(QWidget):
     def __init__(self, record: RunRecord | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.record = record if record is not None else RunRecord()
-        self.diff_window: RunDiff | None = None
+        self.diff_window: ReplyDiffWindow | None = None
         self.list = QListWidget()
         self.list.setAccessibleName("Runs")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -161,13 +98,13 @@ class RunsPanel(QWidget):
         if len(runs) == 1:
             self.save_requested.emit(runs[0])
 
-    def compare_selected(self) -> RunDiff | None:
+    def compare_selected(self) -> ReplyDiffWindow | None:
         runs = self.selected()
         if len(runs) != 2:
             return None
-        self.diff_window = RunDiff(*runs)
-        self.diff_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.diff_window.show()
+        left, right = runs
+        self.diff_window = show_exchange_diff(self, left.title, left.exchange, right.title,
+                                              right.exchange)
         return self.diff_window
 
     def _update_buttons(self) -> None:

@@ -9,8 +9,9 @@ from composer.models.files import load
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.run import RunState
+from composer.views.reply_diff import ReplyDiffWindow
+from composer.views.reply_diff.page import LIGHT
 from composer.views.results.blocks import TextBlock
-from composer.views.runs import reply_text
 from tests.loopback import Reply
 
 
@@ -44,11 +45,18 @@ def test_runs_are_listed_reopened_compared_and_saved(qtbot, run_window, loopback
     assert panel.compare_button.isEnabled()
     panel.compare_button.click()
     diff = panel.diff_window
+    assert isinstance(diff, ReplyDiffWindow) and diff.isVisible()
     qtbot.addWidget(diff)
     shown = diff.view.toPlainText()
     assert "The sky is blue." in shown and "The sky is grey." in shown
     assert "#1" in shown and "#2" in shown
-    assert "#ffff77" in diff.view.toHtml()  # the changed words are marked
+    # The changed word is marked on each side, and only it.
+    marked = diff.view.toHtml()
+    assert f"background-color:{LIGHT.removed};\">blue</span>" in marked
+    assert f"background-color:{LIGHT.added};\">grey</span>" in marked
+    assert marked.count(f"background-color:{LIGHT.removed};") == 1
+    assert marked.count(f"background-color:{LIGHT.added};") == 1
+    assert diff.verdict.text() == "1 part differs"
 
     panel.select(2)
     panel.save_button.click()
@@ -58,12 +66,3 @@ def test_runs_are_listed_reopened_compared_and_saved(qtbot, run_window, loopback
     assert saved.messages[0].plain_text.startswith("The sky is grey.")
     dialog.close()
 
-
-def test_reply_text_labels_every_part_kind():
-    from composer.models.exchange import Exchange
-    from composer.models.parts import ReasoningPart, TextPart, ToolCallPart
-
-    exchange = Exchange(messages=[Message(role="assistant", parts=[
-        ReasoningPart(text="why"), TextPart(text="so"),
-        ToolCallPart(name="f", arguments={"b": 1, "a": 2})])])
-    assert reply_text(exchange) == '[reasoning]\nwhy\nso\n[tool call] f({"a": 2, "b": 1})'
