@@ -108,6 +108,16 @@ def reply_diff_rows(tokens: int) -> list[Row]:
             Row(f"{label}: whole page in the window", r.complete_ms, "ms")]
 
 
+def schema_check_rows(items: int) -> list[Row]:
+    from benchmarks import schema_check
+
+    median, worst, whole = schema_check.run(items)
+    label = f"live schema check of a {items * 17 // 1000} KB reply"
+    return [Row(f"{label}: one check, median", median, "ms", 16),
+            Row(f"{label}: one check, worst", worst, "ms"),
+            Row(f"{label}: the whole reply validated once", whole, "ms")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -137,6 +147,7 @@ def main() -> int:
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
         lambda: reply_diff_rows(2000 if smoke else 20_000),
+        lambda: schema_check_rows(700 if smoke else 7000),
     ]
     rows: list[Row] = []
     for suite in suites:
