@@ -3,18 +3,26 @@
 This is what the table edits and what a provider turns into a request (the design's
 ``ChatRequest``). On disk it is the *conversation file*:
 ``{"messages": [...], "settings": {...}, "composer": {"kind": "conversation", "format_version": N}}``.
+
+``messages`` is always the table, the active path, so every reader and exporter of the file
+works on what the user sees. The conversation tree (every branch and variant, see tree.py)
+travels with the conversation as ``tree`` and is written as ``composer.tree`` (tree_file.py)
+when it holds more than the table: such a file is format version 2; a file without branches
+stays version 1, which every Composer reads.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, model_validator
 
 from composer.models.parts import Message, Value
 from composer.models.settings import RequestSettings
+from composer.models.tree import Tree
 
-CONVERSATION_VERSION = 1
+CONVERSATION_VERSION = 2  # the newest this Composer reads and writes
+LINEAR_VERSION = 1  # what a file without branches is written as
 
 
 class FileHeader(Value):
@@ -28,9 +36,48 @@ class Conversation(Value):
     composer: FileHeader = Field(
         default_factory=lambda: FileHeader(kind="conversation", format_version=CONVERSATION_VERSION)
     )
+    # The tree of every committed path; None while there has been only the table.
+    _tree: Tree | None = PrivateAttr(default=None)
+
+    @property
+    def tree(self) -> Tree | None:
+        return self._tree
+
+    def set_tree(self, tree: Tree | None) -> None:
+        self._tree = tree
+
+    def kept_tree(self) -> Tree | None:
+        """The tree a file must keep: None when it holds nothing the table does not."""
+        tree = self._tree
+        return None if tree is None or tree.holds_only(self.messages) else tree
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_tree(cls, data: Any, handler: Any) -> Conversation:
+        raw = None
+        if isinstance(data, dict) and isinstance(data.get("composer"), dict) \
+                and "tree" in data["composer"]:
+            header = dict(data["composer"])
+            raw = header.pop("tree")
+            data = {**data, "composer": header}
+        conversation = handler(data)
+        if raw is not None:
+            from composer.models import tree_file
+
+            # A FormatError naming the place, not a pydantic ValidationError: it is not one of
+            # the errors pydantic wraps, so it reaches the reader as it is.
+            conversation._tree = tree_file.from_data(raw, conversation.messages)
+        return conversation
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        data["composer"] = {**data.get("composer", {}), "kind": "conversation",
-                            "format_version": CONVERSATION_VERSION}
+        tree = self.kept_tree()
+        header = {**data.get("composer", {}), "kind": "conversation",
+                  "format_version": CONVERSATION_VERSION if tree else LINEAR_VERSION}
+        header.pop("tree", None)
+        if tree is not None:
+            from composer.models import tree_file
+
+            header["tree"] = tree_file.to_data(tree, self.messages)
+        data["composer"] = header
         return data

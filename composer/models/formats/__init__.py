@@ -189,4 +189,15 @@ def export(conversation: Conversation, fmt: str) -> Exported:
     chosen = get(fmt)
     if chosen.dump is None:
         raise FormatError(f"{chosen.name} can be imported, not exported")
-    return chosen.dump(conversation)
+    exported = chosen.dump(conversation)
+    tree = conversation.kept_tree()
+    # Our own file keeps every branch.
+    if tree is not None and tree.other_branches() and chosen.name != "composer":
+        exported.losses.append(branches_left_out(tree.other_branches()))
+    return exported
+
+
+def branches_left_out(count: int) -> Loss:
+    """The note every export of a conversation with branches adds: only the table went."""
+    what = "1 other branch was" if count == 1 else f"{count} other branches were"
+    return Loss(f"{what} not exported (only the active path)", dropped=True)
