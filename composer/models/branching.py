@@ -19,8 +19,8 @@ from composer.models.tree import Tree, TreeError
 
 
 def base(document: Document) -> Tree:
-    """The document's tree, or the table as one path when it has none yet."""
-    return document.tree if document.tree is not None else Tree.linear(document.messages)
+    """The document's tree, or the rows as opened as one path when it has none yet."""
+    return document.tree if document.tree is not None else Tree.linear(document.opened_rows)
 
 
 def committed(document: Document) -> tuple[Tree, int | None]:

@@ -25,9 +25,31 @@ CONVERSATION_VERSION = 2  # the newest this Composer reads and writes
 LINEAR_VERSION = 1  # what a file without branches is written as
 
 
+class TreeNodeData(Value):
+    """One node of ``composer.tree`` as the file holds it: a message, or ``row``, the index of
+    the equal message in ``messages``; ``chosen`` is the child the active path goes on to."""
+
+    id: str
+    parent: str | None = None
+    message: Message | None = None
+    row: int | None = Field(default=None, ge=0)
+    chosen: str | None = None
+
+
+class TreeData(Value):
+    """``composer.tree``: every branch and variant (see tree_file.py)."""
+
+    nodes: list[TreeNodeData]
+    chosen: str | None = None
+    names: dict[str, str] | None = None
+
+
 class FileHeader(Value):
     kind: str
     format_version: int
+    # Here for the published JSON Schema: a Conversation reads the tree into a Tree (with
+    # checks that name the place) before this header is validated, so it is never set.
+    tree: TreeData | None = None
 
 
 class Conversation(Value):
@@ -47,9 +69,10 @@ class Conversation(Value):
         self._tree = tree
 
     def kept_tree(self) -> Tree | None:
-        """The tree a file must keep: None when it holds nothing the table does not."""
+        """The tree a file must keep: None while it has one path, the table's (a row edited in
+        place since is that path edited, not another branch)."""
         tree = self._tree
-        return None if tree is None or tree.holds_only(self.messages) else tree
+        return None if tree is None or not tree.other_branches() else tree
 
     @model_validator(mode="wrap")
     @classmethod

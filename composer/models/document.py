@@ -170,6 +170,7 @@ class Document:
     def __init__(self, conversation: Conversation | None = None):
         self.conversation = conversation if conversation is not None else Conversation()
         self._ids: list[int] = [_next_id() for _ in self.conversation.messages]
+        self._opened = tuple(self.conversation.messages)
         self._after: list[Callback] = []
         self._before: list[Callback] = []
 
@@ -193,6 +194,12 @@ class Document:
     def tree(self) -> Tree | None:
         """The conversation tree; None while the table has been the only path."""
         return self.conversation.tree
+
+    @property
+    def opened_rows(self) -> tuple[Message, ...]:
+        """The rows as opened: what is committed while there is no tree yet (a row edited
+        since and sent forks the conversation there)."""
+        return self._opened
 
     def row_id(self, index: int) -> int:
         return self._ids[index]
@@ -416,6 +423,7 @@ class Document:
         if conversation.model_extra is not None:
             self.conversation.__pydantic_extra__ = dict(conversation.model_extra)
         self._ids = list(ids) if ids is not None else [_next_id() for _ in conversation.messages]
+        self._opened = tuple(conversation.messages)
         self._notify(Reset())
         self._notify(SettingsChanged())
         self._notify(TreeChanged())
