@@ -39,6 +39,18 @@ def commit(document: Document) -> tuple[SetTree | None, int | None]:
     return SetTree(tree), fork
 
 
+def commit_rows(document: Document, count: int) -> SetTree | None:
+    """The edit that commits the table's first ``count`` rows when that only extends the
+    committed path (a reply just kept); None when it would fork or there is nothing new: a
+    row edited meanwhile forks at the next send, not by itself."""
+    tree = base(document)
+    rows = document.messages[:count]
+    if _path_is(tree, rows):
+        return None if document.tree is not None else SetTree(tree)
+    new, fork = tree.commit(rows)
+    return None if fork is not None else SetTree(new)
+
+
 def _show(tree: Tree) -> SetTree:
     return SetTree(tree, tuple(tree.messages()))
 

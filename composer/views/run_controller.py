@@ -81,6 +81,11 @@ class RunController(QObject):
         self.runs = RunsPanel(self.record)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
+        # Who keeps the running call's reply when not the table (a regenerate), and whether the
+        # last finished run's reply was kept so (then nothing else appends it).
+        self.reply_keeper: Callable[[Exchange], None] | None = None
+        self.reply_kept = False
+        self._retry_keep: Callable[[Exchange], None] | None = None
         self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
         self.state = RunState.IDLE
         self._token = 0
@@ -145,9 +150,13 @@ class RunController(QObject):
 
     # -- sending ------------------------------------------------------------------------------
 
-    def send(self, conversation: Conversation | None = None) -> asyncio.Task | None:
+    def send(self, conversation: Conversation | None = None, *,
+             keep: Callable[[Exchange], None] | None = None) -> asyncio.Task | None:
         """Start a run of the current conversation (or ``conversation``); None when a problem
-        found before sending stopped it (shown on the row or field)."""
+        found before sending stopped it (shown on the row or field). ``keep`` takes the finished
+        reply instead of the table (a regenerate keeps it as a variant); a run sent with it
+        finishes with ``reply_kept`` True."""
+        self.reply_keeper = keep
         if self.task is not None and not self.task.done():
             self._token += 1  # the old run's late results are dropped
             self.task.cancel()
@@ -166,6 +175,7 @@ class RunController(QObject):
             return None
         self.window.request_panel.clear_field_problem()  # what it said no longer holds
         self.record.last_sent = conversation
+        self._retry_keep = keep  # a retry keeps its reply where the first try would have
         self._token += 1
         token = self._token
         assembler = Assembler()
@@ -186,7 +196,7 @@ class RunController(QObject):
         """Send the last run's conversation again."""
         if self.record.last_sent is None:
             return self.send()
-        return self.send(self.record.last_sent.model_copy(deep=True))
+        return self.send(self.record.last_sent.model_copy(deep=True), keep=self._retry_keep)
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -233,6 +243,10 @@ class RunController(QObject):
         self._update_actions()
         if self.window.preferences.log_to_llm:
             self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
+        keeper, self.reply_keeper = self.reply_keeper, None
+        self.reply_kept = keeper is not None
+        if keeper is not None:
+            keeper(exchange)
         self.run_finished.emit(exchange)
 
     async def _log_to_llm(self, exchange: Exchange) -> None:

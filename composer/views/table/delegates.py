@@ -1,4 +1,5 @@
-"""Cell delegates: a role combo, a multi-line text editor, and attachment chips.
+"""Cell delegates: a role combo (and a row's variants, "◀ 2/3 ▶", clickable), a multi-line
+text editor, and attachment chips.
 
 Chips (icon, name, size, ×) are painted, not widgets, so thousands of rows cost nothing; a
 click on × removes the attachment (undoable), a click on the chip asks for a preview.
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.layout_cache import LayoutCache
-from composer.views.table.model import MessageRole
+from composer.views.table.model import MessageRole, VariantRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
 # Said on the chip too: without an icon theme every kind would get the same file icon.
@@ -38,7 +39,82 @@ CHIP_NAME_CHARS = 22
 TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
+@dataclass(frozen=True)
+class VariantArrows:
+    previous: QRect
+    label: QRect
+    next: QRect
+
+
+def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> VariantArrows:
+    """Where "◀ i/n ▶" sits in a role cell: its last line, arrows wide enough to hit."""
+    fm = option.fontMetrics
+    height = fm.height() + 2
+    top = rect.bottom() - height - 2
+    arrow = fm.horizontalAdvance("◀") + 10
+    label = fm.horizontalAdvance(f"{count}/{count}") + 6
+    left = rect.left() + TEXT_MARGIN
+    return VariantArrows(QRect(left, top, arrow, height), QRect(left + arrow, top, label, height),
+                         QRect(left + arrow + label, top, arrow, height))
+
+
 class RoleDelegate(QStyledItemDelegate):
+    """The role; under it, on a row with variants, "◀ 2/3 ▶": a click on an arrow asks for the
+    previous or next variant (``step_requested``)."""
+
+    step_requested = Signal(int, int)  # row, -1 or +1
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        variant = index.data(VariantRole)
+        if not variant:
+            return super().paint(painter, option, index)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        role_text, opt.text = opt.text, ""
+        style = opt.widget.style() if opt.widget else None
+        if style is None:
+            return super().paint(painter, option, index)
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                   else QPalette.ColorRole.Text)
+        dim = opt.palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        shown, count = variant
+        arrows = variant_arrows(option.rect, opt, count)
+        painter.save()
+        painter.setClipRect(option.rect)
+        painter.setFont(opt.font)
+        painter.setPen(colour)
+        text_rect = option.rect.adjusted(TEXT_MARGIN, 2, -TEXT_MARGIN, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         role_text)
+        centre = Qt.AlignmentFlag.AlignCenter
+        painter.setPen(colour if shown > 0 else dim)
+        painter.drawText(arrows.previous, centre, "◀")
+        painter.setPen(colour)
+        painter.drawText(arrows.label, centre, f"{shown + 1}/{count}")
+        painter.setPen(colour if shown < count - 1 else dim)
+        painter.drawText(arrows.next, centre, "▶")
+        painter.restore()
+
+    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
+                    index: QModelIndex) -> bool:
+        kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonPress)
+        variant = index.data(VariantRole)
+        if event.type() not in kinds or not variant or \
+                event.button() != Qt.MouseButton.LeftButton:
+            return False
+        arrows = variant_arrows(option.rect, option, variant[1])
+        pos = event.position().toPoint()
+        for rect, delta in ((arrows.previous, -1), (arrows.next, +1)):
+            if rect.contains(pos):
+                # Press and double-click are taken too: no selection change, no role editor.
+                if event.type() == QEvent.Type.MouseButtonRelease:
+                    self.step_requested.emit(index.row(), delta)
+                return True
+        return False
+
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
         combo = QComboBox(parent)
         combo.addItems(list(ROLES))

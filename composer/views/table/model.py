@@ -31,6 +31,7 @@ from composer.models.document import (
     RowsMoved,
     RowsRemoved,
     RowsReordered,
+    TreeChanged,
 )
 from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
@@ -41,6 +42,7 @@ from composer.views.undo import DocumentEditor
 MessageRole = Qt.ItemDataRole.UserRole
 RowIdRole = Qt.ItemDataRole.UserRole + 1
 ProblemRole = Qt.ItemDataRole.UserRole + 2
+VariantRole = Qt.ItemDataRole.UserRole + 3  # (index, count) when the row has variants, else None
 
 ROLE_COLUMN, CONTENT_COLUMN, ATTACHMENTS_COLUMN = range(3)
 HEADERS = ("Role", "Content", "Attachments")
@@ -51,7 +53,7 @@ URI_MIME = "text/uri-list"
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole,
+    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole, VariantRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
 # (paths, row to attach to or None, insert position for a new row or None = end)
@@ -131,6 +133,11 @@ class MessageTableModel(QAbstractTableModel):
             case RowChanged(index=r):
                 self._emit_row(r)
                 self.row_changed.emit(r)
+            case TreeChanged() if len(self.document):
+                # Which rows have variants, and which is shown: the role column repaints.
+                last = len(self.document) - 1
+                self.dataChanged.emit(self.index(0, ROLE_COLUMN), self.index(last, ROLE_COLUMN),
+                                      [VariantRole, Qt.ItemDataRole.AccessibleTextRole])
 
     def _remap_persistent(self, order) -> None:
         """Selections and editors hold persistent indexes: send each to its row's new place."""
@@ -141,6 +148,17 @@ class MessageTableModel(QAbstractTableModel):
         new_list = [self.index(new_row[i.row()], i.column()) if 0 <= i.row() < len(order)
                     else QModelIndex() for i in old_list]
         self.changePersistentIndexList(old_list, new_list)
+
+    def _variant(self, row: int) -> tuple[int, int] | None:
+        """Row ``row``'s variants, while it still is the tree's node at that place (a row
+        edited, moved or inserted since the last commit has no variants yet)."""
+        tree = self.document.tree
+        found = None if tree is None else tree.variant_rows.get(row)
+        if found is None:
+            return None
+        shown = tree.node(tree.path[row]).message
+        message = self.document.message(row)
+        return found if shown is message or shown == message else None
 
     def _preview(self, row: int, message) -> str:
         """The content preview, cached per row until its message is replaced."""
@@ -182,6 +200,8 @@ class MessageTableModel(QAbstractTableModel):
             return self.document.row_id(row)
         if role == ProblemRole:
             return self.problem(row)
+        if role == VariantRole:
+            return self._variant(row)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == ROLE_COLUMN:
                 return message.role
@@ -207,7 +227,9 @@ class MessageTableModel(QAbstractTableModel):
             if self.problem(row):
                 return QBrush(QColor(220, 60, 60, 70))
         elif role == Qt.ItemDataRole.AccessibleTextRole:
-            return spoken.cell_text(message, row, col)
+            text = spoken.cell_text(message, row, col)
+            variant = self._variant(row) if col == ROLE_COLUMN else None
+            return f"{text}, variant {variant[0] + 1} of {variant[1]}" if variant else text
         elif role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return spoken.parts_summary(message)
         return None

@@ -92,6 +92,7 @@ class MessageTable(QTableView):
     attachment_activated = Signal(int, int)  # row, part index: the user clicked a chip
     problem_shown = Signal(str)  # a paste or drop could not be done (also shown in a box)
     notice = Signal(str)  # something worth a line in the status bar (what a paste left out)
+    variant_step_requested = Signal(int, int)  # row, -1 or +1: a click on "◀" or "▶"
 
     def __init__(self, editor: DocumentEditor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,12 +109,14 @@ class MessageTable(QTableView):
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_visible_rows)
 
+        self.extra_menu_actions: list[QAction] = []
         self._role_delegate = RoleDelegate(self)
         self._content_delegate = ContentDelegate(self)
         self._attachment_delegate = AttachmentDelegate(self)
         self.setItemDelegateForColumn(ROLE_COLUMN, self._role_delegate)
         self.setItemDelegateForColumn(CONTENT_COLUMN, self._content_delegate)
         self.setItemDelegateForColumn(ATTACHMENTS_COLUMN, self._attachment_delegate)
+        self._role_delegate.step_requested.connect(self.variant_step_requested)
         self._attachment_delegate.remove_requested.connect(self._on_chip_remove_requested)
         self._attachment_delegate.attachment_clicked.connect(self._on_chip_clicked)
 
@@ -420,6 +423,9 @@ class MessageTable(QTableView):
         for action in (self.move_up_action, self.move_down_action, self.copy_action,
                        self.paste_action, self.attach_action):
             menu.addAction(action)
+        if self.extra_menu_actions:  # what other parts of the window add (Regenerate…)
+            menu.addSeparator()
+            menu.addActions(self.extra_menu_actions)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 
