@@ -71,9 +71,19 @@ def table_rows(rows: int) -> list[Row]:
             Row(f"table {rows:,} rows: newly exposed screen, worst", worst, "ms")]
 
 
+def tree_rows(nodes: int) -> list[Row]:
+    from benchmarks import tree_switch
+
+    opened, worst, p95, branches = tree_switch.run(nodes)
+    label = f"tree of {nodes:,} nodes ({branches} branches)"
+    return [Row(f"{label}: open the file", opened, "ms", 200),
+            Row(f"{label}: switch branch, worst", worst, "ms", 200),
+            Row(f"{label}: switch branch, p95", p95, "ms")]
+
+
 # Still to come (issue 10): stream consumption against the openai and anthropic SDKs, the
 # `llm` CLI and a bare-httpx floor; memory, open and save of a 10,000-message file; the
-# branches tree and the diff of two long replies; the test-run runner's overhead per cell.
+# diff of two long replies; the test-run runner's overhead per cell.
 # Each is one more function returning Rows, added to SUITES below.
 
 
@@ -99,6 +109,7 @@ def main() -> int:
         lambda: final_render_rows(20_000 if smoke else 545_000),
         lambda: cold_start_rows(1 if smoke else 3),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
+        lambda: tree_rows(200 if smoke else 1000),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from composer.models.errors import FormatError
 from composer.models.formats._reader import at, need
@@ -63,8 +63,9 @@ def from_data(data: Any, rows: Sequence[Message], source: str | None = None,
     nodes: dict[str, Node] = {ROOT: Node(ROOT, None, None)}
     children: dict[str, list[str]] = {ROOT: []}
     chosen: dict[str, tuple[Any, str]] = {}  # node id -> (its "chosen", where it was)
+    messages = _messages(items, where, source)
     for k, item in enumerate(items):
-        node, wanted = _node(item, at(where, k), nodes, rows, source)
+        node, wanted = _node(item, at(where, k), nodes, rows, messages.get(k), source)
         nodes[node.id] = node
         children[node.id] = []
         children[node.parent].append(node.id)  # type: ignore[index]
@@ -87,8 +88,29 @@ def from_data(data: Any, rows: Sequence[Message], source: str | None = None,
     return Tree(nodes, names)
 
 
+def _messages(items: list[Any], where: str, source: str | None) -> dict[int, Message]:
+    """The nodes' own messages, validated in one call (a thousand nodes in a few ms): node
+    index -> message."""
+    found = {k: item["message"] for k, item in enumerate(items)
+             if isinstance(item, dict) and "message" in item and "row" not in item}
+    try:
+        checked = _MESSAGES.validate_python(list(found.values()))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = list(first.get("loc", ()))
+        place = at(at(where, list(found)[loc.pop(0)]), "message") if loc else where
+        for piece in loc:
+            place = at(place, piece)
+        raise FormatError(first.get("msg", "invalid message"), source=source,
+                          location=place) from None
+    return dict(zip(found, checked, strict=True))
+
+
+_MESSAGES = TypeAdapter(list[Message])
+
+
 def _node(item: Any, where: str, nodes: dict[str, Node], rows: Sequence[Message],
-          source: str | None) -> tuple[Node, tuple[Any, str] | None]:
+          message: Message | None, source: str | None) -> tuple[Node, tuple[Any, str] | None]:
     item = need(item, dict, "a node", where, source)
     node_id = need(item.get("id"), str, "the node's id", at(where, "id"), source)
     if not node_id or node_id in nodes:
@@ -100,31 +122,22 @@ def _node(item: Any, where: str, nodes: dict[str, Node], rows: Sequence[Message]
         if parent not in nodes or parent == ROOT:
             raise FormatError(f"parent {parent!r} is not a node listed before this one",
                               source=source, location=at(where, "parent"))
-    message = _message(item, where, rows, source)
+    if message is None:
+        message = _row_message(item, where, rows, source)
     wanted = (item["chosen"], at(where, "chosen")) if "chosen" in item else None
     return Node(node_id, message, parent if parent is not None else ROOT), wanted
 
 
-def _message(item: dict[str, Any], where: str, rows: Sequence[Message],
-             source: str | None) -> Message:
+def _row_message(item: dict[str, Any], where: str, rows: Sequence[Message],
+                 source: str | None) -> Message:
     if ("row" in item) == ("message" in item):
         raise FormatError("a node needs either a message or a row (not both)", source=source,
                           location=where)
-    if "row" in item:
-        row = need(item["row"], int, "the node's row", at(where, "row"), source)
-        if not 0 <= row < len(rows):
-            raise FormatError(f"row {row} is not a row of the messages (0..{len(rows) - 1})",
-                              source=source, location=at(where, "row"))
-        return rows[row]
-    try:
-        return Message.model_validate(item["message"])
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        place = at(where, "message")
-        for piece in first.get("loc", ()):
-            place = at(place, piece)
-        raise FormatError(first.get("msg", "invalid message"), source=source,
-                          location=place) from None
+    row = need(item["row"], int, "the node's row", at(where, "row"), source)
+    if not 0 <= row < len(rows):
+        raise FormatError(f"row {row} is not a row of the messages (0..{len(rows) - 1})",
+                          source=source, location=at(where, "row"))
+    return rows[row]
 
 
 def _names(data: Any, where: str, nodes: dict[str, Node], source: str | None) -> dict[str, str]:

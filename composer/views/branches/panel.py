@@ -8,7 +8,7 @@ One click on a branch switches to it; F2 renames it in place, Delete deletes it 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,8 +48,9 @@ class BranchesPanel(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.view.setColumnWidth(NAME, 140)
-        self.view.setColumnWidth(ROWS, 64)
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.hint = QLabel(HINT)
         self.hint.setWordWrap(True)
         self.hint.setEnabled(False)
@@ -71,11 +72,15 @@ class BranchesPanel(QWidget):
         layout.addWidget(self.hint)
         layout.addLayout(buttons)
         self._showing = False  # filling the view: its itemChanged is ours, not a rename
+        self._shape: list[tuple] = []  # what the items show, to tell a switch from a change
         self.view.itemClicked.connect(self._on_view_item_clicked)
         self.view.itemActivated.connect(self._on_view_item_clicked)
         self.view.itemChanged.connect(self._on_view_item_changed)
         self.view.currentItemChanged.connect(self._update_actions)
         self.show_tree(None)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(300, super().sizeHint().height())
 
     def _action(self, text: str, key, slot) -> QAction:
         action = QAction(text, self)
@@ -89,12 +94,19 @@ class BranchesPanel(QWidget):
     # -- showing --------------------------------------------------------------------------------
 
     def show_tree(self, tree: Tree | None) -> None:
-        """Show ``tree`` (None: the table is the only path), keeping the selected branch."""
+        """Show ``tree`` (None: the table is the only path), keeping the selected branch. When
+        only the active path moved (a switch, a step), the items stay and only the bold moves."""
+        segments = tree.segments() if tree is not None else []
+        shape = [(s.start, s.end, s.parent, s.leaf and tree.name_of(s.leaf))  # type: ignore[union-attr]
+                 for s in segments]
+        if shape == self._shape and shape:
+            self._mark_path(segments)
+            return
+        self._shape = shape
         keep = self.current_node()
         self._showing = True
         try:
             self.view.clear()
-            segments = tree.segments() if tree is not None else []
             items: dict[str, QTreeWidgetItem] = {}
             for segment in segments:
                 item = self._item(tree, segment)  # type: ignore[arg-type]
@@ -105,6 +117,10 @@ class BranchesPanel(QWidget):
                     parent.addChild(item)
                 items[segment.end] = item
             self.view.expandAll()
+            # Measured once here: a column sized to its contents re-measures every item at
+            # each change (a font made bold on a switch).
+            for column in (NAME, ROWS):
+                self.view.resizeColumnToContents(column)
             found = items.get(keep) if keep else None
             if found is None and tree is not None and tree.path:
                 found = next((items[s.end] for s in reversed(segments) if s.on_path), None)
@@ -126,20 +142,38 @@ class BranchesPanel(QWidget):
         item.setData(NAME, NodeRole, segment.end)
         item.setData(NAME, LeafRole, segment.leaf)
         item.setToolTip(STARTS, one_line(start.plain_text, 400) if start else "")
-        flags = item.flags()
         if segment.leaf:
-            item.setFlags(flags | Qt.ItemFlag.ItemIsEditable)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         else:
             item.setForeground(NAME, QBrush(QColor(theme.colour("muted"))))
-        if segment.on_path:
-            font = QFont(self.view.font())
-            font.setBold(True)
-            for column in (NAME, ROWS, STARTS):
-                item.setFont(column, font)
-            where = "the active path" if not segment.leaf else "the active branch"
-            item.setToolTip(NAME, f"On {where}")
-            item.setData(NAME, Qt.ItemDataRole.AccessibleTextRole, f"{name}, active")
+        self._set_active(item, segment.on_path)
         return item
+
+    def _set_active(self, item: QTreeWidgetItem, active: bool) -> None:
+        """Bold on the active path (a shared run in italics, as it is no branch of its own)."""
+        leaf = item.data(NAME, LeafRole)
+        for column in (NAME, ROWS, STARTS):
+            font = QFont(self.view.font())
+            font.setBold(active)
+            font.setItalic(column == NAME and not leaf)
+            item.setFont(column, font)
+        name = item.text(NAME)
+        where = "the active branch" if leaf else "the active path"
+        item.setToolTip(NAME, f"On {where}" if active else "")
+        item.setData(NAME, Qt.ItemDataRole.AccessibleTextRole,
+                     f"{name}, active" if active else name)
+
+    def _mark_path(self, segments: list[Segment]) -> None:
+        on_path = {s.end for s in segments if s.on_path}
+        self._showing = True
+        try:
+            for item in self._items():
+                active = item.data(NAME, NodeRole) in on_path
+                if item.font(ROWS).bold() != active:
+                    self._set_active(item, active)
+        finally:
+            self._showing = False
+        self._update_actions()
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -97,6 +97,12 @@ class RoleDelegate(QStyledItemDelegate):
         painter.drawText(arrows.next, centre, "▶")
         painter.restore()
 
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.data(VariantRole):  # the role, and the arrows under it
+            size.setHeight(max(size.height(), 2 * option.fontMetrics.lineSpacing() + 10))
+        return size
+
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
         kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,

@@ -70,6 +70,8 @@ class MessageTableModel(QAbstractTableModel):
         self.file_drop_handler: FileDropHandler | None = None
         self._problems: dict[int, str] = {}  # row id -> message
         self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
+        self._variant_rows: set[int] = set()  # rows that show "◀ i/n ▶" (a taller row)
+        self._by_message: dict[int, tuple[object, str]] = {}  # id(message) -> (message, preview)
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -129,15 +131,13 @@ class MessageTableModel(QAbstractTableModel):
             case Reset():
                 self._problems.clear()
                 self._previews.clear()
+                self._by_message.clear()
                 self.endResetModel()
             case RowChanged(index=r):
                 self._emit_row(r)
                 self.row_changed.emit(r)
-            case TreeChanged() if len(self.document):
-                # Which rows have variants, and which is shown: the role column repaints.
-                last = len(self.document) - 1
-                self.dataChanged.emit(self.index(0, ROLE_COLUMN), self.index(last, ROLE_COLUMN),
-                                      [VariantRole, Qt.ItemDataRole.AccessibleTextRole])
+            case TreeChanged():
+                self._on_tree_changed()
 
     def _remap_persistent(self, order) -> None:
         """Selections and editors hold persistent indexes: send each to its row's new place."""
@@ -148,6 +148,21 @@ class MessageTableModel(QAbstractTableModel):
         new_list = [self.index(new_row[i.row()], i.column()) if 0 <= i.row() < len(order)
                     else QModelIndex() for i in old_list]
         self.changePersistentIndexList(old_list, new_list)
+
+    def _on_tree_changed(self) -> None:
+        """Which rows have variants, and which is shown: the role column repaints, and a row
+        that gains or loses "◀ i/n ▶" is measured again (it takes a second line)."""
+        tree = self.document.tree
+        rows = set(tree.variant_rows) if tree is not None else set()
+        changed, self._variant_rows = rows ^ self._variant_rows, rows
+        if not len(self.document):
+            return
+        last = len(self.document) - 1
+        self.dataChanged.emit(self.index(0, ROLE_COLUMN), self.index(last, ROLE_COLUMN),
+                              [VariantRole, Qt.ItemDataRole.AccessibleTextRole])
+        for row in sorted(changed):
+            if row <= last:
+                self.row_changed.emit(row)
 
     def _variant(self, row: int) -> tuple[int, int] | None:
         """Row ``row``'s variants, while it still is the tree's node at that place (a row
@@ -161,12 +176,20 @@ class MessageTableModel(QAbstractTableModel):
         return found if shown is message or shown == message else None
 
     def _preview(self, row: int, message) -> str:
-        """The content preview, cached per row until its message is replaced."""
+        """The content preview, cached per row until its message is replaced, and per message
+        (a branch shown again brings back the same messages in new rows)."""
         row_id = self.document.row_id(row)
         cached = self._previews.get(row_id)
         if cached is not None and cached[0] is message:
             return cached[1]
-        text = preview.content_preview(message)
+        known = self._by_message.get(id(message))
+        if known is not None and known[0] is message:
+            text = known[1]
+        else:
+            text = preview.content_preview(message)
+            if len(self._by_message) > 4 * len(self.document) + 1000:
+                self._by_message.clear()
+            self._by_message[id(message)] = (message, text)
         self._previews[row_id] = (message, text)
         return text
 

@@ -375,8 +375,16 @@ class MessageTable(QTableView):
 
     # -- handlers -----------------------------------------------------------------------------
 
+    def _rows_on_screen(self) -> int:
+        """At most how many rows the viewport shows (rows are never shorter than one line)."""
+        line = self.fontMetrics().lineSpacing() + 8
+        return max(self.viewport().height(), 800) // line + 1
+
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
-        self._fit_rows(range(first, last + 1))
+        if last - first < self._rows_on_screen():
+            self._fit_rows(range(first, last + 1))
+        else:  # many rows at once (a branch shown): measure those that come into view
+            self._fit_timer.start()
 
     def _on_rows_moved(self, *_args) -> None:
         # Section sizes may not travel with moved rows; re-measuring the whole range would make
@@ -387,7 +395,8 @@ class MessageTable(QTableView):
 
     def _on_model_reset(self) -> None:
         self._measured.clear()
-        self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self._fit_rows(range(min(len(self.document), _EAGER_ROWS, self._rows_on_screen())))
+        self._fit_timer.start()
         self.current_row_changed.emit(self.current_row())
 
     def _on_model_row_changed(self, row: int) -> None:
