@@ -132,6 +132,10 @@ class MessageTableModel(QAbstractTableModel):
                 self._problems.clear()
                 self._previews.clear()
                 self._by_message.clear()
+                # The rows are measured as the reset ends, with their variants: the tree's
+                # notice that follows changes nothing more.
+                tree = self.document.tree
+                self._variant_rows = set(tree.variant_rows) if tree is not None else set()
                 self.endResetModel()
             case RowChanged(index=r):
                 self._emit_row(r)
