@@ -194,7 +194,7 @@ def test_delete_a_branch_undo_it_and_promote_one_to_a_window_of_its_own(qtbot, r
     panel.view.setCurrentItem(panel.item_for(blue))
     panel.view.setFocus()
     assert panel.delete_action.isEnabled()
-    panel.delete_action.trigger()
+    _press(qtbot, window, Key.Key_Delete)  # Del in the panel: the branch, not a table row
     assert window.document.tree.variant(1) == (1, 2) and _texts(window)[1] == "Azure."
     window.undo_stack.undo()
     assert window.document.tree.variant(1) == (2, 3)

@@ -9,7 +9,7 @@ One click on a branch switches to it; F2 renames it in place, Delete deletes it 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -55,8 +55,15 @@ class BranchesPanel(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setEnabled(False)
         self.rename_action = self._action("&Rename Branch", "F2", self.rename_current)
-        self.delete_action = self._action("&Delete Branch", QKeySequence.StandardKey.Delete,
+        self.delete_action = self._action("&Delete Branch", None,
                                           self._on_delete_action_triggered)
+        # Delete is the table's Delete Rows key too: here a shortcut of the tree view alone,
+        # so no two commands share the key.
+        self.delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
+        self.delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_key.activated.connect(self._on_delete_action_triggered)
+        self.delete_key.setObjectName("delete-branch")
+        self.delete_action.setToolTip("Delete the branch (Del); Undo brings it back")
         self.promote_action = self._action("&Promote to New Conversation", None,
                                            self._on_promote_action_triggered)
         self.promote_action.setIconText("Promote")
