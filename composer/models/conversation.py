@@ -56,7 +56,8 @@ class Conversation(Value):
     messages: list[Message] = Field(default_factory=list)
     settings: RequestSettings = Field(default_factory=RequestSettings)
     composer: FileHeader = Field(
-        default_factory=lambda: FileHeader(kind="conversation", format_version=CONVERSATION_VERSION)
+        # What a file without branches is: to_dict writes the version the content needs.
+        default_factory=lambda: FileHeader(kind="conversation", format_version=LINEAR_VERSION)
     )
     # The tree of every committed path; None while there has been only the table.
     _tree: Tree | None = PrivateAttr(default=None)

@@ -228,3 +228,28 @@ def test_the_branches_dock_shows_itself_at_the_first_branch_and_exports_say_what
     box = window._dialog
     assert "2 other branches were not exported (only the active path)" in box.informativeText()
     box.close()
+
+
+def test_the_draft_keeps_every_branch(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    window.autosaver.mark_changed()
+    window.autosaver.flush()
+    window.autosaver.wait()
+    draft = window.drafts.load()
+    assert draft.tree == window.document.tree and draft.tree.variant(1) == (2, 3)
+    assert [m.plain_text for m in draft.messages] == _texts(window)
+
+
+def test_next_and_previous_branch_keys_go_round_the_branches(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    window.table.setFocus()
+    seen = []
+    for _ in range(3):
+        _press(qtbot, window, Key.Key_PageDown, Mod.AltModifier)
+        seen.append(_texts(window)[1])
+    assert seen == ["Blue.", "Grey.", "Azure."]
+    _press(qtbot, window, Key.Key_PageUp, Mod.AltModifier)
+    assert _texts(window)[1] == "Grey."
+    assert window.undo_stack.undoText().startswith("Switch to branch")

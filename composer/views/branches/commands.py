@@ -65,6 +65,7 @@ class BranchCommands(QObject):
         self.panel.promote_requested.connect(self.promote_branch)
         self.document.subscribe(self._on_document_changed)
         window.table.current_row_changed.connect(self._update_actions)
+        self.editor.undo_stack.indexChanged.connect(self._update_actions)
         self.run.state_changed.connect(self._update_actions)
         self.refresh()
 
@@ -89,6 +90,12 @@ class BranchCommands(QObject):
         self.next_variant_action = self._action(
             "Ne&xt Variant", "Alt+Right", lambda: self.step_current(+1),
             "Show the row's next variant (the one shown is the one sent)")
+        self.previous_branch_action = self._action(
+            "Previous &Branch", "Alt+PgUp", lambda: self.step_branch(-1),
+            "Show the branch before this one in the branches panel")
+        self.next_branch_action = self._action(
+            "Next B&ranch", "Alt+PgDown", lambda: self.step_branch(+1),
+            "Show the branch after this one in the branches panel")
         self.show_branches_action = self.dock.toggleViewAction()
         self.show_branches_action.setText("&Branches")
         self.show_branches_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
@@ -105,7 +112,8 @@ class BranchCommands(QObject):
         if conversation_menu is not None:
             conversation_menu.addSeparator()
             conversation_menu.addActions([self.previous_variant_action,
-                                          self.next_variant_action])
+                                          self.next_variant_action,
+                                          self.previous_branch_action, self.next_branch_action])
         if w.commands.view_menu is not None:
             w.commands.view_menu.addAction(self.show_branches_action)
         w.table.extra_menu_actions += [self.regenerate_action, self.previous_variant_action,
@@ -117,6 +125,10 @@ class BranchCommands(QObject):
         index, count = branching.variant_at(self.document, row) if row is not None else (0, 0)
         self.previous_variant_action.setEnabled(count > 1 and index > 0)
         self.next_variant_action.setEnabled(count > 1 and index < count - 1)
+        tree = self.document.tree
+        several = tree is not None and len(tree.leaves) > 1
+        self.previous_branch_action.setEnabled(several)
+        self.next_branch_action.setEnabled(several)
 
     # -- the tree changing ----------------------------------------------------------------------
 
@@ -275,6 +287,17 @@ class BranchCommands(QObject):
             8000)
 
     # -- branches -------------------------------------------------------------------------------
+
+    def step_branch(self, delta: int) -> bool:
+        """Show the previous (-1) or next (+1) branch, in the panel's order."""
+        tree = self.document.tree
+        if tree is None or len(tree.leaves) < 2:
+            return False
+        leaves = tree.leaves
+        end = tree.path[-1] if tree.path else None
+        # Where the path ends inside a branch (rows deleted), that branch counts as current.
+        here = next((i for i, leaf in enumerate(leaves) if end in tree.path_to(leaf)), 0)
+        return self.switch_to(leaves[(here + delta) % len(leaves)])
 
     def switch_to(self, node_id: str) -> bool:
         """Show the branch through ``node_id``; the table is committed first (undoable)."""
