@@ -74,6 +74,34 @@ def test_a_shorter_commit_ends_the_path_early_and_the_rest_stays_as_a_branch():
     assert fork == 2 and tree.variant(2) == (1, 2)
 
 
+def test_the_last_row_edited_is_edited_in_place_as_nothing_came_after_it():
+    tree = Tree.linear(ROWS)
+    edited, fork = tree.commit([*ROWS[:3], a("r2, corrected")])
+    assert fork is None and len(edited) == 4 and edited.path == tree.path
+    assert texts(edited.messages())[-1] == "r2, corrected"
+    # A regenerated reply edited in place stays that variant; the others are untouched.
+    tree, _ = tree.add_variant(tree.parent_at(3), [a("r2b")])
+    edited, fork = tree.commit([*ROWS[:3], a("r2b, corrected")])
+    assert fork is None and edited.variant(3) == (1, 2)
+    assert texts(edited.promote(edited.leaves[0]))[-1] == "r2"
+
+
+def test_a_conversation_sent_on_one_path_keeps_no_tree_until_it_forks():
+    document = Document(Conversation(messages=list(ROWS)))
+    document.conversation.messages.append(u("q3"))
+    edit, fork = branching.commit(document)  # a send of one more row
+    document.apply(edit)
+    assert fork is None and document.tree is None
+    assert texts(document.committed_rows) == ["q1", "r1", "q2", "r2", "q3"]
+    document.conversation.messages[4] = u("q3, typo fixed")  # the last row: in place
+    document.apply(branching.commit(document)[0])
+    assert document.tree is None
+    document.conversation.messages[1] = a("r1 rewritten")  # something came after: a branch
+    edit, fork = branching.commit(document)
+    document.apply(edit)
+    assert fork == 1 and len(document.tree.leaves) == 2
+
+
 def test_editing_the_first_row_forks_at_the_root():
     tree, fork = Tree.linear(ROWS).commit([u("other start")])
     assert fork == 0 and tree.variant(0) == (1, 2)
@@ -281,14 +309,12 @@ def test_convert_reports_the_branches_left_out(tmp_path):
 def test_set_tree_replaces_the_rows_after_the_shared_start_and_undoes_as_one():
     document = Document(Conversation(messages=list(ROWS)))
     ids = document.ids
-    edit, fork = branching.commit(document)
-    assert fork is None
-    undo_commit = document.apply(edit)
-    assert document.tree is not None and document.ids == ids
+    assert branching.commit(document) == (None, None)  # the rows as opened are committed
     document.conversation.messages[2] = u("q2 again")  # as a plain edit would
     edit, fork = branching.commit(document)
     assert fork == 2
-    document.apply(edit)
+    undo_commit = document.apply(edit)
+    assert document.tree is not None and document.ids == ids
     old = document.tree.leaves[0]
     undo_switch = document.apply(branching.switch(document, old))
     assert texts(document.messages) == texts(ROWS)

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from composer.models.conversation import Conversation
-from composer.models.document import Document, SetTree
+from composer.models.document import CommitRows, Document, SetTree
 from composer.models.parts import Message
 from composer.models.tree import Tree, TreeError
 
 
 def base(document: Document) -> Tree:
-    """The document's tree, or the rows as opened as one path when it has none yet."""
-    return document.tree if document.tree is not None else Tree.linear(document.opened_rows)
+    """The document's tree, or the rows last committed as one path when it has none yet."""
+    return document.tree if document.tree is not None else Tree.linear(document.committed_rows)
 
 
 def committed(document: Document) -> tuple[Tree, int | None]:
@@ -31,24 +31,36 @@ def committed(document: Document) -> tuple[Tree, int | None]:
     return base(document).commit(document.messages)
 
 
-def commit(document: Document) -> tuple[SetTree | None, int | None]:
-    """The edit that commits the table (None when the tree holds it already) and the fork row."""
+def commit(document: Document) -> tuple[SetTree | CommitRows | None, int | None]:
+    """The edit that commits the table (None when the tree holds it already) and the fork row.
+    While the conversation has one path it stays without a tree (``CommitRows``)."""
+    if document.tree is None and _same(document.committed_rows, document.messages):
+        return None, None
     tree, fork = committed(document)
     if tree is document.tree:
         return None, None
-    return SetTree(tree), fork
+    return _committing(document, tree, document.messages), fork
 
 
-def commit_rows(document: Document, count: int) -> SetTree | None:
+def _committing(document: Document, tree: Tree,
+                rows: Sequence[Message]) -> SetTree | CommitRows:
+    if document.tree is None and tree.holds_only(rows):
+        return CommitRows(tuple(rows))
+    return SetTree(tree)
+
+
+def commit_rows(document: Document, count: int) -> SetTree | CommitRows | None:
     """The edit that commits the table's first ``count`` rows when that only extends the
     committed path (a reply just kept); None when it would fork or there is nothing new: a
     row edited meanwhile forks at the next send, not by itself."""
-    tree = base(document)
     rows = document.messages[:count]
+    if document.tree is None and _same(document.committed_rows, rows):
+        return None
+    tree = base(document)
     if _path_is(tree, rows):
-        return None if document.tree is not None else SetTree(tree)
+        return None
     new, fork = tree.commit(rows)
-    return None if fork is not None else SetTree(new)
+    return None if fork is not None else _committing(document, new, rows)
 
 
 def _show(tree: Tree) -> SetTree:
@@ -129,7 +141,8 @@ def promote(document: Document, leaf: str) -> Conversation:
 
 
 def _path_is(tree: Tree, messages: Sequence[Message]) -> bool:
-    path = tree.path
-    if len(path) != len(messages):
-        return False
-    return all(m is n or m == n for m, n in zip(tree.messages(), messages, strict=True))
+    return len(tree.path) == len(messages) and _same(tree.messages(), messages)
+
+
+def _same(a: Sequence[Message], b: Sequence[Message]) -> bool:
+    return len(a) == len(b) and all(m is n or m == n for m, n in zip(a, b, strict=True))

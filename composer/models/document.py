@@ -84,6 +84,14 @@ class SetTree:
 
 
 @dataclass(frozen=True)
+class CommitRows:
+    """While there is no tree: remember ``rows`` as committed (sent), so that a row edited
+    since and sent again forks the conversation there. Nothing the user sees changes."""
+
+    rows: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
 class EditGroup:
     """Several edits applied in order as one (the inverse of a scattered removal or move)."""
 
@@ -91,7 +99,7 @@ class EditGroup:
 
 
 Edit = (InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permute | SetTree
-        | EditGroup)
+        | CommitRows | EditGroup)
 
 # -- notices ----------------------------------------------------------------------------------
 
@@ -170,7 +178,7 @@ class Document:
     def __init__(self, conversation: Conversation | None = None):
         self.conversation = conversation if conversation is not None else Conversation()
         self._ids: list[int] = [_next_id() for _ in self.conversation.messages]
-        self._opened = tuple(self.conversation.messages)
+        self._committed = tuple(self.conversation.messages)
         self._after: list[Callback] = []
         self._before: list[Callback] = []
 
@@ -196,10 +204,10 @@ class Document:
         return self.conversation.tree
 
     @property
-    def opened_rows(self) -> tuple[Message, ...]:
-        """The rows as opened: what is committed while there is no tree yet (a row edited
-        since and sent forks the conversation there)."""
-        return self._opened
+    def committed_rows(self) -> tuple[Message, ...]:
+        """While there is no tree: the rows as opened or last sent (a row edited since, and
+        sent, forks the conversation there)."""
+        return self._committed
 
     def row_id(self, index: int) -> int:
         return self._ids[index]
@@ -293,6 +301,9 @@ class Document:
                 return self._permute(edit.order)
             case SetTree():
                 return self._set_tree(edit)
+            case CommitRows():
+                old_rows, self._committed = self._committed, tuple(edit.rows)
+                return CommitRows(old_rows)
             case EditGroup():
                 inverses = [self.apply(e) for e in edit.edits]
                 return EditGroup(tuple(reversed(inverses)))
@@ -423,7 +434,7 @@ class Document:
         if conversation.model_extra is not None:
             self.conversation.__pydantic_extra__ = dict(conversation.model_extra)
         self._ids = list(ids) if ids is not None else [_next_id() for _ in conversation.messages]
-        self._opened = tuple(conversation.messages)
+        self._committed = tuple(conversation.messages)
         self._notify(Reset())
         self._notify(SettingsChanged())
         self._notify(TreeChanged())

@@ -260,9 +260,10 @@ class Tree:
 
     def commit(self, messages: Sequence[Message]) -> tuple[Tree, int | None]:
         """Make the active path equal ``messages``: an existing node is reused where its message
-        is equal (the chosen child first, then any sibling), new nodes are added from the first
-        difference on. Returns the new tree and the row where it forked from an existing
-        continuation (None when it only reused nodes or extended the path's end)."""
+        is equal (the chosen child first, then any sibling); where the path's own node differs
+        and nothing came after it (a leaf: the last row edited), it is edited in place; else new
+        nodes are added from that row on, and what came after stays as another branch. Returns
+        the new tree and the row where it forked (None when nothing was kept aside)."""
         b = _Builder(self)
         parent, fork = ROOT, None
         for row, message in enumerate(messages):
@@ -272,6 +273,10 @@ class Tree:
             if found is None:
                 found = next((c for c in pnode.children if same(b.nodes[c].message, message)),
                              None)
+            if found is None and pnode.chosen is not None \
+                    and not b.nodes[pnode.chosen].children:
+                found = pnode.chosen
+                b.nodes[found] = replace(b.nodes[found], message=message)
             if found is None:
                 if pnode.children and fork is None:
                     fork = row

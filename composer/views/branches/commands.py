@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
 from composer.models import branching
-from composer.models.document import Notice, Reset, SetTree, TreeChanged
+from composer.models.document import CommitRows, Notice, Reset, SetTree, TreeChanged
 from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.models.tree import ROOT, TreeError
@@ -167,7 +167,7 @@ class BranchCommands(QObject):
         self._apply_quietly(edit)
         return None
 
-    def _apply_quietly(self, edit: SetTree) -> None:
+    def _apply_quietly(self, edit: SetTree | CommitRows) -> None:
         """A commit that only extends the path: nothing to undo, but the file may hold more."""
         kept_before = self.document.conversation.kept_tree()
         self.document.apply(edit)
@@ -255,6 +255,8 @@ class BranchCommands(QObject):
             return None
         self.window.table.commit_open_edit()
         self.commit_table()
+        if self.document.tree is None:  # node ids that stay put until the reply is kept
+            self.document.apply(SetTree(branching.base(self.document)))
         parent = branching.parent_for(self.document, row)
         conversation = self.document.conversation.model_copy(deep=True)
         conversation.messages = conversation.messages[:row]
