@@ -373,3 +373,32 @@ def test_delete_and_rename_through_the_document_undo():
     document.apply(undo_delete)
     document.apply(undo_rename)
     assert len(document.tree.leaves) == 2 and document.tree.name_of(old) == "branch 1"
+
+
+HOSTILE = (None, True, -1, 10**30, 2.5, "", "n1", "nowhere", [], {}, {"role": "user"})
+
+
+def test_every_hostile_value_anywhere_in_a_tree_is_one_format_error(tmp_path):
+    """Each key of each node, and the tree's own keys, set to each value a bad file could
+    hold: the file either opens or is refused with a FormatError, never anything else."""
+    good = _with_tree(forked().rename(forked().leaves[0], "a")).to_dict()
+    places = [("tree", key) for key in ("nodes", "chosen", "names")]
+    places += [(k, key) for k in range(len(good["composer"]["tree"]["nodes"]))
+               for key in ("id", "parent", "row", "message", "chosen")]
+    opened = refused = 0
+    for where, key in places:
+        for value in HOSTILE:
+            data = json.loads(json.dumps(good))
+            tree = data["composer"]["tree"]
+            target = tree if where == "tree" else tree["nodes"][where]
+            target[key] = value
+            try:
+                loaded = Conversation.model_validate(data)
+            except FormatError as exc:
+                assert exc.location and exc.location.startswith("$.composer.tree"), exc
+                refused += 1
+            else:
+                opened += 1
+                assert loaded.tree is not None and loaded.tree.path == tuple(
+                    p for p in loaded.tree.path if p in loaded.tree)
+    assert refused > opened > 0
