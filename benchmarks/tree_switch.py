@@ -16,6 +16,7 @@ from pathlib import Path
 TEXT = ("The quick brown fox jumps over the lazy dog while the model explains, at length, why "
         "the sky looks blue at noon and red at dusk. ") * 4
 DEPTH = 100  # rows per branch
+OPENS = 3
 
 
 def build(nodes: int):
@@ -44,7 +45,8 @@ def build(nodes: int):
 
 
 def run(nodes: int) -> tuple[float, float, float, int]:
-    """(open ms, worst switch ms, p95 switch ms, branches) in an offscreen window."""
+    """(open ms (best of OPENS), worst switch ms, p95 switch ms, branches) in an offscreen
+    window."""
     from PySide6.QtWidgets import QApplication
 
     from composer.models import files
@@ -69,10 +71,13 @@ def run(nodes: int) -> tuple[float, float, float, int]:
     settle()
     window.branches.switch_to(window.document.tree.leaves[-1])
     settle()
-    start = time.perf_counter()
-    assert window.open_path(path)
-    settle()
-    opened = (time.perf_counter() - start) * 1000
+    opens = []
+    for _ in range(OPENS):  # the best of a few: a busy machine's stalls are not the tree's
+        start = time.perf_counter()
+        assert window.open_path(path)
+        settle()
+        opens.append((time.perf_counter() - start) * 1000)
+    opened = min(opens)
     tree = window.document.tree
     assert tree is not None and len(tree) >= nodes, tree
     leaves = tree.leaves

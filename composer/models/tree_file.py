@@ -56,33 +56,36 @@ def to_data(tree: Tree, rows: Sequence[Message]) -> dict[str, Any]:
 
 def from_data(data: Any, rows: Sequence[Message], source: str | None = None,
               location: str = LOCATION) -> Tree:
-    """The tree in ``data`` (``composer.tree``), whose ``row`` references point into ``rows``."""
+    """The tree in ``data`` (``composer.tree``), whose ``row`` references point into ``rows``.
+
+    A place in the file is spelled out only for an error: a thousand good nodes cost no
+    thousand location strings."""
     data = need(data, dict, "the tree", location, source)
     where = at(location, "nodes")
     items = need(data.get("nodes"), list, "the tree's nodes", where, source)
     nodes: dict[str, Node] = {ROOT: Node(ROOT, None, None)}
     children: dict[str, list[str]] = {ROOT: []}
-    chosen: dict[str, tuple[Any, str]] = {}  # node id -> (its "chosen", where it was)
+    chosen: dict[str, tuple[Any, str | int]] = {}  # node id -> (its "chosen", node index)
     messages = _messages(items, where, source)
     for k, item in enumerate(items):
-        node, wanted = _node(item, at(where, k), nodes, rows, messages.get(k), source)
+        node = _node(item, k, where, nodes, rows, messages.get(k), source)
         nodes[node.id] = node
         children[node.id] = []
         children[node.parent].append(node.id)  # type: ignore[index]
-        if wanted is not None:
-            chosen[node.id] = wanted
+        if "chosen" in item:
+            chosen[node.id] = (item["chosen"], k)
     if "chosen" in data:
-        chosen[ROOT] = (data["chosen"], at(location, "chosen"))
+        chosen[ROOT] = (data["chosen"], "root")
     for node_id, node in nodes.items():
         kids = tuple(children[node_id])
-        default = kids[0] if kids else None
-        pick, place = chosen.get(node_id, (default, ""))
-        if pick is not None:
+        pick, index = chosen.get(node_id, (kids[0] if kids else None, -1))
+        if pick is not None and (not isinstance(pick, str) or pick not in kids):
+            place = at(location, "chosen") if index == "root" else \
+                at(at(where, index), "chosen")  # type: ignore[arg-type]
             need(pick, str, "chosen", place, source)
-            if pick not in kids:
-                raise FormatError(f"chosen {pick!r} is not a child of "
-                                  f"{'the root' if node_id == ROOT else repr(node_id)}",
-                                  source=source, location=place)
+            raise FormatError(f"chosen {pick!r} is not a child of "
+                              f"{'the root' if node_id == ROOT else repr(node_id)}",
+                              source=source, location=place)
         nodes[node_id] = Node(node.id, node.message, node.parent, kids, pick)
     names = _names(data.get("names"), at(location, "names"), nodes, source)
     return Tree(nodes, names)
@@ -109,23 +112,28 @@ def _messages(items: list[Any], where: str, source: str | None) -> dict[int, Mes
 _MESSAGES = TypeAdapter(list[Message])
 
 
-def _node(item: Any, where: str, nodes: dict[str, Node], rows: Sequence[Message],
-          message: Message | None, source: str | None) -> tuple[Node, tuple[Any, str] | None]:
+def _node(item: Any, k: int, nodes_at: str, nodes: dict[str, Node], rows: Sequence[Message],
+          message: Message | None, source: str | None) -> Node:
+    node_id = item.get("id") if type(item) is dict else None
+    parent = item.get("parent") if type(item) is dict else None
+    if type(node_id) is not str or not node_id or node_id in nodes or parent is not None and (
+            type(parent) is not str or parent not in nodes or parent == ROOT):
+        _node_problem(item, at(nodes_at, k), nodes, source)
+    if message is None:
+        message = _row_message(item, at(nodes_at, k), rows, source)
+    return Node(node_id, message, parent if parent is not None else ROOT)  # type: ignore[arg-type]
+
+
+def _node_problem(item: Any, where: str, nodes: dict[str, Node], source: str | None) -> None:
+    """Raise the FormatError that says what is wrong with a node's id or parent."""
     item = need(item, dict, "a node", where, source)
     node_id = need(item.get("id"), str, "the node's id", at(where, "id"), source)
     if not node_id or node_id in nodes:
         problem = "an empty id" if not node_id else f"id {node_id!r} is used twice"
         raise FormatError(problem, source=source, location=at(where, "id"))
-    parent = item.get("parent")
-    if parent is not None:
-        need(parent, str, "the node's parent", at(where, "parent"), source)
-        if parent not in nodes or parent == ROOT:
-            raise FormatError(f"parent {parent!r} is not a node listed before this one",
-                              source=source, location=at(where, "parent"))
-    if message is None:
-        message = _row_message(item, where, rows, source)
-    wanted = (item["chosen"], at(where, "chosen")) if "chosen" in item else None
-    return Node(node_id, message, parent if parent is not None else ROOT), wanted
+    parent = need(item.get("parent"), str, "the node's parent", at(where, "parent"), source)
+    raise FormatError(f"parent {parent!r} is not a node listed before this one",
+                      source=source, location=at(where, "parent"))
 
 
 def _row_message(item: dict[str, Any], where: str, rows: Sequence[Message],
@@ -133,7 +141,10 @@ def _row_message(item: dict[str, Any], where: str, rows: Sequence[Message],
     if ("row" in item) == ("message" in item):
         raise FormatError("a node needs either a message or a row (not both)", source=source,
                           location=where)
-    row = need(item["row"], int, "the node's row", at(where, "row"), source)
+    row = item["row"]
+    if type(row) is int and 0 <= row < len(rows):
+        return rows[row]
+    need(row, int, "the node's row", at(where, "row"), source)
     if not 0 <= row < len(rows):
         raise FormatError(f"row {row} is not a row of the messages (0..{len(rows) - 1})",
                           source=source, location=at(where, "row"))
