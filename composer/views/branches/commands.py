@@ -68,6 +68,8 @@ class BranchCommands(QObject):
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
         self.run.state_changed.connect(self._update_actions)
         self.refresh()
+        self._refresh_timer.start()  # again once the window shows: a file with branches opens
+        # with the dock shown
 
     # -- actions --------------------------------------------------------------------------------
 
