@@ -167,8 +167,17 @@ def test_edit_an_earlier_row_and_send_branches_then_switch_back_save_and_reopen(
     assert _texts(window) == ["Sky?", "Azure.", "Why?", "Because of scattering."]
     qtbot.waitUntil(lambda: panel.item_for(old_leaf) is not None
                     and panel.item_for(old_leaf).font(0).bold())
-    # Rename in place and save; the file keeps every branch and variant.
-    window.branches.rename_branch(old_leaf, "why")
+    # Rename in place (F2 in the panel) and save; the file keeps every branch and variant.
+    panel.view.setCurrentItem(panel.item_for(old_leaf))
+    panel.view.setFocus()
+    _press(qtbot, window, Key.Key_F2)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not panel.view)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "why")
+    qtbot.keyClick(editor, Key.Key_Return)
+    qtbot.waitUntil(lambda: window.document.tree.name_of(old_leaf) == "why")
+    assert window.undo_stack.undoText() == "Rename branch"
     path = tmp_path / "sky.json"
     assert window.save_to(path)
     data = json.loads(path.read_text())
