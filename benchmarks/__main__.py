@@ -118,6 +118,16 @@ def schema_check_rows(items: int) -> list[Row]:
             Row(f"{label}: the whole reply validated once", whole, "ms")]
 
 
+def tree_rows(nodes: int) -> list[Row]:
+    from benchmarks import tree_switch
+
+    opened, worst, p95, branches = tree_switch.run(nodes)
+    label = f"tree of {nodes:,} nodes ({branches} branches)"
+    return [Row(f"{label}: open the file (best of 3)", opened, "ms", 200),
+            Row(f"{label}: switch branch, worst", worst, "ms", 200),
+            Row(f"{label}: switch branch, p95", p95, "ms")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -148,6 +158,7 @@ def main() -> int:
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
         lambda: reply_diff_rows(2000 if smoke else 20_000),
         lambda: schema_check_rows(700 if smoke else 7000),
+        lambda: tree_rows(200 if smoke else 1000),
     ]
     rows: list[Row] = []
     for suite in suites:

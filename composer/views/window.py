@@ -45,6 +45,7 @@ from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
 from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.branches.commands import install as install_branches
 from composer.views.compose import install as install_compose
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_urls import local_paths
@@ -93,6 +94,9 @@ class MainWindow(DraftSession, QMainWindow):
         self._recovery: tuple[Path, DraftState] | None = None
         self._dialog: QWidget | None = None
         self._on_example = False  # opened on the bundled example (a first start)
+        # Opens a conversation in a window of its own (set by the app's window list); None:
+        # a promoted branch replaces this window's conversation, as New does.
+        self.open_conversation_window: Callable[[Conversation], object] | None = None
         self._quiet_settings = False
         startup_note = ""
         if document is None:
@@ -165,6 +169,7 @@ class MainWindow(DraftSession, QMainWindow):
         self.compose = install_compose(self)  # the next message, under the table
         self._apply_preferences()  # to every attachment loader, now all are in the window
         self.linked_files = install_linked_files(self)  # asks before reading outside files
+        self.branches = install_branches(self)  # regenerate, variants, the branches dock
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
 
@@ -357,6 +362,11 @@ class MainWindow(DraftSession, QMainWindow):
         if replaced:
             message += f"; {model_files.replaced_note(replaced)}"
         self.statusBar().showMessage(message, 15000 if replaced else 5000)
+
+    def replace_with_new(self, conversation: Conversation, note: str = "") -> None:
+        """Show ``conversation`` as a new unsaved one (a promoted branch)."""
+        self._replace(conversation, None, note)
+        self.undo_stack.resetClean()
 
     def new_document(self) -> None:
         """A new conversation with one empty user row; provider settings carry over."""
