@@ -10,6 +10,7 @@ class RunState(StrEnum):
     signal as text."""
 
     IDLE = "idle"
+    QUEUED = "queued"  # waiting for its turn at a one-request-at-a-time server (compare)
     SENDING = "sending"
     RETRYING = "retrying"
     STREAMING = "streaming"

@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 from composer.models.exchange import Exchange, Timing, Usage
-
-
-def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
-    """Output tokens over the streaming time (first token to end)."""
-    if usage is None or not usage.output or timing.total_ms is None:
-        return None
-    start = timing.first_token_ms if timing.first_token_ms is not None else 0.0
-    seconds = (timing.total_ms - start) / 1000
-    return usage.output / seconds if seconds > 0.001 else None
+from composer.run.metrics import tokens_per_second
 
 
 def usage_text(usage: Usage | None) -> str:
