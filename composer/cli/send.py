@@ -19,6 +19,7 @@ from composer import paths
 from composer.cli import PROG, error, linked_files, note, silence_broken_pipes
 from composer.models import formats
 from composer.models.assembler import Assembler
+from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.models.events import (
     OutputAttachment,
@@ -71,8 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         f"{', '.join(KNOWN_OPTIONS)} are checked as the window checks them and "
                         "mapped for each provider, any other key is sent as a raw body field "
                         "(JSON values parse)")
+    parser.add_argument("--target", "-t", action="append", default=[], metavar="T",
+                        help="send to this target instead; repeat it to compare several side "
+                        "by side. T is PRESET:MODEL[,KEY=VALUE]..., e.g. openai:gpt-4o-mini or "
+                        "ollama:llama3.2:1b,temperature=0 (the model runs to the first comma, "
+                        "so Ollama's colon stays). KEY is base_url (the target's own server; "
+                        "typed here, it may receive your key), label (its name in the table and "
+                        "its file name) or an option as -o takes it (temperature, max_tokens, "
+                        "...). The targets run at the same time, but one at a time per server "
+                        "on this machine or network (such servers serve one request at a "
+                        "time); progress goes to stderr, a table of the figures to stdout. "
+                        "Not with --provider, --model or --base-url")
     parser.add_argument("--out", metavar="EXCHANGE.json",
-                        help="write the exchange here (also the partial one on failure)")
+                        help="write the exchange here (also the partial one on failure); with "
+                        "--target, a folder: one exchange per target, named after it")
     parser.add_argument("--log-to-llm", action="store_true",
                         help="also write the exchange into llm's logs.db (needs llm installed)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -174,7 +187,9 @@ class Printer:
             self._open = None
 
 
-def _prepare(args: argparse.Namespace) -> Call:
+def read_conversation(args: argparse.Namespace) -> Conversation:
+    """FILE as a conversation with the command line's provider, model, base URL and options
+    laid over its settings (linked files read as the options allow)."""
     imported = formats.import_path(args.file, args.from_format)
     for loss in imported.losses:
         note(f"warning: {loss}")
@@ -195,11 +210,22 @@ def _prepare(args: argparse.Namespace) -> Call:
         # Our neutral options are read (and checked) as the window reads them; anything else
         # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
         apply_option(settings, key, value)
+    return conv
+
+
+def call_config(args: argparse.Namespace) -> CallConfig:
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
+    return config
+
+
+def _prepare(args: argparse.Namespace) -> Call:
+    conv = read_conversation(args)
+    settings = conv.settings
+    config = call_config(args)
     # --base-url or --trust-base-url: the user chose where the key goes, not the file.
     prepared = prepare_call(conv, config=config,
                             chosen=args.base_url is not None or args.trust_base_url,
@@ -216,7 +242,7 @@ def _prepare(args: argparse.Namespace) -> Call:
     return prepared.call
 
 
-def _write(exchange: Exchange, path: str | None) -> bool:
+def write(exchange: Exchange, path: str | None) -> bool:
     if not path:
         return True
     try:
@@ -230,6 +256,10 @@ def _write(exchange: Exchange, path: str | None) -> bool:
 
 
 def run(args: argparse.Namespace, verb: str) -> int:
+    if args.target:
+        from composer.cli import send_targets
+
+        return send_targets.run(args)
     try:
         call = _prepare(args)
     except (ComposerError, LinkedFileError) as exc:
@@ -256,15 +286,15 @@ def run(args: argparse.Namespace, verb: str) -> int:
         # The output was cut off (``| head``): keep the exchange, exit as SIGPIPE would.
         if exchange is None:
             exchange = build_exchange(call, assembler)
-        _write(exchange, args.out)
+        write(exchange, args.out)
         return SIGPIPE_STATUS
     if exchange is None:
         assembler.feed(StreamError("interrupted", kind="cancelled"))
         exchange = build_exchange(call, assembler)
-        _write(exchange, args.out)
+        write(exchange, args.out)
         note("interrupted")
         return 130
-    written = _write(exchange, args.out)
+    written = write(exchange, args.out)
     if getattr(args, "log_to_llm", False):
         from composer.providers.llm_log import LogFailed, log_exchange
 

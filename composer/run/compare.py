@@ -48,7 +48,7 @@ from composer.run.lanes import Lanes
 from composer.run.metrics import Metrics
 from composer.run.prepare import KeyStore, prepare_call
 from composer.run.state import RunState
-from composer.run.targets import Target
+from composer.run.targets import Target, TargetError
 
 MAX_TARGETS = 6
 _CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
@@ -75,6 +75,21 @@ class Column:
     @property
     def ended(self) -> bool:
         return self.state in _ENDED
+
+    @property
+    def sent_to(self) -> Target:
+        """The target with the base URL it is really sent to (its own, or the conversation's),
+        so a local server named only by the file still gets its one-at-a-time lane."""
+        url = self.conversation.settings.base_url
+        return dataclasses.replace(self.target, base_url=url) if url else self.target
+
+    @property
+    def lane(self) -> str | None:
+        """The one-request-at-a-time server this column queues for, if any."""
+        try:
+            return self.sent_to.lane()
+        except TargetError:
+            return None
 
     @property
     def reply(self) -> list[Message]:
@@ -178,9 +193,8 @@ class Compare:
             return
         assert column.call is not None
         call = column.call
-        lane = self._lane_target(column)
         try:
-            await self.lanes.run(lane, lambda: self._stream(column))
+            await self.lanes.run(column.sent_to, lambda: self._stream(column))
         except asyncio.CancelledError:  # stopped while it waited for its lane
             column.assembler.feed(StreamError("cancelled by the user", kind="cancelled"))
             self._finish(column, build_exchange(call, column.assembler))
@@ -205,16 +219,6 @@ class Compare:
         column.call = prepared.call
         column.notes = [*prepared.notes, *prepared.key_problems]
         return None
-
-    def _lane_target(self, column: Column) -> Target:
-        """The target as its lane sees it: with the base URL it is really sent to (its own, or
-        the conversation's), so a local server named only by the file still gets its
-        one-at-a-time lane, and with its preset's real name (a bare protocol name as given)."""
-        call = column.call
-        assert call is not None
-        url = column.conversation.settings.base_url
-        return dataclasses.replace(column.target, provider=call.preset.name,
-                                   base_url=url or column.target.base_url)
 
     async def _stream(self, column: Column) -> None:
         call = column.call
