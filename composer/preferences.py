@@ -1,4 +1,5 @@
-"""The user's preferences for the app itself (not for a conversation): how attachments are kept.
+"""The user's preferences for the app itself (not for a conversation): how attachments are kept,
+the targets last compared.
 
 Stored as ``preferences.json`` in the user directory. A missing or unreadable file means the
 defaults, never an error at start-up.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +28,9 @@ class Preferences(BaseModel):
     attachment_size_limit_mb: float = Field(default=20.0, gt=0)
     # Write every run into the user's llm logs.db too, so it shows in `llm logs` (llm_log.py).
     log_to_llm: bool = False
+    # The targets last compared (Run ▸ Compare…), as Target.to_dict() writes them; each is read
+    # back with Target.from_dict, and one that no longer reads is left out.
+    compare_targets: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def attachment_size_limit(self) -> int:

@@ -36,6 +36,7 @@ from composer.models.events import (
     ToolCallStart,
 )
 from composer.models.exchange import ErrorInfo, Exchange
+from composer.models.parts import Message
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
 from composer.providers.trust import KeyTarget, TrustedHosts
@@ -334,10 +335,13 @@ class RunController(QObject):
 
     def append_reply(self) -> bool:
         """Add the reply's message(s), parts and provider metadata intact (undoable)."""
-        messages = self.record.reply()
+        return self.append_messages(self.record.reply())
+
+    def append_messages(self, messages: list[Message], text: str = "Append reply") -> bool:
+        """Add ``messages`` (a reply) as the next rows, one undoable edit; select the last."""
         if not messages:
             return False
-        self.editor.insert_messages(len(self.document), messages, text="Append reply")
+        self.editor.insert_messages(len(self.document), messages, text=text)
         self.window.table.select_rows([len(self.document) - 1])
         return True
 

@@ -45,6 +45,7 @@ from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
 from composer.views.attachments import run_off_thread
+from composer.views.compare import install as install_compare
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_urls import local_paths
 from composer.views.files import (
@@ -158,6 +159,7 @@ class MainWindow(DraftSession, QMainWindow):
             self.table.selectRow(0)
         # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
         self.run_ui = install_run_ui(self, report_error=self._error, file_dialog=self._file_dialog)
+        self.compare_ui = install_compare(self)  # Run ▸ Compare…: several targets side by side
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
@@ -445,6 +447,17 @@ class MainWindow(DraftSession, QMainWindow):
             self._error("Could not open the file", f"{path}: no such file (removed from the list)")
             return
         self.confirm_discard(lambda: self.open_path_later(path))
+
+    def keep_compare_replies(self, replies: list[list[Message]], chosen: int) -> bool:
+        """Compare's "Keep this one": ``replies[chosen]`` becomes the next turn (one undoable
+        edit, as Append Reply makes it).
+
+        HOOK for the integrator: the other replies are to stay as variants of that turn once
+        variants land (the "tree" work); until then they are left in the compare view only."""
+        if not 0 <= chosen < len(replies):
+            return False
+        return self.run_ui.append_messages(
+            [m.model_copy(deep=True) for m in replies[chosen]], text="Keep compared reply")
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
