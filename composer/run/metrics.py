@@ -9,14 +9,19 @@ from dataclasses import dataclass
 from composer.models.exchange import Exchange, Timing, Usage
 from composer.providers.transport import describe_error
 
+# A reply that came in one burst (shorter than this from first token to end) has no rate to
+# measure: its tokens over a few milliseconds read as tens of thousands per second.
+MIN_STREAMING_S = 0.05
+
 
 def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
-    """Output tokens over the streaming time (first token to end)."""
+    """Output tokens over the streaming time (first token to end); None when unknown or when
+    the reply came in one burst."""
     if usage is None or not usage.output or timing.total_ms is None:
         return None
     start = timing.first_token_ms if timing.first_token_ms is not None else 0.0
     seconds = (timing.total_ms - start) / 1000
-    return usage.output / seconds if seconds > 0.001 else None
+    return usage.output / seconds if seconds >= MIN_STREAMING_S else None
 
 
 @dataclass(frozen=True)

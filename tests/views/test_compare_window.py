@@ -77,9 +77,9 @@ def text_of(widget) -> str:
 
 def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, servers, keys):
     chat, claude, gemini = servers
-    chat.queue(Reply.sse(recorded(CHAT), delay=0.02))
-    claude.queue(Reply.sse(recorded(ANTHROPIC), delay=0.02))
-    gemini.queue(Reply.sse(recorded(GEMINI), delay=0.02))
+    chat.queue(Reply.sse(recorded(CHAT), delay=0.03))
+    claude.queue(Reply.sse(recorded(ANTHROPIC), delay=0.03))
+    gemini.queue(Reply.sse(recorded(GEMINI), delay=0.03))
     window = run_window(conversation())
     dialog = open_dialog(qtbot, window)
     assert len(dialog.rows) == 2  # the first time: two to start from
@@ -98,7 +98,7 @@ def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, se
     assert claude.received[0].json["max_tokens"] == 200
     assert ":streamGenerateContent" in gemini.received[0].path
     # Every column shows its reply and its figures under its target's name.
-    assert [c.name.text() for c in view.columns] == [
+    assert [c.name.full_text for c in view.columns] == [
         "custom:gpt-4o-mini", "anthropic:claude-sonnet-4-20250514", "gemini:gemini-2.5-flash"]
     assert text_of(view.columns[0]) == "Olá!"
     assert text_of(view.columns[1]).startswith("Olá! (That's")

@@ -5,7 +5,7 @@ first token, tokens per second, tokens, stop reason), its reply as the results p
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,35 @@ STATE_TEXT = {
 FIGURES = (("ttft", "first token"), ("rate", "tok/s"), ("tokens", "tokens"), ("stop", "stop"))
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text that shrinks with its column, ending in "…" when cut (the whole
+    text is its tooltip), so a long model name or base URL never forces the column wider."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.full_text = ""
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                        max(self.width(), 1)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+
 def _settings_text(column: Column) -> str:
     target = column.target
     pieces = [f"{k.replace('_', ' ')} {v}" for k, v in target.options.items()]
@@ -49,17 +79,14 @@ class CompareColumn(QFrame):
         super().__init__(parent)
         self.column = column
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.name = QLabel(column.name)
-        self.name.setTextFormat(Qt.TextFormat.PlainText)  # a model name the user typed
+        self.name = ElidedLabel(column.name)  # a model name the user typed: plain text
         font = self.name.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.name.setFont(font)
-        self.name.setToolTip(column.name)
         self.state = QLabel()
         self.state.setTextFormat(Qt.TextFormat.PlainText)
-        self.settings = QLabel(_settings_text(column))
-        self.settings.setTextFormat(Qt.TextFormat.PlainText)
+        self.settings = ElidedLabel(_settings_text(column))
         self.settings.setStyleSheet(f"color: {theme.colour('muted')};")
         self.keep_button = QPushButton("Keep This One")
         self.keep_button.setToolTip("Make this reply the next turn of the conversation")
@@ -67,28 +94,35 @@ class CompareColumn(QFrame):
         self.keep_button.clicked.connect(lambda: self.keep_clicked.emit(self.column.index))
         self.figures: dict[str, QLabel] = {}
         self.pane = ResultsPane()
+        self.pane.scroll.setFrameShape(QFrame.Shape.NoFrame)  # the column's frame is enough
         self.pane.toolbar.hide()
         self.pane.markdown_check.hide()
         self.pane.hint.setText("Waiting for its turn…")
         self.pane.retry_requested.connect(lambda: self.retry_clicked.emit(self.column.index))
         self.pane.flushed.connect(self._show_figures)
 
-        top = QHBoxLayout()
-        top.addWidget(self.name, 1)
-        top.addWidget(self.keep_button)
+        bottom = QHBoxLayout()  # read first, then keep: the button comes after the reply
+        bottom.setContentsMargins(0, 0, 6, 6)
+        bottom.addStretch(1)
+        bottom.addWidget(self.keep_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 4)
+        layout.setContentsMargins(10, 8, 4, 0)
         layout.setSpacing(4)
-        layout.addLayout(top)
+        layout.addWidget(self.name)
         layout.addWidget(self.settings)
         layout.addLayout(self._figures_grid())
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(rule)
         layout.addWidget(self.pane, 1)
+        layout.addLayout(bottom)
         self.setAccessibleName(f"Reply of {column.name}")
         self.update_state()
 
     def _figures_grid(self) -> QGridLayout:
         grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
+        grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(0)
         grid.addWidget(self.state, 1, 0)
         caption = QLabel("state")
