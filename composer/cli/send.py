@@ -81,8 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         "its file name) or an option as -o takes it (temperature, max_tokens, "
                         "...). The targets run at the same time, but one at a time per server "
                         "on this machine or network (such servers serve one request at a "
-                        "time); progress goes to stderr, a table of the figures to stdout. "
-                        "Not with --provider, --model or --base-url")
+                        "time). Progress goes to stderr; once all have ended, stdout gets each "
+                        "reply (without --out) and a table of time to first token, tokens per "
+                        "second, tokens and stop reason or error. Not with --provider, --model "
+                        "or --base-url")
     parser.add_argument("--out", metavar="EXCHANGE.json",
                         help="write the exchange here (also the partial one on failure); with "
                         "--target, a folder: one exchange per target, named after it")

@@ -34,7 +34,7 @@ from composer.run.targets import Target
 from composer.views.setting_editors import error_label, show_text
 
 MIN_TARGETS = 2
-PARAMS = (("temperature", "0 – 2"), ("max_tokens", "default"))
+PARAMS = (("temperature", "default"), ("max_tokens", "default"))
 HEADINGS = ("Preset", "Model", "Temperature", "Max tokens", "Base URL", "")
 
 
