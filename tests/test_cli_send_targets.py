@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -203,3 +206,47 @@ def test_help_explains_the_target_syntax():
     assert result.returncode == 0
     assert "PRESET:MODEL[,KEY=VALUE]" in text and "base_url" in text and "label" in text
     assert "one at a time per server" in text
+
+
+def test_ctrl_c_stops_every_target_writes_the_partial_exchanges_and_exits_130(tmp_path):
+    conv, out = tmp_path / "conv.json", tmp_path / "out"
+    save(Conversation(messages=[Message.text("user", "hi")],
+                      settings=RequestSettings(provider="replay", options={"speed": 1})), conv)
+    # Two replays of the bundled example at its recorded pace (its last event near 1.8 s).
+    proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv), "--out",
+                             str(out), "-t", "replay:a", "-t", "replay:b"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        while not any("first token" in line for line in seen):
+            line = proc.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert f"llm-composer: interrupted; the partial exchanges are in {out}" in stderr
+    assert "Traceback" not in stderr
+    for name in ("replay-a.json", "replay-b.json"):
+        exchange = load(out / name)
+        assert exchange.composer.error.kind == "cancelled"
+        assert exchange.composer.stop_reason == "cancelled"
+    assert stdout.splitlines()[1].split()[-1] == "stopped"
+
+
+def test_a_files_base_url_gets_the_key_only_with_trust_base_url(tmp_path, loopback):
+    conv = tmp_path / "conv.json"
+    save(Conversation(messages=[Message.text("user", "Say hi in Portuguese")],
+                      settings=RequestSettings(provider="anthropic", model="claude",
+                                               base_url=loopback.url)), conv)
+    refused = composer("send", str(conv), "-t", "anthropic:claude-sonnet-4-5")
+    assert refused.returncode == 1 and loopback.received == []
+    assert "give the target its own base_url=, or pass --trust-base-url" in refused.stderr
+    loopback.queue(Reply.sse(recorded(ANTHROPIC)))
+    trusted = composer("send", str(conv), "-t", "anthropic:claude-sonnet-4-5",
+                       "--trust-base-url")
+    assert trusted.returncode == 0, trusted.stderr
+    assert loopback.received[0].headers["x-api-key"] == KEY

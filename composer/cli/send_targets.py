@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(len(targets), sys.stderr)
     compare = Compare(conversation, targets, listener=progress, config=call_config(args),
                       chosen_base_url=args.trust_base_url,
+                      trust_hint="give the target its own base_url=, or pass --trust-base-url",
                       trusted=TrustedHosts.load(paths.user_dir()))
     progress.announce_queues(compare.columns)
     interrupted = False

@@ -123,7 +123,8 @@ class Compare:
                  listener: Listener | None = None, lanes: Lanes | None = None,
                  key_store: KeyStore = keys.find_key, trusted: TrustedHosts | None = None,
                  chosen_base_url: bool = False, client: httpx.AsyncClient | None = None,
-                 config: CallConfig | None = None):
+                 config: CallConfig | None = None,
+                 trust_hint: str = "give the target its own base_url to send it there"):
         if not targets:
             raise ValueError("compare needs at least one target")
         self.columns = [Column(i, t, t.apply(conversation)) for i, t in enumerate(targets)]
@@ -134,6 +135,7 @@ class Compare:
         self._chosen_base_url = chosen_base_url
         self._client = client
         self._config = config
+        self._trust_hint = trust_hint  # how the user allows a key to go to a file's base URL
         self._tasks: dict[int, asyncio.Task] = {}
 
     @property
@@ -214,8 +216,7 @@ class Compare:
         except Exception as exc:  # noqa: BLE001 (a bug: this column says so, the rest go on)
             return f"cannot prepare the call: {type(exc).__name__}: {exc}"
         if prepared.key_target is not None:
-            return prepared.key_target.refusal(
-                "give the target its own base_url to send it there")
+            return prepared.key_target.refusal(self._trust_hint)
         column.call = prepared.call
         column.notes = [*prepared.notes, *prepared.key_problems]
         return None

@@ -117,7 +117,9 @@ class CompareWindow(QWidget):
         self._kept = None
         self.compare = Compare(conversation, targets, listener=self._on_update,
                                trusted=self.trusted, chosen_base_url=chosen_base_url,
-                               client=self.http_client, config=self.call_config)
+                               client=self.http_client, config=self.call_config,
+                               trust_hint="type the base URL into the target (Targets…) to "
+                                          "send it there")
         self._make_columns(self.compare.columns)
         self.task = asyncio.ensure_future(self._run(self.compare))
         self._update_buttons()
