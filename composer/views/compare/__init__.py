@@ -35,7 +35,8 @@ class CompareUI:
         self.action.triggered.connect(lambda _c=False: self.choose_targets())
         run = window.run_ui
         self.view = CompareWindow(window, http_client=window.http_client,
-                                  trusted=run.key_trust, config=run.call_config)
+                                  trusted=run.key_trust, config=run.call_config,
+                                  stop_keys=run.stop_action.shortcuts)
         self.view.targets_requested.connect(self.choose_targets)
         self.view.keep_requested.connect(window.keep_compare_replies)
         window.document_replaced.connect(self.view.conversation_gone)

@@ -3,19 +3,19 @@
 A window of its own (compare columns need the width), holding a horizontal splitter of
 ``CompareColumn``s. The run itself is the core's ``Compare`` (composer/run/compare.py), an
 asyncio task on the qasync loop that this view keeps a reference to; its listener hands each
-event to its column's results pane, which buffers it and renders once per frame. Stop (Esc)
-cancels every column; each keeps what arrived. "Keep this one" asks the main window, through
+event to its column's results pane, which buffers it and renders once per frame. Stop's key
+(Esc) cancels every column; each keeps what arrived. "Keep this one" asks the main window, through
 ``keep_requested``, to make a column's reply the next turn.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -45,7 +45,8 @@ class CompareWindow(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *,
                  http_client: httpx.AsyncClient | None = None,
-                 trusted: TrustedHosts | None = None, config: CallConfig | None = None):
+                 trusted: TrustedHosts | None = None, config: CallConfig | None = None,
+                 stop_keys: Callable[[], list[QKeySequence]] | None = None):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Compare — Composer")
         self.setAccessibleName("Compare")
@@ -59,19 +60,16 @@ class CompareWindow(QWidget):
         self._kept: int | None = None
         self.columns: list[CompareColumn] = []
 
-        self.stop_action = QAction("S&top All", self)
-        self.stop_action.setObjectName("compare-stop-all")
-        self.stop_action.setShortcut(QKeySequence("Esc"))
-        self.stop_action.setStatusTip("Stop every column, keeping what arrived")
-        self.stop_action.triggered.connect(lambda _c=False: self.stop())
-        self.addAction(self.stop_action)
+        # Stop's own keys (Esc unless rebound) stop every column here too. Read at the key
+        # press rather than bound as a second action: one key, one command (shortcuts.py).
+        self.stop_keys = stop_keys or (lambda: [QKeySequence("Esc")])
         self.targets_button = QPushButton("&Targets…")
         self.targets_button.setToolTip("Choose the targets and send again")
         self.targets_button.clicked.connect(self.targets_requested)
         self.again_button = QPushButton("Send &Again")
         self.again_button.setToolTip("Send the same conversation to the same targets again")
         self.again_button.clicked.connect(self.send_again)
-        self.stop_button = QPushButton("Stop All (Esc)")
+        self.stop_button = QPushButton("Stop All")
         self.stop_button.clicked.connect(self.stop)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -209,8 +207,11 @@ class CompareWindow(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.running
-        self.stop_action.setEnabled(running)
         self.stop_button.setEnabled(running)
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                         for k in self.stop_keys())
+        self.stop_button.setText(f"Stop All ({keys})" if keys else "Stop All")
+        self.stop_button.setToolTip("Stop every column, keeping what arrived")
         self.again_button.setEnabled(self._last is not None and not running)
         self.status.setText(self._status_text())
 
@@ -232,6 +233,14 @@ class CompareWindow(QWidget):
             widget.pane.set_markdown(on)
 
     # -- Qt overrides -------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        pressed = QKeySequence(event.keyCombination())
+        if self.running and any(k.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch
+                                for k in self.stop_keys()):
+            self.stop()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.stop()  # closing the view stops its requests; what arrived stays until next time
