@@ -15,6 +15,7 @@ from composer.models.parts import Message, TextPart
 from composer.models.settings import RequestSettings
 from composer.preferences import Preferences
 from composer.run.state import RunState
+from composer.run.targets import Target
 from composer.views.results.blocks import ErrorBlock, TextBlock
 from tests import cassettes
 from tests.conftest import recordings_or_skip
@@ -204,3 +205,13 @@ def test_esc_stops_every_column_and_each_keeps_what_arrived(qtbot, run_window, s
     assert text_of(view.columns[0])  # what arrived stays
     qtbot.waitUntil(lambda: view.again_button.isEnabled())
     assert not view.stop_button.isEnabled() and view.stop_button.text() == "Stop All (Esc)"
+
+
+def test_the_bar_says_what_the_columns_answer(qtbot, run_window, servers):
+    servers[0].queue(Reply.sse(recorded(CHAT)), Reply.sse(recorded(CHAT)))
+    window = run_window(conversation())
+    window.compare_ui.send([Target("custom", "a", servers[0].url),
+                            Target("custom", "b", servers[0].url)])
+    view = window.compare_ui.view
+    assert view.prompt.full_text == "2 messages, the last (user): “Say hi in Portuguese”"
+    qtbot.waitUntil(lambda: not view.running, timeout=10000)

@@ -35,7 +35,7 @@ from composer.providers.trust import TrustedHosts
 from composer.run.compare import Column, Compare
 from composer.run.state import RunState
 from composer.run.targets import Target
-from composer.views.compare.column import CompareColumn
+from composer.views.compare.column import CompareColumn, ElidedLabel
 
 
 class CompareWindow(QWidget):
@@ -71,6 +71,7 @@ class CompareWindow(QWidget):
         self.again_button.clicked.connect(self.send_again)
         self.stop_button = QPushButton("Stop All")
         self.stop_button.clicked.connect(self.stop)
+        self.prompt = ElidedLabel("")  # what the columns answer: the last message, one line
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.markdown_check = QCheckBox("&Markdown")
@@ -91,7 +92,10 @@ class CompareWindow(QWidget):
         for button in (self.targets_button, self.again_button, self.stop_button):
             bar.addWidget(button)
         bar.addSpacing(12)
-        bar.addWidget(self.status, 1)
+        bar.addWidget(self.prompt, 1)
+        bar.addSpacing(12)
+        bar.addWidget(self.status)
+        bar.addSpacing(12)
         bar.addWidget(self.markdown_check)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -119,6 +123,7 @@ class CompareWindow(QWidget):
                                trust_hint="type the base URL into the target (Targets…) to "
                                           "send it there")
         self._make_columns(self.compare.columns)
+        self.prompt.set_full_text(_prompt_line(conversation))
         self.task = asyncio.ensure_future(self._run(self.compare))
         self._update_buttons()
         return self.task
@@ -245,3 +250,14 @@ class CompareWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.stop()  # closing the view stops its requests; what arrived stays until next time
         super().closeEvent(event)
+
+
+def _prompt_line(conversation: Conversation) -> str:
+    """``2 messages, the last (user): “Say hi in Portuguese”``"""
+    messages = conversation.messages
+    if not messages:
+        return ""
+    last = messages[-1]
+    text = " ".join(last.plain_text.split())
+    count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
+    return f"{count}, the last ({last.role}): “{text}”" if text else count
