@@ -106,7 +106,9 @@ class CompareWindow(QWidget):
 
     @property
     def running(self) -> bool:
-        return self.compare is not None and self.compare.running
+        """A compare or a column's Retry is still going (its task not yet done)."""
+        tasks = [self.task, *self._reruns]
+        return any(t is not None and not t.done() for t in tasks)
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -124,7 +126,9 @@ class CompareWindow(QWidget):
                                           "send it there")
         self._make_columns(self.compare.columns)
         self.prompt.set_full_text(_prompt_line(conversation))
-        self.task = asyncio.ensure_future(self._run(self.compare))
+        compare = self.compare
+        self.task = asyncio.ensure_future(compare.run())
+        self.task.add_done_callback(lambda _task: self._on_run_done(compare))
         self._update_buttons()
         return self.task
 
@@ -144,8 +148,8 @@ class CompareWindow(QWidget):
             self.compare.listener = None
             self.compare.stop()
 
-    async def _run(self, compare: Compare) -> None:
-        await compare.run()
+    def _on_run_done(self, compare: Compare) -> None:
+        # A done callback: the task is done by now, so the buttons read "not running".
         if compare is self.compare:
             self._update_buttons()
             self.finished.emit()
@@ -156,7 +160,11 @@ class CompareWindow(QWidget):
             return
         task = asyncio.ensure_future(compare.rerun(index))
         self._reruns.add(task)
-        task.add_done_callback(self._reruns.discard)
+        task.add_done_callback(self._on_rerun_done)
+        self._update_buttons()
+
+    def _on_rerun_done(self, task: asyncio.Task) -> None:
+        self._reruns.discard(task)
         self._update_buttons()
 
     def _make_columns(self, columns: list[Column]) -> None:
