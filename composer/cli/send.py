@@ -4,7 +4,8 @@ Text goes to stdout as it arrives; reasoning to stderr (dimmed when stderr is a 
 tool calls print as ``tool_call name(arguments)``; retries and notes go to stderr. ``--out``
 writes the exchange (readable by ``llm``), also when the request failed or was interrupted, with
 the parts received so far. Exit status: 0 done, 1 failed (one ``llm-composer: error:`` line),
-130 interrupted. No Qt here.
+130 interrupted. With ``--target`` (repeated) the conversation goes to several targets at once
+instead: composer/cli/send_targets.py. No Qt here.
 """
 
 from __future__ import annotations

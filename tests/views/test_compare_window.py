@@ -216,3 +216,17 @@ def test_the_bar_says_what_the_columns_answer(qtbot, run_window, servers):
     view = window.compare_ui.view
     assert view.prompt.full_text == "2 messages, the last (user): “Say hi in Portuguese”"
     qtbot.waitUntil(lambda: not view.running, timeout=10000)
+
+
+def test_compare_is_a_command_with_its_own_key_in_the_shortcut_list(run_window):
+    from PySide6.QtGui import QKeySequence
+
+    from composer.views import shortcuts
+
+    window = run_window()
+    (command,) = [c for c in shortcuts.commands(window) if c.id == "compare"]
+    assert command.where == "Run" and command.title == "Compare"
+    assert command.keys() == [QKeySequence("Ctrl+Shift+M")]
+    assert shortcuts.collisions(window) == []
+    shortcuts.apply(window, {"compare": "Ctrl+Alt+C"})  # rebindable like every command
+    assert window.compare_ui.action.shortcut() == QKeySequence("Ctrl+Alt+C")
