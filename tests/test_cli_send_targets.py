@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -90,14 +91,14 @@ def test_targets_write_one_exchange_each_named_after_the_target(conv, tmp_path, 
     lines = result.stdout.strip().splitlines()
     assert lines[0].split() == ["target", "TTFT", "tok/s", "tokens", "stop", "reason", "or",
                                 "error"]
-    assert [line.split()[0] for line in lines[1:]] == [
-        "custom:gpt-4o-mini", "custom:gpt-4o-mini", "anthropic:claude-sonnet-4-20250514"]
+    assert [re.split(r"\s{2,}", line)[0] for line in lines[1:]] == [
+        "custom:gpt-4o-mini", "custom:gpt-4o-mini #2", "anthropic:claude-sonnet-4-20250514"]
     assert "Olá" not in result.stdout
     assert lines[3].split()[-2:] == [f"{claude.usage.output:,}", claude.composer.stop_reason]
     # Progress on stderr: the queue, each target sent, first token and done; where files went.
     err = result.stderr
-    assert "[2/3] custom:gpt-4o-mini: waits its turn at " + loopback.url in err
-    for i, name in enumerate(["custom:gpt-4o-mini", "custom:gpt-4o-mini",
+    assert "[2/3] custom:gpt-4o-mini #2: waits its turn at " + loopback.url in err
+    for i, name in enumerate(["custom:gpt-4o-mini", "custom:gpt-4o-mini #2",
                               "anthropic:claude-sonnet-4-20250514"], 1):
         assert f"[{i}/3] {name}: sent" in err and f"[{i}/3] {name}: first token after " in err
         assert f"[{i}/3] {name}: done: " in err

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+import httpx
+
 from composer import paths
 from composer.cli import error, note
 from composer.cli.send import call_config, read_conversation, write
@@ -57,9 +59,16 @@ def run(args: argparse.Namespace) -> int:
                       trust_hint="give the target its own base_url=, or pass --trust-base-url",
                       trusted=TrustedHosts.load(paths.user_dir()))
     progress.announce_queues(compare.columns)
+
+    async def run_all() -> None:
+        # One client for every target: its set-up is not counted in each one's first token.
+        async with httpx.AsyncClient() as client:
+            compare.client = client
+            await compare.run()
+
     interrupted = False
     try:
-        asyncio.run(compare.run())
+        asyncio.run(run_all())
     except KeyboardInterrupt:  # every column was stopped and keeps what arrived
         interrupted = True
     return _report(compare, targets, out, args, interrupted)

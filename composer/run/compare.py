@@ -67,10 +67,12 @@ class Column:
     call: Call | None = None
     exchange: Exchange | None = None
     notes: list[str] = field(default_factory=list)
+    title: str = ""  # the target's name, numbered when two targets share it
 
     @property
     def name(self) -> str:
-        return self.target.name
+        """What the column, the progress lines and the table call this target."""
+        return self.title or self.target.name
 
     @property
     def ended(self) -> bool:
@@ -127,13 +129,14 @@ class Compare:
                  trust_hint: str = "give the target its own base_url to send it there"):
         if not targets:
             raise ValueError("compare needs at least one target")
-        self.columns = [Column(i, t, t.apply(conversation)) for i, t in enumerate(targets)]
+        self.columns = [Column(i, t, t.apply(conversation), title=title)
+                        for i, (t, title) in enumerate(zip(targets, titles(targets), strict=True))]
         self.listener = listener
         self.lanes = lanes or Lanes()
         self._key_store = key_store
         self._trusted = trusted
         self._chosen_base_url = chosen_base_url
-        self._client = client
+        self.client = client  # shared by every call (None: each makes its own)
         self._config = config
         self._trust_hint = trust_hint  # how the user allows a key to go to a file's base URL
         self._tasks: dict[int, asyncio.Task] = {}
@@ -210,7 +213,7 @@ class Compare:
             prepared = prepare_call(
                 column.conversation, key_store=self._key_store, trusted=self._trusted,
                 chosen=bool(column.target.base_url) or self._chosen_base_url,
-                client=self._client, config=self._config)
+                client=self.client, config=self._config)
         except RequestRefused as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 (a bug: this column says so, the rest go on)
@@ -272,6 +275,17 @@ class Compare:
 
 
 # -- names ------------------------------------------------------------------------------------
+
+def titles(targets: Sequence[Target]) -> list[str]:
+    """Each target's name, ``#2``, ``#3``… after a name an earlier target already has (the same
+    model at two temperatures)."""
+    seen: dict[str, int] = {}
+    out = []
+    for target in targets:
+        seen[target.name] = seen.get(target.name, 0) + 1
+        out.append(target.name if seen[target.name] == 1 else f"{target.name} #{seen[target.name]}")
+    return out
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
