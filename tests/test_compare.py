@@ -216,3 +216,11 @@ def test_file_names_are_safe_and_distinct():
         assert "/" not in name and "\\" not in name and not name.startswith(".")
         assert all(c.isalnum() or c in "._-" for c in name)
     assert names[5] == "target.json"
+
+
+def test_targets_sharing_a_name_are_numbered_in_order():
+    targets = [parse_target(t) for t in ("openai:a", "openai:a,temperature=0", "openai:b",
+                                         "openai:a,temperature=1")]
+    compare = Compare(conversation(), targets)
+    assert [c.name for c in compare.columns] == ["openai:a", "openai:a #2", "openai:b",
+                                                 "openai:a #3"]
