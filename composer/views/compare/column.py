@@ -47,6 +47,7 @@ class ElidedLabel(QLabel):
     def set_full_text(self, text: str) -> None:
         self.full_text = text
         self.setToolTip(text)
+        self.setAccessibleName(text)  # a screen reader reads it whole
         self._elide()
 
     def _elide(self) -> None:
