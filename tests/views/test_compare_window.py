@@ -230,3 +230,24 @@ def test_compare_is_a_command_with_its_own_key_in_the_shortcut_list(run_window):
     assert shortcuts.collisions(window) == []
     shortcuts.apply(window, {"compare": "Ctrl+Alt+C"})  # rebindable like every command
     assert window.compare_ui.action.shortcut() == QKeySequence("Ctrl+Alt+C")
+
+
+def test_list_fetches_a_rows_models_and_a_failure_is_one_line(qtbot, run_window, servers):
+    ok, failing, _ = servers
+    ok.queue(Reply.json({"object": "list", "data": [{"id": "qwen3-8b"}, {"id": "llama3.2:1b"}]}))
+    failing.queue(Reply.json({"error": {"message": "no such route"}}, status=404))
+    window = run_window(conversation())
+    dialog = open_dialog(qtbot, window)
+    fill(dialog, [("custom", "typed", ok.url + "/v1", {}),
+                  ("custom", "other", failing.url + "/v1", {})])
+    first, second = dialog.rows
+    first.list_button.click()
+    second.list_button.click()
+    qtbot.waitUntil(lambda: first.model.count() == 2 and second.problem.isVisible(),
+                    timeout=5000)
+    assert [first.model.itemText(i) for i in range(2)] == ["llama3.2:1b", "qwen3-8b"]
+    assert first.model.currentText() == "typed"  # what was typed stays
+    assert ok.received[0].path == "/v1/models"
+    assert second.problem.text().startswith("Could not list models: 404")
+    assert first.list_button.isEnabled() and second.list_button.isEnabled()
+    dialog.reject()

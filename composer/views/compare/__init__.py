@@ -79,7 +79,9 @@ class CompareUI:
         """Open the targets dialog; its Send starts the compare."""
         if self.dialog is not None:
             self.dialog.close()
-        dialog = CompareDialog(self.remembered(), self.window, known_models=self.known_models())
+        dialog = CompareDialog(self.remembered(), self.window, known_models=self.known_models(),
+                               http_client=self.window.http_client,
+                               trusted=self.window.run_ui.key_trust)
         dialog.targets_chosen.connect(self.send)
         dialog.finished.connect(lambda _r: self._on_dialog_finished(dialog))
         dialog.open()

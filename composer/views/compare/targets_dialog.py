@@ -1,16 +1,19 @@
 """The compare dialog: the 2–6 targets the conversation goes to, a row each (preset, model,
 temperature, max tokens, base URL). Opened with ``open()``; Send emits ``targets_chosen`` with
 the targets, each read through the core's option parsers (a value that does not parse is shown
-under its row and nothing is sent). A base URL typed here is the user's own choice (the trust
+under its row and nothing is sent). List fetches a row's model list as the request panel does
+(composer/run/model_list.py). A base URL typed here is the user's own choice (the trust
 rule lets it receive the key); an empty one means the preset's server, or the conversation's
 for a target on the conversation's own provider.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,7 +32,9 @@ from PySide6.QtWidgets import (
 from composer.models.options import option_text, parse_option
 from composer.models.problems import SettingsError
 from composer.providers import presets
+from composer.providers.trust import TrustedHosts
 from composer.run.compare import MAX_TARGETS
+from composer.run.model_list import failure_note, offered_models
 from composer.run.targets import Target
 from composer.views.setting_editors import error_label, show_text
 
@@ -60,9 +65,19 @@ class TargetRow:
         self.base_url = QLineEdit(target.base_url or "")
         self.base_url.setClearButtonEnabled(True)
         self.base_url.setMinimumWidth(200)
+        self.list_button = QToolButton()
+        self.list_button.setText("List")
+        self.list_button.setToolTip("Fetch the provider's model list")
+        self.model_cell = QWidget()
+        cell = QHBoxLayout(self.model_cell)
+        cell.setContentsMargins(0, 0, 0, 0)
+        cell.setSpacing(2)
+        cell.addWidget(self.model, 1)
+        cell.addWidget(self.list_button)
         self.remove = QToolButton()
         self.remove.setText("✕")
         self.problem = error_label()
+        self.fetch: asyncio.Task | None = None
         index = self.preset.findData(_preset_name(target.provider))
         self.preset.setCurrentIndex(max(index, 0))
         self._fill_models(target.model)
@@ -70,11 +85,49 @@ class TargetRow:
         self._name_widgets()
 
     def widgets(self) -> list[QWidget]:
-        return [self.preset, self.model, *self.params.values(), self.base_url, self.remove]
+        """The row's cells, in the grid's column order."""
+        return [self.preset, self.model_cell, *self.params.values(), self.base_url, self.remove]
 
     def _name_widgets(self) -> None:
-        for widget, name in zip(self.widgets(), HEADINGS[:-1] + ("Remove target",), strict=True):
+        named = [self.preset, self.model, *self.params.values(), self.base_url, self.remove]
+        for widget, name in zip(named, HEADINGS[:-1] + ("Remove target",), strict=True):
             widget.setAccessibleName(name)
+        self.list_button.setAccessibleName("List models")
+
+    # -- the provider's model list --------------------------------------------------------------
+
+    def list_models(self, client: httpx.AsyncClient | None,
+                    trusted: TrustedHosts | None) -> asyncio.Task:
+        """Fetch the preset's models into the combo (a failure is one line under the row)."""
+        self.cancel_fetch()
+        self.list_button.setEnabled(False)
+        self.fetch = asyncio.ensure_future(self._fetch(client, trusted))
+        return self.fetch
+
+    def cancel_fetch(self) -> None:
+        if self.fetch is not None and not self.fetch.done():
+            self.fetch.cancel()
+        self.fetch = None
+
+    async def _fetch(self, client: httpx.AsyncClient | None,
+                     trusted: TrustedHosts | None) -> None:
+        typed = self.base_url.text().strip()
+        try:
+            names = await offered_models(presets.resolve(self.preset.currentData()),
+                                         typed or None, chosen=bool(typed), trusted=trusted,
+                                         client=client)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure is one line, never a crash
+            show_text(self.problem, failure_note(exc))
+            return
+        finally:
+            self.list_button.setEnabled(True)
+        show_text(self.problem, "" if names else "The provider listed no models.")
+        current = self.model.currentText()
+        self.model.clear()
+        self.model.addItems(names)
+        self.model.setCurrentText(current)
 
     def _fill_models(self, model: str) -> None:
         self.model.clear()
@@ -116,8 +169,12 @@ class CompareDialog(QDialog):
     targets_chosen = Signal(list)  # list[Target]
 
     def __init__(self, targets: Sequence[Target], parent: QWidget | None = None, *,
-                 known_models: dict[str, list[str]] | None = None):
+                 known_models: dict[str, list[str]] | None = None,
+                 http_client: httpx.AsyncClient | None = None,
+                 trusted: TrustedHosts | None = None):
         super().__init__(parent)
+        self.http_client = http_client
+        self.trusted = trusted
         self.setWindowTitle("Compare Targets")
         self.known_models = known_models or {}
         self.rows: list[TargetRow] = []
@@ -137,6 +194,7 @@ class CompareDialog(QDialog):
         self.send_button.setDefault(True)
         self.buttons.accepted.connect(self._on_send)
         self.buttons.rejected.connect(self.reject)
+        self.finished.connect(lambda _result: [row.cancel_fetch() for row in self.rows])
         bottom = QHBoxLayout()
         bottom.addWidget(self.add_button)
         bottom.addStretch(1)
@@ -157,6 +215,7 @@ class CompareDialog(QDialog):
             return None
         row = TargetRow(target, self.known_models)
         row.remove.clicked.connect(lambda: self.remove_row(row))
+        row.list_button.clicked.connect(lambda: row.list_models(self.http_client, self.trusted))
         self.rows.append(row)
         self._lay_out()
         row.model.setFocus()
@@ -166,6 +225,7 @@ class CompareDialog(QDialog):
         if len(self.rows) <= MIN_TARGETS:
             return
         self.rows.remove(row)
+        row.cancel_fetch()
         for widget in [*row.widgets(), row.problem]:
             self.grid.removeWidget(widget)
             widget.deleteLater()
