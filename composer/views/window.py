@@ -449,14 +449,9 @@ class MainWindow(DraftSession, QMainWindow):
         self.confirm_discard(lambda: self.open_path_later(path))
 
     def keep_compare_replies(self, replies: list[list[Message]], chosen: int) -> bool:
-        """Compare's "Keep this one": ``replies[chosen]`` becomes the next turn (one undoable
-        edit, as Append Reply makes it).
-
-        HOOK for the integrator: the other replies are to stay as variants of that turn once
-        variants land (the "tree" work); until then they are left in the compare view only."""
-        if not 0 <= chosen < len(replies):
-            return False
-        return self.run_ui.append_messages(
+        """Compare's Keep: ``replies[chosen]`` becomes the next turn (one undoable edit). HOOK:
+        the others are to become its variants once variants land (the "tree" work)."""
+        return 0 <= chosen < len(replies) and self.run_ui.append_messages(
             [m.model_copy(deep=True) for m in replies[chosen]], text="Keep compared reply")
 
     def show_settings(self) -> SettingsDialog:
