@@ -224,3 +224,19 @@ def test_targets_sharing_a_name_are_numbered_in_order():
     compare = Compare(conversation(), targets)
     assert [c.name for c in compare.columns] == ["openai:a", "openai:a #2", "openai:b",
                                                  "openai:a #3"]
+
+
+def test_the_key_question_is_asked_for_a_files_base_url_only():
+    from composer.providers.trust import TrustedHosts
+    from composer.run.compare import key_question
+
+    conv = conversation(provider="anthropic", model="claude", base_url="http://10.0.0.9:8000")
+    from_file = parse_target("anthropic:a")
+    typed = parse_target("anthropic:b,base_url=http://10.0.0.9:8000")
+    elsewhere = parse_target("openai:c")  # another provider: its own server
+    question = key_question(conv, [typed, elsewhere, from_file], key_store=key_store)
+    assert question is not None and question.origin == "http://10.0.0.9:8000"
+    assert key_question(conv, [typed, elsewhere], key_store=key_store) is None
+    trusted = TrustedHosts()
+    trusted.allow(question, remember=False)
+    assert key_question(conv, [from_file], key_store=key_store, trusted=trusted) is None

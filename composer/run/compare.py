@@ -43,7 +43,7 @@ from composer.models.parts import Message
 from composer.providers import keys
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, run_call
-from composer.providers.trust import TrustedHosts
+from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run.lanes import Lanes
 from composer.run.metrics import Metrics
 from composer.run.prepare import KeyStore, prepare_call
@@ -272,6 +272,25 @@ class Compare:
         column.state = state
         if self.listener is not None:
             self.listener(column, None, None)
+
+
+def key_question(conversation: Conversation, targets: Sequence[Target], *,
+                 key_store: KeyStore = keys.find_key,
+                 trusted: TrustedHosts | None = None) -> KeyTarget | None:
+    """The first key this compare would send to a base URL only the file chose (a target
+    without its own base URL inherits the conversation's): a question to ask before sending,
+    as the window's Send asks it. None when there is none (nothing is sent here)."""
+    for target in targets:
+        if target.base_url:
+            continue  # typed by the user: chosen
+        try:
+            prepared = prepare_call(target.apply(conversation), key_store=key_store,
+                                    trusted=trusted)
+        except RequestRefused:
+            continue  # refused in its column anyway
+        if prepared.key_target is not None:
+            return prepared.key_target
+    return None
 
 
 # -- names ------------------------------------------------------------------------------------

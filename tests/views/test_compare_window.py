@@ -251,3 +251,50 @@ def test_list_fetches_a_rows_models_and_a_failure_is_one_line(qtbot, run_window,
     assert second.problem.text().startswith("Could not list models: 404")
     assert first.list_button.isEnabled() and second.list_button.isEnabled()
     dialog.reject()
+
+
+def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_window, servers,
+                                                                  tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from composer.models.files import save
+    from composer.views.dialogs import open_boxes
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-file-canary")
+    shared, typed = servers[0], servers[1]
+    path = tmp_path / "from-a-colleague.json"
+    save(Conversation(messages=[Message.text("user", "Say hi in Portuguese")],
+                      settings=RequestSettings(provider="anthropic", model="claude",
+                                               base_url=shared.url)), path)
+    window = run_window()
+    assert window.open_path(path)
+    targets = [Target("anthropic", "from-file"), Target("anthropic", "typed", typed.url)]
+
+    # Cancel: the file's server gets nothing, the typed one is sent to.
+    typed.queue(Reply.sse(recorded(ANTHROPIC)))
+    assert window.compare_ui.send(targets) is None
+    (box,) = [b for b in open_boxes(window) if b.checkBox() is not None]
+    assert shared.url in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    view = window.compare_ui.view
+    qtbot.waitUntil(lambda: view.compare is not None and not view.running, timeout=10000)
+    refused, sent = view.columns
+    assert refused.column.state == RunState.REFUSED and shared.received == []
+    assert "type the base URL into the target" in refused.pane.error_block.message.text()
+    assert sent.column.state == RunState.DONE
+
+    # Send the Key: both are sent, the file's server with the key.
+    shared.queue(Reply.sse(recorded(ANTHROPIC)))
+    typed.queue(Reply.sse(recorded(ANTHROPIC)))
+    assert window.compare_ui.send(targets) is None
+    (box,) = [b for b in open_boxes(window) if b.checkBox() is not None]
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.task is not None and view.task.done(), timeout=10000)
+    assert [c.column.state for c in view.columns] == [RunState.DONE] * 2
+    assert shared.received[0].headers["x-api-key"] == "sk-ant-file-canary"
+    # Allowed for the session now: no question the next time.
+    shared.queue(Reply.sse(recorded(ANTHROPIC)))
+    typed.queue(Reply.sse(recorded(ANTHROPIC)))
+    task = window.compare_ui.send(targets)
+    assert task is not None
+    qtbot.waitUntil(task.done, timeout=10000)

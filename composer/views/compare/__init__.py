@@ -7,14 +7,18 @@ keeps it. "Keep this one" calls ``window.keep_compare_replies(replies, chosen)``
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
+from composer.run.compare import key_question
 from composer.run.targets import Target, TargetError
 from composer.views.compare.targets_dialog import CompareDialog
 from composer.views.compare.window import CompareWindow
+from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
     from composer.views.window import MainWindow
@@ -26,6 +30,7 @@ class CompareUI:
     def __init__(self, window: MainWindow):
         self.window = window
         self.dialog: CompareDialog | None = None
+        self.question: QMessageBox | None = None  # the key-trust question, while it is open
         self.action = QAction("&Compare…", window)
         self.action.setObjectName("compare")
         self.action.setShortcut(QKeySequence(COMPARE_KEYS))
@@ -93,8 +98,10 @@ class CompareUI:
             self.dialog = None
         dialog.deleteLater()
 
-    def send(self, targets: list[Target]):
-        """Remember ``targets`` and send the conversation, as it is now, to each of them."""
+    def send(self, targets: list[Target]) -> asyncio.Task | None:
+        """Remember ``targets`` and send the conversation, as it is now, to each of them. When
+        a key would go to a base URL only the file chose, ask first (as Send does): None then,
+        and the answer sends (a No sends too: those targets are refused in their columns)."""
         self.window.preferences = self.window.preferences.model_copy(
             update={"compare_targets": [t.to_dict() for t in targets]})
         try:
@@ -103,10 +110,30 @@ class CompareUI:
             self.window.statusBar().showMessage(
                 f"Could not save preferences: {exc.strerror or exc}", 10000)
         conversation = self._conversation()
+        chosen = self.window.request_panel.provenance.base_url_chosen
+        trusted = self.window.run_ui.key_trust
+        question = None if chosen else key_question(conversation, targets, trusted=trusted)
+        if question is None:
+            return self._start(conversation, targets, chosen)
+
+        def answered(send: bool, remember: bool) -> None:
+            self.question = None
+            if send:
+                try:
+                    trusted.allow(question, remember=remember)
+                except OSError as exc:
+                    self.window.statusBar().showMessage(
+                        f"Could not remember {question.origin}: {exc.strerror or exc}", 10000)
+            self._start(conversation, targets, chosen)
+
+        self.question = ask_key_target(self.window, question, answered)
+        return None
+
+    def _start(self, conversation: Conversation, targets: list[Target],
+               chosen: bool) -> asyncio.Task:
         self.view.show()
         self.view.raise_()
         self.view.activateWindow()
-        chosen = self.window.request_panel.provenance.base_url_chosen
         return self.view.start(conversation, targets, chosen_base_url=chosen)
 
     def _conversation(self) -> Conversation:
