@@ -145,10 +145,6 @@ class Compare:
     def running(self) -> bool:
         return any(not t.done() for t in self._tasks.values())
 
-    @property
-    def exchanges(self) -> list[Exchange | None]:
-        return [c.exchange for c in self.columns]
-
     async def run(self) -> list[Exchange]:
         """Send to every target (each column's lane permitting) and wait for all of them."""
         for column in self.columns:
@@ -186,8 +182,9 @@ class Compare:
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            # Whoever awaited the compare was cancelled: so is every column, and they end first.
-            self.stop()
+            # Whoever awaited these columns was cancelled: so are they, and they end first.
+            for task in tasks:
+                task.cancel()
             await asyncio.wait(tasks)
             raise
 
