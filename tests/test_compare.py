@@ -240,3 +240,31 @@ def test_the_key_question_is_asked_for_a_files_base_url_only():
     trusted = TrustedHosts()
     trusted.allow(question, remember=False)
     assert key_question(conv, [from_file], key_store=key_store, trusted=trusted) is None
+
+
+def test_tokens_per_second_leaves_out_unseen_reasoning_and_bursts():
+    from composer.models.exchange import Timing, Usage
+    from composer.run.metrics import tokens_per_second
+
+    usage = Usage(input=11, output=652, details={"reasoning_tokens": 602})  # Gemini 2.5 Pro's
+    timing = Timing(first_token_ms=500.0, total_ms=1500.0)
+    assert tokens_per_second(usage, timing) == 652.0  # reasoning streamed: all of it counts
+    assert tokens_per_second(usage, timing, hidden_reasoning=True) == 50.0
+    assert tokens_per_second(usage, Timing(first_token_ms=500.0, total_ms=520.0)) is None
+
+
+def test_a_replys_figures_leave_out_reasoning_only_when_none_was_streamed():
+    from composer.models.exchange import Exchange, ExchangeExtras, Timing, Usage
+    from composer.models.parts import ReasoningPart
+    from composer.run.metrics import Metrics
+
+    extras = ExchangeExtras(stop_reason="stop", timing=Timing(first_token_ms=500.0,
+                                                              total_ms=1500.0))
+    usage = Usage(output=652, details={"reasoning_tokens": 602})
+    unseen = Exchange(messages=[Message.text("assistant", "Oi")], usage=usage, composer=extras)
+    shown = Exchange(messages=[Message(role="assistant", parts=[
+        ReasoningPart(text="The user wants a greeting."), TextPart(text="Oi")])],
+        usage=usage, composer=extras)
+    assert Metrics.of(unseen).tokens_per_second == 50.0
+    assert Metrics.of(shown).tokens_per_second == 652.0
+    assert Metrics.of(unseen).output_tokens == 652  # the count itself is the provider's

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from composer.models.exchange import Exchange, Timing, Usage
+from composer.models.parts import ReasoningPart
 from composer.providers.transport import describe_error
 
 # A reply that came in one burst (shorter than this from first token to end) has no rate to
@@ -14,14 +15,28 @@ from composer.providers.transport import describe_error
 MIN_STREAMING_S = 0.05
 
 
-def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
+def tokens_per_second(usage: Usage | None, timing: Timing, *,
+                      hidden_reasoning: bool = False) -> float | None:
     """Output tokens over the streaming time (first token to end); None when unknown or when
-    the reply came in one burst."""
+    the reply came in one burst. ``hidden_reasoning``: the provider thought before the first
+    token without streaming it (Gemini, OpenAI's reasoning models), so its reasoning tokens,
+    made before the clock starts, are left out (else 20 visible tokens after 600 hidden ones
+    read as thousands a second)."""
     if usage is None or not usage.output or timing.total_ms is None:
         return None
+    tokens = usage.output
+    reasoning = (usage.details or {}).get("reasoning_tokens")
+    if hidden_reasoning and isinstance(reasoning, int) and 0 < reasoning < tokens:
+        tokens -= reasoning
     start = timing.first_token_ms if timing.first_token_ms is not None else 0.0
     seconds = (timing.total_ms - start) / 1000
-    return usage.output / seconds if seconds >= MIN_STREAMING_S else None
+    return tokens / seconds if seconds >= MIN_STREAMING_S else None
+
+
+def hidden_reasoning(exchange: Exchange) -> bool:
+    """The reply streamed no reasoning text (any reasoning it counts happened unseen)."""
+    return not any(isinstance(p, ReasoningPart) and p.text.strip()
+                   for m in exchange.messages for p in m.parts)
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,8 @@ class Metrics:
         usage = exchange.usage
         return cls(
             first_token_ms=extras.timing.first_token_ms,
-            tokens_per_second=tokens_per_second(usage, extras.timing),
+            tokens_per_second=tokens_per_second(usage, extras.timing,
+                                                hidden_reasoning=hidden_reasoning(exchange)),
             output_tokens=usage.output if usage is not None else None,
             input_tokens=usage.input if usage is not None else None,
             stop_reason=extras.stop_reason,

@@ -41,6 +41,7 @@ from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import PreparedCall, Run, RunRecord, RunState, prepare_call
+from composer.run.metrics import hidden_reasoning
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import timing_text, usage_text
@@ -221,7 +222,8 @@ class RunController(QObject):
         run = self.runs.add(exchange)
         self.pane._set_title(f"Run {run.number}: {run.title}")
         error = exchange.composer.error
-        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing),
+        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing,
+                                                   hidden_reasoning=hidden_reasoning(exchange)),
                                        usage_text(exchange.usage)) if t)
         self.stats_label.setText(stats)
         if error is not None and error.kind == "cancelled":

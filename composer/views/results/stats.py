@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from composer.models.exchange import Exchange, Timing, Usage
+from composer.run.metrics import hidden_reasoning as hidden
 from composer.run.metrics import tokens_per_second
 
 
@@ -23,11 +24,11 @@ def usage_text(usage: Usage | None) -> str:
     return " · ".join(pieces)
 
 
-def timing_text(usage: Usage | None, timing: Timing) -> str:
+def timing_text(usage: Usage | None, timing: Timing, *, hidden_reasoning: bool = False) -> str:
     pieces = []
     if timing.first_token_ms is not None:
         pieces.append(f"first token {timing.first_token_ms / 1000:.2f} s")
-    rate = tokens_per_second(usage, timing)
+    rate = tokens_per_second(usage, timing, hidden_reasoning=hidden_reasoning)
     if rate is not None:
         pieces.append(f"{rate:.1f} tok/s")
     if timing.total_ms is not None:
@@ -39,7 +40,8 @@ def footer_text(exchange: Exchange) -> str:
     """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
     extras = exchange.composer
     pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
-    for text in (usage_text(exchange.usage), timing_text(exchange.usage, extras.timing)):
+    timing = timing_text(exchange.usage, extras.timing, hidden_reasoning=hidden(exchange))
+    for text in (usage_text(exchange.usage), timing):
         if text:
             pieces.append(text)
     return " · ".join(pieces)
