@@ -114,6 +114,7 @@ def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, se
     # Gemini's recorded reply is one event: a burst may have no rate to show.
     assert rates[0] != "–" and rates[1] != "–"
     assert rates[2] == (view.columns[2].column.metrics.rate_text or "–")
+    assert view.columns[1].figures["tokens"].toolTip().startswith("in ")
     assert float(rates[1]) == pytest.approx(view.columns[1].column.metrics.tokens_per_second,
                                             abs=0.05)
     assert view.status.text() == "3 of 3 finished"

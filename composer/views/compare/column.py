@@ -24,6 +24,7 @@ from composer.run.metrics import Metrics
 from composer.run.state import RunState
 from composer.views import theme
 from composer.views.results.pane import ResultsPane
+from composer.views.results.stats import usage_text
 
 STATE_TEXT = {
     RunState.QUEUED: "Queued", RunState.SENDING: "Sending…", RunState.RETRYING: "Retrying…",
@@ -184,3 +185,6 @@ class CompareColumn(QFrame):
                   "stop": stop}
         for key, label in self.figures.items():
             label.setText(values[key] or "–")
+        exchange = self.column.exchange
+        # The whole count (in, out, reasoning, cached) where the header has room for one figure.
+        self.figures["tokens"].setToolTip(usage_text(exchange.usage) if exchange else "")
