@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from composer.models.conversation import Conversation
+from composer.models.files import load
 from composer.models.parts import Message, TextPart
 from composer.models.settings import RequestSettings
 from composer.preferences import Preferences
@@ -76,7 +77,8 @@ def text_of(widget) -> str:
     return "".join(b.text for b in widget.pane.blocks_of(TextBlock))
 
 
-def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, servers, keys):
+def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, servers, keys,
+                                                           tmp_path):
     chat, claude, gemini = servers
     chat.queue(Reply.sse(recorded(CHAT), delay=0.08))
     claude.queue(Reply.sse(recorded(ANTHROPIC), delay=0.03))
@@ -118,6 +120,14 @@ def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, se
     assert float(rates[1]) == pytest.approx(view.columns[1].column.metrics.tokens_per_second,
                                             abs=0.05)
     assert view.status.text() == "3 of 3 finished"
+
+    # Each column's exchange can be saved as a file, the one Save Exchange writes.
+    view.columns[2].save_button.click()
+    dialog = window.run_ui._dialog
+    dialog.fileSelected.emit(str(tmp_path / "gemini"))
+    saved_exchange = load(tmp_path / "gemini.json")
+    assert saved_exchange.composer.protocol == "gemini" and saved_exchange.messages
+    dialog.close()
 
     rows_before = len(window.document)
     view.columns[1].keep_button.click()

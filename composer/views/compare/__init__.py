@@ -44,6 +44,7 @@ class CompareUI:
                                   stop_keys=run.stop_action.shortcuts)
         self.view.targets_requested.connect(self.choose_targets)
         self.view.keep_requested.connect(window.keep_compare_replies)
+        self.view.save_requested.connect(run.choose_save_exchange)
         window.document_replaced.connect(self.view.conversation_gone)
         window.closed.connect(self.view.shutdown)
 

@@ -76,6 +76,7 @@ def _settings_text(column: Column) -> str:
 class CompareColumn(QFrame):
     keep_clicked = Signal(int)  # the column's index
     retry_clicked = Signal(int)
+    save_clicked = Signal(int)
 
     def __init__(self, column: Column, parent: QWidget | None = None):
         super().__init__(parent)
@@ -94,6 +95,11 @@ class CompareColumn(QFrame):
         self.keep_button.setToolTip("Make this reply the next turn of the conversation")
         self.keep_button.setEnabled(False)
         self.keep_button.clicked.connect(lambda: self.keep_clicked.emit(self.column.index))
+        self.save_button = QPushButton("Save Exchange…")
+        self.save_button.setToolTip("Save this target's request, reply, timings and raw events "
+                                    "as an exchange file")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(lambda: self.save_clicked.emit(self.column.index))
         self.figures: dict[str, QLabel] = {}
         self.pane = ResultsPane()
         self.pane.scroll.setFrameShape(QFrame.Shape.NoFrame)  # the column's frame is enough
@@ -105,6 +111,7 @@ class CompareColumn(QFrame):
 
         bottom = QHBoxLayout()  # read first, then keep: the button comes after the reply
         bottom.setContentsMargins(0, 0, 6, 6)
+        bottom.addWidget(self.save_button)
         bottom.addStretch(1)
         bottom.addWidget(self.keep_button)
         layout = QVBoxLayout(self)
@@ -176,6 +183,7 @@ class CompareColumn(QFrame):
             self.pane.footer.hide()  # its figures are in the header
         self.keep_button.setEnabled(column.ended and bool(column.reply)
                                     and state in (RunState.DONE, RunState.STOPPED))
+        self.save_button.setEnabled(column.ended and state != RunState.REFUSED)
         self._show_figures()
 
     def _show_figures(self) -> None:

@@ -41,6 +41,7 @@ from composer.views.compare.column import CompareColumn, ElidedLabel
 class CompareWindow(QWidget):
     targets_requested = Signal()  # the user wants to change the targets (the dialog)
     keep_requested = Signal(list, int)  # every column's reply (list[list[Message]]), the one kept
+    save_requested = Signal(object)  # a column's Exchange, to save as a file
     finished = Signal()  # every column has ended
 
     def __init__(self, parent: QWidget | None = None, *,
@@ -177,6 +178,7 @@ class CompareWindow(QWidget):
             widget.pane.set_markdown(self.markdown_check.isChecked())
             widget.keep_clicked.connect(self.keep)
             widget.retry_clicked.connect(self._rerun)
+            widget.save_clicked.connect(self._on_column_save_clicked)
             self.splitter.addWidget(widget)
             self.columns.append(widget)
         width = max(self.splitter.width(), 300 * len(columns))
@@ -191,6 +193,10 @@ class CompareWindow(QWidget):
         if self._kept is not None:
             widget.keep_button.setEnabled(False)
         self._update_buttons()
+
+    def _on_column_save_clicked(self, index: int) -> None:
+        if self.compare is not None and self.compare.columns[index].exchange is not None:
+            self.save_requested.emit(self.compare.columns[index].exchange)
 
     # -- keeping a reply ----------------------------------------------------------------------
 
