@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     import asyncio
 
     from composer import paths
-    from composer.cli.send import conversation_from
+    from composer.cli.send import read_conversation
     from composer.models.errors import ComposerError
     from composer.models.linked import LinkedFileError
     from composer.models.pricing import estimate
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     from composer.run.counting import TIMEOUT, count_tokens
 
     try:
-        conversation = conversation_from(args)
+        conversation = read_conversation(args)
     except (ComposerError, LinkedFileError) as exc:
         error(str(exc))
         return 1

@@ -44,6 +44,7 @@ from composer.providers.transport import Call, CallConfig, build_exchange, descr
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import Finding, Run, RunRecord, RunState, preflight
 from composer.run.cache_check import last_prefix_hashes
+from composer.run.metrics import hidden_reasoning
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
@@ -276,7 +277,8 @@ class RunController(QObject):
         run = self.runs.add(exchange)
         self.pane._set_title(f"Run {run.number}: {run.title}")
         error = exchange.composer.error
-        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing),
+        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing,
+                                                   hidden_reasoning=hidden_reasoning(exchange)),
                                        usage_text(exchange.usage), saved_text(exchange)) if t)
         self.stats_label.setText(stats)
         if error is not None and error.kind == "cancelled":

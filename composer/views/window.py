@@ -45,6 +45,7 @@ from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
 from composer.views.attachments import AttachmentLoader, run_off_thread
 from composer.views.branches.commands import install as install_branches
+from composer.views.compare import install as install_compare
 from composer.views.compose import install as install_compose
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_commands import FileCommands
@@ -167,6 +168,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.token_count.failed.connect(self._on_count_failed)
         self.compose = install_compose(self)  # the next message, under the table
         self._apply_preferences()  # to every attachment loader, now all are in the window
+        self.compare_ui = install_compare(self)  # Run ▸ Compare…: several targets side by side
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         self.branches = install_branches(self)  # regenerate, variants, the branches dock
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
@@ -382,6 +384,17 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             return self.save_to(self.file_path)
         self.choose_save_as()
         return None
+
+    def keep_compare_replies(self, replies: list[list[Message]], chosen: int) -> bool:
+        """Compare's Keep: ``replies[chosen]`` becomes the next turn and the other columns'
+        replies its variants (a column with no reply adds none): one undo step."""
+        if not 0 <= chosen < len(replies) or not replies[chosen]:
+            return False
+        columns = [i for i, reply in enumerate(replies) if reply]
+        self.branches.keep_replies_as_variants(
+            [[m.model_copy(deep=True) for m in replies[i]] for i in columns],
+            columns.index(chosen), text="Keep compared reply")
+        return True
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
