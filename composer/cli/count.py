@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--base-url", metavar="URL", help="the server's base URL")
     parser.add_argument("--trust-base-url", action="store_true",
                         help="send your API key to the base URL the file names, to count there")
+    from composer.cli.send import add_var_argument
+
+    add_var_argument(parser)
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
                         help="a request option, as for send (-o max_tokens 1000 bounds the "

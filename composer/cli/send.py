@@ -79,6 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         f"{', '.join(KNOWN_OPTIONS)} are checked as the window checks them and "
                         "mapped for each provider, any other key is sent as a raw body field "
                         "(JSON values parse)")
+    add_var_argument(parser)
     parser.add_argument("--target", "-t", action="append", default=[], metavar="T",
                         help="send to this target instead; repeat it to compare several side "
                         "by side. T is PRESET:MODEL[,KEY=VALUE]..., e.g. openai:gpt-4o-mini or "
@@ -215,6 +216,22 @@ class Printer:
             self._open = None
 
 
+def add_var_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the conversation's {{NAME}} (repeat it); over the "
+                        "values the file keeps")
+
+
+def _read_vars(items: list[str]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise RequestRefused(f"--var {item!r}: give it as NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
 def read_conversation(args: argparse.Namespace) -> Conversation:
     """FILE as a conversation with the command line's provider, model, base URL and options
     laid over its settings (linked files read as the options allow); ``count`` and compare
@@ -239,6 +256,8 @@ def read_conversation(args: argparse.Namespace) -> Conversation:
         # Our neutral options are read (and checked) as the window reads them; anything else
         # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
         apply_option(settings, key, value)
+    if values := _read_vars(getattr(args, "var", [])):
+        conv.composer.variables = {**conv.variable_values, **values}
     return conv
 
 
