@@ -79,7 +79,9 @@ class RoleDelegate(QStyledItemDelegate):
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
                                    else QPalette.ColorRole.Text)
-        rect = opt.rect.adjusted(TEXT_MARGIN + 1, 0, -TEXT_MARGIN - 1, 0)
+        # Where the style puts the text: after the cache tag's icon, when the row has one.
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        rect = rect.adjusted(1, 0, -TEXT_MARGIN - 1, 0)
         if variant:  # the role on the first line, the arrows on the last
             rect = QRect(rect.left(), rect.top() + 2, rect.width(), opt.fontMetrics.height())
         centre = Qt.AlignmentFlag.AlignVCenter
