@@ -6,6 +6,8 @@ docs/conversation.png: a six-turn conversation with a system prompt, an image an
 docs/reply.png: the bundled example exchange (reasoning, text with code, a tool call, an image).
 docs/branches.png: a conversation with three variants of a reply and a branch, the branches
 panel beside it.
+docs/compare.png, docs/counts.png: windows that must run to show them (docs/live_screenshots.py).
+docs/grid.png: a test run's results grid (docs/live_screenshots.py).
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def main() -> None:
                        check=True, capture_output=True)
         shoot(DOCS / "reply.png", reply)
         shoot(DOCS / "branches.png", make_branches(folder), "--row", "3", "--size", "1440x800")
+    subprocess.run([sys.executable, str(DOCS / "live_screenshots.py")], check=True)
 
 
 if __name__ == "__main__":
