@@ -437,4 +437,10 @@ APIS: dict[str, BatchApi] = {"openai": OpenAIBatch(), "openai-chat": OpenAIBatch
 
 
 def api_for(preset: str) -> BatchApi | None:
+    """The batch API of a preset (by its name), None when it has none."""
     return APIS.get(preset)
+
+
+def api_named(name: Any) -> BatchApi | None:
+    """The batch API a batch file names (``openai``, ``anthropic``, ``gemini``)."""
+    return next((api for api in APIS.values() if api.name == name), None)
