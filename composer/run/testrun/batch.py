@@ -233,8 +233,8 @@ class BatchRun:
                        if isinstance(r.get("target"), int)
                        and 0 <= r["target"] < len(self.runner.suite.targets))
         for target in targets.values():
-            if batch_apis.api_for(target.preset.name) is None:
-                problems.append(f"target {target.name}: {target.preset.title} has no batch API "
+            if batch_apis.api_for(target.preset().name) is None:
+                problems.append(f"target {target.name}: {target.preset().title} has no batch API "
                                 "Composer can use (OpenAI, Anthropic and Gemini have one): "
                                 "run it without --batch")
         if problems:
@@ -309,7 +309,7 @@ class BatchRun:
 
     async def _submit_target(self, client: httpx.AsyncClient, cells: list[PlannedCell]) -> None:
         target = cells[0].target
-        api = batch_apis.api_for(target.preset.name)
+        api = batch_apis.api_for(target.preset().name)
         if api is None:
             raise RunFolderError(f"target {target.name}: no batch API")
         items, call = [], None

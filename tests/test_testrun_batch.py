@@ -1,0 +1,241 @@
+"""Batch mode end to end: a suite run through the OpenAI, Anthropic and Gemini batch APIs of a
+stateful loopback server (tests/batch_server.py: create, a pending poll first, results with one
+errored request) ends with the same cell files as a direct run against the same replies; a
+resume after the process was killed mid-poll polls and submits nothing again (creates counted
+on the server); the limits split a run into several batches; a failed batch is submitted again
+on resume; the discount is applied once and said in the cell."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from composer.models.files import load
+from composer.run.testrun import batch_apis
+from composer.run.testrun.batch_apis import Limits
+from tests import cassettes
+from tests.batch_server import BatchServer
+from tests.cli_run import run_cli
+from tests.conftest import recordings_or_skip
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-ant-test",
+        "GEMINI_API_KEY": "gem-test"}
+RECORDED = {"openai-chat": "TestOpenAICommon/openai-gpt-4o/simple.yaml",  # "Oi!"
+            "anthropic": "TestAnthropicCommon/claude-sonnet-4/simple.yaml",  # "Olá! ..."
+            "gemini": "TestGoogleCommon/gemini-2.5-flash/simple.yaml"}  # "Olá!"
+ERRORS = {  # what each provider answers a request it refuses, as its non-streamed endpoint does
+    "openai-chat": {"error": {"message": "Unsupported language: Klingon", "type":
+                              "invalid_request_error", "param": "messages", "code": None}},
+    "anthropic": {"type": "error", "error": {"type": "invalid_request_error",
+                                             "message": "Unsupported language: Klingon"}},
+    "gemini": {"error": {"code": 400, "message": "Unsupported language: Klingon",
+                         "status": "INVALID_ARGUMENT"}},
+}
+
+
+def answer(protocol: str, body: dict) -> tuple[int, dict]:
+    """The recorded whole reply of the protocol; a 400 for the Klingon case."""
+    if "Klingon" in json.dumps(body):
+        return 400, ERRORS[protocol]
+    recorded = recordings_or_skip() / RECORDED[protocol]
+    return 200, json.loads(cassettes.load(recorded).interactions[0].response_body)
+
+
+@pytest.fixture
+def server():
+    made = BatchServer(answer)
+    yield made
+    made.stop()
+
+
+def write_suite(folder: Path, url: str, cases=("Portuguese", "Galician", "Klingon"),
+                targets=None) -> Path:
+    (folder / "langs.csv").write_text("id,lang,expected\n" + "".join(
+        f"{lang[:2].lower()},{lang},{'Oi' if n % 2 else 'Ol'}\n"
+        for n, lang in enumerate(cases)), encoding="utf-8")
+    suite = {
+        "name": "hi",
+        "conversation": {"messages": [
+            {"role": "system", "parts": [{"type": "text", "text": "You are a helpful assistant"}]},
+            {"role": "user", "parts": [{"type": "text", "text": "Say hi in {{lang}}"}]}]},
+        "cases": "langs.csv",
+        "targets": targets or [
+            f"openai-chat:gpt-4o,base_url={url}/v1",
+            {"provider": "anthropic", "model": "claude-sonnet-4-20250514", "base_url": url,
+             "options": {"max_tokens": 4000}},
+            f"gemini:gemini-2.5-flash,base_url={url}"],
+        "checks": [
+            {"kind": "contains", "value": "{{expected}}"},
+            {"kind": "not-contains", "value": "Adeus", "ignore_case": True},
+            {"kind": "regex", "pattern": "Portuguese", "label": "names the language"},
+            {"kind": "cost", "under_usd": 0.01},
+        ],
+    }
+    path = folder / "hi.suite.json"
+    path.write_text(json.dumps(suite), encoding="utf-8")
+    return path
+
+
+def composer(*args: str, cwd: Path):
+    return run_cli(*args, env={**os.environ, **KEYS}, cwd=cwd)
+
+
+def cells(folder: Path) -> dict[str, object]:
+    return {str(p.relative_to(folder)): load(p) for p in sorted((folder / "cells").rglob("*.json"))}
+
+
+def test_a_batch_run_ends_with_the_same_cell_files_as_a_direct_run(server, tmp_path):
+    suite = write_suite(tmp_path, server.url)
+    direct = composer("run", suite.name, "--out", "direct", "--trust-base-url", cwd=tmp_path)
+    assert direct.returncode == 1, direct.stderr  # some checks fail, Klingon errors
+    assert sum(v for k, v in server.counts.items() if k.startswith("direct-")) == 9
+
+    batch = composer("run", suite.name, "--out", "batch", "--trust-base-url", "--batch",
+                     "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert batch.returncode == 1, batch.stderr
+    assert {k: v for k, v in server.counts.items() if k.startswith(("create", "direct"))} == {
+        "create-openai": 1, "create-anthropic": 1, "create-gemini": 1,
+        "direct-openai-chat": 3, "direct-anthropic": 3, "direct-gemini": 3}
+    for api in ("openai", "anthropic", "gemini"):  # a pending poll first, then the end
+        assert server.counts[f"poll-{api}"] == 2
+    assert "submitted b001-t1-openai.json: openai batch batch_1, 3 request(s)" in batch.stderr
+    assert "batch_1: in_progress" in batch.stderr
+
+    direct_cells, batch_cells = cells(tmp_path / "direct"), cells(tmp_path / "batch")
+    assert list(direct_cells) == list(batch_cells) and len(direct_cells) == 9
+    statuses = set()
+    for path, d in direct_cells.items():
+        b = batch_cells[path]
+        assert [m.model_dump() for m in b.messages] == [m.model_dump() for m in d.messages], path
+        dv, bv = d.composer.cell["verdicts"], b.composer.cell["verdicts"]
+        assert [v for v in bv if v["kind"] != "cost"] == \
+               [v for v in dv if v["kind"] != "cost"], path
+        assert b.composer.cell["status"] == d.composer.cell["status"]
+        statuses.add(d.composer.cell["status"])
+        assert b.composer.batch["price"] == "batch price: 50% of the list price"
+        if d.composer.cell["cost_usd"] is not None:  # same usage, half the price
+            assert b.composer.cell["cost_usd"] == pytest.approx(d.composer.cell["cost_usd"] / 2)
+    assert statuses == {"pass", "fail", "error"}
+    klingon = batch_cells["cells/t2-anthropic-claude-sonnet-4-20250514/c003-kl.r1.json"]
+    assert klingon.composer.cell["verdicts"][0]["why"] == \
+        "400 invalid_request_error: Unsupported language: Klingon"
+    # Each batch request is the direct request's body with streaming off.
+    sent = [json.loads(s.body) for s in server.received if s.path == "/v1/messages"][0]
+    line = json.loads(next(s.body for s in server.received if s.path == "/v1/messages/batches"))
+    assert line["requests"][0]["params"] == {k: v for k, v in sent.items() if k != "stream"}
+    manifest = json.loads((tmp_path / "batch/run.json").read_text())
+    assert [(b["api"], b["state"], b["requests"]) for b in manifest["batches"]] == [
+        ("openai", "fetched", 3), ("anthropic", "fetched", 3), ("gemini", "fetched", 3)]
+
+
+def test_batch_without_wait_exits_and_resume_polls_then_fetches(server, tmp_path):
+    server.pending_polls = 1
+    suite = write_suite(tmp_path, server.url)
+    first = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                     cwd=tmp_path)
+    assert first.returncode == 4, first.stderr
+    assert "3 batch(es) still running (9 cell(s))" in first.stderr
+    assert not (tmp_path / "out/cells").exists()
+    records = sorted(p.name for p in (tmp_path / "out/batches").iterdir())
+    assert records == ["b001-t1-openai.json", "b002-t2-anthropic.json", "b003-t3-gemini.json"]
+    assert json.loads((tmp_path / "out/batches/b001-t1-openai.json").read_text())["id"] == \
+        "batch_1"
+    pending = composer("run", suite.name, "--out", "out", "--resume", cwd=tmp_path)
+    assert pending.returncode == 2  # the suite's base URLs still need --trust-base-url
+    again = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
+                     cwd=tmp_path)
+    assert again.returncode == 4, again.stderr  # the first poll is pending
+    done = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
+                    cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert len(cells(tmp_path / "out")) == 9
+    assert sum(v for k, v in server.counts.items() if k.startswith("create")) == 3
+    # The errored (Klingon) cells are submitted once more by the next resume, and only they.
+    retry = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
+                     "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert retry.returncode == 1
+    assert sum(v for k, v in server.counts.items() if k.startswith("create")) == 6
+    assert [len(b.requests) for b in list(server.batches.values())[3:]] == [1, 1, 1]
+
+
+def test_a_resume_after_a_kill_mid_poll_polls_and_submits_nothing_again(server, tmp_path):
+    server.pending_polls = 10_000  # never ends while the first process polls
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1"])
+    child = subprocess.Popen(
+        [sys.executable, "-m", "composer", "run", str(suite), "--out", str(tmp_path / "out"),
+         "--trust-base-url", "--batch", "--wait", "--poll-interval", "0.02"],
+        cwd=tmp_path, env={**os.environ, **KEYS, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while server.counts["poll-openai"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.counts["poll-openai"] >= 3
+    finally:
+        child.kill()
+        child.wait()
+    assert server.counts["create-openai"] == 1
+    server.pending_polls = 0
+    resumed = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
+                       cwd=tmp_path)
+    assert resumed.returncode == 1, resumed.stderr
+    assert server.counts["create-openai"] == 1 and server.counts["uploads"] == 1
+    assert len(cells(tmp_path / "out")) == 3
+
+
+def test_the_limits_split_a_run_into_several_batches(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(batch_apis.LIMITS, "openai", Limits(requests=2, bytes=10**9))
+    suite = write_suite(tmp_path, server.url, cases=("Portuguese", "Galician", "Spanish",
+                                                    "Basque", "Catalan"), targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1",
+        {"provider": "anthropic", "model": "claude-sonnet-4-20250514",
+         "base_url": server.url, "options": {"max_tokens": 4000}}])
+    one = json.dumps({"custom_id": "cell-10", "params": {}})  # about one anthropic item
+    monkeypatch.setitem(batch_apis.LIMITS, "anthropic",
+                        Limits(requests=100, bytes=3 * (len(one) + 250)))
+    result = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                      "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    sizes = {api: [len(b.requests) for b in server.batches.values() if b.api == api]
+             for api in ("openai", "anthropic")}
+    assert sizes["openai"] == [2, 2, 1]
+    assert len(sizes["anthropic"]) > 1 and sum(sizes["anthropic"]) == 5
+    assert len(cells(tmp_path / "out")) == 10
+
+
+def test_a_failed_batch_is_submitted_again_on_resume(server, tmp_path):
+    server.fates.extend(["failed"])
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1"])
+    first = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                     "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert "b001-t1-openai.json: openai batch batch_1: failed" in first.stderr
+    assert "Enqueued token limit reached" in first.stderr
+    assert server.counts["create-openai"] == 1  # not re-submitted in the same run
+    record = json.loads((tmp_path / "out/batches/b001-t1-openai.json").read_text())
+    assert record["state"] == "failed"
+    resumed = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
+                       "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert resumed.returncode == 1, resumed.stderr
+    assert server.counts["create-openai"] == 2
+    assert [len(b.requests) for b in server.batches.values()] == [3, 3]
+    assert len(cells(tmp_path / "out")) == 3
+
+
+def test_a_target_without_a_batch_api_is_refused_and_nothing_is_sent(server, tmp_path):
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"groq:llama-3.1-8b-instant,base_url={server.url}/v1"])
+    result = run_cli("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                     env={**os.environ, **KEYS, "GROQ_API_KEY": "gsk"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "target groq:llama-3.1-8b-instant: Groq has no batch API Composer can use" in \
+        result.stderr
+    assert not server.received
