@@ -40,6 +40,7 @@ class Batch:
     fate: str
     polls: int = 0
     model: str = ""
+    endpoint: str = ""  # OpenAI's: /v1/chat/completions or /v1/responses
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Seen:
 class BatchServer:
     answer: Answer
     pending_polls: int = 1
+    # Where Anthropic's results_url points (another server's origin, to test the key stays).
+    results_base: str | None = None
     fates: deque[str] = field(default_factory=deque)
     batches: dict[str, Batch] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -161,7 +164,10 @@ class BatchServer:
         lines = [json.loads(line) for line in self.files[data["input_file_id"]].splitlines()]
         if any(line["url"] != data["endpoint"] for line in lines):
             return _json(400, {"error": {"message": "every line must use the endpoint"}})
-        return self._create("openai", [(line["custom_id"], line["body"]) for line in lines])
+        made = self._create("openai", [(line["custom_id"], line["body"]) for line in lines])
+        if made[0] == 200:
+            self.batches[json.loads(made[2])["id"]].endpoint = data["endpoint"]
+        return made
 
     def _create(self, api: str, requests: list[tuple[str, dict[str, Any]]], model: str = ""
                 ) -> tuple[int, str, bytes]:
@@ -195,7 +201,8 @@ class BatchServer:
                     "request_counts": {"processing": 0 if done else len(batch.requests),
                                        "succeeded": 0, "errored": 0, "canceled": 0,
                                        "expired": 0},
-                    "results_url": f"{self.url}/v1/messages/batches/{batch_id}/results"
+                    "results_url": f"{self.results_base or self.url}/v1/messages/batches/"
+                                   f"{batch_id}/results"
                     if done else None}
         state = {"completed": "BATCH_STATE_SUCCEEDED", "failed": "BATCH_STATE_FAILED",
                  "expired": "BATCH_STATE_EXPIRED"}[batch.fate] if done else \
@@ -214,7 +221,7 @@ class BatchServer:
 
     def _openai_view(self, batch_id: str, batch: Batch, done: bool) -> dict[str, Any]:
         view: dict[str, Any] = {"id": batch_id, "object": "batch",
-                                "endpoint": "/v1/chat/completions",
+                                "endpoint": batch.endpoint,
                                 "status": "in_progress" if done is False else batch.fate,
                                 "output_file_id": None, "error_file_id": None,
                                 "request_counts": {"total": len(batch.requests),
@@ -229,7 +236,9 @@ class BatchServer:
         if batch.fate == "completed":
             good, bad = [], []
             for n, (custom_id, body) in enumerate(batch.requests):
-                status, reply = self.answer("openai-chat", body)
+                protocol = "openai-responses" if batch.endpoint == "/v1/responses" else \
+                    "openai-chat"
+                status, reply = self.answer(protocol, body)
                 line = {"id": f"batch_req_{n}", "custom_id": custom_id,
                         "response": {"status_code": status, "request_id": f"req_{n}",
                                      "body": reply}, "error": None}

@@ -28,11 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-ant-test",
         "GEMINI_API_KEY": "gem-test"}
 RECORDED = {"openai-chat": "TestOpenAICommon/openai-gpt-4o/simple.yaml",  # "Oi!"
+            "openai-responses": "TestOpenAIResponsesCommon/openai-gpt-4o/simple.yaml",  # "Olá!"
             "anthropic": "TestAnthropicCommon/claude-sonnet-4/simple.yaml",  # "Olá! ..."
             "gemini": "TestGoogleCommon/gemini-2.5-flash/simple.yaml"}  # "Olá!"
 ERRORS = {  # what each provider answers a request it refuses, as its non-streamed endpoint does
     "openai-chat": {"error": {"message": "Unsupported language: Klingon", "type":
                               "invalid_request_error", "param": "messages", "code": None}},
+    "openai-responses": {"error": {"message": "Unsupported language: Klingon", "type":
+                                   "invalid_request_error", "param": "input", "code": None}},
     "anthropic": {"type": "error", "error": {"type": "invalid_request_error",
                                              "message": "Unsupported language: Klingon"}},
     "gemini": {"error": {"code": 400, "message": "Unsupported language: Klingon",
@@ -239,3 +242,50 @@ def test_a_target_without_a_batch_api_is_refused_and_nothing_is_sent(server, tmp
     assert "target groq:llama-3.1-8b-instant: Groq has no batch API Composer can use" in \
         result.stderr
     assert not server.received
+
+
+def test_the_responses_preset_goes_to_the_batch_api_s_responses_endpoint(server, tmp_path):
+    suite = write_suite(tmp_path, server.url, targets=[f"openai:gpt-4o,base_url={server.url}/v1"])
+    result = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                      "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # Klingon errors
+    lines = [json.loads(line) for line in server.files["file-1"].splitlines()]
+    assert {line["url"] for line in lines} == {"/v1/responses"}
+    assert all("stream" not in line["body"] and line["body"]["model"] == "gpt-4o"
+               for line in lines)
+    cell = load(tmp_path / "out/cells/t1-openai-gpt-4o/c001-po.r1.json")
+    assert cell.messages[0].parts[0].text == "Olá!"
+    assert cell.composer.cell["status"] == "fail"  # "names the language" fails
+    assert cell.composer.cell["verdicts"][0]["status"] == "pass"  # contains 'Ol'
+    error = load(tmp_path / "out/cells/t1-openai-gpt-4o/c003-kl.r1.json")
+    assert error.composer.cell["verdicts"][0]["why"] == \
+        "400 invalid_request_error: Unsupported language: Klingon (param input)"
+
+
+def test_results_on_another_origin_do_not_get_the_key(server, tmp_path):
+    elsewhere = BatchServer(answer)
+    try:
+        server.results_base = elsewhere.url
+        suite = write_suite(tmp_path, server.url, targets=[
+            {"provider": "anthropic", "model": "claude-sonnet-4-20250514",
+             "base_url": server.url, "options": {"max_tokens": 4000}}])
+        result = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                          "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+        assert f"the message batch's results are at {elsewhere.url}, not at {server.url}: " \
+               "your key was not sent there" in result.stderr
+        assert not elsewhere.received
+        assert not (tmp_path / "out/cells").exists()
+        record = json.loads((tmp_path / "out/batches/b001-t1-anthropic.json").read_text())
+        assert record["state"] == "submitted"  # still to fetch: nothing is lost
+    finally:
+        elsewhere.stop()
+
+
+def test_a_direct_run_into_a_folder_with_batches_is_refused(server, tmp_path):
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1"])
+    composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch", cwd=tmp_path)
+    again = composer("run", suite.name, "--out", "out", "--trust-base-url", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "already holds a run: pass --resume" in again.stderr
+    assert server.counts["create-openai"] == 1 and not server.counts["direct-openai-chat"]

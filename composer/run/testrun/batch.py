@@ -149,21 +149,24 @@ def batch_exchange(call: Call, outcome: Outcome, info: dict[str, Any],
     return exchange
 
 
+def item_size(item: dict[str, Any]) -> int:
+    """The bytes one request adds to a batch (a JSONL line with its newline)."""
+    return len(json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 1
+
+
 def split(items: list[tuple[PlannedCell, dict[str, Any]]], limits: Limits
           ) -> list[list[tuple[PlannedCell, dict[str, Any]]]]:
-    """``items`` in order, cut into batches within the request count and byte size limits."""
+    """``items`` in order, cut into batches within the request count and byte size limits
+    (an item is never over the byte limit: the caller keeps those out)."""
     chunks: list[list[tuple[PlannedCell, dict[str, Any]]]] = []
     size = 0
     for cell, item in items:
-        item_size = len(json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 1
-        if item_size > limits.bytes:
-            raise BatchFailed(f"{cell.path}: its request is {item_size:,} bytes, over the batch "
-                              f"limit of {limits.bytes:,}")
-        if not chunks or len(chunks[-1]) >= limits.requests or size + item_size > limits.bytes:
+        this = item_size(item)
+        if not chunks or len(chunks[-1]) >= limits.requests or size + this > limits.bytes:
             chunks.append([])
             size = 0
         chunks[-1].append((cell, item))
-        size += item_size
+        size += this
     return chunks
 
 
@@ -182,6 +185,7 @@ class BatchRun:
         self.to_submit: list[PlannedCell] = []
         self.fetched_now: set[str] = set()  # cell paths written this run: not submitted again
         self.submitted_now: set[str] = set()
+        self.stuck: set[str] = set()  # batch files whose poll or fetch failed in this run
         self._index = {cell.path: n for n, cell in enumerate(runner.cells)}
         self._prepared = False
 
@@ -191,9 +195,6 @@ class BatchRun:
         """The cells to submit: the runner's cells to send, minus those in a running batch
         (blocking I/O). RunFolderError for a used folder without resume, or a newer one."""
         batches = self.folder / BATCHES
-        if batches.is_dir() and not self.runner.resume and any(batches.glob("*.json")):
-            raise RunFolderError(f"{self.folder} already holds a run: pass --resume to go on "
-                                 "with it, or choose another output folder")
         self.runner.prepare(write=write)
         self.records = {}
         for path in sorted(batches.glob("*.json")) if batches.is_dir() else []:
@@ -261,7 +262,8 @@ class BatchRun:
             await self._poll_round(client)
             await self._submit(client, [c for c in self._still_to_submit()])
             delay = self.poll_first
-            while wait and self.open_records():
+            while wait and any(name not in self.stuck for name, record in self.records.items()
+                               if record.get("state") == SUBMITTED):
                 await asyncio.sleep(delay)
                 delay = min(delay * POLL_GROWTH, self.poll_max)
                 await self._poll_round(client)
@@ -312,15 +314,19 @@ class BatchRun:
         api = batch_apis.api_for(target.preset().name)
         if api is None:
             raise RunFolderError(f"target {target.name}: no batch API")
-        items, call = [], None
+        items, call, limits = [], None, self.limits[api.name]
         for cell in cells:
             try:
                 call = self.runner.make_call(cell.conversation, client)
-                request = non_streamed(call)
+                item = api.item(f"cell-{self._index[cell.path] + 1}", non_streamed(call))
+                if (size := item_size(item)) > limits.bytes:
+                    raise RequestRefused(f"the request is {size:,} bytes, over the {api.name} "
+                                         f"batch limit of {limits.bytes:,}: run it without "
+                                         "--batch")
             except RequestRefused as exc:
                 await self._write(cell, refused_exchange(cell, str(exc)))
                 continue
-            items.append((cell, api.item(f"cell-{self._index[cell.path] + 1}", request)))
+            items.append((cell, item))
         if call is None or not items:
             return
         http = Http(client, call)
@@ -356,7 +362,7 @@ class BatchRun:
 
     async def _poll_round(self, client: httpx.AsyncClient) -> None:
         for name, record in list(self.records.items()):
-            if record.get("state") == SUBMITTED:
+            if record.get("state") == SUBMITTED and name not in self.stuck:
                 await self._poll(client, name, record)
 
     async def _poll(self, client: httpx.AsyncClient, name: str, record: dict[str, Any]) -> None:
@@ -378,6 +384,8 @@ class BatchRun:
             if status.has_results:
                 await self._fetch(client, api, http, record, status)
         except (BatchFailed, RequestRefused) as exc:
+            # Left as it is on disk (the next run tries again), not polled again in this one.
+            self.stuck.add(name)
             self.on_event(BatchProblem(name, str(exc)))
             return
         record["state"] = FETCHED if status.state == ENDED else status.state

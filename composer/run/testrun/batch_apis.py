@@ -325,7 +325,7 @@ class AnthropicBatch(BatchApi):
                                   "/results")
         same = origin(url) is not None and origin(url) == origin(self._url(http))
         if not same:
-            raise BatchFailed(f"the message batch's results are at {origin(url) or url!r}, "
+            raise BatchFailed(f"the message batch's results are at {origin(url) or url}, "
                               f"not at {origin(self._url(http))}: your key was not sent there")
         response = await http.send("GET", url, "downloading the message batch's results")
         return [self._outcome(http, line) for line in _jsonl(response.text)

@@ -32,6 +32,7 @@ from composer.run.lanes import Lanes
 from composer.run.testrun.checks import ERROR, Observed, Verdict
 from composer.run.testrun.cost import PriceFn, estimate_tokens, exchange_cost, genai_price
 from composer.run.testrun.folder import (
+    BATCHES,
     CELLS,
     PENDING,
     CellRecord,
@@ -159,7 +160,8 @@ class Runner:
         False (a dry run) changes nothing on disk: no temp file removed, no cell judged anew
         written."""
         existing = check_folder(self.folder)
-        if existing is not None and not self.resume and (self.folder / CELLS).exists():
+        if existing is not None and not self.resume and (
+                (self.folder / CELLS).exists() or (self.folder / BATCHES).exists()):
             raise RunFolderError(f"{self.folder} already holds a run: pass --resume to go on "
                                  "with it, or choose another output folder")
         if write:
