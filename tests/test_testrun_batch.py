@@ -289,3 +289,20 @@ def test_a_direct_run_into_a_folder_with_batches_is_refused(server, tmp_path):
     assert again.returncode == 2
     assert "already holds a run: pass --resume" in again.stderr
     assert server.counts["create-openai"] == 1 and not server.counts["direct-openai-chat"]
+
+
+def test_the_budget_limits_what_is_submitted_at_the_batch_price(server, tmp_path):
+    from composer.run.testrun.folder import plan
+    from composer.run.testrun.runner import estimate
+    from composer.run.testrun.suite import load_suite
+
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1"])
+    one = estimate(plan(load_suite(suite))[:1]).cost_usd  # the list price of one cell
+    budget = f"{one * 0.5 * 2.5:.6f}"  # two cells at the batch price fit, not three
+    result = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                      "--budget", budget, "--wait", "--poll-interval", "0.01", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # a check failed: that comes first
+    assert "budget reached" in result.stderr and "1 cell(s) not sent" in result.stderr
+    assert [len(b.requests) for b in server.batches.values()] == [2]
+    assert len(cells(tmp_path / "out")) == 2
