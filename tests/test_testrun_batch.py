@@ -130,9 +130,23 @@ def test_a_batch_run_ends_with_the_same_cell_files_as_a_direct_run(server, tmp_p
     assert klingon.composer.cell["verdicts"][0]["why"] == \
         "400 invalid_request_error: Unsupported language: Klingon"
     # Each batch request is the direct request's body with streaming off.
-    sent = [json.loads(s.body) for s in server.received if s.path == "/v1/messages"][0]
+    def direct_body(path_end: str) -> dict:  # the Portuguese case's (they come in any order)
+        return next(json.loads(s.body) for s in server.received if s.path.endswith(path_end)
+                    and b"Say hi in Portuguese" in s.body)
+
+    sent = direct_body("/v1/messages")
     line = json.loads(next(s.body for s in server.received if s.path == "/v1/messages/batches"))
     assert line["requests"][0]["params"] == {k: v for k, v in sent.items() if k != "stream"}
+    sent = direct_body("/v1/chat/completions")
+    line = json.loads(server.files["file-1"].splitlines()[0])
+    assert line["body"] == {k: v for k, v in sent.items() if k not in ("stream",
+                                                                      "stream_options")}
+    assert (line["url"], sent["stream"]) == ("/v1/chat/completions", True)
+    sent = direct_body(":streamGenerateContent?alt=sse")
+    made = json.loads(next(s.body for s in server.received
+                           if s.path.endswith(":batchGenerateContent")))
+    assert made["batch"]["input_config"]["requests"]["requests"][0] == {
+        "request": sent, "metadata": {"key": "cell-7"}}
     manifest = json.loads((tmp_path / "batch/run.json").read_text())
     assert [(b["api"], b["state"], b["requests"]) for b in manifest["batches"]] == [
         ("openai", "fetched", 3), ("anthropic", "fetched", 3), ("gemini", "fetched", 3)]

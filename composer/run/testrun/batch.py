@@ -208,7 +208,7 @@ class BatchRun:
                                      f"{version}; this one reads up to {BATCH_VERSION}): "
                                      "update Composer")
             self.records[path.name] = record
-        waiting = {c.get("path") for r in self.open_records() for c in r.get("cells") or []}
+        waiting = {c.get("path") for r in self.open_records() for c in entries(r)}
         self.to_submit = [c for c in self.runner.to_send if c.path not in waiting]
         self._prepared = True
         return self.to_submit
@@ -240,13 +240,9 @@ class BatchRun:
                                 "run it without --batch")
         if problems:
             return problems
-        saved, self.runner.to_send = self.runner.to_send, self.to_submit + [
-            cell for r in self.open_records() for c in (r.get("cells") or [])[:1]
-            if (cell := self._cell(c)) is not None]
-        try:
-            return self.runner.preflight()
-        finally:
-            self.runner.to_send = saved
+        polled = [cell for r in self.open_records() for e in entries(r)[:1]
+                  if (cell := self._cell(e)) is not None]
+        return self.runner.preflight(self.to_submit + polled)
 
     def _cell(self, entry: dict[str, Any]) -> PlannedCell | None:
         index = self._index.get(entry.get("path"))  # type: ignore[arg-type]
@@ -274,13 +270,13 @@ class BatchRun:
     def _still_to_submit(self) -> list[PlannedCell]:
         """After a poll: the cells without a result that are in no running batch, not fetched
         or submitted in this run."""
-        waiting = {c.get("path") for r in self.open_records() for c in r.get("cells") or []}
+        waiting = {c.get("path") for r in self.open_records() for c in entries(r)}
         skip = waiting | self.fetched_now | self.submitted_now
         # A batch that ended in this run's poll without a cell's result (failed, expired, a
         # result missing) frees that cell.
         freed = {c.get("path") for r in self.records.values()
                  if r.get("_polled_now") and r.get("state") != SUBMITTED
-                 for c in r.get("cells") or []}
+                 for c in entries(r)}
         wanted = {c.path for c in self.to_submit} | freed
         return [c for c in self.runner.cells if c.path in wanted and c.path not in skip]
 
@@ -290,7 +286,7 @@ class BatchRun:
             return cells
         spent = self.runner.spent_usd + sum(
             (estimate([c], self.runner.price).cost_usd * BATCH_RATE) for r in
-            self.open_records() for e in r.get("cells") or [] if (c := self._cell(e)))
+            self.open_records() for e in entries(r) if (c := self._cell(e)))
         kept = []
         for cell in cells:
             cost = estimate([cell], self.runner.price).cost_usd * BATCH_RATE
@@ -366,8 +362,7 @@ class BatchRun:
                 await self._poll(client, name, record)
 
     async def _poll(self, client: httpx.AsyncClient, name: str, record: dict[str, Any]) -> None:
-        entries = record.get("cells") or []
-        cells = [cell for e in entries if (cell := self._cell(e)) is not None]
+        cells = [cell for e in entries(record) if (cell := self._cell(e)) is not None]
         api = batch_apis.api_named(record.get("api"))
         if not cells or api is None:
             return
@@ -396,13 +391,13 @@ class BatchRun:
     async def _fetch(self, client: httpx.AsyncClient, api: BatchApi, http: Http,
                      record: dict[str, Any], status: Status) -> None:
         outcomes = await api.results(http, record, status)
-        entries = {e.get("custom_id"): e for e in record.get("cells") or []}
+        by_id = {e.get("custom_id"): e for e in entries(record)}
         turnaround = _turnaround_ms(record.get("submitted_utc"))
         info = {"api": api.name, "id": record.get("id"),
                 "submitted_utc": record.get("submitted_utc")}
         written = 0
         for outcome in outcomes:
-            entry = entries.get(outcome.custom_id)
+            entry = by_id.get(outcome.custom_id)
             cell = self._cell(entry) if entry else None
             if cell is None or cell.request != entry.get("request"):
                 continue  # not ours, or the suite changed since: the cell is sent anew
@@ -428,6 +423,12 @@ class BatchRun:
                             exchange.composer.timing.total_ms, cell.request, exchange)
         self.on_event(CellFinished(CellResult(cell, info["status"], record), runner.spent_usd,
                                    runner.done, len(runner.cells)))
+
+
+def entries(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A batch file's cells: ``{custom_id, path, request}`` each."""
+    cells = record.get("cells")
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
 
 
 def target_index(chunk: list[tuple[PlannedCell, dict[str, Any]]]) -> int:

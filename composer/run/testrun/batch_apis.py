@@ -404,7 +404,9 @@ class GeminiBatch(BatchApi):
                 raise BatchFailed("the batch's results are in a file: Composer submits "
                                   "inline batches and reads inline results only")
             return []
-        ids = [c.get("custom_id") for c in record.get("cells") or []]
+        cells = record.get("cells")
+        ids = [c.get("custom_id") if isinstance(c, dict) else None
+               for c in (cells if isinstance(cells, list) else [])]
         out = []
         for index, entry in enumerate(found):
             if not isinstance(entry, dict):

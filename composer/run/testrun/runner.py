@@ -190,13 +190,14 @@ class Runner:
             self.prepare()
         return estimate(self.to_send, self.price)
 
-    def preflight(self) -> list[str]:
-        """Build (not send) one call per target of the cells to send: the refusals (a missing
-        key, a key bound for a host nobody trusted, a bad option), one line each."""
+    def preflight(self, cells: list[PlannedCell] | None = None) -> list[str]:
+        """Build (not send) one call per target of the cells to send (or of ``cells``): the
+        refusals (a missing key, a key bound for a host nobody trusted, a bad option), one
+        line each."""
         if not self._prepared:
             self.prepare()
         problems, seen = [], set()
-        for cell in self.to_send:
+        for cell in self.to_send if cells is None else cells:
             if cell.target_index in seen:
                 continue
             seen.add(cell.target_index)
