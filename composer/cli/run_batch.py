@@ -105,19 +105,18 @@ def run(args: argparse.Namespace, suite, folder, runner, report) -> int:
         error(str(exc))
         return 1
     progress.finish()
-    status = report(summary, runner.budget_reached)
     still = batch.open_records()
+    counts = summary.counts()
+    # Nothing in yet: no table of empty rows, only what is running and how to go on.
+    status = EXIT_RUNNING if still and counts["pending"] == len(runner.cells) else \
+        report(summary, runner.budget_reached)
     if still:
         note(f"{len(still)} batch(es) still running "
              f"({sum(len(r.get('cells') or []) for r in still)} cell(s)): "
              f"{_resume(args, folder)} fetches their results")
-        return status if status not in (EXIT_OK, 1) or _any_failed(summary) else EXIT_RUNNING
+        if not (counts["fail"] or counts["error"]) and status in (EXIT_OK, 1):
+            return EXIT_RUNNING
     return status
-
-
-def _any_failed(summary) -> bool:
-    counts = summary.counts()
-    return bool(counts["fail"] or counts["error"])
 
 
 def _resume(args: argparse.Namespace, folder) -> str:

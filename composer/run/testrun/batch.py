@@ -110,7 +110,7 @@ BatchEvent = BatchSubmitted | BatchPolled | BatchProblem
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
 def non_streamed(call: Call) -> HttpRequest:
