@@ -164,13 +164,11 @@ class BatchServer:
         lines = [json.loads(line) for line in self.files[data["input_file_id"]].splitlines()]
         if any(line["url"] != data["endpoint"] for line in lines):
             return _json(400, {"error": {"message": "every line must use the endpoint"}})
-        made = self._create("openai", [(line["custom_id"], line["body"]) for line in lines])
-        if made[0] == 200:
-            self.batches[json.loads(made[2])["id"]].endpoint = data["endpoint"]
-        return made
+        return self._create("openai", [(line["custom_id"], line["body"]) for line in lines],
+                            endpoint=data["endpoint"])
 
-    def _create(self, api: str, requests: list[tuple[str, dict[str, Any]]], model: str = ""
-                ) -> tuple[int, str, bytes]:
+    def _create(self, api: str, requests: list[tuple[str, dict[str, Any]]], model: str = "",
+                endpoint: str = "") -> tuple[int, str, bytes]:
         if any("stream" in body for _, body in requests):
             return _json(400, {"error": {"message": "stream is not allowed in a batch"}})
         self.counts[f"create-{api}"] += 1
@@ -178,7 +176,7 @@ class BatchServer:
         batch_id = {"openai": f"batch_{n}", "anthropic": f"msgbatch_{n}",
                     "gemini": f"batches/gem{n}"}[api]
         fate = self.fates.popleft() if self.fates else "completed"
-        self.batches[batch_id] = Batch(api, requests, fate, model=model)
+        self.batches[batch_id] = Batch(api, requests, fate, model=model, endpoint=endpoint)
         return _json(200, self._view(batch_id, done=False))
 
     def _status(self, api: str, batch_id: str) -> tuple[int, str, bytes]:

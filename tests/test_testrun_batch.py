@@ -320,3 +320,22 @@ def test_the_budget_limits_what_is_submitted_at_the_batch_price(server, tmp_path
     assert "budget reached" in result.stderr and "1 cell(s) not sent" in result.stderr
     assert [len(b.requests) for b in server.batches.values()] == [2]
     assert len(cells(tmp_path / "out")) == 2
+
+
+def test_an_id_that_is_not_one_is_refused_and_nothing_is_recorded(server, tmp_path,
+                                                                   monkeypatch):
+    created = server._create
+
+    def hostile(*args, **kw):  # the batch is made, but its id would climb the URL path
+        status, ctype, body = created(*args, **kw)
+        return status, ctype, json.dumps({**json.loads(body), "id": ".."}).encode()
+
+    monkeypatch.setattr(server, "_create", hostile)
+    suite = write_suite(tmp_path, server.url, targets=[
+        f"openai-chat:gpt-4o,base_url={server.url}/v1"])
+    result = composer("run", suite.name, "--out", "out", "--trust-base-url", "--batch",
+                      cwd=tmp_path)
+    assert "b001-t1-openai.json: creating the batch: the server answered no usable id ('..')" \
+        in result.stderr
+    assert not (tmp_path / "out/batches").exists()
+    assert not [s for s in server.received if s.method == "GET"]

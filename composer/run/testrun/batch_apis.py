@@ -76,8 +76,8 @@ PARSERS: dict[str, Callable[[Any], list[StreamEvent]]] = {
     "gemini": gemini.parse_response,
 }
 
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
-_GEMINI_NAME = re.compile(r"^batches/[A-Za-z0-9_.-]{1,200}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+_GEMINI_NAME = re.compile(r"^batches/[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
 
 class BatchFailed(ComposerError):
