@@ -7,6 +7,7 @@ on resume; the discount is applied once and said in the cell."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from composer.models.conversation import Conversation
 from composer.models.files import load
+from composer.models.settings import RequestSettings
+from composer.providers.transport import Call, run_call
 from composer.run.testrun import batch_apis
 from composer.run.testrun.batch_apis import Limits
 from tests import cassettes
@@ -147,6 +151,18 @@ def test_a_batch_run_ends_with_the_same_cell_files_as_a_direct_run(server, tmp_p
                            if s.path.endswith(":batchGenerateContent")))
     assert made["batch"]["input_config"]["requests"]["requests"][0] == {
         "request": sent, "metadata": {"key": "cell-7"}}
+    # A batch cell replays like any exchange: its one event is the whole reply.
+    for path, cell in batch_cells.items():
+        if cell.composer.error is not None:  # an error has no reply to replay, as directly
+            assert not cell.composer.events and not direct_cells[path].composer.events
+            continue
+        replayed = asyncio.run(run_call(Call(Conversation(
+            messages=list(cell.prompt.messages),
+            settings=RequestSettings(provider="replay", base_url=str(tmp_path / "batch" / path))
+        ))))
+        assert [m.model_dump() for m in replayed.messages] == \
+            [m.model_dump() for m in cell.messages], path
+        assert replayed.composer.error is None
     manifest = json.loads((tmp_path / "batch/run.json").read_text())
     assert [(b["api"], b["state"], b["requests"]) for b in manifest["batches"]] == [
         ("openai", "fetched", 3), ("anthropic", "fetched", 3), ("gemini", "fetched", 3)]

@@ -36,13 +36,14 @@ from composer.models.assembler import Assembler
 from composer.models.events import StreamError
 from composer.models.exchange import Exchange, RawEvent
 from composer.models.files import atomic_write_text
-from composer.providers.base import HttpRequest, RequestRefused
+from composer.providers.base import Frame, HttpRequest, RequestRefused
+from composer.providers.guard import open_parser
 from composer.providers.transport import Call, build_exchange
+from composer.providers.whole import whole_replies
 from composer.run.testrun import batch_apis
 from composer.run.testrun.batch_apis import (
     ENDED,
     LIMITS,
-    PARSERS,
     PENDING,
     BatchApi,
     BatchFailed,
@@ -125,23 +126,24 @@ def non_streamed(call: Call) -> HttpRequest:
 def batch_exchange(call: Call, outcome: Outcome, info: dict[str, Any],
                    turnaround_ms: float | None) -> Exchange:
     """The Exchange a direct send of ``call`` gives, from a batch's whole reply (or its error):
-    the protocol's whole-reply parser feeds the same Assembler; the raw reply is its one
-    logged event; ``composer.batch`` says which batch it came by (and that it is priced so)."""
+    the protocol's whole-reply parser (composer.providers.whole, inside the stream guard)
+    feeds the same Assembler; the raw reply is its one logged event; ``composer.batch`` says
+    which batch it came by (and that it is priced so)."""
     call.request = non_streamed(call)
     call.status = outcome.status
     call.timing.started_utc = info.get("submitted_utc")
     call.timing.total_ms = turnaround_ms
     assembler = Assembler()
+    protocol = whole_replies(call.protocol)
     if outcome.error is not None:
         assembler.feed(outcome.error)
+    elif protocol is None:
+        assembler.feed(StreamError(f"{call.protocol_name} has no whole-reply reader"))
     else:
-        call.log.append(RawEvent(0.0, json.dumps(outcome.reply, ensure_ascii=False)))
-        try:
-            events = PARSERS[call.protocol_name](outcome.reply)
-        except Exception as exc:  # a parser bug: name it, keep the raw reply
-            events = [StreamError(f"cannot read the batch reply: {type(exc).__name__}: {exc}",
-                                  kind="provider")]
-        for event in events:
+        data = json.dumps(outcome.reply, ensure_ascii=False)
+        call.log.append(RawEvent(0.0, data))
+        call.parser = open_parser(protocol)
+        for event in [*call.parser.feed(Frame(data)), *call.parser.close()]:
             assembler.feed(event)
     exchange = build_exchange(call, assembler)
     exchange.composer.batch = {"api": info["api"], "id": info["id"],  # type: ignore[attr-defined]

@@ -33,8 +33,8 @@ from typing import Any
 import httpx
 
 from composer.models.errors import ComposerError
-from composer.models.events import StreamError, StreamEvent
-from composer.providers import anthropic, gemini, openai_chat, openai_responses
+from composer.models.events import StreamError
+from composer.providers import anthropic
 from composer.providers.base import SECRET_HEADERS, HttpRequest
 from composer.providers.headers import retry_after
 from composer.providers.transport import (
@@ -67,14 +67,6 @@ LIMITS: dict[str, Limits] = {
 
 # What a poll found. PENDING: still running; the others end the batch.
 PENDING, ENDED, FAILED, EXPIRED, CANCELLED = "pending", "ended", "failed", "expired", "cancelled"
-
-# Whole-reply readers, one per protocol (the providers' parse_response).
-PARSERS: dict[str, Callable[[Any], list[StreamEvent]]] = {
-    "openai-chat": openai_chat.parse_response,
-    "openai-responses": openai_responses.parse_response,
-    "anthropic": anthropic.parse_response,
-    "gemini": gemini.parse_response,
-}
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 _GEMINI_NAME = re.compile(r"^batches/[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
