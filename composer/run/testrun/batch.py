@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -329,7 +330,7 @@ class BatchRun:
             return
         http = Http(client, call)
         for chunk in split(items, self.limits[api.name]):
-            name = f"b{len(self.records) + 1:03d}-t{target_index(chunk)}-{api.name}.json"
+            name = f"b{self._next_number():03d}-t{target_index(chunk)}-{api.name}.json"
             try:
                 made = await api.create(http, [item for _, item in chunk],
                                         f"composer-{self.folder.name}-{name[:-5]}")
@@ -347,6 +348,11 @@ class BatchRun:
             await asyncio.to_thread(self._save, name)
             self.submitted_now.update(cell.path for cell, _ in chunk)
             self.on_event(BatchSubmitted(name, api.name, made["id"], target.name, len(chunk)))
+
+    def _next_number(self) -> int:
+        """After the highest batch file's number (a removed file's number is not reused)."""
+        numbers = [int(m[1]) for name in self.records if (m := re.match(r"b(\d+)-", name))]
+        return max(numbers, default=0) + 1
 
     @staticmethod
     def _custom_id(item: dict[str, Any]) -> str:
