@@ -13,6 +13,7 @@ Exit status:
   2  nothing was sent: a bad suite, run folder or option, or a call refused before sending
      (a missing key, a key for a host the suite named: --trust-base-url)
   3  the budget stopped the run before every cell was sent (and none failed)
+  4  (--batch) batches are still running and nothing has failed so far: --resume fetches them
   130 interrupted; the finished cells are kept: ``--resume`` sends the rest
 No Qt here; the run itself is imported only when the verb runs.
 """
@@ -59,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="give up on a call after this long without data (default 120)")
     parser.add_argument("--retries", type=int, default=None, metavar="N",
                         help="retries per call on 429/5xx/connection failures (default 2)")
+    from composer.cli import run_batch
+
+    run_batch.add_arguments(parser)
 
 
 def _out_folder(args: argparse.Namespace, suite_path: Path, name: str) -> Path:
@@ -111,6 +115,7 @@ class Progress:
         self.tty = stream.isatty()
         self.total, self.done = total, done
         self.failed = 0
+        self.drawn = False  # the bar is on the current line
 
     def __call__(self, event) -> None:
         from composer.run.testrun.runner import BudgetReached, CellFinished
@@ -129,6 +134,7 @@ class Progress:
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self.stream.write(f"\r[{bar}] {self.done}/{self.total} cells · "
                               f"${event.spent_usd:.4f} spent · {self.failed} not passed\x1b[K")
+            self.drawn = True
         else:
             cell = result.cell
             statuses = [v.status for v in result.verdicts]
@@ -146,6 +152,12 @@ class Progress:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
+
+    def finish_line(self) -> None:
+        """End the bar's line, if one is drawn, before another message."""
+        if self.drawn:
+            self._clear()
 
     def finish(self) -> None:
         self._clear()
@@ -188,6 +200,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     from composer.models.errors import ComposerError
     from composer.preferences import Preferences
     from composer.run.lanes import Lanes
+    from composer.run.testrun.batch import has_batches
     from composer.run.testrun.runner import Runner
     from composer.run.testrun.suite import load_suite
 
@@ -203,6 +216,10 @@ def run(args: argparse.Namespace, verb: str) -> int:
         runner = Runner(suite, folder, _call_factory(args), budget_usd=args.budget,
                         resume=args.resume, lanes=Lanes(max(1, args.concurrency)),
                         on_event=None)
+        if args.batch or (args.resume and has_batches(folder)):
+            from composer.cli import run_batch
+
+            return run_batch.run(args, suite, folder, runner, _report)
         to_send = runner.prepare(write=not args.dry_run)
     except (ComposerError, OSError) as exc:
         error(str(exc))

@@ -289,11 +289,12 @@ class AnthropicProtocol(WireProtocol):
         return headers
 
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
-                      api_key: str | None = None) -> HttpRequest:
+                      api_key: str | None = None, stream: bool = True) -> HttpRequest:
         built = to_body(conversation)
         body, notes = checked_body(built, model=conversation.settings.model
                                    or built[0].get("model"), messages_key="messages")
-        body["stream"] = True
+        if stream:
+            body["stream"] = True
         return post(conversation, endpoint(base_url, "messages"), self.headers(api_key), body,
                     notes)
 

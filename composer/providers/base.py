@@ -178,8 +178,9 @@ class WireProtocol:
     metadata_key: str = ""
 
     def build_request(self, conversation: Conversation, *, base_url: str,
-                      api_key: str | None) -> HttpRequest:
-        """Pure: the HTTP request for this conversation. Raises RequestRefused."""
+                      api_key: str | None, stream: bool = True) -> HttpRequest:
+        """Pure: the HTTP request for this conversation. Raises RequestRefused. ``stream``
+        False: the same request for a whole (non-streamed) reply, as a batch API carries it."""
         raise NotImplementedError
 
     def new_parser(self) -> Parser:

@@ -271,13 +271,14 @@ class GeminiProtocol(WireProtocol):
     metadata_key = KEY
 
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
-                      api_key: str | None = None) -> HttpRequest:
+                      api_key: str | None = None, stream: bool = True) -> HttpRequest:
         model = conversation.settings.model.strip().removeprefix("models/")
         body, notes = checked_body(to_body(conversation), model=model, messages_key="contents")
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["x-goog-api-key"] = api_key
-        url = f"{_api_root(base_url)}/models/{model}:streamGenerateContent?alt=sse"
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        url = f"{_api_root(base_url)}/models/{model}:{method}"
         return post(conversation, url, headers, body, notes)
 
     def new_parser(self) -> GeminiParser:

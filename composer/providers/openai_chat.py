@@ -332,14 +332,16 @@ class OpenAIChatProtocol(WireProtocol):
     metadata_key = META
 
     def build_request(self, conversation: Conversation, *, base_url: str,
-                      api_key: str | None) -> HttpRequest:
+                      api_key: str | None, stream: bool = True) -> HttpRequest:
         built = to_body(conversation, thinking_host=_rejects_thinking(base_url))
         body, notes = checked_body(built, model=built[0].get("model"), messages_key="messages")
-        body["stream"] = True
-        options = body.get("stream_options")
-        body["stream_options"] = {**(options if isinstance(options, dict) else {}),
-                                  "include_usage": True}
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if stream:
+            body["stream"] = True
+            options = body.get("stream_options")
+            body["stream_options"] = {**(options if isinstance(options, dict) else {}),
+                                      "include_usage": True}
+            headers["Accept"] = "text/event-stream"
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         return post(conversation, _endpoint(base_url, "chat/completions"), headers, body, notes)

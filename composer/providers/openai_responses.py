@@ -407,10 +407,11 @@ class ResponsesProtocol(WireProtocol):
         return headers
 
     def build_request(self, conversation: Conversation, *, base_url: str | None = None,
-                      api_key: str | None = None) -> HttpRequest:
+                      api_key: str | None = None, stream: bool = True) -> HttpRequest:
         body, notes = checked_body(to_body(conversation), model=conversation.settings.model,
                                    messages_key="input")
-        body["stream"] = True
+        if stream:
+            body["stream"] = True
         # Stateless multi-turn: reasoning is replayed from its encrypted content, not stored.
         if _has_encrypted_reasoning(body.get("input")) or "reasoning" in body:
             body.setdefault("store", False)
@@ -421,6 +422,8 @@ class ResponsesProtocol(WireProtocol):
             body["include"] = include
         url = f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/responses"
         headers = self.headers(api_key)
+        if not stream:
+            headers["accept"] = "application/json"
         if api_key and _is_azure(url):
             # Azure OpenAI takes its resource key as api-key; Bearer is for Entra tokens.
             del headers["authorization"]

@@ -61,6 +61,11 @@ def open_source(base_url: str | None) -> ReplaySource:
     except (UnknownProvider, ImportError) as exc:
         raise RequestRefused(f"{location}: cannot replay protocol {name!r}: {exc}",
                              field_name="base URL") from None
+    if isinstance(getattr(doc.composer, "batch", None), dict):
+        # A reply fetched from a batch API: its one event is the whole body.
+        from composer.providers.whole import whole_replies
+
+        protocol = whole_replies(protocol) or protocol
     return ReplaySource(doc, location, name, protocol, list(doc.composer.events))
 
 

@@ -9,9 +9,14 @@ No Qt here: ``llm-composer run`` and the window drive the same code.
   ``BudgetReached``;
 - ``load_run(folder)`` -> ``RunSummary`` rebuilt from the files (summary.py), ``compare(baseline,
   current)`` -> pass-rate and score deltas and the cells whose status changed;
-- folder.py: the run folder's layout, cell files, versions.
+- folder.py: the run folder's layout, cell files, versions;
+- ``BatchRun(runner)`` (batch.py): the same run through the providers' batch APIs
+  (batch_apis.py: OpenAI Batch, Anthropic Message Batches, Gemini batch mode) at half the
+  price: ``prepare()``, ``estimate()``, ``preflight()``, ``await run(wait=...)`` -> the same
+  cell files; its events add ``BatchSubmitted``, ``BatchPolled`` and ``BatchProblem``.
 """
 
+from composer.run.testrun.batch import BatchPolled, BatchProblem, BatchRun, BatchSubmitted
 from composer.run.testrun.checks import Verdict
 from composer.run.testrun.folder import PlannedCell, RunFolderError
 from composer.run.testrun.runner import (
@@ -32,6 +37,6 @@ from composer.run.testrun.summary import (
     load_run,
 )
 
-__all__ = ["BudgetReached", "CellFinished", "CellResult", "CellStarted", "Comparison",
+__all__ = ["BatchPolled", "BatchProblem", "BatchRun", "BatchSubmitted", "BudgetReached", "CellFinished", "CellResult", "CellStarted", "Comparison",
            "Estimate", "PlannedCell", "RunEvent", "RunFolderError", "RunSummary", "Runner",
            "Suite", "SuiteError", "TargetStats", "Verdict", "compare", "load_run", "load_suite"]

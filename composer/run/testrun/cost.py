@@ -22,6 +22,16 @@ PriceFn = Callable[[str, str, int, int], float | None]
 # Before sending, the reply's length is unknown: its max_tokens when set, else this many.
 DEFAULT_OUTPUT_TOKENS = 500
 
+# The batch APIs (OpenAI Batch, Anthropic Message Batches, Gemini batch mode) charge half the
+# list price. genai-prices lists the list price only, so the discount is applied here, once: to
+# a reply that came through a batch (its ``composer.batch``) and to a batch run's estimate.
+BATCH_RATE = 0.5
+BATCH_PRICE_NOTE = "batch price: 50% of the list price"
+
+
+def came_by_batch(exchange: Exchange) -> bool:
+    return isinstance(getattr(exchange.composer, "batch", None), dict)
+
 
 def genai_price(provider: str, model: str, input_tokens: int, output_tokens: int
                 ) -> float | None:
@@ -35,7 +45,15 @@ def genai_price(provider: str, model: str, input_tokens: int, output_tokens: int
 
 
 def exchange_cost(exchange: Exchange, price: PriceFn) -> tuple[float | None, str]:
-    """(dollars or None, why None) for a finished exchange, from its usage."""
+    """(dollars or None, why None) for a finished exchange, from its usage; a reply that came
+    through a batch API at the batch rate."""
+    cost, note = _list_cost(exchange, price)
+    if cost is not None and came_by_batch(exchange):
+        cost *= BATCH_RATE
+    return cost, note
+
+
+def _list_cost(exchange: Exchange, price: PriceFn) -> tuple[float | None, str]:
     settings = exchange.composer.settings
     model = exchange.model or settings.model or ""
     usage = exchange.usage

@@ -12,9 +12,10 @@
                         T is the target (``t1-openai-gpt-4o-mini``), C the case (``c001-paris``),
                         N the repeat. Its ``composer.cell`` says which cell it is, the request it
                         answers (a hash), the verdicts, the cost
-      batches/          (batch mode, to come) one file per submitted provider batch: its id and
-                        the cells it carries; ``--resume`` polls those instead of sending, and
-                        fetched results land in the same cell files
+      batches/          (batch mode: composer.run.testrun.batch) one file per submitted provider
+                        batch: its API, id, state and the cells it carries; ``--resume`` polls
+                        those instead of sending, and fetched results land in the same cell
+                        files
 
 Every file is written atomically (composer.models.files): a process killed at any moment leaves
 the old file or the new one, and a killed write's temp file is removed by the next run. A cell
@@ -240,13 +241,19 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
 
 
 def batch_records(folder: Path) -> list[dict[str, Any]]:
-    """The batch files' contents (batch mode writes them; none yet)."""
+    """The batch files (composer.run.testrun.batch writes them), each without its list of
+    cells: the file's name, the API, the id, the state and how many requests it carries."""
     out = []
     for path in sorted((folder / BATCHES).glob("*.json")) if (folder / BATCHES).is_dir() else []:
         try:
-            out.append(read_json_file(path))
+            record = read_json_file(path)
         except RunFolderError:
             continue
+        if isinstance(record, dict):
+            cells = record.get("cells")
+            out.append({"file": f"{BATCHES}/{path.name}", **{
+                k: v for k, v in record.items() if k not in ("cells", "composer")},
+                "requests": len(cells) if isinstance(cells, list) else 0})
     return out
 
 

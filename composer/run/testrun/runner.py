@@ -32,6 +32,7 @@ from composer.run.lanes import Lanes
 from composer.run.testrun.checks import ERROR, Observed, Verdict
 from composer.run.testrun.cost import PriceFn, estimate_tokens, exchange_cost, genai_price
 from composer.run.testrun.folder import (
+    BATCHES,
     CELLS,
     PENDING,
     CellRecord,
@@ -159,7 +160,8 @@ class Runner:
         False (a dry run) changes nothing on disk: no temp file removed, no cell judged anew
         written."""
         existing = check_folder(self.folder)
-        if existing is not None and not self.resume and (self.folder / CELLS).exists():
+        if existing is not None and not self.resume and (
+                (self.folder / CELLS).exists() or (self.folder / BATCHES).exists()):
             raise RunFolderError(f"{self.folder} already holds a run: pass --resume to go on "
                                  "with it, or choose another output folder")
         if write:
@@ -188,13 +190,14 @@ class Runner:
             self.prepare()
         return estimate(self.to_send, self.price)
 
-    def preflight(self) -> list[str]:
-        """Build (not send) one call per target of the cells to send: the refusals (a missing
-        key, a key bound for a host nobody trusted, a bad option), one line each."""
+    def preflight(self, cells: list[PlannedCell] | None = None) -> list[str]:
+        """Build (not send) one call per target of the cells to send (or of ``cells``): the
+        refusals (a missing key, a key bound for a host nobody trusted, a bad option), one
+        line each."""
         if not self._prepared:
             self.prepare()
         problems, seen = [], set()
-        for cell in self.to_send:
+        for cell in self.to_send if cells is None else cells:
             if cell.target_index in seen:
                 continue
             seen.add(cell.target_index)
