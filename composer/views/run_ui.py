@@ -51,4 +51,7 @@ def install_run_ui(window: MainWindow, *, report_error: ReportError, file_dialog
     window.status_state.setText("Idle")
     window.closed.connect(run.shutdown)
     window.exchange_opened.connect(lambda exchange: run.show_exchange(exchange, "Opened exchange"))
+    from composer.views.testrun import install as install_test_runs
+
+    run.test_runs = install_test_runs(window, run)  # Run ▸ Test Run…, File ▸ Open Test Run…
     return run

@@ -1,0 +1,498 @@
+"""The test-run workspace: a window beside the main one (Run ▸ Test Run…) holding a suite being
+edited (composer/views/testrun/suite_editor.py), the results grid (grid_view.py) and the cell
+shown below it (its verdicts and its reply in a results pane).
+
+A suite comes from the current conversation (its variables become the case columns) or from a
+suite file; a run goes into a run folder the user picks (by default ``runs/NAME-TIME`` beside
+the suite); a run folder opened later shows the same grid, rebuilt from its files
+(``load_run``, off the GUI thread), and Resume sends only its missing cells. A baseline run
+folder adds each column's pass-rate change and marks the cells whose status changed. Every file
+read goes through the core; what goes wrong is one line in the status bar or under its field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer.models.conversation import Conversation
+from composer.models.errors import ComposerError
+from composer.providers.trust import TrustedHosts
+from composer.run.testrun import (
+    BudgetReached,
+    CellFinished,
+    CellResult,
+    CellStarted,
+    RunEvent,
+    RunFolderError,
+    Runner,
+    RunSummary,
+    load_run,
+    load_suite,
+)
+from composer.run.testrun.cases import CaseError
+from composer.run.testrun.draft import SuiteDraft, load_cases
+from composer.run.testrun.folder import slug
+from composer.run.testrun.grid import Grid, GridCell
+from composer.views.reply_diff import show_exchange_diff
+from composer.views.results.pane import ResultsPane
+from composer.views.testrun.grid_view import CellRole, GridModel, GridView
+from composer.views.testrun.run_control import TestRunControl
+from composer.views.testrun.suite_editor import SuiteEditor
+
+RUNS = "runs"
+SUITE_FILTER = "Suites (*.json)"
+CASES_FILTER = "Cases (*.csv *.jsonl *.ndjson *.json)"
+# (title, default path, then) -> the dialog; tests hand in one that answers at once.
+ChooseFile = Callable[[str, Path | None, Callable[[Path], None]], object]
+
+
+class TestRunWindow(QMainWindow):
+    def __init__(self, conversation: Conversation, *, key_trust: TrustedHosts,
+                 base_dir: Path | None = None, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Test Run — Composer")
+        self.setObjectName("test-run-window")
+        self.base_dir = base_dir  # where a new suite's runs go when it has no file
+        self.suite_path: Path | None = None
+        self.run_folder: Path | None = None
+        self.grid: Grid | None = None
+        self.task: asyncio.Task | None = None  # reading a run folder or a cases file
+        self.dialog: QFileDialog | None = None
+        self.diff_window = None
+        self.spent = 0.0
+        self.draft = SuiteDraft.from_conversation(conversation, base_dir=base_dir)
+        self.editor = SuiteEditor(self.draft)
+        self.editor.load_cases_requested.connect(self.choose_cases)
+        self.control = TestRunControl(self, key_trust, self._on_event)
+        self.control.prepared.connect(self._on_prepared)
+        self.control.started.connect(self._update_actions)
+        self.control.finished.connect(self._on_finished)
+        self.control.failed.connect(self._on_failed)
+
+        self.model = GridModel(None, self)
+        self.view = GridView(self.model)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.only_failures = QCheckBox("Only &failures")
+        self.only_differ = QCheckBox("Only cases whose targets &differ")
+        for box in (self.only_failures, self.only_differ):
+            box.toggled.connect(self._on_filters_toggled)
+        self.baseline_label = QLabel()
+        self.baseline_label.setTextFormat(Qt.TextFormat.PlainText)
+        filters = QHBoxLayout()
+        filters.addWidget(self.only_failures)
+        filters.addWidget(self.only_differ)
+        filters.addStretch(1)
+        filters.addWidget(self.baseline_label)
+        grid_box = QWidget()
+        layout = QVBoxLayout(grid_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.view, 1)
+
+        self.verdicts = QPlainTextEdit()
+        self.verdicts.setReadOnly(True)
+        self.verdicts.setAccessibleName("Verdicts of the cell")
+        self.verdicts.setPlaceholderText("Click a cell to see its verdicts and its reply; "
+                                         "select two to compare them (Diff).")
+        self.repeat_choice = QComboBox()
+        self.repeat_choice.currentIndexChanged.connect(lambda _i: self._show_current())
+        self.repeat_choice.hide()
+        self.pane = ResultsPane()
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.repeat_choice)
+        layout.addWidget(self.verdicts, 1)
+        detail = QSplitter(Qt.Orientation.Horizontal)
+        detail.addWidget(left)
+        detail.addWidget(self.pane)
+        detail.setStretchFactor(0, 2)
+        detail.setStretchFactor(1, 3)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(grid_box)
+        right.addWidget(detail)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.editor)
+        main.addWidget(right)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 5)
+        for splitter in (detail, right, main):
+            splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(main)
+        self.progress = QLabel()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.choose_file: ChooseFile = self._choose_file
+        self._make_actions()
+        self.resize(1400, 860)
+        main.setSizes([400, 1000])
+        self._update_actions()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, key: str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if key:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({key})" if key and tip else tip or text.replace("&", ""))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _make_actions(self) -> None:
+        self.open_suite_action = self._action("Open &Suite…", self.choose_suite, "Ctrl+O",
+                                              "Open a suite file")
+        self.save_suite_action = self._action("Sa&ve Suite…", self.choose_save_suite, "Ctrl+S",
+                                              "Save the suite as a file")
+        self.run_action = self._action("&Run", self.start, "Ctrl+Return",
+                                       "Send every cell into a new run folder")
+        self.stop_action = self._action("S&top", self.stop, "Esc", "Stop the run")
+        self.open_run_action = self._action("Open R&un…", self.choose_run, "Ctrl+Shift+O",
+                                            "Open a run folder and show its grid")
+        self.resume_action = self._action("Res&ume", self.resume, "Ctrl+Shift+Return",
+                                          "Send only the cells the run folder lacks")
+        self.baseline_action = self._action("&Baseline…", self.choose_baseline, None,
+                                            "Compare with another run folder")
+        self.diff_action = self._action("&Diff", self.diff_selected, "Ctrl+D",
+                                        "Compare the replies of the two selected cells")
+        bar = QToolBar("Test run", self)
+        bar.setObjectName("test-run-toolbar")
+        bar.setMovable(False)
+        bar.addActions([self.open_suite_action, self.save_suite_action])
+        bar.addSeparator()
+        bar.addActions([self.run_action, self.stop_action, self.resume_action])
+        bar.addSeparator()
+        bar.addActions([self.open_run_action, self.baseline_action, self.diff_action])
+        self.addToolBar(bar)
+
+    def _update_actions(self) -> None:
+        running = self.control.running
+        self.run_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        pending = self.grid is not None and any(
+            c.status == "pending" for row in self.grid.cells for c in row)
+        self.resume_action.setEnabled(not running and self.run_folder is not None and pending)
+        self.baseline_action.setEnabled(self.grid is not None)
+        self.diff_action.setEnabled(len(self._selected_exchanges()) == 2)
+
+    # -- the suite ------------------------------------------------------------------------------
+
+    def set_draft(self, draft: SuiteDraft) -> None:
+        self.draft = draft
+        self.editor.set_draft(draft)
+
+    def open_suite(self, path: str | Path) -> bool:
+        path = Path(path)
+        try:
+            suite = load_suite(path)
+        except (ComposerError, OSError) as exc:
+            self.say(str(exc))
+            return False
+        self.suite_path = path
+        self.set_draft(SuiteDraft.from_suite(suite))
+        self.say(f"Opened {path}" + (f" ({suite.warnings[0]})" if suite.warnings else ""))
+        return True
+
+    def save_suite(self, path: str | Path) -> bool:
+        self.editor.commit()
+        try:
+            self.draft.save(path)
+        except (ComposerError, OSError) as exc:
+            self.say(f"Not saved: {exc}")
+            return False
+        self.suite_path = Path(path)
+        self.say(f"Saved {path}")
+        return True
+
+    def load_cases_file(self, path: str | Path) -> asyncio.Task:
+        """Replace the cases with a file's (read off the GUI thread); a bad file is said under
+        the table with the core's message naming the line."""
+        async def read() -> None:
+            try:
+                cases = await asyncio.to_thread(load_cases, path)
+            except (CaseError, OSError) as exc:
+                self.editor.show_cases_problem(str(exc))
+                return
+            self.editor.show_cases_problem("")
+            self.editor.cases.set_cases(cases)
+            self.say(f"{len(cases)} case(s) from {Path(path).name}")
+
+        self.task = asyncio.ensure_future(read())
+        return self.task
+
+    def build_suite(self):
+        """The draft as a Suite, or None after saying what is wrong."""
+        self.editor.commit()
+        source = str(self.suite_path) if self.suite_path else "suite"
+        try:
+            return self.draft.build(source)
+        except (ComposerError, OSError) as exc:
+            self.say(str(exc))
+            return None
+
+    # -- running -------------------------------------------------------------------------------
+
+    def default_run_folder(self, name: str) -> Path:
+        base = self.suite_path.resolve().parent if self.suite_path else self.base_dir
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        return (base or Path.cwd()) / RUNS / f"{slug(name)}-{stamp}"
+
+    def start(self) -> None:
+        """Run the suite into a run folder the user picks (then confirm the plan)."""
+        suite = self.build_suite()
+        if suite is None or self.control.running:
+            return
+        self.dialog = self.choose_file("Run Folder", self.default_run_folder(suite.name),
+                                       lambda folder: self.run_into(folder))
+
+    def run_into(self, folder: str | Path, *, resume: bool = False) -> asyncio.Task | None:
+        suite = self.build_suite()
+        if suite is None:
+            return None
+        self.run_folder = Path(folder)
+        return self.control.plan(suite, self.run_folder, resume=resume)
+
+    def resume(self) -> asyncio.Task | None:
+        if self.run_folder is None:
+            return None
+        return self.run_into(self.run_folder, resume=True)
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def _on_prepared(self, runner: Runner) -> None:
+        grid = Grid(runner.suite)
+        for result in runner.kept:
+            grid.add(result)
+        self.spent = runner.spent_usd
+        self._show_grid(grid)
+        self._progress(len(runner.kept), len(runner.cells))
+
+    def _on_event(self, event: RunEvent) -> None:
+        if self.grid is None:
+            return
+        if isinstance(event, CellStarted):
+            cell = event.cell
+            self.model.note_changed(self.grid.started(cell.target_index, cell.case.id))
+        elif isinstance(event, CellFinished):
+            self.model.note_changed(self.grid.add(event.result))
+            self.spent = event.spent_usd
+            self._progress(event.done, event.total)
+        elif isinstance(event, BudgetReached):
+            self.say(f"Budget reached: ${event.spent_usd:.4f} spent of ${event.budget_usd:g}; "
+                     f"{event.not_started} cell(s) not sent (Resume goes on)")
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setText(f"{done}/{total} cells · ${self.spent:.4f} spent")
+
+    def _on_finished(self, summary: RunSummary) -> None:
+        self.model.flush()
+        if self.grid is not None:
+            for result in summary.results:  # the cells the events did not bring (kept ones)
+                if result.status == "pending":
+                    self.grid.add(result)
+            self.grid.refresh_baseline()
+        self.model.refresh_all()
+        counts = summary.counts()
+        stopped = " (stopped)" if self.control.runner and self.control.runner.stopped else ""
+        self.say(f"Run done{stopped}: {counts['pass']} pass · {counts['fail']} fail · "
+                 f"{counts['error']} error · {counts['pending']} not run · "
+                 f"${summary.spent_usd:.4f} · {summary.folder}")
+        self._update_actions()
+
+    def _on_failed(self, line: str) -> None:
+        self.say(line)
+        self._update_actions()
+
+    # -- reopening, baseline ---------------------------------------------------------------------
+
+    def open_run(self, folder: str | Path) -> asyncio.Task:
+        """Show a run folder's grid, rebuilt from its files off the GUI thread."""
+        folder = Path(folder)
+
+        async def read() -> None:
+            try:
+                summary = await asyncio.to_thread(load_run, folder)
+            except (RunFolderError, ComposerError, OSError) as exc:
+                self.say(str(exc))
+                return
+            self.run_folder = folder
+            self.suite_path = None
+            draft = SuiteDraft.from_suite(summary.suite)
+            draft.base_dir = folder
+            self.set_draft(draft)
+            self.spent = summary.spent_usd
+            self._show_grid(Grid.of_summary(summary))
+            counts = summary.counts()
+            self._progress(len(summary.results) - counts["pending"], len(summary.results))
+            self.say(f"Opened run {folder}: {counts['pass']} pass · {counts['fail']} fail · "
+                     f"{counts['error']} error · {counts['pending']} not run")
+
+        self.task = asyncio.ensure_future(read())
+        return self.task
+
+    def set_baseline(self, folder: str | Path) -> asyncio.Task:
+        folder = Path(folder)
+
+        async def read() -> None:
+            try:
+                baseline = await asyncio.to_thread(load_run, folder)
+            except (RunFolderError, ComposerError, OSError) as exc:
+                self.say(str(exc))
+                return
+            if self.grid is None:
+                return
+            self.grid.set_baseline(baseline, folder.name)
+            changed = len(self.grid.comparison.changed) if self.grid.comparison else 0
+            self.baseline_label.setText(f"Baseline: {folder.name} · {changed} cell(s) changed")
+            self.model.refresh_all()
+
+        self.task = asyncio.ensure_future(read())
+        return self.task
+
+    def _show_grid(self, grid: Grid) -> None:
+        self.grid = grid
+        self.baseline_label.clear()
+        self.model.set_grid(grid)
+        self.view.resizeColumnsToContents() if grid.columns > 4 else None
+        self._update_actions()
+
+    # -- cells ---------------------------------------------------------------------------------
+
+    def _on_filters_toggled(self) -> None:
+        self.model.set_filters(self.only_failures.isChecked(), self.only_differ.isChecked())
+
+    def _selected_cells(self) -> list[tuple[str, GridCell]]:
+        out = []
+        for index in sorted(self.view.selectionModel().selectedIndexes(),
+                            key=lambda i: (i.column(), i.row())):
+            cell = index.data(CellRole)
+            if cell is not None:
+                row, column = self.model.position(index)
+                title = f"{self.grid.suite.targets[column].name} · {self.grid.suite.cases[row].id}"
+                out.append((title, cell))
+        return out
+
+    def _selected_exchanges(self) -> list[tuple[str, object]]:
+        return [(title, first.record.exchange) for title, cell in self._selected_cells()
+                if (first := cell.first()) is not None]
+
+    def _on_selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        cells = self._selected_cells()
+        self.repeat_choice.blockSignals(True)
+        self.repeat_choice.clear()
+        if len(cells) == 1 and len(cells[0][1].results) > 1:
+            self.repeat_choice.addItems([f"Repeat {i + 1}"
+                                         for i in range(len(cells[0][1].results))])
+        self.repeat_choice.setVisible(self.repeat_choice.count() > 1)
+        self.repeat_choice.blockSignals(False)
+        self._show_current()
+        self._update_actions()
+
+    def _show_current(self) -> None:
+        cells = self._selected_cells()
+        if len(cells) != 1:
+            self.verdicts.setPlainText("\n\n".join(f"{t}\n{c.tooltip()}" for t, c in cells))
+            return
+        title, cell = cells[0]
+        self.verdicts.setPlainText(f"{title}\n{cell.tooltip()}")
+        repeat = max(0, self.repeat_choice.currentIndex())
+        result: CellResult | None = cell.results[repeat] if repeat < len(cell.results) else None
+        if result is None or result.record is None:
+            result = cell.first()
+        if result is None or result.record is None:
+            self.pane.clear()
+            return
+        self.pane.show_exchange(result.record.exchange, f"{title} · repeat {result.cell.repeat}")
+
+    def diff_selected(self):
+        chosen = self._selected_exchanges()
+        if len(chosen) != 2:
+            self.say("Select two cells with a reply to compare them")
+            return None
+        (title_a, a), (title_b, b) = chosen
+        self.diff_window = show_exchange_diff(self, title_a, a, title_b, b)
+        return self.diff_window
+
+    # -- dialogs -------------------------------------------------------------------------------
+
+    def say(self, line: str) -> None:
+        self.statusBar().showMessage(line, 0)
+
+    def _choose_file(self, title: str, default: Path | None, then: Callable[[Path], None],
+                     *, mode: str = "save", filters: list[str] | None = None) -> QFileDialog:
+        dialog = QFileDialog(self, title)
+        if mode == "folder":
+            dialog.setFileMode(QFileDialog.FileMode.Directory)
+            dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        elif mode == "open":
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        else:
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        if filters:
+            dialog.setNameFilters(filters)
+        if default is not None:
+            if mode == "save":
+                dialog.setDirectory(str(default.parent))
+                dialog.selectFile(default.name)
+            else:
+                dialog.setDirectory(str(default))
+        dialog.fileSelected.connect(lambda path: then(Path(path)))
+        dialog.open()
+        return dialog
+
+    def _folder(self) -> Path | None:
+        if self.suite_path:
+            return self.suite_path.resolve().parent
+        return self.base_dir
+
+    def choose_suite(self) -> None:
+        self.dialog = self._choose_file("Open Suite", self._folder(), self.open_suite,
+                                        mode="open", filters=[SUITE_FILTER, "All files (*)"])
+
+    def choose_save_suite(self) -> None:
+        default = self.suite_path or (self._folder() or Path.cwd()) / \
+            f"{slug(self.draft.name)}.suite.json"
+        self.dialog = self._choose_file("Save Suite", default, self.save_suite,
+                                        filters=[SUITE_FILTER])
+
+    def choose_cases(self) -> None:
+        self.dialog = self._choose_file("Load Cases", self._folder(), self.load_cases_file,
+                                        mode="open", filters=[CASES_FILTER, "All files (*)"])
+
+    def choose_run(self) -> None:
+        runs = (self._folder() or Path.cwd()) / RUNS
+        self.dialog = self._choose_file("Open Run Folder", runs if runs.is_dir() else
+                                        self._folder(), self.open_run, mode="folder")
+
+    def choose_baseline(self) -> None:
+        start = self.run_folder.parent if self.run_folder else self._folder()
+        self.dialog = self._choose_file("Baseline Run Folder", start, self.set_baseline,
+                                        mode="folder")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.control.shutdown()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        super().closeEvent(event)
