@@ -67,7 +67,11 @@ class GridCell:
         return "".join(SYMBOLS[r.status if r is not None else PENDING] for r in self.results)
 
     def first(self) -> CellResult | None:
-        return next((r for r in self.results if r is not None and r.record is not None), None)
+        """The repeat that explains the cell: the first with the cell's status (a failing one
+        for ``✓✓✗``), else the first with a reply."""
+        done = [r for r in self.results if r is not None and r.record is not None]
+        status = self.status
+        return next((r for r in done if r.status == status), done[0] if done else None)
 
     def preview(self, limit: int = 120) -> str:
         return one_line(reply_text(self.first()), limit)
@@ -119,6 +123,12 @@ class Grid:
     @property
     def columns(self) -> int:
         return len(self.suite.targets)
+
+    def case_title(self, row: int) -> str:
+        """A row's header: the case's id and its first value (``case-3\nCanada``)."""
+        case = self.suite.cases[row]
+        value = next((v for k, v in case.values.items() if k not in ("id", "expected")), "")
+        return f"{case.id}\n{one_line(value, 24)}" if value else case.id
 
     def cell(self, row: int, column: int) -> GridCell:
         return self.cells[row][column]

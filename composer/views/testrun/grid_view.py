@@ -5,7 +5,7 @@ Rows are cases, columns targets. A cell shows a symbol per repeat (``✓✓✗``
 the tooltip explains) and the start of the reply, on a tint for its status, so pass and fail
 read by colour and by shape. A column header shows the target, its pass rate (with the change
 against a baseline run), its cost and mean latency. A cell whose status changed against the
-baseline is marked ``◆`` and bold.
+baseline is marked ``◆``.
 
 Cells finishing during a run are not shown one by one: ``note_changed`` collects them and a
 single-shot timer (a frame, ~16 ms... at most every ``FLUSH_MS``) emits one ``dataChanged`` per
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from composer.run.testrun.checks import ERROR, FAIL, PASS
@@ -87,10 +87,6 @@ class GridModel(QAbstractTableModel):
         if role == Role.BackgroundRole and status in TINTS:
             light, dark = TINTS[status]
             return QColor(dark if is_dark() else light)
-        if role == Role.FontRole and self.grid.changed(*self.position(index)):
-            font = QFont()
-            font.setBold(True)
-            return font
         if role == Role.AccessibleTextRole:
             return f"{WORDS.get(status, status)}: {cell.preview(200)}"
         if role == CellRole:
@@ -115,7 +111,7 @@ class GridModel(QAbstractTableModel):
             return None
         case = self.grid.suite.cases[self.rows[section]]
         if role == Role.DisplayRole:
-            return case.id
+            return self.grid.case_title(self.rows[section])
         if role == Role.ToolTipRole:
             return "\n".join(f"{k} = {v}" for k, v in case.values.items()) or case.id
         return None
@@ -210,3 +206,12 @@ class GridView(QTableView):
         columns.setDefaultSectionSize(max(220, self.fontMetrics().averageCharWidth() * 34))
         columns.setMinimumHeight(line * 3 + 12)
         columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        columns.setStretchLastSection(True)
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its content, within reason: a long reply is elided."""
+        chars = self.fontMetrics().averageCharWidth()
+        for column in range(self.model().columnCount()):
+            self.resizeColumnToContents(column)
+            self.setColumnWidth(column, max(24 * chars, min(self.columnWidth(column),
+                                                            48 * chars)))

@@ -101,6 +101,11 @@ class TestRunWindow(QMainWindow):
         filters.addWidget(self.only_failures)
         filters.addWidget(self.only_differ)
         filters.addStretch(1)
+        legend = QLabel("✓ pass   ✗ fail   ! error   · not run   ◆ changed against the "
+                        "baseline")
+        legend.setEnabled(False)  # dimmed: a key to the symbols, not news
+        filters.addWidget(legend)
+        filters.addSpacing(16)
         filters.addWidget(self.baseline_label)
         grid_box = QWidget()
         layout = QVBoxLayout(grid_box)
@@ -375,7 +380,7 @@ class TestRunWindow(QMainWindow):
         self.grid = grid
         self.baseline_label.clear()
         self.model.set_grid(grid)
-        self.view.resizeColumnsToContents() if grid.columns > 4 else None
+        self.view.fit_columns()
         self._update_actions()
 
     # -- cells ---------------------------------------------------------------------------------
@@ -403,8 +408,12 @@ class TestRunWindow(QMainWindow):
         self.repeat_choice.blockSignals(True)
         self.repeat_choice.clear()
         if len(cells) == 1 and len(cells[0][1].results) > 1:
-            self.repeat_choice.addItems([f"Repeat {i + 1}"
-                                         for i in range(len(cells[0][1].results))])
+            cell = cells[0][1]
+            self.repeat_choice.addItems([
+                f"Repeat {i + 1}: {r.status if r is not None else 'not run'}"
+                for i, r in enumerate(cell.results)])
+            shown = cell.first()  # the repeat that explains the cell's status
+            self.repeat_choice.setCurrentIndex(shown.cell.repeat - 1 if shown else 0)
         self.repeat_choice.setVisible(self.repeat_choice.count() > 1)
         self.repeat_choice.blockSignals(False)
         self._show_current()
