@@ -108,6 +108,17 @@ def reply_diff_rows(tokens: int) -> list[Row]:
             Row(f"{label}: whole page in the window", r.complete_ms, "ms")]
 
 
+def testrun_grid_rows(targets: int, cases: int, repeats: int) -> list[Row]:
+    from benchmarks import testrun_grid
+
+    r = testrun_grid.run(targets, cases, repeats)
+    label = f"test run in the window, {r.cells} cells"
+    return [Row(f"{label}: longest stall", r.max_stall_ms, "ms", 50),
+            Row(f"{label}: p99 stall", r.p99_stall_ms, "ms", 16),
+            Row(f"{label}: one repaint of the full grid (CPU)", r.repaint_ms, "ms", 16),
+            Row(f"{label}: wall", r.wall_s, "s")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -137,6 +148,7 @@ def main() -> int:
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
         lambda: reply_diff_rows(2000 if smoke else 20_000),
+        lambda: testrun_grid_rows(*((2, 5, 2) if smoke else (5, 20, 3))),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -42,7 +42,7 @@ class SuiteDraft:
     columns: list[str] = field(default_factory=list)  # the cases table's columns, in order
     rows: list[dict[str, str]] = field(default_factory=list)
     targets_text: str = ""
-    checks_text: str = "[]"
+    checks_text: str = ""  # a JSON array; empty: no checks
     repeats: int = 1
     budget_usd: float | None = None
     name: str = "suite"
@@ -62,7 +62,7 @@ class SuiteDraft:
             target += f",base_url={settings.base_url}"
         row = {n: str(own.get(n, "")) for n in columns}
         return cls(conversation.model_copy(deep=True), columns, [row] if names else [],
-                   target, "[]", name=name, base_dir=base_dir)
+                   target, "", name=name, base_dir=base_dir)
 
     @classmethod
     def from_suite(cls, suite: Suite) -> SuiteDraft:

@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -26,7 +33,7 @@ from composer.views.theme import is_dark
 
 Role = Qt.ItemDataRole
 Index = QModelIndex | QPersistentModelIndex
-FLUSH_MS = 50
+FLUSH_MS = 100
 CellRole = Role.UserRole + 1  # the GridCell itself
 
 # status -> (light tint, dark tint): a background that keeps the palette's text readable.
@@ -36,6 +43,8 @@ WORDS = {PASS: "pass", FAIL: "fail", ERROR: "error", RUNNING: "running…", "pen
 
 
 class GridModel(QAbstractTableModel):
+    flushed = Signal()  # the coalesced changes were shown
+
     def __init__(self, grid: Grid | None = None, parent: Any = None):
         super().__init__(parent)
         self.grid = grid
@@ -161,13 +170,12 @@ class GridModel(QAbstractTableModel):
         if self.only_failures or self.only_differ:
             self.refilter()  # a finished cell can bring its row in or out
         view_row = {r: i for i, r in enumerate(self.rows)}
-        columns: dict[int, list[int]] = {}
-        for row, column in dirty:
+        for row, column in dirty:  # each cell alone: the view repaints only those
             if row in view_row:
-                columns.setdefault(column, []).append(view_row[row])
-        for column, rows in columns.items():
-            self.dataChanged.emit(self.index(min(rows), column), self.index(max(rows), column))
+                index = self.index(view_row[row], column)
+                self.dataChanged.emit(index, index)
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.grid.columns - 1)
+        self.flushed.emit()
 
     def pending_updates(self) -> int:
         return len(self._dirty)
@@ -193,7 +201,7 @@ class GridView(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setWordWrap(True)
+        self.setWordWrap(False)  # two lines of their own ("\n"); wrapping costs every paint
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

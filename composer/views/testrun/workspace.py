@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -89,6 +90,8 @@ class TestRunWindow(QMainWindow):
         self.control.failed.connect(self._on_failed)
 
         self.model = GridModel(None, self)
+        self.model.flushed.connect(self._show_progress)
+        self._done_total = (0, 0)
         self.view = GridView(self.model)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.only_failures = QCheckBox("Only &failures")
@@ -111,7 +114,15 @@ class TestRunWindow(QMainWindow):
         layout = QVBoxLayout(grid_box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
-        layout.addWidget(self.view, 1)
+        self.grid_stack = QStackedWidget()
+        hint = QLabel("Run the suite (Ctrl+Enter) or open a run folder (Ctrl+Shift+O): one "
+                      "row per case, one column per target, a symbol per repeat.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        self.grid_stack.addWidget(hint)
+        self.grid_stack.addWidget(self.view)
+        layout.addWidget(self.grid_stack, 1)
 
         self.verdicts = QPlainTextEdit()
         self.verdicts.setReadOnly(True)
@@ -303,12 +314,17 @@ class TestRunWindow(QMainWindow):
         elif isinstance(event, CellFinished):
             self.model.note_changed(self.grid.add(event.result))
             self.spent = event.spent_usd
-            self._progress(event.done, event.total)
+            self._done_total = (event.done, event.total)  # shown at the grid's next flush
         elif isinstance(event, BudgetReached):
             self.say(f"Budget reached: ${event.spent_usd:.4f} spent of ${event.budget_usd:g}; "
                      f"{event.not_started} cell(s) not sent (Resume goes on)")
 
     def _progress(self, done: int, total: int) -> None:
+        self._done_total = (done, total)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        done, total = self._done_total
         self.progress.setText(f"{done}/{total} cells · ${self.spent:.4f} spent")
 
     def _on_finished(self, summary: RunSummary) -> None:
@@ -380,6 +396,7 @@ class TestRunWindow(QMainWindow):
         self.grid = grid
         self.baseline_label.clear()
         self.model.set_grid(grid)
+        self.grid_stack.setCurrentWidget(self.view)
         self.view.fit_columns()
         self._update_actions()
 
