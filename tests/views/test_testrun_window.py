@@ -132,8 +132,10 @@ EXPECTED = {("case-1", OA): "✓", ("case-1", AN): "✓", ("case-2", OA): "✗",
 def test_a_suite_built_from_the_conversation_runs_and_the_grid_shows_its_verdicts(
         qtbot, make_window, servers, tmp_path):
     window, ws = build(qtbot, make_window, servers)
-    assert window.run_ui.test_runs.open_action.shortcut().toString() == "Ctrl+Alt+T"
+    assert window.run_ui.test_runs.open_action.shortcut().toString() == "Ctrl+Alt+R"
     assert window.run_ui.test_runs.open_action in window.run_ui.menu.actions()
+    file_menu = window.commands.recent_menu.parentWidget()
+    assert window.run_ui.test_runs.open_run_action in file_menu.actions()  # File ▸ Open Test Run
 
     text = run(qtbot, ws, tmp_path / "run1")
 
@@ -280,3 +282,31 @@ def test_the_suite_saves_in_the_cores_format_and_bad_checks_are_said(
     assert "no value for {{lang}}" in ws.statusBar().currentMessage()
     assert shiboken6.isValid(window)
 
+
+
+def test_stop_keeps_the_finished_cells_and_resume_is_offered(qtbot, make_window, servers,
+                                                              tmp_path):
+    body = recorded(OPENAI)
+    slow = LoopbackServer().start()
+    slow.queue(*[Reply.sse(body, first_delay=0.4) for _ in range(6)])
+    try:
+        window, ws = build(qtbot, make_window, servers)
+        ws.editor.targets.setPlainText(f"openai-chat:gpt-4o,base_url={slow.url}/v1")
+        ws.choose_file = lambda title, default, then: then(tmp_path / "run")
+        ws.run_action.trigger()
+        qtbot.waitUntil(lambda: ws.control.question is not None, timeout=5000)
+        box = ws.control.question
+        box.checkBox().setChecked(True)
+        qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "Run"),
+                         Qt.MouseButton.LeftButton)
+        assert ws.stop_action.isEnabled() and not ws.run_action.isEnabled()
+        # one call at a time to a local server: the first finishes, then Stop
+        qtbot.waitUntil(lambda: ws.grid.summary().counts()["pass"] == 1, timeout=5000)
+        ws.stop_action.trigger()
+        qtbot.waitUntil(lambda: not ws.control.running, timeout=5000)
+        assert "Run done (stopped): 1 pass" in ws.statusBar().currentMessage()
+        assert ws.resume_action.isEnabled() and ws.run_action.isEnabled()
+        assert [c.symbols() for row in ws.grid.cells for c in row] == ["✓", "·", "·"]
+        assert ws.model.index(1, 0).data() == "·  not run"  # the stopped call is not running
+    finally:
+        slow.stop()

@@ -158,6 +158,12 @@ class Grid:
             cell.results[result.cell.repeat - 1] = result
         return at
 
+    def end_run(self) -> None:
+        """The run ended (or stopped): no cell is running any more."""
+        for row in self.cells:
+            for cell in row:
+                cell.running = 0
+
     def results(self) -> list[CellResult]:
         return [r for row in self.cells for cell in row for r in cell.results if r is not None]
 

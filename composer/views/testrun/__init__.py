@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
 
-SHORTCUT = "Ctrl+Alt+T"
+SHORTCUT = "Ctrl+Alt+R"
 
 
 class TestRunUI(QObject):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.providers.base import RequestRefused
+from composer.providers.llm_plugin import in_thread
 from composer.providers.transport import Call, CallConfig
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run.prepare import prepare_call
@@ -81,7 +82,7 @@ class TestRunControl(QObject):
 
     async def _plan(self, runner: Runner) -> None:
         try:
-            await asyncio.to_thread(runner.prepare)
+            await in_thread(runner.prepare)
         except (ComposerError, OSError) as exc:
             self._fail(str(exc))
             return

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
+from composer.providers.llm_plugin import in_thread
 from composer.providers.trust import TrustedHosts
 from composer.run.testrun import (
     BudgetReached,
@@ -246,7 +247,7 @@ class TestRunWindow(QMainWindow):
         the table with the core's message naming the line."""
         async def read() -> None:
             try:
-                cases = await asyncio.to_thread(load_cases, path)
+                cases = await in_thread(load_cases, path)
             except (CaseError, OSError) as exc:
                 self.editor.show_cases_problem(str(exc))
                 return
@@ -330,9 +331,7 @@ class TestRunWindow(QMainWindow):
     def _on_finished(self, summary: RunSummary) -> None:
         self.model.flush()
         if self.grid is not None:
-            for result in summary.results:  # the cells the events did not bring (kept ones)
-                if result.status == "pending":
-                    self.grid.add(result)
+            self.grid.end_run()  # a stopped cell is not running any more
             self.grid.refresh_baseline()
         self.model.refresh_all()
         counts = summary.counts()
@@ -343,6 +342,9 @@ class TestRunWindow(QMainWindow):
         self._update_actions()
 
     def _on_failed(self, line: str) -> None:
+        if self.grid is not None:
+            self.grid.end_run()
+            self.model.refresh_all()
         self.say(line)
         self._update_actions()
 
@@ -354,7 +356,7 @@ class TestRunWindow(QMainWindow):
 
         async def read() -> None:
             try:
-                summary = await asyncio.to_thread(load_run, folder)
+                summary = await in_thread(load_run, folder)
             except (RunFolderError, ComposerError, OSError) as exc:
                 self.say(str(exc))
                 return
@@ -378,7 +380,7 @@ class TestRunWindow(QMainWindow):
 
         async def read() -> None:
             try:
-                baseline = await asyncio.to_thread(load_run, folder)
+                baseline = await in_thread(load_run, folder)
             except (RunFolderError, ComposerError, OSError) as exc:
                 self.say(str(exc))
                 return
