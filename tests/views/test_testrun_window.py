@@ -87,6 +87,16 @@ def build(qtbot, make_window, servers):
     return window, ws
 
 
+def test_from_conversation_takes_a_new_variable_as_a_column_and_keeps_the_cases(
+        qtbot, make_window, servers):
+    window, ws = build(qtbot, make_window, servers)
+    window.editor.set_text(1, "Say hi in {{lang}} to {{name}}")  # edited in the main window
+    ws.from_conversation_action.trigger()
+    assert ws.draft.columns == ["lang", "name", "expected"]
+    assert [r["lang"] for r in ws.draft.rows] == [lang for lang, _ in CASES]
+    assert ws.editor.cases.headerData(1, Qt.Orientation.Horizontal) == "{{name}}"
+
+
 def run(qtbot, ws, folder: Path, *, resume: bool = False, trust: bool = True):
     """Start (or resume) a run into ``folder``, confirm the plan, wait for the end; the
     question's text."""

@@ -77,6 +77,19 @@ class SuiteDraft:
                    suite.budget_usd, suite.name,
                    Path(suite.source).resolve().parent if suite.source else None)
 
+    def take_conversation(self, conversation: Conversation) -> None:
+        """Use ``conversation`` (edited since), keeping the cases, targets and checks: a new
+        variable becomes a column (its value in the conversation fills the cases left
+        without one)."""
+        self.conversation = conversation.model_copy(deep=True)
+        own = conversation.variable_values
+        names = self.variable_names()
+        for name in names:
+            if name not in self.columns:
+                for row in self.rows:
+                    row.setdefault(name, str(own.get(name, "")))
+        self.columns = [*names, *(c for c in self.columns if c not in names)]
+
     def variable_names(self) -> list[str]:
         return list(variables.find(self.conversation))
 

@@ -46,6 +46,7 @@ class TestRunUI(QObject):
                 self.window.document.conversation, key_trust=self.run.key_trust,
                 base_dir=Path(path).resolve().parent if path else Path.cwd(),
                 parent=self.window)
+            self.workspace.current_conversation = lambda: self.window.document.conversation
             if path:
                 self.workspace.draft.name = Path(path).stem
                 self.workspace.editor.set_draft(self.workspace.draft)

@@ -160,6 +160,8 @@ class TestRunWindow(QMainWindow):
         self.progress = QLabel()
         self.statusBar().addPermanentWidget(self.progress)
         self.choose_file: ChooseFile = self._choose_file
+        # The main window's conversation as it is now (From Conversation); None: not offered.
+        self.current_conversation: Callable[[], Conversation] | None = None
         self._make_actions()
         self.resize(1400, 860)
         main.setSizes([400, 1000])
@@ -178,6 +180,9 @@ class TestRunWindow(QMainWindow):
         return action
 
     def _make_actions(self) -> None:
+        self.from_conversation_action = self._action(
+            "From &Conversation", self.take_conversation, None,
+            "Use the main window's conversation as it is now (a new variable is a new column)")
         self.open_suite_action = self._action("Open &Suite…", self.choose_suite, "Ctrl+O",
                                               "Open a suite file")
         self.save_suite_action = self._action("Sa&ve Suite…", self.choose_save_suite, "Ctrl+S",
@@ -196,7 +201,8 @@ class TestRunWindow(QMainWindow):
         bar = QToolBar("Test run", self)
         bar.setObjectName("test-run-toolbar")
         bar.setMovable(False)
-        bar.addActions([self.open_suite_action, self.save_suite_action])
+        bar.addActions([self.from_conversation_action, self.open_suite_action,
+                        self.save_suite_action])
         bar.addSeparator()
         bar.addActions([self.run_action, self.stop_action, self.resume_action])
         bar.addSeparator()
@@ -218,6 +224,14 @@ class TestRunWindow(QMainWindow):
     def set_draft(self, draft: SuiteDraft) -> None:
         self.draft = draft
         self.editor.set_draft(draft)
+
+    def take_conversation(self) -> None:
+        if self.current_conversation is None:
+            return
+        self.editor.commit()
+        self.draft.take_conversation(self.current_conversation())
+        self.editor.set_draft(self.draft)
+        self.say(f"The conversation as it is now; columns: {', '.join(self.draft.columns)}")
 
     def open_suite(self, path: str | Path) -> bool:
         path = Path(path)
