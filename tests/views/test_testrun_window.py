@@ -320,3 +320,36 @@ def test_stop_keeps_the_finished_cells_and_resume_is_offered(qtbot, make_window,
         assert ws.model.index(1, 0).data() == "·  not run"  # the stopped call is not running
     finally:
         slow.stop()
+
+
+
+def test_without_the_users_say_so_no_key_goes_to_the_suites_base_urls_and_nothing_is_sent(
+        qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    text = run(qtbot, ws, tmp_path / "run", trust=False)
+    assert "Held back:" in text and text.count("not sending your") == 2
+    assert ws.statusBar().currentMessage().startswith(
+        "Not started: target openai-chat:gpt-4o: not sending your OpenAI (Chat Completions) "
+        "API key to http://127.0.0.1:")
+    assert not servers["openai"].received and not servers["anthropic"].received
+    assert ws.run_action.isEnabled() and not ws.stop_action.isEnabled()
+    assert not (tmp_path / "run" / "cells").exists()
+
+
+def test_repeats_show_inside_a_cell_and_one_cell_diffs_two_of_its_repeats(
+        qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    ws.editor.repeats.setValue(2)
+    text = run(qtbot, ws, tmp_path / "run")
+    assert "× 2 repeat(s)" in text and "To send: 12 calls" in text
+    assert cells(ws) == {k: v * 2 for k, v in EXPECTED.items()}
+    assert headers(ws)[0].splitlines()[1] == "pass 33% (2/6)"
+    ws.view.setCurrentIndex(ws.model.index(0, 1))
+    assert ws.repeat_choice.isVisible()
+    assert [ws.repeat_choice.itemText(i) for i in range(2)] == ["Repeat 1: pass",
+                                                                 "Repeat 2: pass"]
+    assert ws.verdicts.toPlainText().count("repeat ") == 2
+    assert ws.diff_action.isEnabled()
+    diff = ws.diff_selected()
+    assert diff.titles == (f"{AN} · case-1 · repeat 1", f"{AN} · case-1 · repeat 2")
+    diff.close()

@@ -131,7 +131,7 @@ class TestRunWindow(QMainWindow):
         self.verdicts.setPlaceholderText("Click a cell to see its verdicts and its reply; "
                                          "select two to compare them (Diff).")
         self.repeat_choice = QComboBox()
-        self.repeat_choice.currentIndexChanged.connect(lambda _i: self._show_current())
+        self.repeat_choice.currentIndexChanged.connect(lambda _i: self._on_repeat_chosen())
         self.repeat_choice.hide()
         self.pane = ResultsPane()
         left = QWidget()
@@ -197,7 +197,8 @@ class TestRunWindow(QMainWindow):
         self.baseline_action = self._action("&Baseline…", self.choose_baseline, None,
                                             "Compare with another run folder")
         self.diff_action = self._action("&Diff", self.diff_selected, "Ctrl+D",
-                                        "Compare the replies of the two selected cells")
+                                        "Compare the replies of the two selected cells (or "
+                                        "two repeats of one cell)")
         bar = QToolBar("Test run", self)
         bar.setObjectName("test-run-toolbar")
         bar.setMovable(False)
@@ -433,7 +434,22 @@ class TestRunWindow(QMainWindow):
         return out
 
     def _selected_exchanges(self) -> list[tuple[str, object]]:
-        return [(title, first.record.exchange) for title, cell in self._selected_cells()
+        """What Diff compares: the replies of two selected cells, or of one cell the repeat
+        shown and another (one whose status differs, if any: why is ✓✓✗ not ✓✓✓?)."""
+        cells = self._selected_cells()
+        if len(cells) == 1:
+            title, cell = cells[0]
+            done = [r for r in cell.results if r is not None and r.record is not None]
+            if len(done) < 2:
+                return []
+            index = self.repeat_choice.currentIndex()
+            shown = cell.results[index] if 0 <= index < len(cell.results) else None
+            shown = shown if shown in done else done[0]
+            other = next((r for r in done if r is not shown and r.status != shown.status),
+                         next(r for r in done if r is not shown))
+            return [(f"{title} · repeat {r.cell.repeat}", r.record.exchange)
+                    for r in sorted((shown, other), key=lambda r: r.cell.repeat)]
+        return [(title, first.record.exchange) for title, cell in cells
                 if (first := cell.first()) is not None]
 
     def _on_selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
@@ -449,6 +465,10 @@ class TestRunWindow(QMainWindow):
             self.repeat_choice.setCurrentIndex(shown.cell.repeat - 1 if shown else 0)
         self.repeat_choice.setVisible(self.repeat_choice.count() > 1)
         self.repeat_choice.blockSignals(False)
+        self._show_current()
+        self._update_actions()
+
+    def _on_repeat_chosen(self) -> None:
         self._show_current()
         self._update_actions()
 
