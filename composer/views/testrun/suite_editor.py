@@ -134,29 +134,7 @@ class SuiteEditor(QWidget):
         self.cases.edited.connect(self.changed)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-        self.table = QTableView()
-        self.table.setModel(self.cases)
-        self.table.setAccessibleName("Test cases")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.add_button = QPushButton("Add Case")
-        self.add_button.clicked.connect(self.add_case)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.load_button = QPushButton("Load Cases…")
-        self.load_button.setToolTip("Replace the cases with a CSV, JSONL or JSON file's")
-        self.load_button.clicked.connect(self.load_cases_requested)
-        self.cases_problem = _problem_label()
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.load_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        cases_tab = QWidget()
-        layout = QVBoxLayout(cases_tab)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.cases_problem)
-
+        cases_tab = self._cases_tab()
         self.targets = QPlainTextEdit()
         self.targets.setFont(mono)
         self.targets.setAccessibleName("Targets")
@@ -216,6 +194,31 @@ class SuiteEditor(QWidget):
         self.name.textChanged.connect(self._on_settings_changed)
         self.repeats.valueChanged.connect(self._on_settings_changed)
         self.budget.valueChanged.connect(self._on_settings_changed)
+
+    def _cases_tab(self) -> QWidget:
+        self.table = QTableView()
+        self.table.setModel(self.cases)
+        self.table.setAccessibleName("Test cases")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.add_button = QPushButton("Add Case")
+        self.add_button.clicked.connect(self.add_case)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.load_button = QPushButton("Load Cases…")
+        self.load_button.setToolTip("Replace the cases with a CSV, JSONL or JSON file's")
+        self.load_button.clicked.connect(self.load_cases_requested)
+        self.cases_problem = _problem_label()
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.load_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        cases_tab = QWidget()
+        layout = QVBoxLayout(cases_tab)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.cases_problem)
+        return cases_tab
 
     def set_draft(self, draft: SuiteDraft) -> None:
         self.draft = draft

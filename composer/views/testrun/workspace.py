@@ -21,12 +21,10 @@ from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QPlainTextEdit,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -36,12 +34,12 @@ from PySide6.QtWidgets import (
 
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
+from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
 from composer.providers.trust import TrustedHosts
 from composer.run.testrun import (
     BudgetReached,
     CellFinished,
-    CellResult,
     CellStarted,
     RunEvent,
     RunFolderError,
@@ -55,7 +53,7 @@ from composer.run.testrun.draft import SuiteDraft, load_cases
 from composer.run.testrun.folder import slug
 from composer.run.testrun.grid import Grid, GridCell
 from composer.views.reply_diff import show_exchange_diff
-from composer.views.results.pane import ResultsPane
+from composer.views.testrun.cell_view import CellView
 from composer.views.testrun.grid_view import CellRole, GridModel, GridView
 from composer.views.testrun.run_control import TestRunControl
 from composer.views.testrun.suite_editor import SuiteEditor
@@ -95,6 +93,39 @@ class TestRunWindow(QMainWindow):
         self._done_total = (0, 0)
         self.view = GridView(self.model)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        grid_box = self._grid_area()
+
+        self.cell_view = CellView()
+        self.cell_view.repeat_chosen.connect(self._update_actions)
+        self.pane = self.cell_view.pane
+        self.verdicts = self.cell_view.verdicts
+        self.repeat_choice = self.cell_view.repeat_choice
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(grid_box)
+        right.addWidget(self.cell_view)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.editor)
+        main.addWidget(right)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 5)
+        for splitter in (right, main):
+            splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(main)
+        self.progress = QLabel()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.choose_file: ChooseFile = self._choose_file
+        # The main window's conversation as it is now (From Conversation); None: not offered.
+        self.current_conversation: Callable[[], Conversation] | None = None
+        self._make_actions()
+        self.resize(1400, 860)
+        main.setSizes([400, 1000])
+        right.setSizes([520, 340])
+        self._update_actions()
+
+    def _grid_area(self) -> QWidget:
+        """The filters, the legend, the baseline's name and the grid (a hint until a run)."""
         self.only_failures = QCheckBox("Only &failures")
         self.only_differ = QCheckBox("Only cases whose targets &differ")
         for box in (self.only_failures, self.only_differ):
@@ -124,48 +155,7 @@ class TestRunWindow(QMainWindow):
         self.grid_stack.addWidget(hint)
         self.grid_stack.addWidget(self.view)
         layout.addWidget(self.grid_stack, 1)
-
-        self.verdicts = QPlainTextEdit()
-        self.verdicts.setReadOnly(True)
-        self.verdicts.setAccessibleName("Verdicts of the cell")
-        self.verdicts.setPlaceholderText("Click a cell to see its verdicts and its reply; "
-                                         "select two to compare them (Diff).")
-        self.repeat_choice = QComboBox()
-        self.repeat_choice.currentIndexChanged.connect(lambda _i: self._on_repeat_chosen())
-        self.repeat_choice.hide()
-        self.pane = ResultsPane()
-        left = QWidget()
-        layout = QVBoxLayout(left)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.repeat_choice)
-        layout.addWidget(self.verdicts, 1)
-        detail = QSplitter(Qt.Orientation.Horizontal)
-        detail.addWidget(left)
-        detail.addWidget(self.pane)
-        detail.setStretchFactor(0, 2)
-        detail.setStretchFactor(1, 3)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(grid_box)
-        right.addWidget(detail)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(self.editor)
-        main.addWidget(right)
-        main.setStretchFactor(0, 2)
-        main.setStretchFactor(1, 5)
-        for splitter in (detail, right, main):
-            splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(main)
-        self.progress = QLabel()
-        self.statusBar().addPermanentWidget(self.progress)
-        self.choose_file: ChooseFile = self._choose_file
-        # The main window's conversation as it is now (From Conversation); None: not offered.
-        self.current_conversation: Callable[[], Conversation] | None = None
-        self._make_actions()
-        self.resize(1400, 860)
-        main.setSizes([400, 1000])
-        self._update_actions()
+        return grid_box
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -433,60 +423,12 @@ class TestRunWindow(QMainWindow):
                 out.append((title, cell))
         return out
 
-    def _selected_exchanges(self) -> list[tuple[str, object]]:
-        """What Diff compares: the replies of two selected cells, or of one cell the repeat
-        shown and another (one whose status differs, if any: why is ✓✓✗ not ✓✓✓?)."""
-        cells = self._selected_cells()
-        if len(cells) == 1:
-            title, cell = cells[0]
-            done = [r for r in cell.results if r is not None and r.record is not None]
-            if len(done) < 2:
-                return []
-            index = self.repeat_choice.currentIndex()
-            shown = cell.results[index] if 0 <= index < len(cell.results) else None
-            shown = shown if shown in done else done[0]
-            other = next((r for r in done if r is not shown and r.status != shown.status),
-                         next(r for r in done if r is not shown))
-            return [(f"{title} · repeat {r.cell.repeat}", r.record.exchange)
-                    for r in sorted((shown, other), key=lambda r: r.cell.repeat)]
-        return [(title, first.record.exchange) for title, cell in cells
-                if (first := cell.first()) is not None]
+    def _selected_exchanges(self) -> list[tuple[str, Exchange]]:
+        return self.cell_view.to_diff()
 
     def _on_selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
-        cells = self._selected_cells()
-        self.repeat_choice.blockSignals(True)
-        self.repeat_choice.clear()
-        if len(cells) == 1 and len(cells[0][1].results) > 1:
-            cell = cells[0][1]
-            self.repeat_choice.addItems([
-                f"Repeat {i + 1}: {r.status if r is not None else 'not run'}"
-                for i, r in enumerate(cell.results)])
-            shown = cell.first()  # the repeat that explains the cell's status
-            self.repeat_choice.setCurrentIndex(shown.cell.repeat - 1 if shown else 0)
-        self.repeat_choice.setVisible(self.repeat_choice.count() > 1)
-        self.repeat_choice.blockSignals(False)
-        self._show_current()
+        self.cell_view.show_cells(self._selected_cells())
         self._update_actions()
-
-    def _on_repeat_chosen(self) -> None:
-        self._show_current()
-        self._update_actions()
-
-    def _show_current(self) -> None:
-        cells = self._selected_cells()
-        if len(cells) != 1:
-            self.verdicts.setPlainText("\n\n".join(f"{t}\n{c.tooltip()}" for t, c in cells))
-            return
-        title, cell = cells[0]
-        self.verdicts.setPlainText(f"{title}\n{cell.tooltip()}")
-        repeat = max(0, self.repeat_choice.currentIndex())
-        result: CellResult | None = cell.results[repeat] if repeat < len(cell.results) else None
-        if result is None or result.record is None:
-            result = cell.first()
-        if result is None or result.record is None:
-            self.pane.clear()
-            return
-        self.pane.show_exchange(result.record.exchange, f"{title} · repeat {result.cell.repeat}")
 
     def diff_selected(self):
         chosen = self._selected_exchanges()
