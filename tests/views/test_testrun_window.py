@@ -353,3 +353,17 @@ def test_repeats_show_inside_a_cell_and_one_cell_diffs_two_of_its_repeats(
     diff = ws.diff_selected()
     assert diff.titles == (f"{AN} · case-1 · repeat 1", f"{AN} · case-1 · repeat 2")
     diff.close()
+
+
+def test_the_budget_stops_new_calls_and_says_so(qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    ws.editor.budget.setValue(0.0005)  # about one call of each target
+    assert ws.draft.budget_usd == 0.0005
+    text = run(qtbot, ws, tmp_path / "run")
+    assert "Budget: $0.0005" in text
+    sent = len(servers["openai"].received) + len(servers["anthropic"].received)
+    assert 1 <= sent < 6
+    message = ws.statusBar().currentMessage()
+    assert message.startswith("Run done: ") and ". Budget reached: $0.000" in message
+    assert f"{6 - sent} cell(s) not sent (Resume goes on)" in message
+    assert ws.resume_action.isEnabled()

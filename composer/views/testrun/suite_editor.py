@@ -168,7 +168,7 @@ class SuiteEditor(QWidget):
         self.repeats.setRange(1, MAX_REPEATS)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0, 100000)
-        self.budget.setDecimals(2)
+        self.budget.setDecimals(4)  # a cheap model's run costs fractions of a cent
         self.budget.setPrefix("$")
         self.budget.setSpecialValueText("no budget")
         self.budget.setToolTip("Stop sending new calls once the run has spent this much")

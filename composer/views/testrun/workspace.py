@@ -79,6 +79,7 @@ class TestRunWindow(QMainWindow):
         self.dialog: QFileDialog | None = None
         self.diff_window = None
         self.spent = 0.0
+        self.budget_note = ""  # said at the end of the run too
         self.draft = SuiteDraft.from_conversation(conversation, base_dir=base_dir)
         self.editor = SuiteEditor(self.draft)
         self.editor.load_cases_requested.connect(self.choose_cases)
@@ -308,6 +309,7 @@ class TestRunWindow(QMainWindow):
         for result in runner.kept:
             grid.add(result)
         self.spent = runner.spent_usd
+        self.budget_note = ""
         self._show_grid(grid)
         self._progress(len(runner.kept), len(runner.cells))
 
@@ -322,8 +324,10 @@ class TestRunWindow(QMainWindow):
             self.spent = event.spent_usd
             self._done_total = (event.done, event.total)  # shown at the grid's next flush
         elif isinstance(event, BudgetReached):
-            self.say(f"Budget reached: ${event.spent_usd:.4f} spent of ${event.budget_usd:g}; "
-                     f"{event.not_started} cell(s) not sent (Resume goes on)")
+            self.budget_note = (f"Budget reached: ${event.spent_usd:.4f} spent of "
+                                f"${event.budget_usd:g}; {event.not_started} cell(s) not sent "
+                                "(Resume goes on)")
+            self.say(self.budget_note)
 
     def _progress(self, done: int, total: int) -> None:
         self._done_total = (done, total)
@@ -343,7 +347,8 @@ class TestRunWindow(QMainWindow):
         stopped = " (stopped)" if self.control.runner and self.control.runner.stopped else ""
         self.say(f"Run done{stopped}: {counts['pass']} pass · {counts['fail']} fail · "
                  f"{counts['error']} error · {counts['pending']} not run · "
-                 f"${summary.spent_usd:.4f} · {summary.folder}")
+                 f"${summary.spent_usd:.4f} · {summary.folder}"
+                 + (f". {self.budget_note}" if self.budget_note else ""))
         self._update_actions()
 
     def _on_failed(self, line: str) -> None:
