@@ -108,6 +108,26 @@ def reply_diff_rows(tokens: int) -> list[Row]:
             Row(f"{label}: whole page in the window", r.complete_ms, "ms")]
 
 
+def schema_check_rows(items: int) -> list[Row]:
+    from benchmarks import schema_check
+
+    median, worst, whole = schema_check.run(items)
+    label = f"live schema check of a {items * 17 // 1000} KB reply"
+    return [Row(f"{label}: one check, median", median, "ms", 16),
+            Row(f"{label}: one check, worst", worst, "ms"),
+            Row(f"{label}: the whole reply validated once", whole, "ms")]
+
+
+def tree_rows(nodes: int) -> list[Row]:
+    from benchmarks import tree_switch
+
+    opened, worst, p95, branches = tree_switch.run(nodes)
+    label = f"tree of {nodes:,} nodes ({branches} branches)"
+    return [Row(f"{label}: open the file (best of 3)", opened, "ms", 200),
+            Row(f"{label}: switch branch, worst", worst, "ms", 200),
+            Row(f"{label}: switch branch, p95", p95, "ms")]
+
+
 def testrun_grid_rows(targets: int, cases: int, repeats: int) -> list[Row]:
     from benchmarks import testrun_grid
 
@@ -148,6 +168,8 @@ def main() -> int:
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),
         lambda: reply_diff_rows(2000 if smoke else 20_000),
+        lambda: schema_check_rows(700 if smoke else 7000),
+        lambda: tree_rows(200 if smoke else 1000),
         lambda: testrun_grid_rows(*((2, 5, 2) if smoke else (5, 20, 3))),
     ]
     rows: list[Row] = []

@@ -1,5 +1,5 @@
 """The user's preferences for the app itself (not for a conversation): how attachments are kept,
-whether replies are kept in the table as they finish.
+whether replies are kept in the table as they finish, the targets last compared.
 
 Stored as ``preferences.json`` in the user directory. A missing or unreadable file means the
 defaults, never an error at start-up.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,6 +30,9 @@ class Preferences(BaseModel):
     log_to_llm: bool = False
     # Run ▸ Keep Replies: a finished (or stopped) reply goes into the table by itself.
     keep_replies: bool = True
+    # The targets last compared (Run ▸ Compare…), as Target.to_dict() writes them; each is read
+    # back with Target.from_dict, and one that no longer reads is left out.
+    compare_targets: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def attachment_size_limit(self) -> int:

@@ -4,6 +4,10 @@
 
 docs/conversation.png: a six-turn conversation with a system prompt, an image and a PDF.
 docs/reply.png: the bundled example exchange (reasoning, text with code, a tool call, an image).
+docs/branches.png: a conversation with three variants of a reply and a branch, the branches
+panel beside it.
+docs/compare.png, docs/counts.png: windows that must run to show them (docs/live_screenshots.py).
+docs/grid.png: a test run's results grid (docs/live_screenshots.py).
 """
 
 from __future__ import annotations
@@ -80,6 +84,35 @@ def make_conversation(folder: Path) -> Path:
     return path
 
 
+def make_branches(folder: Path) -> Path:
+    """Three takes on a reply (the third shown) and, after it, a question asked two ways."""
+    from composer.models import Conversation, Message, RequestSettings
+    from composer.models.files import save
+    from composer.models.tree import Tree
+
+    ask = [Message.text("system", "You explain physics to curious people, briefly."),
+           Message.text("user", "Why is the sky blue?")]
+    takes = ["Air scatters short (blue) wavelengths of sunlight far more than long ones.",
+             "Rayleigh scattering: molecules scatter light as 1/wavelength^4.",
+             "Sunlight bumps into air molecules, and blue light bounces around the most."]
+    tree = Tree.linear([*ask, Message.text("assistant", takes[0])])
+    for take in takes[1:]:
+        tree, _ = tree.add_variant(tree.parent_at(2), [Message.text("assistant", take)])
+    tree = tree.rename(tree.path[-1], "for a child")
+    follow = [Message.text("user", "Then why are sunsets red?"),
+              Message.text("assistant", "At sunset light crosses more air: the blue is "
+                                        "scattered away before it reaches you.")]
+    tree, _ = tree.commit([*tree.messages(), *follow])
+    tree, _ = tree.commit([*tree.messages()[:3], Message.text("user", "Is it blue on Mars?")])
+    tree = tree.switch(next(b.leaf for b in tree.branches() if b.name == "for a child"))
+    conversation = Conversation(messages=tree.messages(), settings=RequestSettings(
+        provider="anthropic", model="claude-sonnet-4-5"))
+    conversation.set_tree(tree)
+    path = folder / "sky.json"
+    save(conversation, path)
+    return path
+
+
 def shoot(out: Path, file: Path, *extra: str) -> None:
     subprocess.run([sys.executable, "-m", "composer", "screenshot", str(out), str(file),
                     "--size", "1280x800", *extra], check=True)
@@ -94,6 +127,8 @@ def main() -> None:
                         str(EXAMPLES / "conversation.json"), "--out", str(reply)],
                        check=True, capture_output=True)
         shoot(DOCS / "reply.png", reply)
+        shoot(DOCS / "branches.png", make_branches(folder), "--row", "3", "--size", "1440x800")
+    subprocess.run([sys.executable, str(DOCS / "live_screenshots.py")], check=True)
 
 
 if __name__ == "__main__":

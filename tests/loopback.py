@@ -54,6 +54,10 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Server-side clock (time.monotonic()): when the request was read, and when the last byte
+    # of its reply was about to go (None: not yet, or the client went away); for overlaps.
+    started: float = 0.0
+    ended: float | None = None
 
     @property
     def json(self) -> Any:
@@ -89,9 +93,10 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                received = Received(self.command, self.path, dict(self.headers.items()), body,
+                                    started=time.monotonic())
                 with server._lock:
-                    server.received.append(Received(self.command, self.path,
-                                                    dict(self.headers.items()), body))
+                    server.received.append(received)
                     reply = server.replies.popleft() if server.replies else Reply.json(
                         {"error": {"message": "loopback: no reply queued"}}, status=500)
                 if reply.first_delay:
@@ -118,6 +123,7 @@ class LoopbackServer:
                             time.sleep(reply.stall)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
+                    received.ended = time.monotonic()  # before the client can see the end
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError, OSError):

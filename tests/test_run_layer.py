@@ -197,7 +197,7 @@ def test_whether_the_reply_is_already_in_the_document():
 def test_run_states_are_an_enum_that_still_reads_as_its_name():
     assert RunState.DONE == "done" and f"{RunState.REFUSED}" == "refused"
     assert [s.value for s in RunState] == ["idle", "sending", "retrying", "streaming", "done",
-                                           "error", "stopped", "refused"]
+                                           "error", "stopped", "refused", "queued"]
 
 
 def test_the_run_layer_imports_no_qt():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 
@@ -84,22 +83,6 @@ def test_the_live_check_finds_a_break_deep_in_a_long_reply_and_keeps_it():
         found = found or check.check(text[:end])
     assert (found.path, found.reason) == ("$.items[1500].id", "'oops' is not of type 'integer'")
     assert check.skipped > 4 * len(items)  # finished items were not validated again
-
-
-def test_a_live_check_of_a_100kb_reply_costs_a_few_milliseconds_per_check():
-    schema = {"type": "object", "properties": {"tags": {"type": "array",
-                                                         "items": {"type": "string"}}}}
-    text = json.dumps({"tags": [f"tag number {i}" for i in range(7000)]})
-    assert len(text) > 100_000
-    check = PartialCheck(schema)
-    costs = []
-    for end in range(2000, len(text), 2000):
-        started = time.perf_counter()
-        assert check.check(text[:end]) is None
-        costs.append(time.perf_counter() - started)
-    # The whole text validated from scratch costs tens of milliseconds; a check of the
-    # growing text costs the parse and the new items.
-    assert sorted(costs)[len(costs) // 2] < 0.015, costs
 
 
 def test_live_check_waits_between_checks_and_stops_at_the_first_break():
@@ -218,15 +201,11 @@ def test_the_verdict_reuses_the_live_check_of_its_reply_and_finds_what_came_afte
     live = PartialCheck(schema)  # what LiveCheck runs, without its wait between checks
     for end in range(1000, len(text) - 200, 1000):
         assert live.check(text[:end]) is None
-    started = time.perf_counter()
+    assert structured._LATEST  # the live check's work, for the verdict to start from
     reused = verdict(schema, text)
-    reused_cost = time.perf_counter() - started
     structured._LATEST.clear()
-    started = time.perf_counter()
     scratch = verdict(schema, text)
-    scratch_cost = time.perf_counter() - started
     assert reused == scratch and (reused.path, reused.verdict) == ("$[3000].id", "invalid")
-    assert reused_cost < scratch_cost
     # Another reply with the same schema is validated from scratch, not from this one's memo.
     other = json.dumps([{"id": "x"}] + items[1:3000])
     PartialCheck(schema).check(text[:5000])

@@ -146,3 +146,22 @@ def test_an_export_fills_in_the_variables_and_says_so():
         "variables without a value left as written: {{name}}"]
     own = export(c, "composer")
     assert "{{persona}}" in own.text and not own.losses
+
+
+def test_send_takes_variable_values_on_the_command_line(tmp_path, loopback, capsys):
+    import json
+
+    from composer.main import main
+    from tests.loopback import Reply
+
+    chunk = {"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
+    loopback.queue(Reply.sse(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()))
+    c = convo("Weather in {{city}} for {{name}}?")
+    c.composer.variables = {"name": "Ann", "city": "Oslo"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(c.to_dict()))
+    args = ["send", str(path), "-p", "custom", "-m", "m", "--base-url", loopback.url]
+    assert main([*args, "--var", "city=Porto"]) == 0
+    assert loopback.received[0].json["messages"][0]["content"] == "Weather in Porto for Ann?"
+    assert main([*args, "--var", "city"]) == 1
+    assert "--var 'city': give it as NAME=VALUE" in capsys.readouterr().err

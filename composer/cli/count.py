@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--base-url", metavar="URL", help="the server's base URL")
     parser.add_argument("--trust-base-url", action="store_true",
                         help="send your API key to the base URL the file names, to count there")
+    from composer.cli.send import add_var_argument
+
+    add_var_argument(parser)
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
                         help="a request option, as for send (-o max_tokens 1000 bounds the "
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     import asyncio
 
     from composer import paths
-    from composer.cli.send import conversation_from
+    from composer.cli.send import read_conversation
     from composer.models.errors import ComposerError
     from composer.models.linked import LinkedFileError
     from composer.models.pricing import estimate
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
     from composer.run.counting import TIMEOUT, count_tokens
 
     try:
-        conversation = conversation_from(args)
+        conversation = read_conversation(args)
     except (ComposerError, LinkedFileError) as exc:
         error(str(exc))
         return 1

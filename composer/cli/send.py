@@ -7,7 +7,8 @@ nothing is sent; what the provider will not receive is printed as ``note:`` line
 response schema, the reply's verdict (valid, invalid at a path, cut off) ends stderr. ``--out``
 writes the exchange (readable by ``llm``), also when the request failed or was interrupted, with
 the parts received so far. Exit status: 0 done, 1 failed (one ``llm-composer: error:`` line per
-problem), 130 interrupted. No Qt here.
+problem), 130 interrupted. With ``--target`` (repeated) the conversation goes to several targets
+at once instead: composer/cli/send_targets.py. No Qt here.
 """
 
 from __future__ import annotations
@@ -78,8 +79,23 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         f"{', '.join(KNOWN_OPTIONS)} are checked as the window checks them and "
                         "mapped for each provider, any other key is sent as a raw body field "
                         "(JSON values parse)")
+    add_var_argument(parser)
+    parser.add_argument("--target", "-t", action="append", default=[], metavar="T",
+                        help="send to this target instead; repeat it to compare several side "
+                        "by side. T is PRESET:MODEL[,KEY=VALUE]..., e.g. openai:gpt-4o-mini or "
+                        "ollama:llama3.2:1b,temperature=0 (the model runs to the first comma, "
+                        "so Ollama's colon stays). KEY is base_url (the target's own server; "
+                        "typed here, it may receive your key), label (its name in the table and "
+                        "its file name) or an option as -o takes it (temperature, max_tokens, "
+                        "...). The targets run at the same time, but one at a time per server "
+                        "on this machine or network (such servers serve one request at a "
+                        "time). Progress goes to stderr; once all have ended, stdout gets each "
+                        "reply (without --out) and a table of time to first token, tokens per "
+                        "second, tokens and stop reason or error. Not with --provider, --model "
+                        "or --base-url")
     parser.add_argument("--out", metavar="EXCHANGE.json",
-                        help="write the exchange here (also the partial one on failure)")
+                        help="write the exchange here (also the partial one on failure); with "
+                        "--target, a folder: one exchange per target, named after it")
     parser.add_argument("--log-to-llm", action="store_true",
                         help="also write the exchange into llm's logs.db (needs llm installed)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -200,9 +216,26 @@ class Printer:
             self._open = None
 
 
-def conversation_from(args: argparse.Namespace) -> Conversation:
-    """The file's conversation with the command line's provider, model, base URL and options
-    applied (``count`` reads its conversation the same way)."""
+def add_var_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the conversation's {{NAME}} (repeat it); over the "
+                        "values the file keeps")
+
+
+def _read_vars(items: list[str]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise RequestRefused(f"--var {item!r}: give it as NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def read_conversation(args: argparse.Namespace) -> Conversation:
+    """FILE as a conversation with the command line's provider, model, base URL and options
+    laid over its settings (linked files read as the options allow); ``count`` and compare
+    read theirs the same way."""
     imported = formats.import_path(args.file, args.from_format)
     for loss in imported.losses:
         note(f"warning: {loss}")
@@ -223,17 +256,24 @@ def conversation_from(args: argparse.Namespace) -> Conversation:
         # Our neutral options are read (and checked) as the window reads them; anything else
         # is the provider's own field, sent as it is (-o top_k 40, -o reasoning '{...}').
         apply_option(settings, key, value)
+    if values := _read_vars(getattr(args, "var", [])):
+        conv.composer.variables = {**conv.variable_values, **values}
     return conv
 
 
-def _prepare(args: argparse.Namespace) -> Call:
-    conv = conversation_from(args)
-    settings = conv.settings
+def call_config(args: argparse.Namespace) -> CallConfig:
     config = CallConfig()
     if args.timeout is not None:
         config.read_timeout = args.timeout
     if args.retries is not None:
         config.retries = max(0, args.retries)
+    return config
+
+
+def _prepare(args: argparse.Namespace) -> Call:
+    conv = read_conversation(args)
+    settings = conv.settings
+    config = call_config(args)
     # --base-url or --trust-base-url: the user chose where the key goes, not the file.
     checked = preflight(conv, config=config,
                         chosen=args.base_url is not None or args.trust_base_url,
@@ -257,7 +297,7 @@ def _prepare(args: argparse.Namespace) -> Call:
     return prepared.call
 
 
-def _write(exchange: Exchange, path: str | None) -> bool:
+def write(exchange: Exchange, path: str | None) -> bool:
     if not path:
         return True
     try:
@@ -271,6 +311,10 @@ def _write(exchange: Exchange, path: str | None) -> bool:
 
 
 def run(args: argparse.Namespace, verb: str) -> int:
+    if args.target:
+        from composer.cli import send_targets
+
+        return send_targets.run(args)
     try:
         call = _prepare(args)
     except RequestRefused as exc:
@@ -301,16 +345,16 @@ def run(args: argparse.Namespace, verb: str) -> int:
         # The output was cut off (``| head``): keep the exchange, exit as SIGPIPE would.
         if exchange is None:
             exchange = build_exchange(call, assembler)
-        _write(exchange, args.out)
+        write(exchange, args.out)
         return SIGPIPE_STATUS
     if exchange is None:
         assembler.feed(StreamError("interrupted", kind="cancelled"))
         exchange = build_exchange(call, assembler)
-        _write(exchange, args.out)
+        write(exchange, args.out)
         note("interrupted")
         return 130
     cost = record_cost(exchange)
-    written = _write(exchange, args.out)
+    written = write(exchange, args.out)
     if getattr(args, "log_to_llm", False):
         from composer.providers.llm_log import LogFailed, log_exchange
 

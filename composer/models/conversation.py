@@ -3,18 +3,45 @@
 This is what the table edits and what a provider turns into a request (the design's
 ``ChatRequest``). On disk it is the *conversation file*:
 ``{"messages": [...], "settings": {...}, "composer": {"kind": "conversation", "format_version": N}}``.
+
+``messages`` is always the table, the active path, so every reader and exporter of the file
+works on what the user sees. The conversation tree (every branch and variant, see tree.py)
+travels with the conversation as ``tree`` and is written as ``composer.tree`` (tree_file.py)
+when it holds more than the table: such a file is format version 2; a file without branches
+stays version 1, which every Composer reads.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, model_validator
 
 from composer.models.parts import Message, Value
 from composer.models.settings import RequestSettings
+from composer.models.tree import Tree
 
-CONVERSATION_VERSION = 1
+CONVERSATION_VERSION = 2  # the newest this Composer reads and writes
+LINEAR_VERSION = 1  # what a file without branches is written as
+
+
+class TreeNodeData(Value):
+    """One node of ``composer.tree`` as the file holds it: a message, or ``row``, the index of
+    the equal message in ``messages``; ``chosen`` is the child the active path goes on to."""
+
+    id: str
+    parent: str | None = None
+    message: Message | None = None
+    row: int | None = Field(default=None, ge=0)
+    chosen: str | None = None
+
+
+class TreeData(Value):
+    """``composer.tree``: every branch and variant (see tree_file.py)."""
+
+    nodes: list[TreeNodeData]
+    chosen: str | None = None
+    names: dict[str, str] | None = None
 
 
 class FileHeader(Value):
@@ -22,14 +49,51 @@ class FileHeader(Value):
     format_version: int
     # The values of the conversation's {{variables}} for an interactive send.
     variables: dict[str, str] | None = None
+    # Here for the published JSON Schema: a Conversation reads the tree into a Tree (with
+    # checks that name the place) before this header is validated, so it is never set.
+    tree: TreeData | None = None
 
 
 class Conversation(Value):
     messages: list[Message] = Field(default_factory=list)
     settings: RequestSettings = Field(default_factory=RequestSettings)
     composer: FileHeader = Field(
-        default_factory=lambda: FileHeader(kind="conversation", format_version=CONVERSATION_VERSION)
+        # What a file without branches is: to_dict writes the version the content needs.
+        default_factory=lambda: FileHeader(kind="conversation", format_version=LINEAR_VERSION)
     )
+    # The tree of every committed path; None while there has been only the table.
+    _tree: Tree | None = PrivateAttr(default=None)
+
+    @property
+    def tree(self) -> Tree | None:
+        return self._tree
+
+    def set_tree(self, tree: Tree | None) -> None:
+        self._tree = tree
+
+    def kept_tree(self) -> Tree | None:
+        """The tree a file must keep: None while it has one path, the table's (a row edited in
+        place since is that path edited, not another branch)."""
+        tree = self._tree
+        return None if tree is None or not tree.other_branches() else tree
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_tree(cls, data: Any, handler: Any) -> Conversation:
+        raw = None
+        if isinstance(data, dict) and isinstance(data.get("composer"), dict) \
+                and "tree" in data["composer"]:
+            header = dict(data["composer"])
+            raw = header.pop("tree")
+            data = {**data, "composer": header}
+        conversation = handler(data)
+        if raw is not None:
+            from composer.models import tree_file
+
+            # A FormatError naming the place, not a pydantic ValidationError: it is not one of
+            # the errors pydantic wraps, so it reaches the reader as it is.
+            conversation._tree = tree_file.from_data(raw, conversation.messages)
+        return conversation
 
     @property
     def variable_values(self) -> dict[str, str]:
@@ -37,6 +101,13 @@ class Conversation(Value):
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        data["composer"] = {**data.get("composer", {}), "kind": "conversation",
-                            "format_version": CONVERSATION_VERSION}
+        tree = self.kept_tree()
+        header = {**data.get("composer", {}), "kind": "conversation",
+                  "format_version": CONVERSATION_VERSION if tree else LINEAR_VERSION}
+        header.pop("tree", None)
+        if tree is not None:
+            from composer.models import tree_file
+
+            header["tree"] = tree_file.to_data(tree, self.messages)
+        data["composer"] = header
         return data

@@ -7,6 +7,8 @@ without Qt. Messages are values: an edit never mutates a Message, it replaces it
 Invariants:
 - ``document.conversation`` is the live Conversation (no second copy); ``len(ids) == len(messages)``
   and ids are unique. An id survives moves, and undoing a removal brings the same id back.
+- The conversation tree (tree.py) lives on the conversation; ``SetTree`` changes it and the
+  rows together, so switching a branch or stepping a variant is one edit and undoes as one.
 - Observers are told twice about structural changes: ``before`` callbacks run before the list
   changes (a Qt model calls ``beginInsertRows`` there), plain callbacks after. Every structural
   notice describes one contiguous step, so it maps onto one begin/end pair.
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from composer.models.conversation import Conversation
 from composer.models.parts import Message, Role, TextPart
 from composer.models.settings import RequestSettings
+from composer.models.tree import Tree
 
 # -- edits ------------------------------------------------------------------------------------
 
@@ -70,13 +73,33 @@ class Permute:
 
 
 @dataclass(frozen=True)
+class SetTree:
+    """Set the conversation tree and, unless ``messages`` is None, the rows with it: the rows
+    the new ones share at the start stay (with their ids), the rest are replaced. ``ids``
+    restores the rows' ids on undo."""
+
+    tree: Tree | None
+    messages: tuple[Message, ...] | None = None
+    ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CommitRows:
+    """While there is no tree: remember ``rows`` as committed (sent), so that a row edited
+    since and sent again forks the conversation there. Nothing the user sees changes."""
+
+    rows: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
 class EditGroup:
     """Several edits applied in order as one (the inverse of a scattered removal or move)."""
 
     edits: tuple[Edit, ...] = field(default_factory=tuple)
 
 
-Edit = InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permute | EditGroup
+Edit = (InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permute | SetTree
+        | CommitRows | EditGroup)
 
 # -- notices ----------------------------------------------------------------------------------
 
@@ -131,8 +154,13 @@ class SettingsChanged:
     pass
 
 
+@dataclass(frozen=True)
+class TreeChanged:
+    """The conversation tree changed (branches, names, which variant is shown)."""
+
+
 Notice = (RowsInserted | RowsRemoved | RowsMoved | RowsReordered | RowChanged | Reset
-          | SettingsChanged)
+          | SettingsChanged | TreeChanged)
 Callback = Callable[[Notice], None]
 
 
@@ -150,6 +178,7 @@ class Document:
     def __init__(self, conversation: Conversation | None = None):
         self.conversation = conversation if conversation is not None else Conversation()
         self._ids: list[int] = [_next_id() for _ in self.conversation.messages]
+        self._committed = tuple(self.conversation.messages)
         self._after: list[Callback] = []
         self._before: list[Callback] = []
 
@@ -168,6 +197,17 @@ class Document:
 
     def message(self, index: int) -> Message:
         return self.conversation.messages[index]
+
+    @property
+    def tree(self) -> Tree | None:
+        """The conversation tree; None while the table has been the only path."""
+        return self.conversation.tree
+
+    @property
+    def committed_rows(self) -> tuple[Message, ...]:
+        """While there is no tree: the rows as opened or last sent (a row edited since, and
+        sent, forks the conversation there)."""
+        return self._committed
 
     def row_id(self, index: int) -> int:
         return self._ids[index]
@@ -241,6 +281,9 @@ class Document:
             case Permute(order=order):
                 if sorted(order) != list(range(n)):
                     raise EditError(f"reorder {order[:10]}… is not a permutation of 0..{n - 1}")
+            case SetTree(messages=msgs, ids=ids):
+                if ids is not None and (msgs is None or len(ids) != len(msgs)):
+                    raise EditError("SetTree ids must match the messages")
             case EditGroup():
                 pass  # each step is checked as it runs; groups only come from our own inverses
 
@@ -261,6 +304,11 @@ class Document:
                 return self._replace_all(edit.conversation, edit.ids)
             case Permute():
                 return self._permute(edit.order)
+            case SetTree():
+                return self._set_tree(edit)
+            case CommitRows():
+                old_rows, self._committed = self._committed, tuple(edit.rows)
+                return CommitRows(old_rows)
             case EditGroup():
                 inverses = [self.apply(e) for e in edit.edits]
                 return EditGroup(tuple(reversed(inverses)))
@@ -347,6 +395,37 @@ class Document:
         inverses.reverse()
         return inverses[0] if len(inverses) == 1 else EditGroup(tuple(inverses))
 
+    def _set_tree(self, edit: SetTree) -> Edit:
+        old_tree = self.conversation.tree
+        if edit.messages is None:
+            self.conversation.set_tree(edit.tree)
+            self._notify(TreeChanged())
+            return SetTree(old_tree)
+        old_msgs, old_ids = tuple(self.conversation.messages), tuple(self._ids)
+        new = edit.messages
+        keep = 0
+        # Rows the new ones start with stay as they are: their ids, the selection on them.
+        while keep < min(len(old_msgs), len(new)) and (
+                edit.ids is None or edit.ids[keep] == old_ids[keep]) \
+                and (old_msgs[keep] is new[keep] or old_msgs[keep] == new[keep]):
+            keep += 1
+        if keep < len(old_msgs):
+            notice = RowsRemoved(tuple(range(keep, len(old_msgs))))
+            self._notify_before(notice)
+            del self.conversation.messages[keep:]
+            del self._ids[keep:]
+            self._notify(notice)
+        self.conversation.set_tree(edit.tree)
+        if keep < len(new):
+            added = RowsInserted(keep, len(new) - keep)
+            self._notify_before(added)
+            self.conversation.messages.extend(new[keep:])
+            self._ids.extend(edit.ids[keep:] if edit.ids is not None
+                             else [_next_id() for _ in new[keep:]])
+            self._notify(added)
+        self._notify(TreeChanged())
+        return SetTree(old_tree, old_msgs, old_ids)
+
     def _replace_all(self, conversation: Conversation, ids: Sequence[int] | None) -> Edit:
         old = self.conversation.model_copy(update={"messages": list(self.conversation.messages)})
         old_ids = tuple(self._ids)
@@ -356,11 +435,14 @@ class Document:
         for name in type(conversation).model_fields:
             setattr(self.conversation, name, getattr(conversation, name))
         self.conversation.messages = list(conversation.messages)
+        self.conversation.set_tree(conversation.tree)
         if conversation.model_extra is not None:
             self.conversation.__pydantic_extra__ = dict(conversation.model_extra)
         self._ids = list(ids) if ids is not None else [_next_id() for _ in conversation.messages]
+        self._committed = tuple(conversation.messages)
         self._notify(Reset())
         self._notify(SettingsChanged())
+        self._notify(TreeChanged())
         return ReplaceAll(old, old_ids)
 
 

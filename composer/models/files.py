@@ -237,11 +237,12 @@ def _upgrade(kind: str, data: dict[str, Any], source: str | None) -> dict[str, A
                           source=source, location="$.composer.format_version")
     if version > _CURRENT[kind]:
         raise VersionError(
-            f"this {kind} file is format version {version}; this Composer reads up to "
-            f"{_CURRENT[kind]}: update Composer to open it",
+            f"this {kind} file was written by a newer Composer (format version {version}; "
+            f"this one reads up to {_CURRENT[kind]}): update Composer to open it",
             source=source, location="$.composer.format_version",
         )
-    # Version 1 is the first; upgrades from older versions are added here as they come.
+    # Version 2 added the conversation tree (composer.tree) beside the messages, which stayed
+    # as they were: a version 1 file reads as it is.
     return data
 
 
@@ -256,6 +257,8 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
     except ValidationError as exc:
         where, problem = validation_location(exc)
         raise FormatError(problem, source=source, location=where) from None
+    except FormatError as exc:  # the conversation tree's own checks (tree_file.py)
+        raise (exc.with_source(source) if source else exc) from None
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -17,3 +17,4 @@ class RunState(StrEnum):
     ERROR = "error"
     STOPPED = "stopped"
     REFUSED = "refused"  # a problem found before sending: nothing was sent
+    QUEUED = "queued"  # waiting for its turn at a one-request-at-a-time server (compare)

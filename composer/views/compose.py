@@ -168,6 +168,7 @@ class ComposeBox(QWidget):
         self.chips_layout.setSpacing(4)
         self.reading = QLabel("Reading files…")
         self.reading.setEnabled(False)
+        self.reading.hide()  # shown while the loader reads
         self.chips_layout.addWidget(self.reading)
         self.chips_layout.addStretch(1)
         # Many files are clipped rather than widening the window.

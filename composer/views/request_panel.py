@@ -29,13 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from composer.models.document import Document, Reset, SettingsChanged
-from composer.models.errors import ComposerError
 from composer.models.problems import Field, Problem
 from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings
-from composer.providers import keys, llm_plugin, presets
-from composer.providers.transport import list_models
-from composer.providers.trust import TrustedHosts, unconfirmed_key_target
+from composer.providers import keys, presets
+from composer.providers.trust import TrustedHosts
+from composer.run.model_list import failure_note, offered_models
 from composer.run.prepare import find_key, needs_key
 from composer.views import variables_panel
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
@@ -421,7 +420,7 @@ class RequestPanel(QWidget):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure is a short note, never a crash
-            note = _fetch_failure(exc)
+            note = failure_note(exc)
         finally:
             self.refresh_button.setEnabled(True)
         current = self.model_combo.currentText()
@@ -436,39 +435,6 @@ class RequestPanel(QWidget):
         self.models_loaded.emit(names)
 
     async def _request_models(self) -> list[str]:
-        preset = self.preset()
-        if preset.protocol == "replay":
-            raise _Note("Replay plays back a saved exchange; it has no model list.")
-        if preset.protocol == llm_plugin.NAME:  # every installed llm plugin's models
-            if not llm_plugin.available():
-                raise _Note("The llm provider needs llm installed: pip install llm")
-            return await llm_plugin.in_thread(llm_plugin.list_models)
-        base_url = self.settings.base_url or preset.base_url
-        if not base_url:
-            raise _Note("Enter the server's base URL first.")
-        key = find_key(preset).key
-        if needs_key(preset) and not key:
-            raise _Note(keys.missing_key_message(preset))
-        target = unconfirmed_key_target(preset, base_url, key,
-                                        chosen=self.provenance.base_url_chosen,
-                                        trusted=self.key_trust)
-        if target is not None:
-            raise _Note("Could not list models: " + target.refusal("Send once to confirm it"))
-        try:
-            names = await list_models(preset, base_url=base_url, api_key=key,
-                                      client=self._client)
-        except ComposerError as exc:  # the transport's one wording (RequestRefused, CallFailed)
-            raise _Note(f"Could not list models: {exc}") from None
-        except (NotImplementedError, ImportError):
-            raise _Note("This provider cannot list its models; type a model name.") from None
-        return sorted(names)
-
-
-class _Note(Exception):
-    """A model-list failure worded for the user already."""
-
-
-def _fetch_failure(exc: Exception) -> str:
-    if isinstance(exc, _Note):
-        return str(exc)
-    return f"Could not list models: {type(exc).__name__}: {exc}"
+        return await offered_models(self.preset(), self.settings.base_url,
+                                    chosen=self.provenance.base_url_chosen,
+                                    trusted=self.key_trust, client=self._client)

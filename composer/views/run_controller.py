@@ -44,6 +44,7 @@ from composer.providers.transport import Call, CallConfig, build_exchange, descr
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import Finding, Run, RunRecord, RunState, preflight
 from composer.run.cache_check import last_prefix_hashes
+from composer.run.metrics import hidden_reasoning
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
@@ -88,6 +89,11 @@ class RunController(QObject):
         self.runs = RunsPanel(self.record)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
+        # Who keeps the running call's reply when not the table (a regenerate), and whether the
+        # last finished run's reply was kept so (then nothing else appends it).
+        self.reply_keeper: Callable[[Exchange], None] | None = None
+        self.reply_kept = False
+        self._retry_keep: Callable[[Exchange], None] | None = None
         self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
         self.state = RunState.IDLE
         self._token = 0
@@ -161,11 +167,15 @@ class RunController(QObject):
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, conversation: Conversation | None = None, *,
-             notes_seen: frozenset[str] = frozenset()) -> asyncio.Task | None:
+             notes_seen: frozenset[str] = frozenset(),
+             keep: Callable[[Exchange], None] | None = None) -> asyncio.Task | None:
         """Start a run of the current conversation (or ``conversation``); None when problems
         found before sending stopped it (listed, and shown on their rows and fields), or when
         the notes of what the provider will not receive wait for "Send anyway" (those in
-        ``notes_seen`` were confirmed already)."""
+        ``notes_seen`` were confirmed already). ``keep`` takes the finished reply instead of
+        the table (a regenerate keeps it as a variant); a run sent with it finishes with
+        ``reply_kept`` True."""
+        self.reply_keeper = keep
         if self.task is not None and not self.task.done():
             self._token += 1  # the old run's late results are dropped
             self.task.cancel()
@@ -193,16 +203,17 @@ class RunController(QObject):
             return self._refuse(blocking)
         lines = frozenset(f.line() for f in notes)
         if not lines <= notes_seen | self._notes_silenced:
-            self._show_preflight(notes, conversation)
+            self._show_preflight(notes, conversation, keep)
             return None
         prepared = checked.prepared
         assert prepared is not None
         if prepared.key_target is not None:
-            self._ask_trust(conversation, prepared.key_target, lines)
+            self._ask_trust(conversation, prepared.key_target, lines, keep)
             return None
         self._confirmed = lines
         self.window.request_panel.clear_field_problem()  # what it said no longer holds
         self.record.last_sent = conversation
+        self._retry_keep = keep  # a retry keeps its reply where the first try would have
         self._token += 1
         token = self._token
         assembler = Assembler()
@@ -231,7 +242,8 @@ class RunController(QObject):
         """Send the last run's conversation again (its notes were confirmed when it went)."""
         if self.record.last_sent is None:
             return self.send()
-        return self.send(self.record.last_sent.model_copy(deep=True), notes_seen=self._confirmed)
+        return self.send(self.record.last_sent.model_copy(deep=True), notes_seen=self._confirmed,
+                         keep=self._retry_keep)
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -265,7 +277,8 @@ class RunController(QObject):
         run = self.runs.add(exchange)
         self.pane._set_title(f"Run {run.number}: {run.title}")
         error = exchange.composer.error
-        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing),
+        stats = " · ".join(t for t in (timing_text(exchange.usage, exchange.composer.timing,
+                                                   hidden_reasoning=hidden_reasoning(exchange)),
                                        usage_text(exchange.usage), saved_text(exchange)) if t)
         self.stats_label.setText(stats)
         if error is not None and error.kind == "cancelled":
@@ -276,9 +289,14 @@ class RunController(QObject):
             self._set_state(RunState.DONE, "Done")
         self.task = None
         self._update_actions()
-        self._keep_reply(exchange)
         if self.window.preferences.log_to_llm:
             self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
+        keeper, self.reply_keeper = self.reply_keeper, None
+        self.reply_kept = keeper is not None
+        if keeper is not None:
+            keeper(exchange)  # a regenerate's variant: not the table's next turn
+        else:
+            self._keep_reply(exchange)
         self.run_finished.emit(exchange)
 
     async def _log_to_llm(self, exchange: Exchange) -> None:
@@ -311,7 +329,8 @@ class RunController(QObject):
     # -- problems found before sending ---------------------------------------------------------
 
     def _ask_trust(self, conversation: Conversation, target: KeyTarget,
-                   notes_seen: frozenset[str]) -> None:
+                   notes_seen: frozenset[str],
+                   keep: Callable[[Exchange], None] | None = None) -> None:
         """The key would go to a host only the file chose: ask, and a Yes sends again
         (remembered for this session, or for good)."""
         def answered(send: bool, remember: bool) -> None:
@@ -326,7 +345,7 @@ class RunController(QObject):
             except OSError as exc:
                 self.window.statusBar().showMessage(
                     f"Could not remember {target.origin}: {exc.strerror or exc}", 10000)
-            self.send(conversation, notes_seen=notes_seen)
+            self.send(conversation, notes_seen=notes_seen, keep=keep)
 
         self._dialog = self._ask_key(target, answered)
 
@@ -372,10 +391,10 @@ class RunController(QObject):
         else:
             self.window.request_panel.focus_field(finding.field)
 
-    def _show_preflight(self, findings: list[Finding],
-                        conversation: Conversation | None = None) -> PreflightDialog:
+    def _show_preflight(self, findings: list[Finding], conversation: Conversation | None = None,
+                        keep: Callable[[Exchange], None] | None = None) -> PreflightDialog:
         """The list of what was found at Send; with notes only (``conversation`` given),
-        "Send anyway" sends that conversation."""
+        "Send anyway" sends that conversation (its reply to ``keep``, as the Send asked)."""
         dialog = self.preflight_dialog = PreflightDialog(findings, self.window)
         dialog.finding_activated.connect(self.show_finding)
         if conversation is not None:
@@ -384,7 +403,7 @@ class RunController(QObject):
             def send_anyway() -> None:
                 if dialog.dont_ask.isChecked():
                     self._notes_silenced |= lines
-                self.send(conversation, notes_seen=lines)
+                self.send(conversation, notes_seen=lines, keep=keep)
 
             dialog.accepted.connect(send_anyway)
         dialog.finished.connect(lambda _result: self._forget_preflight(dialog))

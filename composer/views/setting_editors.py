@@ -32,7 +32,7 @@ PARAMS = (("temperature", "Te&mperature", "0 – 2"), ("top_p", "Top &p", "0 –
           ("reasoning_effort", "&Reasoning effort", None),
           ("thinking_budget", "Thinking &budget", "tokens"),
           ("stop", "&Stop", 'text, or ["a", "b"]'),
-          ("prompt_cache_key", "Prompt cache ke&y", "OpenAI only"))
+          ("prompt_cache_key", "Cache ke&y", "OpenAI only"))
 
 PLACEHOLDERS = {
     Field.TOOLS: (

@@ -113,8 +113,8 @@ class Binding:
 def _scopes(obj: QObject, context: Context) -> list[QWidget | None]:
     if context == Context.ApplicationShortcut:
         return [None]
-    if isinstance(obj, QShortcut):
-        widgets = [obj.parentWidget()]
+    if isinstance(obj, QShortcut):  # PySide6's QShortcut has no parentWidget()
+        widgets = [obj.parent()] if isinstance(obj.parent(), QWidget) else []
     else:
         widgets = [w for w in obj.associatedObjects()
                    if isinstance(w, QWidget) and not isinstance(w, QMenu)]

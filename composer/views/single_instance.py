@@ -127,6 +127,17 @@ class Windows(QObject):
     def adopt(self, window) -> None:
         self.open.append(window)
         window.closed.connect(lambda w=window: self._on_closed(w))
+        window.open_conversation_window = self.open_conversation
+
+    def open_conversation(self, conversation):
+        """A new window on ``conversation``, unsaved (a promoted branch)."""
+        from composer.models.document import Document
+
+        window = self._window(self._slot(), Document(conversation))
+        window.undo_stack.resetClean()
+        window.raise_()
+        window.activateWindow()
+        return window
 
     def _on_closed(self, window) -> None:
         if window in self.open:

@@ -148,10 +148,14 @@ class TokenCounter(QObject):
     def _on_timer_timeout(self) -> None:
         if not self.enabled:
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop to count on (an offscreen screenshot, a window closing)
         self._token += 1
         conversation = self.document.conversation.model_copy(deep=True)
-        self.task = asyncio.ensure_future(self._count(conversation, list(self.document.ids),
-                                                      self._token))
+        self.task = loop.create_task(self._count(conversation, list(self.document.ids),
+                                                 self._token))
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
         await in_thread(pricing.warm)  # loading the price table takes a moment, once

@@ -23,7 +23,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -45,8 +44,11 @@ from composer.preferences import Preferences
 from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
 from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.branches.commands import install as install_branches
+from composer.views.compare import install as install_compare
 from composer.views.compose import install as install_compose
 from composer.views.detail.editor import PartDetailEditor
+from composer.views.file_commands import FileCommands
 from composer.views.file_urls import local_paths
 from composer.views.files import (
     Autosaver,
@@ -66,10 +68,9 @@ from composer.views.undo import DocumentEditor
 
 Button = QMessageBox.StandardButton
 LOSS_LINES_SHOWN = 25
-JSON_FILTER = "Composer files (*.json)"
 
 
-class MainWindow(DraftSession, QMainWindow):
+class MainWindow(FileCommands, DraftSession, QMainWindow):
     closed = Signal()
     # After Open/New/Import/recovery replaced the whole conversation.
     document_replaced = Signal()
@@ -93,6 +94,9 @@ class MainWindow(DraftSession, QMainWindow):
         self._recovery: tuple[Path, DraftState] | None = None
         self._dialog: QWidget | None = None
         self._on_example = False  # opened on the bundled example (a first start)
+        # Opens a conversation in a window of its own (set by the app's window list); None:
+        # a promoted branch replaces this window's conversation, as New does.
+        self.open_conversation_window: Callable[[Conversation], object] | None = None
         self._quiet_settings = False
         startup_note = ""
         if document is None:
@@ -164,7 +168,9 @@ class MainWindow(DraftSession, QMainWindow):
         self.token_count.failed.connect(self._on_count_failed)
         self.compose = install_compose(self)  # the next message, under the table
         self._apply_preferences()  # to every attachment loader, now all are in the window
+        self.compare_ui = install_compare(self)  # Run ▸ Compare…: several targets side by side
         self.linked_files = install_linked_files(self)  # asks before reading outside files
+        self.branches = install_branches(self)  # regenerate, variants, the branches dock
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
 
@@ -358,6 +364,11 @@ class MainWindow(DraftSession, QMainWindow):
             message += f"; {model_files.replaced_note(replaced)}"
         self.statusBar().showMessage(message, 15000 if replaced else 5000)
 
+    def replace_with_new(self, conversation: Conversation, note: str = "") -> None:
+        """Show ``conversation`` as a new unsaved one (a promoted branch)."""
+        self._replace(conversation, None, note)
+        self.undo_stack.resetClean()
+
     def new_document(self) -> None:
         """A new conversation with one empty user row; provider settings carry over."""
         settings = self.document.conversation.settings
@@ -374,87 +385,16 @@ class MainWindow(DraftSession, QMainWindow):
         self.choose_save_as()
         return None
 
-    def choose_open(self) -> None:
-        exts = sorted({e for f in formats.importers() for e in f.extensions})
-        readable = f"Conversations in any format ({' '.join('*' + e for e in exts)})"
-        filters = [readable, JSON_FILTER, "All files (*)"]
-        self.confirm_discard(lambda: self._file_dialog(
-            "Open", QFileDialog.AcceptMode.AcceptOpen, filters, self.open_path_later))
-
-    def choose_save_as(self, then: Callable[[], None] | None = None) -> None:
-        def chosen(path: str) -> None:
-            if not Path(path).suffix:
-                path += ".json"
-            if self.save_to(path) and then is not None:
-                then()
-
-        self._file_dialog("Save As", QFileDialog.AcceptMode.AcceptSave, [JSON_FILTER], chosen)
-
-    def choose_import(self) -> None:
-        fmts = formats.importers()
-        by_filter = {_filter(f): f.name for f in fmts}
-        exts = sorted({e for f in fmts for e in f.extensions})
-        auto = f"All importable files ({' '.join('*' + e for e in exts)})"
-
-        def chosen(path: str) -> None:
-            self.open_path_later(path, by_filter.get(self._dialog_filter), as_import=True)
-
-        self.confirm_discard(lambda: self._file_dialog(
-            "Import", QFileDialog.AcceptMode.AcceptOpen, [auto, *by_filter, "All files (*)"],
-            chosen))
-
-    def choose_export(self) -> None:
-        fmts = formats.exporters()
-        by_filter = {_filter(f): f for f in fmts}
-
-        def chosen(path: str) -> None:
-            fmt = by_filter.get(self._dialog_filter) or formats.get("composer")
-            if not Path(path).suffix and fmt.extensions:
-                path += fmt.extensions[0]
-            self.export_to(path, fmt.name)
-
-        self._file_dialog("Export", QFileDialog.AcceptMode.AcceptSave, list(by_filter), chosen)
-
-    def confirm_discard(self, then: Callable[[], None]) -> QMessageBox | None:
-        """Run ``then`` now when nothing is unsaved; else ask Save / Discard / Cancel first."""
-        if self.undo_stack.isClean():
-            then()
-            return None
-
-        def answered(button: Button) -> None:
-            if button == Button.Discard:
-                then()
-            elif button == Button.Save:
-                if self.file_path is not None and not self._title_note:
-                    if self.save_to(self.file_path):
-                        then()
-                else:
-                    self.choose_save_as(then)
-
-        self._dialog = dialogs.ask(
-            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
-            [Button.Save, Button.Discard, Button.Cancel], answered, default=Button.Save)
-        return self._dialog
-
-    def fill_recent_menu(self) -> None:
-        menu = self.commands.recent_menu
-        menu.clear()
-        paths_ = self.recent.paths()
-        for path in paths_:
-            action = menu.addAction(path)
-            action.triggered.connect(lambda _c=False, p=path: self._open_recent(p))
-        if paths_:
-            menu.addSeparator()
-            menu.addAction("Clear List").triggered.connect(lambda _c=False: self.recent.clear())
-        else:
-            menu.addAction("No recent files").setEnabled(False)
-
-    def _open_recent(self, path: str) -> None:
-        if not Path(path).is_file():
-            self.recent.remove(path)
-            self._error("Could not open the file", f"{path}: no such file (removed from the list)")
-            return
-        self.confirm_discard(lambda: self.open_path_later(path))
+    def keep_compare_replies(self, replies: list[list[Message]], chosen: int) -> bool:
+        """Compare's Keep: ``replies[chosen]`` becomes the next turn and the other columns'
+        replies its variants (a column with no reply adds none): one undo step."""
+        if not 0 <= chosen < len(replies) or not replies[chosen]:
+            return False
+        columns = [i for i, reply in enumerate(replies) if reply]
+        self.branches.keep_replies_as_variants(
+            [[m.model_copy(deep=True) for m in replies[i]] for i in columns],
+            columns.index(chosen), text="Keep compared reply")
+        return True
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
@@ -503,27 +443,6 @@ class MainWindow(DraftSession, QMainWindow):
         self.statusBar().showMessage(line, 10000)
         self._dialog = dialogs.inform(self, title, line, warning=True)
 
-    def _file_dialog(self, title: str, mode: QFileDialog.AcceptMode, filters: list[str],
-                     on_selected: Callable[[str], object]) -> QFileDialog:
-        start = str(self.file_path.parent) if self.file_path else str(Path.home())
-        dialog = QFileDialog(self, title, start)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setAcceptMode(mode)
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile
-                           if mode == QFileDialog.AcceptMode.AcceptOpen
-                           else QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters(filters)
-
-        def selected(path: str) -> None:
-            self._dialog_filter = dialog.selectedNameFilter()
-            on_selected(path)
-
-        dialog.fileSelected.connect(selected)
-        dialog.open()
-        self._dialog = dialog
-        return dialog
-
-    _dialog_filter = ""
 
     # -- Qt overrides -------------------------------------------------------------------------
 
@@ -580,11 +499,6 @@ def _is_conversation_file(path: str) -> bool:
     """A file to open rather than attach: an extension one of our importers reads."""
     suffix = Path(path).suffix.lower()
     return any(suffix in fmt.extensions for fmt in formats.importers())
-
-
-def _filter(fmt: formats.Format) -> str:
-    exts = " ".join(f"*{e}" for e in fmt.extensions) or "*"
-    return f"{fmt.title} ({exts})"
 
 
 def _loss_report(losses: list[formats.Loss]) -> str:

@@ -190,11 +190,20 @@ def export(conversation: Conversation, fmt: str) -> Exported:
     if chosen.dump is None:
         raise FormatError(f"{chosen.name} can be imported, not exported")
     if chosen.name == "composer":
-        return chosen.dump(conversation)
+        return chosen.dump(conversation)  # our own file keeps variables and every branch
     conversation, notes = _fill_variables(conversation)
     exported = chosen.dump(conversation)
     exported.losses[:0] = notes
+    tree = conversation.kept_tree()
+    if tree is not None and tree.other_branches():
+        exported.losses.append(branches_left_out(tree.other_branches()))
     return exported
+
+
+def branches_left_out(count: int) -> Loss:
+    """The note every export of a conversation with branches adds: only the table went."""
+    what = "1 other branch was" if count == 1 else f"{count} other branches were"
+    return Loss(f"{what} not exported (only the active path)", dropped=True)
 
 
 def _fill_variables(conversation: Conversation) -> tuple[Conversation, list[Loss]]:
@@ -211,4 +220,6 @@ def _fill_variables(conversation: Conversation) -> tuple[Conversation, list[Loss
     if gaps := [name for name in used if name not in values]:
         notes.append(Loss("variables without a value left as written: "
                           + ", ".join(f"{{{{{name}}}}}" for name in gaps)))
-    return variables.fill_known(conversation, known), notes
+    filled = variables.fill_known(conversation, known)
+    filled.set_tree(conversation.tree)
+    return filled, notes

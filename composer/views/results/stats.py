@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from composer.models.caching import cache_usage
 from composer.models.exchange import Exchange, Timing, Usage
-
-
-# genai-prices' provider ids, by protocol; an OpenAI-compatible server's model is matched alone.
-def tokens_per_second(usage: Usage | None, timing: Timing) -> float | None:
-    """Output tokens over the streaming time (first token to end)."""
-    if usage is None or not usage.output or timing.total_ms is None:
-        return None
-    start = timing.first_token_ms if timing.first_token_ms is not None else 0.0
-    seconds = (timing.total_ms - start) / 1000
-    return usage.output / seconds if seconds > 0.001 else None
+from composer.run.metrics import hidden_reasoning as hidden
+from composer.run.metrics import tokens_per_second
 
 
 def usage_text(usage: Usage | None) -> str:
@@ -47,11 +39,11 @@ def saved_text(exchange: Exchange) -> str:
             else f"the cache writes cost ${-saved:.4f} more this run")
 
 
-def timing_text(usage: Usage | None, timing: Timing) -> str:
+def timing_text(usage: Usage | None, timing: Timing, *, hidden_reasoning: bool = False) -> str:
     pieces = []
     if timing.first_token_ms is not None:
         pieces.append(f"first token {timing.first_token_ms / 1000:.2f} s")
-    rate = tokens_per_second(usage, timing)
+    rate = tokens_per_second(usage, timing, hidden_reasoning=hidden_reasoning)
     if rate is not None:
         pieces.append(f"{rate:.1f} tok/s")
     if timing.total_ms is not None:
@@ -63,8 +55,8 @@ def footer_text(exchange: Exchange) -> str:
     """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
     extras = exchange.composer
     pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
-    for text in (usage_text(exchange.usage), saved_text(exchange),
-                 timing_text(exchange.usage, extras.timing)):
+    timing = timing_text(exchange.usage, extras.timing, hidden_reasoning=hidden(exchange))
+    for text in (usage_text(exchange.usage), saved_text(exchange), timing):
         if text:
             pieces.append(text)
     return " · ".join(pieces)

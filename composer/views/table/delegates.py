@@ -1,4 +1,5 @@
-"""Cell delegates: a role combo, a multi-line text editor, and attachment chips.
+"""Cell delegates: a role combo (and a row's variants, "◀ 2/3 ▶", clickable), a multi-line
+text editor, and attachment chips.
 
 Chips (icon, name, size, ×) are painted, not widgets, so thousands of rows cost nothing; a
 click on × removes the attachment (undoable), a click on the chip asks for a preview.
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.layout_cache import LayoutCache
-from composer.views.table.model import MessageRole, TokensRole
+from composer.views.table.model import MessageRole, TokensRole, VariantRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
 # Said on the chip too: without an icon theme every kind would get the same file icon.
@@ -39,38 +40,108 @@ CHIP_NAME_CHARS = 22
 TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
+@dataclass(frozen=True)
+class VariantArrows:
+    previous: QRect
+    label: QRect
+    next: QRect
+
+
+def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> VariantArrows:
+    """Where "◀ i/n ▶" sits in a role cell: its last line, arrows wide enough to hit."""
+    fm = option.fontMetrics
+    height = fm.height() + 2
+    top = rect.bottom() - height - 2
+    arrow = fm.horizontalAdvance("◀") + 10
+    label = fm.horizontalAdvance(f"{count}/{count}") + 6
+    left = rect.left() + TEXT_MARGIN
+    return VariantArrows(QRect(left, top, arrow, height), QRect(left + arrow, top, label, height),
+                         QRect(left + arrow + label, top, arrow, height))
+
+
 class RoleDelegate(QStyledItemDelegate):
-    """The role, and at the cell's right the row's share of the input tokens, small and
-    dimmed (painted: no widget per row)."""
+    """The role; at the cell's right the row's share of the input tokens, small and dimmed;
+    under the role, on a row with variants, "◀ 2/3 ▶": a click on an arrow asks for the
+    previous or next variant (``step_requested``). Painted: no widget per row."""
+
+    step_requested = Signal(int, int)  # row, -1 or +1
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        figure = index.data(TokensRole)
-        if not figure:
+        figure, variant = index.data(TokensRole), index.data(VariantRole)
+        if not figure and not variant:
             super().paint(painter, option, index)
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        role, opt.text = opt.text, ""  # the style paints the cell; role and figure are ours
+        role, opt.text = opt.text, ""  # the style paints the cell; the rest is ours
         style = opt.widget.style() if opt.widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        rect = opt.rect.adjusted(TEXT_MARGIN + 1, 0, -TEXT_MARGIN - 1, 0)
-        small = QFont(opt.font)
-        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
-        figure_width = QFontMetrics(small).horizontalAdvance(figure)
+        colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                   else QPalette.ColorRole.Text)
+        # Where the style puts the text: after the cache tag's icon, when the row has one.
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        rect = rect.adjusted(1, 0, -TEXT_MARGIN - 1, 0)
+        if variant:  # the role on the first line, the arrows on the last
+            rect = QRect(rect.left(), rect.top() + 2, rect.width(), opt.fontMetrics.height())
         centre = Qt.AlignmentFlag.AlignVCenter
         painter.save()
-        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                         else QPalette.ColorRole.Text))
-        room = rect.width() - figure_width - CHIP_GAP
-        painter.drawText(rect.adjusted(0, 0, -(figure_width + CHIP_GAP), 0),
+        painter.setClipRect(option.rect)
+        room = rect.width()
+        if figure:
+            small = QFont(opt.font)
+            small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
+            room -= QFontMetrics(small).horizontalAdvance(figure) + CHIP_GAP
+            painter.setFont(small)
+            painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                             else QPalette.ColorRole.PlaceholderText))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
+        painter.setFont(opt.font)
+        painter.setPen(colour)
+        painter.drawText(QRect(rect.left(), rect.top(), max(room, 0), rect.height()),
                          Qt.AlignmentFlag.AlignLeft | centre,
                          opt.fontMetrics.elidedText(role, Qt.TextElideMode.ElideRight, room))
-        painter.setFont(small)
-        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                         else QPalette.ColorRole.PlaceholderText))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
+        if variant:
+            self._paint_arrows(painter, option, opt, variant, colour)
         painter.restore()
+
+    @staticmethod
+    def _paint_arrows(painter: QPainter, option: QStyleOptionViewItem,
+                      opt: QStyleOptionViewItem, variant: tuple[int, int], colour) -> None:
+        dim = opt.palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        shown, count = variant
+        arrows = variant_arrows(option.rect, opt, count)
+        centre = Qt.AlignmentFlag.AlignCenter
+        painter.setPen(colour if shown > 0 else dim)
+        painter.drawText(arrows.previous, centre, "◀")
+        painter.setPen(colour)
+        painter.drawText(arrows.label, centre, f"{shown + 1}/{count}")
+        painter.setPen(colour if shown < count - 1 else dim)
+        painter.drawText(arrows.next, centre, "▶")
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        size = super().sizeHint(option, index)
+        if index.data(VariantRole):  # the role, and the arrows under it
+            size.setHeight(max(size.height(), 2 * option.fontMetrics.lineSpacing() + 10))
+        return size
+
+    def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
+                    index: QModelIndex) -> bool:
+        kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonPress)
+        variant = index.data(VariantRole)
+        if event.type() not in kinds or not variant or \
+                event.button() != Qt.MouseButton.LeftButton:
+            return False
+        arrows = variant_arrows(option.rect, option, variant[1])
+        pos = event.position().toPoint()
+        for rect, delta in ((arrows.previous, -1), (arrows.next, +1)):
+            if rect.contains(pos):
+                # Press and double-click are taken too: no selection change, no role editor.
+                if event.type() == QEvent.Type.MouseButtonRelease:
+                    self.step_requested.emit(index.row(), delta)
+                return True
+        return False
 
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
         combo = QComboBox(parent)

@@ -32,6 +32,7 @@ from composer.models.document import (
     RowsMoved,
     RowsRemoved,
     RowsReordered,
+    TreeChanged,
 )
 from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
@@ -45,6 +46,7 @@ RowIdRole = Qt.ItemDataRole.UserRole + 1
 ProblemRole = Qt.ItemDataRole.UserRole + 2
 # The row's share of the input tokens ("≈ 120 tok"), painted small under the role.
 TokensRole = Qt.ItemDataRole.UserRole + 3
+VariantRole = Qt.ItemDataRole.UserRole + 4  # (index, count) when the row has variants, else None
 
 ROLE_COLUMN, CONTENT_COLUMN, ATTACHMENTS_COLUMN = range(3)
 HEADERS = ("Role", "Content", "Attachments")
@@ -55,7 +57,7 @@ URI_MIME = "text/uri-list"
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ANSWERED = frozenset({
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole, TokensRole,
+    Qt.ItemDataRole.BackgroundRole, MessageRole, RowIdRole, ProblemRole, TokensRole, VariantRole,
     Qt.ItemDataRole.DecorationRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
@@ -75,6 +77,8 @@ class MessageTableModel(QAbstractTableModel):
         self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
         # row id -> (token figure, its tooltip), from the count (views/token_count.py)
         self._tokens: dict[int, tuple[str, str]] = {}
+        self._variant_rows: set[int] = set()  # rows that show "◀ i/n ▶" (a taller row)
+        self._by_message: dict[int, tuple[object, str]] = {}  # id(message) -> (message, preview)
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -149,10 +153,17 @@ class MessageTableModel(QAbstractTableModel):
             case Reset():
                 self._problems.clear()
                 self._previews.clear()
+                self._by_message.clear()
+                # The rows are measured as the reset ends, with their variants: the tree's
+                # notice that follows changes nothing more.
+                tree = self.document.tree
+                self._variant_rows = set(tree.variant_rows) if tree is not None else set()
                 self.endResetModel()
             case RowChanged(index=r):
                 self._emit_row(r)
                 self.row_changed.emit(r)
+            case TreeChanged():
+                self._on_tree_changed()
 
     def _remap_persistent(self, order) -> None:
         """Selections and editors hold persistent indexes: send each to its row's new place."""
@@ -164,13 +175,47 @@ class MessageTableModel(QAbstractTableModel):
                     else QModelIndex() for i in old_list]
         self.changePersistentIndexList(old_list, new_list)
 
+    def _on_tree_changed(self) -> None:
+        """Which rows have variants, and which is shown: the role column repaints, and a row
+        that gains or loses "◀ i/n ▶" is measured again (it takes a second line)."""
+        tree = self.document.tree
+        rows = set(tree.variant_rows) if tree is not None else set()
+        changed, self._variant_rows = rows ^ self._variant_rows, rows
+        if not len(self.document):
+            return
+        last = len(self.document) - 1
+        self.dataChanged.emit(self.index(0, ROLE_COLUMN), self.index(last, ROLE_COLUMN),
+                              [VariantRole, Qt.ItemDataRole.AccessibleTextRole])
+        for row in sorted(changed):
+            if row <= last:
+                self.row_changed.emit(row)
+
+    def _variant(self, row: int) -> tuple[int, int] | None:
+        """Row ``row``'s variants, while it still is the tree's node at that place (a row
+        edited, moved or inserted since the last commit has no variants yet)."""
+        tree = self.document.tree
+        found = None if tree is None else tree.variant_rows.get(row)
+        if found is None:
+            return None
+        shown = tree.node(tree.path[row]).message
+        message = self.document.message(row)
+        return found if shown is message or shown == message else None
+
     def _preview(self, row: int, message) -> str:
-        """The content preview, cached per row until its message is replaced."""
+        """The content preview, cached per row until its message is replaced, and per message
+        (a branch shown again brings back the same messages in new rows)."""
         row_id = self.document.row_id(row)
         cached = self._previews.get(row_id)
         if cached is not None and cached[0] is message:
             return cached[1]
-        text = preview.content_preview(message)
+        known = self._by_message.get(id(message))
+        if known is not None and known[0] is message:
+            text = known[1]
+        else:
+            text = preview.content_preview(message)
+            if len(self._by_message) > 4 * len(self.document) + 1000:
+                self._by_message.clear()
+            self._by_message[id(message)] = (message, text)
         self._previews[row_id] = (message, text)
         return text
 
@@ -207,6 +252,8 @@ class MessageTableModel(QAbstractTableModel):
         if role == TokensRole:
             figure = self.tokens(row) if col == ROLE_COLUMN else None
             return figure[0] if figure else None
+        if role == VariantRole:
+            return self._variant(row)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == ROLE_COLUMN:
                 return message.role
@@ -243,7 +290,9 @@ class MessageTableModel(QAbstractTableModel):
             if self.problem(row):
                 return QBrush(QColor(220, 60, 60, 70))
         elif role == Qt.ItemDataRole.AccessibleTextRole:
-            return spoken.cell_text(message, row, col)
+            text = spoken.cell_text(message, row, col)
+            variant = self._variant(row) if col == ROLE_COLUMN else None
+            return f"{text}, variant {variant[0] + 1} of {variant[1]}" if variant else text
         elif role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return spoken.parts_summary(message)
         return None

@@ -92,6 +92,7 @@ class MessageTable(QTableView):
     attachment_activated = Signal(int, int)  # row, part index: the user clicked a chip
     problem_shown = Signal(str)  # a paste or drop could not be done (also shown in a box)
     notice = Signal(str)  # something worth a line in the status bar (what a paste left out)
+    variant_step_requested = Signal(int, int)  # row, -1 or +1: a click on "◀" or "▶"
 
     def __init__(self, editor: DocumentEditor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,12 +109,14 @@ class MessageTable(QTableView):
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_visible_rows)
 
+        self.extra_menu_actions: list[QAction] = []
         self._role_delegate = RoleDelegate(self)
         self._content_delegate = ContentDelegate(self)
         self._attachment_delegate = AttachmentDelegate(self)
         self.setItemDelegateForColumn(ROLE_COLUMN, self._role_delegate)
         self.setItemDelegateForColumn(CONTENT_COLUMN, self._content_delegate)
         self.setItemDelegateForColumn(ATTACHMENTS_COLUMN, self._attachment_delegate)
+        self._role_delegate.step_requested.connect(self.variant_step_requested)
         self._attachment_delegate.remove_requested.connect(self._on_chip_remove_requested)
         self._attachment_delegate.attachment_clicked.connect(self._on_chip_clicked)
 
@@ -379,8 +382,16 @@ class MessageTable(QTableView):
 
     # -- handlers -----------------------------------------------------------------------------
 
+    def _rows_on_screen(self) -> int:
+        """At most how many rows the viewport shows (rows are never shorter than one line)."""
+        line = self.fontMetrics().lineSpacing() + 8
+        return max(self.viewport().height(), 800) // line + 1
+
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
-        self._fit_rows(range(first, last + 1))
+        if last - first < self._rows_on_screen():
+            self._fit_rows(range(first, last + 1))
+        else:  # many rows at once (a branch shown): measure those that come into view
+            self._fit_timer.start()
 
     def _on_rows_moved(self, *_args) -> None:
         # Section sizes may not travel with moved rows; re-measuring the whole range would make
@@ -391,7 +402,8 @@ class MessageTable(QTableView):
 
     def _on_model_reset(self) -> None:
         self._measured.clear()
-        self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self._fit_rows(range(min(len(self.document), _EAGER_ROWS, self._rows_on_screen())))
+        self._fit_timer.start()
         self.current_row_changed.emit(self.current_row())
 
     def _on_model_row_changed(self, row: int) -> None:
@@ -427,6 +439,9 @@ class MessageTable(QTableView):
         for action in (self.move_up_action, self.move_down_action, self.copy_action,
                        self.paste_action, self.attach_action):
             menu.addAction(action)
+        if self.extra_menu_actions:  # what other parts of the window add (Regenerate…)
+            menu.addSeparator()
+            menu.addActions(self.extra_menu_actions)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(event.globalPos())
 

@@ -1,0 +1,264 @@
+"""Variants and branches in the window, against a loopback server: regenerate twice and step
+through the three variants by keyboard, edit an earlier row and send (a branch), switch back
+in the branches panel, rename, delete and undo, promote, and save and reopen with everything
+there."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
+
+from composer.models import files
+from composer.models.conversation import Conversation
+from composer.models.parts import Message
+from composer.models.settings import RequestSettings
+from composer.run import RunState
+from composer.views.single_instance import Windows
+from composer.views.table.delegates import variant_arrows
+from composer.views.table.model import ROLE_COLUMN, VariantRole
+from tests.loopback import Reply
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+
+
+def _reply(text: str) -> Reply:
+    chunk = {"id": "c", "choices": [{"index": 0, "delta": {"content": text}}]}
+    end = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    return Reply.sse(f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(end)}\n\ndata: [DONE]\n\n")
+
+
+def _conversation(url: str) -> Conversation:
+    return Conversation(messages=[Message.text("user", "Sky?")],
+                        settings=RequestSettings(provider="openai-chat", model="m", base_url=url))
+
+
+def _texts(window) -> list[str]:
+    return [m.plain_text for m in window.document.messages]
+
+
+def _sent(loopback) -> list[list[str]]:
+    """The user and assistant texts of every request the server received."""
+    return [[m["content"] for m in r.json["messages"]] for r in loopback.received]
+
+
+def _press(qtbot, window, key, modifier=Mod.NoModifier):
+    """A key press to whatever has the focus in ``window``, as a user's keyboard sends it."""
+    if QApplication.activeWindow() is not window:  # another test's window closing took it
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(QApplication.focusWidget() or window, key, modifier)
+
+
+def _wait_done(qtbot, run, runs: int) -> None:
+    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(run.runs.runs) == runs,
+                    timeout=5000)
+
+
+def _grow(qtbot, window, loopback, runs: int) -> None:
+    """Send by keyboard and keep the reply (Append Reply)."""
+    window.table.setFocus()
+    _press(qtbot, window, Key.Key_Return, Mod.ControlModifier)
+    _wait_done(qtbot, window.run_ui, runs)
+    _press(qtbot, window, Key.Key_Return, Mod.ControlModifier | Mod.ShiftModifier)
+
+
+def _regenerated_three_times(qtbot, window, loopback) -> None:
+    loopback.queue(_reply("Blue."), _reply("Grey."), _reply("Azure."))
+    _grow(qtbot, window, loopback, 1)
+    assert _texts(window) == ["Sky?", "Blue."]
+    for n in (2, 3):
+        _press(qtbot, window, Key.Key_R, Mod.ControlModifier)  # Regenerate the last assistant row
+        _wait_done(qtbot, window.run_ui, n)
+        qtbot.waitUntil(lambda n=n: window.document.tree.variant(1) == (n - 1, n))
+    assert _texts(window) == ["Sky?", "Azure."]
+
+
+def test_regenerate_twice_and_step_through_three_variants_by_keyboard(qtbot, run_window,
+                                                                      loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    # Each regenerate sent the rows above the assistant row only.
+    assert _sent(loopback) == [["Sky?"], ["Sky?"], ["Sky?"]]
+    model = window.table.model()
+    assert model.index(1, ROLE_COLUMN).data(VariantRole) == (2, 3)
+    assert "variant 3 of 3" in model.index(1, ROLE_COLUMN).data(
+        Qt.ItemDataRole.AccessibleTextRole)
+    window.table.setFocus()
+    _press(qtbot, window, Key.Key_Left, Mod.AltModifier)
+    assert _texts(window)[1] == "Grey."
+    _press(qtbot, window, Key.Key_Left, Mod.AltModifier)
+    assert _texts(window)[1] == "Blue."
+    assert not window.branches.previous_variant_action.isEnabled()
+    _press(qtbot, window, Key.Key_Left, Mod.AltModifier)  # at the first: stays
+    assert _texts(window)[1] == "Blue."
+    _press(qtbot, window, Key.Key_Right, Mod.AltModifier)
+    assert _texts(window)[1] == "Grey." and model.index(1, ROLE_COLUMN).data(VariantRole) == (1, 3)
+    # Variants are undoable like every edit: undo the steps, then a regenerate.
+    window.undo_stack.undo()
+    assert _texts(window)[1] == "Blue."
+    for _ in range(2):
+        window.undo_stack.undo()
+    assert _texts(window)[1] == "Azure."
+    window.undo_stack.undo()
+    assert _texts(window)[1] == "Grey." and window.document.tree.variant(1) == (1, 2)
+    window.undo_stack.redo()
+    assert window.document.tree.variant(1) == (2, 3)
+    # The shown variant is the one sent next.
+    loopback.queue(_reply("Because."))
+    window.editor.insert_messages(2, [Message.text("user", "Why?")])
+    window.run_ui.send_action.trigger()
+    _wait_done(qtbot, window.run_ui, 4)
+    assert _sent(loopback)[-1] == ["Sky?", "Azure.", "Why?"]
+
+
+def test_a_click_on_the_arrows_steps_the_variant(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    table = window.table
+    index = table.model().index(1, ROLE_COLUMN)
+    option = QStyleOptionViewItem()
+    option.initFrom(table)  # the font the delegate lays the arrows out with
+    arrows = variant_arrows(table.visualRect(index), option, 3)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=arrows.previous.center())
+    assert _texts(window)[1] == "Grey."
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=arrows.next.center())
+    assert _texts(window)[1] == "Azure."
+    assert window.undo_stack.undoText() == "Show variant of row 2"
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=arrows.next.center())
+    assert _texts(window)[1] == "Azure."  # the last: ▶ does nothing
+    # A double-click on an arrow does not open the role editor.
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=arrows.previous.center())
+    assert table.state() != table.State.EditingState
+
+
+def test_edit_an_earlier_row_and_send_branches_then_switch_back_save_and_reopen(
+        qtbot, run_window, loopback, tmp_path):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    loopback.queue(_reply("Because of scattering."), _reply("Ask a physicist."))
+    window.editor.insert_messages(2, [Message.text("user", "Why?")])
+    window.table.setFocus()
+    _grow(qtbot, window, loopback, 4)
+    assert _texts(window) == ["Sky?", "Azure.", "Why?", "Because of scattering."]
+    # Edit row 3, drop the reply after it, and send: the conversation forks at row 3 and the
+    # old continuation is kept.
+    window.editor.set_text(2, "Really?")
+    window.editor.remove_rows([3])
+    _grow(qtbot, window, loopback, 5)
+    assert _texts(window) == ["Sky?", "Azure.", "Really?", "Ask a physicist."]
+    assert _sent(loopback)[-1] == ["Sky?", "Azure.", "Really?"]
+    tree = window.document.tree
+    assert tree.variant(2) == (1, 2)
+    assert "Branch at row 3" in [window.undo_stack.text(i) for i in
+                                 range(window.undo_stack.count())]
+    panel = window.branches.panel
+    qtbot.waitUntil(lambda: window.branches.dock.isVisible())
+    qtbot.waitUntil(lambda: panel.view.topLevelItemCount() == 1)
+    # Switch back with one click on the old branch.
+    old_leaf = next(b.leaf for b in tree.branches()
+                    if tree.promote(b.leaf)[-1].plain_text == "Because of scattering.")
+    item = panel.item_for(old_leaf)
+    assert item is not None and not item.font(0).bold()
+    rect = panel.view.visualItemRect(item)
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert _texts(window) == ["Sky?", "Azure.", "Why?", "Because of scattering."]
+    qtbot.waitUntil(lambda: panel.item_for(old_leaf) is not None
+                    and panel.item_for(old_leaf).font(0).bold())
+    # Rename in place (F2 in the panel) and save; the file keeps every branch and variant.
+    panel.view.setCurrentItem(panel.item_for(old_leaf))
+    panel.view.setFocus()
+    _press(qtbot, window, Key.Key_F2)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not panel.view)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "why")
+    qtbot.keyClick(editor, Key.Key_Return)
+    qtbot.waitUntil(lambda: window.document.tree.name_of(old_leaf) == "why")
+    assert window.undo_stack.undoText() == "Rename branch"
+    path = tmp_path / "sky.json"
+    assert window.save_to(path)
+    data = json.loads(path.read_text())
+    assert data["composer"]["format_version"] == 2
+    assert [m["parts"][0]["text"] for m in data["messages"]] == _texts(window)
+    reopened = run_window(files.load(path))
+    assert reopened.document.tree == window.document.tree
+    assert _texts(reopened) == _texts(window)
+    assert reopened.document.tree.name_of(old_leaf) == "why"
+    assert reopened.document.tree.variant(1) == (2, 3)
+    reopened.branches.step_variant(1, -1)
+    assert _texts(reopened) == ["Sky?", "Grey."]
+
+
+def test_delete_a_branch_undo_it_and_promote_one_to_a_window_of_its_own(qtbot, run_window,
+                                                                         loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    tree = window.document.tree
+    blue = next(b.leaf for b in tree.branches() if tree.node(b.leaf).message.plain_text == "Blue.")
+    panel = window.branches.panel
+    qtbot.waitUntil(lambda: panel.item_for(blue) is not None)
+    panel.view.setCurrentItem(panel.item_for(blue))
+    panel.view.setFocus()
+    assert panel.delete_action.isEnabled()
+    _press(qtbot, window, Key.Key_Delete)  # Del in the panel: the branch, not a table row
+    assert window.document.tree.variant(1) == (1, 2) and _texts(window)[1] == "Azure."
+    window.undo_stack.undo()
+    assert window.document.tree.variant(1) == (2, 3)
+    qtbot.waitUntil(lambda: panel.item_for(blue) is not None)
+    # Promote: a new window (the app's window list opens it), unsaved, the branch's rows.
+    windows = Windows(user_dir=window.user_dir)
+    windows.adopt(window)
+    window.branches.promote_branch(blue)
+    assert len(windows.open) == 2
+    promoted = windows.open[1]
+    qtbot.addWidget(promoted)
+    assert _texts(promoted) == ["Sky?", "Blue."]
+    assert not promoted.undo_stack.isClean() and promoted.document.tree is None
+    promoted._close_confirmed = True
+    promoted.autosaver.stop()
+    promoted.close()
+    # Without a window list, the branch replaces this conversation (asking first).
+    window.open_conversation_window = None
+    window.undo_stack.setClean()
+    window.branches.promote_branch(blue)
+    assert _texts(window) == ["Sky?", "Blue."] and window.document.tree is None
+
+
+def test_the_branches_dock_shows_itself_at_the_first_branch_and_exports_say_what_was_left(
+        qtbot, run_window, loopback, tmp_path):
+    window = run_window(_conversation(loopback.url))
+    assert not window.branches.dock.isVisible()
+    _regenerated_three_times(qtbot, window, loopback)
+    qtbot.waitUntil(lambda: window.branches.dock.isVisible())
+    assert window.export_to(tmp_path / "out.md", "markdown")
+    box = window._dialog
+    assert "2 other branches were not exported (only the active path)" in box.informativeText()
+    box.close()
+
+
+def test_the_draft_keeps_every_branch(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    window.autosaver.mark_changed()
+    window.autosaver.flush()
+    window.autosaver.wait()
+    draft = window.drafts.load()
+    assert draft.tree == window.document.tree and draft.tree.variant(1) == (2, 3)
+    assert [m.plain_text for m in draft.messages] == _texts(window)
+
+
+def test_next_and_previous_branch_keys_go_round_the_branches(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    window.table.setFocus()
+    seen = []
+    for _ in range(3):
+        _press(qtbot, window, Key.Key_PageDown, Mod.AltModifier)
+        seen.append(_texts(window)[1])
+    assert seen == ["Blue.", "Grey.", "Azure."]
+    _press(qtbot, window, Key.Key_PageUp, Mod.AltModifier)
+    assert _texts(window)[1] == "Grey."
+    assert window.undo_stack.undoText().startswith("Switch to branch")
