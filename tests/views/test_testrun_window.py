@@ -367,3 +367,20 @@ def test_the_budget_stops_new_calls_and_says_so(qtbot, make_window, servers, tmp
     assert message.startswith("Run done: ") and ". Budget reached: $0.000" in message
     assert f"{6 - sent} cell(s) not sent (Resume goes on)" in message
     assert ws.resume_action.isEnabled()
+
+
+def test_pick_targets_reuses_the_compare_dialog_and_writes_its_rows_back_as_lines(
+        qtbot, make_window, servers):
+    window, ws = build(qtbot, make_window, servers)
+    dialog = ws.pick_targets()
+    assert dialog.windowTitle() == "Test Run Targets" and dialog.send_button.text() == "&Use"
+    assert [row.model.currentText() for row in dialog.rows] == ["gpt-4o",
+                                                                "claude-sonnet-4-20250514"]
+    dialog.rows[0].params["temperature"].setText("0.5")
+    qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+    lines = ws.editor.targets.toPlainText().splitlines()
+    assert json.loads(lines[0]) == {"provider": "openai-chat", "model": "gpt-4o",
+                                    "base_url": servers["openai"].url + "/v1",
+                                    "options": {"temperature": 0.5}}
+    assert json.loads(lines[1])["options"] == {"max_tokens": 4000}
+    assert [t.name for t in ws.draft.build().targets] == [OA, AN]

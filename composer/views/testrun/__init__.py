@@ -47,6 +47,10 @@ class TestRunUI(QObject):
                 base_dir=Path(path).resolve().parent if path else Path.cwd(),
                 parent=self.window)
             self.workspace.current_conversation = lambda: self.window.document.conversation
+            self.workspace.http_client = self.window.http_client
+            compare = getattr(self.window, "compare_ui", None)
+            if compare is not None:
+                self.workspace.known_models = compare.known_models
             if path:
                 self.workspace.draft.name = Path(path).stem
                 self.workspace.editor.set_draft(self.workspace.draft)

@@ -126,6 +126,7 @@ class SuiteEditor(QWidget):
 
     changed = Signal()
     load_cases_requested = Signal()
+    pick_targets_requested = Signal()
 
     def __init__(self, draft: SuiteDraft, parent: QWidget | None = None):
         super().__init__(parent)
@@ -142,10 +143,18 @@ class SuiteEditor(QWidget):
                                         "openai:gpt-4o-mini\nanthropic:claude-sonnet-4-5,"
                                         "temperature=0")
         self.targets_problem = _problem_label()
+        self.pick_button = QPushButton("Pick Targets…")
+        self.pick_button.setToolTip("Choose presets and models in the compare dialog (List "
+                                    "fetches a server's models)")
+        self.pick_button.clicked.connect(self.pick_targets_requested)
         targets_tab = QWidget()
         layout = QVBoxLayout(targets_tab)
         layout.addWidget(self.targets, 1)
         layout.addWidget(self.targets_problem)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pick_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
 
         self.checks = QPlainTextEdit()
         self.checks.setFont(mono)

@@ -37,6 +37,8 @@ from composer.models.errors import ComposerError
 from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
 from composer.providers.trust import TrustedHosts
+from composer.run.compare import MAX_TARGETS
+from composer.run.targets import Target, TargetError, parse_target
 from composer.run.testrun import (
     BudgetReached,
     CellFinished,
@@ -45,13 +47,15 @@ from composer.run.testrun import (
     RunFolderError,
     Runner,
     RunSummary,
+    SuiteError,
     load_run,
     load_suite,
 )
 from composer.run.testrun.cases import CaseError
-from composer.run.testrun.draft import SuiteDraft, load_cases
+from composer.run.testrun.draft import SuiteDraft, load_cases, parse_target_lines, target_line
 from composer.run.testrun.folder import slug
 from composer.run.testrun.grid import Grid, GridCell
+from composer.views.compare.targets_dialog import CompareDialog
 from composer.views.reply_diff import show_exchange_diff
 from composer.views.testrun.cell_view import CellView
 from composer.views.testrun.grid_view import CellRole, GridModel, GridView
@@ -76,13 +80,18 @@ class TestRunWindow(QMainWindow):
         self.run_folder: Path | None = None
         self.grid: Grid | None = None
         self.task: asyncio.Task | None = None  # reading a run folder or a cases file
-        self.dialog: QFileDialog | None = None
+        self.dialog: QFileDialog | CompareDialog | None = None
         self.diff_window = None
         self.spent = 0.0
         self.budget_note = ""  # said at the end of the run too
         self.draft = SuiteDraft.from_conversation(conversation, base_dir=base_dir)
         self.editor = SuiteEditor(self.draft)
         self.editor.load_cases_requested.connect(self.choose_cases)
+        self.editor.pick_targets_requested.connect(self.pick_targets)
+        self.key_trust = key_trust
+        # For the targets dialog: the models to offer per preset, the client that lists more.
+        self.known_models: Callable[[], dict[str, list[str]]] = dict
+        self.http_client = None
         self.control = TestRunControl(self, key_trust, self._on_event)
         self.control.prepared.connect(self._on_prepared)
         self.control.started.connect(self._update_actions)
@@ -224,6 +233,33 @@ class TestRunWindow(QMainWindow):
         self.draft.take_conversation(self.current_conversation())
         self.editor.set_draft(self.draft)
         self.say(f"The conversation as it is now; columns: {', '.join(self.draft.columns)}")
+
+    def pick_targets(self) -> CompareDialog | None:
+        """The compare dialog over the suite's targets (presets, models, List); Use writes its
+        rows back as lines."""
+        try:
+            targets = [parse_target(t) if isinstance(t, str) else Target.from_dict(t)
+                       for t in parse_target_lines(self.draft.targets_text)]
+        except (SuiteError, TargetError):
+            targets = []  # the lines say what is wrong; the dialog starts afresh
+        if len(targets) > MAX_TARGETS:
+            self.say(f"More than {MAX_TARGETS} targets: edit them as lines")
+            return None
+        dialog = CompareDialog(targets, self, known_models=self.known_models(),
+                               http_client=self.http_client, trusted=self.key_trust)
+        dialog.setWindowTitle("Test Run Targets")
+        dialog.send_button.setText("&Use")
+        for label in dialog.findChildren(QLabel):
+            if label.text().startswith("Send the conversation"):
+                label.setText("Each case goes to every target. Calls to one server on this "
+                              "machine go one at a time.")
+        dialog.targets_chosen.connect(
+            lambda chosen: self.editor.targets.setPlainText(
+                "\n".join(target_line(t) for t in chosen)))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        self.dialog = dialog
+        return dialog
 
     def open_suite(self, path: str | Path) -> bool:
         path = Path(path)
