@@ -384,3 +384,18 @@ def test_pick_targets_reuses_the_compare_dialog_and_writes_its_rows_back_as_line
                                     "options": {"temperature": 0.5}}
     assert json.loads(lines[1])["options"] == {"max_tokens": 4000}
     assert [t.name for t in ws.draft.build().targets] == [OA, AN]
+
+
+def test_cancelling_the_plan_sends_nothing_and_run_is_offered_again(
+        qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    ws.choose_file = lambda title, default, then: then(tmp_path / "run")
+    ws.run_action.trigger()
+    qtbot.waitUntil(lambda: ws.control.question is not None, timeout=5000)
+    assert not ws.run_action.isEnabled() and not ws.stop_action.isEnabled()
+    assert [ws.grid.cell(r, c).symbols() for r in range(3) for c in range(2)] == ["·"] * 6
+    assert ws.model.headerData(0, Qt.Orientation.Horizontal).splitlines()[1:] == \
+        ["pass –", "– · –"]  # the plan, before anything is sent
+    ws.control.question.reject()
+    assert ws.run_action.isEnabled() and ws.statusBar().currentMessage() == "Not started"
+    assert not servers["openai"].received and not servers["anthropic"].received

@@ -239,7 +239,8 @@ class Grid:
             arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
             rate += f" {arrow}{abs(delta):.0%}" if delta else " = baseline"
         lines.append(rate)
-        cost = "no price known" if s.done and s.cost_unknown == s.done else f"${s.cost_usd:.4f}"
-        latency = f"{s.mean_latency_ms:,.0f} ms" if s.mean_latency_ms is not None else "– ms"
+        cost = ("–" if not s.done else "no price known" if s.cost_unknown == s.done
+                else f"${s.cost_usd:.4f}")
+        latency = f"{s.mean_latency_ms:,.0f} ms" if s.mean_latency_ms is not None else "–"
         lines.append(f"{cost} · {latency}")
         return "\n".join(lines)

@@ -40,6 +40,7 @@ class TestRunControl(QObject):
     started = Signal()
     finished = Signal(object)  # RunSummary
     failed = Signal(str)  # one line: nothing (more) was sent
+    cancelled = Signal()  # the plan was not confirmed
 
     def __init__(self, parent: QWidget, key_trust: TrustedHosts,
                  on_event: Callable[[RunEvent], None]):
@@ -54,10 +55,17 @@ class TestRunControl(QObject):
         self.trust_box: QCheckBox | None = None
         self._untrusted: dict[tuple[str, str], KeyTarget] = {}
         self._busy = False  # from Run to the end (finished or failed said)
+        self._sending = False  # from the confirmed plan to the end
 
     @property
     def running(self) -> bool:
+        """From Run (the folder being read, the question open) to the end of the run."""
         return self._busy
+
+    @property
+    def sending(self) -> bool:
+        """The calls are going out (Stop has something to stop)."""
+        return self._busy and self._sending
 
     def make_call(self, conversation: Conversation, client) -> Call:
         """The window's CallFactory: prepare_call with the window's trusted hosts."""
@@ -104,7 +112,7 @@ class TestRunControl(QObject):
         if runner.budget_usd is not None:
             lines.append(f"Budget: ${runner.budget_usd:g} (new calls stop once it is spent)")
         if problems:
-            lines += ["", "Held back:", *problems]
+            lines += ["", "Held back:", *(f"• {p}" for p in problems)]
         box.setInformativeText("\n".join(lines))
         self.trust_box = None
         if self._untrusted:
@@ -122,6 +130,7 @@ class TestRunControl(QObject):
         if not run or runner is None:
             self.runner = None
             self._busy = False
+            self.cancelled.emit()
             return
         if self.trust_box is not None and self.trust_box.isChecked():
             for target in self._untrusted.values():
@@ -130,6 +139,7 @@ class TestRunControl(QObject):
         if problems:
             self._fail("Not started: " + "; ".join(problems))
             return
+        self._sending = True
         self.task = asyncio.ensure_future(self._run(runner))
         self.started.emit()
 
@@ -139,11 +149,11 @@ class TestRunControl(QObject):
         except (ComposerError, OSError) as exc:
             self._fail(f"The run stopped: {exc}")
             return
-        self._busy = False
+        self._busy = self._sending = False
         self.finished.emit(summary)
 
     def _fail(self, line: str) -> None:
-        self._busy = False
+        self._busy = self._sending = False
         self.failed.emit(line)
 
     def _on_event(self, event: RunEvent) -> None:
@@ -160,4 +170,4 @@ class TestRunControl(QObject):
             self.question.close()
         if self.task is not None and not self.task.done():
             self.task.cancel()
-        self._busy = False
+        self._busy = self._sending = False

@@ -139,6 +139,7 @@ class SuiteEditor(QWidget):
         self.targets = QPlainTextEdit()
         self.targets.setFont(mono)
         self.targets.setAccessibleName("Targets")
+        self.targets.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.targets.setPlaceholderText("one per line: PRESET:MODEL[,KEY=VALUE]…\n"
                                         "openai:gpt-4o-mini\nanthropic:claude-sonnet-4-5,"
                                         "temperature=0")

@@ -95,6 +95,7 @@ class TestRunWindow(QMainWindow):
         self.control = TestRunControl(self, key_trust, self._on_event)
         self.control.prepared.connect(self._on_prepared)
         self.control.started.connect(self._update_actions)
+        self.control.cancelled.connect(self._on_cancelled)
         self.control.finished.connect(self._on_finished)
         self.control.failed.connect(self._on_failed)
 
@@ -213,7 +214,7 @@ class TestRunWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.control.running
         self.run_action.setEnabled(not running)
-        self.stop_action.setEnabled(running)
+        self.stop_action.setEnabled(self.control.sending)
         pending = self.grid is not None and any(
             c.status == "pending" for row in self.grid.cells for c in row)
         self.resume_action.setEnabled(not running and self.run_folder is not None and pending)
@@ -385,6 +386,10 @@ class TestRunWindow(QMainWindow):
                  f"{counts['error']} error · {counts['pending']} not run · "
                  f"${summary.spent_usd:.4f} · {summary.folder}"
                  + (f". {self.budget_note}" if self.budget_note else ""))
+        self._update_actions()
+
+    def _on_cancelled(self) -> None:
+        self.say("Not started")
         self._update_actions()
 
     def _on_failed(self, line: str) -> None:
