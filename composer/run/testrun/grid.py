@@ -9,7 +9,7 @@ baseline run (``compare``), each column's pass-rate delta and the cells whose st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from composer.models.parts import TextPart, ToolCallPart
@@ -46,7 +46,7 @@ def reply_text(result: CellResult | None) -> str:
 
 
 def one_line(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(text[:limit * 4].split())  # a long reply's start is all that is shown
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
@@ -54,6 +54,11 @@ def one_line(text: str, limit: int = 120) -> str:
 class GridCell:
     results: list[CellResult | None]  # one per repeat
     running: int = 0  # repeats in flight
+    _previews: dict[int, str] = field(default_factory=dict, repr=False)  # limit -> text
+
+    def touch(self) -> None:
+        """The cell changed: what was worked out from it is stale."""
+        self._previews.clear()
 
     @property
     def status(self) -> str:
@@ -74,7 +79,10 @@ class GridCell:
         return next((r for r in done if r.status == status), done[0] if done else None)
 
     def preview(self, limit: int = 120) -> str:
-        return one_line(reply_text(self.first()), limit)
+        """The start of the reply on one line (worked out once: a view asks at every paint)."""
+        if limit not in self._previews:
+            self._previews[limit] = one_line(reply_text(self.first()), limit)
+        return self._previews[limit]
 
     def tooltip(self) -> str:
         """Every repeat's status and every verdict with its why."""
@@ -143,7 +151,9 @@ class Grid:
         row = self.row_of.get(case_id)
         if row is None or target_index >= self.columns:
             return None
-        self.cells[row][target_index].running += 1
+        cell = self.cells[row][target_index]
+        cell.running += 1
+        cell.touch()
         return row, target_index
 
     def add(self, result: CellResult) -> tuple[int, int] | None:
@@ -156,6 +166,7 @@ class Grid:
             cell.running -= 1
         if 1 <= result.cell.repeat <= len(cell.results):
             cell.results[result.cell.repeat - 1] = result
+        cell.touch()
         return at
 
     def end_run(self) -> None:
@@ -163,6 +174,7 @@ class Grid:
         for row in self.cells:
             for cell in row:
                 cell.running = 0
+                cell.touch()
 
     def results(self) -> list[CellResult]:
         return [r for row in self.cells for cell in row for r in cell.results if r is not None]

@@ -57,6 +57,7 @@ class GridModel(QAbstractTableModel):
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
         self._stats: list | None = None
+        self._tint_cache: tuple[bool | None, dict[str, QColor]] = (None, {})
 
     # -- what the view asks --------------------------------------------------------------------
 
@@ -94,8 +95,7 @@ class GridModel(QAbstractTableModel):
                         f"(repeat {', '.join(map(str, changed))})")
             return tip
         if role == Role.BackgroundRole and status in TINTS:
-            light, dark = TINTS[status]
-            return QColor(dark if is_dark() else light)
+            return self._tints()[status]
         if role == Role.AccessibleTextRole:
             return f"{WORDS.get(status, status)}: {cell.preview(200)}"
         if role == CellRole:
@@ -124,6 +124,13 @@ class GridModel(QAbstractTableModel):
         if role == Role.ToolTipRole:
             return "\n".join(f"{k} = {v}" for k, v in case.values.items()) or case.id
         return None
+
+    def _tints(self) -> dict[str, QColor]:
+        """The status tints for the palette in use (made once per scheme, not per paint)."""
+        dark = is_dark()
+        if self._tint_cache[0] != dark:
+            self._tint_cache = (dark, {k: QColor(v[dark]) for k, v in TINTS.items()})
+        return self._tint_cache[1]
 
     def _column_stats(self) -> list:
         if self._stats is None:
