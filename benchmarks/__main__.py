@@ -128,6 +128,17 @@ def tree_rows(nodes: int) -> list[Row]:
             Row(f"{label}: switch branch, p95", p95, "ms")]
 
 
+def testrun_grid_rows(targets: int, cases: int, repeats: int) -> list[Row]:
+    from benchmarks import testrun_grid
+
+    r = testrun_grid.run(targets, cases, repeats)
+    label = f"test run in the window, {r.cells} cells"
+    return [Row(f"{label}: longest stall", r.max_stall_ms, "ms", 50),
+            Row(f"{label}: p99 stall", r.p99_stall_ms, "ms", 16),
+            Row(f"{label}: one repaint of the full grid (CPU)", r.repaint_ms, "ms", 16),
+            Row(f"{label}: wall", r.wall_s, "s")]
+
+
 # Still to come (issue 10): memory, open and save of a 10,000-message file.
 # Each is one more function returning Rows, added to the suites in main().
 
@@ -159,6 +170,7 @@ def main() -> int:
         lambda: reply_diff_rows(2000 if smoke else 20_000),
         lambda: schema_check_rows(700 if smoke else 7000),
         lambda: tree_rows(200 if smoke else 1000),
+        lambda: testrun_grid_rows(*((2, 5, 2) if smoke else (5, 20, 3))),
     ]
     rows: list[Row] = []
     for suite in suites:

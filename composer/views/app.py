@@ -69,9 +69,15 @@ def create_app(argv: list[str] | None = None):
 
 def make_loop(app):
     """A qasync loop over ``app`` (import PySide6 first: qasync binds to the first Qt it sees)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import qasync
 
-    return qasync.QEventLoop(app)
+    loop = qasync.QEventLoop(app)
+    # asyncio.to_thread (the test runner writes its cell files so) on plain threads: qasync's
+    # own executor is QThreads, which Qt reports as "destroyed while running" at exit.
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="composer"))
+    return loop
 
 
 def _loop_exception_handler(loop, context) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMenu
 
 from composer.views.run_controller import AskKeyTarget, FileDialog, ReportError, RunController
+from composer.views.testrun import install as install_test_runs
 
 if TYPE_CHECKING:
     from composer.views.window import MainWindow
@@ -51,4 +52,5 @@ def install_run_ui(window: MainWindow, *, report_error: ReportError, file_dialog
     window.status_state.setText("Idle")
     window.closed.connect(run.shutdown)
     window.exchange_opened.connect(lambda exchange: run.show_exchange(exchange, "Opened exchange"))
+    run.test_runs = install_test_runs(window, run)  # Run ▸ Test Run…, File ▸ Open Test Run…
     return run

@@ -10,6 +10,7 @@ A test that leaves tasks running fails.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import shiboken6
@@ -30,6 +31,7 @@ def qloop(qapp):
     global _LOOP
     if _LOOP is None:
         _LOOP = qasync.QEventLoop(qapp, already_running=True)
+        _LOOP.set_default_executor(ThreadPoolExecutor())  # as composer.views.app.make_loop
         asyncio.events._set_running_loop(None)
     loop = _LOOP
     asyncio.events._set_running_loop(loop)
