@@ -7,7 +7,7 @@ docs/reply.png: the bundled example exchange (reasoning, text with code, a tool 
 docs/branches.png: a conversation with three variants of a reply and a branch, the branches
 panel beside it.
 docs/compare.png, docs/counts.png: windows that must run to show them (docs/live_screenshots.py).
-docs/grid.png: a test run's results grid (docs/live_screenshots.py).
+docs/test-run.png: a test run's results grid against a baseline (docs/make_testrun_screenshot.py).
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ def main() -> None:
         shoot(DOCS / "reply.png", reply)
         shoot(DOCS / "branches.png", make_branches(folder), "--row", "3", "--size", "1440x800")
     subprocess.run([sys.executable, str(DOCS / "live_screenshots.py")], check=True)
+    subprocess.run([sys.executable, str(DOCS / "make_testrun_screenshot.py")], check=True)
 
 
 if __name__ == "__main__":
