@@ -464,6 +464,12 @@ class RunController(QObject):
         self._update_actions()
         return True
 
+    def mark_reply_in(self, row_ids: list[int]) -> None:
+        """The current reply went into the document as these rows by another way (a
+        regenerate's variant): Append Reply must not add it again."""
+        self.record.mark_in(row_ids)
+        self._update_actions()
+
     def _reply_in(self) -> bool:
         return self.record.reply_in(self.document.messages, self.document.ids)
 

@@ -75,6 +75,7 @@ def test_the_whole_crafting_loop_by_keyboard(qtbot, run_window, loopback, monkey
         _runs_done(qtbot, window, runs)
         qtbot.waitUntil(lambda runs=runs: window.document.tree.variant(2) == (runs - 1, runs))
     assert _texts(window)[2] == "Azure."
+    assert not window.run_ui.append_action.isEnabled()  # the reply is in, as a variant
     # Step through the three by keyboard.
     window.table.setFocus()
     window.table.setCurrentIndex(window.table.model().index(2, CONTENT_COLUMN))

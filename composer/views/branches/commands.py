@@ -284,6 +284,7 @@ class BranchCommands(QObject):
             self.window.statusBar().showMessage(str(exc), 10000)
             return
         self.editor.push(edit, f"Regenerate row {row + 1}")
+        self.run.mark_reply_in(list(self.document.ids[row:row + len(reply)]))
         self.window.table.select_rows([row])
         _, count = branching.variant_at(self.document, row)
         self.window.statusBar().showMessage(
