@@ -48,6 +48,30 @@ def _share_tls_contexts() -> None:
 _share_tls_contexts()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The whole suite (or a folder of it) runs on every core with pytest-xdist, one worker per
+    core (``PYTEST_XDIST_AUTO_NUM_WORKERS`` sets the count); a file, a test or a ``-k``
+    selection runs in this process, where starting workers would cost more than it saves.
+    Serial as well: ``-n 0``, ``-p no:xdist``, ``-s`` (output shown as it comes) and ``--pdb``;
+    an explicit ``-n`` or ``--dist`` is obeyed. Runs before xdist's own hook, which turns the
+    count into workers."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    option = config.option
+    if option.numprocesses is not None or option.dist != "no" or option.tx:
+        return  # the command line chose
+    if option.capture == "no" or option.usepdb or option.trace or option.collectonly:
+        return
+    if option.keyword:
+        return  # a few tests by name
+    if any(not Path(arg).is_dir() for arg in config.args):
+        return  # files or tests by name
+    workers = config.hook.pytest_xdist_auto_num_workers(config=config)
+    if workers > 1:
+        option.numprocesses = workers
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Every test gets its own config/data dirs and no real keys from the environment."""
