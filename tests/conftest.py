@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from tests.trials import examples
 
 # Before any QApplication exists.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -46,6 +49,11 @@ def _share_tls_contexts() -> None:
 
 
 _share_tls_contexts()
+
+# Property tests without settings of their own make half of hypothesis's default examples too
+# (tests/trials.py; COMPOSER_THOROUGH=1 for all of them).
+settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
+settings.load_profile("composer")
 
 
 @pytest.hookimpl(tryfirst=True)
