@@ -69,10 +69,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     option = config.option
     if option.numprocesses is not None or option.dist != "no" or option.tx:
         return  # the command line chose
-    if option.capture == "no" or option.usepdb or option.trace or option.collectonly:
+    if any(getattr(option, name, None) for name in ("usepdb", "trace", "collectonly")):
         return
-    if option.keyword:
-        return  # a few tests by name
+    if getattr(option, "capture", None) == "no" or getattr(option, "keyword", None):
+        return  # output as it comes, or a few tests by name
     if any(not Path(arg).is_dir() for arg in config.args):
         return  # files or tests by name
     workers = config.hook.pytest_xdist_auto_num_workers(config=config)
