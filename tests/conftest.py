@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from tests.trials import examples
 
 # Before any QApplication exists.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -14,6 +18,66 @@ ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside the checkout; CI lays a copy there too.
 SHARED = Path(os.environ.get("COMPOSER_SHARED", ROOT.parent / "shared"))
 RECORDINGS = SHARED / "recordings" / "fantasy"
+
+
+def _share_tls_contexts() -> None:
+    """httpx builds a new TLS context (loading certifi's whole bundle: 50-150 ms of CPU) for
+    every client it makes, and outside the window every call, count and model list makes its
+    own client: that was a sixth of the suite's CPU, spent on contexts no test uses (every
+    server in the suite is plain HTTP on 127.0.0.1). Clients made with the default settings
+    share one context per trust setting and certificate environment, made the same way."""
+    try:
+        from httpx._transports import default
+    except ImportError:  # another httpx layout: every client makes its own, as before
+        return
+    make = default.create_ssl_context
+    if getattr(make, "shared_by_the_tests", False):
+        return
+    made: dict[tuple, object] = {}
+
+    @functools.wraps(make)
+    def shared(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None:
+            return make(verify=verify, cert=cert, trust_env=trust_env)
+        key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        if key not in made:
+            made[key] = make(verify=verify, cert=cert, trust_env=trust_env)
+        return made[key]
+
+    shared.shared_by_the_tests = True
+    default.create_ssl_context = shared
+
+
+_share_tls_contexts()
+
+# Property tests without settings of their own make half of hypothesis's default examples too
+# (tests/trials.py; COMPOSER_THOROUGH=1 for all of them).
+settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
+settings.load_profile("composer")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The whole suite (or a folder of it) runs on every core with pytest-xdist, one worker per
+    core (``PYTEST_XDIST_AUTO_NUM_WORKERS`` sets the count); a file, a test or a ``-k``
+    selection runs in this process, where starting workers would cost more than it saves.
+    Serial as well: ``-n 0``, ``-p no:xdist``, ``-s`` (output shown as it comes) and ``--pdb``;
+    an explicit ``-n`` or ``--dist`` is obeyed. Runs before xdist's own hook, which turns the
+    count into workers."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    option = config.option
+    if option.numprocesses is not None or option.dist != "no" or option.tx:
+        return  # the command line chose
+    if any(getattr(option, name, None) for name in ("usepdb", "trace", "collectonly")):
+        return
+    if getattr(option, "capture", None) == "no" or getattr(option, "keyword", None):
+        return  # output as it comes, or a few tests by name
+    if any(not Path(arg).is_dir() for arg in config.args):
+        return  # files or tests by name
+    workers = config.hook.pytest_xdist_auto_num_workers(config=config)
+    if workers > 1:
+        option.numprocesses = workers
 
 
 @pytest.fixture(autouse=True)

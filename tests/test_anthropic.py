@@ -27,6 +27,7 @@ from composer.models.parts import (
 from composer.models.settings import RequestSettings, Tool
 from composer.providers.anthropic import PROTOCOL, parse_response
 from composer.providers.base import Frame, RequestRefused
+from tests.trials import examples
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -423,7 +424,7 @@ def _mutations(value: Any) -> st.SearchStrategy:
     return st.builds(apply, st.sampled_from(paths), _json, st.booleans())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_json, _mutations(RICH_BODY)))
 def test_any_json_value_loads_or_raises_one_format_error(value):
     try:

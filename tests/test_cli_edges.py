@@ -1,6 +1,7 @@
 """The command line's edges, as a user meets them: output cut off by ``| head``, a stream that
 breaks mid-way with text that is not valid Unicode, and Ctrl-C during start-up. Real
-subprocesses, real signals, a real loopback server."""
+subprocesses where the process is the point (a pipe that closes, a signal), the others
+in-process (tests/cli_run.py); a real loopback server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from composer.models.conversation import Conversation
 from composer.models.files import load, save
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from tests.cli_run import run_cli
 from tests.conftest import ROOT
 from tests.loopback import Reply
 
@@ -74,12 +76,10 @@ def test_a_stream_with_split_surrogates_that_breaks_midway_still_writes_out(loop
     loopback.queue(Reply.sse(body, disconnect_after=4))
     conv, out = tmp_path / "conv.json", tmp_path / "partial.json"
     save(Conversation(messages=[Message.text("user", "hi")]), conv)
-    result = subprocess.run(
-        [sys.executable, "-m", "composer", "send", str(conv), "--provider", "openai-chat",
-         "--base-url", loopback.url, "--model", "m", "--retries", "0", "--out", str(out)],
-        cwd=ROOT, capture_output=True, timeout=60,
-        env={**os.environ, "OPENAI_API_KEY": "sk-test-not-a-key"})
-    stderr = result.stderr.decode("utf-8", "replace")
+    result = run_cli("send", str(conv), "--provider", "openai-chat", "--base-url", loopback.url,
+                     "--model", "m", "--retries", "0", "--out", str(out),
+                     env={**os.environ, "OPENAI_API_KEY": "sk-test-not-a-key"})
+    stderr = result.stderr
     assert result.returncode == 1, stderr
     assert "Traceback" not in stderr
     assert stderr.count("llm-composer: error:") == 1
@@ -135,9 +135,8 @@ def test_send_of_a_file_holding_a_lone_surrogate_writes_out_and_says_so(tmp_path
     _replay_conversation(conv, speed=0)
     conv.write_text(conv.read_text(encoding="utf-8").replace('"hi"', '"hi \\ud800 there"'),
                     encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "composer", "send", str(conv), "--out",
-                             str(out)], cwd=ROOT, capture_output=True, timeout=60)
-    stderr = result.stderr.decode("utf-8", "replace")
+    result = run_cli("send", str(conv), "--out", str(out))
+    stderr = result.stderr
     assert result.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "\ud800" not in json.dumps(load(out).to_dict(), ensure_ascii=False)

@@ -27,6 +27,7 @@ from composer.models.document import (
 )
 from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings
+from tests.trials import examples
 
 
 def doc_of(*texts: str) -> Document:
@@ -218,7 +219,7 @@ edits_strategy = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(edits_strategy)
 def test_any_edit_sequence_undoes_and_redoes_exactly(ops):
     from composer.models.document import RemoveRows

@@ -28,8 +28,9 @@ from composer.models import (
 )
 from composer.models.formats import all_formats, import_text
 from composer.models.formats.base import Imported
+from tests.trials import examples
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=examples(60), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # What each format holds exactly. A format missing here gets the plain-text profile only, so a

@@ -11,8 +11,9 @@ import pytest
 
 from composer.providers.presets import protocol_for
 from tests import fuzz
+from tests.trials import examples
 
-CASES = 150
+CASES = examples(150)  # per target; python -m tests.fuzz runs 10,000
 
 
 @pytest.mark.parametrize("target", list(fuzz.targets()))

@@ -34,6 +34,7 @@ from composer.models.settings import RequestSettings, Tool
 from composer.providers.base import Frame, RequestRefused
 from composer.providers.gemini import PROTOCOL, parse_response
 from tests.framing import assemble, frames
+from tests.trials import examples
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -339,7 +340,7 @@ _body = _obj(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_body | st.lists(_content, max_size=3) | _json)
 def test_any_json_value_loads_or_raises_one_format_error(value):
     try:

@@ -204,10 +204,24 @@ def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
 
-def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+# Each command line in turn, in-process in one child (tests/cli_run.py): its status and stderr.
+CLI_IN_A_CHILD = """
+import json, sys
+from tests.cli_run import run_cli
+results = [run_cli(*args) for args in json.loads(sys.argv[1])]
+print(json.dumps([[r.returncode, r.stderr] for r in results]))
+"""
+
+
+def run_cli_capped(*commands: list[str], timeout: float = 30) -> list[tuple[int, str]]:
+    """Each command line of ``llm-composer`` in a child process that a hang or an endless read
+    cannot take down with the suite."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ANTHROPIC_API_KEY": "sk-test"}
-    return subprocess.run([sys.executable, "-m", "composer", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=ROOT, preexec_fn=_capped)
+    child = subprocess.run([sys.executable, "-c", CLI_IN_A_CHILD, json.dumps(commands)],
+                           capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT,
+                           preexec_fn=_capped)
+    assert child.returncode == 0, child.stderr
+    return [tuple(result) for result in json.loads(child.stdout)]
 
 
 @pytest.mark.parametrize("special", ["pipe", "/dev/zero"])
@@ -219,12 +233,13 @@ def test_send_and_convert_refuse_devices_and_fifos_at_once(special, loopback, tm
         special = str(tmp_path / "pipe")
         os.mkfifo(special)
     conv = conversation_file(tmp_path, special)
-    for args in (["send", str(conv), "--base-url", loopback.url, *flag],
-                 ["convert", str(conv), "--to", "anthropic", *flag]):
-        result = run_cli(*args)
-        assert result.returncode == 1, result.stderr
-        assert "not a regular file" in result.stderr and special in result.stderr
-        assert result.stderr.count("\n") == 1
+    results = run_cli_capped(["send", str(conv), "--base-url", loopback.url, *flag],
+                             ["convert", str(conv), "--to", "anthropic", *flag])
+    for status, stderr in results:
+        assert status == 1, stderr
+        assert "not a regular file" in stderr and special in stderr
+        assert stderr.count("\n") == 1
+    assert len(results) == 2
     assert loopback.received == []
 
 

@@ -28,6 +28,7 @@ from composer.providers.base import Frame, RequestRefused
 from composer.providers.openai_chat import PROTOCOL, parse_response
 from tests.framing import decode, frames
 from tests.test_openai_chat_recordings import normalise
+from tests.trials import examples
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -207,7 +208,7 @@ _role_msg = st.fixed_dictionaries(
               "refusal": _json})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_json, st.lists(_role_msg, max_size=4),
                  st.fixed_dictionaries({"messages": st.lists(_role_msg, max_size=3)},
                                        optional={"model": _json, "tools": _json,

@@ -27,6 +27,7 @@ from composer.models.parts import (
 from composer.models.settings import RequestSettings, Tool
 from composer.providers.base import Frame, RequestRefused
 from composer.providers.openai_responses import PROTOCOL
+from tests.trials import examples
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
@@ -300,13 +301,13 @@ def _never_anything_but_format_error(value: Any) -> None:
     fmt.to_body(result.conversation)  # whatever imports also exports
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_random_json_gives_a_conversation_or_one_format_error(value):
     _never_anything_but_format_error(value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_mangled_real_bodies_give_a_conversation_or_one_format_error(data):
     body = json.loads(json.dumps(RICH_BODY))
@@ -535,7 +536,7 @@ event_dicts = st.fixed_dictionaries(
               "annotation": small_values, "error": small_values})
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(event_dicts, max_size=6))
 def test_parser_and_assembler_survive_any_event_sequence(events):
     a = run(events)

@@ -196,6 +196,9 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
     with tempfile.TemporaryDirectory(prefix="composer-shot-") as scratch:
         conversation = doc.conversation() if isinstance(doc, Exchange) else doc
         window = MainWindow(Document(conversation), user_dir=scratch)
+        # No count: it would ask the provider over the network, on an asyncio loop a
+        # screenshot does not run (on a slow machine its debounce ran out before the grab).
+        window.token_count.enabled = False
         if isinstance(doc, Exchange):  # an exchange's reply shows in the results pane
             window.run_ui.show_exchange(doc, Path(source).name)
         window.file_path = Path(source) if file and not foreign else None

@@ -98,6 +98,7 @@ def make_window(qtbot, qloop, user_dir):
     a MainWindow over a Conversation or a Document (None: the start page), in ``user_dir``
     unless another is given. Runs are fast (replays at full speed) and cancelled at teardown;
     the draft writer is stopped; teardown never stops on an unsaved-changes box or a question."""
+    from composer.models import pricing
     from composer.models.conversation import Conversation
     from composer.models.document import Document
     from composer.views import dialogs
@@ -108,6 +109,8 @@ def make_window(qtbot, qloop, user_dir):
     def make(content=None, **kw):
         document = Document(content) if isinstance(content, Conversation) else content
         count = kw.pop("count_tokens", False)  # off unless a test is about the count
+        if not count:  # the count loads the price table off the GUI thread at start; without
+            pricing.warm()  # it the first finished run would load it on the GUI thread
         window = MainWindow(document, user_dir=kw.pop("user_dir", None) or user_dir, **kw)
         window.token_count.enabled = count
         window.run_ui.call_config.replay_speed = 0

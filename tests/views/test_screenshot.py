@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -27,6 +28,17 @@ def test_screenshot_of_an_exchange_at_the_asked_size(qapp, tmp_path, capsys):
     # Not a blank grab: the widgets painted more than one colour.
     colours = {image.pixel(x, y) for x in range(0, 900, 37) for y in range(0, 600, 23)}
     assert len(colours) > 3
+
+
+def test_a_screenshot_never_starts_a_token_count(qapp, tmp_path, capsys, monkeypatch):
+    """The count's debounce running out before the grab (a slow machine) started a count with
+    no asyncio loop: an exception in Qt's event loop, and a network request from a screenshot."""
+    from composer.views import token_count
+
+    monkeypatch.setattr(token_count, "DEBOUNCE_MS", 0)
+    asyncio.set_event_loop(None)  # as after any asyncio test: no loop to start a count on
+    assert main(["screenshot", str(tmp_path / "shot.png")]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_screenshot_of_a_bad_file_is_one_line_and_a_failure(qapp, tmp_path, capsys):
