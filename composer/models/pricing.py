@@ -99,9 +99,19 @@ def _snapshot() -> Any:
     return data_snapshot.get_snapshot()
 
 
+_warmed = False
+
+
 def warm() -> None:
     """Load the table (a third of a second the first time): call it off the GUI thread."""
+    global _warmed
     _snapshot().providers  # noqa: B018 (loading is the point)
+    _warmed = True
+
+
+def is_warm() -> bool:
+    """Whether the table is loaded (pricing now costs no more than a lookup)."""
+    return _warmed
 
 
 def provider_id(settings: RequestSettings) -> str | NoPrice:

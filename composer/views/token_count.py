@@ -101,6 +101,7 @@ class TokenCounter(QObject):
         self.last: TokenCount | None = None
         self.sent: TokenCount | None = None  # the count when the last run was sent
         self.task: asyncio.Task | None = None
+        self._pricing: asyncio.Task | None = None  # a run's cost, once the table is loaded
         self._token = 0
         self._said: str | None = None  # the last failure said aloud
         self.label = QLabel()
@@ -129,6 +130,8 @@ class TokenCounter(QObject):
     def shutdown(self) -> None:
         self.timer.stop()
         self._cancel()
+        if self._pricing is not None and not self._pricing.done():
+            self._pricing.cancel()
         self.document.unsubscribe(self._on_document_changed)
 
     def _cancel(self) -> None:
@@ -182,6 +185,20 @@ class TokenCounter(QObject):
         self.sent = self.last
 
     def _on_run_finished(self, exchange: Exchange) -> None:
+        if pricing.is_warm():
+            self._show_run_cost(exchange)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop to load the price table on (an offscreen screenshot)
+        self._pricing = loop.create_task(self._price_when_loaded(exchange))
+
+    async def _price_when_loaded(self, exchange: Exchange) -> None:
+        await in_thread(pricing.warm)  # never on the GUI thread: it takes a third of a second
+        self._show_run_cost(exchange)
+
+    def _show_run_cost(self, exchange: Exchange) -> None:
         cost = pricing.record_cost(exchange)
         total = pricing.running_total(r.exchange for r in self.run.record.runs)
         self.cost_label.setText(f"· {run_text(cost, self.sent, total)}")  # follows the usage

@@ -110,7 +110,7 @@ def make_window(qtbot, qloop, user_dir):
         document = Document(content) if isinstance(content, Conversation) else content
         count = kw.pop("count_tokens", False)  # off unless a test is about the count
         if not count:  # the count loads the price table off the GUI thread at start; without
-            pricing.warm()  # it the first finished run would load it on the GUI thread
+            pricing.warm()  # it a run's cost shows only once the table is loaded in a thread
         window = MainWindow(document, user_dir=kw.pop("user_dir", None) or user_dir, **kw)
         window.token_count.enabled = count
         window.run_ui.call_config.replay_speed = 0
