@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,13 +32,15 @@ from composer.models.problems import Field, Problem
 from composer.models.provenance import SettingsProvenance
 from composer.models.settings import RequestSettings
 from composer.providers import keys, llm_plugin, presets
-from composer.providers.transport import list_models
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
 from composer.views import variables_panel
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
 from composer.views.variables_panel import VariablesPanel
+
+if TYPE_CHECKING:
+    import httpx
 
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
@@ -418,6 +419,8 @@ class RequestPanel(QWidget):
         if target is not None:
             raise _Note("Could not list models: " + target.refusal("Send once to confirm it"))
         try:
+            from composer.providers.transport import list_models  # httpx: on first use
+
             names = await list_models(preset, base_url=base_url, api_key=key,
                                       client=self._client)
         except ComposerError as exc:  # the transport's one wording (RequestRefused, CallFailed)

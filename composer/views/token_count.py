@@ -23,9 +23,9 @@ from composer.models import pricing
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
-from composer.run.counting import TokenCount, count_tokens
 
 if TYPE_CHECKING:
+    from composer.run.counting import TokenCount
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
 
@@ -154,6 +154,10 @@ class TokenCounter(QObject):
                                                       self._token))
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
+        # The counters bring the transport (httpx): loaded with the first count, after the
+        # first paint.
+        from composer.run.counting import count_tokens
+
         await in_thread(pricing.warm)  # loading the price table takes a moment, once
         count = await count_tokens(
             conversation, client=self.window.http_client,

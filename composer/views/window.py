@@ -17,8 +17,8 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
@@ -42,7 +42,6 @@ from composer.models.exchange import Exchange
 from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
-from composer.providers.defaults import choose_default
 from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
 from composer.views.attachments import run_off_thread
 from composer.views.detail.editor import PartDetailEditor
@@ -62,6 +61,9 @@ from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.view import MessageTable
 from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
+
+if TYPE_CHECKING:
+    import httpx
 
 Button = QMessageBox.StandardButton
 LOSS_LINES_SHOWN = 25
@@ -173,6 +175,8 @@ class MainWindow(DraftSession, QMainWindow):
         server) instead of replay; in the background, so the window is usable at once."""
         if not self._on_example or self.http_client is None:
             return None
+
+        from composer.providers.defaults import choose_default  # brings httpx: not at start
 
         async def choose() -> None:
             try:
