@@ -143,7 +143,12 @@ class RequestInspector(QWidget):
         # The first preview is built after the window's first paint (it loads the transport
         # and may look up a key), or at once when something reads it before then.
         self._stale = True
+        self._text_shown = True  # nothing to show yet
         self._timer.start()
+
+    def _text_now(self) -> QPlainTextEdit:
+        self._built_now()._show_text()
+        return self._text
 
     def _built_now(self) -> QWidget:
         if self._stale:
@@ -153,7 +158,7 @@ class RequestInspector(QWidget):
     # What the preview shows, built first if it is still to be built.
     heading = property(lambda self: self._built_now()._heading)
     notes = property(lambda self: self._built_now()._notes)
-    text = property(lambda self: self._built_now()._text)
+    text = property(lambda self: self._text_now())
     copy_curl_button = property(lambda self: self._built_now()._copy_curl_button)
     request = property(lambda self: self._built_now()._request)
     key_env = property(lambda self: self._built_now()._key_env)
@@ -206,16 +211,25 @@ class RequestInspector(QWidget):
     def _show(self, request: HttpRequest | None, key_env: str | None, notes: list[str],
               heading: str) -> None:
         self._request, self._key_env = request, key_env
-        if request is None:
-            self._heading.setText("No request can be built yet")
-            self._text.setPlainText("")
-        else:
-            self._heading.setText(heading)
-            self._text.setPlainText(request_text(request))
+        self._heading.setText("No request can be built yet" if request is None else heading)
+        # The text (megabytes for a long conversation) is laid out only when it is looked at.
+        self._text_shown = False
+        self._text.clear()
+        if self.isVisible():
+            self._show_text()
         self._notes.setText("\n".join(notes))
         self._notes.setVisible(bool(notes))
         self._copy_curl_button.setEnabled(request is not None and request.method != "REPLAY")
         self.refreshed.emit()
+
+    def _show_text(self) -> None:
+        if not self._text_shown:
+            self._text_shown = True
+            self._text.setPlainText(request_text(self._request) if self._request else "")
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._built_now()._show_text()
 
     def curl(self) -> str:
         return self.request.curl(self.key_env) if self.request is not None else ""
