@@ -149,7 +149,12 @@ class TokenCounter(QObject):
         if not self.enabled:
             return
         self._token += 1
-        conversation = self.document.conversation.model_copy(deep=True)
+        # Edits replace messages and settings, never change them: a shallow copy is a snapshot
+        # (a deep one would copy every message of a big conversation at each count).
+        current = self.document.conversation
+        conversation = Conversation.model_construct(messages=list(current.messages),
+                                                    settings=current.settings,
+                                                    composer=current.composer)
         self.task = asyncio.ensure_future(self._count(conversation, list(self.document.ids),
                                                       self._token))
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
@@ -42,7 +42,16 @@ from composer.models.exchange import Exchange
 from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
-from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
+from composer.views import (
+    announce,
+    dialogs,
+    memory,
+    menus,
+    opening,
+    picker,
+    shortcuts,
+    shortcuts_dialog,
+)
 from composer.views.attachments import run_off_thread
 from composer.views.detail.editor import PartDetailEditor
 from composer.views.file_urls import local_paths
@@ -234,6 +243,9 @@ class MainWindow(DraftSession, QMainWindow):
         self.detail.show_row(0 if len(self.document) else -1)
         self._write_state(clean_exit=False)
         self.document_replaced.emit()
+        # The freed peak of reading a big file goes back to the system, once the work an open
+        # sets off (the request preview, the token count: debounced, then a moment) is done.
+        QTimer.singleShot(memory.AFTER_OPEN_MS, self, memory.give_back_freed)
 
     # -- file operations (programmatic: no questions about unsaved changes) -------------------
 
