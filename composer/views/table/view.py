@@ -364,11 +364,20 @@ class MessageTable(QTableView):
     # -- row heights --------------------------------------------------------------------------
 
     def _fit_rows(self, rows) -> bool:
+        # With its updates on, the header finds each resized row's place on screen at once,
+        # and every resize has made it forget where its rows start: O(rows) a row measured.
+        # Off, the places are found once, when the table next lays itself out.
+        header = self.verticalHeader()
+        updates = header.updatesEnabled()
+        header.setUpdatesEnabled(False)
         fitted = False
-        for r in rows:
-            self.resizeRowToContents(r)
-            self._measured.add(self.document.row_id(r))
-            fitted = True
+        try:
+            for r in rows:
+                self.resizeRowToContents(r)
+                self._measured.add(self.document.row_id(r))
+                fitted = True
+        finally:
+            header.setUpdatesEnabled(updates)
         return fitted
 
     def _fit_visible_rows(self, *_args) -> None:
