@@ -1,7 +1,9 @@
 """Open, memory and save of a big conversation file (10,000 messages, about 20 MB).
 
-The file is generated here: long texts of mixed lengths (Markdown, code, plain prose), tool
-calls and their results, and a few attachments as base64. A fresh interpreter shows an empty
+The file is generated here: long texts of mixed lengths (Markdown, code, plain prose, some
+typographic quotes and dashes, now and then an emoji), tool calls and their results, and a few
+attachments as base64 (five of 500 KB); its settings name a real provider, so the window builds
+the request preview as it would. A fresh interpreter shows an empty
 window, then opens the file through the window's real path (read and parsed on a worker thread,
 as the Open dialog does), waits until the table shows it, and saves it. Resident memory is
 measured over the empty window, after the open has settled.
@@ -50,8 +52,12 @@ def _text(rng: random.Random, size: int) -> str:
             piece = f"\n- {' '.join(rng.choices(WORDS, k=8))}\n"
         else:
             piece = " ".join(rng.choices(WORDS, k=rng.randint(8, 30))) + ". "
-            if rng.random() < 0.05:  # replies quote, dash and smile: text beyond Latin-1
-                piece += rng.choice(("It’s done — see above. ", "Naïve café. ", "Done 🙂 "))
+            # Replies quote and dash (text beyond Latin-1: Python holds it at 2 bytes a
+            # character) and now and then smile (beyond the BMP: 4 bytes a character).
+            if rng.random() < 0.05:
+                piece += rng.choice(("It’s done — see above. ", "Naïve café. ", "“Quoted”. "))
+            if rng.random() < 0.005:
+                piece += "Done 🙂 "
         out.append(piece)
         n += len(piece)
     return "".join(out)
