@@ -150,7 +150,7 @@ def measure(path: Path, messages: int) -> Figures:
         opened = time.perf_counter() - start
         _settle(app, SETTLE_S)  # what runs after an open runs: the preview, the count
         gc.collect()
-        rss = _rss_mb()
+        rss, open_peak = _rss_mb(), _peak_mb()
         start = time.perf_counter()
         assert window.save_to(Path(tmp) / "saved.json")
         saved = time.perf_counter() - start
@@ -158,6 +158,8 @@ def measure(path: Path, messages: int) -> Figures:
         window.undo_stack.setClean()
         window.close()
     size = path.stat().st_size / 1e6
+    print(f"peak before the open {empty_peak:.0f} MB, empty window {empty:.0f} MB, after the "
+          f"open {open_peak:.0f} MB, after the save {peak:.0f} MB", file=sys.stderr)
     return Figures(size, opened, saved, rss - empty, max(peak, empty_peak) - empty)
 
 
