@@ -113,7 +113,9 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KB on Linux
 
 
-SETTLE_S = 2.0  # after the inspector's and the count's debounce (300 ms, 500 ms) and their work
+# After the open, what it sets off has run: the request preview (300 ms debounce), the token
+# count (600 ms) and the first autosave of the draft (3 s, then serialising 20 MB).
+SETTLE_S = 6.0
 
 
 def _settle(app, seconds: float) -> None:

@@ -143,6 +143,7 @@ class RequestInspector(QWidget):
         # The first preview is built after the window's first paint (it loads the transport
         # and may look up a key), or at once when something reads it before then.
         self._stale = True
+        self._held_back = False
         self._text_shown = True  # nothing to show yet
         self._timer.start()
 
@@ -160,8 +161,16 @@ class RequestInspector(QWidget):
     notes = property(lambda self: self._built_now()._notes)
     text = property(lambda self: self._text_now())
     copy_curl_button = property(lambda self: self._built_now()._copy_curl_button)
-    request = property(lambda self: self._built_now()._request)
-    key_env = property(lambda self: self._built_now()._key_env)
+    request = property(lambda self: self._built_now()._request_now()[0])
+    key_env = property(lambda self: self._built_now()._request_now()[1])
+
+    def _request_now(self) -> tuple[HttpRequest | None, str | None]:
+        """The shown request and its key variable, built again if it was let go (``_show``)."""
+        if self._held_back:
+            self._held_back = False
+            self._request, self._key_env, _notes = preview_request(self._document.conversation,
+                                                                   self.last_hashes())
+        return self._request, self._key_env
 
     def _on_document_changed(self, _notice: object) -> None:
         self._timer.start()
@@ -179,7 +188,7 @@ class RequestInspector(QWidget):
         last = self.last_hashes()
         if not _reads_files(conversation):
             request, key_env, notes = preview_request(conversation, last)
-            self._show(request, key_env, notes, "Request that Send will make")
+            self._show(request, key_env, notes, "Request that Send will make", rebuilt=True)
             return
         # Edits replace messages and settings, never change them: a shallow copy is a snapshot.
         snapshot = Conversation.model_construct(messages=list(conversation.messages),
@@ -209,8 +218,13 @@ class RequestInspector(QWidget):
         self._show(request, key_env, list(request.notes), "Request sent")
 
     def _show(self, request: HttpRequest | None, key_env: str | None, notes: list[str],
-              heading: str) -> None:
+              heading: str, *, rebuilt: bool = False) -> None:
+        """Show a request. ``rebuilt``: it can be built again from the document at once (no
+        file to read), so while the inspector is hidden it is let go once its heading, notes
+        and button are set: a long conversation's request holds every attachment again (as a
+        data URL). Whatever reads it builds it again."""
         self._request, self._key_env = request, key_env
+        self._held_back = False
         self._heading.setText("No request can be built yet" if request is None else heading)
         # The text (megabytes for a long conversation) is laid out only when it is looked at.
         self._text_shown = False
@@ -220,12 +234,15 @@ class RequestInspector(QWidget):
         self._notes.setText("\n".join(notes))
         self._notes.setVisible(bool(notes))
         self._copy_curl_button.setEnabled(request is not None and request.method != "REPLAY")
+        if rebuilt and not self.isVisible() and request is not None:
+            self._request, self._key_env, self._held_back = None, None, True
         self.refreshed.emit()
 
     def _show_text(self) -> None:
         if not self._text_shown:
             self._text_shown = True
-            self._text.setPlainText(request_text(self._request) if self._request else "")
+            request, _key_env = self._request_now()
+            self._text.setPlainText(request_text(request) if request else "")
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

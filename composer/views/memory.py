@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
+import linecache
 import sys
 from functools import cache
 
@@ -29,8 +29,13 @@ def _trim():
 
 
 def give_back_freed() -> None:
-    """Collect cycles, then return the C heap's free pages to the system."""
-    gc.collect()
+    """Drop the source lines PySide6 cached, then return the C heap's free pages to the
+    system. (PySide6's import hook reads the source of every module imported, to look for its
+    own name, and leaves it in ``linecache``: megabytes once an open has loaded the transport
+    and the readers; a traceback reads them again.) No garbage collection: what a read or a
+    write frees is freed as it goes, and a full collection over a big conversation's objects
+    would hold the interpreter for a long moment. ``malloc_trim`` runs without the GIL."""
+    linecache.clearcache()
     trim = _trim()
     if trim is not None:
         trim(0)
