@@ -1,15 +1,14 @@
 """Giving freed memory back to the system after a big one-off job (reading a 20 MB file).
 
 Reading a file holds its text, its parsed JSON and the models at once, several times the file's
-size; once the models alone remain, the C allocator keeps most of the freed peak (glibc keeps
-what it freed on the reading thread's heap) and the process stays that large. ``malloc_trim``
-returns it. Elsewhere than glibc this does nothing.
+size, and the draft's autosave holds the conversation's JSON as text and as bytes; once they
+are done the C allocator keeps most of the freed peak (glibc keeps what a thread freed on that
+thread's heap) and the process stays that large. ``malloc_trim`` returns it. Elsewhere than
+glibc this does nothing.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import linecache
 import sys
 from functools import cache
@@ -21,9 +20,10 @@ AFTER_OPEN_MS = 2000
 def _trim():
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here, not at start: the window imports this module before its first paint
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
+        return ctypes.CDLL(None).malloc_trim  # the process's own C library
     except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
         return None
 
