@@ -56,10 +56,11 @@ def final_render_rows(chars: int) -> list[Row]:
 def cold_start_rows(runs: int) -> list[Row]:
     from benchmarks import cold_start
 
-    composer, bare = cold_start.run(runs)
+    composer, bare, composer_cpu, bare_cpu = cold_start.run(runs)
     return [Row("cold start to first paint: bare PySide6 window", bare * 1000, "ms"),
             Row("cold start to first paint: Composer", composer * 1000, "ms"),
-            Row("cold start: Composer / bare", composer / bare, "x", 2.5)]
+            Row("cold start: Composer / bare", composer / bare, "x", 2.5),
+            Row("cold start CPU: Composer / bare", composer_cpu / bare_cpu, "x")]
 
 
 def table_rows(rows: int) -> list[Row]:
@@ -139,8 +140,17 @@ def testrun_grid_rows(targets: int, cases: int, repeats: int) -> list[Row]:
             Row(f"{label}: wall", r.wall_s, "s")]
 
 
-# Still to come (issue 10): memory, open and save of a 10,000-message file.
-# Each is one more function returning Rows, added to the suites in main().
+def big_file_rows(messages: int) -> list[Row]:
+    from benchmarks import big_file
+
+    f = big_file.run(messages)
+    label = f"{messages:,}-message file ({f.file_mb:.1f} MB)"
+    return [Row(f"{label}: open in the window", f.open_s * 1000, "ms"),
+            Row(f"{label}: save", f.save_s * 1000, "ms"),
+            Row(f"{label}: memory over an empty window", f.rss_over_empty_mb, "MB"),
+            Row(f"{label}: memory over an empty window / file size", f.memory_ratio, "x", 3),
+            Row(f"{label}: peak memory over an empty window (open, save)",
+                f.peak_over_empty_mb, "MB")]
 
 
 def main() -> int:
@@ -171,6 +181,7 @@ def main() -> int:
         lambda: schema_check_rows(700 if smoke else 7000),
         lambda: tree_rows(200 if smoke else 1000),
         lambda: testrun_grid_rows(*((2, 5, 2) if smoke else (5, 20, 3))),
+        lambda: big_file_rows(500 if smoke else 10_000),
     ]
     rows: list[Row] = []
     for suite in suites:

@@ -19,3 +19,4 @@ def test_models_providers_and_cli_verbs_import_no_qt():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+

@@ -8,34 +8,60 @@ What the CLI and the GUI use::
     exchange = await run_call(call, assembler, on_event)
 """
 
-from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
-from composer.providers.keys import (
-    FoundKey,
-    KeyStoreError,
-    delete_key,
-    find_key,
-    llm_keys_path,
-    missing_key_message,
-    store_key,
-)
-from composer.providers.presets import (
-    PRESETS,
-    PROTOCOLS,
-    Preset,
-    UnknownProvider,
-    protocol_for,
-    resolve,
-)
-from composer.providers.replay import EXAMPLE_EXCHANGE
-from composer.providers.transport import (
-    Call,
-    CallConfig,
-    CallFailed,
-    build_exchange,
-    describe_error,
-    list_models,
-    run_call,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# Each public name and the module it lives in, imported when first asked for: the window's
+# first paint needs presets and keys, not the transport (httpx) nor the replay.
+_WHERE = {
+    **dict.fromkeys(("Frame", "HttpRequest", "RequestRefused", "WireProtocol"), "base"),
+    **dict.fromkeys(("FoundKey", "KeyStoreError", "delete_key", "find_key", "llm_keys_path",
+                     "missing_key_message", "store_key"), "keys"),
+    **dict.fromkeys(("PRESETS", "PROTOCOLS", "Preset", "UnknownProvider", "protocol_for",
+                     "resolve"), "presets"),
+    "EXAMPLE_EXCHANGE": "replay",
+    **dict.fromkeys(("Call", "CallConfig", "CallFailed", "build_exchange", "describe_error",
+                     "list_models", "run_call"), "transport"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+    from composer.providers.keys import (
+        FoundKey,
+        KeyStoreError,
+        delete_key,
+        find_key,
+        llm_keys_path,
+        missing_key_message,
+        store_key,
+    )
+    from composer.providers.presets import (
+        PRESETS,
+        PROTOCOLS,
+        Preset,
+        UnknownProvider,
+        protocol_for,
+        resolve,
+    )
+    from composer.providers.replay import EXAMPLE_EXCHANGE
+    from composer.providers.transport import (
+        Call,
+        CallConfig,
+        CallFailed,
+        build_exchange,
+        describe_error,
+        list_models,
+        run_call,
+    )
 
 __all__ = [
     "EXAMPLE_EXCHANGE", "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey", "Frame",

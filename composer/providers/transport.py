@@ -23,7 +23,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +59,7 @@ from composer.providers.base import (
     RequestRefused,
     WireProtocol,
 )
+from composer.providers.call_config import CallConfig
 from composer.providers.guard import GuardedParser, open_parser
 from composer.providers.headers import retry_after
 from composer.providers.keys import missing_key_message
@@ -68,19 +68,6 @@ from composer.providers.sse import decoder_for
 from composer.providers.trust import origin as trust_origin
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
-
-
-@dataclass
-class CallConfig:
-    retries: int = 2
-    backoff_base: float = 0.5  # seconds before the first retry, doubled each time
-    backoff_max: float = 8.0
-    retry_after_max: float = 60.0  # a longer server-requested wait falls back to backoff
-    connect_timeout: float = 10.0
-    # Thinking models can go quiet for a long time between events.
-    read_timeout: float = 120.0
-    write_timeout: float = 30.0
-    replay_speed: float | None = None  # None: the "speed" option, else recorded timing (1.0)
 
 
 class CallFailed(ComposerError):

@@ -15,8 +15,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from composer.models.files import atomic_write_text
 from composer.providers.presets import Preset
 
@@ -27,6 +25,8 @@ def origin(url: str | None) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL (default ports left out), else None."""
     if not url:
         return None
+    import httpx  # on first use: the window paints before the transport is loaded
+
     try:
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError):

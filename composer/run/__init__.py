@@ -7,10 +7,40 @@ prepare calls through it. ``RunRecord`` keeps a conversation's runs; ``RunState`
 states.
 """
 
-from composer.run.preflight import Finding, Preflight, preflight
-from composer.run.prepare import PREVIEW_KEY, PreparedCall, needs_key, prepare_call, preview_call
-from composer.run.record import Run, RunRecord
-from composer.run.state import RunState
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = ["PREVIEW_KEY", "Finding", "Preflight", "preflight", "PreparedCall", "Run", "RunRecord", "RunState", "needs_key",
-           "prepare_call", "preview_call"]
+# Imported when first asked for: the window's first paint needs the run record, not the
+# preparing of a call (which brings the transport and httpx).
+_WHERE = {
+    # (the function ``preflight`` is imported from composer.run.preflight: the submodule's own
+    # name would shadow it here)
+    **dict.fromkeys(("Finding", "Preflight"), "preflight"),
+    **dict.fromkeys(("PREVIEW_KEY", "PreparedCall", "needs_key", "prepare_call",
+                     "preview_call"), "prepare"),
+    "Run": "record", "RunRecord": "record", "RunState": "state",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from composer.run.preflight import Finding, Preflight
+    from composer.run.prepare import (
+        PREVIEW_KEY,
+        PreparedCall,
+        needs_key,
+        prepare_call,
+        preview_call,
+    )
+    from composer.run.record import Run, RunRecord
+    from composer.run.state import RunState
+
+__all__ = ["PREVIEW_KEY", "Finding", "Preflight", "PreparedCall", "Run", "RunRecord", "RunState",
+           "needs_key", "prepare_call", "preview_call"]

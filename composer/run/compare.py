@@ -24,8 +24,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from composer.models import pricing
 from composer.models.assembler import Assembler
@@ -43,11 +42,15 @@ from composer.models.exchange import ErrorInfo, Exchange, ExchangeExtras, Prompt
 from composer.models.parts import Message
 from composer.providers import keys
 from composer.providers.base import RequestRefused
-from composer.providers.transport import Call, CallConfig, build_exchange, run_call
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run.lanes import Lanes
 from composer.run.metrics import Metrics
 from composer.run.prepare import KeyStore, prepare_call
+
+if TYPE_CHECKING:  # the transport (httpx) loads with the first call, not with the window
+    import httpx
+
+    from composer.providers.transport import Call, CallConfig
 from composer.run.state import RunState
 from composer.run.targets import Target, TargetError
 
@@ -200,6 +203,8 @@ class Compare:
             await self.lanes.run(column.sent_to, lambda: self._stream(column))
         except asyncio.CancelledError:  # stopped while it waited for its lane
             column.assembler.feed(StreamError("cancelled by the user", kind="cancelled"))
+            from composer.providers.transport import build_exchange
+
             self._finish(column, build_exchange(call, column.assembler))
             task = asyncio.current_task()
             if task is not None:
@@ -223,6 +228,8 @@ class Compare:
         return None
 
     async def _stream(self, column: Column) -> None:
+        from composer.providers.transport import build_exchange, run_call
+
         call = column.call
         assert call is not None
         self._set_state(column, RunState.SENDING)

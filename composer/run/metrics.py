@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from composer.models.exchange import Exchange, Timing, Usage
 from composer.models.parts import ReasoningPart
-from composer.providers.transport import describe_error
 
 # A reply that came in one burst (shorter than this from first token to end) has no rate to
 # measure: its tokens over a few milliseconds read as tens of thousands per second.
@@ -52,6 +51,8 @@ class Metrics:
 
     @classmethod
     def of(cls, exchange: Exchange) -> Metrics:
+        from composer.providers.transport import describe_error  # httpx: loaded by then
+
         extras = exchange.composer
         usage = exchange.usage
         return cls(

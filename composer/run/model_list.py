@@ -5,14 +5,16 @@ list and the compare dialog's both come through ``offered_models``. No Qt.
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from composer.models.errors import ComposerError
 from composer.providers import keys, llm_plugin
 from composer.providers.presets import Preset
-from composer.providers.transport import list_models
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ModelListNote(Exception):
@@ -39,6 +41,8 @@ async def offered_models(preset: Preset, base_url: str | None, *, chosen: bool,
     target = unconfirmed_key_target(preset, base_url, key, chosen=chosen, trusted=trusted)
     if target is not None:
         raise ModelListNote("Could not list models: " + target.refusal("Send once to confirm it"))
+    from composer.providers.transport import list_models  # httpx: with the first list, not at start
+
     try:
         names = await list_models(preset, base_url=base_url, api_key=key, client=client)
     except ComposerError as exc:  # the transport's one wording (RequestRefused, CallFailed)

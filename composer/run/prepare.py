@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from composer.models import linked, variables
 from composer.models.conversation import Conversation
@@ -26,8 +25,12 @@ from composer.models.problems import Field
 from composer.providers import keys
 from composer.providers.base import RequestRefused
 from composer.providers.presets import Preset, UnknownProvider, needs_key, resolve
-from composer.providers.transport import Call, CallConfig
 from composer.providers.trust import KeyTarget, TrustedHosts, unconfirmed_key_target
+
+if TYPE_CHECKING:
+    import httpx
+
+    from composer.providers.transport import Call, CallConfig
 
 # Stands in for a missing key in a preview: the header is redacted on screen anyway.
 PREVIEW_KEY = "preview-no-key"
@@ -116,6 +119,8 @@ def prepare_call(conversation: Conversation, *, key_store: KeyStore = keys.find_
         if preview:
             key = PREVIEW_KEY
     try:
+        from composer.providers.transport import Call  # httpx: loaded with the first call
+
         call = Call(conversation, api_key=key, client=client, config=config)
     except RequestRefused:
         raise

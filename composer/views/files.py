@@ -34,6 +34,7 @@ from composer.models.files import (
     remove_stale_temps,
 )
 from composer.paths import EXAMPLES
+from composer.views import memory
 
 RECENT_LIMIT = 10
 DRAFT_SLOTS = ("draft.json", "draft-b.json")
@@ -332,6 +333,9 @@ class Autosaver(QObject):
         if self._failing:
             self._failing = False
             self.resumed.emit()
+        # Serialising a big conversation peaks at several times its size (its JSON as text,
+        # then as bytes); what was freed goes back to the system, here on the worker.
+        memory.give_back_freed()
         self.saved.emit()
 
     def wait(self) -> None:

@@ -29,7 +29,6 @@ from composer.models.document import Document
 from composer.models.exchange import LogEntry
 from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers.base import HttpRequest
-from composer.providers.transport import safe_url
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
 from composer.views import theme
@@ -63,6 +62,8 @@ def _abbreviated(value: Any) -> Any:
 def request_text(request: HttpRequest) -> str:
     """The request as a reader wants it: first line, headers (key redacted), blank, body (long
     strings cut, with their length)."""
+    from composer.providers.transport import safe_url  # loaded by the preview's call anyway
+
     shown = request.redacted()
     lines = [f"{shown.method} {safe_url(shown.url)}"]
     lines += [f"{k}: {v}" for k, v in shown.headers.items()]
@@ -106,39 +107,69 @@ class RequestInspector(QWidget):
         self._generation = 0
         self._built.connect(self._on_built)
         self._document = document
-        self.request: HttpRequest | None = None
-        self.key_env: str | None = None
+        self._request: HttpRequest | None = None
+        self._key_env: str | None = None
         # The last run's prefix digests, for the "cache will miss" check (the run controller's).
         self.last_hashes: Callable[[], dict[str, str] | None] = lambda: None
-        self.heading = QLabel()
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setWordWrap(True)
-        self.notes = QLabel()
-        self.notes.setTextFormat(Qt.TextFormat.PlainText)  # notes quote names from the file
-        self.notes.setWordWrap(True)
-        self.notes.setStyleSheet(f"color: {theme.colour('warning')};")
-        self.text = QPlainTextEdit()
-        self.text.setAccessibleName("Request as sent")
-        _monospace(self.text)
-        self.copy_curl_button = QPushButton("Copy as curl")
-        self.copy_curl_button.setToolTip("Copy a curl command that sends this request; the key "
-                                         "is read from its environment variable")
-        self.copy_curl_button.clicked.connect(self.copy_curl)
+        self._heading = QLabel()
+        self._heading.setTextFormat(Qt.TextFormat.PlainText)
+        self._heading.setWordWrap(True)
+        self._notes = QLabel()
+        self._notes.setTextFormat(Qt.TextFormat.PlainText)  # notes quote names from the file
+        self._notes.setWordWrap(True)
+        self._notes.setStyleSheet(f"color: {theme.colour('warning')};")
+        self._text = QPlainTextEdit()
+        self._text.setAccessibleName("Request as sent")
+        _monospace(self._text)
+        self._copy_curl_button = QPushButton("Copy as curl")
+        self._copy_curl_button.setToolTip("Copy a curl command that sends this request; the "
+                                          "key is read from its environment variable")
+        self._copy_curl_button.clicked.connect(self.copy_curl)
         row = QHBoxLayout()
-        row.addWidget(self.heading, 1)
-        row.addWidget(self.copy_curl_button)
+        row.addWidget(self._heading, 1)
+        row.addWidget(self._copy_curl_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
-        layout.addWidget(self.notes)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self._notes)
+        layout.addWidget(self._text, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: document.unsubscribe(self._on_document_changed))
-        self.refresh()
+        # The first preview is built after the window's first paint (it loads the transport
+        # and may look up a key), or at once when something reads it before then.
+        self._stale = True
+        self._held_back = False
+        self._text_shown = True  # nothing to show yet
+        self._timer.start()
+
+    def _text_now(self) -> QPlainTextEdit:
+        self._built_now()._show_text()
+        return self._text
+
+    def _built_now(self) -> QWidget:
+        if self._stale:
+            self.refresh()
+        return self
+
+    # What the preview shows, built first if it is still to be built.
+    heading = property(lambda self: self._built_now()._heading)
+    notes = property(lambda self: self._built_now()._notes)
+    text = property(lambda self: self._text_now())
+    copy_curl_button = property(lambda self: self._built_now()._copy_curl_button)
+    request = property(lambda self: self._built_now()._request_now()[0])
+    key_env = property(lambda self: self._built_now()._request_now()[1])
+
+    def _request_now(self) -> tuple[HttpRequest | None, str | None]:
+        """The shown request and its key variable, built again if it was let go (``_show``)."""
+        if self._held_back:
+            self._held_back = False
+            self._request, self._key_env, _notes = preview_request(self._document.conversation,
+                                                                   self.last_hashes())
+        return self._request, self._key_env
 
     def _on_document_changed(self, _notice: object) -> None:
         self._timer.start()
@@ -150,19 +181,20 @@ class RequestInspector(QWidget):
         """Rebuild the preview for the current table and settings. Attachments kept by path
         are read from disk to build it, so then it is built on a worker thread."""
         self._timer.stop()
+        self._stale = False
         self._generation += 1
         conversation = self._document.conversation
         last = self.last_hashes()
         if not _reads_files(conversation):
             request, key_env, notes = preview_request(conversation, last)
-            self._show(request, key_env, notes, "Request that Send will make")
+            self._show(request, key_env, notes, "Request that Send will make", rebuilt=True)
             return
         # Edits replace messages and settings, never change them: a shallow copy is a snapshot.
         snapshot = Conversation.model_construct(messages=list(conversation.messages),
                                                 settings=conversation.settings,
                                                 composer=conversation.composer)
         generation = self._generation
-        self.heading.setText("Reading attached files to build the request…")
+        self._heading.setText("Reading attached files to build the request…")
 
         def build() -> None:
             built = preview_request(snapshot, last)
@@ -180,22 +212,40 @@ class RequestInspector(QWidget):
     def show_sent(self, request: HttpRequest, key_env: str | None) -> None:
         """The request a run actually sent (until the table or settings change)."""
         self._timer.stop()
+        self._stale = False
         self._generation += 1
         self._show(request, key_env, list(request.notes), "Request sent")
 
     def _show(self, request: HttpRequest | None, key_env: str | None, notes: list[str],
-              heading: str) -> None:
-        self.request, self.key_env = request, key_env
-        if request is None:
-            self.heading.setText("No request can be built yet")
-            self.text.setPlainText("")
-        else:
-            self.heading.setText(heading)
-            self.text.setPlainText(request_text(request))
-        self.notes.setText("\n".join(notes))
-        self.notes.setVisible(bool(notes))
-        self.copy_curl_button.setEnabled(request is not None and request.method != "REPLAY")
+              heading: str, *, rebuilt: bool = False) -> None:
+        """Show a request. ``rebuilt``: it can be built again from the document at once (no
+        file to read), so while the inspector is hidden it is let go once its heading, notes
+        and button are set: a long conversation's request holds every attachment again (as a
+        data URL). Whatever reads it builds it again."""
+        self._request, self._key_env = request, key_env
+        self._held_back = False
+        self._heading.setText("No request can be built yet" if request is None else heading)
+        # The text (megabytes for a long conversation) is laid out only when it is looked at.
+        self._text_shown = False
+        self._text.clear()
+        if self.isVisible():
+            self._show_text()
+        self._notes.setText("\n".join(notes))
+        self._notes.setVisible(bool(notes))
+        self._copy_curl_button.setEnabled(request is not None and request.method != "REPLAY")
+        if rebuilt and not self.isVisible() and request is not None:
+            self._request, self._key_env, self._held_back = None, None, True
         self.refreshed.emit()
+
+    def _show_text(self) -> None:
+        if not self._text_shown:
+            self._text_shown = True
+            request, _key_env = self._request_now()
+            self._text.setPlainText(request_text(request) if request else "")
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._built_now()._show_text()
 
     def curl(self) -> str:
         return self.request.curl(self.key_env) if self.request is not None else ""

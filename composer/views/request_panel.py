@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +39,9 @@ from composer.views import variables_panel
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
 from composer.views.variables_panel import VariablesPanel
+
+if TYPE_CHECKING:
+    import httpx
 
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "

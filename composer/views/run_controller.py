@@ -40,11 +40,12 @@ from composer.models.events import (
 from composer.models.exchange import ErrorInfo, Exchange
 from composer.models.problems import Field
 from composer.providers.base import RequestRefused
-from composer.providers.transport import Call, CallConfig, build_exchange, describe_error, run_call
+from composer.providers.call_config import CallConfig
 from composer.providers.trust import KeyTarget, TrustedHosts
-from composer.run import Finding, Run, RunRecord, RunState, preflight
+from composer.run import Finding, Run, RunRecord, RunState
 from composer.run.cache_check import last_prefix_hashes
 from composer.run.metrics import hidden_reasoning
+from composer.run.preflight import preflight
 from composer.views.inspector import EventLogView, RequestInspector
 from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
@@ -53,6 +54,7 @@ from composer.views.runs import RunsPanel
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
+    from composer.providers.transport import Call
     from composer.views.window import MainWindow
 
 _CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
@@ -260,6 +262,9 @@ class RunController(QObject):
             elif self.state != RunState.STREAMING and isinstance(event, _CONTENT):
                 self._set_state(RunState.STREAMING, "Streaming…")
 
+        # The transport (httpx) is loaded with the first run, not before the first paint.
+        from composer.providers.transport import build_exchange, run_call
+
         try:
             exchange = await run_call(call, assembler, on_event)
         except Exception as exc:  # a bug below us still ends the run with the parts so far
@@ -284,6 +289,8 @@ class RunController(QObject):
         if error is not None and error.kind == "cancelled":
             self._set_state(RunState.STOPPED, "Stopped; the parts that arrived are kept")
         elif error is not None:
+            from composer.providers.transport import describe_error
+
             self._set_state(RunState.ERROR, f"Error: {describe_error(error)}")
         else:
             self._set_state(RunState.DONE, "Done")

@@ -23,9 +23,9 @@ from composer.models import pricing
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
-from composer.run.counting import TokenCount, count_tokens
 
 if TYPE_CHECKING:
+    from composer.run.counting import TokenCount
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
 
@@ -156,11 +156,20 @@ class TokenCounter(QObject):
         except RuntimeError:
             return  # no event loop to count on (an offscreen screenshot, a window closing)
         self._token += 1
-        conversation = self.document.conversation.model_copy(deep=True)
+        # Edits replace messages and settings, never change them: a shallow copy is a snapshot
+        # (a deep one would copy every message of a big conversation at each count).
+        current = self.document.conversation
+        conversation = Conversation.model_construct(messages=list(current.messages),
+                                                    settings=current.settings,
+                                                    composer=current.composer)
         self.task = loop.create_task(self._count(conversation, list(self.document.ids),
                                                  self._token))
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
+        # The counters bring the transport (httpx): loaded with the first count, after the
+        # first paint.
+        from composer.run.counting import count_tokens
+
         await in_thread(pricing.warm)  # loading the price table takes a moment, once
         count = await count_tokens(
             conversation, client=self.window.http_client,

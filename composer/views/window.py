@@ -17,9 +17,9 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
@@ -41,8 +41,16 @@ from composer.models.exchange import Exchange
 from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
-from composer.providers.defaults import choose_default
-from composer.views import announce, dialogs, menus, opening, picker, shortcuts, shortcuts_dialog
+from composer.views import (
+    announce,
+    dialogs,
+    memory,
+    menus,
+    opening,
+    picker,
+    shortcuts,
+    shortcuts_dialog,
+)
 from composer.views.attachments import AttachmentLoader, run_off_thread
 from composer.views.branches.commands import install as install_branches
 from composer.views.compare import install as install_compare
@@ -65,6 +73,9 @@ from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.view import MessageTable
 from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
+
+if TYPE_CHECKING:
+    import httpx
 
 Button = QMessageBox.StandardButton
 LOSS_LINES_SHOWN = 25
@@ -182,6 +193,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         if not self._on_example or self.http_client is None:
             return None
 
+        from composer.providers.defaults import choose_default  # brings httpx: not at start
+
         async def choose() -> None:
             try:
                 preset, model = await choose_default(self.http_client)
@@ -238,6 +251,9 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.detail.show_row(0 if len(self.document) else -1)
         self._write_state(clean_exit=False)
         self.document_replaced.emit()
+        # The freed peak of reading a big file goes back to the system, once the work an open
+        # sets off (the request preview, the token count: debounced, then a moment) is done.
+        QTimer.singleShot(memory.AFTER_OPEN_MS, self, memory.give_back_freed)
 
     # -- file operations (programmatic: no questions about unsaved changes) -------------------
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +36,9 @@ from composer.run.compare import MAX_TARGETS
 from composer.run.model_list import failure_note, offered_models
 from composer.run.targets import Target
 from composer.views.setting_editors import error_label, show_text
+
+if TYPE_CHECKING:
+    import httpx
 
 MIN_TARGETS = 2
 PARAMS = (("temperature", "default"), ("max_tokens", "default"))

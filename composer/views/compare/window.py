@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import httpx
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,12 +30,15 @@ from PySide6.QtWidgets import (
 
 from composer.models.conversation import Conversation
 from composer.models.events import StreamEvent
-from composer.providers.transport import CallConfig
+from composer.providers.call_config import CallConfig
 from composer.providers.trust import TrustedHosts
 from composer.run.compare import Column, Compare
 from composer.run.state import RunState
 from composer.run.targets import Target
 from composer.views.compare.column import CompareColumn, ElidedLabel
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class CompareWindow(QWidget):

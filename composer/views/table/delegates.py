@@ -59,6 +59,18 @@ def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> Var
                          QRect(left + arrow + label, top, arrow, height))
 
 
+def cell_option(option: QStyleOptionViewItem, index) -> QStyleOptionViewItem:
+    """The option a content or attachment cell is drawn with: what ``initStyleOption`` gives
+    these cells (no font, alignment, colour, icon or check of their own; the text is painted
+    by the delegate), without its dozen model reads per cell at every paint."""
+    opt = QStyleOptionViewItem(option)
+    opt.index = index
+    background = index.data(Qt.ItemDataRole.BackgroundRole)  # a row with a problem
+    if background is not None:
+        opt.backgroundBrush = background
+    return opt
+
+
 class RoleDelegate(QStyledItemDelegate):
     """The role; at the cell's right the row's share of the input tokens, small and dimmed;
     under the role, on a row with variants, "◀ 2/3 ▶": a click on an arrow asks for the
@@ -120,10 +132,14 @@ class RoleDelegate(QStyledItemDelegate):
         painter.drawText(arrows.next, centre, "▶")
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        size = super().sizeHint(option, index)
-        if index.data(VariantRole):  # the role, and the arrows under it
-            size.setHeight(max(size.height(), 2 * option.fontMetrics.lineSpacing() + 10))
-        return size
+        # Measured for every row as it comes into view; one line is all a role needs (the
+        # content and attachment cells set the row's height), without the style's full layout;
+        # a row with variants has the arrows on a second line.
+        height = option.fontMetrics.height() + 2 * TEXT_MARGIN
+        if index.data(VariantRole):
+            height = max(height, 2 * option.fontMetrics.lineSpacing() + 10)
+        return QSize(option.fontMetrics.horizontalAdvance(index.data() or "") + 2 * TEXT_MARGIN,
+                     height)
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
@@ -190,9 +206,8 @@ class ContentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text, opt.text = opt.text, ""
+        opt = cell_option(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
         widget = opt.widget
         style = widget.style() if widget else None
         if style is None:
@@ -296,14 +311,12 @@ class AttachmentDelegate(QStyledItemDelegate):
         return self._icons[kind]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
+        opt = cell_option(option, index)
         style = opt.widget.style() if opt.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         message = index.data(MessageRole)
-        if message is None:
+        if message is None or not message.attachments:
             return
         painter.save()
         painter.setClipRect(option.rect)
@@ -327,7 +340,8 @@ class AttachmentDelegate(QStyledItemDelegate):
         # The table passes the column width when it measures a row (word wrap is on), so the
         # row grows to fit chips that wrap; with no width, lay them out on one line.
         width = option.rect.width() if option.rect.width() > 0 else 10_000
-        chips = chip_layout(message, QRect(0, 0, width, 0), option) if message else []
+        chips = chip_layout(message, QRect(0, 0, width, 0), option) \
+            if message is not None and message.attachments else []
         if not chips:
             return QSize(40, option.fontMetrics.height() + 12)
         right = max(c.rect.right() for c in chips) + CHIP_GAP

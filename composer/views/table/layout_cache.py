@@ -34,7 +34,8 @@ class LayoutCache:
         # One preview line a row line, each elided to the width: the row is as tall as its
         # lines (the delegate's sizeHint), so a wrapped line would be cut off at the bottom.
         metrics = QFontMetrics(font)
-        lines = [metrics.elidedText(line, Qt.TextElideMode.ElideRight, max(width, 1))
+        room = max(width, 1)
+        lines = [metrics.elidedText(_clipped(line, room), Qt.TextElideMode.ElideRight, room)
                  for line in text.replace("\u2028", "\n").split("\n")]  # Qt gives U+2028
         static = QStaticText("\u2028".join(lines))  # a line break in plain text
         static.setTextFormat(Qt.TextFormat.PlainText)
@@ -48,3 +49,10 @@ class LayoutCache:
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+def _clipped(line: str, width: int) -> str:
+    """No more characters than ``width`` pixels could show (no character of a text font is
+    narrower than two pixels): eliding lays out the whole line, and a preview line can be
+    hundreds of characters longer than its cell. A cut line keeps its ellipsis."""
+    return line if len(line) <= width // 2 + 1 else line[:width // 2] + "…"

@@ -61,6 +61,10 @@ _ANSWERED = frozenset({
     Qt.ItemDataRole.DecorationRole,
     Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.AccessibleDescriptionRole,
 })
+# Asked for every cell at every paint: the flags built once (enum arithmetic is slow in Python).
+_CELL = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+         | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
+_EDITABLE_CELL = _CELL | Qt.ItemFlag.ItemIsEditable
 # (paths, row to attach to or None, insert position for a new row or None = end)
 FileDropHandler = Callable[[list[str], int | None, int | None], None]
 
@@ -320,12 +324,11 @@ class MessageTableModel(QAbstractTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled  # drops on empty space
-        flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                 | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
-        if index.column() == ROLE_COLUMN or (
-                index.column() == CONTENT_COLUMN and _content_editable(index.row(), self.document)):
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        column = index.column()
+        if column == ROLE_COLUMN or (
+                column == CONTENT_COLUMN and _content_editable(index.row(), self.document)):
+            return _EDITABLE_CELL
+        return _CELL
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction

@@ -366,10 +366,22 @@ class MessageTable(QTableView):
 
     # -- row heights --------------------------------------------------------------------------
 
-    def _fit_rows(self, rows) -> None:
-        for r in rows:
-            self.resizeRowToContents(r)
-            self._measured.add(self.document.row_id(r))
+    def _fit_rows(self, rows) -> bool:
+        # With its updates on, the header finds each resized row's place on screen at once,
+        # and every resize has made it forget where its rows start: O(rows) a row measured.
+        # Off, the places are found once, when the table next lays itself out.
+        header = self.verticalHeader()
+        updates = header.updatesEnabled()
+        header.setUpdatesEnabled(False)
+        fitted = False
+        try:
+            for r in rows:
+                self.resizeRowToContents(r)
+                self._measured.add(self.document.row_id(r))
+                fitted = True
+        finally:
+            header.setUpdatesEnabled(updates)
+        return fitted
 
     def _fit_visible_rows(self, *_args) -> None:
         first = self.rowAt(0)
@@ -378,7 +390,13 @@ class MessageTable(QTableView):
         last = self.rowAt(self.viewport().height() - 1)
         last = len(self.document) - 1 if last < 0 else last
         ids = self.document.ids
-        self._fit_rows(r for r in range(first, last + 1) if ids[r] not in self._measured)
+        fitted = self._fit_rows(r for r in range(first, last + 1) if ids[r] not in self._measured)
+        # Measured rows change the table's height at once, its scroll range only on a later
+        # timer: scrolled near the end, the offset could lie past the last row until then, and
+        # Qt then paints every row and header section from the first (O(rows) a paint).
+        if fitted and (self.verticalHeader().length() - self.viewport().height()
+                       < self.verticalScrollBar().value()):
+            self.updateGeometries()
 
     # -- handlers -----------------------------------------------------------------------------
 

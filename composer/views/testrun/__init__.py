@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
-from composer.views.testrun.workspace import TestRunWindow
-
 if TYPE_CHECKING:
     from composer.views.run_controller import RunController
+    from composer.views.testrun.workspace import TestRunWindow
     from composer.views.window import MainWindow
 
 SHORTCUT = "Ctrl+Alt+R"
@@ -38,6 +37,9 @@ class TestRunUI(QObject):
 
     def show_workspace(self, *, fresh: bool = False) -> TestRunWindow:
         """The workspace, made over the current conversation the first time (or ``fresh``)."""
+        # The test-run core (jsonschema, the runner) loads with the workspace, not the window.
+        from composer.views.testrun.workspace import TestRunWindow
+
         if self.workspace is None or fresh:
             if self.workspace is not None:
                 self.workspace.close()

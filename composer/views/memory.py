@@ -1,0 +1,41 @@
+"""Giving freed memory back to the system after a big one-off job (reading a 20 MB file).
+
+Reading a file holds its text, its parsed JSON and the models at once, several times the file's
+size, and the draft's autosave holds the conversation's JSON as text and as bytes; once they
+are done the C allocator keeps most of the freed peak (glibc keeps what a thread freed on that
+thread's heap) and the process stays that large. ``malloc_trim`` returns it. Elsewhere than
+glibc this does nothing.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from functools import cache
+
+AFTER_OPEN_MS = 2000
+
+
+@cache
+def _trim():
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here, not at start: the window imports this module before its first paint
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the process's own C library
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
+def give_back_freed() -> None:
+    """Drop the source lines PySide6 cached, then return the C heap's free pages to the
+    system. (PySide6's import hook reads the source of every module imported, to look for its
+    own name, and leaves it in ``linecache``: megabytes once an open has loaded the transport
+    and the readers; a traceback reads them again.) No garbage collection: what a read or a
+    write frees is freed as it goes, and a full collection over a big conversation's objects
+    would hold the interpreter for a long moment. ``malloc_trim`` runs without the GIL."""
+    linecache.clearcache()
+    trim = _trim()
+    if trim is not None:
+        trim(0)
