@@ -193,6 +193,29 @@ def failures(summary, limit: int = 20) -> list[str]:
                             if len(lines) > limit else [])
 
 
+def plan_line(suite, runner, folder, mode: str = "") -> str:
+    """``NAME: 12 cells (2 target(s) × 3 case(s) × 2 repeat(s))``, and what is done already."""
+    line = (f"{suite.name}: {len(runner.cells)} cells ({len(suite.targets)} target(s) × "
+            f"{len(suite.cases)} case(s) × {suite.repeats} repeat(s)){mode}")
+    if runner.kept:
+        line += f", {len(runner.kept)} already done in {folder}"
+    return line
+
+
+def planned_or_refused(args: argparse.Namespace, cells, preflight) -> int | None:
+    """``--dry-run``: the planned cells, one line each (exit 0); else the refusals of
+    ``preflight()``, one line each (exit 2); None when the run may go ahead."""
+    if args.dry_run:
+        for cell in cells:
+            print(f"{cell.target.name}\t{cell.case.id}\tr{cell.repeat}\t{cell.path}")
+        return EXIT_OK
+    if problems := preflight():
+        for problem in problems:
+            error(problem)
+        return EXIT_REFUSED
+    return None
+
+
 def run(args: argparse.Namespace, verb: str) -> int:
     import asyncio
 
@@ -224,25 +247,14 @@ def run(args: argparse.Namespace, verb: str) -> int:
     except (ComposerError, OSError) as exc:
         error(str(exc))
         return EXIT_REFUSED
-    plan_line = (f"{suite.name}: {len(runner.cells)} cells ({len(suite.targets)} target(s) × "
-                 f"{len(suite.cases)} case(s) × {suite.repeats} repeat(s))")
-    if runner.kept:
-        plan_line += f", {len(runner.kept)} already done in {folder}"
     estimate = runner.estimate()
-    note(f"{plan_line}; to send: {estimate.describe()}")
+    note(f"{plan_line(suite, runner, folder)}; to send: {estimate.describe()}")
     budget = runner.budget_usd
     if budget is not None and estimate.cost_usd + runner.spent_usd > budget:
         note(f"note: the estimate is over the ${budget:g} budget: new calls stop once the "
              "spend reaches it")
-    if args.dry_run:
-        for cell in to_send:
-            print(f"{cell.target.name}\t{cell.case.id}\tr{cell.repeat}\t{cell.path}")
-        return EXIT_OK
-    problems = runner.preflight()
-    if problems:
-        for problem in problems:
-            error(problem)
-        return EXIT_REFUSED
+    if (status := planned_or_refused(args, to_send, runner.preflight)) is not None:
+        return status
     progress = Progress(sys.stderr, len(runner.cells), len(runner.kept))
     runner.on_event = progress
     note(f"run folder: {folder}")

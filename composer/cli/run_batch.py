@@ -61,7 +61,14 @@ def run(args: argparse.Namespace, suite, folder, runner, report) -> int:
     budget_reached)`` prints the table and gives the exit status."""
     import asyncio
 
-    from composer.cli.run import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, Progress
+    from composer.cli.run import (
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_REFUSED,
+        Progress,
+        plan_line,
+        planned_or_refused,
+    )
     from composer.models.errors import ComposerError
     from composer.run.testrun.batch import POLL_FIRST, BatchRun
 
@@ -73,24 +80,14 @@ def run(args: argparse.Namespace, suite, folder, runner, report) -> int:
         error(str(exc))
         return EXIT_REFUSED
     running = batch.open_records()
-    line = (f"{suite.name}: {len(runner.cells)} cells ({len(suite.targets)} target(s) × "
-            f"{len(suite.cases)} case(s) × {suite.repeats} repeat(s)), batch mode")
-    if runner.kept:
-        line += f", {len(runner.kept)} already done in {folder}"
+    line = plan_line(suite, runner, folder, ", batch mode")
     if running:
         line += (f", {sum(len(r.get('cells') or []) for r in running)} in "
                  f"{len(running)} running batch(es)")
     note(f"{line}; to submit: {batch.estimate().describe()} (batch price: half the list "
          "price)")
-    if args.dry_run:
-        for cell in to_submit:
-            print(f"{cell.target.name}\t{cell.case.id}\tr{cell.repeat}\t{cell.path}")
-        return EXIT_OK
-    problems = batch.preflight()
-    if problems:
-        for problem in problems:
-            error(problem)
-        return EXIT_REFUSED
+    if (status := planned_or_refused(args, to_submit, batch.preflight)) is not None:
+        return status
     progress = Progress(sys.stderr, len(runner.cells), len(runner.kept))
     batch.on_event = BatchProgress(progress)
     note(f"run folder: {folder}")

@@ -8,8 +8,9 @@ What the CLI and the GUI use::
     exchange = await run_call(call, assembler, on_event)
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from composer import lazy
 
 # Each public name and the module it lives in, imported when first asked for: the window's
 # first paint needs presets and keys, not the transport (httpx) nor the replay.
@@ -24,13 +25,7 @@ _WHERE = {
                      "list_models", "run_call"), "transport"),
 }
 
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(__name__, _WHERE)
 
 
 if TYPE_CHECKING:

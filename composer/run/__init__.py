@@ -7,8 +7,9 @@ prepare calls through it. ``RunRecord`` keeps a conversation's runs; ``RunState`
 states.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from composer import lazy
 
 # Imported when first asked for: the window's first paint needs the run record, not the
 # preparing of a call (which brings the transport and httpx).
@@ -21,13 +22,7 @@ _WHERE = {
     "Run": "record", "RunRecord": "record", "RunState": "state",
 }
 
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(__name__, _WHERE)
 
 
 if TYPE_CHECKING:
