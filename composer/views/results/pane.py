@@ -56,6 +56,7 @@ from composer.views.results.blocks import (
     ToolCallBlock,
     ToolResultBlock,
 )
+from composer.views.results.frames import frames, stream_ended, stream_started
 from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
 
@@ -152,6 +153,7 @@ class ResultsPane(QWidget):
         self._set_title(title)
         self.schema_status.begin(schema)
         self.hint.hide()
+        stream_started(self)
 
     def feed(self, event: StreamEvent, index: int | None) -> None:
         """Buffer one event (already fed to the assembler); the next frame shows it."""
@@ -191,7 +193,7 @@ class ResultsPane(QWidget):
             if isinstance(block, TextBlock) and (not block.finished or block.busy):
                 block.maybe_render()
         if not self.caught_up and not self._render_timer.isActive():
-            self._render_timer.start()
+            self._render_timer.start(frames.rest_ms())
 
     @property
     def caught_up(self) -> bool:
@@ -270,6 +272,7 @@ class ResultsPane(QWidget):
         self.schema_status.show_verdict(exchange.composer.schema_verdict)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
+        stream_ended(self)
         self._render_waiting()
 
     # -- a finished exchange ------------------------------------------------------------------
@@ -324,6 +327,7 @@ class ResultsPane(QWidget):
         self._render_timer.stop()
         self._pending.clear()
         self.assembler = None
+        stream_ended(self)
         for block in self.blocks.values():
             block.setParent(None)
             block.deleteLater()
