@@ -19,7 +19,9 @@ comes before anything is sent) and runs once through ``events()``:
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -52,7 +54,7 @@ from composer.models.exchange import (
 )
 from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
-from composer.providers import llm_plugin, replay
+from composer.providers import llm_plugin, pace, replay
 from composer.providers.base import (
     SECRET_HEADERS,
     Frame,
@@ -230,7 +232,7 @@ class Call:
                         self.timing.first_token_ms = self.elapsed_ms()
                     yield [event]
                 return
-            client = self._client or httpx.AsyncClient()
+            client = self._client or new_client()
             try:
                 async for batch in self._http_batches(client):
                     yield batch
@@ -283,13 +285,17 @@ class Call:
                     if not body_started:
                         body_started = True
                         self.timing.first_byte_ms = self.elapsed_ms()
-                    batch = [event for frame in decoder.feed(chunk)
-                             for event in self._parse(parser, frame)]
-                    if batch:
-                        yield batch
-                    # Bytes that already arrived are read without awaiting the socket: give
-                    # the loop a turn per chunk, or a fast stream starves the window's painting.
-                    await asyncio.sleep(0)
+                    # Bytes that already arrived are read without awaiting the socket: a read
+                    # of a fast stream holds thousands of events. They go in slices of a few
+                    # milliseconds, with a turn of the loop (or the window's pace) after each,
+                    # or a fast stream starves the window's painting.
+                    frames = decoder.feed(chunk)
+                    done = 0
+                    while done < len(frames):
+                        batch, done = self._parse_slice(parser, frames, done)
+                        if batch:
+                            yield batch
+                        await pace.turn()
                 batch = [event for frame in decoder.close()
                          for event in self._parse(parser, frame)]
                 batch.extend(parser.close())
@@ -327,6 +333,20 @@ class Call:
         self.parser = open_parser(protocol)
         return self.parser
 
+    def _parse_slice(self, parser: Any, frames: list[Frame], start: int
+                     ) -> tuple[list[StreamEvent], int]:
+        """The events of ``frames`` from ``start`` on, as many as ``pace.SLICE`` of work gives
+        (one frame at least), and where the next slice starts."""
+        deadline = time.monotonic() + pace.SLICE
+        batch: list[StreamEvent] = []
+        i = start
+        while i < len(frames):
+            batch += self._parse(parser, frames[i])
+            i += 1
+            if i % 32 == 0 and time.monotonic() >= deadline:
+                break
+        return batch, i
+
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
         self.log.append(RawEvent(elapsed, frame.data, frame.event))
@@ -355,6 +375,18 @@ class Call:
                 yield event
         for event in parser.close():
             yield event
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The certificates, read once: httpx reads them anew for each client (about 50 ms of
+    the GUI thread at every send)."""
+    return httpx.create_ssl_context()
+
+
+def new_client() -> httpx.AsyncClient:
+    """An HTTP client for one call (or one model list)."""
+    return httpx.AsyncClient(verify=_tls())
 
 
 def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> str:
@@ -551,7 +583,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     c = config or CallConfig()
     timeout = _timeout(c, read=min(c.read_timeout, 60.0))
     own = client is None
-    client = client or httpx.AsyncClient()
+    client = client or new_client()
     host = httpx.URL(request.url).host
     try:
         response = await fetch(client, request, timeout)

@@ -1,12 +1,20 @@
-"""What every streaming results pane shares: one frame budget, and the garbage collector's pace.
+"""What every streaming results pane shares: one frame budget, one scheduler, the pace of the
+streams' reading and the garbage collector's.
 
-The budget: rendering streamed Markdown takes turns. A turn gets ``FRAME_BUDGET`` seconds in
-all, whichever panes use it (one reply, or any number of compare columns streaming at once),
-and the loop then gets as long again for input, painting and the network before the next turn
-starts. A pane asks ``turn()`` before it renders: a deadline while the turn lasts, ``None``
-while the loop rests (the pane's timer comes back). The first caller of a new turn always gets
-one piece of work done, so every pane gets on; the others wait for a turn of their own, in the
-order their timers come round.
+The budget: showing streamed text takes turns. A turn gets ``FRAME_BUDGET`` seconds in all,
+whichever panes use it (one reply, or any number of compare columns streaming at once), and the
+loop then gets as long again for input, painting and the network before the next turn starts.
+``turn()`` is a deadline while the turn lasts, ``None`` while the loop rests.
+
+The scheduler: one timer for every pane. A pane with work (events to show, Markdown blocks to
+render) asks ``scheduler.want(pane, delay)``; each tick is a turn, and the panes whose work is
+due take it one step at a time (``pane.step()``: one append of what came, or rendering until
+the deadline), round-robin, until the turn's budget is spent; a pane served goes to the back,
+the rest wait for the next turn. So four columns streaming at once cost the loop what one does.
+
+The pace: between slices of a stream's body the transport awaits ``pace.turn()``; while a
+streaming pane has more than BEHIND characters waiting to be shown, that waits (a flood is read
+no faster than the panes show it, so they are caught up soon after its last byte).
 
 The collector: a full collection walks every object the process holds (about 60 ms for the
 app's own modules and widgets on a 2-core machine), and the long-lived generation fills up as a
@@ -18,11 +26,19 @@ full collections come back when the last stream ends.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import weakref
+from typing import Protocol
+
+from PySide6.QtCore import QTimer
+
+from composer.providers import pace
 
 FRAME_BUDGET = 0.008  # seconds of rendering per turn, shared by every pane
+BEHIND = 3_000  # characters a pane may have waiting for its render while streams are read
+MAX_WAIT = 0.5  # seconds a stream's reading waits for the panes at most, each time
 _FULL_COLLECTIONS_OFF = 1 << 30  # a gen-2 threshold no stream reaches
 
 
@@ -51,6 +67,74 @@ class Frames:
 
 frames = Frames()
 
+
+class Stepper(Protocol):
+    def step(self) -> float | None:
+        """Do one step of work; seconds until the next is due, None when there is none."""
+
+
+class Scheduler:
+    """One timer for every pane: each tick a turn, the panes whose work is due served in turn."""
+
+    def __init__(self) -> None:
+        # pane id -> (weak pane, when its next step is due); in order of service.
+        self._queue: dict[int, tuple[weakref.ref, float]] = {}
+        self._timer: QTimer | None = None  # made on first use (after the QApplication)
+        self._due = float("inf")  # when the timer fires
+
+    def want(self, pane: Stepper, delay: float = 0.0) -> None:
+        """``pane`` has work due in ``delay`` seconds (an earlier wish stands)."""
+        key = id(pane)
+        due = time.monotonic() + delay
+        entry = self._queue.get(key)
+        if entry is None or due < entry[1]:
+            self._queue[key] = (weakref.ref(pane), due)
+        self._arm(due)
+
+    def drop(self, pane: Stepper) -> None:
+        self._queue.pop(id(pane), None)
+
+    def wanted(self, pane: Stepper) -> bool:
+        return id(pane) in self._queue
+
+    def _arm(self, due: float) -> None:
+        if self._timer is None:
+            self._timer = QTimer()
+            self._timer.setSingleShot(True)
+            self._timer.timeout.connect(self._tick)
+        if self._timer.isActive() and self._due <= due:
+            return
+        self._due = due
+        self._timer.start(max(0, int((due - time.monotonic()) * 1000 + 0.999)))
+
+    def _tick(self) -> None:
+        self._due = float("inf")
+        deadline = frames.turn()
+        if deadline is None:
+            self._arm(time.monotonic() + frames.rest_ms() / 1000)
+            return
+        served = False
+        for key in list(self._queue):
+            if served and time.monotonic() >= deadline:
+                break
+            ref, due = self._queue[key]
+            pane = ref()
+            if pane is None:
+                del self._queue[key]
+                continue
+            if due > time.monotonic():
+                continue
+            del self._queue[key]
+            served = True
+            wait = pane.step()
+            if wait is not None and key not in self._queue:
+                self._queue[key] = (ref, time.monotonic() + wait)  # to the back
+        if self._queue:
+            self._arm(min(due for _, due in self._queue.values()))
+
+
+scheduler = Scheduler()
+
 _streaming: weakref.WeakSet = weakref.WeakSet()
 _saved_threshold: tuple[int, int, int] | None = None
 _frozen = False
@@ -66,6 +150,7 @@ def stream_started(owner: object) -> None:
         _saved_threshold = gc.get_threshold()
         young, middle, _ = _saved_threshold
         gc.set_threshold(young, middle, _FULL_COLLECTIONS_OFF)
+    pace.set_waiter(_keep_pace)
     if owner not in _streaming:
         _streaming.add(owner)
         weakref.finalize(owner, _check)  # a pane dropped mid-stream ends its stream too
@@ -82,6 +167,17 @@ def stream_ended(owner: object) -> None:
     """``owner``'s stream is over (or it shows something else now)."""
     _streaming.discard(owner)
     _check()
+
+
+async def _keep_pace() -> None:
+    """Between slices of a stream's body: a turn of the loop, and more while a streaming pane
+    has more than BEHIND characters waiting for its render (a flood is read no faster than
+    the panes show it, so they are caught up soon after its last byte)."""
+    await asyncio.sleep(0)
+    give_up = time.monotonic() + MAX_WAIT
+    while (any(getattr(p, "backlog", 0) > BEHIND for p in list(_streaming))
+           and time.monotonic() < give_up):
+        await asyncio.sleep(0.002)
 
 
 def streams() -> int:

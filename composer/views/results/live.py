@@ -106,6 +106,17 @@ class LiveMarkdown:
         """Finished blocks (or text that may hold some) wait for a turn to render them."""
         return self.markdown and (bool(self._ready) or self._waiting)
 
+    @property
+    def backlog(self) -> int:
+        """Characters waiting for a render: finished blocks in the queue, and new text not
+        parsed yet (not an open code block or a big open block between its parses: those
+        show as they come)."""
+        waiting = sum(map(len, self._ready)) if self.markdown else 0
+        if (self.markdown and self._dirty and not self._fence and not self.finished
+                and time.monotonic() >= self._next_parse):
+            waiting += len(self._join(self._tail))
+        return waiting
+
     # -- while streaming ----------------------------------------------------------------------
 
     def update(self, background: str) -> None:
