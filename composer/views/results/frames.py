@@ -37,7 +37,7 @@ from PySide6.QtCore import QTimer
 from composer.providers import pace
 
 FRAME_BUDGET = 0.008  # seconds of rendering per turn, shared by every pane
-BEHIND = 3_000  # characters a pane may have waiting for its render while streams are read
+BEHIND = 1_000  # characters a pane may have waiting for its render while streams are read
 MAX_WAIT = 0.5  # seconds a stream's reading waits for the panes at most, each time
 _FULL_COLLECTIONS_OFF = 1 << 30  # a gen-2 threshold no stream reaches
 
