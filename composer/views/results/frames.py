@@ -21,7 +21,7 @@ app's own modules and widgets on a 2-core machine), and the long-lived generatio
 reply streams, so full collections used to land in the middle of a stream. The heap as it
 stands when the first reply starts (modules, classes, the window) is frozen out of the
 collector once; while any reply streams only the young generations are collected, and the
-full collections come back when the last stream ends.
+full collections come back COLLECT_AFTER seconds after the last stream ends.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import weakref
 from typing import Protocol
 
 from PySide6.QtCore import QTimer
+from shiboken6 import isValid
 
 from composer.providers import pace
 
@@ -40,6 +41,7 @@ FRAME_BUDGET = 0.008  # seconds of rendering per turn, shared by every pane
 BEHIND = 1_000  # characters a pane may have waiting for its render while streams are read
 MAX_WAIT = 0.5  # seconds a stream's reading waits for the panes at most, each time
 _FULL_COLLECTIONS_OFF = 1 << 30  # a gen-2 threshold no stream reaches
+COLLECT_AFTER = 2.0  # seconds after the last stream ends that full collections resume
 
 
 class Frames:
@@ -87,7 +89,7 @@ class Scheduler:
         key = id(pane)
         due = time.monotonic() + delay
         entry = self._queue.get(key)
-        if entry is None or due < entry[1]:
+        if entry is None or entry[0]() is not pane or due < entry[1]:
             self._queue[key] = (weakref.ref(pane), due)
         self._arm(due)
 
@@ -119,7 +121,7 @@ class Scheduler:
                 break
             ref, due = self._queue[key]
             pane = ref()
-            if pane is None:
+            if pane is None or not isValid(pane):  # (a widget deleted with work to do)
                 del self._queue[key]
                 continue
             if due > time.monotonic():
@@ -135,7 +137,8 @@ class Scheduler:
 
 scheduler = Scheduler()
 
-_streaming: weakref.WeakSet = weakref.WeakSet()
+_streaming: dict[int, weakref.ref] = {}  # id -> the panes streaming now
+_hooked: weakref.WeakSet = weakref.WeakSet()  # panes whose destruction ends their stream
 _saved_threshold: tuple[int, int, int] | None = None
 _frozen = False
 
@@ -143,6 +146,7 @@ _frozen = False
 def stream_started(owner: object) -> None:
     """``owner`` (a pane) shows a reply as it streams: no full collections until it ends."""
     global _saved_threshold, _frozen
+    pace.set_waiter(_keep_pace)
     if not _frozen:
         gc.freeze()  # the heap the app started with stays out of every collection
         _frozen = True
@@ -150,23 +154,38 @@ def stream_started(owner: object) -> None:
         _saved_threshold = gc.get_threshold()
         young, middle, _ = _saved_threshold
         gc.set_threshold(young, middle, _FULL_COLLECTIONS_OFF)
-    pace.set_waiter(_keep_pace)
-    if owner not in _streaming:
-        _streaming.add(owner)
-        weakref.finalize(owner, _check)  # a pane dropped mid-stream ends its stream too
+    key = id(owner)
+    if key not in _streaming:
+        _streaming[key] = weakref.ref(owner, lambda ref, key=key: _streaming.get(key) is ref
+                                      and _drop(key))
+    destroyed = getattr(owner, "destroyed", None)  # a widget deleted mid-stream ends it too
+    if destroyed is not None and owner not in _hooked:
+        _hooked.add(owner)
+        destroyed.connect(lambda *_args, key=key: _drop(key))
 
 
-def _check() -> None:
+def stream_ended(owner: object) -> None:
+    """``owner``'s stream is over (or it shows something else now)."""
+    _drop(id(owner))
+
+
+def _drop(key: int) -> None:
+    _streaming.pop(key, None)
+    if not _streaming and _saved_threshold is not None:
+        # The full collection the stream held off comes a little later, not while the end
+        # of the reply is shown (nor between two runs sent back to back).
+        QTimer.singleShot(int(COLLECT_AFTER * 1000), _resume_collections)
+
+
+def _resume_collections() -> None:
     global _saved_threshold
     if not _streaming and _saved_threshold is not None:
         gc.set_threshold(*_saved_threshold)
         _saved_threshold = None
 
 
-def stream_ended(owner: object) -> None:
-    """``owner``'s stream is over (or it shows something else now)."""
-    _streaming.discard(owner)
-    _check()
+def _panes() -> list:
+    return [p for p in (ref() for ref in list(_streaming.values())) if p is not None]
 
 
 async def _keep_pace() -> None:
@@ -175,7 +194,7 @@ async def _keep_pace() -> None:
     the panes show it, so they are caught up soon after its last byte)."""
     await asyncio.sleep(0)
     give_up = time.monotonic() + MAX_WAIT
-    while (any(getattr(p, "backlog", 0) > BEHIND for p in list(_streaming))
+    while (any(getattr(p, "backlog", 0) > BEHIND for p in _panes())
            and time.monotonic() < give_up):
         await asyncio.sleep(0.002)
 

@@ -104,18 +104,23 @@ class LiveMarkdown:
     @property
     def busy(self) -> bool:
         """Finished blocks (or text that may hold some) wait for a turn to render them."""
-        return self.markdown and (bool(self._ready) or self._waiting)
+        return self.markdown and (bool(self._ready) or self._waiting or self._unparsed())
+
+    def _unparsed(self) -> bool:
+        """New text waits for its parse (not an open code block, whose end is sought as lines
+        come, nor a big open block between its throttled parses)."""
+        return (self._dirty and not self._fence and not self.finished
+                and time.monotonic() >= self._next_parse)
 
     @property
     def backlog(self) -> int:
         """Characters waiting for a render: finished blocks in the queue, and new text not
         parsed yet (not an open code block or a big open block between its parses: those
         show as they come)."""
-        waiting = sum(map(len, self._ready)) if self.markdown else 0
-        if (self.markdown and self._dirty and not self._fence and not self.finished
-                and time.monotonic() >= self._next_parse):
-            waiting += len(self._join(self._tail))
-        return waiting
+        if not self.markdown:
+            return 0
+        waiting = sum(map(len, self._ready))
+        return waiting + len(self._join(self._tail)) if self._unparsed() else waiting
 
     # -- while streaming ----------------------------------------------------------------------
 

@@ -234,7 +234,7 @@ class ResultsPane(QWidget):
     @property
     def caught_up(self) -> bool:
         """Everything that arrived is shown, its Markdown rendered."""
-        return not self._pending and not self.busy
+        return not self._pending and not self._render_due and not self.busy
 
     def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
         asm = self.assembler
