@@ -131,6 +131,7 @@ class Scheduler:
             wait = pane.step()
             if wait is not None and key not in self._queue:
                 self._queue[key] = (ref, time.monotonic() + wait)  # to the back
+        _wake_readers()
         if self._queue:
             self._arm(min(due for _, due in self._queue.values()))
 
@@ -188,15 +189,37 @@ def _panes() -> list:
     return [p for p in (ref() for ref in list(_streaming.values())) if p is not None]
 
 
+_behind: list[asyncio.Event] = []  # readers waiting for the panes to catch up
+
+
 async def _keep_pace() -> None:
     """Between slices of a stream's body: a turn of the loop, and more while a streaming pane
-    has more than BEHIND characters waiting for its render (a flood is read no faster than
-    the panes show it, so they are caught up soon after its last byte)."""
+    has more than BEHIND characters waiting to be shown (a flood is read no faster than the
+    panes show it, so they are caught up soon after its last byte). The scheduler wakes the
+    reader when they are no longer behind."""
     await asyncio.sleep(0)
-    give_up = time.monotonic() + MAX_WAIT
-    while (any(getattr(p, "backlog", 0) > BEHIND for p in _panes())
-           and time.monotonic() < give_up):
-        await asyncio.sleep(0.002)
+    if not _is_behind():
+        return
+    event = asyncio.Event()
+    _behind.append(event)
+    try:
+        await asyncio.wait_for(event.wait(), MAX_WAIT)
+    except TimeoutError:
+        pass
+    finally:
+        if event in _behind:
+            _behind.remove(event)
+
+
+def _is_behind() -> bool:
+    return any(getattr(p, "backlog", 0) > BEHIND for p in _panes())
+
+
+def _wake_readers() -> None:
+    if _behind and not _is_behind():
+        for event in _behind:
+            event.set()
+        _behind.clear()
 
 
 def streams() -> int:
