@@ -280,23 +280,24 @@ class Call:
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
-                async for chunk in response.aiter_bytes():
-                    if not chunk:
-                        continue
-                    if not body_started:
-                        body_started = True
-                        self.timing.first_byte_ms = self.elapsed_ms()
-                    # Bytes that already arrived are read without awaiting the socket: a read
-                    # of a fast stream holds thousands of events. They go in slices of a few
-                    # milliseconds, with a turn of the loop (or the window's pace) after each,
-                    # or a fast stream starves the window's painting.
-                    frames = decoder.feed(chunk)
-                    done = 0
-                    while done < len(frames):
-                        batch, done = self._parse_slice(parser, frames, done)
-                        if batch:
-                            yield batch
-                        await pace.turn()
+                with pace.reading():  # (slices are shorter while several streams are read)
+                    async for chunk in response.aiter_bytes():
+                        if not chunk:
+                            continue
+                        if not body_started:
+                            body_started = True
+                            self.timing.first_byte_ms = self.elapsed_ms()
+                        # Bytes that already arrived are read without awaiting the socket: a read
+                        # of a fast stream holds thousands of events. They go in slices of a few
+                        # milliseconds, with a turn of the loop (or the window's pace) after each,
+                        # or a fast stream starves the window's painting.
+                        frames = decoder.feed(chunk)
+                        done = 0
+                        while done < len(frames):
+                            batch, done = self._parse_slice(parser, frames, done)
+                            if batch:
+                                yield batch
+                            await pace.turn()
                 batch = [event for frame in decoder.close()
                          for event in self._parse(parser, frame)]
                 batch.extend(parser.close())
@@ -338,7 +339,7 @@ class Call:
                      ) -> tuple[list[StreamEvent], int]:
         """The events of ``frames`` from ``start`` on, as many as ``pace.SLICE`` of work gives
         (one frame at least), and where the next slice starts."""
-        deadline = time.monotonic() + pace.SLICE
+        deadline = time.monotonic() + pace.slice_seconds()
         batch: list[StreamEvent] = []
         i = start
         while i < len(frames):
