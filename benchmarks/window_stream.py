@@ -73,13 +73,15 @@ def run(deltas: int, panes: int = 1) -> StreamResult:
                                 settings=RequestSettings(provider="ollama", model="m",
                                                          base_url=server.url + "/v1"))
     last_byte: list[float] = []
+    kept: list = []  # the window keeps each run's exchange: dropping one is not the stream's
 
     async def one(pane: ResultsPane) -> None:
         assembler = Assembler()
         pane.begin(assembler)
-        exchange = await run_call(Call(conversation.model_copy(deep=True)), assembler,
-                                  lambda event, index: pane.feed(event, index))
+        call = Call(conversation.model_copy(deep=True))
+        exchange = await run_call(call, assembler, lambda event, index: pane.feed(event, index))
         last_byte.append(time.perf_counter())
+        kept.append((call, exchange))
         pane.end(exchange)
 
     async def main() -> float:

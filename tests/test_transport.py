@@ -462,3 +462,29 @@ async def test_anthropic_529_overloaded_then_the_recorded_stream(loopback):
         "529 overloaded_error: Overloaded (request req_529)"
     assert exchange.composer.error is None and exchange.composer.status == 200
     assert {p.type for p in exchange.messages[0].parts} == {"reasoning", "tool_call"}
+
+
+async def test_a_big_read_comes_in_slices_with_the_pace_awaited_between_them(loopback,
+                                                                             monkeypatch):
+    from composer.providers import pace
+
+    monkeypatch.setattr(pace, "SLICE", 0.0)  # a slice is the least: one check's worth
+    turns = []
+
+    async def waiter() -> None:
+        turns.append(time.monotonic())
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(pace, "_waiter", waiter)
+    body = sse(*[("text", {"text": f"w{i} "}) for i in range(1000)], ("done", {"reason": "stop"}))
+    loopback.queue(Reply(chunks=[body.encode()],  # one chunk: it arrives in a few reads at most
+                         headers={"Content-Type": "text/event-stream"}))
+    call = Call(conversation(loopback.url), api_key="sk-test", config=FAST, protocol=DIALECT)
+    batches = [batch async for batch in call.batches()]
+    events = [e for batch in batches for e in batch]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "".join(
+        f"w{i} " for i in range(1000))
+    assert isinstance(events[-1], Finish)
+    # Thousands of events in a read do not go in one batch: a turn (the pace) after each slice.
+    assert len(batches) >= 1000 // 32 and max(len(b) for b in batches) <= 32
+    assert len(turns) >= len(batches) - 1

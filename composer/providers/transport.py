@@ -19,7 +19,9 @@ comes before anything is sent) and runs once through ``events()``:
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -45,13 +47,14 @@ from composer.models.exchange import (
     ErrorInfo,
     Exchange,
     ExchangeExtras,
+    LogEntry,
     Prompt,
     RawEvent,
     Timing,
 )
 from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
-from composer.providers import llm_plugin, replay
+from composer.providers import llm_plugin, pace, replay
 from composer.providers.base import (
     SECRET_HEADERS,
     Frame,
@@ -217,7 +220,7 @@ class Call:
                         self.timing.first_token_ms = self.elapsed_ms()
                     yield [event]
                 return
-            client = self._client or httpx.AsyncClient()
+            client = self._client or new_client()
             try:
                 async for batch in self._http_batches(client):
                     yield batch
@@ -264,19 +267,24 @@ class Call:
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
-                async for chunk in response.aiter_bytes():
-                    if not chunk:
-                        continue
-                    if not body_started:
-                        body_started = True
-                        self.timing.first_byte_ms = self.elapsed_ms()
-                    batch = [event for frame in decoder.feed(chunk)
-                             for event in self._parse(parser, frame)]
-                    if batch:
-                        yield batch
-                    # Bytes that already arrived are read without awaiting the socket: give
-                    # the loop a turn per chunk, or a fast stream starves the window's painting.
-                    await asyncio.sleep(0)
+                with pace.reading():  # (slices are shorter while several streams are read)
+                    async for chunk in response.aiter_bytes():
+                        if not chunk:
+                            continue
+                        if not body_started:
+                            body_started = True
+                            self.timing.first_byte_ms = self.elapsed_ms()
+                        # Bytes that already arrived are read without awaiting the socket: a read
+                        # of a fast stream holds thousands of events. They go in slices of a few
+                        # milliseconds, with a turn of the loop (or the window's pace) after each,
+                        # or a fast stream starves the window's painting.
+                        frames = decoder.feed(chunk)
+                        done = 0
+                        while done < len(frames):
+                            batch, done = self._parse_slice(parser, frames, done)
+                            if batch:
+                                yield batch
+                            await pace.turn()
                 batch = [event for frame in decoder.close()
                          for event in self._parse(parser, frame)]
                 batch.extend(parser.close())
@@ -314,6 +322,20 @@ class Call:
         self.parser = open_parser(protocol)
         return self.parser
 
+    def _parse_slice(self, parser: Any, frames: list[Frame], start: int
+                     ) -> tuple[list[StreamEvent], int]:
+        """The events of ``frames`` from ``start`` on, as many as ``pace.SLICE`` of work gives
+        (one frame at least), and where the next slice starts."""
+        deadline = time.monotonic() + pace.slice_seconds()
+        batch: list[StreamEvent] = []
+        i = start
+        while i < len(frames):
+            batch += self._parse(parser, frames[i])
+            i += 1
+            if i % 32 == 0 and time.monotonic() >= deadline:
+                break
+        return batch, i
+
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
         self.log.append(RawEvent(elapsed, frame.data, frame.event))
@@ -342,6 +364,18 @@ class Call:
                 yield event
         for event in parser.close():
             yield event
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The certificates, read once: httpx reads them anew for each client (about 50 ms of
+    the GUI thread at every send)."""
+    return httpx.create_ssl_context()
+
+
+def new_client() -> httpx.AsyncClient:
+    """An HTTP client for one call (or one model list)."""
+    return httpx.AsyncClient(verify=_tls())
 
 
 def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> str:
@@ -475,11 +509,45 @@ async def run_call(call: Call, assembler: Assembler | None = None,
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
-    return build_exchange(call, assembler)
+    try:
+        events = await log_entries(call)
+    except asyncio.CancelledError:
+        if reraise_cancel:
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        events = None
+    return build_exchange(call, assembler, events)
 
 
-def build_exchange(call: Call, assembler: Assembler) -> Exchange:
-    """The llm-shaped Exchange for a call and what its assembler holds so far."""
+LOG_SLICE = 1000  # raw events converted for the exchange between two turns of the loop
+
+
+@functools.cache
+def _log_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[LogEntry])
+
+
+async def log_entries(call: Call) -> list[LogEntry]:
+    """The call's raw event log as the exchange keeps it, a slice at a time with a turn of the
+    loop between (a long stream logs 100,000 events: 0.3-0.5 s to convert in one go)."""
+    entries: list[LogEntry] = []
+    log = call.log
+    for start in range(0, len(log), LOG_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        entries += _log_adapter().validate_python(
+            [entry.as_dict() for entry in log[start:start + LOG_SLICE]])
+    return entries
+
+
+def build_exchange(call: Call, assembler: Assembler,
+                   events: list[LogEntry] | None = None) -> Exchange:
+    """The llm-shaped Exchange for a call and what its assembler holds so far (``events``:
+    its log already converted by ``log_entries``)."""
     settings = call.settings.model_copy(deep=True)
     reply = assembler.message()
     model = assembler.model or settings.model
@@ -493,7 +561,7 @@ def build_exchange(call: Call, assembler: Assembler) -> Exchange:
         stop_reason=assembler.stop_reason,
         error=assembler.error_info(),
         timing=call.timing.model_copy(),
-        events=[entry.as_dict() for entry in call.log],
+        events=[entry.as_dict() for entry in call.log] if events is None else events,
     )
     text, error = assembler.reply_text(), assembler.error
     if settings.response_schema is not None and (text or error is None):
@@ -538,7 +606,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     c = config or CallConfig()
     timeout = _timeout(c, read=min(c.read_timeout, 60.0))
     own = client is None
-    client = client or httpx.AsyncClient()
+    client = client or new_client()
     host = httpx.URL(request.url).host
     try:
         response = await fetch(client, request, timeout)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QTextBlockFormat
 from composer.models.assembler import Assembler
 from composer.models.events import TextDelta
 from composer.models.exchange import Exchange, ExchangeExtras
-from composer.views.results import live
+from composer.views.results import frames, live
 from composer.views.results.blocks import ReplyText, TextBlock
 from composer.views.results.markdown import block_starts, fence_end, settled_prefix, to_html
 from composer.views.results.pane import ResultsPane
@@ -46,10 +46,10 @@ def test_finished_blocks_are_where_the_parser_says_and_a_fence_end_is_found_by_s
 
 
 @pytest.mark.parametrize("step", [1, 7, 50])
-@pytest.mark.parametrize("budget", [live.FRAME_BUDGET, 0.0])
+@pytest.mark.parametrize("budget", [frames.FRAME_BUDGET, 0.0])
 def test_streamed_block_by_block_it_looks_the_same_as_rendered_at_once(qtbot, monkeypatch, step,
                                                                         budget):
-    monkeypatch.setattr(live, "FRAME_BUDGET", budget)  # 0: one piece per frame, the rest waits
+    monkeypatch.setattr(frames, "FRAME_BUDGET", budget)  # 0: one piece per frame, the rest waits
     monkeypatch.setattr(live, "PIECE", 10)
     view = ReplyText()
     qtbot.addWidget(view)

@@ -21,17 +21,20 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 
+from composer.views.results.frames import frames
 from composer.views.results.markdown import block_starts, fence_at, fence_end, to_html
 
 # An open block this big (a long table or list) is re-parsed no more than 1/COST_FACTOR of the
 # time: the next parse waits for COST_FACTOR times the last one's cost.
 BIG_BLOCK = 20_000  # characters
 COST_FACTOR = 8
-FRAME_BUDGET = 0.008  # seconds of finished-block rendering per call (one piece at least)
-PIECE = 1_500  # characters: consecutive small blocks are rendered together up to this size
-WINDOW = 8_000  # characters of new text parsed for finished blocks at a time
+# Rendering costs about 3 µs a character on a quiet 2-core machine (three times that on a busy
+# one): a piece or a window is a few milliseconds of work, so a turn's budget (frames.py) is
+# overrun by one piece at most.
+PIECE = 500  # characters: consecutive small blocks are rendered together up to this size
+WINDOW = 2_000  # characters of new text parsed for finished blocks at a time
 PAGE = 30_000  # characters: a view holds about this much, then the text goes on in a new one
-SYNC_FINISH = 8_000  # characters: a finish with no more than this left renders at once
+SYNC_FINISH = PIECE  # characters: a finish with no more than this left renders at once
 _SENTINEL = "\u2063"
 
 
@@ -54,6 +57,7 @@ class LiveMarkdown:
         self._fence = ""  # the open block's fence, when it is a fenced code block
         self._fence_scan = 0  # where in the tail the search for its closing fence resumes
         self._dirty = False  # text came since the last parse
+        self._waiting = False  # an update came while the loop rested: the next turn does it
         self._next_parse = 0.0
         self._window = WINDOW  # characters of the tail parsed at a time
         self._format = QTextCharFormat()
@@ -99,8 +103,24 @@ class LiveMarkdown:
 
     @property
     def busy(self) -> bool:
-        """Finished blocks are still waiting for a frame to render them."""
-        return self.markdown and bool(self._ready)
+        """Finished blocks (or text that may hold some) wait for a turn to render them."""
+        return self.markdown and (bool(self._ready) or self._waiting or self._unparsed())
+
+    def _unparsed(self) -> bool:
+        """New text waits for its parse (not an open code block, whose end is sought as lines
+        come, nor a big open block between its throttled parses)."""
+        return (self._dirty and not self._fence and not self.finished
+                and time.monotonic() >= self._next_parse)
+
+    @property
+    def backlog(self) -> int:
+        """Characters waiting for a render: finished blocks in the queue, and new text not
+        parsed yet (not an open code block or a big open block between its parses: those
+        show as they come)."""
+        if not self.markdown:
+            return 0
+        waiting = sum(map(len, self._ready))
+        return waiting + len(self._join(self._tail)) if self._unparsed() else waiting
 
     # -- while streaming ----------------------------------------------------------------------
 
@@ -109,8 +129,11 @@ class LiveMarkdown:
         open block when nothing waits and the throttle allows."""
         if not self.markdown or not self.shown:
             return
+        deadline = frames.turn()
+        self._waiting = deadline is None and (self._dirty or bool(self._ready))
+        if deadline is None:
+            return  # the loop rests between turns: ``busy`` brings the pane back
         now = time.monotonic()
-        deadline = _frame_deadline(now)
         if self._dirty and not self.finished:
             before = _doc_len(self._join(self._tail))
             self._take_out(before, self._settle(now, deadline))
@@ -231,6 +254,7 @@ class LiveMarkdown:
         self._done, self._ready, self._tail = [], deque(), [text] if text else []
         self._fence, self._fence_scan = "", 0
         self._dirty = bool(text)
+        self._waiting = False
 
     # -- the document -------------------------------------------------------------------------
 
@@ -333,17 +357,6 @@ class LiveMarkdown:
         joint.setPosition(start - 1)
         joint.setPosition(start + 1, QTextCursor.MoveMode.KeepAnchor)
         joint.removeSelectedText()
-
-
-_frame = [0.0]  # when the current frame's rendering budget runs out, shared by every reply
-
-
-def _frame_deadline(now: float) -> float:
-    """The end of this frame's budget: one budget for every reply rendering in this turn of
-    the event loop (four columns streaming at once share a frame as one does)."""
-    if now >= _frame[0] + FRAME_BUDGET:
-        _frame[0] = now + FRAME_BUDGET
-    return _frame[0]
 
 
 def _doc_len(text: str) -> int:

@@ -1,10 +1,11 @@
 """The results pane: one reply, laid out part by part as it streams.
 
-Events arrive from the run at wire speed; the pane only buffers them and flushes on a single-shot
-timer, so there is at most one repaint per frame (about 16 ms, longer when the last flush cost
-more). A flush appends each part's new text at that block's end cursor; a text block renders the
-Markdown blocks that have finished, a frame's worth at a time (the timer comes back while some
-wait), and keeps the open one as plain text. The view follows the tail only while
+Events arrive from the run at wire speed; the pane only buffers them and shows them one frame
+after the first came (about 16 ms, longer when the last append cost more), so there is at most
+one repaint per frame. Showing appends each part's new text at that block's end cursor; a text
+block renders the Markdown blocks that have finished and keeps the open one as plain text. The
+steps are run by the scheduler every pane shares (frames.py), within one budget per turn of the
+event loop, however many panes stream at once. The view follows the tail only while
 the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
 way, all at once.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -56,6 +57,7 @@ from composer.views.results.blocks import (
     ToolCallBlock,
     ToolResultBlock,
 )
+from composer.views.results.frames import scheduler, stream_ended, stream_started
 from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
 
@@ -77,6 +79,7 @@ class ResultsPane(QWidget):
         self.flush_count = 0
         self.events_seen = 0
         self._pending: list[tuple[StreamEvent, int | None]] = []
+        self._pending_chars = 0  # reply text in ``_pending``
         self._follow = True
 
         self.toolbar = QToolBar("Results")
@@ -122,15 +125,11 @@ class ResultsPane(QWidget):
         layout.addWidget(self.scroll, 1)
         self.title.hide()
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self.flush)
-        # Rendering that waits goes on as soon as the loop has handled what else came.
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.setInterval(0)
-        self._render_timer.timeout.connect(self._render_waiting)
+        # Events are shown one frame after the first of them came (longer when showing the
+        # last ones cost more); the shared scheduler (frames.py) runs the steps.
+        self._interval = FRAME_MS / 1000
+        self._flush_due = 0.0
+        self._render_due = False  # text was appended: its finished blocks are to be found
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -152,22 +151,50 @@ class ResultsPane(QWidget):
         self._set_title(title)
         self.schema_status.begin(schema)
         self.hint.hide()
+        stream_started(self)
 
     def feed(self, event: StreamEvent, index: int | None) -> None:
         """Buffer one event (already fed to the assembler); the next frame shows it."""
         self._pending.append((event, index))
-        if not self._timer.isActive():
-            self._timer.start()
+        if isinstance(event, TextDelta):
+            self._pending_chars += len(event.text)
+        if len(self._pending) == 1:
+            self._flush_due = time.monotonic() + self._interval
+            scheduler.want(self, self._interval)
 
     def flush(self) -> None:
+        """Show every buffered event now, and render what has finished within the budget."""
+        self._show_pending()
+        self._render_waiting()
+
+    def step(self) -> float | None:
+        """One step for the scheduler: show what came (once a frame), or render what waits.
+        Seconds until the next step is due; None when there is nothing to do."""
+        now = time.monotonic()
+        if self._pending and now >= self._flush_due:
+            self._show_pending()
+        elif self._render_due or self.busy:
+            self._render_due = False
+            self._render_blocks()
+        if self._render_due or self.busy:
+            return 0.0
+        if self._pending:
+            return max(0.0, self._flush_due - time.monotonic())
+        return None
+
+    @property
+    def busy(self) -> bool:
+        return any(isinstance(b, TextBlock) and b.busy for b in self.blocks.values())
+
+    def _show_pending(self) -> None:
         """Show every buffered event: one append per touched block."""
-        self._timer.stop()
         if not self._pending or self.assembler is None:
             self._pending.clear()
-            self._render_waiting()
+            self._pending_chars = 0
             return
         started = time.monotonic()
         pending, self._pending = self._pending, []
+        self._pending_chars = 0
         self.events_seen += len(pending)
         texts: dict[int, list[str]] = {}
         for event, index in pending:
@@ -178,26 +205,36 @@ class ResultsPane(QWidget):
             block = self.blocks[index]
             block.append("".join(chunks))
         self.schema_status.follow(self.assembler)
-        self._render_waiting()
+        self._render_due = True
         self.flush_count += 1
         cost_ms = (time.monotonic() - started) * 1000
-        self._timer.setInterval(int(min(max(FRAME_MS, cost_ms), MAX_FRAME_MS)))
+        self._interval = min(max(FRAME_MS, cost_ms), MAX_FRAME_MS) / 1000
         self.flushed.emit()
 
     def _render_waiting(self) -> None:
-        """Render the Markdown blocks that have finished, a frame's worth; come back next frame
-        while some wait."""
+        """Render the Markdown blocks that have finished, within the turn's budget; the
+        scheduler comes back while some wait."""
+        self._render_due = False
+        self._render_blocks()
+        if not self.caught_up:
+            scheduler.want(self)
+
+    def _render_blocks(self) -> None:
         for block in self.blocks.values():
             if isinstance(block, TextBlock) and (not block.finished or block.busy):
                 block.maybe_render()
-        if not self.caught_up and not self._render_timer.isActive():
-            self._render_timer.start()
+
+    @property
+    def backlog(self) -> int:
+        """Characters of reply text that came and are not rendered yet (frames.py holds the
+        reading of the streams back while a pane is far behind)."""
+        return self._pending_chars + sum(b.stream.backlog for b in self.blocks.values()
+                                         if isinstance(b, TextBlock))
 
     @property
     def caught_up(self) -> bool:
         """Everything that arrived is shown, its Markdown rendered."""
-        return not self._pending and not any(
-            isinstance(b, TextBlock) and b.busy for b in self.blocks.values())
+        return not self._pending and not self._render_due and not self.busy
 
     def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
         asm = self.assembler
@@ -246,8 +283,8 @@ class ResultsPane(QWidget):
             for earlier in self.blocks.values():
                 if isinstance(earlier, TextBlock) and not earlier.finished:
                     earlier.finish()
-                    if earlier.busy and not self._render_timer.isActive():
-                        self._render_timer.start()
+                    if earlier.busy:
+                        scheduler.want(self)
             block = make()
             self.blocks[index] = block
             self._insert_widget(block)
@@ -270,6 +307,7 @@ class ResultsPane(QWidget):
         self.schema_status.show_verdict(exchange.composer.schema_verdict)
         self.footer.setText(footer_text(exchange))
         self.footer.show()
+        stream_ended(self)
         self._render_waiting()
 
     # -- a finished exchange ------------------------------------------------------------------
@@ -320,10 +358,12 @@ class ResultsPane(QWidget):
     # -- both ---------------------------------------------------------------------------------
 
     def clear(self) -> None:
-        self._timer.stop()
-        self._render_timer.stop()
+        scheduler.drop(self)
+        self._render_due = False
         self._pending.clear()
+        self._pending_chars = 0
         self.assembler = None
+        stream_ended(self)
         for block in self.blocks.values():
             block.setParent(None)
             block.deleteLater()

@@ -1,0 +1,85 @@
+"""What streaming panes share (composer/views/results/frames.py): one scheduler that serves
+every pane in turn within one budget, the pace that holds a stream's reading back while a pane
+is behind, and full garbage collections held off while a reply streams."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from composer.models.assembler import Assembler
+from composer.models.events import Finish, TextDelta
+from composer.models.exchange import Exchange, ExchangeExtras
+from composer.providers import pace
+from composer.views.results import frames
+from composer.views.results.blocks import TextBlock
+from composer.views.results.pane import ResultsPane
+
+PARAGRAPHS = [f"Paragraph {i} with **bold**, `code` and a [link](https://example.com).\n\n"
+              for i in range(120)]
+
+
+def _panes(qtbot, n: int) -> list[tuple[ResultsPane, Assembler]]:
+    out = []
+    for _ in range(n):
+        pane = ResultsPane()
+        qtbot.addWidget(pane)
+        pane.resize(400, 300)
+        pane.show()
+        assembler = Assembler()
+        pane.begin(assembler)
+        out.append((pane, assembler))
+    return out
+
+
+def _feed(pane: ResultsPane, assembler: Assembler, *events) -> None:
+    for event in events:
+        pane.feed(event, assembler.feed(event))
+
+
+def test_panes_streaming_at_once_are_served_in_turn_and_all_catch_up(qtbot, monkeypatch):
+    monkeypatch.setattr(frames, "FRAME_BUDGET", 0.0)  # a turn is one step: the order shows
+    panes = _panes(qtbot, 4)
+    served: list[int] = []
+    for n, (pane, _) in enumerate(panes):
+        step = pane.step
+        monkeypatch.setattr(pane, "step", lambda step=step, n=n: (served.append(n), step())[1])
+    for pane, assembler in panes:
+        _feed(pane, assembler, *[TextDelta("t", p) for p in PARAGRAPHS])
+    qtbot.waitUntil(lambda: all(p.caught_up and p.events_seen for p, _ in panes), timeout=20000)
+    # Every pane got on before any had a second step, and none was left out afterwards.
+    assert sorted(served[:4]) == [0, 1, 2, 3]
+    assert all(served.count(n) >= 2 for n in range(4))
+    for pane, assembler in panes:
+        _feed(pane, assembler, Finish("stop"))
+        pane.end(Exchange(messages=[assembler.message()],
+                          composer=ExchangeExtras(stop_reason="stop")))
+    qtbot.waitUntil(lambda: all(p.caught_up for p, _ in panes), timeout=20000)
+    for pane, _ in panes:
+        shown = pane.blocks_of(TextBlock)[0].view.toPlainText()
+        assert "Paragraph 0 with bold" in shown and "Paragraph 119 with bold" in shown
+        assert "**" not in shown
+
+
+def test_reading_waits_while_a_streaming_pane_is_behind(qtbot, qloop):
+    ((pane, assembler),) = _panes(qtbot, 1)
+    _feed(pane, assembler, *[TextDelta("t", p) for p in PARAGRAPHS * 3])
+    pane.flush()  # shown, its finished blocks not rendered yet
+    assert pane.backlog > frames.BEHIND
+    turn = asyncio.ensure_future(pace.turn())
+    qtbot.waitUntil(turn.done, timeout=10000)
+    # The turn came back once the pane was nearly caught up, not after one turn of the loop.
+    assert pane.backlog <= frames.BEHIND
+    pane.end(Exchange(messages=[assembler.message()]))
+
+
+def test_full_collections_wait_while_a_reply_streams(qtbot, monkeypatch):
+    monkeypatch.setattr(frames, "COLLECT_AFTER", 0.05)
+    assert frames.streams() == 0  # panes of earlier tests were deleted: their streams ended
+    before = gc.get_threshold()
+    ((pane, assembler),) = _panes(qtbot, 1)
+    assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10 ** 6
+    assert frames.streams() == 1
+    pane.end(Exchange(messages=[assembler.message()]))
+    assert frames.streams() == 0
+    qtbot.waitUntil(lambda: gc.get_threshold() == before, timeout=frames.COLLECT_AFTER * 3000)
