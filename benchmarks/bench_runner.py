@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from composer.providers.http import new_client
+
 CHUNKS = [
     {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
     {"choices": [{"index": 0, "delta": {"content": "Olá! "}}]},
@@ -101,12 +103,11 @@ def _suite(base_url: str, cells: int, targets: int = 1):
 
 
 async def _floor(suite, count: int) -> float:
-    import httpx
 
     from composer.providers.transport import Call, run_call
 
     conversation = suite.cell_conversation(suite.targets[0], suite.cases[0])
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(count):
             await run_call(Call(conversation, client=client))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
@@ -19,36 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COMPOSER_SHARED", ROOT.parent / "shared"))
 RECORDINGS = SHARED / "recordings" / "fantasy"
 
-
-def _share_tls_contexts() -> None:
-    """httpx builds a new TLS context (loading certifi's whole bundle: 50-150 ms of CPU) for
-    every client it makes, and outside the window every call, count and model list makes its
-    own client: that was a sixth of the suite's CPU, spent on contexts no test uses (every
-    server in the suite is plain HTTP on 127.0.0.1). Clients made with the default settings
-    share one context per trust setting and certificate environment, made the same way."""
-    try:
-        from httpx._transports import default
-    except ImportError:  # another httpx layout: every client makes its own, as before
-        return
-    make = default.create_ssl_context
-    if getattr(make, "shared_by_the_tests", False):
-        return
-    made: dict[tuple, object] = {}
-
-    @functools.wraps(make)
-    def shared(verify=True, cert=None, trust_env=True):
-        if verify is not True or cert is not None:
-            return make(verify=verify, cert=cert, trust_env=trust_env)
-        key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-        if key not in made:
-            made[key] = make(verify=verify, cert=cert, trust_env=trust_env)
-        return made[key]
-
-    shared.shared_by_the_tests = True
-    default.create_ssl_context = shared
-
-
-_share_tls_contexts()
 
 # Property tests without settings of their own make half of hypothesis's default examples too
 # (tests/trials.py; COMPOSER_THOROUGH=1 for all of them).

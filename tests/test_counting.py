@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
 from composer.models import token_estimate
@@ -27,6 +26,7 @@ from composer.models.parts import (
 from composer.models.settings import RequestSettings, Tool
 from composer.providers import openai_responses
 from composer.providers.counting import ANTHROPIC_FIELDS, RESPONSES_FIELDS
+from composer.providers.http import new_client
 from composer.providers.keys import FoundKey
 from composer.providers.transport import run_call
 from composer.run.counting import count_tokens
@@ -217,7 +217,7 @@ def test_the_key_never_goes_to_a_base_url_only_the_file_chose(loopback):
 
 def test_an_unreachable_counter_is_one_line():
     conv = conversation("openai", "gpt-4o", "http://127.0.0.1:9/v1")
-    result = count(conv, client=httpx.AsyncClient())
+    result = count(conv, client=new_client())
     assert not result.exact and result.problem.startswith("count failed: cannot reach 127.0.0.1")
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import httpx
-
 from composer.providers.defaults import DEFAULT_MODELS, choose_default
+from composer.providers.http import new_client
 from tests.loopback import Reply
 
 
 async def test_a_key_in_the_environment_wins(monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         assert await choose_default(client, local={}) == ("anthropic",
                                                           DEFAULT_MODELS["anthropic"])
 
 
 async def test_a_local_server_that_answers_is_chosen_with_its_first_model(loopback):
     loopback.queue(Reply.json({"data": [{"id": "llama3.2:3b"}, {"id": "qwen3:8b"}]}))
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         chosen = await choose_default(client, local={"lmstudio": "http://127.0.0.1:9/v1",
                                                      "ollama": f"{loopback.url}/v1"})
     assert chosen == ("ollama", "llama3.2:3b")
@@ -26,7 +25,7 @@ async def test_a_local_server_that_answers_is_chosen_with_its_first_model(loopba
 
 async def test_nothing_reachable_means_replay(loopback):
     loopback.queue(Reply.json({"error": "not a model server"}, status=404))
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         chosen = await choose_default(client, timeout=0.3, local={
             "llamacpp": "http://127.0.0.1:9/v1", "vllm": f"{loopback.url}/v1"})
     assert chosen == ("replay", "")
@@ -43,6 +42,6 @@ async def test_without_local_given_each_local_preset_is_probed_at_its_own_base_u
         return None
 
     monkeypatch.setattr(defaults, "_first_local_model", first_model)
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         assert await choose_default(client) == ("replay", "")
     assert probed == [resolve(n).base_url for n in defaults.LOCAL_SERVERS]

@@ -4,13 +4,13 @@ transport's own client and with the window's (which follows redirects)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.providers.base import RequestRefused
+from composer.providers.http import new_client
 from composer.providers.transport import Call, CallFailed, list_models, run_call
 from tests.loopback import LoopbackServer, Reply
 
@@ -46,7 +46,7 @@ async def test_a_key_does_not_follow_a_307_to_another_port(loopback, elsewhere, 
                                                            header, follows):
     loopback.queue(Reply(status=307, headers={"Location": f"{elsewhere.url}/stolen"}))
     elsewhere.queue(Reply.sse(CHAT_REPLY))
-    async with httpx.AsyncClient(follow_redirects=follows) as client:
+    async with new_client(follow_redirects=follows) as client:
         call = Call(_conversation(provider, loopback.url + path), api_key=KEY, client=client)
         exchange = await run_call(call)
     sent = {k.lower(): v for k, v in loopback.received[0].headers.items()}
@@ -90,7 +90,7 @@ async def test_the_model_list_does_not_follow_a_redirect_elsewhere_with_the_key(
         loopback, elsewhere, follows):
     loopback.queue(Reply(status=302, headers={"Location": f"{elsewhere.url}/models"}))
     elsewhere.queue(Reply.json({"data": [{"id": "m"}]}))
-    async with httpx.AsyncClient(follow_redirects=follows) as client:
+    async with new_client(follow_redirects=follows) as client:
         with pytest.raises(CallFailed, match="key was not sent") as caught:
             await list_models("anthropic", base_url=loopback.url, api_key=KEY, client=client)
     assert elsewhere.received == [] and KEY not in str(caught.value)

@@ -31,6 +31,7 @@ from composer.models.parts import Message, ReasoningPart, TextPart
 from composer.models.settings import RequestSettings
 from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
 from composer.providers.headers import retry_after
+from composer.providers.http import new_client
 from composer.providers.transport import (
     Call,
     CallConfig,
@@ -327,7 +328,7 @@ async def test_cancellation_can_be_reraised(loopback):
 
 async def test_a_shared_client_is_used_and_left_open(loopback):
     loopback.queue(Reply.sse(GOOD), Reply.sse(GOOD))
-    async with httpx.AsyncClient() as client:
+    async with new_client() as client:
         for _ in range(2):
             call = Call(conversation(loopback.url), config=FAST, client=client,
                         protocol=DIALECT)

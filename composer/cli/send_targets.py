@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-import httpx
-
 from composer import paths
 from composer.cli import error, note
 from composer.cli.send import call_config, read_conversation, write
@@ -28,6 +26,7 @@ from composer.models.events import Retrying, StreamEvent
 from composer.models.exchange import Exchange
 from composer.models.linked import LinkedFileError
 from composer.models.parts import TextPart, ToolCallPart
+from composer.providers.http import new_client
 from composer.providers.trust import TrustedHosts
 from composer.run.compare import Column, Compare, file_names
 from composer.run.metrics import Metrics
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def run_all() -> None:
         # One client for every target: its set-up is not counted in each one's first token.
-        async with httpx.AsyncClient() as client:
+        async with new_client() as client:
             compare.client = client
             await compare.run()
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +55,6 @@ from composer.models.jsontext import replaced_note
 from composer.models.settings import split_url_secrets
 from composer.providers import llm_plugin, pace, replay
 from composer.providers.base import (
-    SECRET_HEADERS,
     Frame,
     HttpRequest,
     RequestRefused,
@@ -65,10 +63,16 @@ from composer.providers.base import (
 from composer.providers.call_config import CallConfig
 from composer.providers.guard import GuardedParser, open_parser
 from composer.providers.headers import retry_after
+from composer.providers.http import (
+    KeyRedirectRefused,
+    fetch,
+    new_client,
+    open_response,
+    timeout_for,
+)
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, needs_key, protocol_for, resolve
 from composer.providers.sse import decoder_for
-from composer.providers.trust import origin as trust_origin
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 
@@ -254,7 +258,7 @@ class Call:
         host = httpx.URL(req.url).host
         body_started = False
         try:
-            async with open_response(client, req, _timeout(self.config)) as response:
+            async with open_response(client, req, timeout_for(self.config)) as response:
                 self.status = response.status_code
                 if not 200 <= response.status_code < 300:
                     raw = await response.aread()
@@ -366,18 +370,6 @@ class Call:
             yield event
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """The certificates, read once: httpx reads them anew for each client (about 50 ms of
-    the GUI thread at every send)."""
-    return httpx.create_ssl_context()
-
-
-def new_client() -> httpx.AsyncClient:
-    """An HTTP client for one call (or one model list)."""
-    return httpx.AsyncClient(verify=_tls())
-
-
 def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> str:
     """The base URL to send to (``base_url`` or the preset's own). Raises RequestRefused when it
     is not an http(s) URL, or when it is a hosted preset's own URL and there is no key."""
@@ -393,65 +385,6 @@ def _check_target(preset: Preset, base_url: str | None, api_key: str | None) -> 
     if needs_key(preset) and not api_key and base.rstrip("/") == preset.base_url.rstrip("/"):
         raise RequestRefused(missing_key_message(preset), field_name="API key")
     return base
-
-
-MAX_REDIRECTS = 5
-
-
-class KeyRedirectRefused(httpx.HTTPError):
-    """A server redirected a request carrying a key to another origin; it was not followed."""
-
-    def __init__(self, status: int, source: str, target: str):
-        self.status = status
-        super().__init__(f"{source} answered {status}, redirecting to {target}: another server, "
-                         "so the request was not repeated there and your key was not sent")
-
-
-def carries_key(request: httpx.Request) -> bool:
-    """A key in a header or in the query string."""
-    return (any(k.lower() in SECRET_HEADERS for k in request.headers)
-            or bool(split_url_secrets(str(request.url))[1]))
-
-
-@asynccontextmanager
-async def open_response(client: httpx.AsyncClient, request: HttpRequest,
-                        timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
-    """Send ``request`` and stream its response, following redirects here rather than in httpx:
-    within the same origin as they come, to another origin only without a key (httpx drops
-    ``Authorization`` there but keeps ``x-api-key``, ``x-goog-api-key`` and the query string).
-    Raises KeyRedirectRefused, or httpx.TooManyRedirects after MAX_REDIRECTS."""
-    sent = client.build_request(request.method, request.url, headers=request.headers,
-                                json=request.body, timeout=timeout)
-    for _ in range(MAX_REDIRECTS + 1):
-        response = await client.send(sent, stream=True, follow_redirects=False)
-        following = response.next_request
-        if following is None:
-            break
-        await response.aclose()
-        if trust_origin(str(following.url)) != trust_origin(str(sent.url)) and carries_key(sent):
-            raise KeyRedirectRefused(response.status_code, trust_origin(str(sent.url)) or "",
-                                     trust_origin(str(following.url)) or str(following.url))
-        sent = following
-    else:
-        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=sent)
-    try:
-        yield response
-    finally:
-        await response.aclose()
-
-
-async def fetch(client: httpx.AsyncClient, request: HttpRequest,
-                timeout: httpx.Timeout) -> httpx.Response:
-    """``request``'s whole response (redirects as in ``open_response``)."""
-    async with open_response(client, request, timeout) as response:
-        await response.aread()
-        return response
-
-
-def _timeout(config: CallConfig, read: float | None = None) -> httpx.Timeout:
-    return httpx.Timeout(connect=config.connect_timeout,
-                         read=config.read_timeout if read is None else read,
-                         write=config.write_timeout, pool=config.connect_timeout)
 
 
 def read_error(protocol: WireProtocol, status: int, body: bytes, headers: httpx.Headers,
@@ -604,7 +537,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     base = _check_target(p, base_url, api_key)
     request = protocol.models_request(base_url=base, api_key=api_key)
     c = config or CallConfig()
-    timeout = _timeout(c, read=min(c.read_timeout, 60.0))
+    timeout = timeout_for(c, read=min(c.read_timeout, 60.0))
     own = client is None
     client = client or new_client()
     host = httpx.URL(request.url).host

@@ -26,7 +26,8 @@ from composer.models.errors import ComposerError
 from composer.providers import keys
 from composer.providers.base import RequestRefused
 from composer.providers.counting import CountStep, count_step
-from composer.providers.transport import Call, describe_error, fetch, read_error
+from composer.providers.http import fetch, new_client
+from composer.providers.transport import Call, describe_error, read_error
 from composer.providers.trust import TrustedHosts
 from composer.run.prepare import prepare_call
 
@@ -122,7 +123,7 @@ class CountFailed(ComposerError):
 async def _ask(step: CountStep, call: Call, client: httpx.AsyncClient | None,
                timeout: float) -> tuple[int, str]:
     own = client is None
-    client = client or httpx.AsyncClient()
+    client = client or new_client()
     limit = httpx.Timeout(timeout)
     try:
         while True:

@@ -102,6 +102,8 @@ def open_window(files: list[str] | str | None = None) -> int:
         return 1
     import httpx
 
+    from composer.providers.http import new_client
+
     app = create_app()
     app.setQuitOnLastWindowClosed(False)  # the last close event ends the loop, below
 
@@ -117,7 +119,7 @@ def open_window(files: list[str] | str | None = None) -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        async with new_client(timeout=timeout, follow_redirects=True) as client:
             windows = single_instance.Windows(http_client=client)
             listener = single_instance.Listener()
             listener.files_received.connect(windows.open_files)

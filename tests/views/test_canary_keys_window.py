@@ -5,7 +5,6 @@ every text any widget of the window shows, and every file under the test's direc
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QTextEdit
@@ -14,6 +13,7 @@ from composer.models.conversation import Conversation
 from composer.models.formats import exporters
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.providers.http import new_client
 from composer.run import RunState
 from tests.canary import KEYED, TOTALS, Checker, plant
 from tests.loopback import LoopbackServer, Reply
@@ -53,7 +53,7 @@ def test_no_key_in_the_windows_text_files_clipboard_or_a_redirect(
         window = run_window(Conversation(
             messages=[Message.text("user", "hi")],
             settings=RequestSettings(provider=preset, model="m", options={"max_tokens": 9})),
-            http_client=httpx.AsyncClient(follow_redirects=True))
+            http_client=new_client(follow_redirects=True))
         run, panel = window.run_ui, window.request_panel
         panel.base_url_edit.setText(loopback.url + "/v1")  # typed: the user's own server
         panel.base_url_edit.editingFinished.emit()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.providers.http import new_client
 from composer.run import RunState
 from composer.views.results.blocks import ErrorBlock, TextBlock
 from tests.fault_table import (
@@ -64,7 +64,7 @@ class Ticks:
 def http_client(qloop, qtbot):
     """One client for the window's runs, as the app has (its set-up, TLS context included, is
     not part of what a Send costs)."""
-    client = httpx.AsyncClient(follow_redirects=True)
+    client = new_client(follow_redirects=True)
     yield client
     closing = asyncio.ensure_future(client.aclose())
     qtbot.waitUntil(closing.done, timeout=3000)

@@ -13,6 +13,7 @@ from composer.models.conversation import Conversation
 from composer.models.files import save
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.providers.http import new_client
 from composer.providers.trust import FILE_NAME
 from composer.run import RunState
 from composer.views.dialogs import open_boxes
@@ -128,10 +129,9 @@ def test_a_keyless_call_to_the_files_base_url_is_not_held_back(
 
 def test_the_model_list_does_not_spend_the_key_on_the_files_base_url(
         qtbot, qloop, run_window, loopback, tmp_path, monkeypatch):
-    import httpx
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    window = run_window(http_client=httpx.AsyncClient(follow_redirects=True))
+    window = run_window(http_client=new_client(follow_redirects=True))
     window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
     panel = window.request_panel
     with qtbot.waitSignal(panel.models_loaded, timeout=5000):

@@ -15,6 +15,7 @@ from composer.models.problems import Field
 from composer.models.setting_json import parse_tools
 from composer.models.settings import RequestSettings
 from composer.providers.base import RequestRefused
+from composer.providers.http import new_client
 from composer.views.request_panel import RequestPanel
 from composer.views.settings_dialog import SettingsDialog
 from tests.loopback import Reply
@@ -205,9 +206,8 @@ def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
 
 
 def test_the_model_list_fills_itself_when_a_server_is_chosen(qtbot, qloop, document, loopback):
-    import httpx
 
-    client = httpx.AsyncClient()
+    client = new_client()
     panel = RequestPanel(document, http_client=client)
     qtbot.addWidget(panel)
     panel.show()

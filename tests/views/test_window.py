@@ -15,6 +15,7 @@ from composer.models.document import Document
 from composer.models.exchange import Exchange, Prompt
 from composer.models.files import load_conversation, save
 from composer.models.parts import Message
+from composer.providers.http import new_client
 from composer.views.dialogs import open_boxes
 from tests.views.dnd import send_drag
 
@@ -308,11 +309,10 @@ def test_no_two_actions_share_a_key(make_window):
 
 def test_a_first_start_with_a_key_points_the_example_at_that_provider(
         qtbot, qloop, make_window, monkeypatch):
-    import httpx
 
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")
     # A key is found before any server is probed, so this client never connects.
-    window = make_window(http_client=httpx.AsyncClient())
+    window = make_window(http_client=new_client())
     assert window.document.conversation.settings.provider == "replay"
     task = window.choose_first_provider()
     qtbot.waitUntil(task.done, timeout=5000)

@@ -39,6 +39,7 @@ from composer.models.exchange import Exchange, RawEvent
 from composer.models.files import atomic_write_text
 from composer.providers.base import Frame, HttpRequest, RequestRefused
 from composer.providers.guard import open_parser
+from composer.providers.http import new_client
 from composer.providers.transport import Call, build_exchange
 from composer.providers.whole import whole_replies
 from composer.run.testrun import batch_apis
@@ -257,7 +258,7 @@ class BatchRun:
         if not self._prepared:
             await asyncio.to_thread(self.prepare)
         await asyncio.to_thread(write_suite_copy, self.folder, self.runner.suite)
-        async with httpx.AsyncClient() as client:
+        async with new_client() as client:
             await self._poll_round(client)
             await self._submit(client, [c for c in self._still_to_submit()])
             delay = self.poll_first

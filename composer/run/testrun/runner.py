@@ -27,6 +27,7 @@ from composer.models.conversation import Conversation
 from composer.models.events import StreamError
 from composer.models.exchange import Exchange, ExchangeExtras, Prompt
 from composer.providers.base import RequestRefused
+from composer.providers.http import new_client
 from composer.providers.transport import Call, describe_error, run_call
 from composer.run.lanes import Lanes
 from composer.run.testrun.checks import ERROR, Observed, Verdict
@@ -220,7 +221,7 @@ class Runner:
         await asyncio.to_thread(write_suite_copy, self.folder, self.suite)
         total = len(self.cells)
         # Made off the loop's thread: loading the CA bundle takes 50-150 ms, a stall in a window.
-        async with await asyncio.to_thread(httpx.AsyncClient) as client:
+        async with await asyncio.to_thread(new_client) as client:
             self._tasks = [asyncio.ensure_future(self._cell(cell, client, total))
                            for cell in self.to_send]
             await asyncio.gather(*self._tasks, return_exceptions=True)
