@@ -4,27 +4,13 @@ sit beside the count with the run's cost and the conversation's running total.""
 
 from __future__ import annotations
 
-import pytest
-
 from composer.models.conversation import Conversation
-from composer.models.formats.anthropic import from_body
 from composer.run import RunState
-from tests.cassettes import load
-from tests.conftest import recordings_or_skip
 from tests.loopback import Reply
+from tests.views import test_send
 
-CASSETTE = "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml"
-
-
-@pytest.fixture
-def recorded():
-    return load(recordings_or_skip() / CASSETTE).interactions
-
-
-def _anthropic(recorded, url: str) -> Conversation:
-    conversation = from_body(recorded[0].request_json).conversation
-    conversation.settings.base_url = url
-    return conversation
+_anthropic = test_send._anthropic
+recorded = test_send.recorded  # the same recorded thinking reply, as a fixture
 
 
 def test_the_count_follows_edits_once_they_settle(qtbot, make_window, loopback, recorded):
