@@ -52,6 +52,7 @@ def error_label() -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)  # quotes the user's or a file's text
     label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy
     label.setStyleSheet(f"color: {theme.colour('error')};")
     label.hide()
     return label

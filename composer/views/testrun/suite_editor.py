@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from composer.run.testrun.cases import Case
 from composer.run.testrun.draft import SuiteDraft, parse_checks_text, parse_target_lines
 from composer.run.testrun.suite import MAX_REPEATS, SuiteError
-from composer.views.theme import colour
+from composer.views.setting_editors import error_label, show_text
 
 Role = Qt.ItemDataRole
 Index = QModelIndex | QPersistentModelIndex
@@ -106,21 +106,6 @@ class CasesModel(QAbstractTableModel):
         self.edited.emit()
 
 
-def _problem_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet(f"color: {colour('error')}")
-    label.hide()
-    return label
-
-
-def _say(label: QLabel, text: str) -> None:
-    label.setText(text)
-    label.setVisible(bool(text))
-
-
 class SuiteEditor(QWidget):
     """Cases, targets, checks and settings of the draft, in tabs."""
 
@@ -143,7 +128,7 @@ class SuiteEditor(QWidget):
         self.targets.setPlaceholderText("one per line: PRESET:MODEL[,KEY=VALUE]…\n"
                                         "openai:gpt-4o-mini\nanthropic:claude-sonnet-4-5,"
                                         "temperature=0")
-        self.targets_problem = _problem_label()
+        self.targets_problem = error_label()
         self.pick_button = QPushButton("Pick Targets…")
         self.pick_button.setToolTip("Choose presets and models in the compare dialog (List "
                                     "fetches a server's models)")
@@ -161,7 +146,7 @@ class SuiteEditor(QWidget):
         self.checks.setFont(mono)
         self.checks.setAccessibleName("Checks")
         self.checks.setPlaceholderText('[{"kind": "contains", "value": "{{expected}}"}]')
-        self.checks_problem = _problem_label()
+        self.checks_problem = error_label()
         checks_tab = QWidget()
         layout = QVBoxLayout(checks_tab)
         hint = QLabel("A JSON array: contains, not-contains, equals, regex, is-json, "
@@ -218,7 +203,7 @@ class SuiteEditor(QWidget):
         self.load_button = QPushButton("Load Cases…")
         self.load_button.setToolTip("Replace the cases with a CSV, JSONL or JSON file's")
         self.load_button.clicked.connect(self.load_cases_requested)
-        self.cases_problem = _problem_label()
+        self.cases_problem = error_label()
         buttons = QHBoxLayout()
         for button in (self.add_button, self.remove_button, self.load_button):
             buttons.addWidget(button)
@@ -270,16 +255,16 @@ class SuiteEditor(QWidget):
             name = ("Targets", "Checks")[tab - 1]
             try:
                 parse(text)
-                _say(label, "")
+                show_text(label, "")
                 self.tabs.setTabText(tab, name)
             except SuiteError as exc:
-                _say(label, str(exc))
+                show_text(label, str(exc))
                 self.tabs.setTabText(tab, f"{name} ⚠")  # the problem waits in that tab
                 ok = False
         return ok
 
     def show_cases_problem(self, text: str) -> None:
-        _say(self.cases_problem, text)
+        show_text(self.cases_problem, text)
         if text:
             self.tabs.setCurrentIndex(0)
 
