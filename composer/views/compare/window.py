@@ -131,7 +131,7 @@ class CompareWindow(QWidget):
         self._make_columns(self.compare.columns)
         self.prompt.set_full_text(_prompt_line(conversation))
         compare = self.compare
-        self.task = asyncio.ensure_future(compare.run())
+        self.task = asyncio.ensure_future(_priced_run(compare))
         self.task.add_done_callback(lambda _task: self._on_run_done(compare))
         self._update_buttons()
         return self.task
@@ -278,3 +278,14 @@ def _prompt_line(conversation: Conversation) -> str:
     text = " ".join(last.plain_text.split())
     count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
     return f"{count}, the last ({last.role}): “{text}”" if text else count
+
+
+async def _priced_run(compare: Compare) -> object:
+    """The compare run, once the price table is loaded in a thread: each finished column is
+    priced on the loop, and loading the table there would freeze the window."""
+    from composer.models import pricing
+    from composer.providers.llm_plugin import in_thread
+
+    if not pricing.is_warm():
+        await in_thread(pricing.warm)
+    return await compare.run()
