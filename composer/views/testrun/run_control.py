@@ -89,8 +89,11 @@ class TestRunControl(QObject):
         return self.task
 
     async def _plan(self, runner: Runner) -> None:
+        from composer.models import pricing
+
         try:
             await in_thread(runner.prepare)
+            await in_thread(pricing.warm)  # the estimate and every cell's cost price on the loop
         except (ComposerError, OSError) as exc:
             self._fail(str(exc))
             return
