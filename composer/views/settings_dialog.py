@@ -116,6 +116,31 @@ class SettingsDialog(QDialog):
         keys_layout.addWidget(self.message_label)
         keys_layout.addWidget(self.choices_label)
 
+        files_box = self._files_box()
+
+        self.shortcuts_button = QPushButton("Keyboard S&hortcuts…")
+        self.shortcuts_button.setToolTip("Every command and its keys; rebind them")
+        self.shortcuts_button.clicked.connect(self.shortcuts_requested)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(keys_box)
+        layout.addWidget(files_box)
+        layout.addWidget(self.shortcuts_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(buttons)
+
+        if provider:
+            i = self.provider_combo.findData(provider)
+            if i >= 0:
+                self.provider_combo.setCurrentIndex(i)
+        self.provider_combo.currentIndexChanged.connect(self._refresh)
+        self.store_button.clicked.connect(self._on_store_clicked)
+        self.session_button.clicked.connect(self._on_session_clicked)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.key_edit.textChanged.connect(self._enable_buttons)
+        self._refresh()
+
+    def _files_box(self) -> QGroupBox:
+        """Attachments (embed or keep paths, the size that asks first) and logging to llm."""
         self.embed_check = QCheckBox("&Embed file contents in saved conversations")
         self.embed_check.setToolTip("Off: a saved conversation keeps only each file's path, "
                                     "so it is small but needs the files where they are.")
@@ -138,27 +163,7 @@ class SettingsDialog(QDialog):
         self.log_check.toggled.connect(self._on_preferences_edited)
         self.embed_check.toggled.connect(self._on_preferences_edited)
         self.limit_spin.valueChanged.connect(self._on_preferences_edited)
-
-        self.shortcuts_button = QPushButton("Keyboard S&hortcuts…")
-        self.shortcuts_button.setToolTip("Every command and its keys; rebind them")
-        self.shortcuts_button.clicked.connect(self.shortcuts_requested)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(keys_box)
-        layout.addWidget(files_box)
-        layout.addWidget(self.shortcuts_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(buttons)
-
-        if provider:
-            i = self.provider_combo.findData(provider)
-            if i >= 0:
-                self.provider_combo.setCurrentIndex(i)
-        self.provider_combo.currentIndexChanged.connect(self._refresh)
-        self.store_button.clicked.connect(self._on_store_clicked)
-        self.session_button.clicked.connect(self._on_session_clicked)
-        self.remove_button.clicked.connect(self._on_remove_clicked)
-        self.key_edit.textChanged.connect(self._enable_buttons)
-        self._refresh()
+        return files_box
 
     def _on_preferences_edited(self, *_args: object) -> None:
         self.preferences = self.preferences.model_copy(update={

@@ -128,26 +128,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         hint.setEnabled(False)
         self.output_tabs.addTab(hint, "Results")
 
-        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.left_splitter.addWidget(self.table)
-        self.left_splitter.addWidget(self.detail)
-        self.left_splitter.setStretchFactor(0, 3)
-        self.left_splitter.setStretchFactor(1, 2)
-        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.right_splitter.addWidget(self.request_panel)
-        self.right_splitter.addWidget(self.output_tabs)
-        # The panel keeps its natural height; the results get the rest.
-        self.right_splitter.setStretchFactor(0, 0)
-        self.right_splitter.setStretchFactor(1, 1)
-        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter.addWidget(self.left_splitter)
-        self.main_splitter.addWidget(self.right_splitter)
-        self.main_splitter.setStretchFactor(0, 3)
-        self.main_splitter.setStretchFactor(1, 2)
-        for splitter in (self.left_splitter, self.right_splitter, self.main_splitter):
-            splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.main_splitter)
-        self._split_done = False
+        self._lay_out()
 
         self.commands = menus.build(self)  # actions, menus, toolbar
         self.status_state = QLabel("Ready")
@@ -172,6 +153,33 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
             self.table.selectRow(0)
+        self._install_features()
+
+    def _lay_out(self) -> None:
+        """Table over part details on the left, request panel over results on the right."""
+        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.left_splitter.addWidget(self.table)
+        self.left_splitter.addWidget(self.detail)
+        self.left_splitter.setStretchFactor(0, 3)
+        self.left_splitter.setStretchFactor(1, 2)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.request_panel)
+        self.right_splitter.addWidget(self.output_tabs)
+        # The panel keeps its natural height; the results get the rest.
+        self.right_splitter.setStretchFactor(0, 0)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.addWidget(self.left_splitter)
+        self.main_splitter.addWidget(self.right_splitter)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 2)
+        for splitter in (self.left_splitter, self.right_splitter, self.main_splitter):
+            splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.main_splitter)
+        self._split_done = False
+
+    def _install_features(self) -> None:
+        """What the window does beyond editing, each installed by its own module."""
         # Send/Stop, results, inspector and runs (composer/views/run_ui.py).
         self.run_ui = install_run_ui(self, report_error=self._error, file_dialog=self._file_dialog)
         # Input tokens and cost as the conversation stands, and each run's (token_count.py).
