@@ -77,6 +77,18 @@ class Conversation(Value):
         tree = self._tree
         return None if tree is None or not tree.other_branches() else tree
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when they would be saved alike: the fields, and the tree only when it holds
+        more than the one path (a reply kept in the table commits a tree of one path)."""
+        if not isinstance(other, Conversation):
+            return NotImplemented
+        return (self.messages == other.messages and self.settings == other.settings
+                and self.composer == other.composer
+                and self.model_extra == other.model_extra
+                and self.kept_tree() == other.kept_tree())
+
+    __hash__ = None  # type: ignore[assignment]  # a mutable value, as pydantic models are
+
     @model_validator(mode="wrap")
     @classmethod
     def _read_tree(cls, data: Any, handler: Any) -> Conversation:
