@@ -62,6 +62,7 @@ from composer.run.testrun.folder import (
     PlannedCell,
     RunFolderError,
     cell_info,
+    check_version,
     read_json_file,
     write_cell,
     write_manifest,
@@ -203,14 +204,7 @@ class BatchRun:
         self.records = {}
         for path in sorted(batches.glob("*.json")) if batches.is_dir() else []:
             record = read_json_file(path)
-            header = record.get("composer") if isinstance(record, dict) else None
-            if not isinstance(header, dict) or header.get("kind") != "batch":
-                raise RunFolderError(f"{path}: not a Composer batch file")
-            version = header.get("format_version", 1)
-            if not isinstance(version, int) or version > BATCH_VERSION:
-                raise RunFolderError(f"{path}: written by a newer Composer (batch format "
-                                     f"{version}; this one reads up to {BATCH_VERSION}): "
-                                     "update Composer")
+            check_version(record, "batch", path, BATCH_VERSION)
             self.records[path.name] = record
         waiting = {c.get("path") for r in self.open_records() for c in entries(r)}
         self.to_submit = [c for c in self.runner.to_send if c.path not in waiting]

@@ -192,7 +192,8 @@ def clean_temps(folder: Path) -> int:
 # -- the suite copy and the manifest ------------------------------------------------------------
 
 
-def _check_version(data: Any, kind: str, path: Path, current: int) -> None:
+def check_version(data: Any, kind: str, path: Path, current: int) -> None:
+    """RunFolderError unless ``data`` is a Composer ``kind`` file this version reads."""
     header = data.get("composer") if isinstance(data, dict) else None
     if not isinstance(header, dict) or header.get("kind") != kind:
         raise RunFolderError(f"{path}: not a Composer {kind} file")
@@ -217,7 +218,7 @@ def check_folder(folder: Path) -> dict[str, Any] | None:
     folder written by a newer Composer or that is not a run folder."""
     manifest, copy = folder / MANIFEST, folder / SUITE_COPY
     if manifest.exists():
-        _check_version(read_json_file(manifest), "run", manifest, RUN_VERSION)
+        check_version(read_json_file(manifest), "run", manifest, RUN_VERSION)
     if not copy.exists():
         if manifest.exists() or (folder / CELLS).exists():
             raise RunFolderError(f"{folder}: a run folder without its {SUITE_COPY}")
@@ -225,7 +226,7 @@ def check_folder(folder: Path) -> dict[str, Any] | None:
     data = read_json_file(copy)
     from composer.run.testrun.suite import SUITE_VERSION
 
-    _check_version(data, "suite", copy, SUITE_VERSION)
+    check_version(data, "suite", copy, SUITE_VERSION)
     return data
 
 
