@@ -15,19 +15,9 @@ from composer.cli import error, linked_files, note
 
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument("file", metavar="FILE",
-                        help="a conversation in any format Composer imports")
-    parser.add_argument("--from", dest="from_format", metavar="FMT",
-                        help="the file's format (detected when omitted)")
-    parser.add_argument("--provider", "-p", metavar="P",
-                        help="a preset or protocol name; default: the file's")
-    parser.add_argument("--model", "-m", metavar="M", help="the model id")
-    parser.add_argument("--base-url", metavar="URL", help="the server's base URL")
-    parser.add_argument("--trust-base-url", action="store_true",
-                        help="send your API key to the base URL the file names, to count there")
-    from composer.cli.send import add_var_argument
+    from composer.cli.send import add_conversation_arguments
 
-    add_var_argument(parser)
+    add_conversation_arguments(parser, "to count")
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
                         help="a request option, as for send (-o max_tokens 1000 bounds the "

@@ -58,7 +58,9 @@ SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command killed by SIGPIP
 FLUSH_EVERY = 0.016  # seconds: the streamed reply reaches the terminal once a frame
 
 
-def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+def add_conversation_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """FILE and what is laid over its settings (``read_conversation`` reads them): the
+    arguments ``send`` and ``count`` share. ``what`` the key is sent there for."""
     parser.add_argument("file", metavar="FILE",
                         help="a conversation in any format Composer imports")
     parser.add_argument("--from", dest="from_format", metavar="FMT",
@@ -70,16 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--base-url", metavar="URL",
                         help="the server's base URL (for replay: an exchange file)")
     parser.add_argument("--trust-base-url", action="store_true",
-                        help="send your API key to the base URL the file names (without this, "
-                             "a key goes only to the provider's own server, a host you "
-                             "confirmed in the window, or --base-url)")
+                        help=f"send your API key to the base URL the file names, {what} there "
+                             "(without this, a key goes only to the provider's own server, a "
+                             "host you confirmed in the window, or --base-url)")
+    add_var_argument(parser)
+
+
+def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    add_conversation_arguments(parser, "to send")
     parser.add_argument("-o", "--option", nargs=2, action="append", default=[],
                         metavar=("KEY", "VALUE"),
                         help="a request option, e.g. -o temperature 0.2; "
                         f"{', '.join(KNOWN_OPTIONS)} are checked as the window checks them and "
                         "mapped for each provider, any other key is sent as a raw body field "
                         "(JSON values parse)")
-    add_var_argument(parser)
     parser.add_argument("--target", "-t", action="append", default=[], metavar="T",
                         help="send to this target instead; repeat it to compare several side "
                         "by side. T is PRESET:MODEL[,KEY=VALUE]..., e.g. openai:gpt-4o-mini or "
