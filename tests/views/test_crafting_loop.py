@@ -17,27 +17,11 @@ from composer.models.settings import RequestSettings
 from composer.run import RunState
 from composer.views.table.model import CONTENT_COLUMN
 from tests.loopback import LoopbackServer, Reply
+from tests.views.test_branches import _press, _reply, _texts
 from tests.views.test_compare_window import ANTHROPIC, CHAT, GEMINI, fill, open_dialog, recorded
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
-
-
-def _reply(text: str) -> Reply:
-    chunk = {"id": "c", "choices": [{"index": 0, "delta": {"content": text}}]}
-    end = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    return Reply.sse(f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(end)}\n\ndata: [DONE]\n\n")
-
-
-def _texts(window) -> list[str]:
-    return [m.plain_text for m in window.document.messages]
-
-
-def _press(qtbot, window, key, modifier=Mod.NoModifier) -> None:
-    if QApplication.activeWindow() is not window:
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    qtbot.keyClick(QApplication.focusWidget() or window, key, modifier)
 
 
 def _type(qtbot, text: str) -> None:
