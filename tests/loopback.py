@@ -29,9 +29,12 @@ class Reply:
     first_delay: float = 0.0
     # Close the socket abruptly after this many chunks (disconnect mid-stream).
     disconnect_after: int | None = None
-    # Go quiet for ``stall`` seconds before chunk ``stall_before`` (an idle stream).
+    # Go quiet for ``stall`` seconds before chunk ``stall_before`` (an idle stream); with
+    # ``until``, only until the test sets it (at most ``stall`` seconds): a stream that is
+    # mid-way exactly as long as the test needs, and no longer.
     stall_before: int | None = None
     stall: float = 0.0
+    until: threading.Event | None = None
     gzip: bool = False
 
     @classmethod
@@ -86,6 +89,10 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Each write goes out at once, as a provider's server sends it. With Nagle on, a
+            # write behind an unacknowledged one waited for the client's delayed ACK: about
+            # 40 ms for each reply on a kept-alive connection, and chunks lumped together.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
@@ -120,7 +127,10 @@ class LoopbackServer:
                         if reply.delay:
                             time.sleep(reply.delay)
                         if i == reply.stall_before:
-                            time.sleep(reply.stall)
+                            if reply.until is not None:
+                                reply.until.wait(reply.stall)
+                            else:
+                                time.sleep(reply.stall)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
                     received.ended = time.monotonic()  # before the client can see the end
