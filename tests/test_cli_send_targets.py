@@ -23,6 +23,7 @@ from tests import cassettes
 from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
+from tests.replay_example import example_from
 
 CHAT = "TestOpenAICommon/openai-gpt-4o-mini/simple_streaming.yaml"
 ANTHROPIC = "TestAnthropicCommon/claude-sonnet-4/simple_streaming.yaml"
@@ -211,9 +212,12 @@ def test_help_explains_the_target_syntax():
 
 def test_ctrl_c_stops_every_target_writes_the_partial_exchanges_and_exits_130(tmp_path):
     conv, out = tmp_path / "conv.json", tmp_path / "out"
+    # Two replays of the bundled example at its recorded pace from its first event (at 0.42 s):
+    # the first token comes at once, the last event 1.33 s later.
+    example = example_from(tmp_path / "example.json", 0.42)
     save(Conversation(messages=[Message.text("user", "hi")],
-                      settings=RequestSettings(provider="replay", options={"speed": 1})), conv)
-    # Two replays of the bundled example at its recorded pace (its last event near 1.8 s).
+                      settings=RequestSettings(provider="replay", base_url=str(example),
+                                               options={"speed": 1})), conv)
     proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv), "--out",
                              str(out), "-t", "replay:a", "-t", "replay:b"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
