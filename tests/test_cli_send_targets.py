@@ -126,8 +126,9 @@ def test_a_targets_exchange_is_what_a_single_send_writes(conv, tmp_path, loopbac
 
 def test_without_out_the_replies_follow_in_target_order_then_the_table(conv, loopback,
                                                                      second_server):
-    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.01))
-    loopback.queue(Reply.sse(recorded(CHAT), delay=0.05))
+    # The first target's reply (6 chunks, 0.18 s) ends well after the second's (18, 0.054 s).
+    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.003))
+    loopback.queue(Reply.sse(recorded(CHAT), delay=0.03))
     result = composer("send", str(conv), "-t", f"custom:a,base_url={loopback.url}",
                       "-t", f"anthropic:b,base_url={second_server.url}")
     assert result.returncode == 0, result.stderr
