@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import json
+import select
 import socket
 import sys
 import threading
@@ -73,9 +74,24 @@ class _QuietServer(ThreadingHTTPServer):
     captured stderr and failed its one-line check now and then."""
 
     handler_errors: list[BaseException]
+    serving = 0  # connections accepted and not yet closed
+    changed: threading.Condition
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.handler_errors.append(sys.exc_info()[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.changed:
+            self.serving += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self.changed:
+                self.serving -= 1
+                self.changed.notify_all()
 
 
 class LoopbackServer:
@@ -144,6 +160,7 @@ class LoopbackServer:
 
         self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.handler_errors = []
+        self._server.changed = threading.Condition()
         self._server.daemon_threads = True
         # A short poll interval: stop() waits for one, and every provider test stops a server.
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -157,6 +174,16 @@ class LoopbackServer:
     def queue(self, *replies: Reply) -> None:
         with self._lock:
             self.replies.extend(replies)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until no connection is waiting to be accepted or being served: once its client
+        is gone (killed, say), every request that reached the server is in ``received``."""
+        deadline = time.monotonic() + timeout
+        with self._server.changed:
+            while self._server.serving or select.select([self._server.socket], [], [], 0)[0]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the loopback server still serves after {timeout} s")
+                self._server.changed.wait(0.01)
 
     def start(self) -> LoopbackServer:
         self._thread.start()
