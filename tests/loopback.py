@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import json
+import select
 import socket
 import sys
 import threading
@@ -29,9 +30,12 @@ class Reply:
     first_delay: float = 0.0
     # Close the socket abruptly after this many chunks (disconnect mid-stream).
     disconnect_after: int | None = None
-    # Go quiet for ``stall`` seconds before chunk ``stall_before`` (an idle stream).
+    # Go quiet for ``stall`` seconds before chunk ``stall_before`` (an idle stream); with
+    # ``until``, only until the test sets it (at most ``stall`` seconds): a stream that is
+    # mid-way exactly as long as the test needs, and no longer.
     stall_before: int | None = None
     stall: float = 0.0
+    until: threading.Event | None = None
     gzip: bool = False
 
     @classmethod
@@ -70,9 +74,24 @@ class _QuietServer(ThreadingHTTPServer):
     captured stderr and failed its one-line check now and then."""
 
     handler_errors: list[BaseException]
+    serving = 0  # connections accepted and not yet closed
+    changed: threading.Condition
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.handler_errors.append(sys.exc_info()[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.changed:
+            self.serving += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self.changed:
+                self.serving -= 1
+                self.changed.notify_all()
 
 
 class LoopbackServer:
@@ -86,6 +105,10 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Each write goes out at once, as a provider's server sends it. With Nagle on, a
+            # write behind an unacknowledged one waited for the client's delayed ACK: about
+            # 40 ms for each reply on a kept-alive connection, and chunks lumped together.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
@@ -120,7 +143,10 @@ class LoopbackServer:
                         if reply.delay:
                             time.sleep(reply.delay)
                         if i == reply.stall_before:
-                            time.sleep(reply.stall)
+                            if reply.until is not None:
+                                reply.until.wait(reply.stall)
+                            else:
+                                time.sleep(reply.stall)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
                     received.ended = time.monotonic()  # before the client can see the end
@@ -134,6 +160,7 @@ class LoopbackServer:
 
         self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.handler_errors = []
+        self._server.changed = threading.Condition()
         self._server.daemon_threads = True
         # A short poll interval: stop() waits for one, and every provider test stops a server.
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -147,6 +174,16 @@ class LoopbackServer:
     def queue(self, *replies: Reply) -> None:
         with self._lock:
             self.replies.extend(replies)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until no connection is waiting to be accepted or being served: once its client
+        is gone (killed, say), every request that reached the server is in ``received``."""
+        deadline = time.monotonic() + timeout
+        with self._server.changed:
+            while self._server.serving or select.select([self._server.socket], [], [], 0)[0]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the loopback server still serves after {timeout} s")
+                self._server.changed.wait(0.01)
 
     def start(self) -> LoopbackServer:
         self._thread.start()

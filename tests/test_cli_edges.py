@@ -20,14 +20,23 @@ from composer.models.settings import RequestSettings
 from tests.cli_run import run_cli
 from tests.conftest import ROOT
 from tests.loopback import Reply
+from tests.replay_example import example_from
 
 SIGPIPE_STATUS = 141
 
 
-def _replay_conversation(path, speed: float = 1) -> None:
+def _replay_conversation(path, speed: float = 1, start: float = 0.0) -> None:
+    """A conversation replaying the bundled example; from ``start`` s into it, when given."""
+    example = str(example_from(path.with_name("example.json"), start)) if start else None
     save(Conversation(messages=[Message.text("user", "hi")],
-                      settings=RequestSettings(provider="replay", options={"speed": speed})),
+                      settings=RequestSettings(provider="replay", base_url=example,
+                                               options={"speed": speed})),
          path)
+
+
+# The example from its first text on, at its recorded pace: stdout's first bytes come at once,
+# and its last line (the tool call) 0.35 s later, time enough for ``head`` to close the pipe.
+FIRST_TEXT_S = 1.1
 
 
 def _head(args: list[str], first_bytes: int = 8) -> tuple[int, str]:
@@ -46,7 +55,7 @@ def _head(args: list[str], first_bytes: int = 8) -> tuple[int, str]:
 
 def test_send_into_head_exits_quietly_and_still_writes_the_whole_exchange(tmp_path):
     conv, out = tmp_path / "conv.json", tmp_path / "exchange.json"
-    _replay_conversation(conv)
+    _replay_conversation(conv, start=FIRST_TEXT_S)
     status, stderr = _head(["send", str(conv), "--out", str(out)])
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
     assert status == SIGPIPE_STATUS
@@ -57,7 +66,7 @@ def test_send_into_head_exits_quietly_and_still_writes_the_whole_exchange(tmp_pa
 
 def test_send_into_head_without_out_stops_the_request(tmp_path):
     conv = tmp_path / "conv.json"
-    _replay_conversation(conv)
+    _replay_conversation(conv, start=FIRST_TEXT_S)
     status, stderr = _head(["send", str(conv)])
     assert status == SIGPIPE_STATUS
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -22,6 +21,7 @@ from tests import cassettes
 from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import Reply
+from tests.replay_example import example_from
 
 THINKING = "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml"
 
@@ -142,16 +142,18 @@ def test_bad_input_is_one_line(tmp_path):
 
 def test_ctrl_c_cancels_cleanly_with_exit_130_and_the_partial_written(tmp_path):
     conv, out = tmp_path / "conv.json", tmp_path / "partial.json"
+    # The example at its recorded pace from its first event (at 0.42 s): that one comes at
+    # once, the fourth part (the image) 1.28 s later.
+    example = example_from(tmp_path / "example.json", 0.42)
     save(Conversation(messages=[Message.text("user", "hi")],
-                      settings=RequestSettings(provider="replay", options={"speed": 1})), conv)
+                      settings=RequestSettings(provider="replay", base_url=str(example),
+                                               options={"speed": 1})), conv)
     proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv),
                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        # The example's first event comes at 0.42 s and its last near 1.8 s.
         line = proc.stderr.readline()
-        assert "Planning" in line
-        time.sleep(0.2)
+        assert "Planning" in line  # mid-stream: Ctrl-C now
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
     finally:
@@ -247,10 +249,12 @@ def test_send_reads_a_good_option_into_the_exchange(tmp_path, capsys):
     from composer.main import main
 
     conv = tmp_path / "conv.json"
-    save(Conversation(messages=[Message.text("user", "hi")]), conv)
+    # The bundled replay, at full speed rather than its recorded 1.75 s.
+    save(Conversation(messages=[Message.text("user", "hi")],
+                      settings=RequestSettings(provider="replay", options={"speed": 0})), conv)
     out = tmp_path / "exchange.json"
     assert main(["send", str(conv), "-o", "temperature", "0.5", "-o", "stop", "END",
                  "-o", "top_k", "40", "--out", str(out)]) == 0
     settings = load(out).composer.settings
-    assert settings.options == {"temperature": 0.5, "stop": ["END"]}
+    assert settings.options == {"speed": 0, "temperature": 0.5, "stop": ["END"]}
     assert settings.extra_body == {"top_k": 40}

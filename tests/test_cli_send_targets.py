@@ -23,6 +23,7 @@ from tests import cassettes
 from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
+from tests.replay_example import example_from
 
 CHAT = "TestOpenAICommon/openai-gpt-4o-mini/simple_streaming.yaml"
 ANTHROPIC = "TestAnthropicCommon/claude-sonnet-4/simple_streaming.yaml"
@@ -125,8 +126,9 @@ def test_a_targets_exchange_is_what_a_single_send_writes(conv, tmp_path, loopbac
 
 def test_without_out_the_replies_follow_in_target_order_then_the_table(conv, loopback,
                                                                      second_server):
-    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.01))
-    loopback.queue(Reply.sse(recorded(CHAT), delay=0.05))
+    # The first target's reply (6 chunks, 0.18 s) ends well after the second's (18, 0.054 s).
+    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.003))
+    loopback.queue(Reply.sse(recorded(CHAT), delay=0.03))
     result = composer("send", str(conv), "-t", f"custom:a,base_url={loopback.url}",
                       "-t", f"anthropic:b,base_url={second_server.url}")
     assert result.returncode == 0, result.stderr
@@ -211,9 +213,12 @@ def test_help_explains_the_target_syntax():
 
 def test_ctrl_c_stops_every_target_writes_the_partial_exchanges_and_exits_130(tmp_path):
     conv, out = tmp_path / "conv.json", tmp_path / "out"
+    # Two replays of the bundled example at its recorded pace from its first event (at 0.42 s):
+    # the first token comes at once, the last event 1.33 s later.
+    example = example_from(tmp_path / "example.json", 0.42)
     save(Conversation(messages=[Message.text("user", "hi")],
-                      settings=RequestSettings(provider="replay", options={"speed": 1})), conv)
-    # Two replays of the bundled example at its recorded pace (its last event near 1.8 s).
+                      settings=RequestSettings(provider="replay", base_url=str(example),
+                                               options={"speed": 1})), conv)
     proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv), "--out",
                              str(out), "-t", "replay:a", "-t", "replay:b"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 import pytest
 
@@ -88,8 +89,9 @@ def test_two_targets_on_one_local_server_go_one_after_another(loopback):
 
 
 def test_targets_on_different_servers_stream_at_the_same_time(loopback, second_server):
+    # Each reply takes 0.3 s (6 chunks, 18 chunks): long enough to overlap if they run at once.
     loopback.queue(Reply.sse(recorded(CHAT), delay=0.05))
-    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.05))
+    second_server.queue(Reply.sse(recorded(ANTHROPIC), delay=0.017))
     targets = [parse_target(f"custom:gpt-4o-mini,base_url={loopback.url}/v1"),
                parse_target(f"anthropic:claude-sonnet-4-20250514,base_url={second_server.url}")]
 
@@ -143,8 +145,9 @@ def test_a_failing_target_ends_with_its_error_and_the_others_finish(loopback, se
 
 def test_stop_cancels_every_column_and_each_keeps_what_arrived(loopback, second_server):
     body = recorded(ANTHROPIC)
-    loopback.queue(Reply.sse(body, delay=0.3), Reply.sse(body))
-    second_server.queue(Reply.sse(recorded(CHAT), delay=0.3))
+    go_on = threading.Event()  # both servers hold the rest of their replies back until then
+    loopback.queue(Reply.sse(body, stall_before=4, stall=10, until=go_on), Reply.sse(body))
+    second_server.queue(Reply.sse(recorded(CHAT), stall_before=2, stall=10, until=go_on))
     targets = [parse_target(f"anthropic:m1,base_url={loopback.url}"),
                parse_target(f"anthropic:m2,base_url={loopback.url}"),  # queued behind m1
                parse_target(f"custom:m3,base_url={second_server.url}")]
@@ -158,7 +161,10 @@ def test_stop_cancels_every_column_and_each_keeps_what_arrived(loopback, second_
         compare.stop()
         return compare, states, await task
 
-    compare, before, exchanges = asyncio.run(main())
+    try:
+        compare, before, exchanges = asyncio.run(main())
+    finally:
+        go_on.set()
 
     assert before[1] == RunState.QUEUED
     assert [c.state for c in compare.columns] == [RunState.STOPPED] * 3

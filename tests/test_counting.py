@@ -195,9 +195,9 @@ def test_a_counter_that_answers_404_falls_back_to_the_estimate_with_one_line(loo
 def test_a_slow_counter_is_given_up_quickly(loopback):
     conv = conversation("openai", "gpt-4o", loopback.url + "/v1")
     loopback.queue(Reply.json({"input_tokens": 1}, first_delay=1.0))
-    result = count(conv, timeout=0.2)
+    result = count(conv, timeout=0.1)
     assert not result.exact
-    assert result.problem == "count failed: no answer from 127.0.0.1 within 0.2 s"
+    assert result.problem == "count failed: no answer from 127.0.0.1 within 0.1 s"
 
 
 def test_a_counter_that_answers_nonsense_is_one_line(loopback):

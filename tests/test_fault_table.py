@@ -8,6 +8,8 @@ meets each fault too (tests/views/test_fault_table.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from composer.models.conversation import Conversation
@@ -29,6 +31,10 @@ from tests.loopback import LoopbackServer
 
 # The window's run settings in a test (tests/views/conftest.py make_window, the window test).
 CONFIG = CallConfig(read_timeout=READ_TIMEOUT_S, connect_timeout=2.0, backoff_base=0.01)
+# The idle-timeout fault's first send waits out its read timeout. Here nothing but the call runs
+# on the loop (no window painting), so half the window's is ample, and still an eighth of the
+# server's stall.
+IDLE_CONFIG = replace(CONFIG, read_timeout=READ_TIMEOUT_S / 2)
 
 
 def _conversation(protocol: Protocol, port: int) -> Conversation:
@@ -38,9 +44,9 @@ def _conversation(protocol: Protocol, port: int) -> Conversation:
         base_url=f"http://127.0.0.1:{port}{protocol.path}"))
 
 
-async def _send(conversation: Conversation):
+async def _send(conversation: Conversation, config: CallConfig = CONFIG):
     events = []
-    call = Call(conversation, api_key="sk-test", config=CONFIG)
+    call = Call(conversation, api_key="sk-test", config=config)
     exchange = await run_call(call, on_event=lambda event, _index: events.append(event))
     return exchange, events
 
@@ -59,7 +65,7 @@ async def test_fault_through_the_transport(protocol: Protocol, fault: Fault):
             server.queue(*fault.replies(protocol))
         conversation = _conversation(protocol, port)
         before = conversation.model_copy(deep=True)
-        exchange, events = await _send(conversation)
+        exchange, events = await _send(conversation, IDLE_CONFIG if fault.idle else CONFIG)
 
         assert conversation == before
         error = exchange.composer.error

@@ -24,6 +24,7 @@ from composer.providers.transport import Call, CallConfig, list_models, run_call
 from tests import cassettes
 from tests.conftest import recordings_or_skip
 from tests.loopback import Reply
+from tests.replay_example import example_from
 
 FULL_SPEED = CallConfig(replay_speed=0)
 
@@ -65,17 +66,22 @@ async def test_the_bundled_example_matches_its_own_saved_reply():
 async def test_recorded_timing_is_followed_scaled_by_the_speed_option():
     last = load(EXAMPLE_EXCHANGE).composer.events[-1].t
     start = time.monotonic()
-    exchange = await run_call(Call(replay_conversation(speed=8)))
+    exchange = await run_call(Call(replay_conversation(speed=16)))
     elapsed = time.monotonic() - start
-    assert elapsed >= last / 8 * 0.9
+    assert elapsed >= last / 16 * 0.9
     assert elapsed < last  # faster than recorded
     assert exchange.composer.timing.first_token_ms > 0
 
 
-async def test_a_timed_replay_can_be_cancelled_with_parts_kept():
-    task = asyncio.create_task(run_call(Call(replay_conversation(speed=1))))
-    await asyncio.sleep(0.6)
-    task.cancel()
+async def test_a_timed_replay_can_be_cancelled_with_parts_kept(tmp_path):
+    # The example at its recorded pace from its first event on (at 0.42 s): that one comes at
+    # once, the next 0.38 s later, the fourth part 1.28 s later.
+    example = example_from(tmp_path / "example.json", 0.42)
+    first = asyncio.Event()
+    task = asyncio.create_task(run_call(Call(replay_conversation(example, speed=1)),
+                                        on_event=lambda _event, _index: first.set()))
+    await asyncio.wait_for(first.wait(), 10)
+    task.cancel()  # while the replay waits for its next event
     exchange = await task
     assert exchange.composer.stop_reason == "cancelled"
     assert isinstance(exchange.messages[0].parts[0], ReasoningPart)

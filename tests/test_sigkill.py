@@ -213,7 +213,9 @@ def test_sigkill_during_edits_and_saves_never_tears_a_file_or_loses_the_recovery
                 assert not _temps_of_the_dead([user_dir, work], pid)
                 if round_ == KILLS:
                     break
-                time.sleep(rng.uniform(0.02, 0.8))
+                # Kill anywhere in two Save cycles (SAVE_EVERY edits, 0.2 s or more) and three
+                # autosave intervals.
+                time.sleep(rng.uniform(0.02, 0.5))
             kill_time = time.time()
             _sigkill(pid)
             pid_killed, pid = pid, None

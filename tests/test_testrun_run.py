@@ -191,7 +191,7 @@ def test_events_come_per_cell_with_the_spend_and_stop_keeps_only_finished_cells(
         monkeypatch.setenv(key, value)
     for server in servers.values():  # slow replies: Stop lands while calls are in flight
         for reply in server.replies:
-            reply.delay = 0.02
+            reply.delay = 0.01
     suite = load_suite(write_suite(tmp_path, servers, repeats=4))
     events: list = []
     runner = None

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,15 +69,21 @@ def _finished(out: Path) -> set[tuple[str, str]]:
     return found
 
 
+def _queue(servers: dict[str, LoopbackServer], delay: float) -> None:
+    """Each server's replies from now on: its recording, ``delay`` s before each chunk."""
+    for name, server in servers.items():
+        body = cassettes.load(recordings_or_skip() / RECORDINGS[name]).interactions[0]
+        server.replies.clear()
+        server.queue(*[Reply.sse(body.response_body, delay=delay) for _ in range(200)])
+
+
 def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_finished_cell(
         tmp_path):
     print(f"COMPOSER_SIGKILL_SEED={SEED}")
     rng = random.Random(SEED)
     servers = {name: LoopbackServer().start() for name in RECORDINGS}
-    for name, server in servers.items():
-        body = cassettes.load(recordings_or_skip() / RECORDINGS[name]).interactions[0]
-        # A slow drip: each call takes a while, so kills land with calls in flight.
-        server.queue(*[Reply.sse(body.response_body, delay=0.01) for _ in range(200)])
+    # A slow drip: each call takes a while, so kills land with calls in flight.
+    _queue(servers, delay=0.01)
     suite = _suite(tmp_path, servers)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "k",
@@ -87,6 +94,8 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
         for round_ in range(KILLS + 1):
             before = _finished(out)
             starts = {name: len(s.received) for name, s in servers.items()}
+            if round_ == KILLS:  # the last resume is not killed: it may go at full speed
+                _queue(servers, delay=0.0)
             args = [sys.executable, "-m", "composer", "run", str(suite), "--out", str(out),
                     "--trust-base-url", *(["--resume"] if round_ else [])]
             child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -104,6 +113,8 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
                 kills += 1
             assert child.wait(timeout=120) in (-signal.SIGKILL, 0), \
                 (tmp_path / "child.err").read_text()[-2000:]
+            for server in servers.values():  # what the child sent is all in ``received``
+                server.settle()
             after = _finished(out)  # every file parses
             print(f"round {round_}: {len(before)} -> {len(after)} cells")
             for name, server in servers.items():
@@ -137,7 +148,12 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
 def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_path):
     server = LoopbackServer().start()
     body = cassettes.load(recordings_or_skip() / RECORDINGS["openai"]).interactions[0]
-    server.queue(*[Reply.sse(body.response_body, delay=0.05) for _ in range(20)])
+    # Three calls go through; the fourth and later are held until the child has exited, so the
+    # Ctrl-C comes while one is on its way, with five cells not done.
+    go_on = threading.Event()
+    server.queue(*[Reply.sse(body.response_body) for _ in range(3)],
+                 *[Reply.sse(body.response_body, stall_before=0, stall=60, until=go_on)
+                   for _ in range(17)])
     servers = {"openai": server, "anthropic": server}
     suite = _suite(tmp_path, servers)
     data = json.loads(suite.read_text())
@@ -151,11 +167,12 @@ def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_pat
                                   str(out), "--trust-base-url"], cwd=ROOT, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
-        while len(server.received) < 3 and time.time() < deadline and child.poll() is None:
+        while len(server.received) < 4 and time.time() < deadline and child.poll() is None:
             time.sleep(0.005)
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=60)
     finally:
+        go_on.set()
         server.stop()
     assert child.returncode == 130, err
     assert "Traceback" not in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -202,7 +203,7 @@ async def test_401_with_a_provider_error_body_is_one_clear_error(loopback):
 async def test_429_with_retry_after_then_success(loopback):
     loopback.queue(
         Reply.json(error_body("slow down", "rate_limit_error"), status=429,
-                   headers={"retry-after": "0.3"}),
+                   headers={"retry-after": "0.15"}),  # FAST's own backoff is 0.01 s
         Reply.sse(GOOD),
     )
     start = time.monotonic()
@@ -210,9 +211,9 @@ async def test_429_with_retry_after_then_success(loopback):
     elapsed = time.monotonic() - start
     retries = [e for e in seen if isinstance(e, Retrying)]
     assert len(retries) == 1
-    assert retries[0].delay == pytest.approx(0.3) and retries[0].attempt == 1
+    assert retries[0].delay == pytest.approx(0.15) and retries[0].attempt == 1
     assert "429 rate_limit_error: slow down" in retries[0].reason
-    assert elapsed >= 0.3  # the server's wait was honoured
+    assert elapsed >= 0.15  # the server's wait was honoured
     assert exchange.messages[0].plain_text == "Hello, world"
     assert exchange.composer.error is None and len(loopback.received) == 2
 
@@ -284,17 +285,18 @@ async def test_truncated_stream_without_terminal_event(loopback):
 
 async def test_idle_read_timeout(loopback):
     loopback.queue(Reply.sse(sse(("text", {"text": "A"}), ("text", {"text": "B"})), delay=0.6))
-    config = CallConfig(read_timeout=0.2, backoff_base=0.01)
+    config = CallConfig(read_timeout=0.1, backoff_base=0.01)
     exchange, seen, _ = await send(loopback.url, config)
     error = exchange.composer.error
-    assert error.kind == "timeout" and "0.2 s" in error.message
+    assert error.kind == "timeout" and "0.1 s" in error.message
     assert not any(isinstance(e, Retrying) for e in seen)
 
 
 async def test_cancellation_mid_stream_returns_at_once_with_parts_kept(loopback):
     body = sse(("text", {"text": "first"}), *[("text", {"text": "."})] * 20,
                ("done", {"reason": "stop"}))
-    loopback.queue(Reply.sse(body, delay=0.3))
+    go_on = threading.Event()  # the server holds the rest back until then
+    loopback.queue(Reply.sse(body, stall_before=1, stall=10, until=go_on))
     got_first = asyncio.Event()
 
     def on_event(event, index):
@@ -311,18 +313,23 @@ async def test_cancellation_mid_stream_returns_at_once_with_parts_kept(loopback)
     assert exchange.composer.stop_reason == "cancelled"
     assert exchange.composer.error.kind == "cancelled"
     # The connection was really closed: the server's next writes find nobody there.
+    go_on.set()
     assert await asyncio.to_thread(loopback.client_went_away.wait, 5)
 
 
 async def test_cancellation_can_be_reraised(loopback):
-    loopback.queue(Reply.sse(GOOD, delay=0.3))
+    go_on = threading.Event()  # the server holds the rest back until then
+    loopback.queue(Reply.sse(GOOD, stall_before=2, stall=10, until=go_on))
     call = Call(conversation(loopback.url), config=FAST, protocol=DIALECT)
     assembler = Assembler()
-    task = asyncio.create_task(run_call(call, assembler, reraise_cancel=True))
-    await asyncio.sleep(0.4)
-    task.cancel()
+    streaming = asyncio.Event()
+    task = asyncio.create_task(run_call(call, assembler, reraise_cancel=True,
+                                        on_event=lambda _event, _index: streaming.set()))
+    await asyncio.wait_for(streaming.wait(), 5)
+    task.cancel()  # mid-stream
     with pytest.raises(asyncio.CancelledError):
         await task
+    go_on.set()
     assert assembler.stop_reason == "cancelled"
 
 

@@ -135,6 +135,19 @@ def make_window(qtbot, qloop, user_dir):
 
 
 @pytest.fixture
+def short_debounces(monkeypatch):
+    """The window's debounces short (the request preview's and the variables' 300 ms to 50, the
+    token count's 600 to 100), for the tests that wait for what they refresh: a test's edits
+    come faster than any of them, and its waits are for what the refresh shows. Use it with
+    ``pytestmark = pytest.mark.usefixtures("short_debounces")``."""
+    from composer.views import inspector, token_count, variables_panel
+
+    monkeypatch.setattr(inspector, "DEBOUNCE_MS", 50)
+    monkeypatch.setattr(variables_panel, "SETTLE_MS", 50)
+    monkeypatch.setattr(token_count, "DEBOUNCE_MS", 100)
+
+
+@pytest.fixture
 def run_window(make_window):
     """The same window maker, by the name the run tests use."""
     return make_window

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import Qt
 
 from composer.models.caching import breakpoint_of, cache_usage
@@ -19,6 +20,8 @@ from composer.views.table.model import ROLE_COLUMN
 from tests.cassettes import load
 from tests.conftest import RECORDINGS, recordings_or_skip
 from tests.framing import assemble, frames
+
+pytestmark = pytest.mark.usefixtures("short_debounces")
 
 LONG = "The quick brown fox jumps over the lazy dog. " * 200
 

@@ -6,6 +6,8 @@ are remembered for the next time."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
@@ -199,8 +201,9 @@ def test_a_bad_parameter_is_shown_under_its_row_and_nothing_is_sent(qtbot, run_w
 
 def test_esc_stops_every_column_and_each_keeps_what_arrived(qtbot, run_window, servers, keys):
     chat, claude, _ = servers
-    claude.queue(Reply.sse(recorded(ANTHROPIC), delay=0.3))
-    chat.queue(Reply.sse(recorded(CHAT), delay=0.3))
+    go_on = threading.Event()  # both servers hold the rest of their replies back until then
+    claude.queue(Reply.sse(recorded(ANTHROPIC), stall_before=4, stall=10, until=go_on))
+    chat.queue(Reply.sse(recorded(CHAT), stall_before=2, stall=10, until=go_on))
     window = run_window(conversation())
     dialog = open_dialog(qtbot, window)
     fill(dialog, [("anthropic", "first", claude.url, {}),
@@ -213,6 +216,7 @@ def test_esc_stops_every_column_and_each_keeps_what_arrived(qtbot, run_window, s
     assert view.columns[1].state.text() == "Queued"
     qtbot.keyClick(view.columns[0].pane, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=5000)
+    go_on.set()
     assert [c.column.state for c in view.columns] == [RunState.STOPPED] * 3
     assert [c.state.text() for c in view.columns] == ["Stopped"] * 3
     assert len(claude.received) == 1  # the queued one was never sent

@@ -6,6 +6,7 @@ dropped or pasted onto the box go with the message; undo takes back the reply, t
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -149,7 +150,8 @@ def test_keep_replies_off_waits_for_append_reply_and_is_remembered(
 
 
 def test_stop_mid_stream_keeps_the_partial_reply_in_the_table(qtbot, run_window, loopback):
-    loopback.queue(Reply.sse(_chat_sse(WORDS), delay=0.03))
+    go_on = threading.Event()  # the server holds the words after word9 back until then
+    loopback.queue(Reply.sse(_chat_sse(WORDS), stall_before=10, stall=10, until=go_on))
     window = run_window(_chat(loopback.url))
     run, box = window.run_ui, _ready(qtbot, window)
     qtbot.keyClicks(box.edit, "Count slowly.")
@@ -158,6 +160,7 @@ def test_stop_mid_stream_keeps_the_partial_reply_in_the_table(qtbot, run_window,
                     and "word3" in run.pane.blocks_of(TextBlock)[0].text, timeout=5000)
     qtbot.keyClick(box.edit, Key.Key_Escape)
     qtbot.waitUntil(lambda: run.state == RunState.STOPPED, timeout=3000)
+    go_on.set()
     partial = run.pane.blocks_of(TextBlock)[0].text
     assert "word59" not in partial
     assert run.pane.error_block.header.text().startswith("Stopped")

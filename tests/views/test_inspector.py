@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from composer.models.conversation import Conversation
@@ -14,6 +15,8 @@ from composer.models.settings import RequestSettings
 from composer.run import RunState
 from composer.views.inspector import DEBOUNCE_MS
 from tests.loopback import Reply
+
+pytestmark = pytest.mark.usefixtures("short_debounces")
 
 
 def _openai(url: str | None = None) -> Conversation:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 
 from PySide6.QtCore import Qt
 
@@ -142,7 +143,9 @@ def test_a_structured_reply_shows_its_first_break_while_streaming_and_the_verdic
         qtbot, run_window, loopback):
     fragments = ['{"name": "Alice", ', '"age": "thirty", ', *(['"city": "Pa'] + ["r"] * 12),
                  'is"}']
-    loopback.queue(Reply.sse(anthropic_stream(fragments), delay=0.05))
+    go_on = threading.Event()  # the server holds the reply after "city" back until then
+    loopback.queue(Reply.sse(anthropic_stream(fragments), stall_before=5, stall=10,
+                             until=go_on))
     window = run_window(structured(loopback.url))
     run = window.run_ui
     status = run.pane.schema_status
@@ -150,6 +153,7 @@ def test_a_structured_reply_shows_its_first_break_while_streaming_and_the_verdic
     qtbot.waitUntil(lambda: "breaks at $.age" in status.text(), timeout=5000)
     assert run.state == RunState.STREAMING  # said while the reply still streams
     assert status.text() == "Schema: breaks at $.age \N{EM DASH} 'thirty' is not of type 'integer'"
+    go_on.set()
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert status.text() == (
         "Schema: invalid at $.age \N{EM DASH} 'thirty' is not of type 'integer'")

@@ -6,6 +6,7 @@ send nothing."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -63,7 +64,8 @@ def test_first_start_replays_the_example_and_shows_every_part_type(qtbot, run_wi
 
 
 def test_stop_mid_stream_keeps_the_parts_that_arrived(qtbot, run_window, loopback, recorded):
-    loopback.queue(Reply.sse(recorded[0].response_body, delay=0.03))
+    go_on = threading.Event()  # the server holds the reply after its 3rd delta back until then
+    loopback.queue(Reply.sse(recorded[0].response_body, stall_before=6, stall=10, until=go_on))
     window = run_window(_anthropic(recorded, loopback.url))
     run = window.run_ui
     states = []
@@ -77,6 +79,7 @@ def test_stop_mid_stream_keeps_the_parts_that_arrived(qtbot, run_window, loopbac
     window.resize(1000, 700)
     qtbot.keyClick(window.table, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: run.state == RunState.STOPPED, timeout=3000)
+    go_on.set()
     assert states[:2] == ["sending", "streaming"]
     partial = run.pane.blocks_of(ReasoningBlock)[0].text
     assert 20 < len(partial) and "function call." not in partial
@@ -91,13 +94,15 @@ def test_stop_mid_stream_keeps_the_parts_that_arrived(qtbot, run_window, loopbac
 
 
 def test_a_new_send_replaces_the_running_one(qtbot, run_window, loopback, recorded):
-    slow = Reply.sse(recorded[0].response_body, delay=0.05)
+    go_on = threading.Event()  # the first reply is held after its 3rd delta until then
+    slow = Reply.sse(recorded[0].response_body, stall_before=6, stall=10, until=go_on)
     loopback.queue(slow, Reply.sse(recorded[0].response_body))
     window = run_window(_anthropic(recorded, loopback.url))
     run = window.run_ui
     run.send_action.trigger()
     qtbot.waitUntil(lambda: bool(run.pane.blocks), timeout=5000)
     run.send_action.trigger()
+    go_on.set()  # the rest of the first reply may come now, if anything still reads it
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     assert len(run.runs.runs) == 1  # the first run's late results were dropped
     assert run.current.composer.stop_reason == "tool_calls"

@@ -7,6 +7,7 @@ a bad cases file, the suite saved in the core's format."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import jsonschema
@@ -298,7 +299,9 @@ def test_stop_keeps_the_finished_cells_and_resume_is_offered(qtbot, make_window,
                                                               tmp_path):
     body = recorded(OPENAI)
     slow = LoopbackServer().start()
-    slow.queue(*[Reply.sse(body, first_delay=0.4) for _ in range(6)])
+    go_on = threading.Event()  # the calls after the first are held until then
+    slow.queue(Reply.sse(body),
+               *[Reply.sse(body, stall_before=0, stall=10, until=go_on) for _ in range(5)])
     try:
         window, ws = build(qtbot, make_window, servers)
         ws.editor.targets.setPlainText(f"openai-chat:gpt-4o,base_url={slow.url}/v1")
@@ -319,6 +322,7 @@ def test_stop_keeps_the_finished_cells_and_resume_is_offered(qtbot, make_window,
         assert [c.symbols() for row in ws.grid.cells for c in row] == ["✓", "·", "·"]
         assert ws.model.index(1, 0).data() == "·  not run"  # the stopped call is not running
     finally:
+        go_on.set()
         slow.stop()
 
 

@@ -4,13 +4,17 @@ sit beside the count with the run's cost and the conversation's running total.""
 
 from __future__ import annotations
 
+import pytest
+
 from composer.models.conversation import Conversation
 from composer.run import RunState
+from composer.views import token_count
 from tests.loopback import Reply
 from tests.views import test_send
 
 _anthropic = test_send._anthropic
 recorded = test_send.recorded  # the same recorded thinking reply, as a fixture
+pytestmark = pytest.mark.usefixtures("short_debounces")  # the count's: 100 ms
 
 
 def test_the_count_follows_edits_once_they_settle(qtbot, make_window, loopback, recorded):
@@ -27,7 +31,7 @@ def test_the_count_follows_edits_once_they_settle(qtbot, make_window, loopback, 
     for n in range(5):  # typing: five edits inside the debounce
         window.editor.set_text(0, f"What is the weather in Lisbon? {'!' * n}")
     qtbot.waitUntil(lambda: "1,612" in counter.label.text(), timeout=5000)
-    qtbot.wait(800)  # long enough for a second count, if one were coming
+    qtbot.wait(4 * token_count.DEBOUNCE_MS)  # long enough for a second count, if one came
     assert len(loopback.received) == 2  # one count for the five edits
     assert "Lisbon? !!!!" in str(loopback.received[1].json)  # the last edit, counted
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from composer.models.conversation import Conversation
 from composer.models.document import ReplaceMessage
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.run import RunState
 from tests.loopback import Reply
+
+pytestmark = pytest.mark.usefixtures("short_debounces")
 
 
 def _conversation(url: str) -> Conversation:
