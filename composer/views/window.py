@@ -44,6 +44,7 @@ from composer.preferences import Preferences
 from composer.views import (
     announce,
     dialogs,
+    lazy,
     memory,
     menus,
     opening,
@@ -192,6 +193,11 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.branches = install_branches(self)  # regenerate, variants, the branches dock
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
+
+    def build_deferred(self) -> None:
+        """Build every part of the window that waits for its first use (composer/views/lazy.py):
+        what walks the whole window (the shortcut list, the collision check) sees them all."""
+        lazy.build_all(self)
 
     # -- start and finish ---------------------------------------------------------------------
 
