@@ -38,15 +38,30 @@ class CompareUI:
                                  "replies side by side")
         self.action.setToolTip(f"{self.action.statusTip()} ({COMPARE_KEYS})")
         self.action.triggered.connect(lambda _c=False: self.choose_targets())
-        run = window.run_ui
-        self.view = CompareWindow(window, http_client=window.http_client,
-                                  trusted=run.key_trust, config=run.call_config,
-                                  stop_keys=run.stop_action.shortcuts)
-        self.view.targets_requested.connect(self.choose_targets)
-        self.view.keep_requested.connect(window.keep_compare_replies)
-        self.view.save_requested.connect(run.choose_save_exchange)
-        window.document_replaced.connect(self.view.conversation_gone)
-        window.closed.connect(self.view.shutdown)
+        self._view: CompareWindow | None = None  # made the first time it is needed (``view``)
+        window.document_replaced.connect(self._on_window_document_replaced)
+        window.closed.connect(self._on_window_closed)
+
+    @property
+    def view(self) -> CompareWindow:
+        """The compare view, made the first time it is needed."""
+        if self._view is None:
+            window, run = self.window, self.window.run_ui
+            view = self._view = CompareWindow(window, http_client=window.http_client,
+                                              trusted=run.key_trust, config=run.call_config,
+                                              stop_keys=run.stop_action.shortcuts)
+            view.targets_requested.connect(self.choose_targets)
+            view.keep_requested.connect(window.keep_compare_replies)
+            view.save_requested.connect(run.choose_save_exchange)
+        return self._view
+
+    def _on_window_document_replaced(self) -> None:
+        if self._view is not None:
+            self._view.conversation_gone()
+
+    def _on_window_closed(self) -> None:
+        if self._view is not None:
+            self._view.shutdown()
 
     # -- the targets ------------------------------------------------------------------------
 
