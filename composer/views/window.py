@@ -52,7 +52,12 @@ from composer.views import (
     shortcuts,
     shortcuts_dialog,
 )
-from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.attachments import (
+    DEFAULT_EMBED,
+    DEFAULT_SIZE_LIMIT,
+    AttachmentLoader,
+    run_off_thread,
+)
 from composer.views.branches.commands import install as install_branches
 from composer.views.compare import install as install_compare
 from composer.views.compose import install as install_compose
@@ -187,7 +192,11 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.token_count = install_token_count(self, self.run_ui)
         self.token_count.failed.connect(self._on_count_failed)
         self.compose = install_compose(self)  # the next message, under the table
-        self._apply_preferences()  # to every attachment loader, now all are in the window
+        # To every attachment loader, now all are in the window; they start with the defaults,
+        # so with default preferences there is nothing to apply (and no walk over the window).
+        if (self.preferences.embed_attachments, self.preferences.attachment_size_limit) != \
+                (DEFAULT_EMBED, DEFAULT_SIZE_LIMIT):
+            self._apply_preferences()
         self.compare_ui = install_compare(self)  # Run ▸ Compare…: several targets side by side
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         self.branches = install_branches(self)  # regenerate, variants, the branches dock
