@@ -154,7 +154,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._update_title()
-        self._write_state(clean_exit=False)
+        self._write_state(clean_exit=False, if_changed=True)
         if startup_note:
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
