@@ -5,9 +5,8 @@ is hidden, is a ``LazyPage``: an empty widget that builds its contents just befo
 shown, or at once when the code asks for them (``built()``). What the page holds is the same
 either way; only when it is made changes.
 
-Invariants: contents are built at most once; they are built while the page is still hidden,
-so they appear with it in the same paint (children added to a page already shown would appear
-one event later); actions the contents make take the user's keys (``shortcuts.adopt``); and
+Invariants: contents are built at most once; they are shown with the page, in the same paint;
+actions the contents make take the user's keys (``shortcuts.adopt``); and
 whatever walks the whole window for its actions (the shortcut list, the collision check) builds
 every page first (the window's ``build_deferred``), so it sees what it always saw.
 """
@@ -16,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from composer.views import shortcuts
@@ -44,11 +45,16 @@ class LazyPage(QWidget):
             _make_room(self)
         return self
 
-    def setVisible(self, visible: bool) -> None:  # noqa: N802
-        # Before Qt shows the page: children made now are shown with it, in the same paint.
-        if visible:
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        if not self.is_built:
             self.built()
-        super().setVisible(visible)
+            # Qt would show children added to a shown widget only one event later; now, they
+            # are in this paint and visible to whatever follows the show.
+            for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+                if not child.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
+                    child.show()
+            self.layout().activate()
+        super().showEvent(event)
 
 
 def _make_room(page: QWidget) -> None:

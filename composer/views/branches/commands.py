@@ -75,6 +75,10 @@ class BranchCommands(QObject):
         assert self._panel is not None
         return self._panel
 
+    def _build_dock(self, showing: bool = True) -> None:
+        if showing:
+            self.dock.widget().built()
+
     def _build_panel(self, layout: QVBoxLayout) -> None:
         panel = self._panel = BranchesPanel()
         panel.switch_requested.connect(self.switch_to)
@@ -115,6 +119,8 @@ class BranchCommands(QObject):
         self.show_branches_action.setText("&Branches")
         self.show_branches_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.show_branches_action.triggered.connect(self._on_show_branches_triggered)
+        # Before the dock's own slot shows it: the dock is sized for the panel, not its page.
+        self.show_branches_action.toggled.connect(self._build_dock)
 
     def _install_menus(self) -> None:
         w = self.window
@@ -157,6 +163,7 @@ class BranchCommands(QObject):
             self._panel.show_tree(tree)
         if tree is not None and len(tree.leaves) > 1 and not self._user_hid_dock \
                 and not self.dock.isVisible() and self.window.isVisible():
+            self._build_dock()
             self.dock.show()
         self._update_actions()
 
