@@ -25,10 +25,10 @@ from composer.models.document import CommitRows, Notice, Reset, SetTree, TreeCha
 from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.models.tree import ROOT, TreeError
-from composer.views.branches.panel import BranchesPanel
 from composer.views.lazy import LazyPage
 
 if TYPE_CHECKING:
+    from composer.views.branches.panel import BranchesPanel
     from composer.views.window import MainWindow
 
 
@@ -80,6 +80,8 @@ class BranchCommands(QObject):
             self.dock.widget().built()
 
     def _build_panel(self, layout: QVBoxLayout) -> None:
+        from composer.views.branches.panel import BranchesPanel  # loaded with the dock
+
         panel = self._panel = BranchesPanel()
         panel.switch_requested.connect(self.switch_to)
         panel.rename_requested.connect(self.rename_branch)

@@ -14,13 +14,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
-from composer.run.compare import key_question
 from composer.run.targets import Target, TargetError
-from composer.views.compare.targets_dialog import CompareDialog
-from composer.views.compare.window import CompareWindow
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
+    from composer.views.compare.targets_dialog import CompareDialog
+    from composer.views.compare.window import CompareWindow
     from composer.views.window import MainWindow
 
 COMPARE_KEYS = "Ctrl+Shift+M"
@@ -46,6 +45,8 @@ class CompareUI:
     def view(self) -> CompareWindow:
         """The compare view, made the first time it is needed."""
         if self._view is None:
+            from composer.views.compare.window import CompareWindow  # with the view, not at start
+
             window, run = self.window, self.window.run_ui
             view = self._view = CompareWindow(window, http_client=window.http_client,
                                               trusted=run.key_trust, config=run.call_config,
@@ -98,6 +99,8 @@ class CompareUI:
 
     def choose_targets(self) -> CompareDialog:
         """Open the targets dialog; its Send starts the compare."""
+        from composer.views.compare.targets_dialog import CompareDialog  # not at start
+
         if self.dialog is not None:
             self.dialog.close()
         dialog = CompareDialog(self.remembered(), self.window, known_models=self.known_models(),
@@ -128,6 +131,8 @@ class CompareUI:
         conversation = self._conversation()
         chosen = self.window.request_panel.provenance.base_url_chosen
         trusted = self.window.run_ui.key_trust
+        from composer.run.compare import key_question  # the compare core: with the first compare
+
         question = None if chosen else key_question(conversation, targets, trusted=trusted)
         if question is None:
             return self._start(conversation, targets, chosen)
