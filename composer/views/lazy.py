@@ -6,9 +6,11 @@ shown, or at once when the code asks for them (``built()``). What the page holds
 either way; only when it is made changes.
 
 Invariants: contents are built at most once; they are shown with the page, in the same paint;
-actions the contents make take the user's keys (``shortcuts.adopt``); and
-whatever walks the whole window for its actions (the shortcut list, the collision check) builds
-every page first (the window's ``build_deferred``), so it sees what it always saw.
+the actions they make take the user's keys (``shortcuts.adopt``); whatever walks the whole
+window for its actions (the shortcut list, the collision check) builds every page first (the
+window's ``build_deferred``), so it sees what it always saw. A key that must work before its
+part is shown stays on an action the window makes at once (the dock's toggle, Compare…); the
+keys a lazy part makes are its widget's own, live only where it has the focus.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class LazyPage(QWidget):
             self.built()
             # Qt would show children added to a shown widget only one event later; now, they
             # are in this paint and visible to whatever follows the show.
-            for child in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            direct = Qt.FindChildOption.FindDirectChildrenOnly
+            for child in self.findChildren(QWidget, options=direct):
                 if not child.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
                     child.show()
             self.layout().activate()
