@@ -125,7 +125,8 @@ class AttachmentLoader(QObject):
         self.editor = editor
         self.parent_widget = parent_widget
         self.size_limit = size_limit
-        self.embed = DEFAULT_EMBED  # False: keep only each file's path (Preferences.embed_attachments)
+        # False: keep only each file's path (Preferences.embed_attachments).
+        self.embed = DEFAULT_EMBED
         self.show_messages = True
         self._jobs: set[QObject] = set()
 
