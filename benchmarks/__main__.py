@@ -63,6 +63,15 @@ def cold_start_rows(runs: int) -> list[Row]:
             Row("cold start CPU: Composer / bare", composer_cpu / bare_cpu, "x")]
 
 
+def window_build_rows(windows: int) -> list[Row]:
+    from benchmarks import window_build
+
+    r = window_build.run(windows)
+    return [Row(f"a window's build (median of {windows})", r.build_ms, "ms"),
+            Row(f"a window's first paint (median of {windows})", r.paint_ms, "ms"),
+            Row(f"a window's build and first paint, CPU (median of {windows})", r.cpu_ms, "ms")]
+
+
 def table_rows(rows: int) -> list[Row]:
     from benchmarks import table_scroll
 
@@ -174,6 +183,7 @@ def main() -> int:
         lambda: stream_rows(1000 if smoke else 10_000, 4),
         lambda: final_render_rows(20_000 if smoke else 545_000),
         lambda: cold_start_rows(1 if smoke else 3),
+        lambda: window_build_rows(2 if smoke else 10),
         *[(lambda n=n: table_rows(n)) for n in ((500,) if smoke else (5000, 50_000))],
         lambda: send_path_rows(2000 if smoke else 24_000, 1 if smoke else 3),
         lambda: runner_rows(30 if smoke else 300, 1 if smoke else 3),

@@ -36,6 +36,7 @@ from composer.views.short_text import human_size
 from composer.views.undo import DocumentEditor
 
 DEFAULT_SIZE_LIMIT = 20 * 1024 * 1024
+DEFAULT_EMBED = True  # a loader embeds files' bytes unless the preferences say otherwise
 
 
 def check_paths(paths: Sequence[str]) -> tuple[list[tuple[str, int]], str | None]:
@@ -124,7 +125,8 @@ class AttachmentLoader(QObject):
         self.editor = editor
         self.parent_widget = parent_widget
         self.size_limit = size_limit
-        self.embed = True  # False: keep only each file's path (Preferences.embed_attachments)
+        # False: keep only each file's path (Preferences.embed_attachments).
+        self.embed = DEFAULT_EMBED
         self.show_messages = True
         self._jobs: set[QObject] = set()
 

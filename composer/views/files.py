@@ -151,11 +151,15 @@ class DraftStore:
             state.draft = DRAFT_SLOTS[0]
         return state
 
-    def write_state(self, state: DraftState) -> None:
-        """The window's word on the draft (start, open, save, finish); a new epoch."""
+    def write_state(self, state: DraftState, *, if_changed: bool = False) -> None:
+        """The window's word on the draft (start, open, save, finish); a new epoch. With
+        ``if_changed`` (start, finish) a state that tells a reader nothing new is not written
+        (an fsync'd write saved): see ``_tells_nothing_new``."""
         with self._lock:
             self._epoch += 1
             state.draft = self._current.draft
+            if if_changed and _tells_nothing_new(state, self._current):
+                return
             _write_state(self.state_path, state)
             self._current = state
 
@@ -227,6 +231,18 @@ class DraftStore:
         """Remove the drafts, and temp files a killed write left in the user directory."""
         _remove(*(self.user_dir / slot for slot in DRAFT_SLOTS))
         remove_stale_temps(self.user_dir)
+
+
+def _tells_nothing_new(new: DraftState, old: DraftState) -> bool:
+    """Whoever reads the state (the next start, the recovery check) would find in ``new``
+    what ``old`` already says: the same file, draft and save in progress, and nothing to
+    recover in either. A clean end of the session is still always recorded."""
+    def to_recover(state: DraftState) -> bool:
+        return state.modified and not state.clean_exit
+
+    return (new.path, new.draft, new.saving) == (old.path, old.draft, old.saving) \
+        and not to_recover(new) and not to_recover(old) \
+        and (new.clean_exit == old.clean_exit or not new.clean_exit)
 
 
 def _remove(*paths: Path) -> None:

@@ -139,12 +139,12 @@ class RequestInspector(QWidget):
         self._timer.timeout.connect(self.refresh)
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: document.unsubscribe(self._on_document_changed))
-        # The first preview is built after the window's first paint (it loads the transport
-        # and may look up a key), or at once when something reads it before then.
+        # The first preview is built when the inspector is first shown or read, or after the
+        # first edit, whichever comes first: not with the window (it loads the transport and
+        # may look up a key), nor for a window whose inspector nobody looks at.
         self._stale = True
         self._held_back = False
         self._text_shown = True  # nothing to show yet
-        self._timer.start()
 
     def _text_now(self) -> QPlainTextEdit:
         self._built_now()._show_text()

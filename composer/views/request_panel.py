@@ -36,6 +36,7 @@ from composer.providers.trust import TrustedHosts
 from composer.run.model_list import failure_note, offered_models
 from composer.run.prepare import find_key, needs_key
 from composer.views import variables_panel
+from composer.views.lazy import LazyPage
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
 from composer.views.variables_panel import VariablesPanel
@@ -43,6 +44,7 @@ from composer.views.variables_panel import VariablesPanel
 if TYPE_CHECKING:
     import httpx
 
+JSON_FIELDS = (Field.TOOLS, Field.RESPONSE_SCHEMA, Field.EXTRA_BODY, Field.HEADERS)  # tab order
 REPLAY_NOTE = (
     "Replay plays back a saved exchange, so Send works without a key. To ask a real model, "
     "choose its provider and <a href='keys'>add an API key…</a> (or set its environment "
@@ -83,9 +85,6 @@ class RequestPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh_models)
         self.key_note.linkActivated.connect(lambda _link: self.settings_dialog_requested.emit())
         self.params.edited.connect(self._on_params_edited)
-        self.strict_check.toggled.connect(self._on_strict_toggled)
-        for editor in self.json_editors.values():
-            editor.edited.connect(lambda value, editor=editor: self._on_json_edited(editor, value))
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: self._cancel_fetch())
 
@@ -135,6 +134,7 @@ class RequestPanel(QWidget):
         return notes
 
     def _build_tabs(self) -> QTabWidget:
+        """Parameters, shown first, is built now; the other tabs when first shown or used."""
         self.params = ParamsEditor()
         fields = self.params.fields
         self.temperature_edit, self.max_tokens_edit = fields["temperature"], fields["max_tokens"]
@@ -142,31 +142,12 @@ class RequestPanel(QWidget):
         self.seed_edit, self.thinking_edit = fields["seed"], fields["thinking_budget"]
         self.effort_combo = fields["reasoning_effort"]
         self.params_error = self.params.error
-        self.json_editors = {field: JsonEditor(field) for field in
-                             (Field.TOOLS, Field.RESPONSE_SCHEMA, Field.EXTRA_BODY, Field.HEADERS)}
-        tools, schema = self.json_editors[Field.TOOLS], self.json_editors[Field.RESPONSE_SCHEMA]
-        body, headers = self.json_editors[Field.EXTRA_BODY], self.json_editors[Field.HEADERS]
-        self.tools_edit, self.tools_error = tools.edit, tools.error
-        self.schema_edit, self.schema_error = schema.edit, schema.error
-        self.extra_body_edit, self.extra_body_error = body.edit, body.error
-        self.headers_edit, self.headers_error = headers.edit, headers.error
-        # OpenAI's strict mode: beside the schema it applies to.
-        self.strict_check = QCheckBox("Stri&ct: the reply must follow the schema exactly")
-        self.strict_check.setToolTip(
-            "Sent as OpenAI's strict: true (Chat Completions and Responses). Anthropic's "
-            "structured output always follows the schema; Gemini has no strict mode.")
-        schema_page = QWidget()
-        schema_layout = QVBoxLayout(schema_page)
-        schema_layout.setContentsMargins(0, 0, 0, 0)
-        schema_layout.addWidget(schema, 1)
-        schema_layout.addWidget(self.strict_check)
-        extra = QWidget()
-        extra_layout = QVBoxLayout(extra)
-        extra_layout.setContentsMargins(0, 0, 0, 0)
-        extra_layout.addWidget(QLabel("Extra body"))
-        extra_layout.addWidget(body, 1)
-        extra_layout.addWidget(QLabel("Extra headers"))
-        extra_layout.addWidget(headers, 1)
+        # The JSON editors built so far (``json_editors`` builds them all).
+        self._json_editors: dict[Field, JsonEditor] = {}
+        self._strict_check: QCheckBox | None = None
+        tools = LazyPage(lambda layout: self._add_editors(layout, Field.TOOLS))
+        schema_page = LazyPage(self._build_schema_page)
+        extra = LazyPage(self._build_extra_page)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.params, "Parameters")
@@ -180,9 +161,62 @@ class RequestPanel(QWidget):
                                                        variables_panel.tab_title(used, missing)))
         self.variables.refresh()
         # The tab page each editor's field is on.
-        self._pages: dict[Field, QWidget] = {Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema_page,
-                                             Field.EXTRA_BODY: extra, Field.HEADERS: extra}
+        self._lazy_pages: dict[Field, LazyPage] = {
+            Field.TOOLS: tools, Field.RESPONSE_SCHEMA: schema_page,
+            Field.EXTRA_BODY: extra, Field.HEADERS: extra}
         return self.tabs
+
+    def _add_editors(self, layout: QVBoxLayout, *fields: Field,
+                     labels: tuple[str, ...] = ()) -> None:
+        """The JSON editors of ``fields``, loaded from the settings and wired, into ``layout``."""
+        for i, field in enumerate(fields):
+            editor = self._json_editors[field] = JsonEditor(field)
+            self._load_editor(editor)
+            editor.edited.connect(lambda value, e=editor: self._on_json_edited(e, value))
+            if labels:
+                layout.addWidget(QLabel(labels[i]))
+            layout.addWidget(editor, 1)
+
+    def _build_schema_page(self, layout: QVBoxLayout) -> None:
+        self._add_editors(layout, Field.RESPONSE_SCHEMA)
+        # OpenAI's strict mode: beside the schema it applies to.
+        check = self._strict_check = QCheckBox("Stri&ct: the reply must follow the schema exactly")
+        check.setToolTip(
+            "Sent as OpenAI's strict: true (Chat Completions and Responses). Anthropic's "
+            "structured output always follows the schema; Gemini has no strict mode.")
+        self._load_strict()
+        check.toggled.connect(self._on_strict_toggled)
+        layout.addWidget(check)
+
+    def _build_extra_page(self, layout: QVBoxLayout) -> None:
+        self._add_editors(layout, Field.EXTRA_BODY, Field.HEADERS,
+                          labels=("Extra body", "Extra headers"))
+
+    # The tabs' widgets, built first if their tab has not been shown yet.
+    @property
+    def json_editors(self) -> dict[Field, JsonEditor]:
+        for page in self._lazy_pages.values():
+            page.built()
+        return self._built_editors()
+
+    def _built_editors(self) -> dict[Field, JsonEditor]:
+        """The JSON editors built so far, in the order of the tabs."""
+        return {f: self._json_editors[f] for f in JSON_FIELDS if f in self._json_editors}
+
+    @property
+    def strict_check(self) -> QCheckBox:
+        self._lazy_pages[Field.RESPONSE_SCHEMA].built()
+        assert self._strict_check is not None
+        return self._strict_check
+
+    tools_edit = property(lambda self: self.json_editors[Field.TOOLS].edit)
+    tools_error = property(lambda self: self.json_editors[Field.TOOLS].error)
+    schema_edit = property(lambda self: self.json_editors[Field.RESPONSE_SCHEMA].edit)
+    schema_error = property(lambda self: self.json_editors[Field.RESPONSE_SCHEMA].error)
+    extra_body_edit = property(lambda self: self.json_editors[Field.EXTRA_BODY].edit)
+    extra_body_error = property(lambda self: self.json_editors[Field.EXTRA_BODY].error)
+    headers_edit = property(lambda self: self.json_editors[Field.HEADERS].edit)
+    headers_error = property(lambda self: self.json_editors[Field.HEADERS].error)
 
     # -- reading the document -----------------------------------------------------------------
 
@@ -209,12 +243,27 @@ class RequestPanel(QWidget):
                                                    else "http://host:port/v1"))
             self.model_combo.setEditText(s.model)
             self.params.load(s.options)
-            for editor in self.json_editors.values():
+            for editor in self._json_editors.values():  # the others load when they are built
                 editor.load(getattr(s, editor.attribute))
-            self.strict_check.setChecked(bool(s.schema_strict))
+            if self._strict_check is not None:
+                self._strict_check.setChecked(bool(s.schema_strict))
         finally:
             self._updating = False
         self._update_key_note()
+
+    def _load_editor(self, editor: JsonEditor) -> None:
+        self._updating = True
+        try:
+            editor.load(getattr(self.settings, editor.attribute))
+        finally:
+            self._updating = False
+
+    def _load_strict(self) -> None:
+        self._updating = True
+        try:
+            self._strict_check.setChecked(bool(self.settings.schema_strict))
+        finally:
+            self._updating = False
 
     def _update_key_note(self) -> None:
         preset = self.preset()
@@ -237,8 +286,8 @@ class RequestPanel(QWidget):
 
     def _page(self, field: Field | None) -> QWidget | None:
         """The tab page that edits ``field`` (None for a field above the tabs, or none)."""
-        if field in self.json_editors:
-            return self._pages[field]
+        if field in self._lazy_pages:
+            return self._lazy_pages[field].built()
         if field is Field.VARIABLES:
             return self.variables
         return self.params if self.params.widget_for(field) is not None else None
@@ -260,13 +309,14 @@ class RequestPanel(QWidget):
             self.base_url_edit.setFocus()
 
     def _shown_problem(self, field: Field) -> Problem | None:
-        if field in self.json_editors:
-            return self.json_editors[field].problem
+        if field in self._lazy_pages:  # an editor not built yet shows the settings: no problem
+            editor = self._json_editors.get(field)
+            return editor.problem if editor is not None else None
         return next((p for p in self.params.problems if p.field is field), None)
 
     def problems(self) -> list[Problem]:
         """Every editor's problem (its text does not parse), in the order of the tabs."""
-        shown = [e.problem for e in self.json_editors.values()] + self.params.problems
+        shown = [e.problem for e in self._built_editors().values()] + self.params.problems
         return [p for p in shown if p is not None]
 
     def focus_field(self, field: Field | None) -> None:
@@ -279,14 +329,14 @@ class RequestPanel(QWidget):
         above = {Field.PROVIDER: self.provider_combo, Field.BASE_URL: self.base_url_edit,
                  Field.MODEL: self.model_combo}
         widget = above.get(field) or self.params.widget_for(field) or (
-            self.json_editors[field].edit if field in self.json_editors else None)
+            self.json_editors[field].edit if field in self._lazy_pages else None)
         if widget is not None:
             widget.setFocus()
 
     def first_problem(self) -> tuple[Field, str] | None:
         """(field, problem) for the first editor whose text is not valid, with its tab brought
         forward; None when every one parses. Send refuses while there is one."""
-        shown = [e.problem for e in self.json_editors.values()] + self.params.problems
+        shown = [e.problem for e in self._built_editors().values()] + self.params.problems
         problem = next((p for p in shown if p is not None), None)
         if problem is None:
             return None

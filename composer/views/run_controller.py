@@ -46,11 +46,10 @@ from composer.run import Finding, Run, RunRecord, RunState
 from composer.run.cache_check import last_prefix_hashes
 from composer.run.metrics import hidden_reasoning
 from composer.run.preflight import preflight
-from composer.views.inspector import EventLogView, RequestInspector
+from composer.views.output_pages import OutputPages
 from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import saved_text, timing_text, usage_text
-from composer.views.runs import RunsPanel
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
@@ -83,12 +82,11 @@ class RunController(QObject):
         self._ask_key = ask_key or (lambda target, then: ask_key_target(window, target, then))
         self.call_config = CallConfig()
         self.pane = ResultsPane()
-        self.inspector = RequestInspector(window.document)
-        self.event_log = EventLogView()
         self.record = RunRecord()
-        self.inspector.last_hashes = self._last_hashes
         self._hashed: tuple[object, dict[str, str] | None] = (None, None)
-        self.runs = RunsPanel(self.record)
+        # The Request, Events and Runs tabs: built when first shown or used (output_pages.py).
+        self.pages = OutputPages(window.document, self.record, self._last_hashes,
+                                 self._on_runs_show_requested, self._on_runs_save_requested)
         self.task: asyncio.Task | None = None
         self.call: Call | None = None
         # Who keeps the running call's reply when not the table (a regenerate), and whether the
@@ -117,10 +115,12 @@ class RunController(QObject):
         window.undo_stack.indexChanged.connect(self._update_actions)  # the reply in or out
         self.pane.retry_requested.connect(self.retry)
         self.pane.flushed.connect(self._on_pane_flushed)
-        self.runs.show_requested.connect(self._on_runs_show_requested)
-        self.runs.save_requested.connect(self._on_runs_save_requested)
         window.document_replaced.connect(self._on_document_replaced)
         self._update_actions()
+
+    inspector = property(lambda self: self.pages.inspector)
+    event_log = property(lambda self: self.pages.event_log)
+    runs = property(lambda self: self.pages.runs)
 
     @property
     def current(self) -> Exchange | None:
@@ -549,15 +549,12 @@ class RunController(QObject):
         self._notes_silenced = self._confirmed = frozenset()
         self.task = None
         self.call = None
-        self.runs.clear()  # and the record
+        self.pages.clear()  # the runs (and the record), the events, the request preview
         self.pane.clear()
         self.pane.hint.show()
-        self.event_log.begin()
-        self.event_log.summary.setText("")
         self.stats_label.clear()
         self._set_state(RunState.IDLE, "Idle")
         self._update_actions()
-        self.inspector.schedule_refresh()
 
     def output_tabs_show(self, widget) -> None:
         tabs = self.window.output_tabs

@@ -30,9 +30,9 @@ def install_run_ui(window: MainWindow, *, report_error: ReportError, file_dialog
         tabs.removeTab(0)
         widget.deleteLater()
     tabs.addTab(run.pane, "Results")
-    tabs.addTab(run.inspector, "Request")
-    tabs.addTab(run.event_log, "Events")
-    tabs.addTab(run.runs, "Runs")
+    tabs.addTab(run.pages.inspector_page, "Request")
+    tabs.addTab(run.pages.event_log_page, "Events")
+    tabs.addTab(run.pages.runs_page, "Runs")
     run.pane.toolbar.addActions([run.append_action, run.answer_action,
                                  run.save_exchange_action])
 

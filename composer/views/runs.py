@@ -5,6 +5,8 @@ replies side by side, word-level changes highlighted: views/reply_diff).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,7 +21,9 @@ from PySide6.QtWidgets import (
 
 from composer.models.exchange import Exchange
 from composer.run import Run, RunRecord
-from composer.views.reply_diff import ReplyDiffWindow, show_exchange_diff
+
+if TYPE_CHECKING:
+    from composer.views.reply_diff import ReplyDiffWindow
 
 
 class RunsPanel(QWidget):
@@ -103,6 +107,9 @@ class RunsPanel(QWidget):
         if len(runs) != 2:
             return None
         left, right = runs
+        # The word-level diff (and its window) loads with the first compare, not at start.
+        from composer.views.reply_diff import show_exchange_diff
+
         self.diff_window = show_exchange_diff(self, left.title, left.exchange, right.title,
                                               right.exchange)
         return self.diff_window

@@ -97,15 +97,16 @@ class DraftSession:
             path=str(self.file_path) if self.file_path else None,
             modified=not self.undo_stack.isClean(), clean_exit=False)
 
-    def _write_state(self, *, clean_exit: bool) -> None:
+    def _write_state(self, *, clean_exit: bool, if_changed: bool = False) -> None:
         try:
             self.drafts.write_state(DraftState(
                 path=str(self.file_path) if self.file_path else None,
-                modified=False, clean_exit=clean_exit, saved_at=time.time()))
+                modified=False, clean_exit=clean_exit, saved_at=time.time()),
+                if_changed=if_changed)
         except OSError:
             pass
 
     def _finish_session(self) -> None:
         self.autosaver.stop()
         self.drafts.discard()
-        self._write_state(clean_exit=True)
+        self._write_state(clean_exit=True, if_changed=True)

@@ -56,23 +56,43 @@ def key_text(keys: Iterable[QKeySequence]) -> str:
     return ", ".join(k.toString(Native) for k in keys)
 
 
-def commands(window: QWidget) -> list[Command]:
+def _build_deferred(window: QWidget) -> None:
+    """Build the parts of the window still to be built (composer/views/lazy.py), so a walk
+    over the whole window sees their actions too."""
+    build = getattr(window, "build_deferred", None)
+    if build is not None:
+        build()
+
+
+def _command_id(action: QAction) -> str:
+    """The action's stable id (its objectName); its default keys are remembered the first time
+    it is seen."""
+    if not action.objectName():
+        action.setObjectName(_slug(action.text()))
+    if action.property(_DEFAULT) is None:
+        action.setProperty(_DEFAULT, [k.toString(Portable) for k in action.shortcuts()])
+    return action.objectName()
+
+
+def _named(action: QAction) -> bool:
+    return not action.isSeparator() and action.menu() is None and bool(plain(action.text()))
+
+
+def commands(window: QWidget, *, built_only: bool = False) -> list[Command]:
     """Every named action of the window: its menus first, in menu order, then the actions that
     live on a widget (the table's role keys, the part editor's…). Each gets a stable id (its
-    objectName) and remembers its default keys the first time it is seen."""
+    objectName) and remembers its default keys the first time it is seen. Parts of the window
+    not built yet are built first, unless ``built_only``."""
+    if not built_only:
+        _build_deferred(window)
     found: list[Command] = []
     seen: set[int] = set()
 
     def add(action: QAction, where: str) -> None:
-        if id(action) in seen or action.isSeparator() or action.menu() is not None \
-                or not plain(action.text()):
+        if id(action) in seen or not _named(action):
             return
         seen.add(id(action))
-        if not action.objectName():
-            action.setObjectName(_slug(action.text()))
-        if action.property(_DEFAULT) is None:
-            action.setProperty(_DEFAULT, [k.toString(Portable) for k in action.shortcuts()])
-        found.append(Command(action.objectName(), action, where))
+        found.append(Command(_command_id(action), action, where))
 
     def walk(menu: QMenu, where: str) -> None:
         for action in menu.actions():
@@ -127,6 +147,7 @@ def _scopes(obj: QObject, context: Context) -> list[QWidget | None]:
 
 def bindings(root: QWidget) -> list[Binding]:
     """Every key of every QAction and QShortcut under ``root`` (and the window's own)."""
+    _build_deferred(root)
     out: list[Binding] = []
     objects: list[QObject] = [*root.actions(), *root.findChildren(QAction),
                               *root.findChildren(QShortcut)]
@@ -187,13 +208,29 @@ def conflict(window: QWidget, command: Command, key: QKeySequence) -> Command | 
 # -- rebinding --------------------------------------------------------------------------------
 
 def apply(window: QWidget, overrides: dict[str, str]) -> None:
-    """Give every command its default keys, then the user's ``overrides``."""
-    for command in commands(window):
-        if command.id in overrides:
-            text = overrides[command.id]
-            command.action.setShortcuts([QKeySequence(t) for t in text.split(";") if t])
-        else:
-            command.action.setShortcuts(command.default_keys())
+    """Give every command its default keys, then the user's ``overrides``; a part of the window
+    built later takes them when it is built (``adopt``)."""
+    window.shortcut_overrides = dict(overrides)
+    for command in commands(window, built_only=True):
+        _rebind(command.action, command.id, overrides)
+
+
+def _rebind(action: QAction, command_id: str, overrides: dict[str, str]) -> None:
+    if command_id in overrides:
+        action.setShortcuts([QKeySequence(t) for t in overrides[command_id].split(";") if t])
+    else:
+        action.setShortcuts([QKeySequence(k) for k in action.property(_DEFAULT) or []])
+
+
+def adopt(window: QWidget, root: QObject) -> None:
+    """The actions of ``root``, a part of ``window`` built after it (a tab, a dock), take the
+    user's keys as the window's other actions did."""
+    overrides = getattr(window, "shortcut_overrides", None)
+    if not overrides:
+        return  # every action has its default keys already
+    for action in root.findChildren(QAction):
+        if _named(action):
+            _rebind(action, _command_id(action), overrides)
 
 
 FILE_NAME = "shortcuts.json"
@@ -222,9 +259,14 @@ def keys_dir(window) -> Path:
 
 
 def install(window) -> None:
-    """The focus keys, then the user's saved keys (after every action exists)."""
+    """The focus keys, then the user's saved keys (after every action the window starts with
+    exists). With none saved every action already has its default keys: nothing is walked."""
     install_focus_keys(window)
-    apply(window, load_overrides(keys_dir(window)))
+    overrides = load_overrides(keys_dir(window))
+    if overrides:
+        apply(window, overrides)
+    else:
+        window.shortcut_overrides = {}
 
 
 def overrides_of(window: QWidget) -> dict[str, str]:

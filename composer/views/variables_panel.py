@@ -17,41 +17,60 @@ from PySide6.QtWidgets import (
 
 from composer.models import variables
 from composer.models.document import Document
+from composer.views.lazy import LazyPage
 
 EMPTY = ("No variables yet. Write {{name}} in any message, tool description or the response "
          "schema, and give it a value here; a test case gives one per case. {{{{ writes {{.")
 SETTLE_MS = 300
 
 
-class VariablesPanel(QWidget):
-    """``count_changed(used, missing)`` fires when the set of names or their values change."""
+class VariablesPanel(LazyPage):
+    """``count_changed(used, missing)`` fires when the set of names or their values change.
+    The names are counted from the start (the tab's title says them); the table showing them
+    is built when the tab is first shown or read."""
 
     count_changed = Signal(int, int)
 
     def __init__(self, document: Document, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(self._build_table, parent)
         self._document = document
         self._names: dict[str, list[str]] = {}
         self._writing = False
-        self.note = QLabel(EMPTY)
-        self.note.setWordWrap(True)
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Variable", "Value", "Used in"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().hide()
-        self.table.itemChanged.connect(self._on_item_changed)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
+        self._note: QLabel | None = None
+        self._table: QTableWidget | None = None
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.refresh)
         document.subscribe(self._on_document_changed)
         self.refresh()
+
+    def _build_table(self, layout: QVBoxLayout) -> None:
+        note = self._note = QLabel(EMPTY)
+        note.setWordWrap(True)
+        note.setTextFormat(Qt.TextFormat.PlainText)
+        table = self._table = QTableWidget(0, 3)
+        table.setHorizontalHeaderLabels(["Variable", "Value", "Used in"])
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        table.verticalHeader().hide()
+        table.itemChanged.connect(self._on_item_changed)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(note)
+        layout.addWidget(table, 1)
+        self._fill()
+
+    @property
+    def note(self) -> QLabel:
+        self.built()
+        assert self._note is not None
+        return self._note
+
+    @property
+    def table(self) -> QTableWidget:
+        self.built()
+        assert self._table is not None
+        return self._table
 
     def _on_document_changed(self, notice: object) -> None:
         if not self._writing:
@@ -60,9 +79,13 @@ class VariablesPanel(QWidget):
 
     def refresh(self) -> None:
         """Find the names again and show them with their values."""
-        conversation = self._document.conversation
-        self._names = variables.find(conversation)
-        values = conversation.variable_values
+        self._names = variables.find(self._document.conversation)
+        if self._table is not None:
+            self._fill()
+        self.count_changed.emit(len(self._names), len(self.missing()))
+
+    def _fill(self) -> None:
+        values = self._document.conversation.variable_values
         self.table.blockSignals(True)
         try:
             self.table.setRowCount(len(self._names))
@@ -82,7 +105,6 @@ class VariablesPanel(QWidget):
             self.table.blockSignals(False)
         self.note.setVisible(not self._names)
         self.table.setVisible(bool(self._names))
-        self.count_changed.emit(len(self._names), len(self.missing()))
 
     def missing(self) -> list[str]:
         values = self._document.conversation.variable_values

@@ -44,14 +44,17 @@ from composer.preferences import Preferences
 from composer.views import (
     announce,
     dialogs,
+    lazy,
     memory,
     menus,
-    opening,
-    picker,
     shortcuts,
-    shortcuts_dialog,
 )
-from composer.views.attachments import AttachmentLoader, run_off_thread
+from composer.views.attachments import (
+    DEFAULT_EMBED,
+    DEFAULT_SIZE_LIMIT,
+    AttachmentLoader,
+    run_off_thread,
+)
 from composer.views.branches.commands import install as install_branches
 from composer.views.compare import install as install_compare
 from composer.views.compose import install as install_compose
@@ -69,13 +72,15 @@ from composer.views.linked_files import install as install_linked_files
 from composer.views.request_panel import RequestPanel
 from composer.views.run_ui import install_run_ui
 from composer.views.session import DraftSession
-from composer.views.settings_dialog import SettingsDialog
 from composer.views.table.view import MessageTable
 from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
 
 if TYPE_CHECKING:
     import httpx
+
+    from composer.views import opening
+    from composer.views.settings_dialog import SettingsDialog
 
 Button = QMessageBox.StandardButton
 LOSS_LINES_SHOWN = 25
@@ -148,7 +153,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._update_title()
-        self._write_state(clean_exit=False)
+        self._write_state(clean_exit=False, if_changed=True)
         if startup_note:
             self.statusBar().showMessage(startup_note, 10000)
         if len(self.document):
@@ -186,12 +191,21 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.token_count = install_token_count(self, self.run_ui)
         self.token_count.failed.connect(self._on_count_failed)
         self.compose = install_compose(self)  # the next message, under the table
-        self._apply_preferences()  # to every attachment loader, now all are in the window
+        # To every attachment loader, now all are in the window; they start with the defaults,
+        # so with default preferences there is nothing to apply (and no walk over the window).
+        if (self.preferences.embed_attachments, self.preferences.attachment_size_limit) != \
+                (DEFAULT_EMBED, DEFAULT_SIZE_LIMIT):
+            self._apply_preferences()
         self.compare_ui = install_compare(self)  # Run ▸ Compare…: several targets side by side
         self.linked_files = install_linked_files(self)  # asks before reading outside files
         self.branches = install_branches(self)  # regenerate, variants, the branches dock
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
+
+    def build_deferred(self) -> None:
+        """Build every part of the window that waits for its first use (composer/views/lazy.py):
+        what walks the whole window (the shortcut list, the collision check) sees them all."""
+        lazy.build_all(self)
 
     # -- start and finish ---------------------------------------------------------------------
 
@@ -268,6 +282,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
     def open_path(self, path: str | os.PathLike[str]) -> bool:
         """Open a conversation or exchange file (an exchange opens as its conversation). A file
         in another format is imported instead. False, with a message, when it cannot be read."""
+        from composer.views import opening  # the readers of every format: with the first open
+
         p = Path(path)
         return self._apply_open(p, opening.read_for_open(p)) is not False
 
@@ -275,6 +291,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
                         *, as_import: bool = False) -> None:
         """``open_path`` (or ``import_path``) with the reading and detection on a worker
         thread, so a big file does not freeze the window; the result is applied when ready."""
+        from composer.views import opening
+
         p = Path(path)
         self.statusBar().showMessage(f"Reading {p}…")
         work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
@@ -284,6 +302,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
     def _apply_open(self, p: Path, outcome: opening.Outcome) -> bool | None:
         doc = outcome.result
         if outcome.how == "choose":  # several conversations in the file: which one?
+            from composer.views import picker  # dialogs load when they open, not at start
+
             self._dialog = picker.pick(self, p.name, outcome.choices,
                                        lambda key: self.import_path(p, outcome.fmt, key))
             return None
@@ -326,6 +346,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         A file holding several conversations (a logs.db, ShareGPT JSONL) asks which one first,
         and a lossy import shows the report first; the user may cancel either. Then None is
         returned and the answer applies it later. ``key`` picks one of several (Choice.key)."""
+        from composer.views import opening
+
         p = Path(path)
         return self._apply_open(p, opening.read_for_import(p, fmt, key))
 
@@ -421,6 +443,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         return True
 
     def show_settings(self) -> SettingsDialog:
+        from composer.views.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self, self.document.conversation.settings.provider,
                                 self.preferences)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -446,11 +470,15 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
 
     def update_preferences(self, **changes: object) -> None:
         """Change some preferences (a menu toggle): saved and applied as the dialog's are."""
+        from composer.views.settings_dialog import SettingsDialog
+
         self._on_preferences_changed(self.preferences.model_copy(update=changes))
         if isinstance(self._dialog, SettingsDialog):  # its copy must not undo the change
             self._dialog.preferences = self.preferences
 
     def show_shortcuts(self) -> QDialog:
+        from composer.views import shortcuts_dialog
+
         self._dialog = shortcuts_dialog.open_dialog(self)
         return self._dialog
 

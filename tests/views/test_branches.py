@@ -63,6 +63,9 @@ def _grow(qtbot, window, loopback, runs: int) -> None:
     _press(qtbot, window, Key.Key_Return, Mod.ControlModifier)
     _wait_done(qtbot, window.run_ui, runs)
     _press(qtbot, window, Key.Key_Return, Mod.ControlModifier | Mod.ShiftModifier)
+    # A reply kept by itself is committed to the tree the moment after the run (a 0 ms timer):
+    # a user's next edit always comes after that, so the test's must too.
+    QApplication.processEvents()
 
 
 def _regenerated_three_times(qtbot, window, loopback) -> None:

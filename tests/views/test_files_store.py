@@ -46,6 +46,29 @@ def test_draft_round_trip_and_recovery_rule(tmp_path):
     assert store.load() is None
 
 
+def test_a_state_that_tells_nothing_new_is_not_written_but_a_clean_end_always_is(tmp_path):
+    store = DraftStore(tmp_path)
+    # A start with nothing to recover, on the file the last session ended on: no write.
+    store.write_state(DraftState(path="/a.json", clean_exit=True, saved_at=1.0))
+    epoch = store.epoch
+    store.write_state(DraftState(path="/a.json", clean_exit=False, saved_at=2.0), if_changed=True)
+    assert store.state() == DraftState(path="/a.json", clean_exit=True, saved_at=1.0)
+    assert store.epoch == epoch + 1  # a draft snapshotted before it is still not committed
+    store.write_state(DraftState(path="/a.json", clean_exit=True, saved_at=3.0), if_changed=True)
+    assert store.state().saved_at == 1.0
+    # Another file, or a draft to recover in either state, is news.
+    store.write_state(DraftState(path="/b.json", clean_exit=False), if_changed=True)
+    assert store.state().path == "/b.json" and store.state().clean_exit is False
+    # The end of a session is recorded even when it is all that changed.
+    store.write_state(DraftState(path="/b.json", clean_exit=True), if_changed=True)
+    assert store.state().clean_exit is True
+    store.save(Conversation(messages=[Message.text("user", "x")]),
+               DraftState(path="/b.json", modified=True, clean_exit=False))
+    assert store.recoverable()
+    store.write_state(DraftState(path="/b.json", clean_exit=False), if_changed=True)
+    assert not store.recoverable()  # the start said so: the draft was dealt with
+
+
 def test_autosaver_writes_only_when_something_changed(qtbot, tmp_path):
     store = DraftStore(tmp_path)
     conversation = Conversation(messages=[Message.text("user", "v1")])

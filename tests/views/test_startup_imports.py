@@ -23,3 +23,34 @@ def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened():
+    """The compare view, the reply diff, the branches panel and the dialogs (open a file's
+    choice, settings, shortcuts) and the readers of foreign formats load with their first use."""
+    code = (
+        "import sys, tempfile\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from composer.views.window import MainWindow\n"
+        "window = MainWindow(user_dir=tempfile.mkdtemp())\n"
+        "window.show()\n"
+        "app.processEvents()\n"
+        "window.autosaver.stop()\n"
+        "later = ('composer.views.compare.window', 'composer.views.compare.targets_dialog',\n"
+        "         'composer.views.reply_diff', 'composer.views.branches.panel',\n"
+        "         'composer.views.picker', 'composer.views.settings_dialog',\n"
+        "         'composer.views.shortcuts_dialog', 'composer.views.opening')\n"
+        "print([m for m in later if m in sys.modules])\n"
+        "window.compare_ui.view, window.branches.panel, window.show_settings().close()\n"
+        "window.show_shortcuts().close()\n"
+        "print([m for m in later if m in sys.modules])\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env)
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2] == "[]", result.stdout + result.stderr
+    assert lines[-1] == ("['composer.views.compare.window', 'composer.views.branches.panel', "
+                         "'composer.views.settings_dialog', 'composer.views.shortcuts_dialog']"), \
+        result.stdout + result.stderr

@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QVBoxLayout
 
 from composer.models import branching
 from composer.models.document import CommitRows, Notice, Reset, SetTree, TreeChanged
 from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.models.tree import ROOT, TreeError
-from composer.views.branches.panel import BranchesPanel
+from composer.views.lazy import LazyPage
 
 if TYPE_CHECKING:
+    from composer.views.branches.panel import BranchesPanel
     from composer.views.window import MainWindow
 
 
@@ -38,10 +39,11 @@ class BranchCommands(QObject):
         self.document = window.document
         self.editor = window.editor
         self.run = window.run_ui
-        self.panel = BranchesPanel()
+        # The panel is built when the dock is first shown, or read (``panel``).
+        self._panel: BranchesPanel | None = None
         self.dock = QDockWidget("Branches", window)
         self.dock.setObjectName("branches-dock")
-        self.dock.setWidget(self.panel)
+        self.dock.setWidget(LazyPage(self._build_panel))
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
                               | QDockWidget.DockWidgetFeature.DockWidgetMovable)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -59,10 +61,6 @@ class BranchCommands(QObject):
         self.run.append_action.triggered.connect(self.commit_kept_reply)
         self.run.run_finished.connect(lambda _exchange: QTimer.singleShot(
             0, self, self.commit_kept_reply))
-        self.panel.switch_requested.connect(self.switch_to)
-        self.panel.rename_requested.connect(self.rename_branch)
-        self.panel.delete_requested.connect(self.delete_branch)
-        self.panel.promote_requested.connect(self.promote_branch)
         self.document.subscribe(self._on_document_changed)
         window.table.current_row_changed.connect(self._update_actions)
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
@@ -70,6 +68,27 @@ class BranchCommands(QObject):
         self.refresh()
         self._refresh_timer.start()  # again once the window shows: a file with branches opens
         # with the dock shown
+
+    @property
+    def panel(self) -> BranchesPanel:
+        self.dock.widget().built()
+        assert self._panel is not None
+        return self._panel
+
+    def _build_dock(self, showing: bool = True) -> None:
+        if showing:
+            self.dock.widget().built()
+
+    def _build_panel(self, layout: QVBoxLayout) -> None:
+        from composer.views.branches.panel import BranchesPanel  # loaded with the dock
+
+        panel = self._panel = BranchesPanel()
+        panel.switch_requested.connect(self.switch_to)
+        panel.rename_requested.connect(self.rename_branch)
+        panel.delete_requested.connect(self.delete_branch)
+        panel.promote_requested.connect(self.promote_branch)
+        panel.show_tree(self.document.tree)
+        layout.addWidget(panel)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -102,6 +121,8 @@ class BranchCommands(QObject):
         self.show_branches_action.setText("&Branches")
         self.show_branches_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.show_branches_action.triggered.connect(self._on_show_branches_triggered)
+        # Before the dock's own slot shows it: the dock is sized for the panel, not its page.
+        self.show_branches_action.toggled.connect(self._build_dock)
 
     def _install_menus(self) -> None:
         w = self.window
@@ -140,9 +161,11 @@ class BranchCommands(QObject):
 
     def refresh(self) -> None:
         tree = self.document.tree
-        self.panel.show_tree(tree)
+        if self._panel is not None:  # else it shows the tree when it is built
+            self._panel.show_tree(tree)
         if tree is not None and len(tree.leaves) > 1 and not self._user_hid_dock \
                 and not self.dock.isVisible() and self.window.isVisible():
+            self._build_dock()
             self.dock.show()
         self._update_actions()
 

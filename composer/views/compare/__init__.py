@@ -14,13 +14,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
-from composer.run.compare import key_question
 from composer.run.targets import Target, TargetError
-from composer.views.compare.targets_dialog import CompareDialog
-from composer.views.compare.window import CompareWindow
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
+    from composer.views.compare.targets_dialog import CompareDialog
+    from composer.views.compare.window import CompareWindow
     from composer.views.window import MainWindow
 
 COMPARE_KEYS = "Ctrl+Shift+M"
@@ -38,15 +37,32 @@ class CompareUI:
                                  "replies side by side")
         self.action.setToolTip(f"{self.action.statusTip()} ({COMPARE_KEYS})")
         self.action.triggered.connect(lambda _c=False: self.choose_targets())
-        run = window.run_ui
-        self.view = CompareWindow(window, http_client=window.http_client,
-                                  trusted=run.key_trust, config=run.call_config,
-                                  stop_keys=run.stop_action.shortcuts)
-        self.view.targets_requested.connect(self.choose_targets)
-        self.view.keep_requested.connect(window.keep_compare_replies)
-        self.view.save_requested.connect(run.choose_save_exchange)
-        window.document_replaced.connect(self.view.conversation_gone)
-        window.closed.connect(self.view.shutdown)
+        self._view: CompareWindow | None = None  # made the first time it is needed (``view``)
+        window.document_replaced.connect(self._on_window_document_replaced)
+        window.closed.connect(self._on_window_closed)
+
+    @property
+    def view(self) -> CompareWindow:
+        """The compare view, made the first time it is needed."""
+        if self._view is None:
+            from composer.views.compare.window import CompareWindow  # with the view, not at start
+
+            window, run = self.window, self.window.run_ui
+            view = self._view = CompareWindow(window, http_client=window.http_client,
+                                              trusted=run.key_trust, config=run.call_config,
+                                              stop_keys=run.stop_action.shortcuts)
+            view.targets_requested.connect(self.choose_targets)
+            view.keep_requested.connect(window.keep_compare_replies)
+            view.save_requested.connect(run.choose_save_exchange)
+        return self._view
+
+    def _on_window_document_replaced(self) -> None:
+        if self._view is not None:
+            self._view.conversation_gone()
+
+    def _on_window_closed(self) -> None:
+        if self._view is not None:
+            self._view.shutdown()
 
     # -- the targets ------------------------------------------------------------------------
 
@@ -83,6 +99,8 @@ class CompareUI:
 
     def choose_targets(self) -> CompareDialog:
         """Open the targets dialog; its Send starts the compare."""
+        from composer.views.compare.targets_dialog import CompareDialog  # not at start
+
         if self.dialog is not None:
             self.dialog.close()
         dialog = CompareDialog(self.remembered(), self.window, known_models=self.known_models(),
@@ -113,6 +131,8 @@ class CompareUI:
         conversation = self._conversation()
         chosen = self.window.request_panel.provenance.base_url_chosen
         trusted = self.window.run_ui.key_trust
+        from composer.run.compare import key_question  # the compare core: with the first compare
+
         question = None if chosen else key_question(conversation, targets, trusted=trusted)
         if question is None:
             return self._start(conversation, targets, chosen)
