@@ -8,8 +8,10 @@ protocols.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -331,6 +333,37 @@ async def test_cancellation_can_be_reraised(loopback):
         await task
     go_on.set()
     assert assembler.stop_reason == "cancelled"
+
+
+async def test_a_cancel_while_a_burst_is_read_closes_the_response_in_its_own_task(loopback):
+    """The window's qasync loop sets no asyncgen hooks, so httpx's byte generators, left at a
+    yield by a cancel that lands while a burst is being parsed, were closed by the garbage
+    collector outside any task: "async generator ignored GeneratorExit", an error in the
+    window's loop. Here too without hooks: the call closes them itself, in its task."""
+    burst = sse(*[("text", {"text": "x"})] * 50, ("done", {"reason": "stop"})).encode()
+    loopback.queue(Reply(chunks=[burst], headers={"Content-Type": "text/event-stream"}))
+    unraisable = []
+    hooks, unraisable_hook = sys.get_asyncgen_hooks(), sys.unraisablehook
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    sys.unraisablehook = unraisable.append
+    try:
+        async with new_client() as client:
+            call = Call(conversation(loopback.url), config=FAST, client=client,
+                        protocol=DIALECT)
+
+            def on_event(event, _index):
+                if isinstance(event, TextDelta) and not sending.cancelling():
+                    sending.cancel()  # at the first event: the rest of the burst is unread
+
+            sending = asyncio.ensure_future(run_call(call, on_event=on_event))
+            exchange = await sending
+            gc.collect()
+            assert exchange.composer.stop_reason == "cancelled"
+            assert exchange.messages[0].plain_text.startswith("x")
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+        sys.unraisablehook = unraisable_hook
+    assert unraisable == []
 
 
 async def test_a_shared_client_is_used_and_left_open(loopback):

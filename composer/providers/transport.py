@@ -257,6 +257,7 @@ class Call:
         req = self.request
         host = httpx.URL(req.url).host
         body_started = False
+        chunks = None
         try:
             async with open_response(client, req, timeout_for(self.config)) as response:
                 self.status = response.status_code
@@ -272,7 +273,8 @@ class Call:
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
                 with pace.reading():  # (slices are shorter while several streams are read)
-                    async for chunk in response.aiter_bytes():
+                    chunks = response.aiter_bytes()
+                    async for chunk in chunks:
                         if not chunk:
                             continue
                         if not body_started:
@@ -319,6 +321,14 @@ class Call:
                                kind="refused")]
         except httpx.HTTPError as exc:
             yield [StreamError(f"{host}: {_reason(exc)}", kind="network")]
+        finally:
+            # Closed here, in this task, once the response is: a Stop while a burst is parsed
+            # leaves httpx's byte generators waiting at a yield, and dropped there they were
+            # closed by the garbage collector outside any task (the window's qasync loop sets
+            # no asyncgen hooks), which cannot close a response: "async generator ignored
+            # GeneratorExit".
+            if chunks is not None:
+                await chunks.aclose()
 
     def _open_parser(self, protocol: WireProtocol) -> GuardedParser:
         """The protocol's parser inside the guard (nothing escapes it, text is valid Unicode);
