@@ -49,6 +49,31 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         option.numprocesses = workers
 
 
+# The tests that load the real llm and its plugins (tests/test_llm_*.py and the window's
+# two): ``pytestmark = LLM``. Loading them costs about 5 s of CPU (the anthropic SDK above all).
+LLM = pytest.mark.loads_llm
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "loads_llm: loads the real llm and its plugins (run "
+                            "first, together, in parallel runs)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, the tests marked LLM come first: xdist hands each worker a run of
+    consecutive tests to begin with, so they all go to one worker and only that one loads llm.
+    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)"""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("loads_llm") is None)
+
+
+@pytest.fixture
+def llm():
+    """The real llm package, imported by the first test that asks rather than when the suite is
+    collected: a worker that runs none of those never loads it."""
+    return pytest.importorskip("llm")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Every test gets its own config/data dirs and no real keys from the environment."""
