@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ from tests.trials import examples
 
 # Before any QApplication exists.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Bytecode is kept as Python keeps it by default, even where PYTHONDONTWRITEBYTECODE is set:
+# without it every run compiles Composer and the tests again and pytest rewrites their 3,800
+# asserts again, in each xdist worker (about 10 s of CPU each), and each of the ~50 child
+# Pythons the tests start compiles Composer again (about 0.3 s each). Workers and children
+# inherit the environment.
+if sys.dont_write_bytecode:
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside the checkout; CI lays a copy there too.
