@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ from tests.trials import examples
 
 # Before any QApplication exists.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Bytecode is kept as Python keeps it by default, even where PYTHONDONTWRITEBYTECODE is set:
+# without it every run compiles Composer and the tests again and pytest rewrites their 3,800
+# asserts again, in each xdist worker (about 10 s of CPU each), and each of the ~50 child
+# Pythons the tests start compiles Composer again (about 0.3 s each). Workers and children
+# inherit the environment.
+if sys.dont_write_bytecode:
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside the checkout; CI lays a copy there too.
@@ -47,6 +57,31 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     workers = config.hook.pytest_xdist_auto_num_workers(config=config)
     if workers > 1:
         option.numprocesses = workers
+
+
+# The tests that load the real llm and its plugins (tests/test_llm_*.py and the window's
+# two): ``pytestmark = LLM``. Loading them costs about 5 s of CPU (the anthropic SDK above all).
+LLM = pytest.mark.loads_llm
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "loads_llm: loads the real llm and its plugins (run "
+                            "first, together, in parallel runs)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, the tests marked LLM come first: xdist hands each worker a run of
+    consecutive tests to begin with, so they all go to one worker and only that one loads llm.
+    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)"""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("loads_llm") is None)
+
+
+@pytest.fixture
+def llm():
+    """The real llm package, imported by the first test that asks rather than when the suite is
+    collected: a worker that runs none of those never loads it."""
+    return pytest.importorskip("llm")
 
 
 @pytest.fixture(autouse=True)

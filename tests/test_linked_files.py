@@ -224,26 +224,27 @@ def run_cli_capped(*commands: list[str], timeout: float = 30) -> list[tuple[int,
     return [tuple(result) for result in json.loads(child.stdout)]
 
 
-@pytest.mark.parametrize("special", ["pipe", "/dev/zero"])
-def test_send_and_convert_refuse_devices_and_fifos_at_once(special, loopback, tmp_path):
+def test_send_and_convert_refuse_devices_and_fifos_at_once(loopback, tmp_path):
     """A FIFO inside the file's folder (allowed by place) and /dev/zero (allowed by the flag):
-    before, the FIFO hung send and convert for ever and /dev/zero ate memory without end."""
-    flag = FLAG[special]
-    if special == "pipe":
-        special = str(tmp_path / "pipe")
-        os.mkfifo(special)
-    conv = conversation_file(tmp_path, special)
-    results = run_cli_capped(["send", str(conv), "--base-url", loopback.url, *flag],
-                             ["convert", str(conv), "--to", "anthropic", *flag])
-    for status, stderr in results:
-        assert status == 1, stderr
-        assert "not a regular file" in stderr and special in stderr
-        assert stderr.count("\n") == 1
-    assert len(results) == 2
+    before, the FIFO hung send and convert for ever and /dev/zero ate memory without end. All
+    four command lines run in one child."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "zero").mkdir()
+    cases = [(str(fifo), conversation_file(tmp_path, str(fifo)), []),
+             ("/dev/zero", conversation_file(tmp_path / "zero", "/dev/zero"), ["--allow-paths"])]
+    commands, specials = [], []
+    for special, conv, flag in cases:
+        commands += [["send", str(conv), "--base-url", loopback.url, *flag],
+                     ["convert", str(conv), "--to", "anthropic", *flag]]
+        specials += [special, special]
+    results = run_cli_capped(*commands)
+    assert len(results) == 4
+    for special, (status, stderr) in zip(specials, results, strict=True):
+        assert status == 1, (special, stderr)
+        assert "not a regular file" in stderr and special in stderr, (special, stderr)
+        assert stderr.count("\n") == 1, (special, stderr)
     assert loopback.received == []
-
-
-FLAG = {"pipe": [], "/dev/zero": ["--allow-paths"]}
 
 
 # -- the command line: convert ----------------------------------------------------------------

@@ -16,12 +16,13 @@ from composer.models.exchange import Exchange, ExchangeExtras, Prompt
 from composer.models.formats import llm as llm_format
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from tests.conftest import LLM
 
-llm = pytest.importorskip("llm")
-# Found, not imported: the plugins (the anthropic SDK above all) load when a test asks
-# llm for its models, not when the suite is collected.
-pytestmark = pytest.mark.skipif(find_spec("llm_anthropic") is None or find_spec("llm_gemini") is None,
-                                reason="needs llm-anthropic and llm-gemini (the test-llm extra)")
+# Found, not imported: llm and its plugins (the anthropic SDK above all) load when a test
+# asks for them (the llm fixture), not when the suite is collected; and in one xdist worker.
+pytestmark = [LLM, pytest.mark.skipif(
+    any(find_spec(name) is None for name in ("llm", "llm_anthropic", "llm_gemini")),
+    reason="needs llm, llm-anthropic and llm-gemini (the test-llm extra)")]
 
 # Every neutral option, each set (top_p is left to a case of its own: llm-anthropic
 # refuses it beside temperature, and the export keeps temperature then).
@@ -52,7 +53,7 @@ def _protocol(model) -> str | None:
     return None
 
 
-def _plugin_models():
+def _plugin_models(llm):
     found = [(m, _protocol(m)) for m in llm.get_models()]
     return [(m, p) for m, p in found if p is not None]
 
@@ -66,8 +67,8 @@ def _exchange(protocol: str, model: str, options: dict) -> Exchange:
                     composer=ExchangeExtras(settings=settings, protocol=protocol))
 
 
-def test_every_plugin_model_accepts_our_options_under_its_own_names():
-    models = _plugin_models()
+def test_every_plugin_model_accepts_our_options_under_its_own_names(llm):
+    models = _plugin_models(llm)
     assert len(models) > 40  # OpenAI's, llm-anthropic's and llm-gemini's
     for model, protocol in models:
         api_id = llm_ids.from_llm_model(model.model_id)[1]
@@ -87,7 +88,7 @@ def test_every_plugin_model_accepts_our_options_under_its_own_names():
                 assert NEUTRAL[key] in (value, [value]), (model.model_id, key)
 
 
-def test_an_anthropic_exchange_keeps_top_p_when_temperature_is_not_set():
+def test_an_anthropic_exchange_keeps_top_p_when_temperature_is_not_set(llm):
     model = llm.get_model("anthropic/claude-sonnet-4-5")
     data = _exchange("anthropic", "claude-sonnet-4-5", {"top_p": 0.9}).to_dict()
     assert data["prompt"]["options"] == {"top_p": 0.9}
@@ -97,7 +98,7 @@ def test_an_anthropic_exchange_keeps_top_p_when_temperature_is_not_set():
 @pytest.mark.parametrize("protocol,model", [
     ("openai-chat", "gpt-4o"), ("openai-responses", "gpt-5"),
     ("anthropic", "claude-sonnet-4-5"), ("gemini", "gemini-2.5-flash")])
-def test_our_exchange_loads_with_plain_from_dict(protocol, model):
+def test_our_exchange_loads_with_plain_from_dict(protocol, model, llm):
     data = json.loads(json.dumps(_exchange(protocol, model, NEUTRAL).to_dict()))
     response = llm.Response.from_dict(data)
     assert response.model.model_id == llm_ids.to_llm_model(protocol, model)
@@ -108,7 +109,7 @@ def test_our_exchange_loads_with_plain_from_dict(protocol, model):
     assert again.model == model and again.prompt.options == NEUTRAL
 
 
-def test_an_llm_file_maps_ids_and_options_back_and_reports_the_rest():
+def test_an_llm_file_maps_ids_and_options_back_and_reports_the_rest(llm):
     model = llm.get_model("anthropic/claude-sonnet-4-5")
     response = llm.Response.from_dict({
         "model": model.model_id,
@@ -140,7 +141,7 @@ def test_a_gemini_file_max_output_tokens_becomes_our_max_tokens():
     assert any("json_object" in str(loss) for loss in imported.losses)
 
 
-def test_an_empty_model_stays_empty_and_does_not_become_llms_default():
+def test_an_empty_model_stays_empty_and_does_not_become_llms_default(llm):
     conversation = Conversation(messages=[Message.text("user", "hi")])
     out = json.loads(llm_format.dump(conversation).text)
     assert "model" not in out  # "" would load as whatever llm's default model is
@@ -166,7 +167,7 @@ RECORDED = {  # protocol: (recording, model, base URL path, options it takes)
 
 
 @pytest.mark.parametrize("protocol", RECORDED)
-async def test_a_recorded_run_of_every_protocol_loads_with_plain_from_dict(loopback, protocol):
+async def test_a_recorded_run_of_every_protocol_loads_with_plain_from_dict(loopback, protocol, llm):
     from composer.providers.transport import Call, CallConfig, run_call
     from tests import cassettes
     from tests.conftest import recordings_or_skip
@@ -194,7 +195,7 @@ async def test_a_recorded_run_of_every_protocol_loads_with_plain_from_dict(loopb
     assert theirs == [m.to_dict() for m in [*exchange.prompt.messages, *exchange.messages]]
 
 
-def test_gemini_code_execution_moves_in_llm_geminis_native_part_shape():
+def test_gemini_code_execution_moves_in_llm_geminis_native_part_shape(llm):
     """llm-gemini keeps a server-executed part as {"gemini": {"part": native}} and replays it;
     ours carry the code as arguments and the output as text. Both ways, nothing lost."""
     from llm_gemini import _native_part_metadata

@@ -15,13 +15,13 @@ from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.providers.transport import Call, CallConfig, run_call
+from tests.conftest import LLM
 from tests.loopback import Reply
 
-llm = pytest.importorskip("llm")
-# Found, not imported: the plugins (the anthropic SDK above all) load when a test asks
-# llm for its models, not when the suite is collected.
-pytestmark = pytest.mark.skipif(find_spec("llm_anthropic") is None,
-                                reason="needs llm-anthropic (the test-llm extra)")
+# Found, not imported: llm and its plugins (the anthropic SDK above all) load when a test
+# asks for them (the llm fixture), not when the suite is collected; and in one xdist worker.
+pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None or find_spec("llm_anthropic") is None,
+                                      reason="needs llm and llm-anthropic (the test-llm extra)")]
 
 FAST = CallConfig(retries=0)
 CASES = {
@@ -49,7 +49,7 @@ def _metadata(exchange, key):
 
 @pytest.mark.parametrize("protocol", CASES)
 async def test_llm_continues_our_exchange_with_the_reasoning_state_on_the_wire(
-        loopback, monkeypatch, protocol):
+        loopback, monkeypatch, protocol, llm):
     name, model, env, path = CASES[protocol]
     first, second, *_ = _streams(name)
     loopback.queue(Reply.sse(first.response_body))
@@ -113,7 +113,8 @@ DONE_TURN = _sse(
     {"type": "message_stop"})
 
 
-async def test_redacted_thinking_moves_between_composer_and_llm_anthropic(loopback, monkeypatch):
+async def test_redacted_thinking_moves_between_composer_and_llm_anthropic(loopback, monkeypatch,
+                                                                         llm):
     loopback.queue(Reply.sse(REDACTED_TURN))
     conversation = Conversation(messages=[Message.text("user", "add 1")], settings=RequestSettings(
         provider="anthropic", base_url=loopback.url, model="claude-sonnet-4-5"))

@@ -19,12 +19,12 @@ from composer.models.files import save
 from composer.models.formats import llm_logs
 from composer.models.parts import Message, ReasoningPart, TextPart
 from composer.models.settings import RequestSettings
+from tests.conftest import LLM
 
-llm = pytest.importorskip("llm")
-# Found, not imported: the plugins (the anthropic SDK above all) load when a test asks
-# llm for its models, not when the suite is collected.
-pytestmark = pytest.mark.skipif(find_spec("llm_anthropic") is None,
-                                reason="needs llm-anthropic (the test-llm extra)")
+# Found, not imported: llm and its plugins (the anthropic SDK above all) load when a test
+# asks for them (the llm fixture), not when the suite is collected; and in one xdist worker.
+pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None or find_spec("llm_anthropic") is None,
+                                      reason="needs llm and llm-anthropic (the test-llm extra)")]
 
 from composer.providers.llm_log import log_exchange  # noqa: E402
 

@@ -6,13 +6,15 @@ Needs the ``test-llm`` extra; the model is tests/llm_test_plugin.py's, so no net
 from __future__ import annotations
 
 import base64
+from importlib.util import find_spec
 
 import pytest
 
 from composer.models.formats import import_path, llm_logs
+from tests.conftest import LLM
 
-llm = pytest.importorskip("llm")
-sqlite_utils = pytest.importorskip("sqlite_utils")
+# llm (with sqlite_utils) loads when a test runs, not when the suite is collected.
+pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None, reason="needs llm (the test-llm extra)")]
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhg"
                        "GAWjR9awAAAABJRU5ErkJggg==")
@@ -50,6 +52,7 @@ def _write_logs(tmp_path, model_id, runner, cli):
 
 
 def _llms_reading(path, thread_id):
+    import sqlite_utils
     from llm.logs import LogStore
 
     store = LogStore(sqlite_utils.Database(path))

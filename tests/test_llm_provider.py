@@ -14,7 +14,9 @@ from composer.models.parts import Message, ReasoningPart, TextPart, ToolCallPart
 from composer.models.settings import RequestSettings, Tool
 from composer.providers.base import RequestRefused
 from composer.providers.transport import Call, list_models, run_call
-from tests.conftest import ROOT
+from tests.conftest import LLM, ROOT
+
+pytestmark = LLM  # the tests that load llm share one xdist worker
 
 
 def _conversation(*messages: Message, **settings) -> Conversation:

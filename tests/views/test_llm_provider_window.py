@@ -8,6 +8,9 @@ import pytest
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from tests.conftest import LLM
+
+pytestmark = LLM  # the tests that load llm share one xdist worker
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from composer.preferences import Preferences
+from tests.conftest import LLM
+
+pytestmark = LLM  # the tests that load llm share one xdist worker
 
 
 def test_it_is_off_by_default_and_the_settings_dialog_turns_it_on(qtbot, run_window):

@@ -24,6 +24,9 @@ Change = Literal["added", "removed", "changed"]
 MAX_CHANGES = 500
 MAX_DEPTH = 2 * jsontext.MAX_DEPTH
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# json.dumps with these options would build an encoder per value: an array of 100,000 values
+# is written one value at a time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ def canonical(value: Any) -> str:
     """One text per JSON value: equal texts, equal values (``true`` is not ``1``). A value that
     cannot be written (nested past the interpreter's limit) gets a text of its own."""
     try:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError, RecursionError):
         return f"<unwritable {id(value)}>"
 
