@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.layout_cache import LayoutCache
-from composer.views.table.model import MessageRole, TokensRole, VariantRole
+from composer.views.table.looks import PROBLEM_BRUSH, RowLook
+from composer.views.table.marks import cache_icon
+from composer.views.table.model import MessageRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
 # Said on the chip too: without an icon theme every kind would get the same file icon.
@@ -59,15 +61,65 @@ def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> Var
                          QRect(left + arrow + label, top, arrow, height))
 
 
-def cell_option(option: QStyleOptionViewItem, index) -> QStyleOptionViewItem:
+def role_height(fm: QFontMetrics, look: RowLook) -> int:
+    """One line is all a role needs (the content and attachment cells set the row's height);
+    a row with variants has the arrows on a second line."""
+    height = fm.height() + 2 * TEXT_MARGIN
+    return max(height, 2 * fm.lineSpacing() + 10) if look.variant else height
+
+
+def content_height(fm: QFontMetrics, look: RowLook) -> int:
+    """As tall as the preview's lines (preview.py caps them)."""
+    return min(look.preview.count("\n") + 1, preview.MAX_LINES) * fm.lineSpacing() + 8
+
+
+def look_of(index) -> RowLook:
+    """What the row of ``index`` shows, from the table model (looks.py): no trip through Qt."""
+    return index.model().look(index.row())
+
+
+def cell_option(option: QStyleOptionViewItem, index, look: RowLook) -> QStyleOptionViewItem:
     """The option a content or attachment cell is drawn with: what ``initStyleOption`` gives
     these cells (no font, alignment, colour, icon or check of their own; the text is painted
     by the delegate), without its dozen model reads per cell at every paint."""
     opt = QStyleOptionViewItem(option)
     opt.index = index
-    background = index.data(Qt.ItemDataRole.BackgroundRole)  # a row with a problem
-    if background is not None:
-        opt.backgroundBrush = background
+    if look.problem:
+        opt.backgroundBrush = PROBLEM_BRUSH
+    return opt
+
+
+_SELECTED = QStyle.StateFlag.State_Selected
+_ENABLED = QStyle.StateFlag.State_Enabled
+_OPEN = QStyle.StateFlag.State_Open
+_HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+_HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
+_ITEM = QStyle.ControlElement.CE_ItemViewItem
+_TEXT_RECT = QStyle.SubElement.SE_ItemViewItemText
+
+
+def role_option(option: QStyleOptionViewItem, index, look: RowLook,
+                text: str) -> QStyleOptionViewItem:
+    """The role cell's option as ``initStyleOption`` makes it from the model's roles (the cache
+    tag as its icon, the role as its text, a problem's background), from the row's look."""
+    opt = QStyleOptionViewItem(option)
+    opt.index = index
+    if look.ttl is not None:
+        icon = cache_icon(look.ttl)
+        state = option.state
+        mode = (QIcon.Mode.Disabled if not state & _ENABLED else
+                QIcon.Mode.Selected if state & _SELECTED else QIcon.Mode.Normal)
+        size = opt.decorationSize
+        actual = icon.actualSize(size, mode, QIcon.State.On if state & _OPEN else QIcon.State.Off)
+        opt.features = opt.features | _HAS_DECORATION
+        opt.icon = icon
+        opt.decorationSize = QSize(min(size.width(), actual.width()),
+                                   min(size.height(), actual.height()))
+    opt.features = opt.features | _HAS_DISPLAY
+    opt.text = text
+    if look.problem:
+        opt.backgroundBrush = PROBLEM_BRUSH
+    opt.styleObject = None
     return opt
 
 
@@ -79,20 +131,22 @@ class RoleDelegate(QStyledItemDelegate):
     step_requested = Signal(int, int)  # row, -1 or +1
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        figure, variant = index.data(TokensRole), index.data(VariantRole)
-        if not figure and not variant:
-            super().paint(painter, option, index)
+        look = look_of(index)
+        figure, variant = look.figure, look.variant
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        if not figure and not variant:  # the style paints it all, as the plain delegate would
+            style.drawControl(_ITEM, role_option(option, index, look, look.role), painter,
+                              widget)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        role, opt.text = opt.text, ""  # the style paints the cell; the rest is ours
-        style = opt.widget.style() if opt.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        opt = role_option(option, index, look, "")  # the style paints the cell; the rest is ours
+        role = look.role
+        style.drawControl(_ITEM, opt, painter, widget)
+        selected = bool(opt.state & _SELECTED)
         colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
                                    else QPalette.ColorRole.Text)
         # Where the style puts the text: after the cache tag's icon, when the row has one.
-        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect = rect.adjusted(1, 0, -TEXT_MARGIN - 1, 0)
         if variant:  # the role on the first line, the arrows on the last
             rect = QRect(rect.left(), rect.top() + 2, rect.width(), opt.fontMetrics.height())
@@ -132,22 +186,18 @@ class RoleDelegate(QStyledItemDelegate):
         painter.drawText(arrows.next, centre, "▶")
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        # Measured for every row as it comes into view; one line is all a role needs (the
-        # content and attachment cells set the row's height), without the style's full layout;
-        # a row with variants has the arrows on a second line.
-        height = option.fontMetrics.height() + 2 * TEXT_MARGIN
-        if index.data(VariantRole):
-            height = max(height, 2 * option.fontMetrics.lineSpacing() + 10)
-        return QSize(option.fontMetrics.horizontalAdvance(index.data() or "") + 2 * TEXT_MARGIN,
-                     height)
+        look = look_of(index)
+        return QSize(option.fontMetrics.horizontalAdvance(look.role) + 2 * TEXT_MARGIN,
+                     role_height(option.fontMetrics, look))
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
         kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
                  QEvent.Type.MouseButtonPress)
-        variant = index.data(VariantRole)
-        if event.type() not in kinds or not variant or \
-                event.button() != Qt.MouseButton.LeftButton:
+        if event.type() not in kinds:
+            return False
+        variant = look_of(index).variant
+        if not variant or event.button() != Qt.MouseButton.LeftButton:
             return False
         arrows = variant_arrows(option.rect, option, variant[1])
         pos = event.position().toPoint()
@@ -206,26 +256,27 @@ class ContentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
-        opt = cell_option(option, index)
-        text = index.data(Qt.ItemDataRole.DisplayRole)
-        widget = opt.widget
+        look = look_of(index)
+        opt = cell_option(option, index, look)
+        widget = option.widget
         style = widget.style() if widget else None
         if style is None:
             return super().paint(painter, option, index)
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        style.drawControl(_ITEM, opt, painter, widget)
+        text = look.preview
         if not text:
             return
-        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect.adjust(TEXT_MARGIN, 0, -TEXT_MARGIN, 0)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        group = QPalette.ColorGroup.Normal if opt.state & QStyle.StateFlag.State_Enabled \
-            else QPalette.ColorGroup.Disabled
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        state = option.state
+        group = QPalette.ColorGroup.Normal if state & _ENABLED else QPalette.ColorGroup.Disabled
+        role = QPalette.ColorRole.HighlightedText if state & _SELECTED else QPalette.ColorRole.Text
+        font = option.font
+        static = self.layouts.get(text, rect.width(), font)
         painter.save()
         painter.setClipRect(rect)
-        painter.setFont(opt.font)
-        painter.setPen(opt.palette.color(group, role))
-        static = self.layouts.get(text, rect.width(), opt.font)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(group, role))
         top = rect.top() + max(0, (rect.height() - int(static.size().height())) // 2)
         painter.drawStaticText(rect.left(), top, static)
         painter.restore()
@@ -250,9 +301,7 @@ class ContentDelegate(QStyledItemDelegate):
         editor.setGeometry(rect)
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        lines = min(text.count("\n") + 1, preview.MAX_LINES)
-        return QSize(200, lines * option.fontMetrics.lineSpacing() + 8)
+        return QSize(200, content_height(option.fontMetrics, look_of(index)))
 
 
 @dataclass(frozen=True)
@@ -296,6 +345,17 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
     return chips
 
 
+def attachments_size(look: RowLook, width: int, option: QStyleOptionViewItem) -> QSize:
+    """The attachment cell's size hint: its chips wrapped at ``width`` (on one line when the
+    width is not known yet)."""
+    chips = chip_layout(look.message, QRect(0, 0, width if width > 0 else 10_000, 0), option) \
+        if look.attached else []
+    if not chips:
+        return QSize(40, option.fontMetrics.height() + 12)
+    right = max(c.rect.right() for c in chips) + CHIP_GAP
+    return QSize(right, chips[-1].rect.bottom() + CHIP_GAP + 1)
+
+
 class AttachmentDelegate(QStyledItemDelegate):
     attachment_clicked = Signal(int, int)  # row, part index
     remove_requested = Signal(int, int)  # row, part index
@@ -311,17 +371,19 @@ class AttachmentDelegate(QStyledItemDelegate):
         return self._icons[kind]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        opt = cell_option(option, index)
-        style = opt.widget.style() if opt.widget else None
+        look = look_of(index)
+        widget = option.widget
+        style = widget.style() if widget else None
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        message = index.data(MessageRole)
-        if message is None or not message.attachments:
+            style.drawControl(_ITEM, cell_option(option, index, look), painter, widget)
+        if not look.attached:
             return
+        rect = option.rect
         painter.save()
-        painter.setClipRect(option.rect)
+        painter.setClipRect(rect)
+        painter.translate(rect.left(), rect.top())  # the chips are laid out at (0, 0)
         pal = option.palette
-        for chip in chip_layout(message, option.rect, option):
+        for chip in self._chips(look, rect, option):
             painter.setPen(pal.color(QPalette.ColorRole.Mid))
             painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(chip.rect, 6, 6)
@@ -335,17 +397,23 @@ class AttachmentDelegate(QStyledItemDelegate):
             painter.drawText(chip.close_rect, Qt.AlignmentFlag.AlignCenter, "×")
         painter.restore()
 
+    @staticmethod
+    def _chips(look: RowLook, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
+        """The row's chips laid out in a cell of ``rect``'s size at (0, 0), kept on its look
+        until the cell's size or font changes."""
+        width, height, font = rect.width(), rect.height(), option.font
+        if look.chips is not None:
+            (w, h, f), chips = look.chips
+            if w == width and h == height and f == font:
+                return chips
+        chips = chip_layout(look.message, QRect(0, 0, width, height), option)
+        look.chips = ((width, height, QFont(font)), chips)  # the option's own font dies with it
+        return chips
+
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        message = index.data(MessageRole)
         # The table passes the column width when it measures a row (word wrap is on), so the
         # row grows to fit chips that wrap; with no width, lay them out on one line.
-        width = option.rect.width() if option.rect.width() > 0 else 10_000
-        chips = chip_layout(message, QRect(0, 0, width, 0), option) \
-            if message is not None and message.attachments else []
-        if not chips:
-            return QSize(40, option.fontMetrics.height() + 12)
-        right = max(c.rect.right() for c in chips) + CHIP_GAP
-        return QSize(right, chips[-1].rect.bottom() + CHIP_GAP + 1)
+        return attachments_size(look_of(index), option.rect.width(), option)
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:

@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
 
 from composer.models.caching import row_marks
 from composer.models.document import (
@@ -38,6 +37,7 @@ from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
 from composer.views.file_urls import local_paths
 from composer.views.table import preview
+from composer.views.table.looks import PROBLEM_BRUSH, RowLook
 from composer.views.table.marks import cache_icon, cache_tooltip
 from composer.views.undo import DocumentEditor
 
@@ -83,6 +83,7 @@ class MessageTableModel(QAbstractTableModel):
         self._tokens: dict[int, tuple[str, str]] = {}
         self._variant_rows: set[int] = set()  # rows that show "◀ i/n ▶" (a taller row)
         self._by_message: dict[int, tuple[object, str]] = {}  # id(message) -> (message, preview)
+        self._looks: dict[int, RowLook] = {}  # row id -> what its cells show (looks.py)
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -111,6 +112,7 @@ class MessageTableModel(QAbstractTableModel):
         if figures == self._tokens:
             return
         self._tokens = dict(figures)
+        self._looks.clear()
         if len(self.document):
             self.dataChanged.emit(self.index(0, ROLE_COLUMN),
                                   self.index(len(self.document) - 1, ROLE_COLUMN),
@@ -120,11 +122,15 @@ class MessageTableModel(QAbstractTableModel):
         return self._tokens.get(self.document.row_id(row))
 
     def _emit_row(self, row: int) -> None:
+        self._looks.pop(self.document.row_id(row), None)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     # -- document notices ---------------------------------------------------------------------
 
     def _on_document_changing(self, notice: Notice) -> None:
+        # A row's variants depend on its place: any change but one row's drops every look.
+        if not isinstance(notice, RowChanged):
+            self._looks.clear()
         root = QModelIndex()
         match notice:
             case RowsInserted(index=i, count=c):
@@ -164,7 +170,7 @@ class MessageTableModel(QAbstractTableModel):
                 self._variant_rows = set(tree.variant_rows) if tree is not None else set()
                 self.endResetModel()
             case RowChanged(index=r):
-                self._emit_row(r)
+                self._emit_row(r)  # drops its look
                 self.row_changed.emit(r)
             case TreeChanged():
                 self._on_tree_changed()
@@ -185,6 +191,7 @@ class MessageTableModel(QAbstractTableModel):
         tree = self.document.tree
         rows = set(tree.variant_rows) if tree is not None else set()
         changed, self._variant_rows = rows ^ self._variant_rows, rows
+        self._looks.clear()
         if not len(self.document):
             return
         last = len(self.document) - 1
@@ -204,6 +211,20 @@ class MessageTableModel(QAbstractTableModel):
         shown = tree.node(tree.path[row]).message
         message = self.document.message(row)
         return found if shown is message or shown == message else None
+
+    def look(self, row: int) -> RowLook:
+        """What row ``row``'s cells show (looks.py), made once until the row changes."""
+        row_id = self.document.row_id(row)
+        message = self.document.message(row)
+        found = self._looks.get(row_id)
+        if found is not None and found.message is message:
+            return found
+        figure = self._tokens.get(row_id)
+        look = RowLook(message, message.role, self._preview(row, message), self._variant(row),
+                       figure[0] if figure else None, bool(self._problems.get(row_id)),
+                       row_marks(message), bool(message.attachments))
+        self._looks[row_id] = look
+        return look
 
     def _preview(self, row: int, message) -> str:
         """The content preview, cached per row until its message is replaced, and per message
@@ -292,7 +313,7 @@ class MessageTableModel(QAbstractTableModel):
             return cache_icon(ttl) if ttl else None
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
-                return QBrush(QColor(220, 60, 60, 70))
+                return PROBLEM_BRUSH
         elif role == Qt.ItemDataRole.AccessibleTextRole:
             text = spoken.cell_text(message, row, col)
             variant = self._variant(row) if col == ROLE_COLUMN else None

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QMenu,
+    QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
@@ -41,7 +42,14 @@ from composer.views.clipboard import (
     pasted_text,
     read_clipboard,
 )
-from composer.views.table.delegates import AttachmentDelegate, ContentDelegate, RoleDelegate
+from composer.views.table.delegates import (
+    AttachmentDelegate,
+    ContentDelegate,
+    RoleDelegate,
+    attachments_size,
+    content_height,
+    role_height,
+)
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
     CONTENT_COLUMN,
@@ -367,6 +375,9 @@ class MessageTable(QTableView):
     # -- row heights --------------------------------------------------------------------------
 
     def _fit_rows(self, rows) -> bool:
+        """Each row as tall as its cells ask (what ``resizeRowToContents`` gives), measured
+        from the row's look (looks.py) instead of through three delegates' size hints and the
+        header's, each a trip through Qt with a dozen model reads."""
         # With its updates on, the header finds each resized row's place on screen at once,
         # and every resize has made it forget where its rows start: O(rows) a row measured.
         # Off, the places are found once, when the table next lays itself out.
@@ -375,13 +386,39 @@ class MessageTable(QTableView):
         header.setUpdatesEnabled(False)
         fitted = False
         try:
+            measure = None
             for r in rows:
-                self.resizeRowToContents(r)
+                if measure is None:
+                    measure = self._row_measure(r)
+                header.resizeSection(r, measure(r))
                 self._measured.add(self.document.row_id(r))
                 fitted = True
         finally:
             header.setUpdatesEnabled(updates)
         return fitted
+
+    def _row_measure(self, first: int):
+        """A function of a row giving its height, as ``resizeRowToContents`` would: the
+        largest of the cells' size hints (the attachments' at the column's width), a pixel
+        for the grid, and at least what the header asks for a row number."""
+        self.ensurePolished()
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        fm = option.fontMetrics
+        width = self.columnWidth(ATTACHMENTS_COLUMN)
+        grid = 1 if self.showGrid() else 0
+        least = self.verticalHeader().sectionSizeHint(first)
+        look = self._model.look
+
+        def measure(row: int) -> int:
+            row_look = look(row)
+            cells = max(role_height(fm, row_look), content_height(fm, row_look))
+            if row_look.attached:
+                cells = max(cells, attachments_size(row_look, width, option).height())
+            else:
+                cells = max(cells, fm.height() + 12)
+            return max(cells + grid, least)
+        return measure
 
     def _fit_visible_rows(self, *_args) -> None:
         first = self.rowAt(0)
@@ -389,8 +426,9 @@ class MessageTable(QTableView):
             return
         last = self.rowAt(self.viewport().height() - 1)
         last = len(self.document) - 1 if last < 0 else last
-        ids = self.document.ids
-        fitted = self._fit_rows(r for r in range(first, last + 1) if ids[r] not in self._measured)
+        row_id, measured = self.document.row_id, self._measured
+        fitted = self._fit_rows(r for r in range(first, last + 1)
+                                if row_id(r) not in measured)
         # Measured rows change the table's height at once, its scroll range only on a later
         # timer: scrolled near the end, the offset could lie past the last row until then, and
         # Qt then paints every row and header section from the first (O(rows) a paint).
