@@ -421,18 +421,25 @@ class MessageTable(QTableView):
         return measure
 
     def _fit_visible_rows(self, *_args) -> None:
-        first = self.rowAt(0)
-        if first < 0:
-            return
-        last = self.rowAt(self.viewport().height() - 1)
-        last = len(self.document) - 1 if last < 0 else last
         row_id, measured = self.document.row_id, self._measured
-        fitted = self._fit_rows(r for r in range(first, last + 1)
-                                if row_id(r) not in measured)
+        height = self.viewport().height()
+        fitted = False
+        # Rows measured shorter than the default let more rows onto the screen: those are
+        # measured too, or they would be painted at the default height until shown again.
+        for _ in range(8):
+            first = self.rowAt(0)
+            if first < 0:
+                break
+            last = self.rowAt(height - 1)
+            last = len(self.document) - 1 if last < 0 else last
+            if not self._fit_rows(r for r in range(first, last + 1)
+                                  if row_id(r) not in measured):
+                break
+            fitted = True
         # Measured rows change the table's height at once, its scroll range only on a later
         # timer: scrolled near the end, the offset could lie past the last row until then, and
         # Qt then paints every row and header section from the first (O(rows) a paint).
-        if fitted and (self.verticalHeader().length() - self.viewport().height()
+        if fitted and (self.verticalHeader().length() - height
                        < self.verticalScrollBar().value()):
             self.updateGeometries()
 
