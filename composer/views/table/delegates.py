@@ -61,16 +61,31 @@ def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> Var
                          QRect(left + arrow + label, top, arrow, height))
 
 
-def role_height(fm: QFontMetrics, look: RowLook) -> int:
-    """One line is all a role needs (the content and attachment cells set the row's height);
-    a row with variants has the arrows on a second line."""
-    height = fm.height() + 2 * TEXT_MARGIN
-    return max(height, 2 * fm.lineSpacing() + 10) if look.variant else height
+class CellHeights:
+    """How tall each cell of a row asks to be, in one font: what the delegates' size hints say
+    and what the table measures its rows by (view.py), so the two cannot differ."""
 
+    def __init__(self, option: QStyleOptionViewItem):
+        fm = option.fontMetrics
+        self.option = option
+        self.line = fm.lineSpacing()
+        # One line is all a role needs (the content and attachment cells set the row's
+        # height); a row with variants has the arrows on a second line.
+        self.plain_role = fm.height() + 2 * TEXT_MARGIN
+        self.variant_role = max(self.plain_role, 2 * self.line + 10)
+        self.no_chips = fm.height() + 12
 
-def content_height(fm: QFontMetrics, look: RowLook) -> int:
-    """As tall as the preview's lines (preview.py caps them)."""
-    return min(look.preview.count("\n") + 1, preview.MAX_LINES) * fm.lineSpacing() + 8
+    def role(self, look: RowLook) -> int:
+        return self.variant_role if look.variant else self.plain_role
+
+    def content(self, look: RowLook) -> int:
+        """As tall as the preview's lines (preview.py caps them)."""
+        return min(look.preview.count("\n") + 1, preview.MAX_LINES) * self.line + 8
+
+    def attachments(self, look: RowLook, width: int) -> int:
+        if not look.attached:
+            return self.no_chips
+        return attachments_size(look, width, self.option).height()
 
 
 def look_of(index) -> RowLook:
@@ -188,7 +203,7 @@ class RoleDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         look = look_of(index)
         return QSize(option.fontMetrics.horizontalAdvance(look.role) + 2 * TEXT_MARGIN,
-                     role_height(option.fontMetrics, look))
+                     CellHeights(option).role(look))
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
@@ -301,7 +316,7 @@ class ContentDelegate(QStyledItemDelegate):
         editor.setGeometry(rect)
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        return QSize(200, content_height(option.fontMetrics, look_of(index)))
+        return QSize(200, CellHeights(option).content(look_of(index)))
 
 
 @dataclass(frozen=True)
@@ -314,24 +329,38 @@ class Chip:
     kind: str
 
 
-def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
-    """Chips left to right, wrapping onto further lines when the cell is too narrow."""
-    fm = option.fontMetrics
-    height = fm.height() + 4
-    icon = fm.height() - 2
-    close_w = fm.horizontalAdvance("×") + CHIP_PAD
-    placed: list[tuple[int, int, int, int, str, str]] = []  # part, x, line, width, label, kind
-    x, line = rect.left() + CHIP_GAP, 0
+ChipLabel = tuple[int, str, str, int]  # part index, label, kind, the label's width
+
+
+def chip_labels(message: Message, fm: QFontMetrics) -> list[ChipLabel]:
+    """What each of the message's chips says, and how wide that is in ``fm``."""
+    labels = []
     for part_index in preview.attachment_indices(message):
         att = message.parts[part_index].attachment
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
         label = f"{KIND_LABELS.get(att.kind, 'File')} · {name} · {preview.size_text(att)}"
-        width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
+        labels.append((part_index, label, att.kind, fm.horizontalAdvance(label)))
+    return labels
+
+
+def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem,
+                labels: list[ChipLabel] | None = None) -> list[Chip]:
+    """Chips left to right, wrapping onto further lines when the cell is too narrow."""
+    fm = option.fontMetrics
+    if labels is None:
+        labels = chip_labels(message, fm)
+    height = fm.height() + 4
+    icon = fm.height() - 2
+    close_w = fm.horizontalAdvance("×") + CHIP_PAD
+    placed: list[tuple[int, int, int, int, str, str]] = []  # part, x, line, width, label, kind
+    x, line = rect.left() + CHIP_GAP, 0
+    for part_index, label, kind, advance in labels:
+        width = CHIP_PAD + icon + 4 + advance + CHIP_PAD + close_w
         if placed and x + width > rect.right() - CHIP_GAP:
             x, line = rect.left() + CHIP_GAP, line + 1
-        placed.append((part_index, x, line, width, label, att.kind))
+        placed.append((part_index, x, line, width, label, kind))
         x += width + CHIP_GAP
     block = (line + 1) * height + line * CHIP_GAP
     first_top = rect.top() + max(CHIP_GAP, (min(rect.height(), block + 2 * CHIP_GAP) - block) // 2)
@@ -345,11 +374,21 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
     return chips
 
 
+def look_labels(look: RowLook, option: QStyleOptionViewItem) -> list[ChipLabel]:
+    """The row's chip labels in the option's font, kept on its look until the font changes."""
+    font = option.font
+    if look.labels is not None and look.labels[0] == font:
+        return look.labels[1]
+    labels = chip_labels(look.message, option.fontMetrics)
+    look.labels = (QFont(font), labels)  # a copy: the option's own font dies with it
+    return labels
+
+
 def attachments_size(look: RowLook, width: int, option: QStyleOptionViewItem) -> QSize:
     """The attachment cell's size hint: its chips wrapped at ``width`` (on one line when the
     width is not known yet)."""
-    chips = chip_layout(look.message, QRect(0, 0, width if width > 0 else 10_000, 0), option) \
-        if look.attached else []
+    chips = chip_layout(look.message, QRect(0, 0, width if width > 0 else 10_000, 0), option,
+                        look_labels(look, option)) if look.attached else []
     if not chips:
         return QSize(40, option.fontMetrics.height() + 12)
     right = max(c.rect.right() for c in chips) + CHIP_GAP
@@ -406,7 +445,8 @@ class AttachmentDelegate(QStyledItemDelegate):
             (w, h, f), chips = look.chips
             if w == width and h == height and f == font:
                 return chips
-        chips = chip_layout(look.message, QRect(0, 0, width, height), option)
+        chips = chip_layout(look.message, QRect(0, 0, width, height), option,
+                            look_labels(look, option))
         look.chips = ((width, height, QFont(font)), chips)  # the option's own font dies with it
         return chips
 

@@ -31,5 +31,7 @@ class RowLook:
     problem: bool
     ttl: Ttl | None  # the cache tag before the role
     attached: bool  # the row has attachments (chips)
-    # The chips as last laid out, at (0, 0): ((width, height, font), chips).
+    # The chips' labels and widths in a font, and the chips as last laid out at (0, 0) in a
+    # cell of a size (delegates.py).
+    labels: tuple[QFont, list] | None = field(default=None)
     chips: tuple[tuple[int, int, QFont], list] | None = field(default=None)

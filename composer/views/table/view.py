@@ -44,11 +44,9 @@ from composer.views.clipboard import (
 )
 from composer.views.table.delegates import (
     AttachmentDelegate,
+    CellHeights,
     ContentDelegate,
     RoleDelegate,
-    attachments_size,
-    content_height,
-    role_height,
 )
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
@@ -404,7 +402,8 @@ class MessageTable(QTableView):
         self.ensurePolished()
         option = QStyleOptionViewItem()
         self.initViewItemOption(option)
-        fm = option.fontMetrics
+        cells = CellHeights(option)
+        role, content, attachments = cells.role, cells.content, cells.attachments
         width = self.columnWidth(ATTACHMENTS_COLUMN)
         grid = 1 if self.showGrid() else 0
         least = self.verticalHeader().sectionSizeHint(first)
@@ -412,36 +411,37 @@ class MessageTable(QTableView):
 
         def measure(row: int) -> int:
             row_look = look(row)
-            cells = max(role_height(fm, row_look), content_height(fm, row_look))
-            if row_look.attached:
-                cells = max(cells, attachments_size(row_look, width, option).height())
-            else:
-                cells = max(cells, fm.height() + 12)
-            return max(cells + grid, least)
+            tallest = max(role(row_look), content(row_look), attachments(row_look, width))
+            return max(tallest + grid, least)
         return measure
 
     def _fit_visible_rows(self, *_args) -> None:
+        first = self.rowAt(0)
+        if first < 0:
+            return
         row_id, measured = self.document.row_id, self._measured
-        height = self.viewport().height()
-        fitted = False
-        # Rows measured shorter than the default let more rows onto the screen: those are
-        # measured too, or they would be painted at the default height until shown again.
-        for _ in range(8):
-            first = self.rowAt(0)
-            if first < 0:
-                break
-            last = self.rowAt(height - 1)
-            last = len(self.document) - 1 if last < 0 else last
-            if not self._fit_rows(r for r in range(first, last + 1)
-                                  if row_id(r) not in measured):
-                break
-            fitted = True
+        fitted = self._fit_rows(r for r in self._rows_down_to_bottom(first)
+                                if row_id(r) not in measured)
         # Measured rows change the table's height at once, its scroll range only on a later
         # timer: scrolled near the end, the offset could lie past the last row until then, and
         # Qt then paints every row and header section from the first (O(rows) a paint).
-        if fitted and (self.verticalHeader().length() - height
+        if fitted and (self.verticalHeader().length() - self.viewport().height()
                        < self.verticalScrollBar().value()):
             self.updateGeometries()
+
+    def _rows_down_to_bottom(self, first: int):
+        """The rows from ``first`` down to the viewport's bottom, by each row's height as it is
+        when the next is asked for: rows measured shorter than the default let more rows onto
+        the screen, and those are measured too (they would be painted at the default height
+        until shown again, and measured only then, shrinking the table under the scroll bar)."""
+        header = self.verticalHeader()
+        bottom = self.viewport().height()
+        top = header.sectionViewportPosition(first)
+        for row in range(first, len(self.document)):
+            if top >= bottom:
+                return
+            yield row
+            top += header.sectionSize(row)  # measured by now, when it was not yet
 
     # -- handlers -----------------------------------------------------------------------------
 
