@@ -111,6 +111,19 @@ _HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
 _HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
 _ITEM = QStyle.ControlElement.CE_ItemViewItem
 _TEXT_RECT = QStyle.SubElement.SE_ItemViewItemText
+_NORMAL, _DISABLED = QPalette.ColorGroup.Normal, QPalette.ColorGroup.Disabled
+_TEXT, _HIGHLIGHTED_TEXT = QPalette.ColorRole.Text, QPalette.ColorRole.HighlightedText
+
+
+_DISPLAYED: dict[int, QStyleOptionViewItem.ViewItemFeature] = {}
+
+
+def _with_display(features: QStyleOptionViewItem.ViewItemFeature):
+    """``features | HasDisplay``, kept by value: an enum flag operation costs microseconds."""
+    found = _DISPLAYED.get(features.value)
+    if found is None:
+        found = _DISPLAYED[features.value] = features | _HAS_DISPLAY
+    return found
 
 
 def role_option(option: QStyleOptionViewItem, index, look: RowLook,
@@ -122,15 +135,15 @@ def role_option(option: QStyleOptionViewItem, index, look: RowLook,
     if look.ttl is not None:
         icon = cache_icon(look.ttl)
         state = option.state
-        mode = (QIcon.Mode.Disabled if not state & _ENABLED else
-                QIcon.Mode.Selected if state & _SELECTED else QIcon.Mode.Normal)
+        mode = (QIcon.Mode.Disabled if _ENABLED not in state else
+                QIcon.Mode.Selected if _SELECTED in state else QIcon.Mode.Normal)
         size = opt.decorationSize
-        actual = icon.actualSize(size, mode, QIcon.State.On if state & _OPEN else QIcon.State.Off)
+        actual = icon.actualSize(size, mode, QIcon.State.On if _OPEN in state else QIcon.State.Off)
         opt.features = opt.features | _HAS_DECORATION
         opt.icon = icon
         opt.decorationSize = QSize(min(size.width(), actual.width()),
                                    min(size.height(), actual.height()))
-    opt.features = opt.features | _HAS_DISPLAY
+    opt.features = _with_display(opt.features)
     opt.text = text
     if look.problem:
         opt.backgroundBrush = PROBLEM_BRUSH
@@ -146,7 +159,7 @@ class RoleDelegate(QStyledItemDelegate):
     step_requested = Signal(int, int)  # row, -1 or +1
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        look = look_of(index)
+        look = index.model().look(index.row())
         figure, variant = look.figure, look.variant
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
@@ -271,12 +284,12 @@ class ContentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
-        look = look_of(index)
-        opt = cell_option(option, index, look)
         widget = option.widget
-        style = widget.style() if widget else None
-        if style is None:
+        if widget is None:
             return super().paint(painter, option, index)
+        style = widget.style()
+        look = index.model().look(index.row())
+        opt = cell_option(option, index, look)
         style.drawControl(_ITEM, opt, painter, widget)
         text = look.preview
         if not text:
@@ -284,14 +297,14 @@ class ContentDelegate(QStyledItemDelegate):
         rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect.adjust(TEXT_MARGIN, 0, -TEXT_MARGIN, 0)
         state = option.state
-        group = QPalette.ColorGroup.Normal if state & _ENABLED else QPalette.ColorGroup.Disabled
-        role = QPalette.ColorRole.HighlightedText if state & _SELECTED else QPalette.ColorRole.Text
+        colour = option.palette.color(_NORMAL if _ENABLED in state else _DISABLED,
+                                      _HIGHLIGHTED_TEXT if _SELECTED in state else _TEXT)
         font = option.font
         static = self.layouts.get(text, rect.width(), font)
         painter.save()
         painter.setClipRect(rect)
         painter.setFont(font)
-        painter.setPen(option.palette.color(group, role))
+        painter.setPen(colour)
         top = rect.top() + max(0, (rect.height() - int(static.size().height())) // 2)
         painter.drawStaticText(rect.left(), top, static)
         painter.restore()
@@ -410,7 +423,7 @@ class AttachmentDelegate(QStyledItemDelegate):
         return self._icons[kind]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        look = look_of(index)
+        look = index.model().look(index.row())
         widget = option.widget
         style = widget.style() if widget else None
         if style is not None:

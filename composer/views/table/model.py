@@ -81,7 +81,9 @@ class MessageTableModel(QAbstractTableModel):
         self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
         # row id -> (token figure, its tooltip), from the count (views/token_count.py)
         self._tokens: dict[int, tuple[str, str]] = {}
-        self._variant_rows: set[int] = set()  # rows that show "◀ i/n ▶" (a taller row)
+        tree = self.document.tree
+        # Rows that show "◀ i/n ▶" (a taller row), as of the last tree notice.
+        self._variant_rows: set[int] = set(tree.variant_rows) if tree is not None else set()
         self._by_message: dict[int, tuple[object, str]] = {}  # id(message) -> (message, preview)
         self._looks: dict[int, RowLook] = {}  # row id -> what its cells show (looks.py)
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
@@ -220,7 +222,9 @@ class MessageTableModel(QAbstractTableModel):
         if found is not None and found.message is message:
             return found
         figure = self._tokens.get(row_id)
-        look = RowLook(message, message.role, self._preview(row, message), self._variant(row),
+        # Most rows have no variants: the tree (a slow attribute) is read only for those that do.
+        variant = self._variant(row) if row in self._variant_rows else None
+        look = RowLook(message, message.role, self._preview(row, message), variant,
                        figure[0] if figure else None, bool(self._problems.get(row_id)),
                        row_marks(message), bool(message.attachments))
         self._looks[row_id] = look
