@@ -113,6 +113,9 @@ _ITEM = QStyle.ControlElement.CE_ItemViewItem
 _TEXT_RECT = QStyle.SubElement.SE_ItemViewItemText
 _NORMAL, _DISABLED = QPalette.ColorGroup.Normal, QPalette.ColorGroup.Disabled
 _TEXT, _HIGHLIGHTED_TEXT = QPalette.ColorRole.Text, QPalette.ColorRole.HighlightedText
+_PLACEHOLDER_TEXT = QPalette.ColorRole.PlaceholderText
+_LEFT_CENTRE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT_CENTRE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 _DISPLAYED: dict[int, QStyleOptionViewItem.ViewItemFeature] = {}
@@ -151,12 +154,51 @@ def role_option(option: QStyleOptionViewItem, index, look: RowLook,
     return opt
 
 
+class _RoleFonts:
+    """For one font: the smaller one the token figure is painted in, and what the role cell
+    measures at every paint (a figure's width, a role elided to a width), kept."""
+
+    LIMIT = 2000  # measures kept: the figures differ from row to row
+
+    def __init__(self, font: QFont, metrics: QFontMetrics):
+        self.font = QFont(font)  # a copy: the option's own font dies with it
+        self.metrics = QFontMetrics(metrics)
+        self.height = metrics.height()
+        self.small = QFont(font)
+        self.small.setPointSizeF(max(self.small.pointSizeF() * 0.85, 6.0))
+        self._small_metrics = QFontMetrics(self.small)
+        self._figures: dict[str, int] = {}
+        self._elided: dict[tuple[str, int], str] = {}
+
+    def figure_width(self, figure: str) -> int:
+        width = self._figures.get(figure)
+        if width is None:
+            if len(self._figures) > self.LIMIT:
+                self._figures.clear()
+            width = self._figures[figure] = self._small_metrics.horizontalAdvance(figure)
+        return width
+
+    def elided(self, role: str, room: int) -> str:
+        key = (role, room)
+        text = self._elided.get(key)
+        if text is None:
+            if len(self._elided) > self.LIMIT:
+                self._elided.clear()
+            text = self._elided[key] = self.metrics.elidedText(role, Qt.TextElideMode.ElideRight,
+                                                               room)
+        return text
+
+
 class RoleDelegate(QStyledItemDelegate):
     """The role; at the cell's right the row's share of the input tokens, small and dimmed;
     under the role, on a row with variants, "◀ 2/3 ▶": a click on an arrow asks for the
     previous or next variant (``step_requested``). Painted: no widget per row."""
 
     step_requested = Signal(int, int)  # row, -1 or +1
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._fonts: _RoleFonts | None = None
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         look = index.model().look(index.row())
@@ -170,34 +212,38 @@ class RoleDelegate(QStyledItemDelegate):
         opt = role_option(option, index, look, "")  # the style paints the cell; the rest is ours
         role = look.role
         style.drawControl(_ITEM, opt, painter, widget)
-        selected = bool(opt.state & _SELECTED)
-        colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                   else QPalette.ColorRole.Text)
+        selected = _SELECTED in option.state
+        palette = option.palette
+        colour = palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT)
         # Where the style puts the text: after the cache tag's icon, when the row has one.
         rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect = rect.adjusted(1, 0, -TEXT_MARGIN - 1, 0)
+        font = option.font
+        fonts = self._fonts_for(font, option.fontMetrics)
         if variant:  # the role on the first line, the arrows on the last
-            rect = QRect(rect.left(), rect.top() + 2, rect.width(), opt.fontMetrics.height())
-        centre = Qt.AlignmentFlag.AlignVCenter
+            rect = QRect(rect.left(), rect.top() + 2, rect.width(), fonts.height)
         painter.save()
         painter.setClipRect(option.rect)
         room = rect.width()
         if figure:
-            small = QFont(opt.font)
-            small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
-            room -= QFontMetrics(small).horizontalAdvance(figure) + CHIP_GAP
-            painter.setFont(small)
-            painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                             else QPalette.ColorRole.PlaceholderText))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
-        painter.setFont(opt.font)
+            room -= fonts.figure_width(figure) + CHIP_GAP
+            painter.setFont(fonts.small)
+            painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _PLACEHOLDER_TEXT))
+            painter.drawText(rect, _RIGHT_CENTRE, figure)
+        painter.setFont(font)
         painter.setPen(colour)
         painter.drawText(QRect(rect.left(), rect.top(), max(room, 0), rect.height()),
-                         Qt.AlignmentFlag.AlignLeft | centre,
-                         opt.fontMetrics.elidedText(role, Qt.TextElideMode.ElideRight, room))
+                         _LEFT_CENTRE, fonts.elided(role, room))
         if variant:
             self._paint_arrows(painter, option, opt, variant, colour)
         painter.restore()
+
+    def _fonts_for(self, font: QFont, metrics: QFontMetrics) -> _RoleFonts:
+        """The role cell's fonts and measures for the view's font, made again when it changes."""
+        fonts = self._fonts
+        if fonts is None or fonts.font != font or fonts.metrics != metrics:
+            fonts = self._fonts = _RoleFonts(font, metrics)
+        return fonts
 
     @staticmethod
     def _paint_arrows(painter: QPainter, option: QStyleOptionViewItem,
