@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.models.parts import ROLES
-from composer.views import dialogs
+from composer.views import dialogs, memory
 from composer.views.attachments import AttachmentLoader, run_off_thread
 from composer.views.clipboard import (
     INLINE_TEXT_LIMIT,
@@ -60,6 +60,7 @@ from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
+_BIG_DOCUMENT = 1000  # rows from which a document's objects are kept out of full collections
 
 
 class RowNumbers(QHeaderView):
@@ -110,6 +111,7 @@ class MessageTable(QTableView):
         self.loader.attached.connect(self._on_loader_attached)
         self._model.file_drop_handler = self.loader.add_files
         self._measured: set[int] = set()  # row ids whose height fits their content
+        self._froze = False  # a big document was kept out of full collections (memory.py)
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
@@ -165,6 +167,7 @@ class MessageTable(QTableView):
         self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self._keep_big_document_out_of_collections()
         self._update_actions()
 
     # -- actions ------------------------------------------------------------------------------
@@ -468,6 +471,16 @@ class MessageTable(QTableView):
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS, self._rows_on_screen())))
         self._fit_timer.start()
         self.current_row_changed.emit(self.current_row())
+        self._keep_big_document_out_of_collections()
+
+    def _keep_big_document_out_of_collections(self) -> None:
+        """A big document's objects stay out of full garbage collections (memory.py), once the
+        work its arrival set off is done: a full collection over them would stop a scroll."""
+        if len(self.document) >= _BIG_DOCUMENT:
+            QTimer.singleShot(0, self, memory.keep_out_of_collections)
+            if not self._froze:
+                self._froze = True
+                self.destroyed.connect(memory.collect_frozen_again)
 
     def _on_model_row_changed(self, row: int) -> None:
         self._fit_rows([row])
