@@ -1,4 +1,5 @@
-"""Giving freed memory back to the system after a big one-off job (reading a 20 MB file).
+"""Giving freed memory back to the system after a big one-off job (reading a 20 MB file), and
+keeping a big document's objects out of the garbage collector's full collections.
 
 Reading a file holds its text, its parsed JSON and the models at once, several times the file's
 size, and the draft's autosave holds the conversation's JSON as text and as bytes; once they
@@ -9,6 +10,7 @@ glibc this does nothing.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import sys
 from functools import cache
@@ -39,3 +41,19 @@ def give_back_freed() -> None:
     trim = _trim()
     if trim is not None:
         trim(0)
+
+
+def keep_out_of_collections() -> None:
+    """Move every object alive now out of the collector's reach (``gc.freeze``): called once a
+    big document is shown, its hundreds of thousands of message objects live as long as it
+    does, and a full collection walks all of them (a second at 50,000 rows, landing in the
+    middle of a scroll). They are still freed by reference counting when dropped; what only a
+    collection could free (a cycle) waits for ``collect_frozen_again``. The streaming panes
+    freeze the heap the same way (results/frames.py)."""
+    gc.freeze()
+
+
+def collect_frozen_again(*_args) -> None:
+    """Give the frozen objects back to the collector: the view that froze a big document is
+    gone, and the document may hang on a cycle (its model subscribes to it)."""
+    gc.unfreeze()

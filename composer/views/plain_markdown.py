@@ -5,6 +5,7 @@ raw Markdown syntax is noise. No Qt here.
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 
@@ -27,11 +28,42 @@ def _inline(token) -> str:
     return "".join(out)
 
 
+# What makes a text with no Markdown syntax more than paragraphs: a character that starts
+# syntax (or an entity or escape), whitespace other than spaces and line ends, and lines that
+# open a block (an indented code block, an ordered list item, a heading's "===" underline).
+_SYNTAX = re.compile(r"[*_#`\[>|~\-+<&\\\x00"  # and every whitespace but space and line end:
+                     r"\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_SYNTAX_ASCII = "*_#`[>|~-+<&\\\x00\t\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the same, for ASCII
+_BLOCK_START = re.compile(r" {4}| *\d+[.)]| *=+ *(?:\n|\Z)")  # at a line's start
+_BLOCK_LINE = re.compile(r"\n(?: {4}| *\d+[.)]| *=+ *(?:\n|\Z))")  # any later line
+
+
 @lru_cache(maxsize=512)
 def plain_markdown(text: str) -> str:
     """The text of ``text`` read as Markdown, one block per line."""
-    if not any(c in text for c in "*_#`[>|~-+0123456789<"):
+    if not any(map(text.__contains__, "*_#`[>|~-+0123456789<")):
         return text  # nothing Markdown could change
+    if not _has_syntax(text) and not _BLOCK_START.match(text) and not _BLOCK_LINE.search(text):
+        return paragraphs(text)  # digits, but nowhere they could start a list
+    return parsed(text)
+
+
+def _has_syntax(text: str) -> bool:
+    if text.isascii():  # a search for each character is faster than the pattern's
+        return any(map(text.__contains__, _SYNTAX_ASCII))
+    return _SYNTAX.search(text) is not None
+
+
+def paragraphs(text: str) -> str:
+    """What the parser reads in a text that is only paragraphs (no character of syntax, only
+    spaces and line ends for whitespace, no line that opens a block): each line without the
+    spaces around it, blank lines dropped. The same as ``parsed`` gives, without parsing."""
+    lines = (line.strip(" ") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line) or text.strip()
+
+
+def parsed(text: str) -> str:
+    """``text`` parsed as Markdown (CommonMark, tables, strikethrough), one block per line."""
     lines: list[str] = []
     bullets: list[str] = []  # "• " or "1. " per open list
     numbers: list[int] = []

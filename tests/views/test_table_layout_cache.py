@@ -99,3 +99,28 @@ def test_a_painted_preview_keeps_its_lines_and_never_wraps_past_the_row(qtbot):
     assert len(lines) == 3 and lines[0].endswith("…") and lines[1:] == ["second", "third"]
     one = LayoutCache().get("x", 200, font).size().height()
     assert static.size().height() == 3 * one  # three rows of text, none wrapped
+
+
+def test_a_preview_line_is_elided_as_qt_elides_it(qtbot):
+    """Long lines of simple characters are elided from a start a little wider than the cell
+    (Qt lays out all it is given), short ones not at all: the result must be Qt's own, for
+    lines of every kind, at every width, in fonts of several sizes."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFontMetrics
+
+    from composer.views.table.layout_cache import LayoutCache, _clipped
+
+    lines = ["Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 12,
+             "AVAVAVAV To Ta Yo We fi fl ffi " * 20, "→ lookup({\"q\": 12})", "• item — “quoted” …",
+             "iiiiiiiiiiii" * 40, "WWWWWWWWWW" * 40, "Émoji 🎉 and 漢字 text " * 10, "tab\there " * 40,
+             "", "x", "words " * 300]
+    for size in (7, 10, 14):
+        font = QFont()
+        font.setPointSize(size)
+        metrics = QFontMetrics(font)
+        cache = LayoutCache()
+        for room in [*range(1, 80, 9), *range(80, 1300, 61)]:
+            static = cache.get("\n".join(lines), room, font)
+            expected = [metrics.elidedText(_clipped(line, room), Qt.TextElideMode.ElideRight,
+                                           room) for line in lines]
+            assert static.text().split("\u2028") == expected, (size, room)

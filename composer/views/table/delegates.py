@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
 from composer.views.table.layout_cache import LayoutCache
-from composer.views.table.model import MessageRole, TokensRole, VariantRole
+from composer.views.table.looks import PROBLEM_BRUSH, RowLook
+from composer.views.table.marks import cache_icon
+from composer.views.table.model import MessageRole
 
 # Freedesktop icon names; where the theme lacks one, the style's generic file icon is used.
 # Said on the chip too: without an icon theme every kind would get the same file icon.
@@ -59,16 +61,132 @@ def variant_arrows(rect: QRect, option: QStyleOptionViewItem, count: int) -> Var
                          QRect(left + arrow + label, top, arrow, height))
 
 
-def cell_option(option: QStyleOptionViewItem, index) -> QStyleOptionViewItem:
+class CellHeights:
+    """How tall each cell of a row asks to be, in one font: what the delegates' size hints say
+    and what the table measures its rows by (view.py), so the two cannot differ."""
+
+    def __init__(self, option: QStyleOptionViewItem):
+        fm = option.fontMetrics
+        self.option = option
+        self.line = fm.lineSpacing()
+        # One line is all a role needs (the content and attachment cells set the row's
+        # height); a row with variants has the arrows on a second line.
+        self.plain_role = fm.height() + 2 * TEXT_MARGIN
+        self.variant_role = max(self.plain_role, 2 * self.line + 10)
+        self.no_chips = fm.height() + 12
+
+    def role(self, look: RowLook) -> int:
+        return self.variant_role if look.variant else self.plain_role
+
+    def content(self, look: RowLook) -> int:
+        """As tall as the preview's lines (preview.py caps them)."""
+        return min(look.preview.count("\n") + 1, preview.MAX_LINES) * self.line + 8
+
+    def attachments(self, look: RowLook, width: int) -> int:
+        if not look.attached:
+            return self.no_chips
+        return attachments_size(look, width, self.option).height()
+
+
+def look_of(index) -> RowLook:
+    """What the row of ``index`` shows, from the table model (looks.py): no trip through Qt."""
+    return index.model().look(index.row())
+
+
+def cell_option(option: QStyleOptionViewItem, index, look: RowLook) -> QStyleOptionViewItem:
     """The option a content or attachment cell is drawn with: what ``initStyleOption`` gives
     these cells (no font, alignment, colour, icon or check of their own; the text is painted
     by the delegate), without its dozen model reads per cell at every paint."""
     opt = QStyleOptionViewItem(option)
     opt.index = index
-    background = index.data(Qt.ItemDataRole.BackgroundRole)  # a row with a problem
-    if background is not None:
-        opt.backgroundBrush = background
+    if look.problem:
+        opt.backgroundBrush = PROBLEM_BRUSH
     return opt
+
+
+_SELECTED = QStyle.StateFlag.State_Selected
+_ENABLED = QStyle.StateFlag.State_Enabled
+_OPEN = QStyle.StateFlag.State_Open
+_HAS_DISPLAY = QStyleOptionViewItem.ViewItemFeature.HasDisplay
+_HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
+_ITEM = QStyle.ControlElement.CE_ItemViewItem
+_TEXT_RECT = QStyle.SubElement.SE_ItemViewItemText
+_NORMAL, _DISABLED = QPalette.ColorGroup.Normal, QPalette.ColorGroup.Disabled
+_TEXT, _HIGHLIGHTED_TEXT = QPalette.ColorRole.Text, QPalette.ColorRole.HighlightedText
+_PLACEHOLDER_TEXT = QPalette.ColorRole.PlaceholderText
+_LEFT_CENTRE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT_CENTRE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+_DISPLAYED: dict[int, QStyleOptionViewItem.ViewItemFeature] = {}
+
+
+def _with_display(features: QStyleOptionViewItem.ViewItemFeature):
+    """``features | HasDisplay``, kept by value: an enum flag operation costs microseconds."""
+    found = _DISPLAYED.get(features.value)
+    if found is None:
+        found = _DISPLAYED[features.value] = features | _HAS_DISPLAY
+    return found
+
+
+def role_option(option: QStyleOptionViewItem, index, look: RowLook,
+                text: str) -> QStyleOptionViewItem:
+    """The role cell's option as ``initStyleOption`` makes it from the model's roles (the cache
+    tag as its icon, the role as its text, a problem's background), from the row's look."""
+    opt = QStyleOptionViewItem(option)
+    opt.index = index
+    if look.ttl is not None:
+        icon = cache_icon(look.ttl)
+        state = option.state
+        mode = (QIcon.Mode.Disabled if _ENABLED not in state else
+                QIcon.Mode.Selected if _SELECTED in state else QIcon.Mode.Normal)
+        size = opt.decorationSize
+        actual = icon.actualSize(size, mode, QIcon.State.On if _OPEN in state else QIcon.State.Off)
+        opt.features = opt.features | _HAS_DECORATION
+        opt.icon = icon
+        opt.decorationSize = QSize(min(size.width(), actual.width()),
+                                   min(size.height(), actual.height()))
+    opt.features = _with_display(opt.features)
+    opt.text = text
+    if look.problem:
+        opt.backgroundBrush = PROBLEM_BRUSH
+    opt.styleObject = None
+    return opt
+
+
+class _RoleFonts:
+    """For one font: the smaller one the token figure is painted in, and what the role cell
+    measures at every paint (a figure's width, a role elided to a width), kept."""
+
+    LIMIT = 2000  # measures kept: the figures differ from row to row
+
+    def __init__(self, font: QFont, metrics: QFontMetrics):
+        self.font = QFont(font)  # a copy: the option's own font dies with it
+        self.metrics = QFontMetrics(metrics)
+        self.height = metrics.height()
+        self.small = QFont(font)
+        self.small.setPointSizeF(max(self.small.pointSizeF() * 0.85, 6.0))
+        self._small_metrics = QFontMetrics(self.small)
+        self._figures: dict[str, int] = {}
+        self._elided: dict[tuple[str, int], str] = {}
+
+    def figure_width(self, figure: str) -> int:
+        width = self._figures.get(figure)
+        if width is None:
+            if len(self._figures) > self.LIMIT:
+                self._figures.clear()
+            width = self._figures[figure] = self._small_metrics.horizontalAdvance(figure)
+        return width
+
+    def elided(self, role: str, room: int) -> str:
+        key = (role, room)
+        text = self._elided.get(key)
+        if text is None:
+            if len(self._elided) > self.LIMIT:
+                self._elided.clear()
+            text = self._elided[key] = self.metrics.elidedText(role, Qt.TextElideMode.ElideRight,
+                                                               room)
+        return text
 
 
 class RoleDelegate(QStyledItemDelegate):
@@ -78,44 +196,54 @@ class RoleDelegate(QStyledItemDelegate):
 
     step_requested = Signal(int, int)  # row, -1 or +1
 
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._fonts: _RoleFonts | None = None
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        figure, variant = index.data(TokensRole), index.data(VariantRole)
-        if not figure and not variant:
-            super().paint(painter, option, index)
+        look = index.model().look(index.row())
+        figure, variant = look.figure, look.variant
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        if not figure and not variant:  # the style paints it all, as the plain delegate would
+            style.drawControl(_ITEM, role_option(option, index, look, look.role), painter,
+                              widget)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        role, opt.text = opt.text, ""  # the style paints the cell; the rest is ours
-        style = opt.widget.style() if opt.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        colour = opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                   else QPalette.ColorRole.Text)
+        opt = role_option(option, index, look, "")  # the style paints the cell; the rest is ours
+        role = look.role
+        style.drawControl(_ITEM, opt, painter, widget)
+        selected = _SELECTED in option.state
+        palette = option.palette
+        colour = palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT)
         # Where the style puts the text: after the cache tag's icon, when the row has one.
-        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, opt.widget)
+        rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect = rect.adjusted(1, 0, -TEXT_MARGIN - 1, 0)
+        font = option.font
+        fonts = self._fonts_for(font, option.fontMetrics)
         if variant:  # the role on the first line, the arrows on the last
-            rect = QRect(rect.left(), rect.top() + 2, rect.width(), opt.fontMetrics.height())
-        centre = Qt.AlignmentFlag.AlignVCenter
+            rect = QRect(rect.left(), rect.top() + 2, rect.width(), fonts.height)
         painter.save()
         painter.setClipRect(option.rect)
         room = rect.width()
         if figure:
-            small = QFont(opt.font)
-            small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
-            room -= QFontMetrics(small).horizontalAdvance(figure) + CHIP_GAP
-            painter.setFont(small)
-            painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText if selected
-                                             else QPalette.ColorRole.PlaceholderText))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | centre, figure)
-        painter.setFont(opt.font)
+            room -= fonts.figure_width(figure) + CHIP_GAP
+            painter.setFont(fonts.small)
+            painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _PLACEHOLDER_TEXT))
+            painter.drawText(rect, _RIGHT_CENTRE, figure)
+        painter.setFont(font)
         painter.setPen(colour)
         painter.drawText(QRect(rect.left(), rect.top(), max(room, 0), rect.height()),
-                         Qt.AlignmentFlag.AlignLeft | centre,
-                         opt.fontMetrics.elidedText(role, Qt.TextElideMode.ElideRight, room))
+                         _LEFT_CENTRE, fonts.elided(role, room))
         if variant:
             self._paint_arrows(painter, option, opt, variant, colour)
         painter.restore()
+
+    def _fonts_for(self, font: QFont, metrics: QFontMetrics) -> _RoleFonts:
+        """The role cell's fonts and measures for the view's font, made again when it changes."""
+        fonts = self._fonts
+        if fonts is None or fonts.font != font or fonts.metrics != metrics:
+            fonts = self._fonts = _RoleFonts(font, metrics)
+        return fonts
 
     @staticmethod
     def _paint_arrows(painter: QPainter, option: QStyleOptionViewItem,
@@ -132,22 +260,18 @@ class RoleDelegate(QStyledItemDelegate):
         painter.drawText(arrows.next, centre, "▶")
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        # Measured for every row as it comes into view; one line is all a role needs (the
-        # content and attachment cells set the row's height), without the style's full layout;
-        # a row with variants has the arrows on a second line.
-        height = option.fontMetrics.height() + 2 * TEXT_MARGIN
-        if index.data(VariantRole):
-            height = max(height, 2 * option.fontMetrics.lineSpacing() + 10)
-        return QSize(option.fontMetrics.horizontalAdvance(index.data() or "") + 2 * TEXT_MARGIN,
-                     height)
+        look = look_of(index)
+        return QSize(option.fontMetrics.horizontalAdvance(look.role) + 2 * TEXT_MARGIN,
+                     CellHeights(option).role(look))
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:
         kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
                  QEvent.Type.MouseButtonPress)
-        variant = index.data(VariantRole)
-        if event.type() not in kinds or not variant or \
-                event.button() != Qt.MouseButton.LeftButton:
+        if event.type() not in kinds:
+            return False
+        variant = look_of(index).variant
+        if not variant or event.button() != Qt.MouseButton.LeftButton:
             return False
         arrows = variant_arrows(option.rect, option, variant[1])
         pos = event.position().toPoint()
@@ -206,26 +330,27 @@ class ContentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
-        opt = cell_option(option, index)
-        text = index.data(Qt.ItemDataRole.DisplayRole)
-        widget = opt.widget
-        style = widget.style() if widget else None
-        if style is None:
+        widget = option.widget
+        if widget is None:
             return super().paint(painter, option, index)
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        style = widget.style()
+        look = index.model().look(index.row())
+        opt = cell_option(option, index, look)
+        style.drawControl(_ITEM, opt, painter, widget)
+        text = look.preview
         if not text:
             return
-        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+        rect = style.subElementRect(_TEXT_RECT, opt, widget)
         rect.adjust(TEXT_MARGIN, 0, -TEXT_MARGIN, 0)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        group = QPalette.ColorGroup.Normal if opt.state & QStyle.StateFlag.State_Enabled \
-            else QPalette.ColorGroup.Disabled
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        state = option.state
+        colour = option.palette.color(_NORMAL if _ENABLED in state else _DISABLED,
+                                      _HIGHLIGHTED_TEXT if _SELECTED in state else _TEXT)
+        font = option.font
+        static = self.layouts.get(text, rect.width(), font)
         painter.save()
         painter.setClipRect(rect)
-        painter.setFont(opt.font)
-        painter.setPen(opt.palette.color(group, role))
-        static = self.layouts.get(text, rect.width(), opt.font)
+        painter.setFont(font)
+        painter.setPen(colour)
         top = rect.top() + max(0, (rect.height() - int(static.size().height())) // 2)
         painter.drawStaticText(rect.left(), top, static)
         painter.restore()
@@ -250,9 +375,7 @@ class ContentDelegate(QStyledItemDelegate):
         editor.setGeometry(rect)
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        lines = min(text.count("\n") + 1, preview.MAX_LINES)
-        return QSize(200, lines * option.fontMetrics.lineSpacing() + 8)
+        return QSize(200, CellHeights(option).content(look_of(index)))
 
 
 @dataclass(frozen=True)
@@ -265,24 +388,38 @@ class Chip:
     kind: str
 
 
-def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
-    """Chips left to right, wrapping onto further lines when the cell is too narrow."""
-    fm = option.fontMetrics
-    height = fm.height() + 4
-    icon = fm.height() - 2
-    close_w = fm.horizontalAdvance("×") + CHIP_PAD
-    placed: list[tuple[int, int, int, int, str, str]] = []  # part, x, line, width, label, kind
-    x, line = rect.left() + CHIP_GAP, 0
+ChipLabel = tuple[int, str, str, int]  # part index, label, kind, the label's width
+
+
+def chip_labels(message: Message, fm: QFontMetrics) -> list[ChipLabel]:
+    """What each of the message's chips says, and how wide that is in ``fm``."""
+    labels = []
     for part_index in preview.attachment_indices(message):
         att = message.parts[part_index].attachment
         name = att.display_name
         if len(name) > CHIP_NAME_CHARS:
             name = name[:CHIP_NAME_CHARS - 1] + "…"
         label = f"{KIND_LABELS.get(att.kind, 'File')} · {name} · {preview.size_text(att)}"
-        width = CHIP_PAD + icon + 4 + fm.horizontalAdvance(label) + CHIP_PAD + close_w
+        labels.append((part_index, label, att.kind, fm.horizontalAdvance(label)))
+    return labels
+
+
+def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem,
+                labels: list[ChipLabel] | None = None) -> list[Chip]:
+    """Chips left to right, wrapping onto further lines when the cell is too narrow."""
+    fm = option.fontMetrics
+    if labels is None:
+        labels = chip_labels(message, fm)
+    height = fm.height() + 4
+    icon = fm.height() - 2
+    close_w = fm.horizontalAdvance("×") + CHIP_PAD
+    placed: list[tuple[int, int, int, int, str, str]] = []  # part, x, line, width, label, kind
+    x, line = rect.left() + CHIP_GAP, 0
+    for part_index, label, kind, advance in labels:
+        width = CHIP_PAD + icon + 4 + advance + CHIP_PAD + close_w
         if placed and x + width > rect.right() - CHIP_GAP:
             x, line = rect.left() + CHIP_GAP, line + 1
-        placed.append((part_index, x, line, width, label, att.kind))
+        placed.append((part_index, x, line, width, label, kind))
         x += width + CHIP_GAP
     block = (line + 1) * height + line * CHIP_GAP
     first_top = rect.top() + max(CHIP_GAP, (min(rect.height(), block + 2 * CHIP_GAP) - block) // 2)
@@ -294,6 +431,27 @@ def chip_layout(message: Message, rect: QRect, option: QStyleOptionViewItem) -> 
         close = QRect(chip.right() - close_w, top, close_w, height)
         chips.append(Chip(part_index, chip, icon_rect, close, label, kind))
     return chips
+
+
+def look_labels(look: RowLook, option: QStyleOptionViewItem) -> list[ChipLabel]:
+    """The row's chip labels in the option's font, kept on its look until the font changes."""
+    font = option.font
+    if look.labels is not None and look.labels[0] == font:
+        return look.labels[1]
+    labels = chip_labels(look.message, option.fontMetrics)
+    look.labels = (QFont(font), labels)  # a copy: the option's own font dies with it
+    return labels
+
+
+def attachments_size(look: RowLook, width: int, option: QStyleOptionViewItem) -> QSize:
+    """The attachment cell's size hint: its chips wrapped at ``width`` (on one line when the
+    width is not known yet)."""
+    chips = chip_layout(look.message, QRect(0, 0, width if width > 0 else 10_000, 0), option,
+                        look_labels(look, option)) if look.attached else []
+    if not chips:
+        return QSize(40, option.fontMetrics.height() + 12)
+    right = max(c.rect.right() for c in chips) + CHIP_GAP
+    return QSize(right, chips[-1].rect.bottom() + CHIP_GAP + 1)
 
 
 class AttachmentDelegate(QStyledItemDelegate):
@@ -311,17 +469,19 @@ class AttachmentDelegate(QStyledItemDelegate):
         return self._icons[kind]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        opt = cell_option(option, index)
-        style = opt.widget.style() if opt.widget else None
+        look = index.model().look(index.row())
+        widget = option.widget
+        style = widget.style() if widget else None
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        message = index.data(MessageRole)
-        if message is None or not message.attachments:
+            style.drawControl(_ITEM, cell_option(option, index, look), painter, widget)
+        if not look.attached:
             return
+        rect = option.rect
         painter.save()
-        painter.setClipRect(option.rect)
+        painter.setClipRect(rect)
+        painter.translate(rect.left(), rect.top())  # the chips are laid out at (0, 0)
         pal = option.palette
-        for chip in chip_layout(message, option.rect, option):
+        for chip in self._chips(look, rect, option):
             painter.setPen(pal.color(QPalette.ColorRole.Mid))
             painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(chip.rect, 6, 6)
@@ -335,17 +495,24 @@ class AttachmentDelegate(QStyledItemDelegate):
             painter.drawText(chip.close_rect, Qt.AlignmentFlag.AlignCenter, "×")
         painter.restore()
 
+    @staticmethod
+    def _chips(look: RowLook, rect: QRect, option: QStyleOptionViewItem) -> list[Chip]:
+        """The row's chips laid out in a cell of ``rect``'s size at (0, 0), kept on its look
+        until the cell's size or font changes."""
+        width, height, font = rect.width(), rect.height(), option.font
+        if look.chips is not None:
+            (w, h, f), chips = look.chips
+            if w == width and h == height and f == font:
+                return chips
+        chips = chip_layout(look.message, QRect(0, 0, width, height), option,
+                            look_labels(look, option))
+        look.chips = ((width, height, QFont(font)), chips)  # the option's own font dies with it
+        return chips
+
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        message = index.data(MessageRole)
         # The table passes the column width when it measures a row (word wrap is on), so the
         # row grows to fit chips that wrap; with no width, lay them out on one line.
-        width = option.rect.width() if option.rect.width() > 0 else 10_000
-        chips = chip_layout(message, QRect(0, 0, width, 0), option) \
-            if message is not None and message.attachments else []
-        if not chips:
-            return QSize(40, option.fontMetrics.height() + 12)
-        right = max(c.rect.right() for c in chips) + CHIP_GAP
-        return QSize(right, chips[-1].rect.bottom() + CHIP_GAP + 1)
+        return attachments_size(look_of(index), option.rect.width(), option)
 
     def editorEvent(self, event: QEvent, model, option: QStyleOptionViewItem,
                     index: QModelIndex) -> bool:

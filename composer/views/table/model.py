@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
 
 from composer.models.caching import row_marks
 from composer.models.document import (
@@ -38,6 +37,7 @@ from composer.models.parts import ROLES, Message, TextPart, ToolResultPart
 from composer.views import spoken
 from composer.views.file_urls import local_paths
 from composer.views.table import preview
+from composer.views.table.looks import PROBLEM_BRUSH, RowLook
 from composer.views.table.marks import cache_icon, cache_tooltip
 from composer.views.undo import DocumentEditor
 
@@ -65,6 +65,7 @@ _ANSWERED = frozenset({
 _CELL = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
          | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
 _EDITABLE_CELL = _CELL | Qt.ItemFlag.ItemIsEditable
+LOOKS = 3000  # row looks kept: many screens of rows
 # (paths, row to attach to or None, insert position for a new row or None = end)
 FileDropHandler = Callable[[list[str], int | None, int | None], None]
 
@@ -78,11 +79,18 @@ class MessageTableModel(QAbstractTableModel):
         self.document = editor.document
         self.file_drop_handler: FileDropHandler | None = None
         self._problems: dict[int, str] = {}  # row id -> message
-        self._previews: dict[int, tuple[object, str]] = {}  # row id -> (message, preview)
         # row id -> (token figure, its tooltip), from the count (views/token_count.py)
         self._tokens: dict[int, tuple[str, str]] = {}
-        self._variant_rows: set[int] = set()  # rows that show "◀ i/n ▶" (a taller row)
-        self._by_message: dict[int, tuple[object, str]] = {}  # id(message) -> (message, preview)
+        tree = self.document.tree
+        # Rows that show "◀ i/n ▶" (a taller row), as of the last tree notice.
+        self._variant_rows: set[int] = set(tree.variant_rows) if tree is not None else set()
+        # id(message) -> (message, preview): kept per message, so a branch shown again (the same
+        # messages in new rows) or a row moved keeps its preview. One tuple a row, no more:
+        # a big document's scroll fills it, and every object in it is one a full garbage
+        # collection walks.
+        self._by_message: dict[int, tuple[object, str]] = {}
+        # row id -> what its cells show (looks.py), for the rows painted last (LOOKS of them).
+        self._looks: dict[int, RowLook] = {}
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -111,6 +119,7 @@ class MessageTableModel(QAbstractTableModel):
         if figures == self._tokens:
             return
         self._tokens = dict(figures)
+        self._looks.clear()
         if len(self.document):
             self.dataChanged.emit(self.index(0, ROLE_COLUMN),
                                   self.index(len(self.document) - 1, ROLE_COLUMN),
@@ -120,11 +129,15 @@ class MessageTableModel(QAbstractTableModel):
         return self._tokens.get(self.document.row_id(row))
 
     def _emit_row(self, row: int) -> None:
+        self._looks.pop(self.document.row_id(row), None)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     # -- document notices ---------------------------------------------------------------------
 
     def _on_document_changing(self, notice: Notice) -> None:
+        # A row's variants depend on its place: any change but one row's drops every look.
+        if not isinstance(notice, RowChanged):
+            self._looks.clear()
         root = QModelIndex()
         match notice:
             case RowsInserted(index=i, count=c):
@@ -147,8 +160,6 @@ class MessageTableModel(QAbstractTableModel):
                 self.endRemoveRows()
                 live = set(self.document.ids)
                 self._problems = {k: v for k, v in self._problems.items() if k in live}
-                if len(self._previews) > 2 * len(live) + 100:
-                    self._previews = {k: v for k, v in self._previews.items() if k in live}
             case RowsMoved():
                 self.endMoveRows()
             case RowsReordered(order=order):
@@ -156,7 +167,6 @@ class MessageTableModel(QAbstractTableModel):
                 self.layoutChanged.emit()
             case Reset():
                 self._problems.clear()
-                self._previews.clear()
                 self._by_message.clear()
                 # The rows are measured as the reset ends, with their variants: the tree's
                 # notice that follows changes nothing more.
@@ -164,7 +174,7 @@ class MessageTableModel(QAbstractTableModel):
                 self._variant_rows = set(tree.variant_rows) if tree is not None else set()
                 self.endResetModel()
             case RowChanged(index=r):
-                self._emit_row(r)
+                self._emit_row(r)  # drops its look
                 self.row_changed.emit(r)
             case TreeChanged():
                 self._on_tree_changed()
@@ -185,6 +195,7 @@ class MessageTableModel(QAbstractTableModel):
         tree = self.document.tree
         rows = set(tree.variant_rows) if tree is not None else set()
         changed, self._variant_rows = rows ^ self._variant_rows, rows
+        self._looks.clear()
         if not len(self.document):
             return
         last = len(self.document) - 1
@@ -205,22 +216,34 @@ class MessageTableModel(QAbstractTableModel):
         message = self.document.message(row)
         return found if shown is message or shown == message else None
 
-    def _preview(self, row: int, message) -> str:
-        """The content preview, cached per row until its message is replaced, and per message
-        (a branch shown again brings back the same messages in new rows)."""
+    def look(self, row: int) -> RowLook:
+        """What row ``row``'s cells show (looks.py), made once until the row changes."""
         row_id = self.document.row_id(row)
-        cached = self._previews.get(row_id)
-        if cached is not None and cached[0] is message:
-            return cached[1]
+        message = self.document.message(row)
+        found = self._looks.get(row_id)
+        if found is not None and found.message is message:
+            return found
+        figure = self._tokens.get(row_id)
+        # Most rows have no variants: the tree (a slow attribute) is read only for those that do.
+        variant = self._variant(row) if row in self._variant_rows else None
+        look = RowLook(message, message.role, self._preview(message), variant,
+                       figure[0] if figure else None, bool(self._problems.get(row_id)),
+                       row_marks(message), bool(message.attachments))
+        if len(self._looks) >= LOOKS:  # made again when needed: cheap, but each holds objects
+            self._looks.clear()
+        self._looks[row_id] = look
+        return look
+
+    def _preview(self, message) -> str:
+        """The content preview, cached per message until it is replaced (a branch shown again
+        brings back the same messages in new rows)."""
         known = self._by_message.get(id(message))
         if known is not None and known[0] is message:
-            text = known[1]
-        else:
-            text = preview.content_preview(message)
-            if len(self._by_message) > 4 * len(self.document) + 1000:
-                self._by_message.clear()
-            self._by_message[id(message)] = (message, text)
-        self._previews[row_id] = (message, text)
+            return known[1]
+        text = preview.content_preview(message)
+        if len(self._by_message) > 4 * len(self.document) + 1000:
+            self._by_message.clear()
+        self._by_message[id(message)] = (message, text)
         return text
 
     # -- Qt overrides -------------------------------------------------------------------------
@@ -262,7 +285,7 @@ class MessageTableModel(QAbstractTableModel):
             if col == ROLE_COLUMN:
                 return message.role
             if col == CONTENT_COLUMN:
-                return self._preview(row, message)
+                return self._preview(message)
             if col == ATTACHMENTS_COLUMN:
                 return ", ".join(preview.attachment_label(a) for a in message.attachments)
         elif role == Qt.ItemDataRole.EditRole:
@@ -292,7 +315,7 @@ class MessageTableModel(QAbstractTableModel):
             return cache_icon(ttl) if ttl else None
         elif role == Qt.ItemDataRole.BackgroundRole:
             if self.problem(row):
-                return QBrush(QColor(220, 60, 60, 70))
+                return PROBLEM_BRUSH
         elif role == Qt.ItemDataRole.AccessibleTextRole:
             text = spoken.cell_text(message, row, col)
             variant = self._variant(row) if col == ROLE_COLUMN else None

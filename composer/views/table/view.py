@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QMenu,
+    QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
 
 from composer.models.parts import ROLES
-from composer.views import dialogs
+from composer.views import dialogs, memory
 from composer.views.attachments import AttachmentLoader, run_off_thread
 from composer.views.clipboard import (
     INLINE_TEXT_LIMIT,
@@ -41,7 +42,12 @@ from composer.views.clipboard import (
     pasted_text,
     read_clipboard,
 )
-from composer.views.table.delegates import AttachmentDelegate, ContentDelegate, RoleDelegate
+from composer.views.table.delegates import (
+    AttachmentDelegate,
+    CellHeights,
+    ContentDelegate,
+    RoleDelegate,
+)
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
     CONTENT_COLUMN,
@@ -54,6 +60,7 @@ from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
+_BIG_DOCUMENT = 1000  # rows from which a document's objects are kept out of full collections
 
 
 class RowNumbers(QHeaderView):
@@ -104,6 +111,7 @@ class MessageTable(QTableView):
         self.loader.attached.connect(self._on_loader_attached)
         self._model.file_drop_handler = self.loader.add_files
         self._measured: set[int] = set()  # row ids whose height fits their content
+        self._froze = False  # a big document was kept out of full collections (memory.py)
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
@@ -159,6 +167,7 @@ class MessageTable(QTableView):
         self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
+        self._keep_big_document_out_of_collections()
         self._update_actions()
 
     # -- actions ------------------------------------------------------------------------------
@@ -367,6 +376,9 @@ class MessageTable(QTableView):
     # -- row heights --------------------------------------------------------------------------
 
     def _fit_rows(self, rows) -> bool:
+        """Each row as tall as its cells ask (what ``resizeRowToContents`` gives), measured
+        from the row's look (looks.py) instead of through three delegates' size hints and the
+        header's, each a trip through Qt with a dozen model reads."""
         # With its updates on, the header finds each resized row's place on screen at once,
         # and every resize has made it forget where its rows start: O(rows) a row measured.
         # Off, the places are found once, when the table next lays itself out.
@@ -375,28 +387,64 @@ class MessageTable(QTableView):
         header.setUpdatesEnabled(False)
         fitted = False
         try:
+            measure = None
             for r in rows:
-                self.resizeRowToContents(r)
+                if measure is None:
+                    measure = self._row_measure(r)
+                header.resizeSection(r, measure(r))
                 self._measured.add(self.document.row_id(r))
                 fitted = True
         finally:
             header.setUpdatesEnabled(updates)
         return fitted
 
+    def _row_measure(self, first: int):
+        """A function of a row giving its height, as ``resizeRowToContents`` would: the
+        largest of the cells' size hints (the attachments' at the column's width), a pixel
+        for the grid, and at least what the header asks for a row number."""
+        self.ensurePolished()
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        cells = CellHeights(option)
+        role, content, attachments = cells.role, cells.content, cells.attachments
+        width = self.columnWidth(ATTACHMENTS_COLUMN)
+        grid = 1 if self.showGrid() else 0
+        least = self.verticalHeader().sectionSizeHint(first)
+        look = self._model.look
+
+        def measure(row: int) -> int:
+            row_look = look(row)
+            tallest = max(role(row_look), content(row_look), attachments(row_look, width))
+            return max(tallest + grid, least)
+        return measure
+
     def _fit_visible_rows(self, *_args) -> None:
         first = self.rowAt(0)
         if first < 0:
             return
-        last = self.rowAt(self.viewport().height() - 1)
-        last = len(self.document) - 1 if last < 0 else last
-        ids = self.document.ids
-        fitted = self._fit_rows(r for r in range(first, last + 1) if ids[r] not in self._measured)
+        row_id, measured = self.document.row_id, self._measured
+        fitted = self._fit_rows(r for r in self._rows_down_to_bottom(first)
+                                if row_id(r) not in measured)
         # Measured rows change the table's height at once, its scroll range only on a later
         # timer: scrolled near the end, the offset could lie past the last row until then, and
         # Qt then paints every row and header section from the first (O(rows) a paint).
         if fitted and (self.verticalHeader().length() - self.viewport().height()
                        < self.verticalScrollBar().value()):
             self.updateGeometries()
+
+    def _rows_down_to_bottom(self, first: int):
+        """The rows from ``first`` down to the viewport's bottom, by each row's height as it is
+        when the next is asked for: rows measured shorter than the default let more rows onto
+        the screen, and those are measured too (they would be painted at the default height
+        until shown again, and measured only then, shrinking the table under the scroll bar)."""
+        header = self.verticalHeader()
+        bottom = self.viewport().height()
+        top = header.sectionViewportPosition(first)
+        for row in range(first, len(self.document)):
+            if top >= bottom:
+                return
+            yield row
+            top += header.sectionSize(row)  # measured by now, when it was not yet
 
     # -- handlers -----------------------------------------------------------------------------
 
@@ -423,6 +471,16 @@ class MessageTable(QTableView):
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS, self._rows_on_screen())))
         self._fit_timer.start()
         self.current_row_changed.emit(self.current_row())
+        self._keep_big_document_out_of_collections()
+
+    def _keep_big_document_out_of_collections(self) -> None:
+        """A big document's objects stay out of full garbage collections (memory.py), once the
+        work its arrival set off is done: a full collection over them would stop a scroll."""
+        if len(self.document) >= _BIG_DOCUMENT:
+            QTimer.singleShot(0, self, memory.keep_out_of_collections)
+            if not self._froze:
+                self._froze = True
+                self.destroyed.connect(memory.collect_frozen_again)
 
     def _on_model_row_changed(self, row: int) -> None:
         self._fit_rows([row])
