@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -188,18 +189,26 @@ def dumps(doc: Conversation | Exchange) -> str:
         data = {"composer": header, **data}
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if events is not None:
-        lines = ",\n      ".join(_encode_line(_log_entry(e)) for e in events)
-        text = text.replace(f'"{marker}"', f"[\n      {lines}\n    ]", 1)
+        text = text.replace(f'"{marker}"', f"[\n      {_log_lines(events)}\n    ]", 1)
     return text
 
 
-def _log_entry(entry: LogEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {"t": entry.t, "data": entry.data}
-    if entry.event is not None:
-        out["event"] = entry.event
-    if entry.model_extra:
-        out.update(entry.model_extra)
-    return out
+def _log_lines(events: list[LogEntry]) -> str:
+    """The raw event log, one event a line, as ``_encode_line`` writes each entry's dict; the
+    usual entry (a finite float ``t``, no keys of its own) is put together from its two encoded
+    strings without a dict or an encoder call."""
+    quote = encode_basestring
+    lines = []
+    for entry in events:
+        t, data, event, extra = entry
+        if extra is None and type(t) is float and t - t == 0:  # (inf - inf and nan are nan)
+            if event is None:
+                lines.append(f'{{"t": {t!r}, "data": {quote(data)}}}')
+            else:
+                lines.append(f'{{"t": {t!r}, "data": {quote(data)}, "event": {quote(event)}}}')
+        else:
+            lines.append(_encode_line(entry.as_dict()))
+    return ",\n      ".join(lines)
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:

@@ -19,7 +19,6 @@ comes before anything is sent) and runs once through ``events()``:
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -48,7 +47,6 @@ from composer.models.exchange import (
     ExchangeExtras,
     LogEntry,
     Prompt,
-    RawEvent,
     Timing,
 )
 from composer.models.jsontext import replaced_note
@@ -157,7 +155,7 @@ class Call:
         except UnknownProvider as exc:
             raise RequestRefused(str(exc), field_name="provider") from None
         self.status: int | None = None
-        self.log: list[RawEvent] = []
+        self.log: list[LogEntry] = []
         self.timing = Timing()
         self.parser: GuardedParser | None = None
         self._t0 = 0.0
@@ -342,7 +340,7 @@ class Call:
 
     def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
         elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
-        self.log.append(RawEvent(elapsed, frame.data, frame.event))
+        self.log.append(LogEntry(elapsed, frame.data, frame.event))
         try:
             events = parser.feed(frame)
         except Exception as exc:  # a parser bug: name the event, keep what we have
@@ -442,45 +440,11 @@ async def run_call(call: Call, assembler: Assembler | None = None,
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
-    try:
-        events = await log_entries(call)
-    except asyncio.CancelledError:
-        if reraise_cancel:
-            raise
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        events = None
-    return build_exchange(call, assembler, events)
+    return build_exchange(call, assembler)
 
 
-LOG_SLICE = 1000  # raw events converted for the exchange between two turns of the loop
-
-
-@functools.cache
-def _log_adapter() -> Any:
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(list[LogEntry])
-
-
-async def log_entries(call: Call) -> list[LogEntry]:
-    """The call's raw event log as the exchange keeps it, a slice at a time with a turn of the
-    loop between (a long stream logs 100,000 events: 0.3-0.5 s to convert in one go)."""
-    entries: list[LogEntry] = []
-    log = call.log
-    for start in range(0, len(log), LOG_SLICE):
-        if start:
-            await asyncio.sleep(0)
-        entries += _log_adapter().validate_python(
-            [entry.as_dict() for entry in log[start:start + LOG_SLICE]])
-    return entries
-
-
-def build_exchange(call: Call, assembler: Assembler,
-                   events: list[LogEntry] | None = None) -> Exchange:
-    """The llm-shaped Exchange for a call and what its assembler holds so far (``events``:
-    its log already converted by ``log_entries``)."""
+def build_exchange(call: Call, assembler: Assembler) -> Exchange:
+    """The llm-shaped Exchange for a call and what its assembler holds so far."""
     settings = call.settings.model_copy(deep=True)
     reply = assembler.message()
     model = assembler.model or settings.model
@@ -494,8 +458,9 @@ def build_exchange(call: Call, assembler: Assembler,
         stop_reason=assembler.stop_reason,
         error=assembler.error_info(),
         timing=call.timing.model_copy(),
-        events=[entry.as_dict() for entry in call.log] if events is None else events,
     )
+    # The log's own entries, as they are (assigned, not validated: a long reply logs 100,000).
+    extras.events = list(call.log)
     text, error = assembler.reply_text(), assembler.error
     if settings.response_schema is not None and (text or error is None):
         # A request that failed before any reply has nothing to judge.
