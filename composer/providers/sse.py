@@ -89,27 +89,35 @@ class SSEDecoder:
 
     def _take(self, lines: list[str]) -> list[Frame]:
         frames: list[Frame] = []
+        data, event = self._data, self._event
         for line in lines:
-            if not line:
-                frames.extend(self._dispatch())
+            if not line:  # the event is complete
+                if data:
+                    frames.append(Frame(data[0] if len(data) == 1 else "\n".join(data), event))
+                    data = []
+                event = None
+            elif line.startswith("data:"):  # the usual line first, without a partition
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+            elif line[0] == ":":
                 continue
-            if line[0] == ":":
-                continue
-            name, colon, value = line.partition(":")
-            if colon and value[:1] == " ":
-                value = value[1:]
-            if name == "data":
-                self._data.append(value)
-            elif name == "event":
-                self._event = value or None
-            # "id" and "retry" mean nothing to a one-shot POST stream; other fields are ignored.
+            else:
+                name, colon, value = line.partition(":")
+                if colon and value[:1] == " ":
+                    value = value[1:]
+                if name == "data":
+                    data.append(value)
+                elif name == "event":
+                    event = value or None
+                # "id" and "retry" mean nothing to a one-shot POST stream; other fields are
+                # ignored.
+        self._data, self._event = data, event
         return frames
 
     def _dispatch(self) -> list[Frame]:
         if not self._data:
             self._event = None
             return []
-        frame = Frame(data="\n".join(self._data), event=self._event)
+        frame = Frame("\n".join(self._data), self._event)
         self._data = []
         self._event = None
         return [frame]
