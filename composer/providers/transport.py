@@ -21,10 +21,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -73,6 +72,8 @@ from composer.providers.presets import Preset, UnknownProvider, needs_key, proto
 from composer.providers.sse import decoder_for
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
+SLICE_GROUP = 32  # frames parsed between two looks at the clock
+_log_entry = tuple.__new__  # a LogEntry from its fields, without NamedTuple's __new__ in Python
 
 
 class CallFailed(ComposerError):
@@ -279,11 +280,13 @@ class Call:
                         # Bytes that already arrived are read without awaiting the socket: a read
                         # of a fast stream holds thousands of events. They go in slices of a few
                         # milliseconds, with a turn of the loop (or the window's pace) after each,
-                        # or a fast stream starves the window's painting.
+                        # or a fast stream starves the window's painting. Each event is logged
+                        # at the time its read arrived.
+                        t = round(time.monotonic() - self._t0, 4)
                         frames = decoder.feed(chunk)
                         done = 0
                         while done < len(frames):
-                            batch, done = self._parse_slice(parser, frames, done)
+                            batch, done = self._parse_slice(parser, frames, done, t)
                             if batch:
                                 yield batch
                             await pace.turn()
@@ -324,33 +327,35 @@ class Call:
         self.parser = open_parser(protocol)
         return self.parser
 
-    def _parse_slice(self, parser: Any, frames: list[Frame], start: int
+    def _parse_slice(self, parser: GuardedParser, frames: list[Frame], start: int, t: float
                      ) -> tuple[list[StreamEvent], int]:
         """The events of ``frames`` from ``start`` on, as many as ``pace.SLICE`` of work gives
-        (one frame at least), and where the next slice starts."""
+        (one group of frames at least), and where the next slice starts; ``t`` is when they
+        arrived (each is logged with it)."""
         deadline = time.monotonic() + pace.slice_seconds()
         batch: list[StreamEvent] = []
         i = start
         while i < len(frames):
-            batch += self._parse(parser, frames[i])
-            i += 1
-            if i % 32 == 0 and time.monotonic() >= deadline:
+            group = frames[i:i + SLICE_GROUP]
+            batch += self._parse_frames(parser, group, t)
+            i += len(group)
+            if time.monotonic() >= deadline:
                 break
-        return batch, i
+        return (parser.joined(batch) if len(batch) > 1 else batch), i
 
-    def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
-        elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
-        self.log.append(LogEntry(elapsed, frame.data, frame.event))
-        try:
-            events = parser.feed(frame)
-        except Exception as exc:  # a parser bug: name the event, keep what we have
-            label = f"event {frame.event!r}" if frame.event else "a stream event"
-            return [StreamError(f"cannot read {label}: {type(exc).__name__}: {exc}",
-                                kind="provider")]
+    def _parse_frames(self, parser: GuardedParser, frames: Sequence[Frame], t: float
+                      ) -> list[StreamEvent]:
+        self.log += [_log_entry(LogEntry, (t, frame.data, frame.event, None)) for frame in frames]
+        events = parser.feed_frames(frames)
         if self.timing.first_token_ms is None and any(isinstance(e, _FIRST_TOKEN)
                                                        for e in events):
             self.timing.first_token_ms = self.elapsed_ms()
         return events
+
+    def _parse(self, parser: GuardedParser, frame: Frame, t: float | None = None
+               ) -> list[StreamEvent]:
+        return self._parse_frames(parser, (frame,), round(time.monotonic() - self._t0, 4)
+                                  if t is None else t)
 
     async def _replay_events(self, source: replay.ReplaySource) -> AsyncIterator[StreamEvent]:
         speed = self.config.replay_speed
