@@ -65,16 +65,31 @@ def _api_root(base_url: str | None) -> str:
 
 def usage_report(meta: dict[str, Any]) -> UsageReport | None:
     """Gemini bills thoughts as output, so ``output`` counts them (reasoning is its subset)."""
+    counts = _usage_counts(meta)
+    if counts is None:
+        return None
+    return UsageReport(input=counts[0], output=counts[1], details=counts[2])
+
+
+def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | None:
+    """A usageMetadata as (input, output, details) of the UsageReport it makes."""
     if not isinstance(meta, dict):
         return None
-    candidates, thoughts = (integer(meta.get("candidatesTokenCount")),
-                            integer(meta.get("thoughtsTokenCount")))
+
+    def count(key: str) -> int | None:  # (a plain int is what a count nearly always is)
+        value = meta.get(key)
+        return value if type(value) is int else integer(value)
+
+    candidates, thoughts = count("candidatesTokenCount"), count("thoughtsTokenCount")
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    tool_prompt = integer(meta.get("toolUsePromptTokenCount"))
+    tool_prompt = count("toolUsePromptTokenCount")
     details = {} if tool_prompt is None else {"toolUsePromptTokenCount": tool_prompt}
-    return UsageReport(input=integer(meta.get("promptTokenCount")), output=output,
-                       reasoning=thoughts, cached=integer(meta.get("cachedContentTokenCount")),
-                       details=details)
+    if thoughts is not None:
+        details["reasoning_tokens"] = thoughts
+    cached = count("cachedContentTokenCount")
+    if cached is not None:
+        details["cached_tokens"] = cached
+    return count("promptTokenCount"), output, details
 
 
 def _error_event(err: Any) -> StreamError:
@@ -96,6 +111,11 @@ class GeminiParser:
         self._info: tuple[Any, Any] | None = None
         self._cited: set[tuple[int, str]] = set()
         self.done = False
+        # Every chunk repeats the usage so far. Holding (the guard sets it), the reports are
+        # folded as the assembler would fold them and ``release`` gives the one they make,
+        # instead of one report a chunk (a model each).
+        self.holding = False
+        self._held_usage: list[Any] | None = None  # [input, output, details]
 
     def _new_key(self) -> str:
         self._count += 1
@@ -127,7 +147,8 @@ class GeminiParser:
             for candidate in candidates:
                 if not isinstance(candidate, dict):
                     continue
-                n = integer(candidate.get("index")) or 0
+                n = candidate.get("index")
+                n = n if type(n) is int else integer(n) or 0
                 content = candidate.get("content")
                 parts = content.get("parts") if isinstance(content, dict) else None
                 for part in parts if isinstance(parts, list) else []:
@@ -142,15 +163,46 @@ class GeminiParser:
             reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
             if isinstance(reason, str):
                 finish = Finish("content_filter", raw=reason)
-        usage = usage_report(chunk.get("usageMetadata"))
-        if usage is not None:
-            events.append(usage)
+        if self.holding:
+            self._hold_usage(chunk.get("usageMetadata"))
+        else:
+            usage = usage_report(chunk.get("usageMetadata"))
+            if usage is not None:
+                events.append(usage)
         if finish is not None:
             self.done = True
             events.append(finish)
         return events
 
+    def _hold_usage(self, meta: Any) -> None:
+        counts = _usage_counts(meta)
+        if counts is None:
+            return
+        held = self._held_usage
+        if held is None:
+            held = self._held_usage = [None, None, {}]
+        # As Assembler merges reports: a count given replaces the last, details are merged.
+        if counts[0] is not None:
+            held[0] = counts[0]
+        if counts[1] is not None:
+            held[1] = counts[1]
+        held[2].update(counts[2])
+
+    def release(self) -> list[StreamEvent]:
+        """The usage held since the last release, as one report (none if there was none)."""
+        held, self._held_usage = self._held_usage, None
+        if held is None:
+            return []
+        return [UsageReport(input=held[0], output=held[1], details=held[2])]
+
     def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:
+        if "text" in part and "thoughtSignature" not in part and "thought_signature" not in part:
+            # The usual part: more text of the run that is open (what the rest does for it).
+            text, run = part["text"], self._runs.get(n)
+            if isinstance(text, str) and run is not None:
+                if run[0] == ("reasoning" if part.get("thought") is True else "text"):
+                    return [TextDelta(run[1], text) if run[0] == "text"
+                            else ReasoningDelta(run[1], text)]
         sig = part.get("thoughtSignature", part.get("thought_signature"))
         meta = {"thoughtSignature": sig} if isinstance(sig, str) else None
         if "text" in part and isinstance(part["text"], str):
@@ -215,6 +267,8 @@ class GeminiParser:
     def _citations(self, candidate: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         """Search grounding (``groundingMetadata.groundingChunks[].web``) and recitation sources
         (``citationMetadata.citationSources[]``), once per URL, on the latest text part."""
+        if "groundingMetadata" not in candidate and "citationMetadata" not in candidate:
+            return []  # (most chunks)
         found: list[tuple[str, str | None]] = []
         grounding = candidate.get("groundingMetadata")
         chunks = grounding.get("groundingChunks") if isinstance(grounding, dict) else None
