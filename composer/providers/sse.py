@@ -15,11 +15,8 @@ body is still dispatched: some servers end ``data: [DONE]`` with a single newlin
 from __future__ import annotations
 
 import codecs
-import re
 
 from composer.providers.base import Frame
-
-_EOL = re.compile(r"\r\n|\r|\n")
 
 
 class _Lines:
@@ -41,29 +38,20 @@ class _Lines:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]
-        if "\r" not in text:  # the usual case: split in C
-            *complete, rest = text.split("\n")
-            if complete:
-                if self._pieces:
-                    self._pieces.append(complete[0])
-                    complete[0] = "".join(self._pieces)
-                    self._pieces.clear()
-            if rest:
-                self._pieces.append(rest)
-            return complete
-        lines = []
-        pos = 0
-        for match in _EOL.finditer(text):
-            self._pieces.append(text[pos:match.start()])
-            lines.append("".join(self._pieces))
-            self._pieces.clear()
-            pos = match.end()
-            if match.group() == "\r" and pos == len(text):
-                # Maybe the first half of a \r\n whose \n is in the next chunk.
-                self._pending_cr = True
-        if pos < len(text):
-            self._pieces.append(text[pos:])
-        return lines
+        if "\r" in text:
+            # Every line end made a \n (a \r\n counts once), then split in C as the usual
+            # case is. A \r last may be the first half of a \r\n whose \n is in the next chunk.
+            self._pending_cr = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        *complete, rest = text.split("\n")
+        if complete:
+            if self._pieces:
+                self._pieces.append(complete[0])
+                complete[0] = "".join(self._pieces)
+                self._pieces.clear()
+        if rest:
+            self._pieces.append(rest)
+        return complete
 
     def close(self) -> list[str]:
         lines = self.feed(b"", final=True)
@@ -96,8 +84,10 @@ class SSEDecoder:
                     frames.append(Frame(data[0] if len(data) == 1 else "\n".join(data), event))
                     data = []
                 event = None
-            elif line.startswith("data:"):  # the usual line first, without a partition
+            elif line.startswith("data:"):  # the usual lines first, without a partition
                 data.append(line[6:] if line[5:6] == " " else line[5:])
+            elif line.startswith("event:"):
+                event = (line[7:] if line[6:7] == " " else line[6:]) or None
             elif line[0] == ":":
                 continue
             else:
