@@ -195,17 +195,23 @@ def dumps(doc: Conversation | Exchange) -> str:
 
 def _log_lines(events: list[LogEntry]) -> str:
     """The raw event log, one event a line, as ``_encode_line`` writes each entry's dict; the
-    usual entry (a finite float ``t``, no keys of its own) is put together from its two encoded
-    strings without a dict or an encoder call."""
+    usual entry (a finite float ``t``, no keys of its own) is put together from its encoded
+    strings without a dict or an encoder call (the start of a line is the same for a read's
+    events, the end for every event of one name)."""
     quote = encode_basestring
+    ends: dict[str | None, str] = {None: "}"}
     lines = []
+    last_t: Any = None
+    start = ""
     for entry in events:
         t, data, event, extra = entry
         if extra is None and type(t) is float and t - t == 0:  # (inf - inf and nan are nan)
-            if event is None:
-                lines.append(f'{{"t": {t!r}, "data": {quote(data)}}}')
-            else:
-                lines.append(f'{{"t": {t!r}, "data": {quote(data)}, "event": {quote(event)}}}')
+            if t is not last_t:  # (the one float of a read; -0.0 == 0.0 but prints apart)
+                last_t, start = t, f'{{"t": {t!r}, "data": '
+            end = ends.get(event)
+            if end is None:
+                end = ends[event] = f', "event": {quote(event)}}}'
+            lines.append(start + quote(data) + end)
         else:
             lines.append(_encode_line(entry.as_dict()))
     return ",\n      ".join(lines)
