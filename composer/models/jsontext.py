@@ -66,12 +66,7 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
     With ``repair_text`` False the strings are left as they came (a stream's delta, whose other
     half of a surrogate pair is in the next event) and the count is 0.
     """
-    if isinstance(text, bytes | bytearray):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
-    else:
+    if type(text) is str:
         # The usual text, one value and nothing around it, read by json's C scanner without
         # json.loads' layers (a third of the cost of a stream event's parse); anything else,
         # and any failure, is read below as before.
@@ -80,11 +75,17 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
         except Exception:  # noqa: BLE001  (json.loads below words the problem)
             pass
         else:
-            if end == len(text) and not _too_deep(text):
+            if end == len(text) and (text.count("[") + text.count("{") <= MAX_DEPTH
+                                     or not _too_deep(text)):
                 if repair_text and (_SURROGATE_ESCAPE.search(text) is not None
                                     or has_surrogate(text)):
                     return _repair_in_place(value)
                 return value, 0
+    elif isinstance(text, bytes | bytearray):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -75,21 +75,29 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
     """A usageMetadata as (input, output, details) of the UsageReport it makes."""
     if not isinstance(meta, dict):
         return None
-
-    def count(key: str) -> int | None:  # (a plain int is what a count nearly always is)
-        value = meta.get(key)
-        return value if type(value) is int else integer(value)
-
-    candidates, thoughts = count("candidatesTokenCount"), count("thoughtsTokenCount")
+    # (A count is nearly always a plain int or missing: integer() only for anything else.)
+    prompt, candidates, thoughts, tool_prompt, cached = map(meta.get, _USAGE_KEYS)
+    if type(prompt) is not int and prompt is not None:
+        prompt = integer(prompt)
+    if type(candidates) is not int and candidates is not None:
+        candidates = integer(candidates)
+    if type(thoughts) is not int and thoughts is not None:
+        thoughts = integer(thoughts)
+    if type(tool_prompt) is not int and tool_prompt is not None:
+        tool_prompt = integer(tool_prompt)
+    if type(cached) is not int and cached is not None:
+        cached = integer(cached)
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    tool_prompt = count("toolUsePromptTokenCount")
     details = {} if tool_prompt is None else {"toolUsePromptTokenCount": tool_prompt}
     if thoughts is not None:
         details["reasoning_tokens"] = thoughts
-    cached = count("cachedContentTokenCount")
     if cached is not None:
         details["cached_tokens"] = cached
-    return count("promptTokenCount"), output, details
+    return prompt, output, details
+
+
+_USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+               "toolUsePromptTokenCount", "cachedContentTokenCount")
 
 
 def _error_event(err: Any) -> StreamError:
@@ -154,7 +162,8 @@ class GeminiParser:
                 for part in parts if isinstance(parts, list) else []:
                     if isinstance(part, dict):
                         events += self._part(part, n)
-                events += self._citations(candidate, n)
+                if "groundingMetadata" in candidate or "citationMetadata" in candidate:
+                    events += self._citations(candidate, n)
                 raw = candidate.get("finishReason")
                 if n == 0 and isinstance(raw, str) and raw:
                     finish = Finish(normalise_finish(raw, self._saw_tool_call), raw=raw)
@@ -267,8 +276,6 @@ class GeminiParser:
     def _citations(self, candidate: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         """Search grounding (``groundingMetadata.groundingChunks[].web``) and recitation sources
         (``citationMetadata.citationSources[]``), once per URL, on the latest text part."""
-        if "groundingMetadata" not in candidate and "citationMetadata" not in candidate:
-            return []  # (most chunks)
         found: list[tuple[str, str | None]] = []
         grounding = candidate.get("groundingMetadata")
         chunks = grounding.get("groundingChunks") if isinstance(grounding, dict) else None
