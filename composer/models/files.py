@@ -189,18 +189,22 @@ def dumps(doc: Conversation | Exchange) -> str:
         data = {"composer": header, **data}
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if events is not None:
-        text = text.replace(f'"{marker}"', f"[\n      {_log_lines(events)}\n    ]", 1)
+        # One join for the whole file: the log is megabytes, copied once.
+        before, after = text.split(f'"{marker}"', 1)
+        pieces = [before, "[\n      "]
+        _log_lines(events, pieces)
+        pieces += ["\n    ]", after]
+        text = "".join(pieces)
     return text
 
 
-def _log_lines(events: list[LogEntry]) -> str:
-    """The raw event log, one event a line, as ``_encode_line`` writes each entry's dict; the
-    usual entry (a finite float ``t``, no keys of its own) is put together from its encoded
-    strings without a dict or an encoder call (the start of a line is the same for a read's
-    events, the end for every event of one name)."""
+def _log_lines(events: list[LogEntry], pieces: list[str]) -> None:
+    """The raw event log into ``pieces``, one event a line, as ``_encode_line`` writes each
+    entry's dict; the usual entry (a finite float ``t``, no keys of its own) is put together
+    from its encoded strings without a dict or an encoder call (the start of a line is the
+    same for a read's events, the end for every event of one name)."""
     quote = encode_basestring
-    ends: dict[str | None, str] = {None: "}"}
-    lines = []
+    ends: dict[str | None, str] = {None: "}" + _LOG_SEPARATOR}
     last_t: Any = None
     start = ""
     for entry in events:
@@ -210,11 +214,15 @@ def _log_lines(events: list[LogEntry]) -> str:
                 last_t, start = t, f'{{"t": {t!r}, "data": '
             end = ends.get(event)
             if end is None:
-                end = ends[event] = f', "event": {quote(event)}}}'
-            lines.append(start + quote(data) + end)
+                end = ends[event] = f', "event": {quote(event)}}}{_LOG_SEPARATOR}'
+            pieces += (start, quote(data), end)
         else:
-            lines.append(_encode_line(entry.as_dict()))
-    return ",\n      ".join(lines)
+            pieces += (_encode_line(entry.as_dict()), _LOG_SEPARATOR)
+    if events:  # no separator after the last
+        pieces[-1] = pieces[-1][:-len(_LOG_SEPARATOR)]
+
+
+_LOG_SEPARATOR = ",\n      "
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:
