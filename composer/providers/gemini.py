@@ -133,7 +133,33 @@ class GeminiParser:
         chunk = decode_frame(frame, "Gemini")
         if isinstance(chunk, StreamError):
             return [chunk]
+        if self.holding and type(chunk) is dict:
+            events = self._more_text(chunk)
+            if events is not None:
+                return events
         return self.chunk(chunk)
+
+    def _more_text(self, chunk: dict[str, Any]) -> list[StreamEvent] | None:
+        """Nearly every streamed chunk: one candidate, one part, more text of the run that is
+        open, the usage so far (held): its events as ``chunk`` makes them, or None for any
+        other chunk."""
+        candidates = chunk.get("candidates")
+        if type(candidates) is not list or len(candidates) != 1 or "error" in chunk \
+                or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
+            return None
+        candidate = candidates[0]
+        if type(candidate) is not dict or candidate.get("finishReason") \
+                or "groundingMetadata" in candidate or "citationMetadata" in candidate:
+            return None
+        n, content = candidate.get("index"), candidate.get("content")
+        if (n != 0 or type(n) is not int) and n is not None or type(content) is not dict:
+            return None
+        parts = content.get("parts")
+        if type(parts) is not list or len(parts) != 1 or type(parts[0]) is not dict:
+            return None
+        events = self._part(parts[0], 0)
+        self._hold_usage(chunk.get("usageMetadata"))
+        return events
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
