@@ -20,6 +20,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json
+
 # Deep enough for any real conversation (JSON Schemas, tool arguments); shallow enough that
 # deepcopy and json.dumps of it never approach the interpreter's recursion limit.
 MAX_DEPTH = 100
@@ -29,7 +31,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # searches are several times faster than one alternation).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_INT = re.compile(r"\d{4301,}")
-_scan = json.JSONDecoder().scan_once  # what json.loads runs for text without blanks around it
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
 
@@ -66,21 +67,20 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
     With ``repair_text`` False the strings are left as they came (a stream's delta, whose other
     half of a surrogate pair is in the next event) and the count is 0.
     """
-    if type(text) is str:
-        # The usual text, one value and nothing around it, read by json's C scanner without
-        # json.loads' layers (a third of the cost of a stream event's parse); anything else,
-        # and any failure, is read below as before.
+    if type(text) is str and text.count("[") + text.count("{") <= MAX_DEPTH:
+        # The usual text, read by pydantic-core's parser (two to four times json's speed on a
+        # stream event). It reads what json reads, to the same values (the same floats, long
+        # integers refused alike), and refuses some of it (a lone surrogate escape): anything
+        # it refuses is read below by json, which words the problem.
         try:
-            value, end = _scan(text, 0)
-        except Exception:  # noqa: BLE001  (json.loads below words the problem)
+            value = from_json(text)
+        except Exception:  # noqa: BLE001  (a raw lone surrogate is a TypeError to it)
             pass
         else:
-            if end == len(text) and (text.count("[") + text.count("{") <= MAX_DEPTH
-                                     or not _too_deep(text)):
-                if repair_text and (_SURROGATE_ESCAPE.search(text) is not None
-                                    or has_surrogate(text)):
-                    return _repair_in_place(value)
-                return value, 0
+            if repair_text and (_SURROGATE_ESCAPE.search(text) is not None
+                                or has_surrogate(text)):
+                return _repair_in_place(value)
+            return value, 0
     elif isinstance(text, bytes | bytearray):
         try:
             text = text.decode("utf-8-sig")
