@@ -270,6 +270,7 @@ class Call:
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
+                last_turn = time.monotonic()
                 with pace.reading():  # (slices are shorter while several streams are read)
                     async for chunk in response.aiter_bytes():
                         if not chunk:
@@ -289,7 +290,9 @@ class Call:
                             batch, done = self._parse_slice(parser, frames, done, t)
                             if batch:
                                 yield batch
-                            await pace.turn()
+                            if pace.due(last_turn):
+                                await pace.turn()
+                                last_turn = time.monotonic()
                 batch = [event for frame in decoder.close()
                          for event in self._parse(parser, frame)]
                 batch.extend(parser.close())
