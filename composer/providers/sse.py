@@ -84,9 +84,9 @@ class SSEDecoder:
                     frames.append(Frame(data[0] if len(data) == 1 else "\n".join(data), event))
                     data = []
                 event = None
-            elif line.startswith("data:"):  # the usual lines first, without a partition
+            elif line[:5] == "data:":  # the usual lines first, without a partition
                 data.append(line[6:] if line[5:6] == " " else line[5:])
-            elif line.startswith("event:"):
+            elif line[:6] == "event:":
                 event = (line[7:] if line[6:7] == " " else line[6:]) or None
             elif line[0] == ":":
                 continue
