@@ -61,6 +61,63 @@ def anthropic_body(events: int) -> bytes:
     return "".join(out).encode()
 
 
+def gemini_body(events: int) -> bytes:
+    """As Gemini streams: every chunk repeats the usage so far, the model and the response id."""
+    out = []
+    for i in range(events):
+        chunk = {"candidates": [{"content": {"parts": [{"text": WORDS[i % len(WORDS)] + " "}],
+                                             "role": "model"}, "index": 0}],
+                 "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": i + 1,
+                                   "totalTokenCount": i + 6},
+                 "modelVersion": "m", "responseId": "r1"}
+        if i == events - 1:
+            chunk["candidates"][0]["finishReason"] = "STOP"
+        out.append(f"data: {json.dumps(chunk)}\r\n\r\n")
+    return "".join(out).encode()
+
+
+def responses_body(events: int) -> bytes:
+    """As the Responses API streams a text reply: typed events, the whole text again at the
+    end (in the item's done event and in response.completed)."""
+    def event(data: dict) -> str:
+        return f"event: {data['type']}\ndata: {json.dumps(data)}\n\n"
+
+    item = {"id": "msg_1", "type": "message", "status": "in_progress", "role": "assistant",
+            "content": []}
+    response = {"id": "resp_1", "object": "response", "status": "in_progress", "model": "m",
+                "output": [], "usage": None}
+    seq = iter(range(events + 10))
+    out = [event({"type": "response.created", "response": response, "sequence_number": next(seq)}),
+           event({"type": "response.output_item.added", "output_index": 0, "item": item,
+                  "sequence_number": next(seq)}),
+           event({"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
+                  "content_index": 0, "part": {"type": "output_text", "text": "",
+                                               "annotations": []},
+                  "sequence_number": next(seq)})]
+    words = [WORDS[i % len(WORDS)] + " " for i in range(events)]
+    out += [event({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
+                   "content_index": 0, "delta": word, "logprobs": [],
+                   "sequence_number": next(seq)}) for word in words]
+    text = "".join(words)
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    done = {**item, "status": "completed", "content": [part]}
+    out += [event({"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
+                   "content_index": 0, "text": text, "sequence_number": next(seq)}),
+            event({"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0,
+                   "content_index": 0, "part": part, "sequence_number": next(seq)}),
+            event({"type": "response.output_item.done", "output_index": 0, "item": done,
+                   "sequence_number": next(seq)}),
+            event({"type": "response.completed", "sequence_number": next(seq), "response": {
+                **response, "status": "completed", "output": [done],
+                "usage": {"input_tokens": 5, "output_tokens": events, "total_tokens": events + 5,
+                          "input_tokens_details": {"cached_tokens": 0},
+                          "output_tokens_details": {"reasoning_tokens": 0}}}})]
+    return "".join(out).encode()
+
+
+FLOOR, OURS = "bare httpx floor", "composer send"
+
+
 @dataclass
 class Consumer:
     name: str
@@ -120,7 +177,7 @@ def _composer(provider: str) -> Callable[[str], object]:
             convo = Path(tmp) / "c.json"
             convo.write_text(json.dumps({"messages": [
                 {"role": "user", "parts": [{"type": "text", "text": "hi"}]}]}))
-            base = url + "/v1" if provider == "custom" else url
+            base = url + "/v1" if provider in ("custom", "openai-responses") else url
             with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), \
                     contextlib.redirect_stderr(io.StringIO()):
                 code = main(["send", str(convo), "--provider", provider, "--model", "m",
@@ -132,42 +189,59 @@ def _composer(provider: str) -> Callable[[str], object]:
     return run
 
 
-def measure(events: int, runs: int = 3) -> dict[str, dict[str, float]]:
-    """CPU seconds (best of ``runs``) per consumer, per protocol."""
+def measure(events: int, runs: int = 3, only: tuple[str, ...] = (), others: bool = True
+            ) -> dict[str, dict[str, float]]:
+    """CPU seconds (best of ``runs``) per consumer, per protocol (``only`` these protocols,
+    when given; without ``others``, only the floor and Composer)."""
     from tests.loopback import LoopbackServer, Reply
 
-    os.environ.setdefault("ANTHROPIC_API_KEY", "x")
+    for env in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY"):
+        os.environ.setdefault(env, "x")
     plans = {
         "openai-chat": (chat_body(events), [
-            Consumer("bare httpx floor", _floor("/v1/chat/completions")),
+            Consumer(FLOOR, _floor("/v1/chat/completions")),
             Consumer("openai SDK", _openai_sdk), Consumer("llm", _llm),
-            Consumer("composer send", _composer("custom"))]),
+            Consumer(OURS, _composer("custom"))]),
         "anthropic": (anthropic_body(events), [
-            Consumer("bare httpx floor", _floor("/v1/messages")),
+            Consumer(FLOOR, _floor("/v1/messages")),
             Consumer("anthropic SDK", _anthropic_sdk),
-            Consumer("composer send", _composer("anthropic"))]),
+            Consumer(OURS, _composer("anthropic"))]),
+        "gemini": (gemini_body(events), [
+            Consumer(FLOOR, _floor("/v1beta/models/m:streamGenerateContent")),
+            Consumer(OURS, _composer("gemini"))]),
+        "openai-responses": (responses_body(events), [
+            Consumer(FLOOR, _floor("/v1/responses")),
+            Consumer(OURS, _composer("openai-responses"))]),
     }
+    if only:
+        plans = {k: v for k, v in plans.items() if k in only}
+    if not others:
+        plans = {k: (body, [c for c in consumers if c.name in (FLOOR, OURS)])
+                 for k, (body, consumers) in plans.items()}
     results: dict[str, dict[str, float]] = {}
     for protocol, (body, consumers) in plans.items():
         server = LoopbackServer().start()
         chunks = [body[i:i + 16384] for i in range(0, len(body), 16384)]
         try:
-            figures = results.setdefault(protocol, {})
-            for consumer in consumers:
-                best = float("inf")
-                for _ in range(runs):
+            best = {c.name: float("inf") for c in consumers}
+            # Round by round, each consumer once a round: a shared machine's load, which comes
+            # and goes, weighs on the floor and on Composer alike.
+            for _ in range(runs):
+                for consumer in consumers:
+                    if consumer.name not in best:
+                        continue
                     server.queue(Reply(chunks=chunks,
                                        headers={"Content-Type": "text/event-stream"}))
                     cpu = time.thread_time()
                     try:
                         consumer.run(server.url)
                     except ImportError:  # an SDK or llm not installed: not measured
+                        del best[consumer.name]
                         server.stop()
                         server = LoopbackServer().start()
-                        break
-                    best = min(best, time.thread_time() - cpu)
-                if best < float("inf"):
-                    figures[consumer.name] = best
+                        continue
+                    best[consumer.name] = min(best[consumer.name], time.thread_time() - cpu)
+            results[protocol] = best
         finally:
             server.stop()
     return results
@@ -176,8 +250,13 @@ def measure(events: int, runs: int = 3) -> dict[str, dict[str, float]]:
 if __name__ == "__main__":
     import sys
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 24_000
-    for protocol, figures in measure(n).items():
-        floor = figures["bare httpx floor"]
+    # python benchmarks/send_path.py [EVENTS] [PROTOCOL...] [--ours] [--runs=N]
+    # (--ours: the floor and Composer only, no SDKs, no llm; N rounds, best of them: 3)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args and args[0].isdigit() else 24_000
+    only = tuple(a for a in args if not a.isdigit())
+    runs = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--runs=")), 3)
+    for protocol, figures in measure(n, runs, only=only, others="--ours" not in sys.argv).items():
+        floor = figures[FLOOR]
         for name, cpu in figures.items():
-            print(f"{protocol:12} {name:18} {cpu * 1000:8.1f} ms CPU  {cpu / floor:5.2f}x floor")
+            print(f"{protocol:16} {name:18} {cpu * 1000:8.1f} ms CPU  {cpu / floor:5.2f}x floor")

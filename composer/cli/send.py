@@ -336,16 +336,21 @@ def run(args: argparse.Namespace, verb: str) -> int:
     assembler = Assembler()
     printer = Printer(assembler, sys.stdout, sys.stderr)
 
-    async def call_and_print() -> Exchange:
+    done: list[Exchange] = []
+
+    async def call_and_print() -> None:
         if not args.out:  # nobody reads the reply any more and it is not kept: stop it
             printer.on_broken_pipe = asyncio.current_task().cancel
-        return await run_call(call, assembler, printer)
+        # Kept aside, not the task's result: asyncio.run formats its main task (result and all)
+        # into an error message it then drops (signal.getsignal on its own SIGINT handler), and
+        # the repr of a long reply's exchange cost as much as reading the stream.
+        done.append(await run_call(call, assembler, printer))
 
     try:
-        exchange = asyncio.run(call_and_print())
+        asyncio.run(call_and_print())
     except KeyboardInterrupt:
-        # Ctrl-C outside the stream (asyncio.run normally turns it into a cancel inside).
-        exchange = None
+        pass  # Ctrl-C outside the stream (asyncio.run normally turns it into a cancel inside)
+    exchange = done[0] if done else None
     printer.finish()
     if printer.broken:
         # The output was cut off (``| head``): keep the exchange, exit as SIGPIPE would.

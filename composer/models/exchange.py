@@ -11,9 +11,11 @@ neutral options — and the file keeps the API id as ``composer.api_model`` to r
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
-from pydantic import Field, model_validator
+from pydantic import Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import core_schema
 
 from composer.models import llm_ids, llm_shapes
 from composer.models.conversation import Conversation
@@ -42,23 +44,59 @@ class Timing(Value):
 ErrorInfo = StreamError
 
 
-class RawEvent(NamedTuple):
-    """A LogEntry while the stream runs: a tuple costs a tenth of a model per event."""
+class LogEntry(NamedTuple):
+    """One raw stream event as it came off the wire, ``t`` seconds after the request was sent;
+    ``extra`` holds any other key a file gave it (kept, written back). A tuple, not a model: a
+    long reply logs 100,000 of them while it streams, and the exchange keeps the same objects.
+    Read from a file as a model field would be (a dict, checked: ``t`` a number, ``data`` a
+    string, ``event`` a string or null)."""
 
     t: float
     data: str
     event: str | None = None
+    extra: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "data": self.data, "event": self.event}
+        """As a file keeps it: ``event`` only when there is one."""
+        out: dict[str, Any] = {"t": self.t, "data": self.data}
+        if self.event is not None:
+            out["event"] = self.event
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        # A file's entry is checked (and published in the schema) as this model; it becomes a
+        # tuple once read.
+        record = handler(_record_model())
+
+        def read(value: Any, check: core_schema.ValidatorFunctionWrapHandler) -> LogEntry:
+            if isinstance(value, LogEntry):
+                return value
+            entry = check(value)
+            return cls(entry.t, entry.data, entry.event, entry.model_extra or None)
+
+        def written(entry: LogEntry) -> dict[str, Any]:  # as the model writes itself
+            return _record_model()(**entry.as_dict()).to_dict()
+
+        return core_schema.no_info_wrap_validator_function(
+            read, record, serialization=core_schema.plain_serializer_function_ser_schema(
+                written))
 
 
-class LogEntry(Value):
-    """One raw stream event as it came off the wire, ``t`` seconds after the request was sent."""
+@functools.cache
+def _record_model() -> type[Value]:
+    class LogEntry(Value):
+        __doc__ = ("One raw stream event as it came off the wire, ``t`` seconds after the "
+                   "request was sent.")
 
-    t: float
-    data: str
-    event: str | None = None
+        t: float
+        data: str
+        event: str | None = None
+
+    return LogEntry
 
 
 class SchemaVerdict(Value):

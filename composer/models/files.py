@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -188,18 +189,40 @@ def dumps(doc: Conversation | Exchange) -> str:
         data = {"composer": header, **data}
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if events is not None:
-        lines = ",\n      ".join(_encode_line(_log_entry(e)) for e in events)
-        text = text.replace(f'"{marker}"', f"[\n      {lines}\n    ]", 1)
+        # One join for the whole file: the log is megabytes, copied once.
+        before, after = text.split(f'"{marker}"', 1)
+        pieces = [before, "[\n      "]
+        _log_lines(events, pieces)
+        pieces += ["\n    ]", after]
+        text = "".join(pieces)
     return text
 
 
-def _log_entry(entry: LogEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {"t": entry.t, "data": entry.data}
-    if entry.event is not None:
-        out["event"] = entry.event
-    if entry.model_extra:
-        out.update(entry.model_extra)
-    return out
+def _log_lines(events: list[LogEntry], pieces: list[str]) -> None:
+    """The raw event log into ``pieces``, one event a line, as ``_encode_line`` writes each
+    entry's dict; the usual entry (a finite float ``t``, no keys of its own) is put together
+    from its encoded strings without a dict or an encoder call (the start of a line is the
+    same for a read's events, the end for every event of one name)."""
+    quote = encode_basestring
+    ends: dict[str | None, str] = {None: "}" + _LOG_SEPARATOR}
+    last_t: Any = None
+    start = ""
+    for entry in events:
+        t, data, event, extra = entry
+        if extra is None and type(t) is float and t - t == 0:  # (inf - inf and nan are nan)
+            if t is not last_t:  # (the one float of a read; -0.0 == 0.0 but prints apart)
+                last_t, start = t, f'{{"t": {t!r}, "data": '
+            end = ends.get(event)
+            if end is None:
+                end = ends[event] = f', "event": {quote(event)}}}{_LOG_SEPARATOR}'
+            pieces += (start, quote(data), end)
+        else:
+            pieces += (_encode_line(entry.as_dict()), _LOG_SEPARATOR)
+    if events:  # no separator after the last
+        pieces[-1] = pieces[-1][:-len(_LOG_SEPARATOR)]
+
+
+_LOG_SEPARATOR = ",\n      "
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:

@@ -20,6 +20,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json
+
 # Deep enough for any real conversation (JSON Schemas, tool arguments); shallow enough that
 # deepcopy and json.dumps of it never approach the interpreter's recursion limit.
 MAX_DEPTH = 100
@@ -65,7 +67,22 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
     With ``repair_text`` False the strings are left as they came (a stream's delta, whose other
     half of a surrogate pair is in the next event) and the count is 0.
     """
-    if isinstance(text, bytes | bytearray):
+    if type(text) is str and (len(text) <= MAX_DEPTH  # (too short to nest too deep)
+                              or text.count("[") + text.count("{") <= MAX_DEPTH):
+        # The usual text, read by pydantic-core's parser (two to four times json's speed on a
+        # stream event). It reads what json reads, to the same values (the same floats, long
+        # integers refused alike), and refuses some of it (a lone surrogate escape): anything
+        # it refuses is read below by json, which words the problem.
+        try:
+            value = from_json(text)
+        except Exception:  # noqa: BLE001  (a raw lone surrogate is a TypeError to it)
+            pass
+        else:
+            if repair_text and (_SURROGATE_ESCAPE.search(text) is not None
+                                or has_surrogate(text)):
+                return _repair_in_place(value)
+            return value, 0
+    elif isinstance(text, bytes | bytearray):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -186,6 +186,10 @@ class AnthropicParser(TypedEventParser):
     def _on_content_block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
         delta = event.get("delta")
         key = str(event.get("index"))
+        if type(delta) is dict and delta.get("type") == "text_delta" and key in self._blocks:
+            text = delta.get("text")  # the usual event: more text of an open block
+            if type(text) is str:
+                return [TextDelta(key, text)]
         if not isinstance(delta, dict):
             return []
         kind = delta.get("type")

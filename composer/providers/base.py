@@ -136,10 +136,11 @@ class HttpRequest:
         return " ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
     """One framed unit of a stream: an SSE event (``event`` name + joined ``data``) or an
-    NDJSON line (``event`` None)."""
+    NDJSON line (``event`` None). (Not frozen: a frozen dataclass costs four times as much to
+    make, and a stream makes one per event; nothing changes a frame once made.)"""
 
     data: str
     event: str | None = None
@@ -208,6 +209,7 @@ class TypedEventParser:
 
     def __init__(self) -> None:
         self.done = False
+        self._handlers: dict[str, Any] = {}  # type -> its handler (None: not one we read)
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
         data = decode_frame(frame, self.who)
@@ -218,9 +220,14 @@ class TypedEventParser:
     def dispatch(self, data: dict[str, Any], event: str | None = None) -> list[StreamEvent]:
         """One decoded event (its ``type``, else the SSE ``event`` name, picks the handler)."""
         kind = data.get("type") or event
-        if not isinstance(kind, str):
-            return []
-        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+        try:
+            handler = self._handlers[kind]
+        except (KeyError, TypeError):  # a type not seen yet (or not a string)
+            if not isinstance(kind, str):
+                return []
+            handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+            if len(self._handlers) < 64:  # (a stream naming a new type each event: no cache)
+                self._handlers[kind] = handler
         return handler(data) if handler is not None else []
 
     def close(self) -> list[StreamEvent]:

@@ -65,16 +65,39 @@ def _api_root(base_url: str | None) -> str:
 
 def usage_report(meta: dict[str, Any]) -> UsageReport | None:
     """Gemini bills thoughts as output, so ``output`` counts them (reasoning is its subset)."""
+    counts = _usage_counts(meta)
+    if counts is None:
+        return None
+    return UsageReport(input=counts[0], output=counts[1], details=counts[2])
+
+
+def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | None:
+    """A usageMetadata as (input, output, details) of the UsageReport it makes."""
     if not isinstance(meta, dict):
         return None
-    candidates, thoughts = (integer(meta.get("candidatesTokenCount")),
-                            integer(meta.get("thoughtsTokenCount")))
+    # (A count is nearly always a plain int or missing: integer() only for anything else.)
+    prompt, candidates, thoughts, tool_prompt, cached = map(meta.get, _USAGE_KEYS)
+    if type(prompt) is not int and prompt is not None:
+        prompt = integer(prompt)
+    if type(candidates) is not int and candidates is not None:
+        candidates = integer(candidates)
+    if type(thoughts) is not int and thoughts is not None:
+        thoughts = integer(thoughts)
+    if type(tool_prompt) is not int and tool_prompt is not None:
+        tool_prompt = integer(tool_prompt)
+    if type(cached) is not int and cached is not None:
+        cached = integer(cached)
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    tool_prompt = integer(meta.get("toolUsePromptTokenCount"))
     details = {} if tool_prompt is None else {"toolUsePromptTokenCount": tool_prompt}
-    return UsageReport(input=integer(meta.get("promptTokenCount")), output=output,
-                       reasoning=thoughts, cached=integer(meta.get("cachedContentTokenCount")),
-                       details=details)
+    if thoughts is not None:
+        details["reasoning_tokens"] = thoughts
+    if cached is not None:
+        details["cached_tokens"] = cached
+    return prompt, output, details
+
+
+_USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+               "toolUsePromptTokenCount", "cachedContentTokenCount")
 
 
 def _error_event(err: Any) -> StreamError:
@@ -96,6 +119,11 @@ class GeminiParser:
         self._info: tuple[Any, Any] | None = None
         self._cited: set[tuple[int, str]] = set()
         self.done = False
+        # Every chunk repeats the usage so far. Holding (the guard sets it), the reports are
+        # folded as the assembler would fold them and ``release`` gives the one they make,
+        # instead of one report a chunk (a model each).
+        self.holding = False
+        self._held_usage: list[Any] | None = None  # [input, output, details]
 
     def _new_key(self) -> str:
         self._count += 1
@@ -105,7 +133,33 @@ class GeminiParser:
         chunk = decode_frame(frame, "Gemini")
         if isinstance(chunk, StreamError):
             return [chunk]
+        if self.holding and type(chunk) is dict:
+            events = self._more_text(chunk)
+            if events is not None:
+                return events
         return self.chunk(chunk)
+
+    def _more_text(self, chunk: dict[str, Any]) -> list[StreamEvent] | None:
+        """Nearly every streamed chunk: one candidate, one part, more text of the run that is
+        open, the usage so far (held): its events as ``chunk`` makes them, or None for any
+        other chunk."""
+        candidates = chunk.get("candidates")
+        if type(candidates) is not list or len(candidates) != 1 or "error" in chunk \
+                or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
+            return None
+        candidate = candidates[0]
+        if type(candidate) is not dict or candidate.get("finishReason") \
+                or "groundingMetadata" in candidate or "citationMetadata" in candidate:
+            return None
+        n, content = candidate.get("index"), candidate.get("content")
+        if (n != 0 or type(n) is not int) and n is not None or type(content) is not dict:
+            return None
+        parts = content.get("parts")
+        if type(parts) is not list or len(parts) != 1 or type(parts[0]) is not dict:
+            return None
+        events = self._part(parts[0], 0)
+        self._hold_usage(chunk.get("usageMetadata"))
+        return events
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
@@ -127,13 +181,15 @@ class GeminiParser:
             for candidate in candidates:
                 if not isinstance(candidate, dict):
                     continue
-                n = integer(candidate.get("index")) or 0
+                n = candidate.get("index")
+                n = n if type(n) is int else integer(n) or 0
                 content = candidate.get("content")
                 parts = content.get("parts") if isinstance(content, dict) else None
                 for part in parts if isinstance(parts, list) else []:
                     if isinstance(part, dict):
                         events += self._part(part, n)
-                events += self._citations(candidate, n)
+                if "groundingMetadata" in candidate or "citationMetadata" in candidate:
+                    events += self._citations(candidate, n)
                 raw = candidate.get("finishReason")
                 if n == 0 and isinstance(raw, str) and raw:
                     finish = Finish(normalise_finish(raw, self._saw_tool_call), raw=raw)
@@ -142,15 +198,46 @@ class GeminiParser:
             reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
             if isinstance(reason, str):
                 finish = Finish("content_filter", raw=reason)
-        usage = usage_report(chunk.get("usageMetadata"))
-        if usage is not None:
-            events.append(usage)
+        if self.holding:
+            self._hold_usage(chunk.get("usageMetadata"))
+        else:
+            usage = usage_report(chunk.get("usageMetadata"))
+            if usage is not None:
+                events.append(usage)
         if finish is not None:
             self.done = True
             events.append(finish)
         return events
 
+    def _hold_usage(self, meta: Any) -> None:
+        counts = _usage_counts(meta)
+        if counts is None:
+            return
+        held = self._held_usage
+        if held is None:
+            held = self._held_usage = [None, None, {}]
+        # As Assembler merges reports: a count given replaces the last, details are merged.
+        if counts[0] is not None:
+            held[0] = counts[0]
+        if counts[1] is not None:
+            held[1] = counts[1]
+        held[2].update(counts[2])
+
+    def release(self) -> list[StreamEvent]:
+        """The usage held since the last release, as one report (none if there was none)."""
+        held, self._held_usage = self._held_usage, None
+        if held is None:
+            return []
+        return [UsageReport(input=held[0], output=held[1], details=held[2])]
+
     def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:
+        if "text" in part and "thoughtSignature" not in part and "thought_signature" not in part:
+            # The usual part: more text of the run that is open (what the rest does for it).
+            text, run = part["text"], self._runs.get(n)
+            if isinstance(text, str) and run is not None:
+                if run[0] == ("reasoning" if part.get("thought") is True else "text"):
+                    return [TextDelta(run[1], text) if run[0] == "text"
+                            else ReasoningDelta(run[1], text)]
         sig = part.get("thoughtSignature", part.get("thought_signature"))
         meta = {"thoughtSignature": sig} if isinstance(sig, str) else None
         if "text" in part and isinstance(part["text"], str):

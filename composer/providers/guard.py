@@ -9,10 +9,16 @@
   (an emoji split between events) is joined, by holding the high half back until the next delta
   of the same part; a surrogate that stays lone becomes U+FFFD and is counted in ``replaced``.
   Strings in other events are whole and are repaired in place.
+
+It also joins what follows each other in one call into fewer events: the deltas of one part
+in a row become one delta (the terminal, a view and the assembler then take a run at once, not
+one token at a time), and a parser that holds back what it would repeat every frame (``release``)
+reports it once a call. The transport feeds it a slice of frames at a time (``feed_frames``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
@@ -35,16 +41,86 @@ class GuardedParser:
         self.caught: list[BaseException] = []
         self.replaced = 0
         self._held: dict[tuple[type, str], str] = {}  # a high surrogate waiting for its pair
+        # A parser that can hold back what it would report per frame (Gemini's usage, sent
+        # again with every chunk) reports it once per call here instead.
+        self._release = getattr(parser, "release", None)
+        if self._release is not None:
+            parser.holding = True  # type: ignore[attr-defined]
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
-        try:
-            events = self.parser.feed(frame)
-        except Exception as exc:
-            self.caught.append(exc)
-            label = f"event {frame.event!r}" if frame.event else "a stream event"
-            return [StreamError(f"cannot read {label}: {type(exc).__name__}: {exc}"[:500],
-                                kind="provider", body=frame.data[:2000])]
-        return self._mend(events)
+        return self.feed_frames((frame,))
+
+    def feed_frames(self, frames: Sequence[Frame]) -> list[StreamEvent]:
+        """The events of ``frames``, mended, with the deltas of one part that follow each
+        other joined into one (a view and the assembler take a run of deltas at once)."""
+        out: list[StreamEvent] = []
+        run: Any = None  # the first delta of a run of joinable deltas of one part
+        pieces: list[str] = []
+        feed = self.parser.feed
+        for frame in frames:
+            try:
+                events = feed(frame)
+            except Exception as exc:
+                events = [self._failed(exc, frame)]
+            for event in events:
+                name = _DELTAS.get(type(event))
+                if name is None:
+                    event = self._repair_fields(event)
+                else:
+                    text = getattr(event, name)
+                    if self._held or not text.isascii():
+                        event = self._mend_delta(event, name)
+                        text = getattr(event, name)
+                    if type(event) is not ReasoningDelta or (
+                            not event.redacted and event.token_count is None):  # type: ignore
+                        if run is not None and type(run) is type(event) and run.key == event.key:
+                            pieces.append(text)
+                            continue
+                        if run is not None:
+                            out.append(_joined(run, pieces))
+                        run, pieces = event, [text]
+                        continue
+                if run is not None:
+                    out.append(_joined(run, pieces))
+                    run = None
+                out.append(event)
+        if run is not None:
+            out.append(_joined(run, pieces))
+        if self._release is not None:
+            out += [self._repair_fields(event) for event in self._release()]
+        return out
+
+    @staticmethod
+    def joined(events: list[StreamEvent]) -> list[StreamEvent]:
+        """``events`` (already mended) with the runs of deltas of one part joined, as
+        ``feed_frames`` gives them: for the outputs of several calls put together."""
+        out: list[StreamEvent] = []
+        run: Any = None
+        pieces: list[str] = []
+        for event in events:
+            name = _DELTAS.get(type(event))
+            if name is not None and (type(event) is not ReasoningDelta or (
+                    not event.redacted and event.token_count is None)):  # type: ignore
+                if run is not None and type(run) is type(event) and run.key == event.key:
+                    pieces.append(getattr(event, name))
+                    continue
+                if run is not None:
+                    out.append(_joined(run, pieces))
+                run, pieces = event, [getattr(event, name)]
+                continue
+            if run is not None:
+                out.append(_joined(run, pieces))
+                run = None
+            out.append(event)
+        if run is not None:
+            out.append(_joined(run, pieces))
+        return out
+
+    def _failed(self, exc: Exception, frame: Frame) -> StreamError:
+        self.caught.append(exc)
+        label = f"event {frame.event!r}" if frame.event else "a stream event"
+        return StreamError(f"cannot read {label}: {type(exc).__name__}: {exc}"[:500],
+                           kind="provider", body=frame.data[:2000])
 
     def close(self) -> list[StreamEvent]:
         try:
@@ -68,28 +144,43 @@ class GuardedParser:
         if name is not None:
             if not self._held and getattr(event, name).isascii():
                 return event  # nothing held, nothing to mend: the usual delta
-            slot = (type(event), event.key)  # type: ignore[union-attr]
-            text = self._held.pop(slot, "") + getattr(event, name)
-            if text and "\ud800" <= text[-1] <= "\udbff":
-                self._held[slot] = text[-1]
-                text = text[:-1]
-            fixed, count = jsontext.repair(text)
-            self.replaced += count
-            return event if fixed == getattr(event, name) else replace(event, **{name: fixed})
+            return self._mend_delta(event, name)
         return self._repair_fields(event)
 
+    def _mend_delta(self, event: Any, name: str) -> Any:
+        slot = (type(event), event.key)
+        text = self._held.pop(slot, "") + getattr(event, name)
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            self._held[slot] = text[-1]
+            text = text[:-1]
+        fixed, count = jsontext.repair(text)
+        self.replaced += count
+        return event if fixed == getattr(event, name) else replace(event, **{name: fixed})
+
     def _repair_fields(self, event: Any) -> Any:
-        if not is_dataclass(event):
-            return event
+        names = _FIELDS.get(type(event))
+        if names is None:
+            names = _FIELDS[type(event)] = (tuple(f.name for f in fields(event))
+                                            if is_dataclass(event) else ())
         changes = {}
-        for f in fields(event):
-            value = getattr(event, f.name)
+        for name in names:
+            value = getattr(event, name)
             if isinstance(value, str | dict | list):
                 fixed, count = jsontext.repair_value(value)
                 if count:
                     self.replaced += count
-                    changes[f.name] = fixed
+                    changes[name] = fixed
         return replace(event, **changes) if changes else event
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # an event type -> the fields a repair looks at
+
+
+def _joined(first: Any, pieces: list[str]) -> Any:
+    """One delta for a run of them (``first`` and the texts of the run, its own first)."""
+    if len(pieces) == 1:
+        return first
+    return type(first)(first.key, "".join(pieces))
 
 
 def open_parser(protocol: WireProtocol) -> GuardedParser:

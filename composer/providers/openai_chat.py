@@ -108,6 +108,19 @@ class ChatStreamParser:
     # -- one chunk --
 
     def chunk(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        choices = chunk.get("choices")
+        if (self._info_sent and type(choices) is list and len(choices) == 1
+                and chunk.get("usage") is None and chunk.get("error") is None):
+            # Nearly every chunk of a reply: one choice with a piece of text and nothing else
+            # (what the rest below makes of it, without its walk).
+            choice = choices[0]
+            if type(choice) is dict and choice.get("index", 0) == 0 \
+                    and not choice.get("finish_reason"):
+                delta = choice.get("delta")
+                if type(delta) is dict and delta.keys() <= _PLAIN_DELTA:
+                    content = delta.get("content", "")
+                    if type(content) is str:
+                        return [TextDelta("text", content)] if content else []
         events: list[StreamEvent] = []
         if not self._info_sent and (chunk.get("id") or chunk.get("model")):
             self._info_sent = True

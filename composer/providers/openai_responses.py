@@ -106,6 +106,7 @@ class ResponsesParser(TypedEventParser):
         self.saw_function_call = False
         self.saw_refusal = False
         self._streamed: set[str] = set()  # keys that got deltas
+        self._text_keys: dict[tuple[int, int], str] = {}  # (output, content index) -> key
         self._audio: list[str] = []
 
     # -- keys ---------------------------------------------------------------------------------
@@ -125,7 +126,15 @@ class ResponsesParser(TypedEventParser):
         return nonempty(item.get("id")) or "#?"
 
     def _text_key(self, data: dict[str, Any]) -> str:
-        return f"{self._key(data)}:{integer(data.get('content_index')) or 0}"
+        output, content = data.get("output_index"), data.get("content_index")
+        if type(output) is int and type(content) is int:  # the usual event: keys made once
+            key = self._text_keys.get((output, content))
+            if key is None:
+                key = f"#{output}:{content}"
+                if len(self._text_keys) < 1024:
+                    self._text_keys[(output, content)] = key
+            return key
+        return f"{self._key(data)}:{integer(content) or 0}"
 
     # -- events: one _on_<type> handler each, called by TypedEventParser.dispatch -------
 

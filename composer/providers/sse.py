@@ -15,11 +15,8 @@ body is still dispatched: some servers end ``data: [DONE]`` with a single newlin
 from __future__ import annotations
 
 import codecs
-import re
 
 from composer.providers.base import Frame
-
-_EOL = re.compile(r"\r\n|\r|\n")
 
 
 class _Lines:
@@ -41,29 +38,20 @@ class _Lines:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]
-        if "\r" not in text:  # the usual case: split in C
-            *complete, rest = text.split("\n")
-            if complete:
-                if self._pieces:
-                    self._pieces.append(complete[0])
-                    complete[0] = "".join(self._pieces)
-                    self._pieces.clear()
-            if rest:
-                self._pieces.append(rest)
-            return complete
-        lines = []
-        pos = 0
-        for match in _EOL.finditer(text):
-            self._pieces.append(text[pos:match.start()])
-            lines.append("".join(self._pieces))
-            self._pieces.clear()
-            pos = match.end()
-            if match.group() == "\r" and pos == len(text):
-                # Maybe the first half of a \r\n whose \n is in the next chunk.
-                self._pending_cr = True
-        if pos < len(text):
-            self._pieces.append(text[pos:])
-        return lines
+        if "\r" in text:
+            # Every line end made a \n (a \r\n counts once), then split in C as the usual
+            # case is. A \r last may be the first half of a \r\n whose \n is in the next chunk.
+            self._pending_cr = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        *complete, rest = text.split("\n")
+        if complete:
+            if self._pieces:
+                self._pieces.append(complete[0])
+                complete[0] = "".join(self._pieces)
+                self._pieces.clear()
+        if rest:
+            self._pieces.append(rest)
+        return complete
 
     def close(self) -> list[str]:
         lines = self.feed(b"", final=True)
@@ -89,27 +77,37 @@ class SSEDecoder:
 
     def _take(self, lines: list[str]) -> list[Frame]:
         frames: list[Frame] = []
+        data, event = self._data, self._event
         for line in lines:
-            if not line:
-                frames.extend(self._dispatch())
+            if not line:  # the event is complete
+                if data:
+                    frames.append(Frame(data[0] if len(data) == 1 else "\n".join(data), event))
+                    data = []
+                event = None
+            elif line[:5] == "data:":  # the usual lines first, without a partition
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+            elif line[:6] == "event:":
+                event = (line[7:] if line[6:7] == " " else line[6:]) or None
+            elif line[0] == ":":
                 continue
-            if line[0] == ":":
-                continue
-            name, colon, value = line.partition(":")
-            if colon and value[:1] == " ":
-                value = value[1:]
-            if name == "data":
-                self._data.append(value)
-            elif name == "event":
-                self._event = value or None
-            # "id" and "retry" mean nothing to a one-shot POST stream; other fields are ignored.
+            else:
+                name, colon, value = line.partition(":")
+                if colon and value[:1] == " ":
+                    value = value[1:]
+                if name == "data":
+                    data.append(value)
+                elif name == "event":
+                    event = value or None
+                # "id" and "retry" mean nothing to a one-shot POST stream; other fields are
+                # ignored.
+        self._data, self._event = data, event
         return frames
 
     def _dispatch(self) -> list[Frame]:
         if not self._data:
             self._event = None
             return []
-        frame = Frame(data="\n".join(self._data), event=self._event)
+        frame = Frame("\n".join(self._data), self._event)
         self._data = []
         self._event = None
         return [frame]

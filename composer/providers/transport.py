@@ -19,13 +19,11 @@ comes before anything is sent) and runs once through ``events()``:
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -48,7 +46,6 @@ from composer.models.exchange import (
     ExchangeExtras,
     LogEntry,
     Prompt,
-    RawEvent,
     Timing,
 )
 from composer.models.jsontext import replaced_note
@@ -75,6 +72,8 @@ from composer.providers.presets import Preset, UnknownProvider, needs_key, proto
 from composer.providers.sse import decoder_for
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
+SLICE_GROUP = 32  # frames parsed between two looks at the clock
+_log_entry = tuple.__new__  # a LogEntry from its fields, without NamedTuple's __new__ in Python
 
 
 class CallFailed(ComposerError):
@@ -157,7 +156,7 @@ class Call:
         except UnknownProvider as exc:
             raise RequestRefused(str(exc), field_name="provider") from None
         self.status: int | None = None
-        self.log: list[RawEvent] = []
+        self.log: list[LogEntry] = []
         self.timing = Timing()
         self.parser: GuardedParser | None = None
         self._t0 = 0.0
@@ -272,6 +271,7 @@ class Call:
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
+                last_turn = time.monotonic()
                 with pace.reading():  # (slices are shorter while several streams are read)
                     chunks = response.aiter_bytes()
                     async for chunk in chunks:
@@ -283,14 +283,18 @@ class Call:
                         # Bytes that already arrived are read without awaiting the socket: a read
                         # of a fast stream holds thousands of events. They go in slices of a few
                         # milliseconds, with a turn of the loop (or the window's pace) after each,
-                        # or a fast stream starves the window's painting.
+                        # or a fast stream starves the window's painting. Each event is logged
+                        # at the time its read arrived.
+                        t = round(time.monotonic() - self._t0, 4)
                         frames = decoder.feed(chunk)
                         done = 0
                         while done < len(frames):
-                            batch, done = self._parse_slice(parser, frames, done)
+                            batch, done = self._parse_slice(parser, frames, done, t)
                             if batch:
                                 yield batch
-                            await pace.turn()
+                            if pace.due(last_turn):
+                                await pace.turn()
+                                last_turn = time.monotonic()
                 batch = [event for frame in decoder.close()
                          for event in self._parse(parser, frame)]
                 batch.extend(parser.close())
@@ -336,33 +340,35 @@ class Call:
         self.parser = open_parser(protocol)
         return self.parser
 
-    def _parse_slice(self, parser: Any, frames: list[Frame], start: int
+    def _parse_slice(self, parser: GuardedParser, frames: list[Frame], start: int, t: float
                      ) -> tuple[list[StreamEvent], int]:
         """The events of ``frames`` from ``start`` on, as many as ``pace.SLICE`` of work gives
-        (one frame at least), and where the next slice starts."""
+        (one group of frames at least), and where the next slice starts; ``t`` is when they
+        arrived (each is logged with it)."""
         deadline = time.monotonic() + pace.slice_seconds()
         batch: list[StreamEvent] = []
         i = start
         while i < len(frames):
-            batch += self._parse(parser, frames[i])
-            i += 1
-            if i % 32 == 0 and time.monotonic() >= deadline:
+            group = frames[i:i + SLICE_GROUP]
+            batch += self._parse_frames(parser, group, t)
+            i += len(group)
+            if time.monotonic() >= deadline:
                 break
-        return batch, i
+        return (parser.joined(batch) if len(batch) > 1 else batch), i
 
-    def _parse(self, parser: Any, frame: Frame, t: float | None = None) -> list[StreamEvent]:
-        elapsed = round(time.monotonic() - self._t0, 4) if t is None else t
-        self.log.append(RawEvent(elapsed, frame.data, frame.event))
-        try:
-            events = parser.feed(frame)
-        except Exception as exc:  # a parser bug: name the event, keep what we have
-            label = f"event {frame.event!r}" if frame.event else "a stream event"
-            return [StreamError(f"cannot read {label}: {type(exc).__name__}: {exc}",
-                                kind="provider")]
+    def _parse_frames(self, parser: GuardedParser, frames: Sequence[Frame], t: float
+                      ) -> list[StreamEvent]:
+        self.log += [_log_entry(LogEntry, (t, frame.data, frame.event, None)) for frame in frames]
+        events = parser.feed_frames(frames)
         if self.timing.first_token_ms is None and any(isinstance(e, _FIRST_TOKEN)
                                                        for e in events):
             self.timing.first_token_ms = self.elapsed_ms()
         return events
+
+    def _parse(self, parser: GuardedParser, frame: Frame, t: float | None = None
+               ) -> list[StreamEvent]:
+        return self._parse_frames(parser, (frame,), round(time.monotonic() - self._t0, 4)
+                                  if t is None else t)
 
     async def _replay_events(self, source: replay.ReplaySource) -> AsyncIterator[StreamEvent]:
         speed = self.config.replay_speed
@@ -452,45 +458,11 @@ async def run_call(call: Call, assembler: Assembler | None = None,
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
-    try:
-        events = await log_entries(call)
-    except asyncio.CancelledError:
-        if reraise_cancel:
-            raise
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        events = None
-    return build_exchange(call, assembler, events)
+    return build_exchange(call, assembler)
 
 
-LOG_SLICE = 1000  # raw events converted for the exchange between two turns of the loop
-
-
-@functools.cache
-def _log_adapter() -> Any:
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(list[LogEntry])
-
-
-async def log_entries(call: Call) -> list[LogEntry]:
-    """The call's raw event log as the exchange keeps it, a slice at a time with a turn of the
-    loop between (a long stream logs 100,000 events: 0.3-0.5 s to convert in one go)."""
-    entries: list[LogEntry] = []
-    log = call.log
-    for start in range(0, len(log), LOG_SLICE):
-        if start:
-            await asyncio.sleep(0)
-        entries += _log_adapter().validate_python(
-            [entry.as_dict() for entry in log[start:start + LOG_SLICE]])
-    return entries
-
-
-def build_exchange(call: Call, assembler: Assembler,
-                   events: list[LogEntry] | None = None) -> Exchange:
-    """The llm-shaped Exchange for a call and what its assembler holds so far (``events``:
-    its log already converted by ``log_entries``)."""
+def build_exchange(call: Call, assembler: Assembler) -> Exchange:
+    """The llm-shaped Exchange for a call and what its assembler holds so far."""
     settings = call.settings.model_copy(deep=True)
     reply = assembler.message()
     model = assembler.model or settings.model
@@ -504,8 +476,9 @@ def build_exchange(call: Call, assembler: Assembler,
         stop_reason=assembler.stop_reason,
         error=assembler.error_info(),
         timing=call.timing.model_copy(),
-        events=[entry.as_dict() for entry in call.log] if events is None else events,
     )
+    # The log's own entries, as they are (assigned, not validated: a long reply logs 100,000).
+    extras.events = list(call.log)
     text, error = assembler.reply_text(), assembler.error
     if settings.response_schema is not None and (text or error is None):
         # A request that failed before any reply has nothing to judge.

@@ -35,7 +35,7 @@ import httpx
 
 from composer.models.assembler import Assembler
 from composer.models.events import StreamError
-from composer.models.exchange import Exchange, RawEvent
+from composer.models.exchange import Exchange, LogEntry
 from composer.models.files import atomic_write_text
 from composer.providers.base import Frame, HttpRequest, RequestRefused
 from composer.providers.guard import open_parser
@@ -144,7 +144,7 @@ def batch_exchange(call: Call, outcome: Outcome, info: dict[str, Any],
         assembler.feed(StreamError(f"{call.protocol_name} has no whole-reply reader"))
     else:
         data = json.dumps(outcome.reply, ensure_ascii=False)
-        call.log.append(RawEvent(0.0, data))
+        call.log.append(LogEntry(0.0, data))
         call.parser = open_parser(protocol)
         for event in [*call.parser.feed(Frame(data)), *call.parser.close()]:
             assembler.feed(event)
