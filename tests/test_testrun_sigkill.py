@@ -1,7 +1,8 @@
 """``llm-composer run`` killed with SIGKILL at random moments, then resumed, again and again:
 after every kill every file in the run folder parses (never a torn file), and the servers count
 that no cell whose file was there before a resume is sent again by it; the last resume finishes
-the run, having lost at most the calls in flight at each kill, and leaves no temp file.
+the run, having lost at most the calls in flight at each kill, and leaves no temp file. Each
+run is a process of its own, forked from one that imported Composer once (tests/forked_cli.py).
 
 Seeded by COMPOSER_SIGKILL_SEED (printed); COMPOSER_RUN_KILLS rounds (default 3)."""
 
@@ -12,14 +13,12 @@ import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 from composer.run.testrun.summary import load_run
-from tests import cassettes
+from tests import cassettes, forked_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
 
@@ -88,7 +87,7 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "k",
            "ANTHROPIC_API_KEY": "k", "COMPOSER_USER_DIR": str(tmp_path / "user")}
-    err = open(tmp_path / "child.err", "w")  # noqa: SIM115
+    err = tmp_path / "child.err"
     kills = lost = 0
     try:
         for round_ in range(KILLS + 1):
@@ -96,23 +95,22 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
             starts = {name: len(s.received) for name, s in servers.items()}
             if round_ == KILLS:  # the last resume is not killed: it may go at full speed
                 _queue(servers, delay=0.0)
-            args = [sys.executable, "-m", "composer", "run", str(suite), "--out", str(out),
-                    "--trust-base-url", *(["--resume"] if round_ else [])]
-            child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=err)
+            child = forked_cli.start(["run", str(suite), "--out", str(out), "--trust-base-url",
+                                      *(["--resume"] if round_ else [])],
+                                     env=env, cwd=ROOT, stderr=err)
             if round_ < KILLS:
                 # Start-up takes a while on a loaded machine: kill once calls are going out,
                 # at a random moment after that (or now and then during start-up).
                 deadline = time.time() + 60 if rng.random() > 0.2 else 0
-                while (child.poll() is None and time.time() < deadline
+                while (child.is_alive() and time.time() < deadline
                        and sum(len(s.received) for s in servers.values()) == sum(
                            starts.values())):
                     time.sleep(0.005)
                 time.sleep(rng.uniform(0.0, 0.5))
-                child.send_signal(signal.SIGKILL)
+                child.kill()
                 kills += 1
-            assert child.wait(timeout=120) in (-signal.SIGKILL, 0), \
-                (tmp_path / "child.err").read_text()[-2000:]
+            child.join(timeout=120)
+            assert child.exitcode in (-signal.SIGKILL, 0), err.read_text()[-2000:]
             for server in servers.values():  # what the child sent is all in ``received``
                 server.settle()
             after = _finished(out)  # every file parses
@@ -133,7 +131,6 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
                     (cell_dir / f".c001-language01.r1.json.{child.pid}-abcdefgh.tmp").write_text(
                         '{"composer": {"kind": "exch')
     finally:
-        err.close()
         for server in servers.values():
             server.stop()
     summary = load_run(out)
@@ -163,18 +160,18 @@ def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_pat
            "COMPOSER_USER_DIR": str(tmp_path / "user")}
     out = tmp_path / "out"
     try:
-        child = subprocess.Popen([sys.executable, "-m", "composer", "run", str(suite), "--out",
-                                  str(out), "--trust-base-url"], cwd=ROOT, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = forked_cli.start(["run", str(suite), "--out", str(out), "--trust-base-url"],
+                                 env=env, cwd=ROOT, stderr=tmp_path / "child.err")
         deadline = time.time() + 60
-        while len(server.received) < 4 and time.time() < deadline and child.poll() is None:
+        while len(server.received) < 4 and time.time() < deadline and child.is_alive():
             time.sleep(0.005)
-        child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=60)
+        os.kill(child.pid, signal.SIGINT)
+        child.join(timeout=60)
     finally:
         go_on.set()
         server.stop()
-    assert child.returncode == 130, err
+    err = (tmp_path / "child.err").read_text()
+    assert child.exitcode == 130, err
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert re.fullmatch(r"llm-composer: interrupted: \d cell\(s\) not done; llm-composer run "

@@ -269,13 +269,16 @@ class Runner:
             # Counted before the lane lets the next call go: the budget sees this spend.
             verdicts, cost, note = judge(self.suite, cell, exchange, self.price)
             self.spent_usd += cost or 0.0
-            return exchange, cell_info(cell, verdicts, cost, note)
+            info = cell_info(cell, verdicts, cost, note)
+            # Written before the lane lets the next call go, too: a kill loses at most the one
+            # call each lane has under way, never also a finished one waiting for its file.
+            await asyncio.to_thread(write_cell, self.folder, cell, exchange, info)
+            return exchange, info
 
         sent = await self.lanes.run(cell.target, send)
         if sent is None:
             return None
         exchange, info = sent
-        await asyncio.to_thread(write_cell, self.folder, cell, exchange, info)
         self.done += 1
         verdicts = [Verdict.from_dict(v) for v in info["verdicts"]]
         cost, note = info["cost_usd"], info.get("cost_note", "")
