@@ -14,7 +14,8 @@ def example_from(path: Path, start: float) -> Path:
     """The example saved as ``path`` with its first ``start`` seconds cut: each event comes
     ``start`` s earlier than recorded (none before 0)."""
     exchange = load(EXAMPLE_EXCHANGE)
-    for entry in exchange.composer.events:
-        entry.t = round(max(0.0, entry.t - start), 4)
+    events = exchange.composer.events
+    for i, entry in enumerate(events):
+        events[i] = entry._replace(t=round(max(0.0, entry.t - start), 4))
     save(exchange, path)
     return path
