@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 
 # What a `run` loads on the way to its first call, loaded once in the forkserver (imports and
@@ -41,6 +42,7 @@ def start(argv: list[str], *, env: dict[str, str], cwd: str | os.PathLike[str],
 
 
 def _main(argv: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: str) -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the test run ignores it
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)

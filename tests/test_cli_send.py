@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
@@ -18,7 +17,7 @@ from composer.models.parts import Message, ReasoningPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.providers.replay import EXAMPLE_EXCHANGE
 from tests import cassettes
-from tests.cli_run import run_cli
+from tests.cli_run import INTERRUPTIBLE_CLI, run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import Reply
 from tests.replay_example import example_from
@@ -148,7 +147,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130_and_the_partial_written(tmp_path):
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay", base_url=str(example),
                                                options={"speed": 1})), conv)
-    proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv),
+    proc = subprocess.Popen([*INTERRUPTIBLE_CLI, "send", str(conv),
                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -11,7 +11,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 
 import pytest
 
@@ -20,7 +19,7 @@ from composer.models.files import load, save
 from composer.models.parts import Message, TextPart
 from composer.models.settings import RequestSettings
 from tests import cassettes
-from tests.cli_run import run_cli
+from tests.cli_run import INTERRUPTIBLE_CLI, run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
 from tests.replay_example import example_from
@@ -219,7 +218,7 @@ def test_ctrl_c_stops_every_target_writes_the_partial_exchanges_and_exits_130(tm
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay", base_url=str(example),
                                                options={"speed": 1})), conv)
-    proc = subprocess.Popen([sys.executable, "-m", "composer", "send", str(conv), "--out",
+    proc = subprocess.Popen([*INTERRUPTIBLE_CLI, "send", str(conv), "--out",
                              str(out), "-t", "replay:a", "-t", "replay:b"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

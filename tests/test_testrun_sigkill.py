@@ -139,7 +139,10 @@ def test_sigkill_at_any_moment_never_tears_a_file_and_resume_never_resends_a_fin
     total = sum(len(s.received) for s in servers.values())
     print(f"\nSIGKILL (seed {SEED}): {kills} kills, {total} calls for 16 cells, {lost} lost "
           "in flight")
-    assert total == 16 + lost and lost <= 2 * kills
+    # At most two calls a server per kill: the one in flight, and one that had finished while
+    # its cell file was still being written (the runner frees the server for the next call
+    # before it writes the file).
+    assert total == 16 + lost and lost <= 2 * len(servers) * kills
 
 
 def test_ctrl_c_keeps_the_finished_cells_says_how_to_go_on_and_exits_130(tmp_path):
