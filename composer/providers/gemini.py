@@ -124,6 +124,10 @@ class GeminiParser:
         # instead of one report a chunk (a model each).
         self.holding = False
         self._held_usage: list[Any] | None = None  # [input, output, details]
+        # The last usage seen, not yet folded: the next one of the same shape (a count at
+        # the same fields) replaces everything it would give, so only the last is folded.
+        self._pending: dict[str, Any] | None = None
+        self._pending_shape: tuple[type, ...] | None = None
 
     def _new_key(self) -> str:
         self._count += 1
@@ -214,6 +218,15 @@ class GeminiParser:
         return events
 
     def _hold_usage(self, meta: Any) -> None:
+        if not isinstance(meta, dict):
+            return
+        shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))  # (int where a count is given)
+        if shape != self._pending_shape:
+            self._fold(self._pending)
+            self._pending_shape = shape
+        self._pending = meta
+
+    def _fold(self, meta: dict[str, Any] | None) -> None:
         counts = _usage_counts(meta)
         if counts is None:
             return
@@ -229,6 +242,8 @@ class GeminiParser:
 
     def release(self) -> list[StreamEvent]:
         """The usage held since the last release, as one report (none if there was none)."""
+        self._fold(self._pending)
+        self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
         if held is None:
             return []
