@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,10 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> int:
     return replaced
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | Iterable[bytes]) -> None:
     """Temp file beside the target, fsync, rename: the target is the old or the new file, never
     a torn one. On failure the temp file is removed; one a killed process left is removed by
-    the next write beside it (remove_stale_temps)."""
+    the next write beside it (remove_stale_temps). ``data`` whole, or its pieces in order."""
     target = Path(path)
     remove_stale_temps(target.parent)
     # The pid in the name says whose temp file it is (remove_stale_temps).
@@ -97,7 +98,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         _writing.add(tmp)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -170,6 +175,13 @@ _encode_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def dumps(doc: Conversation | Exchange) -> str:
+    return "".join(_texts(doc))
+
+
+def _texts(doc: Conversation | Exchange) -> Iterator[str]:
+    """The text of ``doc``'s file in pieces of whole tokens (no character pair is split
+    between two), the event log a few hundred lines at a time: saving a long reply's file,
+    megabytes, never holds its whole text."""
     events = None
     if isinstance(doc, Exchange) and doc.composer.events:
         # The raw event log is most of a long reply's file: written one event a line by the C
@@ -188,25 +200,26 @@ def dumps(doc: Conversation | Exchange) -> str:
             header["events"] = marker
         data = {"composer": header, **data}
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if events is not None:
-        # One join for the whole file: the log is megabytes, copied once.
-        before, after = text.split(f'"{marker}"', 1)
-        pieces = [before, "[\n      "]
-        _log_lines(events, pieces)
-        pieces += ["\n    ]", after]
-        text = "".join(pieces)
-    return text
+    if events is None:
+        yield text
+        return
+    before, after = text.split(f'"{marker}"', 1)
+    yield before + "[\n      "
+    yield from _log_lines(events)
+    yield "\n    ]" + after
 
 
-def _log_lines(events: list[LogEntry], pieces: list[str]) -> None:
-    """The raw event log into ``pieces``, one event a line, as ``_encode_line`` writes each
-    entry's dict; the usual entry (a finite float ``t``, no keys of its own) is put together
-    from its encoded strings without a dict or an encoder call (the start of a line is the
-    same for a read's events, the end for every event of one name)."""
+def _log_lines(events: list[LogEntry]) -> Iterator[str]:
+    """The raw event log, one event a line, as ``_encode_line`` writes each entry's dict, a few
+    hundred lines at a time. The usual entry (a finite float ``t``, no keys of its own) is put
+    together from its encoded strings without a dict or an encoder call (the start of a line
+    is the same for a read's events, the end for every event of one name)."""
     quote = encode_basestring
     ends: dict[str | None, str] = {None: "}" + _LOG_SEPARATOR}
     last_t: Any = None
     start = ""
+    pieces: list[str] = []
+    done: str | None = None
     for entry in events:
         t, data, event, extra = entry
         if extra is None and type(t) is float and t - t == 0:  # (inf - inf and nan are nan)
@@ -218,18 +231,40 @@ def _log_lines(events: list[LogEntry], pieces: list[str]) -> None:
             pieces += (start, quote(data), end)
         else:
             pieces += (_encode_line(entry.as_dict()), _LOG_SEPARATOR)
-    if events:  # no separator after the last
-        pieces[-1] = pieces[-1][:-len(_LOG_SEPARATOR)]
+        if len(pieces) >= _LOG_PIECES:
+            if done is not None:
+                yield done
+            done = "".join(pieces)  # (held back a turn: the last one loses its separator)
+            pieces.clear()
+    if pieces:
+        if done is not None:
+            yield done
+        done = "".join(pieces)
+    if done is not None:
+        yield done[:-len(_LOG_SEPARATOR)]
 
 
 _LOG_SEPARATOR = ",\n      "
 
 
 def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:
-    """Write ``doc`` atomically; how many characters had to be replaced (see valid_text)."""
-    data, replaced = encode_doc(doc)
-    atomic_write_bytes(path, data)
+    """Write ``doc`` atomically; how many characters had to be replaced (see valid_text).
+    Encoded and written a few dozen kilobytes at a time: a long reply's file is megabytes,
+    and its whole text and bytes were two more copies of it in fresh memory."""
+    replaced = 0
+
+    def encoded() -> Iterator[bytes]:
+        nonlocal replaced
+        for text in _texts(doc):
+            data, count = encode_text(text)
+            replaced += count
+            yield data
+
+    atomic_write_bytes(path, encoded())
     return replaced
+
+
+_LOG_PIECES = 600  # pieces of the log (a third of a line each, mostly) encoded at once
 
 
 def validation_location(err: ValidationError) -> tuple[str, str]:

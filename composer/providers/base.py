@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from composer.models import jsontext
 from composer.models.conversation import Conversation
@@ -136,11 +136,10 @@ class HttpRequest:
         return " ".join(parts)
 
 
-@dataclass(slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One framed unit of a stream: an SSE event (``event`` name + joined ``data``) or an
-    NDJSON line (``event`` None). (Not frozen: a frozen dataclass costs four times as much to
-    make, and a stream makes one per event; nothing changes a frame once made.)"""
+    NDJSON line (``event`` None). A tuple: a stream makes one per event, in C where it can
+    (``tuple.__new__(Frame, (data, event))``)."""
 
     data: str
     event: str | None = None

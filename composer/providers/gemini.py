@@ -124,6 +124,10 @@ class GeminiParser:
         # instead of one report a chunk (a model each).
         self.holding = False
         self._held_usage: list[Any] | None = None  # [input, output, details]
+        # The last usage seen, not yet folded: the next one of the same shape (a count at
+        # the same fields) replaces everything it would give, so only the last is folded.
+        self._pending: dict[str, Any] | None = None
+        self._pending_shape: tuple[type, ...] | None = None
 
     def _new_key(self) -> str:
         self._count += 1
@@ -140,26 +144,30 @@ class GeminiParser:
         return self.chunk(chunk)
 
     def _more_text(self, chunk: dict[str, Any]) -> list[StreamEvent] | None:
-        """Nearly every streamed chunk: one candidate, one part, more text of the run that is
-        open, the usage so far (held): its events as ``chunk`` makes them, or None for any
-        other chunk."""
+        """Nearly every streamed chunk: one candidate, one part of more text (or thought) of
+        the run that is open, the usage so far (held): its events as ``chunk`` makes them, or
+        None for any other chunk."""
         candidates = chunk.get("candidates")
-        if type(candidates) is not list or len(candidates) != 1 or "error" in chunk \
-                or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
+        if type(candidates) is not list or len(candidates) != 1 or "error" in chunk:
             return None
         candidate = candidates[0]
-        if type(candidate) is not dict or candidate.get("finishReason") \
-                or "groundingMetadata" in candidate or "citationMetadata" in candidate:
-            return None
-        n, content = candidate.get("index"), candidate.get("content")
-        if (n != 0 or type(n) is not int) and n is not None or type(content) is not dict:
-            return None
-        parts = content.get("parts")
+        content = candidate.get("content") if type(candidate) is dict else None
+        parts = content.get("parts") if type(content) is dict else None
         if type(parts) is not list or len(parts) != 1 or type(parts[0]) is not dict:
             return None
-        events = self._part(parts[0], 0)
+        part, run = parts[0], self._runs.get(0)
+        text, size = part.get("text"), len(part)
+        if type(text) is not str or run is None or not (
+                size == 1 and run[0] == "text"
+                or size == 2 and run[0] == "reasoning" and part.get("thought") is True):
+            return None  # (not text alone, nor a thought alone, of the open run)
+        n = candidate.get("index")
+        if n is not None and (type(n) is not int or n != 0) or candidate.get("finishReason") \
+                or "groundingMetadata" in candidate or "citationMetadata" in candidate \
+                or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
+            return None
         self._hold_usage(chunk.get("usageMetadata"))
-        return events
+        return [TextDelta(run[1], text) if size == 1 else ReasoningDelta(run[1], text)]
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
@@ -210,6 +218,15 @@ class GeminiParser:
         return events
 
     def _hold_usage(self, meta: Any) -> None:
+        if not isinstance(meta, dict):
+            return
+        shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))  # (int where a count is given)
+        if shape != self._pending_shape:
+            self._fold(self._pending)
+            self._pending_shape = shape
+        self._pending = meta
+
+    def _fold(self, meta: dict[str, Any] | None) -> None:
         counts = _usage_counts(meta)
         if counts is None:
             return
@@ -225,6 +242,8 @@ class GeminiParser:
 
     def release(self) -> list[StreamEvent]:
         """The usage held since the last release, as one report (none if there was none)."""
+        self._fold(self._pending)
+        self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
         if held is None:
             return []

@@ -15,6 +15,8 @@ body is still dispatched: some servers end ``data: [DONE]`` with a single newlin
 from __future__ import annotations
 
 import codecs
+from itertools import repeat
+from operator import itemgetter, methodcaller
 
 from composer.providers.base import Frame
 
@@ -77,6 +79,25 @@ class SSEDecoder:
 
     def _take(self, lines: list[str]) -> list[Frame]:
         frames: list[Frame] = []
+        start = 0
+        if self._data or self._event is not None:  # an event begun in the last chunk
+            start = lines.index("") + 1 if "" in lines else len(lines)
+            frames += self._walk(lines[:start])
+        if start < len(lines):
+            shape = _SHAPES.get(lines[start][:6])
+            if shape is not None:  # whole events all of one usual shape, in C
+                size = len(lines) - start
+                end = start + size - size % shape
+                made = _uniform(lines[start:end], shape)
+                if made is not None:
+                    frames += made
+                    start = end
+            frames += self._walk(lines[start:] if start else lines)
+        return frames
+
+    def _walk(self, lines: list[str]) -> list[Frame]:
+        """The lines one by one, by the spec's rules."""
+        frames: list[Frame] = []
         data, event = self._data, self._event
         for line in lines:
             if not line:  # the event is complete
@@ -111,6 +132,34 @@ class SSEDecoder:
         self._data = []
         self._event = None
         return [frame]
+
+
+# The usual events: "data: ..." and a blank line, or "event: ...", "data: ..." and a blank
+# line; by the start of an event's first line, how many lines each has.
+_SHAPES = {"data: ": 2, "event:": 3}
+_DATA, _EVENT = methodcaller("startswith", "data: "), methodcaller("startswith", "event: ")
+_AFTER_DATA, _AFTER_EVENT = itemgetter(slice(6, None)), itemgetter(slice(7, None))
+
+
+def _uniform(lines: list[str], shape: int) -> list[Frame] | None:
+    """The frames of ``lines``, whole events of ``shape`` lines each (a named one, its name
+    not empty, or a bare one, with one "data: " line and a blank line each), read without a
+    step in Python per line; None if any line is not of that shape (``_walk`` reads them)."""
+    if shape == 2:
+        data, blank = lines[0::2], lines[1::2]
+        if blank.count("") != len(blank) or not all(map(_DATA, data)):
+            return None
+        return list(map(tuple.__new__, repeat(Frame),
+                        zip(map(_AFTER_DATA, data), repeat(None), strict=False)))
+    names, data, blank = lines[0::3], lines[1::3], lines[2::3]
+    if blank.count("") != len(blank) or not all(map(_EVENT, names)) \
+            or not all(map(_DATA, data)):
+        return None
+    names = list(map(_AFTER_EVENT, names))
+    if not all(names):  # (an empty name is no name: _walk)
+        return None
+    return list(map(tuple.__new__, repeat(Frame),
+                    zip(map(_AFTER_DATA, data), names, strict=True)))
 
 
 class NDJSONDecoder:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import add
 
 import httpx
 
@@ -73,7 +75,13 @@ from composer.providers.sse import decoder_for
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 SLICE_GROUP = 32  # frames parsed between two looks at the clock
-_log_entry = tuple.__new__  # a LogEntry from its fields, without NamedTuple's __new__ in Python
+
+
+def _logged(frames: Sequence[Frame], t: float) -> Iterator[LogEntry]:
+    """``frames`` as the log keeps them, each ``(t, data, event, None)``: made in C (a frame
+    is the tuple ``(data, event)``), not by NamedTuple's ``__new__`` in Python."""
+    return map(tuple.__new__, repeat(LogEntry),
+               map(add, repeat((t,)), map(add, frames, repeat((None,)))))
 
 
 class CallFailed(ComposerError):
@@ -358,7 +366,7 @@ class Call:
 
     def _parse_frames(self, parser: GuardedParser, frames: Sequence[Frame], t: float
                       ) -> list[StreamEvent]:
-        self.log += [_log_entry(LogEntry, (t, frame.data, frame.event, None)) for frame in frames]
+        self.log += _logged(frames, t)
         events = parser.feed_frames(frames)
         if self.timing.first_token_ms is None and any(isinstance(e, _FIRST_TOKEN)
                                                        for e in events):
