@@ -58,10 +58,3 @@ def run_cli(*args: str, stdin: str | bytes | None = None, env: dict[str, str] | 
 
 __all__ = ["run_cli"]
 
-
-# ``python -m composer`` that takes Ctrl-C even when the test run was started with SIGINT
-# ignored (nohup, a background job of a script), which a child Python would otherwise inherit.
-INTERRUPTIBLE_CLI = [sys.executable, "-c",
-                     "import runpy, signal; signal.signal(signal.SIGINT, "
-                     "signal.default_int_handler); runpy.run_module('composer', "
-                     "run_name='__main__', alter_sys=True)"]

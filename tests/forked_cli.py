@@ -3,9 +3,9 @@ Composer (multiprocessing's forkserver, preloaded with this module): a SIGKILL o
 on a real process with its own files, exit status and output, but a start costs a fork instead
 of a Python start and Composer's imports (about 1 s of CPU each).
 
-For tests that start many runs (tests/test_testrun_sigkill.py kills one again and again). The
-forkserver is one per test process and keeps the preload of the first test that starts it; it
-ends with the test process.
+For the tests whose point is what a signal does to a run under way (the first start in a test
+process pays for the imports once). The forkserver is one per test process and keeps the
+preload of the first test that starts it; it ends with the test process.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 
 # What a `run` loads on the way to its first call, loaded once in the forkserver (imports and
 # the price table; no thread, loop or client is made there).
@@ -54,3 +55,15 @@ def _main(argv: list[str], env: dict[str, str], cwd: str, stdout: str, stderr: s
 
     sys.exit(main(argv))
 
+
+
+def wait_for(path: str | os.PathLike[str], text: str, process: multiprocessing.Process,
+             timeout: float = 60) -> str:
+    """What the file ``path`` (a started run's output) holds once it holds ``text``, or once
+    ``process`` has ended or ``timeout`` seconds have gone by."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+        if text in found or not process.is_alive() or time.monotonic() > deadline:
+            return found
+        time.sleep(0.005)

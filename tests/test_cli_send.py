@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 
 import pytest
 
@@ -16,8 +15,8 @@ from composer.models.formats import import_data, import_path
 from composer.models.parts import Message, ReasoningPart, ToolCallPart
 from composer.models.settings import RequestSettings
 from composer.providers.replay import EXAMPLE_EXCHANGE
-from tests import cassettes
-from tests.cli_run import INTERRUPTIBLE_CLI, run_cli
+from tests import cassettes, forked_cli
+from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import Reply
 from tests.replay_example import example_from
@@ -147,17 +146,17 @@ def test_ctrl_c_cancels_cleanly_with_exit_130_and_the_partial_written(tmp_path):
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay", base_url=str(example),
                                                options={"speed": 1})), conv)
-    proc = subprocess.Popen([*INTERRUPTIBLE_CLI, "send", str(conv),
-                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    err = tmp_path / "stderr.txt"
+    proc = forked_cli.start(["send", str(conv), "--out", str(out)], env=dict(os.environ),
+                            cwd=ROOT, stderr=err)
     try:
-        line = proc.stderr.readline()
-        assert "Planning" in line  # mid-stream: Ctrl-C now
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=20)
+        assert "Planning" in forked_cli.wait_for(err, "Planning", proc)  # mid-stream: Ctrl-C
+        os.kill(proc.pid, signal.SIGINT)
+        proc.join(timeout=20)
     finally:
         proc.kill()
-    assert proc.returncode == 130, stderr
+    stderr = err.read_text()
+    assert proc.exitcode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     exchange = load(out)
     assert exchange.composer.stop_reason == "cancelled"

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 
 import pytest
 
@@ -18,8 +17,8 @@ from composer.models.conversation import Conversation
 from composer.models.files import load, save
 from composer.models.parts import Message, TextPart
 from composer.models.settings import RequestSettings
-from tests import cassettes
-from tests.cli_run import INTERRUPTIBLE_CLI, run_cli
+from tests import cassettes, forked_cli
+from tests.cli_run import run_cli
 from tests.conftest import ROOT, recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
 from tests.replay_example import example_from
@@ -218,21 +217,19 @@ def test_ctrl_c_stops_every_target_writes_the_partial_exchanges_and_exits_130(tm
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay", base_url=str(example),
                                                options={"speed": 1})), conv)
-    proc = subprocess.Popen([*INTERRUPTIBLE_CLI, "send", str(conv), "--out",
-                             str(out), "-t", "replay:a", "-t", "replay:b"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    printed, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    proc = forked_cli.start(["send", str(conv), "--out", str(out), "-t", "replay:a", "-t",
+                             "replay:b"], env=dict(os.environ), cwd=ROOT, stdout=printed,
+                            stderr=err)
     try:
-        seen = []
-        while not any("first token" in line for line in seen):
-            line = proc.stderr.readline()
-            assert line, "".join(seen)
-            seen.append(line)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=20)
+        seen = forked_cli.wait_for(err, "first token", proc)
+        assert "first token" in seen, seen
+        os.kill(proc.pid, signal.SIGINT)
+        proc.join(timeout=20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+        proc.kill()
+    stdout, stderr = printed.read_text(), err.read_text()
+    assert proc.exitcode == 130, stderr
     assert f"llm-composer: interrupted; the partial exchanges are in {out}" in stderr
     assert "Traceback" not in stderr
     for name in ("replay-a.json", "replay-b.json"):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from composer.models.settings import RequestSettings
 from composer.providers.transport import Call, run_call
 from composer.run.testrun import batch_apis
 from composer.run.testrun.batch_apis import Limits
-from tests import cassettes
+from tests import cassettes, forked_cli
 from tests.batch_server import BatchServer
 from tests.cli_run import run_cli
 from tests.conftest import recordings_or_skip
@@ -202,11 +200,10 @@ def test_a_resume_after_a_kill_mid_poll_polls_and_submits_nothing_again(server, 
     server.pending_polls = 10_000  # never ends while the first process polls
     suite = write_suite(tmp_path, server.url, targets=[
         f"openai-chat:gpt-4o,base_url={server.url}/v1"])
-    child = subprocess.Popen(
-        [sys.executable, "-m", "composer", "run", str(suite), "--out", str(tmp_path / "out"),
-         "--trust-base-url", "--batch", "--wait", "--poll-interval", "0.02"],
-        cwd=tmp_path, env={**os.environ, **KEYS, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = forked_cli.start(
+        ["run", str(suite), "--out", str(tmp_path / "out"), "--trust-base-url", "--batch",
+         "--wait", "--poll-interval", "0.02"],
+        env={**os.environ, **KEYS, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 30
         while server.counts["poll-openai"] < 3 and time.monotonic() < deadline:
@@ -214,7 +211,7 @@ def test_a_resume_after_a_kill_mid_poll_polls_and_submits_nothing_again(server, 
         assert server.counts["poll-openai"] >= 3
     finally:
         child.kill()
-        child.wait()
+        child.join()
     assert server.counts["create-openai"] == 1
     server.pending_polls = 0
     resumed = composer("run", suite.name, "--out", "out", "--resume", "--trust-base-url",
