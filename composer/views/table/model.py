@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 
 from PySide6 import QtGui
@@ -84,13 +85,15 @@ class MessageTableModel(QAbstractTableModel):
         tree = self.document.tree
         # Rows that show "◀ i/n ▶" (a taller row), as of the last tree notice.
         self._variant_rows: set[int] = set(tree.variant_rows) if tree is not None else set()
-        # id(message) -> (message, preview): kept per message, so a branch shown again (the same
-        # messages in new rows) or a row moved keeps its preview. One tuple a row, no more:
-        # a big document's scroll fills it, and every object in it is one a full garbage
-        # collection walks.
-        self._by_message: dict[int, tuple[object, str]] = {}
-        # row id -> what its cells show (looks.py), for the rows painted last (LOOKS of them).
-        self._looks: dict[int, RowLook] = {}
+        # id(message) -> its preview, and -> the message itself (what makes the id valid): kept
+        # per message, so a branch shown again (the same messages in new rows) or a moved row
+        # keeps its preview. Two flat dicts, not a tuple a row: a big document's scroll fills
+        # them, and every tuple is an object a full garbage collection walks.
+        self._preview_texts: dict[int, str] = {}
+        self._preview_messages: dict[int, Message] = {}
+        # row id -> what its cells show (looks.py), for the rows painted last (LOOKS of them;
+        # the oldest go first, a few at a time, not all at once in the middle of a scroll).
+        self._looks: OrderedDict[int, RowLook] = OrderedDict()
         self.document.subscribe(self._on_document_changed, before=self._on_document_changing)
 
     def detach(self) -> None:
@@ -167,7 +170,8 @@ class MessageTableModel(QAbstractTableModel):
                 self.layoutChanged.emit()
             case Reset():
                 self._problems.clear()
-                self._by_message.clear()
+                self._preview_texts.clear()
+                self._preview_messages.clear()
                 # The rows are measured as the reset ends, with their variants: the tree's
                 # notice that follows changes nothing more.
                 tree = self.document.tree
@@ -229,21 +233,24 @@ class MessageTableModel(QAbstractTableModel):
         look = RowLook(message, message.role, self._preview(message), variant,
                        figure[0] if figure else None, bool(self._problems.get(row_id)),
                        row_marks(message), bool(message.attachments))
-        if len(self._looks) >= LOOKS:  # made again when needed: cheap, but each holds objects
-            self._looks.clear()
-        self._looks[row_id] = look
+        looks = self._looks
+        looks[row_id] = look
+        if len(looks) > LOOKS:  # made again when needed: cheap, but each holds objects
+            looks.popitem(last=False)
         return look
 
     def _preview(self, message) -> str:
         """The content preview, cached per message until it is replaced (a branch shown again
         brings back the same messages in new rows)."""
-        known = self._by_message.get(id(message))
-        if known is not None and known[0] is message:
-            return known[1]
+        key = id(message)
+        if self._preview_messages.get(key) is message:
+            return self._preview_texts[key]
         text = preview.content_preview(message)
-        if len(self._by_message) > 4 * len(self.document) + 1000:
-            self._by_message.clear()
-        self._by_message[id(message)] = (message, text)
+        if len(self._preview_texts) > 4 * len(self.document) + 1000:
+            self._preview_texts.clear()
+            self._preview_messages.clear()
+        self._preview_texts[key] = text
+        self._preview_messages[key] = message
         return text
 
     # -- Qt overrides -------------------------------------------------------------------------
