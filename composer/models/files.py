@@ -15,7 +15,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -211,39 +213,46 @@ def _texts(doc: Conversation | Exchange) -> Iterator[str]:
 
 def _log_lines(events: list[LogEntry]) -> Iterator[str]:
     """The raw event log, one event a line, as ``_encode_line`` writes each entry's dict, a few
-    hundred lines at a time. The usual entry (a finite float ``t``, no keys of its own) is put
-    together from its encoded strings without a dict or an encoder call (the start of a line
-    is the same for a read's events, the end for every event of one name)."""
-    quote = encode_basestring
-    ends: dict[str | None, str] = {None: "}" + _LOG_SEPARATOR}
-    last_t: Any = None
-    start = ""
-    pieces: list[str] = []
-    done: str | None = None
-    for entry in events:
-        t, data, event, extra = entry
-        if extra is None and type(t) is float and t - t == 0:  # (inf - inf and nan are nan)
-            if t is not last_t:  # (the one float of a read; -0.0 == 0.0 but prints apart)
-                last_t, start = t, f'{{"t": {t!r}, "data": '
-            end = ends.get(event)
-            if end is None:
-                end = ends[event] = f', "event": {quote(event)}}}{_LOG_SEPARATOR}'
-            pieces += (start, quote(data), end)
-        else:
-            pieces += (_encode_line(entry.as_dict()), _LOG_SEPARATOR)
-        if len(pieces) >= _LOG_PIECES:
-            if done is not None:
-                yield done
-            done = "".join(pieces)  # (held back a turn: the last one loses its separator)
-            pieces.clear()
-    if pieces:
-        if done is not None:
-            yield done
-        done = "".join(pieces)
-    if done is not None:
-        yield done[:-len(_LOG_SEPARATOR)]
+    hundred lines at a time (separated as the lines are)."""
+    for start in range(0, len(events), _LOG_LINES):
+        batch = events[start:start + _LOG_LINES]
+        text = _usual_lines(batch)
+        if text is None:
+            text = _LOG_SEPARATOR.join(_encode_line(entry.as_dict()) for entry in batch)
+        yield _LOG_SEPARATOR + text if start else text
 
 
+def _usual_lines(entries: list[LogEntry]) -> str | None:
+    """The lines of ``entries`` put together in C from their encoded strings, without a dict or
+    an encoder call each (the start of a line is the same for a read's events, the end for
+    every event of one name); None unless they are the usual entries: no keys of their own,
+    a float ``t`` (finite, not zero: -0.0 == 0.0 but prints apart), a string ``event``."""
+    if any(map(_EXTRA, entries)):
+        return None
+    times = list(map(_TIME, entries))
+    starts: dict[Any, str] = dict.fromkeys(times)  # type: ignore[arg-type]
+    for t in starts:
+        if type(t) is not float or t - t != 0 or not t:  # (inf - inf and nan are nan)
+            return None
+        starts[t] = f'{{"t": {t!r}, "data": '
+    names = list(map(_NAME, entries))
+    ends: dict[Any, str] = dict.fromkeys(names)  # type: ignore[arg-type]
+    for name in ends:
+        if name is not None and type(name) is not str:
+            return None
+        ends[name] = ("}" if name is None
+                      else f', "event": {encode_basestring(name)}}}') + _LOG_SEPARATOR
+    try:
+        quoted = list(map(encode_basestring, map(_DATA, entries)))
+    except TypeError:  # (data that is not a string)
+        return None
+    text = "".join(chain.from_iterable(zip(map(starts.__getitem__, times), quoted,
+                                           map(ends.__getitem__, names), strict=True)))
+    return text[:-len(_LOG_SEPARATOR)]
+
+
+_LOG_LINES = 200  # lines of the log encoded and written at once
+_TIME, _DATA, _NAME, _EXTRA = (itemgetter(i) for i in range(4))  # a LogEntry's fields
 _LOG_SEPARATOR = ",\n      "
 
 
@@ -262,9 +271,6 @@ def save(doc: Conversation | Exchange, path: str | os.PathLike[str]) -> int:
 
     atomic_write_bytes(path, encoded())
     return replaced
-
-
-_LOG_PIECES = 600  # pieces of the log (a third of a line each, mostly) encoded at once
 
 
 def validation_location(err: ValidationError) -> tuple[str, str]:

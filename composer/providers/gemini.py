@@ -96,6 +96,11 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
     return prompt, output, details
 
 
+# The keys of a chunk and of its candidate that carry more text and nothing else (chunk reads
+# no other key of these, but an error, a prompt's feedback, a finish and sources).
+_PLAIN_CHUNK = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId",
+                          "createTime"})
+_PLAIN_CANDIDATE = frozenset({"content", "index", "safetyRatings"})
 _USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
                "toolUsePromptTokenCount", "cachedContentTokenCount")
 
@@ -148,24 +153,24 @@ class GeminiParser:
         the run that is open, the usage so far (held): its events as ``chunk`` makes them, or
         None for any other chunk."""
         candidates = chunk.get("candidates")
-        if type(candidates) is not list or len(candidates) != 1 or "error" in chunk:
+        if not chunk.keys() <= _PLAIN_CHUNK or type(candidates) is not list \
+                or len(candidates) != 1:
             return None
         candidate = candidates[0]
-        content = candidate.get("content") if type(candidate) is dict else None
+        if type(candidate) is not dict or not candidate.keys() <= _PLAIN_CANDIDATE:
+            return None  # (a finish, sources: chunk)
+        n, content = candidate.get("index"), candidate.get("content")
         parts = content.get("parts") if type(content) is dict else None
-        if type(parts) is not list or len(parts) != 1 or type(parts[0]) is not dict:
+        if n is not None and (type(n) is not int or n) or type(parts) is not list \
+                or len(parts) != 1 or type(parts[0]) is not dict:
             return None
         part, run = parts[0], self._runs.get(0)
         text, size = part.get("text"), len(part)
         if type(text) is not str or run is None or not (
                 size == 1 and run[0] == "text"
-                or size == 2 and run[0] == "reasoning" and part.get("thought") is True):
-            return None  # (not text alone, nor a thought alone, of the open run)
-        n = candidate.get("index")
-        if n is not None and (type(n) is not int or n != 0) or candidate.get("finishReason") \
-                or "groundingMetadata" in candidate or "citationMetadata" in candidate \
+                or size == 2 and run[0] == "reasoning" and part.get("thought") is True) \
                 or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
-            return None
+            return None  # (not text alone, nor a thought alone, of the open run)
         self._hold_usage(chunk.get("usageMetadata"))
         return [TextDelta(run[1], text) if size == 1 else ReasoningDelta(run[1], text)]
 
