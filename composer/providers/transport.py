@@ -269,13 +269,7 @@ class Call:
             async with open_response(client, req, timeout_for(self.config)) as response:
                 self.status = response.status_code
                 if not 200 <= response.status_code < 300:
-                    raw = await response.aread()
-                    error = read_error(self.protocol, response.status_code, raw,
-                                         response.headers, self._api_key)
-                    if should_retry(response.status_code, response.headers):
-                        asked = retry_after(response.headers)
-                        raise _Retry(error, asked if asked is not None else error.retry_after)
-                    yield [error]
+                    yield [await self._status_error(response)]
                     return
                 decoder = decoder_for(self.protocol.framing)
                 parser = self._open_parser(self.protocol)
@@ -341,6 +335,16 @@ class Call:
             # GeneratorExit".
             if chunks is not None:
                 await chunks.aclose()
+
+    async def _status_error(self, response: httpx.Response) -> StreamError:
+        """The error a non-2xx response reads as; raises _Retry when it is worth another try."""
+        raw = await response.aread()
+        error = read_error(self.protocol, response.status_code, raw, response.headers,
+                           self._api_key)
+        if should_retry(response.status_code, response.headers):
+            asked = retry_after(response.headers)
+            raise _Retry(error, asked if asked is not None else error.retry_after)
+        return error
 
     def _open_parser(self, protocol: WireProtocol) -> GuardedParser:
         """The protocol's parser inside the guard (nothing escapes it, text is valid Unicode);
