@@ -159,6 +159,9 @@ class DraftStore:
             self._epoch += 1
             state.draft = self._current.draft
             if if_changed and _tells_nothing_new(state, self._current):
+                # What the write would have done on its way: a killed write's temp file
+                # (its owner dead) goes at the next start.
+                remove_stale_temps(self.state_path.parent)
                 return
             _write_state(self.state_path, state)
             self._current = state
