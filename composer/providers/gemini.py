@@ -96,6 +96,7 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
     return prompt, output, details
 
 
+_NONE: list[StreamEvent] = []  # (returned, never changed)
 # The keys of a chunk and of its candidate that carry more text and nothing else (chunk reads
 # no other key of these, but an error, a prompt's feedback, a finish and sources).
 _PLAIN_CHUNK = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId",
@@ -124,10 +125,13 @@ class GeminiParser:
         self._info: tuple[Any, Any] | None = None
         self._cited: set[tuple[int, str]] = set()
         self.done = False
-        # Every chunk repeats the usage so far. Holding (the guard sets it), the reports are
-        # folded as the assembler would fold them and ``release`` gives the one they make,
-        # instead of one report a chunk (a model each).
+        # Holding (the guard sets it), what would be an event a chunk waits for ``release``:
+        # the text of a run, as one delta; and the usage every chunk repeats, folded as the
+        # assembler would fold the reports, as one report.
         self.holding = False
+        self._text: list[str] = []  # the text held, of the run _text_run (as _text_class)
+        self._text_run: tuple[str, str, bool] | None = None
+        self._text_class: type[TextDelta] | type[ReasoningDelta] = TextDelta
         self._held_usage: list[Any] | None = None  # [input, output, details]
         # The last usage seen, not yet folded: the next one of the same shape (a count at
         # the same fields) replaces everything it would give, so only the last is folded.
@@ -140,39 +144,55 @@ class GeminiParser:
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
         chunk = decode_frame(frame, "Gemini")
-        if isinstance(chunk, StreamError):
-            return [chunk]
-        if self.holding and type(chunk) is dict:
-            events = self._more_text(chunk)
-            if events is not None:
-                return events
-        return self.chunk(chunk)
+        if self.holding:
+            if type(chunk) is dict and self._more_text(chunk):
+                return _NONE
+            if self._text:  # what was held comes before this chunk's events
+                return [*self._held_text(), *self._events(chunk)]
+        return self._events(chunk)
 
-    def _more_text(self, chunk: dict[str, Any]) -> list[StreamEvent] | None:
+    def _events(self, chunk: Any) -> list[StreamEvent]:
+        return [chunk] if isinstance(chunk, StreamError) else self.chunk(chunk)
+
+    def _held_text(self) -> list[StreamEvent]:
+        if not self._text:
+            return []
+        run, text = self._text_run, "".join(self._text)
+        self._text = []
+        assert run is not None
+        return [self._text_class(run[1], text)]
+
+    def _more_text(self, chunk: dict[str, Any]) -> bool:
         """Nearly every streamed chunk: one candidate, one part of more text (or thought) of
-        the run that is open, the usage so far (held): its events as ``chunk`` makes them, or
-        None for any other chunk."""
+        the run that is open, the usage so far: held (what ``chunk`` would make of it, held
+        for ``release``); False for any other chunk, nothing held."""
         candidates = chunk.get("candidates")
         if not chunk.keys() <= _PLAIN_CHUNK or type(candidates) is not list \
                 or len(candidates) != 1:
-            return None
+            return False
         candidate = candidates[0]
         if type(candidate) is not dict or not candidate.keys() <= _PLAIN_CANDIDATE:
-            return None  # (a finish, sources: chunk)
+            return False  # (a finish, sources: chunk)
         n, content = candidate.get("index"), candidate.get("content")
         parts = content.get("parts") if type(content) is dict else None
         if n is not None and (type(n) is not int or n) or type(parts) is not list \
                 or len(parts) != 1 or type(parts[0]) is not dict:
-            return None
+            return False
         part, run = parts[0], self._runs.get(0)
         text, size = part.get("text"), len(part)
         if type(text) is not str or run is None or not (
                 size == 1 and run[0] == "text"
                 or size == 2 and run[0] == "reasoning" and part.get("thought") is True) \
                 or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
-            return None  # (not text alone, nor a thought alone, of the open run)
+            return False  # (not text alone, nor a thought alone, of the open run)
+        cls = TextDelta if size == 1 else ReasoningDelta
+        if run is not self._text_run or cls is not self._text_class:
+            if self._text:
+                return False  # (another run's text is held: chunk, after it)
+            self._text_run, self._text_class = run, cls
+        self._text.append(text)
         self._hold_usage(chunk.get("usageMetadata"))
-        return [TextDelta(run[1], text) if size == 1 else ReasoningDelta(run[1], text)]
+        return True
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
@@ -246,13 +266,15 @@ class GeminiParser:
         held[2].update(counts[2])
 
     def release(self) -> list[StreamEvent]:
-        """The usage held since the last release, as one report (none if there was none)."""
+        """What was held since the last release: the text of a run as one delta, the usage
+        as one report."""
+        out = self._held_text()
         self._fold(self._pending)
         self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
-        if held is None:
-            return []
-        return [UsageReport(input=held[0], output=held[1], details=held[2])]
+        if held is not None:
+            out.append(UsageReport(input=held[0], output=held[1], details=held[2]))
+        return out
 
     def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         if "text" in part and "thoughtSignature" not in part and "thought_signature" not in part:

@@ -57,11 +57,12 @@ class GuardedParser:
         run: Any = None  # the first delta of a run of joinable deltas of one part
         pieces: list[str] = []
         feed = self.parser.feed
-        for frame in frames:
+        for frame in (frames if self._release is None else (*frames, None)):
             try:
-                events = feed(frame)
+                # After the last frame (None): what the parser held back.
+                events = feed(frame) if frame is not None else self._release()  # type: ignore
             except Exception as exc:
-                events = [self._failed(exc, frame)]
+                events = [self._failed(exc, frame or Frame("", "(held back)"))]
             for event in events:
                 name = _DELTAS.get(type(event))
                 if name is None:
@@ -86,8 +87,6 @@ class GuardedParser:
                 out.append(event)
         if run is not None:
             out.append(_joined(run, pieces))
-        if self._release is not None:
-            out += [self._repair_fields(event) for event in self._release()]
         return out
 
     @staticmethod
