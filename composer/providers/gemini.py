@@ -166,32 +166,37 @@ class GeminiParser:
         """Nearly every streamed chunk: one candidate, one part of more text (or thought) of
         the run that is open, the usage so far: held (what ``chunk`` would make of it, held
         for ``release``); False for any other chunk, nothing held."""
-        candidates = chunk.get("candidates")
-        if not chunk.keys() <= _PLAIN_CHUNK or type(candidates) is not list \
-                or len(candidates) != 1:
+        try:  # (one of one, in a dict in a dict, or not the usual chunk)
+            (candidate,) = chunk["candidates"]
+            (part,) = candidate["content"]["parts"]
+            text = part["text"]
+        except (KeyError, TypeError, ValueError):
             return False
-        candidate = candidates[0]
-        if type(candidate) is not dict or not candidate.keys() <= _PLAIN_CANDIDATE:
-            return False  # (a finish, sources: chunk)
-        n, content = candidate.get("index"), candidate.get("content")
-        parts = content.get("parts") if type(content) is dict else None
-        if n is not None and (type(n) is not int or n) or type(parts) is not list \
-                or len(parts) != 1 or type(parts[0]) is not dict:
+        # Nothing else in the chunk or the candidate (a finish, sources), and text alone or a
+        # thought alone, of the run that is open.
+        run, size = self._runs.get(0), len(part)
+        if type(text) is not str or run is None or not chunk.keys() <= _PLAIN_CHUNK \
+                or not candidate.keys() <= _PLAIN_CANDIDATE or not (
+                    size == 1 and run[0] == "text"
+                    or size == 2 and run[0] == "reasoning" and part.get("thought") is True):
             return False
-        part, run = parts[0], self._runs.get(0)
-        text, size = part.get("text"), len(part)
-        if type(text) is not str or run is None or not (
-                size == 1 and run[0] == "text"
-                or size == 2 and run[0] == "reasoning" and part.get("thought") is True) \
+        n = candidate.get("index")
+        if n is not None and (type(n) is not int or n) \
                 or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
-            return False  # (not text alone, nor a thought alone, of the open run)
+            return False
         cls = TextDelta if size == 1 else ReasoningDelta
         if run is not self._text_run or cls is not self._text_class:
             if self._text:
                 return False  # (another run's text is held: chunk, after it)
             self._text_run, self._text_class = run, cls
         self._text.append(text)
-        self._hold_usage(chunk.get("usageMetadata"))
+        meta = chunk.get("usageMetadata")
+        if type(meta) is dict:  # (_hold_usage, inline)
+            shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))
+            if shape != self._pending_shape:
+                self._fold(self._pending)
+                self._pending_shape = shape
+            self._pending = meta
         return True
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
