@@ -155,7 +155,7 @@ def decode_frame(frame: Frame, who: str) -> Any:
     try:
         # Strings as they came: half of a surrogate pair may be in the next event (the guard
         # joins them); too deep a value or too long a number is an unreadable event.
-        return jsontext.loads(data, repair_text=False)[0]
+        return jsontext.value(data)
     except jsontext.JSONTextError as exc:
         reason = exc.msg
         name = f" {frame.event}" if frame.event else ""
