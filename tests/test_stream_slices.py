@@ -1,6 +1,6 @@
 """The transport parses a stream a slice of frames at a time (GuardedParser.feed_frames): the
-deltas of one part that follow each other are joined, and a parser may hold back what it would
-report every frame (Gemini's text and usage) until the slice ends. However the frames are cut
+deltas of one part that follow each other are joined, and a parser holds back what it would
+report every frame (a part's text; Gemini's usage too) until the slice ends. However the frames are cut
 into slices, the reply assembled must be the one frame-by-frame parsing gives: every recorded
 stream of every protocol, and streams made to break it (emoji split between chunks, thoughts,
 usage whose counts come and go)."""
@@ -116,3 +116,60 @@ GEMINI = {
 @pytest.mark.parametrize("body", GEMINI.values(), ids=GEMINI.keys())
 def test_gemini_streams_made_to_break_it_assemble_alike_in_any_slices(body):
     _same_in_any_slices("gemini", body)
+
+
+def _sse(*events: tuple[str | None, dict]) -> str:
+    return "".join((f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+                   for name, data in events)
+
+
+def _block_text(index: int, text: str) -> tuple[str, dict]:
+    return "content_block_delta", {"type": "content_block_delta", "index": index,
+                                   "delta": {"type": "text_delta", "text": text}}
+
+
+def _chat(delta: dict, finish: str | None = None) -> tuple[None, dict]:
+    return None, {"id": "c", "model": "m", "choices": [
+        {"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def _output_text(output: int, text: str) -> tuple[str, dict]:
+    return "response.output_text.delta", {"type": "response.output_text.delta",
+                                          "output_index": output, "content_index": 0,
+                                          "item_id": f"m{output}", "delta": text}
+
+
+OTHERS = {
+    "anthropic: two blocks in turn, an emoji split, a ping": ("anthropic", _sse(
+        ("message_start", {"type": "message_start", "message": {"id": "x", "model": "m"}}),
+        *[("content_block_start", {"type": "content_block_start", "index": i,
+                                   "content_block": {"type": "text", "text": ""}})
+          for i in (0, 1)],
+        _block_text(0, "a\ud83d"), _block_text(0, "\ude00b"), _block_text(1, "c"),
+        ("ping", {"type": "ping"}), _block_text(1, "d"), _block_text(0, "e"),
+        *[("content_block_stop", {"type": "content_block_stop", "index": i}) for i in (0, 1)],
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                           "usage": {"output_tokens": 5}}),
+        ("message_stop", {"type": "message_stop"}))),
+    "chat: text, reasoning and a refusal in turn, an emoji split": ("openai-chat", _sse(
+        _chat({"role": "assistant", "content": ""}), _chat({"content": "a\ud83d"}),
+        _chat({"content": "\ude00"}), _chat({"reasoning_content": "hm"}),
+        _chat({"content": "b"}), _chat({"refusal": "no"}), _chat({"content": "c"}),
+        _chat({}, "stop")) + "data: [DONE]\n\n"),
+    "responses: two messages in turn": ("openai-responses", _sse(
+        ("response.created", {"type": "response.created",
+                              "response": {"id": "r", "model": "m"}}),
+        *[("response.output_item.added", {"type": "response.output_item.added",
+                                          "output_index": i, "item": {
+                                              "type": "message", "id": f"m{i}"}})
+          for i in (0, 1)],
+        _output_text(0, "a"), _output_text(0, "\ud83d"), _output_text(1, "x"),
+        _output_text(0, "\ude00"), _output_text(1, "y"),
+        ("response.completed", {"type": "response.completed", "response": {
+            "status": "completed", "usage": {"input_tokens": 1, "output_tokens": 2}}}))),
+}
+
+
+@pytest.mark.parametrize(("protocol", "body"), OTHERS.values(), ids=OTHERS.keys())
+def test_streams_made_to_break_it_assemble_alike_in_any_slices(protocol, body):
+    _same_in_any_slices(protocol, body)

@@ -30,7 +30,9 @@ from composer.models.events import (
 )
 from composer.models.formats.gemini import CANDIDATE, CODE_EXECUTION, KEY, to_body
 from composer.providers.base import (
+    NO_EVENTS,
     Frame,
+    HeldText,
     HttpRequest,
     WireProtocol,
     checked_body,
@@ -96,7 +98,6 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
     return prompt, output, details
 
 
-_NONE: list[StreamEvent] = []  # (returned, never changed)
 # The keys of a chunk and of its candidate that carry more text and nothing else (chunk reads
 # no other key of these, but an error, a prompt's feedback, a finish and sources).
 _PLAIN_CHUNK = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId",
@@ -114,8 +115,9 @@ def _error_event(err: Any) -> StreamError:
                        provider_type=string(err.get("status")))
 
 
-class GeminiParser:
+class GeminiParser(HeldText):
     def __init__(self) -> None:
+        super().__init__()
         self._count = 0
         # Per candidate: the open text or reasoning run (kind, key, has a signature yet), and
         # the latest text part, which sources attach to.
@@ -125,13 +127,8 @@ class GeminiParser:
         self._info: tuple[Any, Any] | None = None
         self._cited: set[tuple[int, str]] = set()
         self.done = False
-        # Holding (the guard sets it), what would be an event a chunk waits for ``release``:
-        # the text of a run, as one delta; and the usage every chunk repeats, folded as the
-        # assembler would fold the reports, as one report.
-        self.holding = False
-        self._text: list[str] = []  # the text held, of the run _text_run (as _text_class)
-        self._text_run: tuple[str, str, bool] | None = None
-        self._text_class: type[TextDelta] | type[ReasoningDelta] = TextDelta
+        # Holding (HeldText), the usage every chunk repeats waits for ``release`` too, folded
+        # as the assembler would fold the reports, and goes out as one report.
         self._held_usage: list[Any] | None = None  # [input, output, details]
         # The last usage seen, not yet folded: the next one of the same shape (a count at
         # the same fields) replaces everything it would give, so only the last is folded.
@@ -144,23 +141,10 @@ class GeminiParser:
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
         chunk = decode_frame(frame, "Gemini")
-        if self.holding:
-            if type(chunk) is dict and self._more_text(chunk):
-                return _NONE
-            if self._text:  # what was held comes before this chunk's events
-                return [*self._held_text(), *self._events(chunk)]
-        return self._events(chunk)
-
-    def _events(self, chunk: Any) -> list[StreamEvent]:
-        return [chunk] if isinstance(chunk, StreamError) else self.chunk(chunk)
-
-    def _held_text(self) -> list[StreamEvent]:
-        if not self._text:
-            return []
-        run, text = self._text_run, "".join(self._text)
-        self._text = []
-        assert run is not None
-        return [self._text_class(run[1], text)]
+        if self.holding and type(chunk) is dict and self._more_text(chunk):
+            return NO_EVENTS
+        return self._after_held([chunk] if isinstance(chunk, StreamError)
+                                else self.chunk(chunk))
 
     def _more_text(self, chunk: dict[str, Any]) -> bool:
         """Nearly every streamed chunk: one candidate, one part of more text (or thought) of
@@ -184,12 +168,8 @@ class GeminiParser:
         if n is not None and (type(n) is not int or n) \
                 or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
             return False
-        cls = TextDelta if size == 1 else ReasoningDelta
-        if run is not self._text_run or cls is not self._text_class:
-            if self._text:
-                return False  # (another run's text is held: chunk, after it)
-            self._text_run, self._text_class = run, cls
-        self._text.append(text)
+        if not self._hold(TextDelta if size == 1 else ReasoningDelta, run[1], text):
+            return False  # (another run's text is held: chunk, after it)
         meta = chunk.get("usageMetadata")
         if type(meta) is dict:  # (_hold_usage, inline)
             shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))
@@ -273,7 +253,7 @@ class GeminiParser:
     def release(self) -> list[StreamEvent]:
         """What was held since the last release: the text of a run as one delta, the usage
         as one report."""
-        out = self._held_text()
+        out = super().release()
         self._fold(self._pending)
         self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
@@ -376,11 +356,12 @@ class GeminiParser:
         return events
 
     def close(self) -> list[StreamEvent]:
+        held = self.release()
         if self.done:
-            return []
+            return held
         self.done = True
-        return [StreamError(message="the stream ended before Gemini sent a finish reason",
-                            kind="truncated")]
+        return [*held, StreamError(message="the stream ended before Gemini sent a finish reason",
+                                   kind="truncated")]
 
 
 def parse_response(data: Any) -> list[StreamEvent]:
