@@ -103,6 +103,14 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
 _PLAIN_CHUNK = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId",
                           "createTime"})
 _PLAIN_CANDIDATE = frozenset({"content", "index", "safetyRatings"})
+def _shape(meta: dict[str, Any]) -> tuple[type, ...]:
+    """The types of a usage's counts (int where one is given), in _USAGE_KEYS' order."""
+    get = meta.get
+    return (get("promptTokenCount").__class__, get("candidatesTokenCount").__class__,
+            get("thoughtsTokenCount").__class__, get("toolUsePromptTokenCount").__class__,
+            get("cachedContentTokenCount").__class__)
+
+
 _USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
                "toolUsePromptTokenCount", "cachedContentTokenCount")
 
@@ -172,7 +180,7 @@ class GeminiParser(HeldText):
             return False  # (another run's text is held: chunk, after it)
         meta = chunk.get("usageMetadata")
         if type(meta) is dict:  # (_hold_usage, inline)
-            shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))
+            shape = _shape(meta)
             if shape != self._pending_shape:
                 self._fold(self._pending)
                 self._pending_shape = shape
@@ -230,7 +238,7 @@ class GeminiParser(HeldText):
     def _hold_usage(self, meta: Any) -> None:
         if not isinstance(meta, dict):
             return
-        shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))  # (int where a count is given)
+        shape = _shape(meta)
         if shape != self._pending_shape:
             self._fold(self._pending)
             self._pending_shape = shape
