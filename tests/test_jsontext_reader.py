@@ -30,6 +30,7 @@ def _same(a: object, b: object) -> bool:
 def test_any_json_text_reads_as_json_reads_it(value, style):
     text = json.dumps(value, **style)
     assert _same(jsontext.loads(text, repair_text=False)[0], json.loads(text))
+    assert _same(jsontext.value(text), json.loads(text))
 
 
 @settings(max_examples=400, deadline=None)

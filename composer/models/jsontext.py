@@ -67,28 +67,40 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
     With ``repair_text`` False the strings are left as they came (a stream's delta, whose other
     half of a surrogate pair is in the next event) and the count is 0.
     """
-    if type(text) is str and (len(text) <= 2 * MAX_DEPTH + 1  # (too short to nest too deep
-                              or text.count("[") + text.count("{") <= MAX_DEPTH):  # and close)
-        # The usual text, read by pydantic-core's parser (two to four times json's speed on a
-        # stream event). It reads what json reads, to the same values (the same floats, long
-        # integers refused alike), and refuses some of it (a lone surrogate escape): anything
-        # it refuses is read below by json, which words the problem.
-        try:
-            value = from_json(text)
+    if type(text) is not str:
+        if isinstance(text, bytes | bytearray):
+            try:
+                text = text.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
+        found = _read(text)
+    else:
+        found = value(text)
+    if repair_text and (_SURROGATE_ESCAPE.search(text) is not None or has_surrogate(text)):
+        return _repair_in_place(found)
+    return found, 0
+
+
+def value(text: str) -> Any:
+    """The value of JSON ``text`` with its strings as they came (``loads`` without the repair:
+    a stream's event). Raises JSONTextError.
+
+    The usual text is read by pydantic-core's parser (two to four times json's speed on a
+    stream event). It reads what json reads, to the same values (the same floats, long integers
+    refused alike), and refuses some of it (a lone surrogate escape): what it refuses json
+    reads, and words the problem."""
+    if len(text) <= 2 * MAX_DEPTH + 1 or text.count("[") + text.count("{") <= MAX_DEPTH:
+        try:  # (too short to nest too deep and close, or too few brackets)
+            return from_json(text)
         except Exception:  # noqa: BLE001  (a raw lone surrogate is a TypeError to it)
             pass
-        else:
-            if repair_text and (_SURROGATE_ESCAPE.search(text) is not None
-                                or has_surrogate(text)):
-                return _repair_in_place(value)
-            return value, 0
-    elif isinstance(text, bytes | bytearray):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise JSONTextError(f"not UTF-8 text (byte {exc.start})") from None
+    return _read(text)
+
+
+def _read(text: Any) -> Any:
+    """``text``'s value by json, which words what is wrong with it."""
     try:
-        value = json.loads(text)
+        found = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JSONTextError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
@@ -100,9 +112,7 @@ def loads(text: str | bytes, *, repair_text: bool = True) -> tuple[Any, int]:
                             *where) from None
     if _too_deep(text):
         raise JSONTextError(f"nested more than {MAX_DEPTH} levels deep")
-    if repair_text and (_SURROGATE_ESCAPE.search(text) is not None or has_surrogate(text)):
-        return _repair_in_place(value)
-    return value, 0
+    return found
 
 
 class NotAnObject(JSONTextError):

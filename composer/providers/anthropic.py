@@ -31,6 +31,7 @@ from composer.models.events import (
 )
 from composer.models.formats.anthropic import KEY, server_output, to_body
 from composer.providers.base import (
+    NO_EVENTS,
     HttpRequest,
     TypedEventParser,
     WireProtocol,
@@ -189,6 +190,8 @@ class AnthropicParser(TypedEventParser):
         if type(delta) is dict and delta.get("type") == "text_delta" and key in self._blocks:
             text = delta.get("text")  # the usual event: more text of an open block
             if type(text) is str:
+                if self.holding and self._hold(TextDelta, key, text):
+                    return NO_EVENTS
                 return [TextDelta(key, text)]
         if not isinstance(delta, dict):
             return []

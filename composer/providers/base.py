@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
-from composer.models.events import StreamError, StreamEvent
+from composer.models.events import ReasoningDelta, StreamError, StreamEvent, TextDelta
 from composer.models.formats.base import Loss
 from composer.models.problems import Field, Problem
 from composer.models.settings import SECRET_HEADERS
@@ -155,7 +155,7 @@ def decode_frame(frame: Frame, who: str) -> Any:
     try:
         # Strings as they came: half of a surrogate pair may be in the next event (the guard
         # joins them); too deep a value or too long a number is an unreadable event.
-        return jsontext.loads(data, repair_text=False)[0]
+        return jsontext.value(data)
     except jsontext.JSONTextError as exc:
         reason = exc.msg
         name = f" {frame.event}" if frame.event else ""
@@ -197,7 +197,49 @@ class WireProtocol:
         raise NotImplementedError
 
 
-class TypedEventParser:
+NO_EVENTS: list[StreamEvent] = []  # what a frame that made no event returns (never changed)
+
+
+class HeldText:
+    """Text held back by a parser, for the guard's slices of frames: while ``holding`` (the
+    guard sets it), the text that frame after frame only grows one part waits for ``release``
+    (the guard's, at the end of each slice) and goes out as one delta, not a delta a frame.
+    The usual delta's path calls ``_hold``; every other event waits for what is held to go
+    out first (``_after_held``)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self._held_pieces: list[str] = []
+        self._held_key = ""
+        self._held_class: type[TextDelta] | type[ReasoningDelta] = TextDelta
+
+    def _hold(self, cls: type[TextDelta] | type[ReasoningDelta], key: str, text: str) -> bool:
+        """Hold ``text``, more of part ``key`` as a ``cls`` delta; False (not held) while text
+        of another part is held."""
+        if not self._held_pieces:
+            self._held_key, self._held_class = key, cls
+        elif key != self._held_key or cls is not self._held_class:
+            return False
+        self._held_pieces.append(text)
+        return True
+
+    def _held_text(self) -> list[StreamEvent]:
+        if not self._held_pieces:
+            return []
+        event = self._held_class(self._held_key, "".join(self._held_pieces))
+        self._held_pieces = []
+        return [event]
+
+    def _after_held(self, events: list[StreamEvent]) -> list[StreamEvent]:
+        """``events``, after the text held (which came before them)."""
+        return [*self._held_text(), *events] if events and self._held_pieces else events
+
+    def release(self) -> list[StreamEvent]:
+        """What was held since the last release."""
+        return self._held_text()
+
+
+class TypedEventParser(HeldText):
     """A Parser for streams of typed JSON events (Anthropic Messages, OpenAI Responses): each
     event goes to the method ``_on_<type>`` (dots read as underscores), an unknown type is
     ignored. The handler of a terminal event (success or in-band error) sets ``done``; ``close``
@@ -207,14 +249,15 @@ class TypedEventParser:
     truncated = "the stream ended before the reply was complete"
 
     def __init__(self) -> None:
+        super().__init__()
         self.done = False
         self._handlers: dict[str, Any] = {}  # type -> its handler (None: not one we read)
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
         data = decode_frame(frame, self.who)
-        if isinstance(data, StreamError):
-            return [data]
-        return self.dispatch(data, frame.event) if isinstance(data, dict) else []
+        if type(data) is dict:
+            return self._after_held(self.dispatch(data, frame.event))
+        return self._after_held([data] if isinstance(data, StreamError) else [])
 
     def dispatch(self, data: dict[str, Any], event: str | None = None) -> list[StreamEvent]:
         """One decoded event (its ``type``, else the SSE ``event`` name, picks the handler)."""
@@ -230,7 +273,8 @@ class TypedEventParser:
         return handler(data) if handler is not None else []
 
     def close(self) -> list[StreamEvent]:
+        held = self._held_text()
         if self.done:
-            return []
+            return held
         self.done = True
-        return [StreamError(self.truncated, kind="truncated")]
+        return [*held, StreamError(self.truncated, kind="truncated")]

@@ -30,7 +30,9 @@ from composer.models.events import (
 )
 from composer.models.formats.gemini import CANDIDATE, CODE_EXECUTION, KEY, to_body
 from composer.providers.base import (
+    NO_EVENTS,
     Frame,
+    HeldText,
     HttpRequest,
     WireProtocol,
     checked_body,
@@ -101,6 +103,14 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
 _PLAIN_CHUNK = frozenset({"candidates", "usageMetadata", "modelVersion", "responseId",
                           "createTime"})
 _PLAIN_CANDIDATE = frozenset({"content", "index", "safetyRatings"})
+def _shape(meta: dict[str, Any]) -> tuple[type, ...]:
+    """The types of a usage's counts (int where one is given), in _USAGE_KEYS' order."""
+    get = meta.get
+    return (get("promptTokenCount").__class__, get("candidatesTokenCount").__class__,
+            get("thoughtsTokenCount").__class__, get("toolUsePromptTokenCount").__class__,
+            get("cachedContentTokenCount").__class__)
+
+
 _USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
                "toolUsePromptTokenCount", "cachedContentTokenCount")
 
@@ -113,8 +123,9 @@ def _error_event(err: Any) -> StreamError:
                        provider_type=string(err.get("status")))
 
 
-class GeminiParser:
+class GeminiParser(HeldText):
     def __init__(self) -> None:
+        super().__init__()
         self._count = 0
         # Per candidate: the open text or reasoning run (kind, key, has a signature yet), and
         # the latest text part, which sources attach to.
@@ -124,10 +135,8 @@ class GeminiParser:
         self._info: tuple[Any, Any] | None = None
         self._cited: set[tuple[int, str]] = set()
         self.done = False
-        # Every chunk repeats the usage so far. Holding (the guard sets it), the reports are
-        # folded as the assembler would fold them and ``release`` gives the one they make,
-        # instead of one report a chunk (a model each).
-        self.holding = False
+        # Holding (HeldText), the usage every chunk repeats waits for ``release`` too, folded
+        # as the assembler would fold the reports, and goes out as one report.
         self._held_usage: list[Any] | None = None  # [input, output, details]
         # The last usage seen, not yet folded: the next one of the same shape (a count at
         # the same fields) replaces everything it would give, so only the last is folded.
@@ -140,39 +149,43 @@ class GeminiParser:
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
         chunk = decode_frame(frame, "Gemini")
-        if isinstance(chunk, StreamError):
-            return [chunk]
-        if self.holding and type(chunk) is dict:
-            events = self._more_text(chunk)
-            if events is not None:
-                return events
-        return self.chunk(chunk)
+        if self.holding and type(chunk) is dict and self._more_text(chunk):
+            return NO_EVENTS
+        return self._after_held([chunk] if isinstance(chunk, StreamError)
+                                else self.chunk(chunk))
 
-    def _more_text(self, chunk: dict[str, Any]) -> list[StreamEvent] | None:
+    def _more_text(self, chunk: dict[str, Any]) -> bool:
         """Nearly every streamed chunk: one candidate, one part of more text (or thought) of
-        the run that is open, the usage so far (held): its events as ``chunk`` makes them, or
-        None for any other chunk."""
-        candidates = chunk.get("candidates")
-        if not chunk.keys() <= _PLAIN_CHUNK or type(candidates) is not list \
-                or len(candidates) != 1:
-            return None
-        candidate = candidates[0]
-        if type(candidate) is not dict or not candidate.keys() <= _PLAIN_CANDIDATE:
-            return None  # (a finish, sources: chunk)
-        n, content = candidate.get("index"), candidate.get("content")
-        parts = content.get("parts") if type(content) is dict else None
-        if n is not None and (type(n) is not int or n) or type(parts) is not list \
-                or len(parts) != 1 or type(parts[0]) is not dict:
-            return None
-        part, run = parts[0], self._runs.get(0)
-        text, size = part.get("text"), len(part)
-        if type(text) is not str or run is None or not (
-                size == 1 and run[0] == "text"
-                or size == 2 and run[0] == "reasoning" and part.get("thought") is True) \
+        the run that is open, the usage so far: held (what ``chunk`` would make of it, held
+        for ``release``); False for any other chunk, nothing held."""
+        try:  # (one of one, in a dict in a dict, or not the usual chunk)
+            (candidate,) = chunk["candidates"]
+            (part,) = candidate["content"]["parts"]
+            text = part["text"]
+        except (KeyError, TypeError, ValueError):
+            return False
+        # Nothing else in the chunk or the candidate (a finish, sources), and text alone or a
+        # thought alone, of the run that is open.
+        run, size = self._runs.get(0), len(part)
+        if type(text) is not str or run is None or not chunk.keys() <= _PLAIN_CHUNK \
+                or not candidate.keys() <= _PLAIN_CANDIDATE or not (
+                    size == 1 and run[0] == "text"
+                    or size == 2 and run[0] == "reasoning" and part.get("thought") is True):
+            return False
+        n = candidate.get("index")
+        if n is not None and (type(n) is not int or n) \
                 or (chunk.get("responseId"), chunk.get("modelVersion")) != self._info:
-            return None  # (not text alone, nor a thought alone, of the open run)
-        self._hold_usage(chunk.get("usageMetadata"))
-        return [TextDelta(run[1], text) if size == 1 else ReasoningDelta(run[1], text)]
+            return False
+        if not self._hold(TextDelta if size == 1 else ReasoningDelta, run[1], text):
+            return False  # (another run's text is held: chunk, after it)
+        meta = chunk.get("usageMetadata")
+        if type(meta) is dict:  # (_hold_usage, inline)
+            shape = _shape(meta)
+            if shape != self._pending_shape:
+                self._fold(self._pending)
+                self._pending_shape = shape
+            self._pending = meta
+        return True
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one parsed ``GenerateContentResponse`` (a streamed chunk or a whole reply)."""
@@ -225,7 +238,7 @@ class GeminiParser:
     def _hold_usage(self, meta: Any) -> None:
         if not isinstance(meta, dict):
             return
-        shape = tuple(map(type, map(meta.get, _USAGE_KEYS)))  # (int where a count is given)
+        shape = _shape(meta)
         if shape != self._pending_shape:
             self._fold(self._pending)
             self._pending_shape = shape
@@ -246,13 +259,15 @@ class GeminiParser:
         held[2].update(counts[2])
 
     def release(self) -> list[StreamEvent]:
-        """The usage held since the last release, as one report (none if there was none)."""
+        """What was held since the last release: the text of a run as one delta, the usage
+        as one report."""
+        out = super().release()
         self._fold(self._pending)
         self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
-        if held is None:
-            return []
-        return [UsageReport(input=held[0], output=held[1], details=held[2])]
+        if held is not None:
+            out.append(UsageReport(input=held[0], output=held[1], details=held[2]))
+        return out
 
     def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:
         if "text" in part and "thoughtSignature" not in part and "thought_signature" not in part:
@@ -349,11 +364,12 @@ class GeminiParser:
         return events
 
     def close(self) -> list[StreamEvent]:
+        held = self.release()
         if self.done:
-            return []
+            return held
         self.done = True
-        return [StreamError(message="the stream ended before Gemini sent a finish reason",
-                            kind="truncated")]
+        return [*held, StreamError(message="the stream ended before Gemini sent a finish reason",
+                                   kind="truncated")]
 
 
 def parse_response(data: Any) -> list[StreamEvent]:

@@ -41,8 +41,8 @@ class GuardedParser:
         self.caught: list[BaseException] = []
         self.replaced = 0
         self._held: dict[tuple[type, str], str] = {}  # a high surrogate waiting for its pair
-        # A parser that can hold back what it would report per frame (Gemini's usage, sent
-        # again with every chunk) reports it once per call here instead.
+        # A parser that holds back what it would report frame after frame (a part's text,
+        # Gemini's usage) reports it at the end of each call here instead (HeldText).
         self._release = getattr(parser, "release", None)
         if self._release is not None:
             parser.holding = True  # type: ignore[attr-defined]
@@ -51,44 +51,19 @@ class GuardedParser:
         return self.feed_frames((frame,))
 
     def feed_frames(self, frames: Sequence[Frame]) -> list[StreamEvent]:
-        """The events of ``frames``, mended, with the deltas of one part that follow each
-        other joined into one (a view and the assembler take a run of deltas at once)."""
+        """The events of ``frames``, then what the parser held back, mended, with the deltas
+        of one part that follow each other joined into one (``joined``)."""
         out: list[StreamEvent] = []
-        run: Any = None  # the first delta of a run of joinable deltas of one part
-        pieces: list[str] = []
         feed = self.parser.feed
-        for frame in frames:
+        for frame in (frames if self._release is None else (*frames, None)):
             try:
-                events = feed(frame)
+                # After the last frame (None): what the parser held back.
+                events = feed(frame) if frame is not None else self._release()  # type: ignore
             except Exception as exc:
-                events = [self._failed(exc, frame)]
-            for event in events:
-                name = _DELTAS.get(type(event))
-                if name is None:
-                    event = self._repair_fields(event)
-                else:
-                    text = getattr(event, name)
-                    if self._held or not text.isascii():
-                        event = self._mend_delta(event, name)
-                        text = getattr(event, name)
-                    if type(event) is not ReasoningDelta or (
-                            not event.redacted and event.token_count is None):  # type: ignore
-                        if run is not None and type(run) is type(event) and run.key == event.key:
-                            pieces.append(text)
-                            continue
-                        if run is not None:
-                            out.append(_joined(run, pieces))
-                        run, pieces = event, [text]
-                        continue
-                if run is not None:
-                    out.append(_joined(run, pieces))
-                    run = None
-                out.append(event)
-        if run is not None:
-            out.append(_joined(run, pieces))
-        if self._release is not None:
-            out += [self._repair_fields(event) for event in self._release()]
-        return out
+                events = [self._failed(exc, frame or Frame("", "(held back)"))]
+            if events:
+                out += map(self._mend_one, events)
+        return self.joined(out) if len(out) > 1 else out
 
     @staticmethod
     def joined(events: list[StreamEvent]) -> list[StreamEvent]:

@@ -39,7 +39,9 @@ from composer.models.formats.openai_chat import to_body
 from composer.models.formats.openai_chat.wire import META, thinking_text
 from composer.providers import pcm
 from composer.providers.base import (
+    NO_EVENTS,
     Frame,
+    HeldText,
     HttpRequest,
     WireProtocol,
     checked_body,
@@ -59,10 +61,11 @@ _TOOL_CALL_KEYS = frozenset({"index", "id", "type", "function", "custom"})
 _PLAIN_DELTA = frozenset({"content", "role"})
 
 
-class ChatStreamParser:
+class ChatStreamParser(HeldText):
     """Chat Completions chunks in, stream events out. One parser per response."""
 
     def __init__(self, streamed: bool = True) -> None:
+        super().__init__()
         # Streamed audio is raw PCM16 in chunks; a whole reply's is one file.
         self.streamed = streamed
         self.done = False
@@ -86,6 +89,9 @@ class ChatStreamParser:
     # -- the Parser protocol --
 
     def feed(self, frame: Frame) -> list[StreamEvent]:
+        return self._after_held(self._frame(frame))
+
+    def _frame(self, frame: Frame) -> list[StreamEvent]:
         if frame.data.strip() == "[DONE]":
             self.done = True
             return self._wrap_up()
@@ -99,7 +105,7 @@ class ChatStreamParser:
         return self.chunk(chunk)
 
     def close(self) -> list[StreamEvent]:
-        events = self._wrap_up()
+        events = [*self._held_text(), *self._wrap_up()]
         if not (self.done or self.finished or self.errored):
             events.append(StreamError("the stream ended before the reply was complete "
                                       "(no finish_reason and no [DONE])", kind="truncated"))
@@ -120,7 +126,11 @@ class ChatStreamParser:
                 if type(delta) is dict and delta.keys() <= _PLAIN_DELTA:
                     content = delta.get("content", "")
                     if type(content) is str:
-                        return [TextDelta("text", content)] if content else []
+                        if not content:
+                            return []
+                        if self.holding and self._hold(TextDelta, "text", content):
+                            return NO_EVENTS  # (the guard's: only read)
+                        return [TextDelta("text", content)]
         events: list[StreamEvent] = []
         if not self._info_sent and (chunk.get("id") or chunk.get("model")):
             self._info_sent = True

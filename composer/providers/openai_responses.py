@@ -45,6 +45,7 @@ from composer.models.formats.openai_responses.wire import (
 )
 from composer.providers import pcm
 from composer.providers.base import (
+    NO_EVENTS,
     HttpRequest,
     TypedEventParser,
     WireProtocol,
@@ -234,6 +235,8 @@ class ResponsesParser(TypedEventParser):
             return []
         key = self._text_key(data)
         self._streamed.add(key)
+        if self.holding and self._hold(TextDelta, key, delta):
+            return NO_EVENTS
         return [TextDelta(key, delta)]
 
     def _on_response_refusal_delta(self, data: dict[str, Any]) -> list[StreamEvent]:
