@@ -30,7 +30,10 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every verb with its one-line help; the arguments of every verb, or with ``only`` of that
+    verb alone (its module is the only one imported: ``open`` need not load the network stack
+    that ``send``'s module brings)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Composer: a workbench for multi-turn LLM requests. "
@@ -42,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
-        _module(module_name).add_arguments(p, verb)
+        if only is None or verb == only:
+            _module(module_name).add_arguments(p, verb)
     return parser
 
 
@@ -74,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(with_verb(sys.argv[1:] if argv is None else argv))
+    argv = with_verb(sys.argv[1:] if argv is None else argv)
+    named = argv[0] if argv and argv[0] in VERBS else "open"
+    args = build_parser(only=named).parse_args(argv)
     verb = args.verb or "open"
     if args.verb is None:
         args.files = []

@@ -120,8 +120,8 @@ NEEDS_QT = pytest.mark.skipif(importlib.util.find_spec("PySide6") is None,
 
 
 @pytest.mark.parametrize("module, args", [
-    ("httpx", ["send", "FILE"]),  # building the parser imports every verb's module
-    ("composer.providers.transport", ["convert", "FILE", "--to", "markdown"]),
+    ("httpx", ["send", "FILE"]),  # the parser imports the verb's module, send's brings httpx
+    ("composer.cli.convert", ["convert", "FILE", "--to", "markdown"]),
     ("pydantic", ["models", "--provider", "replay"]),
     pytest.param("PySide6.QtWidgets", ["open", "FILE"], marks=NEEDS_QT),  # the window's start
     pytest.param("composer.views.window", [], marks=NEEDS_QT),  # no verb: the window

@@ -31,7 +31,7 @@ class NotLoaded(ValueError):
 
 
 class Attachment(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str | None = None
     path: str | None = None

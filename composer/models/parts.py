@@ -28,7 +28,7 @@ _OMIT_WHEN_FALSY = frozenset({"redacted", "server_executed", "attachments", "cit
 class Value(BaseModel):
     """Base of every model in our files: keeps unknown keys and writes llm-shaped dicts."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: Any) -> Any:

@@ -49,6 +49,10 @@ def create_app(argv: list[str] | None = None):
     """The QApplication (made once), named, with the theme that follows the system."""
     from PySide6.QtWidgets import QApplication
 
+    from composer.views.qt_start import lighten_feature_check
+
+    lighten_feature_check()  # before the window's modules are imported
+
     from composer import __version__
     from composer.cli.desktop import APP_ID
     from composer.views.icon import app_icon
@@ -80,6 +84,29 @@ def make_loop(app):
     return loop
 
 
+async def first_paint(window, limit: float = 1.0) -> None:
+    """Until ``window`` has been painted once (at most ``limit`` seconds: a window the system
+    keeps hidden is never painted)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted = asyncio.get_running_loop().create_future()
+
+    class Watch(QObject):
+        def eventFilter(self, _watched, event) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and not painted.done():
+                painted.set_result(None)  # the waiter resumes after this paint is done
+            return False
+
+    watch = Watch()
+    window.installEventFilter(watch)
+    try:
+        await asyncio.wait_for(painted, limit)
+    except TimeoutError:
+        pass
+    finally:
+        window.removeEventFilter(watch)
+
+
 def _loop_exception_handler(loop, context) -> None:
     # A failed task must not vanish into a log line nobody reads.
     message = context.get("message", "unhandled error")
@@ -100,10 +127,6 @@ def open_window(files: list[str] | str | None = None) -> int:
               "WAYLAND_DISPLAY are unset); `llm-composer screenshot OUT.png [FILE]` renders "
               "it offscreen", file=sys.stderr)
         return 1
-    import httpx
-
-    from composer.providers.http import new_client
-
     app = create_app()
     app.setQuitOnLastWindowClosed(False)  # the last close event ends the loop, below
 
@@ -118,17 +141,25 @@ def open_window(files: list[str] | str | None = None) -> int:
     async def main() -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
+        windows = single_instance.Windows()
+        listener = single_instance.Listener()
+        listener.files_received.connect(windows.open_files)
+        listener.start()
+        window = MainWindow()
+        windows.adopt(window)
+        window.show()
+        if files:
+            window.open_path(files[0])  # before the first paint: no other document flashes
+        await first_paint(window)
+        # The network stack (httpx, the TLS context) loads once the window is on screen.
+        import httpx
+
+        from composer.providers.http import new_client
+
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
         async with new_client(timeout=timeout, follow_redirects=True) as client:
-            windows = single_instance.Windows(http_client=client)
-            listener = single_instance.Listener()
-            listener.files_received.connect(windows.open_files)
-            listener.start()
-            window = MainWindow(http_client=client)
-            windows.adopt(window)
-            window.show()
+            windows.use_client(client)
             if files:
-                window.open_path(files[0])
                 windows.open_files(files[1:])
             else:
                 window.choose_first_provider()

@@ -435,6 +435,9 @@ class RequestPanel(QWidget):
 
     # -- the model list -----------------------------------------------------------------------
 
+    def use_client(self, http_client: httpx.AsyncClient | None) -> None:
+        self._client = http_client
+
     def _fetch_models_if_reachable(self) -> None:
         """Fill the model list on its own when the provider can answer: a local or custom
         server, or a hosted one with a key. Only in the app (with its HTTP client and loop)."""

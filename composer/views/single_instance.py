@@ -124,6 +124,13 @@ class Windows(QObject):
         self.open: list = []
         self.all_closed = asyncio.Event()
 
+    def use_client(self, http_client) -> None:
+        """The HTTP client for every window, open or to come (it is made after the first
+        window is painted)."""
+        self.http_client = http_client
+        for window in self.open:
+            window.use_client(http_client)
+
     def adopt(self, window) -> None:
         self.open.append(window)
         window.closed.connect(lambda w=window: self._on_closed(w))

@@ -202,6 +202,11 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         shortcuts.install(self)  # after every action exists: the focus keys, the user's keys
         self.announcer = announce.install(self)  # run start, finish, errors: said aloud
 
+    def use_client(self, http_client: httpx.AsyncClient | None) -> None:
+        """The HTTP client runs, model lists and counts share (without one, each makes its own)."""
+        self.http_client = http_client
+        self.request_panel.use_client(http_client)
+
     def build_deferred(self) -> None:
         """Build every part of the window that waits for its first use (composer/views/lazy.py):
         what walks the whole window (the shortcut list, the collision check) sees them all."""

@@ -14,7 +14,8 @@ from composer.models.conversation import Conversation
 from composer.models.files import save
 from composer.models.parts import Message
 
-# Runs the real verb; a timer closes the window once it is up and reports what it showed.
+# Runs the real verb; a timer closes the window once it is up (and has the HTTP client it is
+# given after its first paint) and reports what it showed.
 SCRIPT = textwrap.dedent("""
     import json, sys
     from PySide6.QtCore import QTimer
@@ -27,7 +28,7 @@ SCRIPT = textwrap.dedent("""
 
     def close_it():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if not windows or not windows[0].isVisible():
+        if not windows or not windows[0].isVisible() or windows[0].http_client is None:
             QTimer.singleShot(50, close_it)
             return
         w = windows[0]
@@ -41,15 +42,40 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+# What the window showed at its first paint, and whether the network stack was loaded then.
+FIRST_PAINT = textwrap.dedent("""
+    import json, sys
+    from PySide6.QtCore import QEvent, QObject
+    from composer.views.app import create_app
+    from composer.views.window import MainWindow
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and isinstance(watched, MainWindow):
+                print(json.dumps({"title": watched.windowTitle(),
+                                  "texts": [m.plain_text for m in watched.document.messages],
+                                  "httpx": "httpx" in sys.modules}), flush=True)
+                QApplication.instance().removeEventFilter(self)
+            return False
+
+    from PySide6.QtWidgets import QApplication
+    create_app().installEventFilter(watch := FirstPaint())
+""")
+
+
 def test_open_verb_shows_the_file_and_exits_zero_on_close(tmp_path):
     path = tmp_path / "hello.json"
     save(Conversation(messages=[Message.text("user", "hello from the verb")]), path)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            "COMPOSER_USER_DIR": str(tmp_path / "user")}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(path)], env=env,
+    result = subprocess.run([sys.executable, "-c", FIRST_PAINT + SCRIPT, str(path)], env=env,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
-    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    painted, shown = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
+    # The first paint shows the file (no other document before it) without waiting for httpx;
+    # the HTTP client comes after it.
+    assert painted == {"title": "hello.json[*] — Composer", "texts": ["hello from the verb"],
+                       "httpx": False}
     assert shown == {"title": "hello.json[*] — Composer", "texts": ["hello from the verb"],
                      "client": True}
     state = json.loads((tmp_path / "user" / "draft-state.json").read_text())
