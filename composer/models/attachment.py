@@ -20,7 +20,6 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import filetype
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_serializer
 
 _TEXT_SNIFF_BYTES = 4096
@@ -170,6 +169,8 @@ class Attachment(BaseModel):
 
 def sniff_mime(data: bytes, name: str = "") -> str:
     """MIME type from magic bytes; then the file name; then text versus binary."""
+    import filetype  # on the first file read, not at start
+
     kind = filetype.guess(data[:8192]) if data else None
     if kind is not None:
         return kind.mime

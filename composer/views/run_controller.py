@@ -47,13 +47,13 @@ from composer.run.cache_check import last_prefix_hashes
 from composer.run.metrics import hidden_reasoning
 from composer.run.preflight import preflight
 from composer.views.output_pages import OutputPages
-from composer.views.preflight_dialog import PreflightDialog
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import saved_text, timing_text, usage_text
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
     from composer.providers.transport import Call
+    from composer.views.preflight_dialog import PreflightDialog
     from composer.views.window import MainWindow
 
 _CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
@@ -402,6 +402,8 @@ class RunController(QObject):
                         keep: Callable[[Exchange], None] | None = None) -> PreflightDialog:
         """The list of what was found at Send; with notes only (``conversation`` given),
         "Send anyway" sends that conversation (its reply to ``keep``, as the Send asked)."""
+        from composer.views.preflight_dialog import PreflightDialog  # with the first finding
+
         dialog = self.preflight_dialog = PreflightDialog(findings, self.window)
         dialog.finding_activated.connect(self.show_finding)
         if conversation is not None:
