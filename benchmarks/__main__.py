@@ -49,8 +49,10 @@ def final_render_rows(chars: int) -> list[Row]:
     from benchmarks import window_stream
 
     stall, took = window_stream.final_render(chars)
+    r_stall, r_took = window_stream.final_render(chars, reasoning=True)
     return [Row(f"end of a {chars:,}-char reply: longest stall", stall, "ms", 16),
-            Row(f"end of a {chars:,}-char reply: until caught up", took, "ms", 100)]
+            Row(f"end of a {chars:,}-char reply: until caught up", took, "ms", 100),
+            Row(f"end of {chars:,} chars of reasoning: longest stall", r_stall, "ms", 16)]
 
 
 def cold_start_rows(runs: int) -> list[Row]:

@@ -112,14 +112,15 @@ def _text_block():
     return TextBlock
 
 
-def final_render(chars: int = 545_000) -> tuple[float, float]:
-    """The end of a long reply: the longest stall from the last delta until the pane is caught
-    up, and the time that takes (ms). The reply streamed in through ``feed`` beforehand."""
+def final_render(chars: int = 545_000, reasoning: bool = False) -> tuple[float, float]:
+    """The end of a long reply (or of its reasoning, which streams plain and is rendered as
+    Markdown once finished): the longest stall from the last delta until the pane is caught up,
+    and the time that takes (ms). The text streamed in through ``feed`` beforehand."""
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.stall import StallMeter
     from composer.models.assembler import Assembler
-    from composer.models.events import Finish, TextDelta
+    from composer.models.events import Finish, ReasoningDelta, TextDelta
     from composer.models.exchange import Exchange, ExchangeExtras
     from composer.views.results.pane import ResultsPane
 
@@ -136,7 +137,7 @@ def final_render(chars: int = 545_000) -> tuple[float, float]:
         total += len(piece)
     for i in range(0, len(pieces), 500):
         for piece in pieces[i:i + 500]:
-            event = TextDelta("t", piece)
+            event = ReasoningDelta("r", piece) if reasoning else TextDelta("t", piece)
             pane.feed(event, assembler.feed(event))
         pane.flush()
         while not pane.caught_up:  # streamed at the pace it renders, so the end is the end

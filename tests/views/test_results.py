@@ -208,14 +208,51 @@ def test_a_finished_exchange_is_shown_at_once(qtbot):
     assert footer_text(exchange).startswith("stop: unknown · in 1 · out 2")
 
 
-def test_reasoning_streams_plain_and_is_rendered_as_markdown_once_finished(qtbot):
+def test_reasoning_is_rendered_as_markdown_as_it_streams_like_a_reply(qtbot):
     pane, asm = _pane(qtbot)
-    _feed(pane, asm, ReasoningDelta("r", "**Planning**\n\nFirst "), ReasoningDelta("r", "`x`."))
+    _feed(pane, asm, ReasoningDelta("r", "**Planning**\n\nFirst "))
     pane.flush()
     block = pane.blocks_of(ReasoningBlock)[0]
-    assert block.view.toPlainText() == "**Planning**\n\nFirst `x`."  # as it streams
-    pane.end(Exchange(composer=ExchangeExtras(stop_reason="stop")))
-    assert "**" not in block.view.toPlainText() and "Planning" in block.view.toPlainText()
+    qtbot.waitUntil(lambda: block.view.toPlainText().startswith("Planning\n"))  # streaming
+    # A new part finishes the reasoning: its last block is rendered then, not at the end.
+    _feed(pane, asm, ReasoningDelta("r", "`x`."), TextDelta("t", "The answer."))
+    pane.flush()
+    qtbot.waitUntil(lambda: pane.caught_up)
+    assert block.finished and block.view.toPlainText() == "Planning\nFirst x."
     assert block.view.document().toHtml().count("font-weight:700") >= 1
+    assert block.stream.rendered_chars == len(block.text)  # each character rendered once
+    pane.end(Exchange(composer=ExchangeExtras(stop_reason="stop")))
     pane.set_markdown(False)
     assert block.view.toPlainText() == "**Planning**\n\nFirst `x`."
+
+
+def test_text_that_comes_with_the_next_part_in_one_frame_is_rendered_with_its_block(qtbot):
+    """The last delta of a text and the start of a tool call shown in one frame: the text is
+    finished with that delta in it (it used to be appended after the render, raw)."""
+    pane, asm = _pane(qtbot)
+    _feed(pane, asm, TextDelta("a", "Call **it** "))
+    pane.flush()
+    _feed(pane, asm, TextDelta("a", "`now`."), ToolCallStart("c", "lookup", "call_1"))
+    pane.flush()
+    qtbot.waitUntil(lambda: pane.caught_up)
+    block = pane.blocks_of(TextBlock)[0]
+    assert block.view.toPlainText() == "Call it now."
+    assert block.stream.rendered_chars == len(block.text) == len("Call **it** `now`.")
+
+
+def test_a_long_reasoning_is_rendered_a_block_at_a_time_and_goes_on_in_pages(qtbot):
+    pane, asm = _pane(qtbot)
+    paragraphs = [f"**Step {i}.** {'think ' * 40}\n\n" for i in range(300)]
+    for paragraph in paragraphs:
+        _feed(pane, asm, ReasoningDelta("r", paragraph))
+    pane.flush()
+    block = pane.blocks_of(ReasoningBlock)[0]
+    qtbot.waitUntil(lambda: pane.caught_up)
+    pane.end(Exchange(composer=ExchangeExtras(stop_reason="stop")))
+    qtbot.waitUntil(lambda: pane.caught_up)
+    assert block.stream.rendered_chars == len(block.text) == sum(map(len, paragraphs))
+    assert block.stream.renders == 0  # never laid out whole again
+    assert len(block.stream.pages) > 1
+    assert all(p.accessibleName().startswith("Reasoning") for p in block.stream.pages)
+    block.toggle.click()  # folded: every page hides
+    assert not any(p.isVisible() for p in block.stream.pages)

@@ -42,7 +42,6 @@ from composer.models.attachment import Attachment
 from composer.models.exchange import ErrorInfo
 from composer.models.parts import Citation, ToolCallPart
 from composer.views.results.live import LiveMarkdown
-from composer.views.results.markdown import to_html
 
 THUMBNAIL_SIZE = 240
 SAFE_LINK_SCHEMES = ("http", "https", "mailto")
@@ -168,46 +167,26 @@ class StreamText:
         self.view.setPlainText(text)
         self._cursor = self.view.end_cursor()
 
-    def show(self, markdown: bool, code_background: str) -> None:
-        """Lay the whole text out again, as rendered Markdown or as plain text."""
-        if markdown:
-            self.view.setHtml(to_html(self.text, code_background))
-        else:
-            self.view.setPlainText(self.text)
-        self.reset_cursor()
-
     def reset_cursor(self) -> None:
         self._cursor = self.view.end_cursor()
 
 
-class TextBlock(Block):
-    kind = "text"
+class LiveBlock(Block):
+    """A block whose text streams into a LiveMarkdown: its finished Markdown blocks are rendered
+    a few at a time over the next frames (``busy`` while some wait), continued in new views
+    (pages) as it grows."""
 
-    def __init__(self, markdown: bool = True, parent: QWidget | None = None):
-        super().__init__("", parent)
-        self.header.hide()
-        self.view = ReplyText()
-        self.view.setAccessibleName("Reply text")
-        self.stream = LiveMarkdown(self.view, markdown, self._new_page)
-        self.layout_.addWidget(self.view)
-        self.citations = QLabel()
-        self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
-        self.citations.setWordWrap(True)
-        self.citations.setOpenExternalLinks(False)
-        self.citations.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
-                                               | Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.citations.linkActivated.connect(open_safe_link)
-        self.citations.hide()
-        self.layout_.addWidget(self.citations)
-        self.markdown = markdown
-        self._citations: list[Citation] = []
+    stream: LiveMarkdown
 
     def _new_page(self) -> ReplyText:
-        page = ReplyText()
-        page.setAccessibleName("Reply text, continued")
-        self.layout_.insertWidget(self.layout_.indexOf(self.citations), page)
+        page = self._make_view()
+        page.setAccessibleName(f"{self.view.accessibleName()}, continued")
+        self.layout_.insertWidget(self.layout_.indexOf(self.stream.view) + 1, page)
         page.show()
         return page
+
+    def _make_view(self) -> ReplyText:
+        return ReplyText()
 
     @property
     def renders(self) -> int:
@@ -225,6 +204,34 @@ class TextBlock(Block):
         when the throttle allows."""
         self.stream.update(_code_background(self))
 
+    @property
+    def busy(self) -> bool:
+        """Finished Markdown blocks wait for the next frames to render them."""
+        return self.stream.busy
+
+
+class TextBlock(LiveBlock):
+    kind = "text"
+
+    def __init__(self, markdown: bool = True, parent: QWidget | None = None):
+        super().__init__("", parent)
+        self.header.hide()
+        self.view = self._make_view()
+        self.view.setAccessibleName("Reply text")
+        self.stream = LiveMarkdown(self.view, markdown, self._new_page)
+        self.layout_.addWidget(self.view)
+        self.citations = QLabel()
+        self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
+        self.citations.setWordWrap(True)
+        self.citations.setOpenExternalLinks(False)
+        self.citations.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                               | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.citations.linkActivated.connect(open_safe_link)
+        self.citations.hide()
+        self.layout_.addWidget(self.citations)
+        self.markdown = markdown
+        self._citations: list[Citation] = []
+
     def render(self) -> None:
         self.stream.show(self.markdown, _code_background(self))
 
@@ -237,11 +244,6 @@ class TextBlock(Block):
         super().finish()
         self.stream.finish(_code_background(self))
 
-    @property
-    def busy(self) -> bool:
-        """Finished Markdown blocks wait for the next frames to render them."""
-        return self.stream.busy
-
     def add_citations(self, citations: list[Citation]) -> None:
         self._citations = list(citations)
         links = []
@@ -252,10 +254,10 @@ class TextBlock(Block):
         self.citations.setVisible(bool(links))
 
 
-class ReasoningBlock(Block):
+class ReasoningBlock(LiveBlock):
     kind = "reasoning"
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, markdown: bool = True, parent: QWidget | None = None):
         super().__init__("", parent)
         self.header.hide()
         self.toggle = QToolButton()
@@ -266,37 +268,35 @@ class ReasoningBlock(Block):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
         self.toggle.toggled.connect(self.set_expanded)
         self.layout_.insertWidget(0, self.toggle)
-        self.view = ReplyText()
+        self.view = self._make_view()
         self.view.setAccessibleName("Reasoning")
-        _dim(self.view)
-        italic = self.view.font()
-        italic.setItalic(True)
-        self.view.document().setDefaultFont(italic)
-        self.stream = StreamText(self.view)
+        self.stream = LiveMarkdown(self.view, markdown, self._new_page)
         self.layout_.addWidget(self.view)
         self.redacted = False
         self.token_count: int | None = None
-        self.markdown = True
+        self.markdown = markdown
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._update_title()
 
-    @property
-    def text(self) -> str:
-        return self.stream.text
-
-    def append(self, text: str) -> None:
-        self.stream.append(text)
+    def _make_view(self) -> ReplyText:
+        view = ReplyText()
+        _dim(view)
+        italic = view.font()
+        italic.setItalic(True)
+        view.document().setDefaultFont(italic)
+        return view
 
     def finish(self) -> None:
         super().finish()
-        self.set_markdown(self.markdown)
+        if self.stream.text:  # (a redacted block shows its note instead)
+            self.stream.finish(_code_background(self))
 
     def set_markdown(self, on: bool) -> None:
-        """Reasoning streams as plain text; once finished it is rendered like a reply
-        (summaries come with **headings**), or shown raw."""
-        self.markdown = on
-        if self.finished and self.stream.text:
-            self.stream.show(on, _code_background(self))
+        """Rendered like a reply as it streams (summaries come with **headings**), or raw."""
+        if on != self.markdown:
+            self.markdown = on
+            if self.stream.text:
+                self.stream.show(on, _code_background(self))
 
     def set_redacted(self, redacted: bool, token_count: int | None) -> None:
         changed = redacted != self.redacted or token_count != self.token_count
@@ -310,7 +310,8 @@ class ReasoningBlock(Block):
                 self.stream.reset_cursor()
 
     def set_expanded(self, on: bool) -> None:
-        self.view.setVisible(on)
+        for page in self.stream.pages:
+            page.setVisible(on)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
 
     def _update_title(self) -> None:

@@ -52,6 +52,7 @@ from composer.views.results.blocks import (
     Block,
     ErrorBlock,
     FooterBlock,
+    LiveBlock,
     ReasoningBlock,
     TextBlock,
     ToolCallBlock,
@@ -184,7 +185,7 @@ class ResultsPane(QWidget):
 
     @property
     def busy(self) -> bool:
-        return any(isinstance(b, TextBlock) and b.busy for b in self.blocks.values())
+        return any(isinstance(b, LiveBlock) and b.busy for b in self.blocks.values())
 
     def _show_pending(self) -> None:
         """Show every buffered event: one append per touched block."""
@@ -200,6 +201,10 @@ class ResultsPane(QWidget):
         for event, index in pending:
             if index is None:
                 continue
+            if index not in self.blocks and texts:
+                # A new part finishes the ones before it: their text so far goes in first.
+                for earlier in list(texts):
+                    self._flush_text(earlier, texts)
             self._apply(event, index, texts)
         for index, chunks in texts.items():
             block = self.blocks[index]
@@ -221,7 +226,7 @@ class ResultsPane(QWidget):
 
     def _render_blocks(self) -> None:
         for block in self.blocks.values():
-            if isinstance(block, TextBlock) and (not block.finished or block.busy):
+            if isinstance(block, LiveBlock) and (not block.finished or block.busy):
                 block.maybe_render()
 
     @property
@@ -229,7 +234,7 @@ class ResultsPane(QWidget):
         """Characters of reply text that came and are not rendered yet (frames.py holds the
         reading of the streams back while a pane is far behind)."""
         return self._pending_chars + sum(b.stream.backlog for b in self.blocks.values()
-                                         if isinstance(b, TextBlock))
+                                         if isinstance(b, LiveBlock))
 
     @property
     def caught_up(self) -> bool:
@@ -244,7 +249,7 @@ class ResultsPane(QWidget):
                 self._ensure(index, lambda: TextBlock(self.markdown))
                 texts.setdefault(index, []).append(text)
             case ReasoningDelta(text=text, redacted=redacted, token_count=count):
-                block = self._ensure(index, ReasoningBlock)
+                block = self._ensure(index, lambda: ReasoningBlock(self.markdown))
                 if text:
                     texts.setdefault(index, []).append(text)
                 if redacted or count is not None:
@@ -279,9 +284,10 @@ class ResultsPane(QWidget):
     def _ensure(self, index: int, make) -> Block:
         block = self.blocks.get(index)
         if block is None:
-            # A new part starts: the text before it is finished, render its Markdown now.
+            # A new part starts: the text (or reasoning) before it is finished, render its
+            # Markdown now.
             for earlier in self.blocks.values():
-                if isinstance(earlier, TextBlock) and not earlier.finished:
+                if isinstance(earlier, LiveBlock) and not earlier.finished:
                     earlier.finish()
                     if earlier.busy:
                         scheduler.want(self)
@@ -337,8 +343,7 @@ class ResultsPane(QWidget):
             if part.citations:
                 block.add_citations(part.citations)
         elif isinstance(part, ReasoningPart):
-            block = ReasoningBlock()
-            block.markdown = self.markdown
+            block = ReasoningBlock(self.markdown)
             block.set_redacted(part.redacted, part.token_count)
             block.append(part.text)
         elif isinstance(part, ToolCallPart):
