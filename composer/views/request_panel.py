@@ -189,8 +189,14 @@ class RequestPanel(QWidget):
         layout.addWidget(check)
 
     def _build_extra_page(self, layout: QVBoxLayout) -> None:
-        self._add_editors(layout, Field.EXTRA_BODY, Field.HEADERS,
-                          labels=("Extra body", "Extra headers"))
+        # Side by side: stacked, the two would make the tabs taller than Parameters does, and
+        # the panel would grow the first time this tab is shown.
+        row = QHBoxLayout()
+        layout.addLayout(row, 1)
+        for field, label in ((Field.EXTRA_BODY, "Extra body"), (Field.HEADERS, "Extra headers")):
+            column = QVBoxLayout()
+            self._add_editors(column, field, labels=(label,))
+            row.addLayout(column, 1)
 
     # The tabs' widgets, built first if their tab has not been shown yet.
     @property

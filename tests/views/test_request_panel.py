@@ -277,3 +277,13 @@ def test_a_loaded_stop_sequence_reads_back_as_it_was(qtbot, panel, document):
     document.apply(ReplaceAll(Conversation(settings=RequestSettings(
         options={"stop": ["a", "b"]}))))
     assert panel.stop_edit.text() == '["a", "b"]'
+
+
+def test_the_panel_keeps_its_height_when_the_tabs_built_later_are_first_shown(panel, qtbot):
+    """The tabs past Parameters are built on first show; none may need more height than the
+    panel had (it would grow under the user's eyes the first time that tab is shown)."""
+    before = panel.tabs.minimumSizeHint().height()
+    for index in range(panel.tabs.count()):
+        panel.tabs.setCurrentIndex(index)
+        qtbot.wait(0)
+        assert panel.tabs.minimumSizeHint().height() == before, panel.tabs.tabText(index)
