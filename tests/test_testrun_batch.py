@@ -21,7 +21,7 @@ from composer.models.settings import RequestSettings
 from composer.providers.transport import Call, run_call
 from composer.run.testrun import batch_apis
 from composer.run.testrun.batch_apis import Limits
-from tests import cassettes, forked_cli
+from tests import cassettes, forked_cli, suite_files
 from tests.batch_server import BatchServer
 from tests.cli_run import run_cli
 from tests.conftest import recordings_or_skip
@@ -62,30 +62,18 @@ def server():
 
 def write_suite(folder: Path, url: str, cases=("Portuguese", "Galician", "Klingon"),
                 targets=None) -> Path:
-    (folder / "langs.csv").write_text("id,lang,expected\n" + "".join(
-        f"{lang[:2].lower()},{lang},{'Oi' if n % 2 else 'Ol'}\n"
-        for n, lang in enumerate(cases)), encoding="utf-8")
-    suite = {
-        "name": "hi",
-        "conversation": {"messages": [
-            {"role": "system", "parts": [{"type": "text", "text": "You are a helpful assistant"}]},
-            {"role": "user", "parts": [{"type": "text", "text": "Say hi in {{lang}}"}]}]},
-        "cases": "langs.csv",
-        "targets": targets or [
+    return suite_files.write_suite(
+        folder,
+        targets or [
             f"openai-chat:gpt-4o,base_url={url}/v1",
             {"provider": "anthropic", "model": "claude-sonnet-4-20250514", "base_url": url,
              "options": {"max_tokens": 4000}},
             f"gemini:gemini-2.5-flash,base_url={url}"],
-        "checks": [
-            {"kind": "contains", "value": "{{expected}}"},
-            {"kind": "not-contains", "value": "Adeus", "ignore_case": True},
-            {"kind": "regex", "pattern": "Portuguese", "label": "names the language"},
-            {"kind": "cost", "under_usd": 0.01},
-        ],
-    }
-    path = folder / "hi.suite.json"
-    path.write_text(json.dumps(suite), encoding="utf-8")
-    return path
+        [{"kind": "contains", "value": "{{expected}}"},
+         {"kind": "not-contains", "value": "Adeus", "ignore_case": True},
+         {"kind": "regex", "pattern": "Portuguese", "label": "names the language"},
+         {"kind": "cost", "under_usd": 0.01}],
+        [(lang, "Oi" if n % 2 else "Ol") for n, lang in enumerate(cases)])
 
 
 def composer(*args: str, cwd: Path):

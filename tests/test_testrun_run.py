@@ -21,7 +21,7 @@ from composer.run.testrun.folder import RunFolderError
 from composer.run.testrun.runner import BudgetReached, CellFinished, CellStarted, Runner
 from composer.run.testrun.suite import load_suite
 from composer.run.testrun.summary import compare, load_run
-from tests import cassettes
+from tests import cassettes, suite_files
 from tests.cli_run import run_cli
 from tests.conftest import recordings_or_skip
 from tests.loopback import LoopbackServer, Reply
@@ -59,30 +59,19 @@ def sent_langs(server: LoopbackServer) -> list[str]:
 
 
 def write_suite(folder: Path, servers, **fields) -> Path:
-    (folder / "langs.csv").write_text("id,lang,expected\n" + "".join(
-        f"{lang[:2].lower()},{lang},Olá\n" for lang in LANGS), encoding="utf-8")
-    suite = {
-        "name": "hi",
-        "conversation": {"messages": [
-            {"role": "system", "parts": [{"type": "text", "text": "You are a helpful assistant"}]},
-            {"role": "user", "parts": [{"type": "text", "text": "Say hi in {{lang}}"}]}]},
-        "cases": "langs.csv",
-        "targets": [f"openai-chat:gpt-4o,base_url={servers['openai'].url}/v1",
-                    {"provider": "anthropic", "model": "claude-sonnet-4-20250514",
-                     "base_url": servers["anthropic"].url, "options": {"max_tokens": 4000}}],
-        "checks": [
+    return suite_files.write_suite(
+        folder,
+        [f"openai-chat:gpt-4o,base_url={servers['openai'].url}/v1",
+         {"provider": "anthropic", "model": "claude-sonnet-4-20250514",
+          "base_url": servers["anthropic"].url, "options": {"max_tokens": 4000}}],
+        fields.pop("checks", [
             {"kind": "contains", "value": "{{expected}}"},
             {"kind": "not-contains", "value": "Adeus", "ignore_case": True},
             {"kind": "stop-reason", "value": "stop"},
             {"kind": "latency", "under_ms": 30000},
             {"kind": "cost", "under_usd": 0.01},
-            {"kind": "regex", "pattern": "Portuguese", "label": "names the language"},
-        ],
-        **fields,
-    }
-    path = folder / "hi.suite.json"
-    path.write_text(json.dumps(suite), encoding="utf-8")
-    return path
+            {"kind": "regex", "pattern": "Portuguese", "label": "names the language"}]),
+        [(lang, "Olá") for lang in LANGS], **fields)
 
 
 def composer(*args: str, cwd: Path, env: dict | None = None):
