@@ -25,6 +25,14 @@ import qasync
 _LOOP: qasync.QEventLoop | None = None
 
 
+def pytest_sessionfinish(session) -> None:
+    """Rows a test copied are held, on the offscreen platform, by a static Qt destroys after
+    Python has gone: destroying their Python-made QMimeData then crashed the run at exit."""
+    app = QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
+
+
 @pytest.fixture
 def qloop(qapp):
     """The qasync loop, running (from asyncio's point of view) for this test."""
