@@ -83,8 +83,7 @@ def test_llm_logs_off_is_obeyed():
 
 def test_send_log_to_llm_writes_the_run_into_llms_logs(tmp_path, capsys):
     source = tmp_path / "conversation.json"
-    # The replay at full speed: its "speed" option is read from the file (``-o speed 0`` is a
-    # raw body field, which the replay does not read: it paced the example's 1.75 s).
+    # The replay at full speed (the file's "speed" option), not at the example's 1.75 s.
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay", options={"speed": 0})), source)
     assert main(["send", str(source), "--log-to-llm"]) == 0

@@ -3,7 +3,8 @@ the protocol that recorded it. No HTTP.
 
 Which exchange: ``settings.base_url`` may name an exchange file; empty means the bundled example,
 so a first Send works on a machine with no key and no local server. Pacing follows the recorded
-``t`` of each event divided by a speed factor (0 = as fast as possible).
+``t`` of each event divided by a speed factor (0 = as fast as possible): the replay's own
+``speed`` field (``send -o speed 0``, the request panel's Extra body), or a ``speed`` option.
 """
 
 from __future__ import annotations

@@ -385,7 +385,8 @@ class Call:
     async def _replay_events(self, source: replay.ReplaySource) -> AsyncIterator[StreamEvent]:
         speed = self.config.replay_speed
         if speed is None:
-            option = self.settings.options.get("speed", 1.0)
+            # The replay's own field (``send -o speed 0``), else the option files have kept.
+            option = self.settings.extra_body.get("speed", self.settings.options.get("speed"))
             speed = float(option) if isinstance(option, int | float) else 1.0
         parser = self._open_parser(source.protocol)
         self.status = source.exchange.composer.status
