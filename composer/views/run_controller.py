@@ -170,13 +170,14 @@ class RunController(QObject):
 
     def send(self, conversation: Conversation | None = None, *,
              notes_seen: frozenset[str] = frozenset(),
-             keep: Callable[[Exchange], None] | None = None) -> asyncio.Task | None:
-        """Start a run of the current conversation (or ``conversation``); None when problems
-        found before sending stopped it (listed, and shown on their rows and fields), or when
-        the notes of what the provider will not receive wait for "Send anyway" (those in
-        ``notes_seen`` were confirmed already). ``keep`` takes the finished reply instead of
-        the table (a regenerate keeps it as a variant); a run sent with it finishes with
-        ``reply_kept`` True."""
+             keep: Callable[[Exchange], None] | None = None,
+             upto: int | None = None) -> asyncio.Task | None:
+        """Start a run of the current conversation (its first ``upto`` rows: a regenerate), or
+        of ``conversation``; None when problems found before sending stopped it (listed, and
+        shown on their rows and fields), or when the notes of what the provider will not
+        receive wait for "Send anyway" (those in ``notes_seen`` were confirmed already).
+        ``keep`` takes the finished reply instead of the table (a regenerate keeps it as a
+        variant); a run sent with it finishes with ``reply_kept`` True."""
         self.reply_keeper = keep
         if self.task is not None and not self.task.done():
             self._token += 1  # the old run's late results are dropped
@@ -187,10 +188,12 @@ class RunController(QObject):
         if conversation is None:
             # Ctrl+Return while typing sends what is typed, never the text before.
             self.window.table.commit_open_edit()
-            if not all(take() for take in self.before_send):
-                return None
+            if upto is None and not all(take() for take in self.before_send):
+                return None  # (the compose box's message is the next turn, not a regenerate's)
             typed = self._typing_findings()
             conversation = self.document.conversation.model_copy(deep=True)
+            if upto is not None:
+                conversation.messages = conversation.messages[:upto]
         checked = preflight(conversation, last_hashes=self._last_hashes(),
                             client=self.window.http_client,
                             config=self.call_config,

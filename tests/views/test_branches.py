@@ -265,3 +265,27 @@ def test_next_and_previous_branch_keys_go_round_the_branches(qtbot, run_window, 
     _press(qtbot, window, Key.Key_PageUp, Mod.AltModifier)
     assert _texts(window)[1] == "Grey."
     assert window.undo_stack.undoText().startswith("Switch to branch")
+
+
+def test_regenerate_checks_what_is_typed_as_send_does(qtbot, run_window, loopback):
+    """A base URL still being typed is saved before a regenerate reads the settings, and one
+    that cannot be saved stops it at the field, as a Send is stopped: never the last good URL
+    sent in its place."""
+    window = run_window(_conversation(loopback.url))
+    loopback.queue(_reply("Blue."))
+    _grow(qtbot, window, loopback, 1)
+    panel = window.request_panel
+    panel.base_url_edit.setText("ftp://elsewhere.example")  # typed, editing not finished
+    _press(qtbot, window, Key.Key_R, Mod.ControlModifier)
+    QApplication.processEvents()
+    assert len(loopback.received) == 1  # nothing more was sent
+    assert "must start with http:// or https://" in panel.model_note.text()
+    assert len(window.run_ui.runs.runs) == 1
+    # Typed right, it is what the regenerate goes to.
+    panel.base_url_edit.setText(loopback.url + "/v1/")
+    loopback.queue(_reply("Grey."))
+    _press(qtbot, window, Key.Key_R, Mod.ControlModifier)
+    _wait_done(qtbot, window.run_ui, 2)
+    assert window.document.conversation.settings.base_url == loopback.url + "/v1/"
+    assert loopback.received[-1].path.startswith("/v1/")
+    assert _texts(window) == ["Sky?", "Grey."]

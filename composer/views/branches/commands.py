@@ -283,13 +283,12 @@ class BranchCommands(QObject):
         if self.document.tree is None:  # node ids that stay put until the reply is kept
             self.document.apply(SetTree(branching.base(self.document)))
         parent = branching.parent_for(self.document, row)
-        conversation = self.document.conversation.model_copy(deep=True)
-        conversation.messages = conversation.messages[:row]
 
         def keep(exchange: Exchange) -> None:
             self._keep_regenerated(exchange, parent, row)
 
-        return self.run.send(conversation, keep=keep)
+        # The rows above, with what the request panel holds typed, checked as a Send checks it.
+        return self.run.send(keep=keep, upto=row)
 
     def _keep_regenerated(self, exchange: Exchange, parent: str, row: int) -> None:
         reply = [m.model_copy(deep=True) for m in exchange.messages if m.parts]
