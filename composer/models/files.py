@@ -333,11 +333,17 @@ def read_json_counted(path: str | os.PathLike[str]) -> tuple[Any, int]:
     """A JSON file's value and how many lone surrogates in it were replaced (see jsontext)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise FormatError(exc.strerror or str(exc), source=source) from None
+    found = jsontext.utf8_value(data)
+    if found is not None:
+        return found
+    try:  # what the fast reader refuses: read (or refused, with the place) as text
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", source=source) from None
+    del data
     return parse_json_counted(text, source)
 
 
