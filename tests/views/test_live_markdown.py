@@ -138,3 +138,31 @@ def test_the_pane_ends_a_long_reply_without_blocking_and_catches_up_in_later_fra
     qtbot.waitUntil(lambda: pane.caught_up, timeout=20000)
     assert block.stream.rendered_chars == len(block.text)
     assert "Paragraph 399" in "".join(p.toPlainText() for p in block.stream.pages)
+
+
+def test_after_a_parse_a_piece_waits_for_the_next_turn_but_never_twice_running(qtbot,
+                                                                              monkeypatch):
+    # A budget of 0: every piece ends past its turn's deadline.
+    monkeypatch.setattr(frames, "FRAME_BUDGET", 0.0)
+    monkeypatch.setattr(live, "PIECE", 10)
+    view = ReplyText()
+    qtbot.addWidget(view)
+    stream = live.LiveMarkdown(view)
+    rendered: list[int] = []
+    for i in range(30):
+        stream.append(f"Paragraph {i} with **bold**.\n\n")  # a parse each time
+        before = len(stream._done)
+        stream.update("#fff")
+        rendered.append(len(stream._done) - before)
+    # A parse and then a piece would end past the deadline: the piece waits, but not twice
+    # running, so one update in two renders a piece while text keeps coming...
+    assert rendered[:2] == [0, 0] and max(rendered) == 1  # (the first: no block finished)
+    assert all(a + b == 1 for a, b in zip(rendered[1:], rendered[2:], strict=False))
+    # ...and with no new text to parse, each update renders one.
+    waiting = len(stream._ready)
+    stream.update("#fff")
+    assert len(stream._ready) == waiting - 1
+    stream.finish("#fff")
+    while stream.busy:
+        stream.update("#fff")
+    assert "**" not in view.toPlainText() and "Paragraph 29 with bold" in view.toPlainText()
