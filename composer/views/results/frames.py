@@ -84,9 +84,9 @@ class Scheduler:
     def __init__(self) -> None:
         # pane id -> (weak pane, when its next step is due); in order of service.
         self._queue: dict[int, tuple[weakref.ref, float]] = {}
-        # pane id -> how long its last two steps took (a pane's steps alternate between
-        # showing what came and rendering, and cost unlike).
-        self._cost: dict[int, tuple[float, float]] = {}
+        # pane -> how long its last two steps took (a pane's steps alternate between showing
+        # what came and rendering, and cost unlike).
+        self._cost: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._timer: QTimer | None = None  # made on first use (after the QApplication)
         self._due = float("inf")  # when the timer fires
 
@@ -101,7 +101,7 @@ class Scheduler:
 
     def drop(self, pane: Stepper) -> None:
         self._queue.pop(id(pane), None)
-        self._cost.pop(id(pane), None)
+        self._cost.pop(pane, None)
 
     def wanted(self, pane: Stepper) -> bool:
         return id(pane) in self._queue
@@ -131,20 +131,19 @@ class Scheduler:
             pane = ref()
             if pane is None or not isValid(pane):  # (a widget deleted with work to do)
                 del self._queue[key]
-                self._cost.pop(key, None)
                 continue
             if due > now:
                 continue
             # A step that may not end within the turn is left for the next tick, after the
             # loop has turned (input, painting): so a tick blocks the loop for one step at
             # least, its budget at most, give or take a misjudged step.
-            cost = self._cost.get(key, (0.0, 0.0))
+            cost = self._cost.get(pane, (0.0, 0.0))
             if served and now + max(cost) > deadline:
                 continue
             del self._queue[key]
             served = True
             wait = pane.step()
-            self._cost[key] = (time.monotonic() - now, cost[0])
+            self._cost[pane] = (time.monotonic() - now, cost[0])
             if wait is not None and key not in self._queue:
                 self._queue[key] = (ref, time.monotonic() + wait)  # to the back
         _wake_readers()
