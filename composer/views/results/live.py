@@ -284,7 +284,13 @@ class LiveMarkdown:
         self._page_chars += len(piece)
         if html:  # (blank lines render as nothing)
             at = self._end() - _doc_len(self._join(self._tail))
-            self._put_html(at, at, html)
+            # One edit block: the document is laid out once for the piece's five edits.
+            block = QTextCursor(self.doc)
+            block.beginEditBlock()
+            try:
+                self._put_html(at, at, html)
+            finally:
+                block.endEditBlock()
         self.reset_cursor()
 
     def _turn_page(self) -> None:
