@@ -168,3 +168,21 @@ def test_after_a_parse_a_piece_waits_for_the_next_turn_but_never_twice_running(q
     while stream.busy:
         stream.update("#fff")
     assert "**" not in view.toPlainText() and "Paragraph 29 with bold" in view.toPlainText()
+
+
+
+def test_a_rendered_piece_changes_the_document_once_not_once_per_edit(qtbot, monkeypatch):
+    monkeypatch.setattr(frames, "FRAME_BUDGET", 0.0)  # a piece an update at most
+    monkeypatch.setattr(live, "frames", frames.Frames())
+    monkeypatch.setattr(live, "PIECE", 10)  # a paragraph a piece
+    view = ReplyText()
+    qtbot.addWidget(view)
+    stream = live.LiveMarkdown(view)
+    stream.append("# First\n\nSecond, with **bold**.\n\nThird *one*.\n\nOpen")
+    while len(stream._done) < 1:  # the first piece: the document set anew (setHtml)
+        stream.update("#fff")
+    changes: list[tuple[int, int, int]] = []
+    view.document().contentsChange.connect(lambda *change: changes.append(change))
+    stream.update("#fff")  # nothing new to parse: one piece, put in by five edits
+    assert len(stream._done) == 2 and "Second, with bold." in view.toPlainText()
+    assert len(changes) == 1  # laid out once (it was five times)

@@ -284,13 +284,15 @@ class LiveMarkdown:
         self._page_chars += len(piece)
         if html:  # (blank lines render as nothing)
             at = self._end() - _doc_len(self._join(self._tail))
-            # One edit block: the document is laid out once for the piece's five edits.
-            block = QTextCursor(self.doc)
-            block.beginEditBlock()
-            try:
+            if at == 0:  # (the whole document set anew: no edits to group)
                 self._put_html(at, at, html)
-            finally:
-                block.endEditBlock()
+            else:  # one edit block: the document laid out once for the piece's five edits
+                block = QTextCursor(self.doc)
+                block.beginEditBlock()
+                try:
+                    self._put_html(at, at, html)
+                finally:
+                    block.endEditBlock()
         self.reset_cursor()
 
     def _turn_page(self) -> None:
