@@ -38,6 +38,7 @@ class StreamResult:
     caught_up_ms: float
     cpu_s: float
     wall_s: float
+    p99_cpu_stall_ms: float = 0.0  # the p99 stall in the GUI thread's CPU time (stall.py)
 
 
 def run(deltas: int, panes: int = 1) -> StreamResult:
@@ -103,7 +104,7 @@ def run(deltas: int, panes: int = 1) -> StreamResult:
     window.deleteLater()
     app.processEvents()
     return StreamResult(deltas, panes, chars, meter.max_ms, meter.p99_ms,
-                        (done - max(last_byte)) * 1000, cpu, wall)
+                        (done - max(last_byte)) * 1000, cpu, wall, meter.cpu_p99_ms)
 
 
 def _text_block():

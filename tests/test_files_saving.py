@@ -100,3 +100,37 @@ def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
+
+
+def _reference_text(doc) -> str:
+    """What a file's text is: one indented dump, the header first (the log one event a line)."""
+    data = doc.to_dict()
+    header = data.pop("composer")
+    header = {**{k: header[k] for k in ("kind", "format_version")}, **header}
+    events = header.get("events")
+    if not events:
+        return json.dumps({"composer": header, **data}, ensure_ascii=False, indent=2) + "\n"
+    header["events"] = "EVENTS"
+    text = json.dumps({"composer": header, **data}, ensure_ascii=False, indent=2) + "\n"
+    lines = ",\n      ".join(json.dumps(e, ensure_ascii=False) for e in events)
+    return text.replace('"EVENTS"', "[\n      " + lines + "\n    ]", 1)
+
+
+def test_a_file_written_in_small_pieces_is_the_one_dump_byte_for_byte(tmp_path, monkeypatch):
+    from composer.models import files
+    from composer.models.exchange import LogEntry
+
+    monkeypatch.setattr(files, "_PIECE", 50)  # many pieces, each ending between tokens
+    texts = ["plain", "It’s — “quoted”", "emoji 🙂 and \n newline", "a\ud83d\ude42b" * 3]
+    conv = Conversation(messages=[Message.text("user", t) for t in texts * 20])
+    reply = Exchange(model="m", prompt=Prompt(messages=conv.messages[:2]),
+                     messages=[Message.text("assistant", "done 🙂")])
+    reply.composer.events = [LogEntry(0.5, f'{{"n": {i}, "t": "é🙂"}}') for i in range(450)]
+    for doc in (conv, reply):
+        pieces = list(files._texts(doc))
+        assert len(pieces) > 10
+        expected = _reference_text(doc)
+        assert "".join(pieces) == files.dumps(doc)
+        assert files.encode_doc(doc) == files.encode_text(expected)
+        save(doc, tmp_path / "f.json")
+        assert (tmp_path / "f.json").read_bytes() == files.encode_text(expected)[0]

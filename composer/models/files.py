@@ -70,8 +70,15 @@ def write_problem(path: str | os.PathLike[str], exc: BaseException) -> str:
 
 
 def encode_doc(doc: Conversation | Exchange) -> tuple[bytes, int]:
-    """The bytes ``save`` writes for ``doc``, and how many characters had to be replaced."""
-    return encode_text(dumps(doc))
+    """The bytes ``save`` writes for ``doc``, and how many characters had to be replaced. Its
+    text is encoded a piece at a time (see ``_texts``), never held whole: a 20 MB file's text
+    would be 80 MB as one string with a single character beyond the BMP in it."""
+    pieces, replaced = [], 0
+    for text in _texts(doc):
+        data, count = encode_text(text)
+        pieces.append(data)
+        replaced += count
+    return b"".join(pieces), replaced
 
 
 def replaced_note(count: int) -> str:
@@ -182,8 +189,9 @@ def dumps(doc: Conversation | Exchange) -> str:
 
 def _texts(doc: Conversation | Exchange) -> Iterator[str]:
     """The text of ``doc``'s file in pieces of whole tokens (no character pair is split
-    between two), the event log a few hundred lines at a time: saving a long reply's file,
-    megabytes, never holds its whole text."""
+    between two) of about ``_PIECE`` characters, the event log a few hundred lines at a time:
+    saving a big file, megabytes, never holds its whole text (nor the encoder's list of every
+    token of it, several times the text's size)."""
     events = None
     if isinstance(doc, Exchange) and doc.composer.events:
         # The raw event log is most of a long reply's file: written one event a line by the C
@@ -192,23 +200,38 @@ def _texts(doc: Conversation | Exchange) -> Iterator[str]:
         doc = doc.model_copy(update={"composer": doc.composer.model_copy(update={"events": []})})
     data = doc.to_dict()
     header = data.pop("composer", None)
+    marker = None
     if isinstance(header, dict):
         # The header first, its kind first: a file manager's MIME magic reads only the first
         # bytes (resources/desktop/llm-composer.xml).
         first = {k: header[k] for k in ("kind", "format_version") if k in header}
         header = {**first, **header}
         if events is not None:
-            marker = f"composer-events-{uuid.uuid4().hex}"
-            header["events"] = marker
+            marker = f'"composer-events-{uuid.uuid4().hex}"'  # as the encoder writes it
+            header["events"] = marker[1:-1]
         data = {"composer": header, **data}
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if events is None:
-        yield text
-        return
-    before, after = text.split(f'"{marker}"', 1)
-    yield before + "[\n      "
-    yield from _log_lines(events)
-    yield "\n    ]" + after
+    piece: list[str] = []
+    size = 0
+    # The indented encoder yields each string value as a token of its own: the marker is one.
+    for token in _INDENTED.iterencode(data):
+        if token == marker:
+            piece.append("[\n      ")
+            yield "".join(piece)
+            yield from _log_lines(events or [])
+            piece, size = ["\n    ]"], 0
+            continue
+        piece.append(token)
+        size += len(token)
+        if size >= _PIECE:
+            yield "".join(piece)
+            piece, size = [], 0
+    piece.append("\n")
+    yield "".join(piece)
+
+
+# What json.dumps(data, ensure_ascii=False, indent=2) writes, a token at a time.
+_INDENTED = json.JSONEncoder(ensure_ascii=False, indent=2)
+_PIECE = 1 << 16  # characters of a file's text put together and encoded at once
 
 
 def _log_lines(events: list[LogEntry]) -> Iterator[str]:
@@ -333,11 +356,17 @@ def read_json_counted(path: str | os.PathLike[str]) -> tuple[Any, int]:
     """A JSON file's value and how many lone surrogates in it were replaced (see jsontext)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise FormatError(exc.strerror or str(exc), source=source) from None
+    found = jsontext.utf8_value(data)
+    if found is not None:
+        return found
+    try:  # what the fast reader refuses: read (or refused, with the place) as text
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", source=source) from None
+    del data
     return parse_json_counted(text, source)
 
 

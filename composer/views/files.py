@@ -28,11 +28,11 @@ from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.files import (
     atomic_write_text,
-    dumps,
     load_conversation,
     read_json,
     remove_stale_temps,
 )
+from composer.models.files import save as save_file
 from composer.paths import EXAMPLES
 from composer.views import memory
 
@@ -184,7 +184,7 @@ class DraftStore:
         None when the snapshot is from an epoch before the current one: it is dropped."""
         state.saved_at = time.time()
         slot = DRAFT_SLOTS[1] if self._current.draft == DRAFT_SLOTS[0] else DRAFT_SLOTS[0]
-        replaced = atomic_write_text(self.user_dir / slot, dumps(conversation))
+        replaced = save_file(conversation, self.user_dir / slot)  # a piece at a time
         with self._lock:
             if epoch is not None and epoch != self._epoch:
                 (self.user_dir / slot).unlink(missing_ok=True)

@@ -1,8 +1,8 @@
 """Giving freed memory back to the system after a big one-off job (reading a 20 MB file), and
 keeping a big document's objects out of the garbage collector's full collections.
 
-Reading a file holds its text, its parsed JSON and the models at once, several times the file's
-size, and the draft's autosave holds the conversation's JSON as text and as bytes; once they
+Reading a file holds its bytes, its parsed JSON and the models at once, a few times the file's
+size, and the draft's autosave the conversation's dicts and a piece of its text; once they
 are done the C allocator keeps most of the freed peak (glibc keeps what a thread freed on that
 thread's heap) and the process stays that large. ``malloc_trim`` returns it. Elsewhere than
 glibc this does nothing.
@@ -18,16 +18,37 @@ from functools import cache
 AFTER_OPEN_MS = 2000
 
 
+# glibc's mallopt parameters, and the slack a heap may keep: an allocation this big is mapped
+# on its own (and unmapped when freed), and a heap keeps at most this much free at its top.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+HEAP_SLACK = 1 << 20
+
+
 @cache
-def _trim():
+def _libc():
     if not sys.platform.startswith("linux"):
         return None
     import ctypes  # here, not at start: the window imports this module before its first paint
 
     try:
-        return ctypes.CDLL(None).malloc_trim  # the process's own C library
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        libc = ctypes.CDLL(None)  # the process's own C library
+    except OSError:
         return None
+    return libc if hasattr(libc, "malloc_trim") else None  # (musl has no malloc_trim)
+
+
+@cache
+def keep_heaps_trimmed() -> None:
+    """Fix glibc's two thresholds at ``HEAP_SLACK`` (once, before a big file is read). By
+    default they move: freeing a big mapped block (a 20 MB file's bytes) raises them to its
+    size, after which a thread's heap (the reader's, the autosave's) keeps up to twice that
+    free at its top, resident, where ``malloc_trim`` does not reach (it trims the main heap's
+    top only). Set, what a thread frees past the slack goes back at once."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, HEAP_SLACK)
+        libc.mallopt(_M_TRIM_THRESHOLD, HEAP_SLACK)
 
 
 def give_back_freed() -> None:
@@ -38,9 +59,10 @@ def give_back_freed() -> None:
     write frees is freed as it goes, and a full collection over a big conversation's objects
     would hold the interpreter for a long moment. ``malloc_trim`` runs without the GIL."""
     linecache.clearcache()
-    trim = _trim()
-    if trim is not None:
-        trim(0)
+    keep_heaps_trimmed()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def keep_out_of_collections() -> None:

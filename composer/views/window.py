@@ -290,6 +290,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         from composer.views import opening  # the readers of every format: with the first open
 
         p = Path(path)
+        memory.keep_heaps_trimmed()
         return self._apply_open(p, opening.read_for_open(p)) is not False
 
     def open_path_later(self, path: str | os.PathLike[str], fmt: str | None = None,
@@ -299,6 +300,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         from composer.views import opening
 
         p = Path(path)
+        memory.keep_heaps_trimmed()  # before the reader's heap holds a big file's texts
         self.statusBar().showMessage(f"Reading {p}…")
         work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
             (lambda: opening.read_for_open(p))

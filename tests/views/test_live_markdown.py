@@ -138,3 +138,51 @@ def test_the_pane_ends_a_long_reply_without_blocking_and_catches_up_in_later_fra
     qtbot.waitUntil(lambda: pane.caught_up, timeout=20000)
     assert block.stream.rendered_chars == len(block.text)
     assert "Paragraph 399" in "".join(p.toPlainText() for p in block.stream.pages)
+
+
+def test_after_a_parse_a_piece_waits_for_the_next_turn_but_never_twice_running(qtbot,
+                                                                              monkeypatch):
+    # A budget of 0: every piece ends past its turn's deadline (and every update is a turn,
+    # from fresh turns: not in the rest a test before left).
+    monkeypatch.setattr(frames, "FRAME_BUDGET", 0.0)
+    monkeypatch.setattr(live, "frames", frames.Frames())
+    monkeypatch.setattr(live, "PIECE", 10)
+    view = ReplyText()
+    qtbot.addWidget(view)
+    stream = live.LiveMarkdown(view)
+    rendered: list[int] = []
+    for i in range(30):
+        stream.append(f"Paragraph {i} with **bold**.\n\n")  # a parse each time
+        before = len(stream._done)
+        stream.update("#fff")
+        rendered.append(len(stream._done) - before)
+    # A parse and then a piece would end past the deadline: the piece waits, but not twice
+    # running, so one update in two renders a piece while text keeps coming...
+    assert rendered[:2] == [0, 0] and max(rendered) == 1  # (the first: no block finished)
+    assert all(a + b == 1 for a, b in zip(rendered[1:], rendered[2:], strict=False))
+    # ...and with no new text to parse, each update renders one.
+    waiting = len(stream._ready)
+    stream.update("#fff")
+    assert len(stream._ready) == waiting - 1
+    stream.finish("#fff")
+    while stream.busy:
+        stream.update("#fff")
+    assert "**" not in view.toPlainText() and "Paragraph 29 with bold" in view.toPlainText()
+
+
+
+def test_a_rendered_piece_changes_the_document_once_not_once_per_edit(qtbot, monkeypatch):
+    monkeypatch.setattr(frames, "FRAME_BUDGET", 0.0)  # a piece an update at most
+    monkeypatch.setattr(live, "frames", frames.Frames())
+    monkeypatch.setattr(live, "PIECE", 10)  # a paragraph a piece
+    view = ReplyText()
+    qtbot.addWidget(view)
+    stream = live.LiveMarkdown(view)
+    stream.append("# First\n\nSecond, with **bold**.\n\nThird *one*.\n\nOpen")
+    while len(stream._done) < 1:  # the first piece: the document set anew (setHtml)
+        stream.update("#fff")
+    changes: list[tuple[int, int, int]] = []
+    view.document().contentsChange.connect(lambda *change: changes.append(change))
+    stream.update("#fff")  # nothing new to parse: one piece, put in by five edits
+    assert len(stream._done) == 2 and "Second, with bold." in view.toPlainText()
+    assert len(changes) == 1  # laid out once (it was five times)

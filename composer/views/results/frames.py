@@ -11,6 +11,9 @@ render) asks ``scheduler.want(pane, delay)``; each tick is a turn, and the panes
 due take it one step at a time (``pane.step()``: one append of what came, or rendering until
 the deadline), round-robin, until the turn's budget is spent; a pane served goes to the back,
 the rest wait for the next turn. So four columns streaming at once cost the loop what one does.
+A step that would end past the deadline (judged by how long the pane's last steps took) waits
+for a later tick, after the loop has turned: four panes' steps in one tick, each starting just
+before the deadline, made a tick twice its budget, and one frame in a hundred late.
 
 The pace: between slices of a stream's body the transport awaits ``pace.turn()``; while a
 streaming pane has more than BEHIND characters waiting to be shown, that waits (a flood is read
@@ -81,6 +84,9 @@ class Scheduler:
     def __init__(self) -> None:
         # pane id -> (weak pane, when its next step is due); in order of service.
         self._queue: dict[int, tuple[weakref.ref, float]] = {}
+        # pane -> how long its last two steps took (a pane's steps alternate between showing
+        # what came and rendering, and cost unlike).
+        self._cost: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._timer: QTimer | None = None  # made on first use (after the QApplication)
         self._due = float("inf")  # when the timer fires
 
@@ -95,6 +101,7 @@ class Scheduler:
 
     def drop(self, pane: Stepper) -> None:
         self._queue.pop(id(pane), None)
+        self._cost.pop(pane, None)
 
     def wanted(self, pane: Stepper) -> bool:
         return id(pane) in self._queue
@@ -117,18 +124,26 @@ class Scheduler:
             return
         served = False
         for key in list(self._queue):
-            if served and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if served and now >= deadline:
                 break
             ref, due = self._queue[key]
             pane = ref()
             if pane is None or not isValid(pane):  # (a widget deleted with work to do)
                 del self._queue[key]
                 continue
-            if due > time.monotonic():
+            if due > now:
+                continue
+            # A step that may not end within the turn is left for the next tick, after the
+            # loop has turned (input, painting): so a tick blocks the loop for one step at
+            # least, its budget at most, give or take a misjudged step.
+            cost = self._cost.get(pane, (0.0, 0.0))
+            if served and now + max(cost) > deadline:
                 continue
             del self._queue[key]
             served = True
             wait = pane.step()
+            self._cost[pane] = (time.monotonic() - now, cost[0])
             if wait is not None and key not in self._queue:
                 self._queue[key] = (ref, time.monotonic() + wait)  # to the back
         _wake_readers()

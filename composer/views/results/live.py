@@ -60,6 +60,8 @@ class LiveMarkdown:
         self._waiting = False  # an update came while the loop rested: the next turn does it
         self._next_parse = 0.0
         self._window = WINDOW  # characters of the tail parsed at a time
+        self._piece_cost = 0.0  # seconds the last piece took to render
+        self._piece_waited = False  # the last update left its first piece for the next turn
         self._format = QTextCharFormat()
         self._cursor = QTextCursor(self.doc)
 
@@ -134,13 +136,23 @@ class LiveMarkdown:
         if deadline is None:
             return  # the loop rests between turns: ``busy`` brings the pane back
         now = time.monotonic()
-        if self._dirty and not self.finished:
+        parsed = self._dirty and not self.finished
+        if parsed:
             before = _doc_len(self._join(self._tail))
             self._take_out(before, self._settle(now, deadline))
-        while self._ready:  # one piece at least, so that it always gets on
-            self._render_piece(self._ready.popleft(), background)
-            if time.monotonic() >= deadline:
+        # No piece that would end past the turn's deadline (a piece costs milliseconds, and
+        # four panes' overruns added up to a late frame): after a parse the first piece may
+        # wait for the next turn, but not twice in a row, so that pieces always get on.
+        may_wait = parsed and not self._piece_waited
+        rendered = False
+        while self._ready:
+            if (rendered or may_wait) and time.monotonic() + self._piece_cost >= deadline:
                 break
+            started = time.monotonic()
+            self._render_piece(self._ready.popleft(), background)
+            self._piece_cost = time.monotonic() - started
+            rendered = True
+        self._piece_waited = bool(self._ready) and not rendered
 
     def _settle(self, now: float, deadline: float) -> list[str]:
         """Take the finished blocks at the front of the tail out of it, as pieces to render.
@@ -272,7 +284,15 @@ class LiveMarkdown:
         self._page_chars += len(piece)
         if html:  # (blank lines render as nothing)
             at = self._end() - _doc_len(self._join(self._tail))
-            self._put_html(at, at, html)
+            if at == 0:  # (the whole document set anew: no edits to group)
+                self._put_html(at, at, html)
+            else:  # one edit block: the document laid out once for the piece's five edits
+                block = QTextCursor(self.doc)
+                block.beginEditBlock()
+                try:
+                    self._put_html(at, at, html)
+                finally:
+                    block.endEditBlock()
         self.reset_cursor()
 
     def _turn_page(self) -> None:
