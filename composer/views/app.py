@@ -172,6 +172,9 @@ def _open_window(files: list[str]) -> int:
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
         async with new_client(timeout=timeout, follow_redirects=True) as client:
             windows.use_client(client)
+            from composer.views.results import markdown
+
+            warm = loop.run_in_executor(None, markdown.warm_up)
             if files:
                 windows.open_files(files[1:])
             else:
@@ -180,6 +183,7 @@ def _open_window(files: list[str]) -> int:
             windows.recover_orphans()
             await windows.all_closed.wait()
             listener.close()
+            await warm
         return 0
 
     with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:

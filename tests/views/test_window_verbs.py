@@ -14,8 +14,8 @@ from composer.models.conversation import Conversation
 from composer.models.files import save
 from composer.models.parts import Message
 
-# Runs the real verb; a timer closes the window once it is up (and has the HTTP client it is
-# given after its first paint) and reports what it showed.
+# Runs the real verb; a timer closes the window once it is up (with the HTTP client it is given
+# after its first paint, and markdown-it read for the first reply) and reports what it showed.
 SCRIPT = textwrap.dedent("""
     import json, sys
     from PySide6.QtCore import QTimer
@@ -28,7 +28,8 @@ SCRIPT = textwrap.dedent("""
 
     def close_it():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if not windows or not windows[0].isVisible() or windows[0].http_client is None:
+        if not windows or not windows[0].isVisible() or windows[0].http_client is None \
+                or "markdown_it" not in sys.modules:  # (read on a worker after the paint)
             QTimer.singleShot(50, close_it)
             return
         w = windows[0]

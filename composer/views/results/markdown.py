@@ -42,6 +42,13 @@ def _parser() -> MarkdownIt:
     return md
 
 
+def warm_up() -> None:
+    """Build the parsers (importing markdown-it) ahead of the first reply, which would stall on
+    them for up to a tenth of a second; the app does it on a worker after its first paint."""
+    _parser()
+    _block_parser()
+
+
 def to_html(text: str, code_background: str = "#f2f2f2") -> str:
     """The reply's Markdown as an HTML fragment; code blocks on ``code_background``."""
     return _parser().render(text).replace(_BG, code_background)
