@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -84,10 +85,20 @@ def llm():
     return pytest.importorskip("llm")
 
 
+@pytest.fixture(scope="session")
+def _user_dirs_root(tmp_path_factory):
+    """One folder for every test's user directory, numbered by a count: ``mktemp`` would list
+    the base folder to find the next free number, for each test (two thousand of them in a
+    worker, which made that quadratic: seconds of CPU a run)."""
+    return tmp_path_factory.mktemp("homes"), itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+def _isolated_user_dirs(_user_dirs_root, monkeypatch):
     """Every test gets its own config/data dirs and no real keys from the environment."""
-    home = tmp_path_factory.mktemp("home")
+    root, count = _user_dirs_root
+    home = root / str(next(count))
+    home.mkdir()
     monkeypatch.setenv("COMPOSER_USER_DIR", str(home))
     monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
