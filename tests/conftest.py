@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from tests.trials import examples
 
@@ -29,11 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COMPOSER_SHARED", ROOT.parent / "shared"))
 RECORDINGS = SHARED / "recordings" / "fantasy"
 
-
-# Property tests without settings of their own make half of hypothesis's default examples too
-# (tests/trials.py; COMPOSER_THOROUGH=1 for all of them).
-settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
-settings.load_profile("composer")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -68,6 +62,24 @@ LLM = pytest.mark.loads_llm
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "loads_llm: loads the real llm and its plugins (run "
                             "first, together, in parallel runs)")
+    if _only_hands_out_tests(config):
+        return  # hypothesis (half a second to import) is for the processes that run tests
+    from hypothesis import settings
+
+    # Property tests without settings of their own make half of hypothesis's default examples
+    # too (tests/trials.py; COMPOSER_THOROUGH=1 for all of them). Before any test module is
+    # imported, and before hypothesis's own plugin loads a --hypothesis-profile given.
+    settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
+    settings.load_profile("composer")
+
+
+def _only_hands_out_tests(config: pytest.Config) -> bool:
+    """Whether this process is xdist's controller, which starts the workers and reports what
+    they run but runs and collects no test itself (xdist's own test, made before its plugin
+    says so in its pytest_configure)."""
+    option = config.option
+    return (not hasattr(config, "workerinput") and not option.collectonly
+            and getattr(option, "dist", "no") != "no" and bool(getattr(option, "tx", None)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
