@@ -37,7 +37,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     selection runs in this process, where starting workers would cost more than it saves.
     Serial as well: ``-n 0``, ``-p no:xdist``, ``-s`` (output shown as it comes) and ``--pdb``;
     an explicit ``-n`` or ``--dist`` is obeyed. Runs before xdist's own hook, which turns the
-    count into workers."""
+    count into workers. The workers share the tests by ``worksteal``: each starts with half of
+    them and one that runs out takes half of what the other has left, so both end within a
+    test of each other (xdist's ``load`` hands out runs of up to a quarter of what is left:
+    one worker was still on window tests 8 s after the other had finished)."""
     if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
         return
     option = config.option
@@ -52,6 +55,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     workers = config.hook.pytest_xdist_auto_num_workers(config=config)
     if workers > 1:
         option.numprocesses = workers
+        option.dist = "worksteal"
 
 
 # The tests that load the real llm and its plugins (tests/test_llm_*.py and the window's
@@ -82,12 +86,34 @@ def _only_hands_out_tests(config: pytest.Config) -> bool:
             and getattr(option, "dist", "no") != "no" and bool(getattr(option, "tx", None)))
 
 
+# The modules whose tests take seconds of wall time each: a process of their own started and
+# waited for, a SIGKILL at a random moment. A parallel run starts them early, after the LLM tests.
+LONG_FIRST = ("tests/test_sigkill.py", "tests/test_testrun_sigkill.py", "tests/test_cli_edges.py",
+              "tests/test_cli_send.py", "tests/test_cli_send_targets.py", "tests/test_seam.py",
+              "tests/test_linked_files.py", "tests/test_llm_provider.py",
+              "tests/test_cli_count.py", "tests/views/test_window_verbs.py",
+              "tests/views/test_screenshot.py", "tests/views/test_startup_imports.py",
+              "tests/views/test_single_instance.py")
+
+
+def _parallel_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("loads_llm") is not None:
+        return 0
+    path = item.nodeid.replace("\\", "/")
+    if path.startswith(LONG_FIRST):
+        return 1
+    return 2 if path.startswith("tests/views/") else 3
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In an xdist worker, the tests marked LLM come first: xdist hands each worker a run of
     consecutive tests to begin with, so they all go to one worker and only that one loads llm.
-    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)"""
+    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)
+    Then the long ones (LONG_FIRST), the window's (a tenth of a second each) and last the
+    thousands of short core tests: each worker ends on short tests, so neither waits long for
+    the other's last one (a window test that starts a process used to end the run, 4 s)."""
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: item.get_closest_marker("loads_llm") is None)
+        items.sort(key=_parallel_order)
 
 
 @pytest.fixture
