@@ -133,10 +133,12 @@ def _user_dirs_root(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(_user_dirs_root, monkeypatch):
-    """Every test gets its own config/data dirs and no real keys from the environment."""
+    """Every test gets its own config/data dirs and no real keys from the environment. The
+    folder is not made: Composer and llm make theirs when they first write, as on a new
+    user's machine (most tests never write there; each folder made is one more to delete
+    when pytest clears an old run's folders, at the end of a run)."""
     root, count = _user_dirs_root
     home = root / str(next(count))
-    home.mkdir()
     monkeypatch.setenv("COMPOSER_USER_DIR", str(home))
     monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
