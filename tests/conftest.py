@@ -58,7 +58,6 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         option.dist = "worksteal"
 
 
-@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown with -p no:xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """One worker more than cores (xdist's own count), on two cores or more: a worker spends
     about a fifth of its time waiting (on the processes its tests start, a kill at a random
