@@ -32,8 +32,8 @@ RECORDINGS = SHARED / "recordings" / "fantasy"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """The whole suite (or a folder of it) runs on every core with pytest-xdist, one worker more
-    than cores (``PYTEST_XDIST_AUTO_NUM_WORKERS`` sets the count); a file, a test or a ``-k``
+    """The whole suite (or a folder of it) runs on every core with pytest-xdist, one worker per
+    core (``PYTEST_XDIST_AUTO_NUM_WORKERS`` sets the count); a file, a test or a ``-k``
     selection runs in this process, where starting workers would cost more than it saves.
     Serial as well: ``-n 0``, ``-p no:xdist``, ``-s`` (output shown as it comes) and ``--pdb``;
     an explicit ``-n`` or ``--dist`` is obeyed. Runs before xdist's own hook, which turns the
@@ -56,19 +56,6 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if workers > 1:
         option.numprocesses = workers
         option.dist = "worksteal"
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """One worker more than cores (xdist's own count), on two cores or more: a worker spends
-    about a fifth of its time waiting (on the processes its tests start, a kill at a random
-    moment, a timeout a test proves, a window's timers), which a third worker on two cores
-    fills; the run costs a third collection (5 s of CPU) and ends 20 to 30 % sooner."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None  # xdist's own hook reads it
-    from xdist.plugin import pytest_xdist_auto_num_workers as one_a_core
-
-    cores = one_a_core(config)
-    return cores + 1 if cores > 1 else cores
 
 
 # The tests that load the real llm and its plugins (tests/test_llm_*.py and the window's
