@@ -108,9 +108,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)
     Then the long ones (LONG_FIRST), then the rest as collected (the core tests, then the
     window's, a tenth of a second each): no worker ends on a test of seconds while the others
-    wait (a window test that starts a process used to end the run, 4 s). The window tests
-    stay after the core ones: run before them they cost a fifth more CPU in two runs of
-    three (unexplained; see the suitetime notes)."""
+    wait (a window test that starts a process used to end the run, 4 s)."""
     if hasattr(config, "workerinput"):
         items.sort(key=_parallel_order)
 
