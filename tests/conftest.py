@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from tests.trials import examples
 
@@ -29,11 +29,6 @@ SHARED = Path(os.environ.get("COMPOSER_SHARED", ROOT.parent / "shared"))
 RECORDINGS = SHARED / "recordings" / "fantasy"
 
 
-# Property tests without settings of their own make half of hypothesis's default examples too
-# (tests/trials.py; COMPOSER_THOROUGH=1 for all of them).
-settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
-settings.load_profile("composer")
-
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
@@ -42,7 +37,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     selection runs in this process, where starting workers would cost more than it saves.
     Serial as well: ``-n 0``, ``-p no:xdist``, ``-s`` (output shown as it comes) and ``--pdb``;
     an explicit ``-n`` or ``--dist`` is obeyed. Runs before xdist's own hook, which turns the
-    count into workers."""
+    count into workers. The workers share the tests by ``worksteal``: each starts with half of
+    them and one that runs out takes half of what the other has left, so both end within a
+    test of each other (xdist's ``load`` hands out runs of up to a quarter of what is left:
+    one worker was still on window tests 8 s after the other had finished)."""
     if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
         return
     option = config.option
@@ -57,6 +55,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     workers = config.hook.pytest_xdist_auto_num_workers(config=config)
     if workers > 1:
         option.numprocesses = workers
+        option.dist = "worksteal"
 
 
 # The tests that load the real llm and its plugins (tests/test_llm_*.py and the window's
@@ -67,14 +66,51 @@ LLM = pytest.mark.loads_llm
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "loads_llm: loads the real llm and its plugins (run "
                             "first, together, in parallel runs)")
+    if _only_hands_out_tests(config):
+        return  # hypothesis (half a second to import) is for the processes that run tests
+    from hypothesis import settings
+
+    # Property tests without settings of their own make half of hypothesis's default examples
+    # too (tests/trials.py; COMPOSER_THOROUGH=1 for all of them). Before any test module is
+    # imported, and before hypothesis's own plugin loads a --hypothesis-profile given.
+    settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
+    settings.load_profile("composer")
+
+
+def _only_hands_out_tests(config: pytest.Config) -> bool:
+    """Whether this process is xdist's controller, which starts the workers and reports what
+    they run but runs and collects no test itself (xdist's own test, made before its plugin
+    says so in its pytest_configure)."""
+    option = config.option
+    return (not hasattr(config, "workerinput") and not option.collectonly
+            and getattr(option, "dist", "no") != "no" and bool(getattr(option, "tx", None)))
+
+
+# The modules whose tests take seconds of wall time each: a process of their own started and
+# waited for, a SIGKILL at a random moment. A parallel run starts them early, after the LLM tests.
+LONG_FIRST = ("tests/test_sigkill.py", "tests/test_testrun_sigkill.py", "tests/test_cli_edges.py",
+              "tests/test_cli_send.py", "tests/test_cli_send_targets.py", "tests/test_seam.py",
+              "tests/test_linked_files.py", "tests/test_llm_provider.py",
+              "tests/test_cli_count.py", "tests/views/test_window_verbs.py",
+              "tests/views/test_screenshot.py", "tests/views/test_startup_imports.py",
+              "tests/views/test_single_instance.py")
+
+
+def _parallel_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("loads_llm") is not None:
+        return 0
+    return 1 if item.nodeid.replace("\\", "/").startswith(LONG_FIRST) else 2
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In an xdist worker, the tests marked LLM come first: xdist hands each worker a run of
     consecutive tests to begin with, so they all go to one worker and only that one loads llm.
-    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)"""
+    (``xdist_group`` would say so outright, but xdist 3.8 cannot rename pytest 9's items.)
+    Then the long ones (LONG_FIRST), then the rest as collected (the core tests, then the
+    window's, a tenth of a second each): no worker ends on a test of seconds while the others
+    wait (a window test that starts a process used to end the run, 4 s)."""
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: item.get_closest_marker("loads_llm") is None)
+        items.sort(key=_parallel_order)
 
 
 @pytest.fixture
@@ -84,10 +120,22 @@ def llm():
     return pytest.importorskip("llm")
 
 
+@pytest.fixture(scope="session")
+def _user_dirs_root(tmp_path_factory):
+    """One folder for every test's user directory, numbered by a count: ``mktemp`` would list
+    the base folder to find the next free number, for each test (two thousand of them in a
+    worker, which made that quadratic: seconds of CPU a run)."""
+    return tmp_path_factory.mktemp("homes"), itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Every test gets its own config/data dirs and no real keys from the environment."""
-    home = tmp_path_factory.mktemp("home")
+def _isolated_user_dirs(_user_dirs_root, monkeypatch):
+    """Every test gets its own config/data dirs and no real keys from the environment. The
+    folder is not made: Composer and llm make theirs when they first write, as on a new
+    user's machine (most tests never write there; each folder made is one more to delete
+    when pytest clears an old run's folders, at the end of a run)."""
+    root, count = _user_dirs_root
+    home = root / str(next(count))
     monkeypatch.setenv("COMPOSER_USER_DIR", str(home))
     monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",

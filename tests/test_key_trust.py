@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from composer import paths
 from composer.main import main
 from composer.models.conversation import Conversation
 from composer.models.document import Document
@@ -148,13 +149,13 @@ def test_send_does_not_spend_the_key_on_the_files_base_url(loopback, tmp_path, m
 
 @pytest.mark.parametrize("how", ["--trust-base-url", "--base-url", "remembered"])
 def test_send_spends_the_key_there_on_the_users_say_so(loopback, tmp_path, monkeypatch, capsys,
-                                                       how, _isolated_user_dirs):
+                                                       how):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     loopback.queue(Reply.sse(CHAT_REPLY))
     path = _file(tmp_path, loopback.url + "/v1")
     args = ["send", path]
     if how == "remembered":
-        TrustedHosts.load(_isolated_user_dirs).allow(
+        TrustedHosts.load(paths.user_dir()).allow(  # the folder `send` reads
             KeyTarget("openai", "", loopback.url, None), remember=True)
     else:
         args += [how] if how == "--trust-base-url" else [how, loopback.url + "/v1"]

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from composer import paths
 from composer.main import main
 from composer.models import linked
 from composer.models.attachment import Attachment, NotLoaded
@@ -179,7 +180,7 @@ def test_send_refuses_dotdot_and_symlink_escapes(loopback, tmp_path, capsys, mon
 
 def test_send_refuses_a_file_over_the_preferences_size_limit(loopback, tmp_path, capsys,
                                                              monkeypatch):
-    Preferences(attachment_size_limit_mb=0.001).save(os.environ["COMPOSER_USER_DIR"])
+    Preferences(attachment_size_limit_mb=0.001).save(paths.user_dir())  # where `send` reads
     (tmp_path / "big.txt").write_bytes(b"x" * 5000)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
     conv = conversation_file(tmp_path, "big.txt")

@@ -37,24 +37,40 @@ from tests.loopback import LoopbackServer
 # widgets costs 40-160 ms on a loaded two-core machine; a GUI thread waiting on the network
 # would stop it for the read timeout at least, which is longer.
 MAX_GAP_S = 0.4
+assert READ_TIMEOUT_S > MAX_GAP_S
+SCHEDSTAT = "/proc/thread-self/schedstat"
+
+
+def _waited_for_a_core() -> float:
+    """Seconds this thread has spent ready to run but waiting for a core (Linux's schedstat;
+    0 where there is none). A thread that waits on the network is asleep, not waiting for a
+    core: this time is the machine's load, not the window's doing."""
+    try:
+        with open(SCHEDSTAT, encoding="ascii") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class Ticks:
-    """A 5 ms timer on the GUI thread; the longest gap between its ticks."""
+    """A 5 ms timer on the GUI thread; the longest gap between its ticks, less the time the
+    thread spent in that gap waiting for a core (on a machine running more than it has cores
+    for, a ready thread can wait half a second for one)."""
 
     def __init__(self) -> None:
         self.count = 0
         self.max_gap = 0.0
         self._last = time.monotonic()
+        self._last_wait = _waited_for_a_core()
         self.timer = QTimer()
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
 
     def _tick(self) -> None:
-        now = time.monotonic()
-        self.max_gap = max(self.max_gap, now - self._last)
-        self._last = now
+        now, wait = time.monotonic(), _waited_for_a_core()
+        self.max_gap = max(self.max_gap, now - self._last - (wait - self._last_wait))
+        self._last, self._last_wait = now, wait
         self.count += 1
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.run import RunState
+from composer.views import inspector as inspector_module
 from composer.views.inspector import DEBOUNCE_MS
 from tests.loopback import Reply
 
@@ -72,7 +73,12 @@ def test_a_refused_conversation_explains_instead_of_a_request(qtbot, run_window)
     assert not inspector.copy_curl_button.isEnabled()
 
 
-def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_window, loopback):
+def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_window, loopback,
+                                                                  monkeypatch):
+    # Keeping the reply edits the table, which brings the preview back after the debounce (50
+    # ms in this module): on a loaded machine the wait below can see the run end later than
+    # that, so here the debounce is long.
+    monkeypatch.setattr(inspector_module, "DEBOUNCE_MS", 60_000)
     body = ('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
             'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
             "data: [DONE]\n\n")
