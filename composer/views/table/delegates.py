@@ -327,8 +327,7 @@ class ContentDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._filter = _CtrlReturnCommits(self)
         self.layouts = LayoutCache()
-        # The last paint's column width, text width and font.
-        self._painted_with: tuple[int, int, QFont] | None = None
+        self._painted_with: tuple[int, QFont] | None = None  # the last text width and font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
@@ -348,8 +347,7 @@ class ContentDelegate(QStyledItemDelegate):
         colour = option.palette.color(_NORMAL if _ENABLED in state else _DISABLED,
                                       _HIGHLIGHTED_TEXT if _SELECTED in state else _TEXT)
         font = option.font
-        # The column's width, the text's and a copy of the font (the option's own goes with it).
-        self._painted_with = (widget.columnWidth(index.column()), rect.width(), QFont(font))
+        self._painted_with = (rect.width(), QFont(font))  # (the option's own goes with it)
         static = self.layouts.get(text, rect.width(), font)
         painter.save()
         painter.setClipRect(rect)
@@ -359,13 +357,11 @@ class ContentDelegate(QStyledItemDelegate):
         painter.drawStaticText(rect.left(), top, static)
         painter.restore()
 
-    def prepare(self, model, rows: list[int], column_width: int) -> None:
-        """Lay out the rows' previews as a paint in a column ``column_width`` wide would (the
-        text keeps the margins the last paint's did; prefetch.py)."""
+    def prepare(self, model, rows: list[int]) -> None:
+        """Lay out the rows' previews as the last paint would have (prefetch.py)."""
         if self._painted_with is None:
             return
-        painted_column, painted_text, font = self._painted_with
-        width = painted_text + column_width - painted_column
+        width, font = self._painted_with
         for row in rows:
             text = model.look(row).preview
             if text:

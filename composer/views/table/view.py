@@ -444,7 +444,7 @@ class MessageTable(QTableView):
         if measure:
             row_id, measured = self.document.row_id, self._measured
             self._fit_rows([r for r in rows if row_id(r) not in measured])
-        self._content_delegate.prepare(self._model, rows, self.columnWidth(CONTENT_COLUMN))
+        self._content_delegate.prepare(self._model, rows)
 
     def _rows_down_to_bottom(self, first: int):
         """The rows from ``first`` down to the viewport's bottom, by each row's height as it is
