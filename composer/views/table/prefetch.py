@@ -26,49 +26,39 @@ class Prefetch(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._step)
-        # The next row to prepare each way, and the pixels of rows still to prepare there.
-        self._below = self._above = -1
-        self._room_below = self._room_above = 0
+        self._below: list[int] = []
+        self._above: list[int] = []
         self._planned = False
 
     def schedule(self, *_args) -> None:
         """The view moved (or changed): prepare around where it is, once it rests."""
         self._planned = False
+        self._below, self._above = [], []
         self._timer.start(REST_MS)
 
     def _plan(self) -> None:
         table = self._table
         count = table.model().rowCount()
         first = table.rowAt(0)
-        self._below = self._above = -1
         if first < 0 or count == 0:
             return
-        height = table.viewport().height()
-        last = table.rowAt(height - 1)
-        self._below = -1 if last < 0 or last + 1 >= count else last + 1
-        self._above = first - 1
-        # A screen each way, by the rows' heights as they will be; above, rows not measured yet
-        # may come out shorter than they stand now, so half a screen more.
-        self._room_below, self._room_above = height, height * 3 // 2
+        last = table.rowAt(table.viewport().height() - 1)
+        last = count - 1 if last < 0 else last
+        screen = last - first + 1
+        self._below = list(range(last + 1, min(count, last + 1 + screen)))
+        self._above = list(range(first - 1, max(-1, first - 1 - screen), -1))
 
     def _step(self) -> None:
         if not self._planned:
             self._planned = True
             self._plan()
-        table = self._table
-        count = table.model().rowCount()
         deadline = time.monotonic() + BUDGET
-        while time.monotonic() < deadline:
-            if self._below >= 0 and self._room_below > 0:
-                rows = list(range(self._below, min(count, self._below + CHUNK)))
-                table.prepare_rows(rows, measure=True)
-                self._room_below -= sum(map(table.rowHeight, rows))
-                self._below = rows[-1] + 1 if rows and rows[-1] + 1 < count else -1
-            elif self._above >= 0 and self._room_above > 0:
-                rows = list(range(self._above, max(-1, self._above - CHUNK), -1))
-                table.prepare_rows(rows, measure=False)
-                self._room_above -= sum(map(table.rowHeight, rows))
-                self._above = rows[-1] - 1
+        while (self._below or self._above) and time.monotonic() < deadline:
+            if self._below:
+                rows, self._below = self._below[:CHUNK], self._below[CHUNK:]
+                self._table.prepare_rows(rows, measure=True)
             else:
-                return
-        self._timer.start(0)
+                rows, self._above = self._above[:CHUNK], self._above[CHUNK:]
+                self._table.prepare_rows(rows, measure=False)
+        if self._below or self._above:
+            self._timer.start(0)
