@@ -6,10 +6,8 @@ from __future__ import annotations
 import time
 
 
-def run(rows: int, rest_ms: int = 0) -> tuple[float, float, int]:
-    """(worst ms, p95 ms, screens) for one pass top to bottom over ``rows`` long messages,
-    with ``rest_ms`` of idle event loop between screens (a user reading; the table prepares the
-    rows around the screen then) or none (a held Page Down)."""
+def run(rows: int) -> tuple[float, float, int]:
+    """(worst ms, p95 ms, screens) for one pass top to bottom over ``rows`` long messages."""
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QApplication
 
@@ -34,9 +32,6 @@ def run(rows: int, rest_ms: int = 0) -> tuple[float, float, int]:
         if value >= bar.maximum():
             break
         value = min(bar.maximum(), value + table.viewport().height())
-        rest = time.perf_counter() + rest_ms / 1000
-        while time.perf_counter() < rest:
-            app.processEvents()
     table.close()
     table.deleteLater()
     app.processEvents()

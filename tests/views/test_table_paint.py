@@ -107,30 +107,6 @@ def test_rows_that_come_on_screen_after_a_scroll_are_measured(qtbot):
         assert _as_qt_measures(view, range(first, last + 1)) == []
 
 
-def test_the_screens_around_are_made_ready_while_the_user_rests(qtbot):
-    """After a pause, paging down or up paints from what is kept: no preview is laid out and no
-    look gathered in the paint itself, and below no row measured. The rows above keep the
-    height they had (measuring them would move what the user is reading)."""
-    view = _table(qtbot, [Message.text("user", f"row {i}\n" + "word " * (i % 40))
-                          for i in range(600)])
-    bar, delegate, model = view.verticalScrollBar(), view._content_delegate, view.model()
-    bar.setValue(bar.maximum() // 2)
-    view.viewport().repaint()
-    first = view.rowAt(0)
-    above = [view.rowHeight(r) for r in range(first - 10, first)]
-    qtbot.waitUntil(lambda: not view.prefetch._timer.isActive(), timeout=3000)
-    assert [view.rowHeight(r) for r in range(first - 10, first)] == above
-    for step, down in ((view.viewport().height(), True), (-2 * view.viewport().height(), False)):
-        qtbot.waitUntil(lambda: not view.prefetch._timer.isActive(), timeout=3000)
-        laid_out, measured, looks = (delegate.layouts.layouts, len(view._measured),
-                                     len(model._looks))
-        bar.setValue(bar.value() + step)
-        view.viewport().repaint()
-        assert (delegate.layouts.layouts, len(model._looks)) == (laid_out, looks)
-        if down:  # (rows above are measured when they come on screen, as before)
-            assert len(view._measured) == measured
-
-
 def _grab_column(view: MessageTable, column: int) -> QImage:
     rect = QRect(view.columnViewportPosition(column), 0, view.columnWidth(column),
                  view.viewport().height())

@@ -327,7 +327,6 @@ class ContentDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._filter = _CtrlReturnCommits(self)
         self.layouts = LayoutCache()
-        self._painted_with: tuple[int, QFont] | None = None  # the last text width and font
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         """The cell as the style draws it, its text from the row's cached layout."""
@@ -347,7 +346,6 @@ class ContentDelegate(QStyledItemDelegate):
         colour = option.palette.color(_NORMAL if _ENABLED in state else _DISABLED,
                                       _HIGHLIGHTED_TEXT if _SELECTED in state else _TEXT)
         font = option.font
-        self._painted_with = (rect.width(), QFont(font))  # (the option's own goes with it)
         static = self.layouts.get(text, rect.width(), font)
         painter.save()
         painter.setClipRect(rect)
@@ -356,16 +354,6 @@ class ContentDelegate(QStyledItemDelegate):
         top = rect.top() + max(0, (rect.height() - int(static.size().height())) // 2)
         painter.drawStaticText(rect.left(), top, static)
         painter.restore()
-
-    def prepare(self, model, rows: list[int]) -> None:
-        """Lay out the rows' previews as the last paint would have (prefetch.py)."""
-        if self._painted_with is None:
-            return
-        width, font = self._painted_with
-        for row in rows:
-            text = model.look(row).preview
-            if text:
-                self.layouts.get(text, width, font)
 
     def createEditor(self, parent: QWidget, option, index) -> QWidget:
         edit = QPlainTextEdit(parent)

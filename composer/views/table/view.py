@@ -56,7 +56,6 @@ from composer.views.table.model import (
     MessageTableModel,
     local_paths,
 )
-from composer.views.table.prefetch import Prefetch
 from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
@@ -166,9 +165,6 @@ class MessageTable(QTableView):
         self._model.modelReset.connect(self._on_model_reset)
         self._model.row_changed.connect(self._on_model_row_changed)
         self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
-        self.prefetch = Prefetch(self)
-        self.verticalScrollBar().valueChanged.connect(self.prefetch.schedule)
-        header.sectionResized.connect(self.prefetch.schedule)  # previews laid out anew
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
         self._keep_big_document_out_of_collections()
@@ -436,16 +432,6 @@ class MessageTable(QTableView):
                        < self.verticalScrollBar().value()):
             self.updateGeometries()
 
-    def prepare_rows(self, rows: list[int], measure: bool) -> None:
-        """Gather the rows' looks and lay out their previews (and with ``measure`` fit their
-        heights) ahead of their first paint (prefetch.py)."""
-        count = len(self.document)
-        rows = [r for r in rows if 0 <= r < count]
-        if measure:
-            row_id, measured = self.document.row_id, self._measured
-            self._fit_rows([r for r in rows if row_id(r) not in measured])
-        self._content_delegate.prepare(self._model, rows)
-
     def _rows_down_to_bottom(self, first: int):
         """The rows from ``first`` down to the viewport's bottom, by each row's height as it is
         when the next is asked for: rows measured shorter than the default let more rows onto
@@ -486,7 +472,6 @@ class MessageTable(QTableView):
         self._fit_timer.start()
         self.current_row_changed.emit(self.current_row())
         self._keep_big_document_out_of_collections()
-        self.prefetch.schedule()
 
     def _keep_big_document_out_of_collections(self) -> None:
         """A big document's objects stay out of full garbage collections (memory.py), once the
@@ -539,7 +524,6 @@ class MessageTable(QTableView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_visible_rows()
-        self.prefetch.schedule()  # (also the first show: a table is resized before it shows)
 
     def dragEnterEvent(self, event) -> None:
         if _is_file_drop(event.mimeData()):
