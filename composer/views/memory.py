@@ -11,7 +11,6 @@ glibc this does nothing.
 from __future__ import annotations
 
 import gc
-import linecache
 import sys
 from functools import cache
 
@@ -52,13 +51,11 @@ def keep_heaps_trimmed() -> None:
 
 
 def give_back_freed() -> None:
-    """Drop the source lines PySide6 cached, then return the C heap's free pages to the
-    system. (PySide6's import hook reads the source of every module imported, to look for its
-    own name, and leaves it in ``linecache``: megabytes once an open has loaded the transport
-    and the readers; a traceback reads them again.) No garbage collection: what a read or a
-    write frees is freed as it goes, and a full collection over a big conversation's objects
-    would hold the interpreter for a long moment. ``malloc_trim`` runs without the GIL."""
-    linecache.clearcache()
+    """Return the C heap's free pages to the system. (PySide6's import hook no longer leaves
+    every module's source in ``linecache``: qt_start.py answers it from the file's bytes.) No
+    garbage collection: what a read or a write frees is freed as it goes, and a full
+    collection over a big conversation's objects would hold the interpreter for a long moment.
+    ``malloc_trim`` runs without the GIL."""
     keep_heaps_trimmed()
     libc = _libc()
     if libc is not None:
