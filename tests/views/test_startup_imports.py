@@ -5,6 +5,16 @@ import subprocess
 import sys
 
 
+def _printed(code: str) -> list[str]:
+    """The lines a fresh interpreter printed running ``code`` offscreen."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env)
+    lines = result.stdout.strip().splitlines()
+    assert lines, result.stderr
+    return lines
+
+
 def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
     """What the first paint does not need loads on first use: httpx with the first call, the
     price table with the first count, jsonschema with the first schema or test run."""
@@ -19,10 +29,7 @@ def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
         "         'markdown_it', 'keyring')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env)
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+    assert _printed(code)[-1] == "[]"
 
 
 def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened():
@@ -46,11 +53,7 @@ def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(
         "window.show_shortcuts().close()\n"
         "print([m for m in later if m in sys.modules])\n"
     )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env)
-    lines = result.stdout.strip().splitlines()
-    assert lines[-2] == "[]", result.stdout + result.stderr
+    lines = _printed(code)
+    assert lines[-2] == "[]"
     assert lines[-1] == ("['composer.views.compare.window', 'composer.views.branches.panel', "
-                         "'composer.views.settings_dialog', 'composer.views.shortcuts_dialog']"), \
-        result.stdout + result.stderr
+                         "'composer.views.settings_dialog', 'composer.views.shortcuts_dialog']")
