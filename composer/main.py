@@ -79,9 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     argv = with_verb(sys.argv[1:] if argv is None else argv)
-    named = argv[0] if argv and argv[0] in VERBS else "open"
-    args = build_parser(only=named).parse_args(argv)
-    verb = args.verb or "open"
+    verb = argv[0] if argv and argv[0] in VERBS else "open"
+    args = build_parser(only=verb).parse_args(argv)
     if args.verb is None:
         args.files = []
     module_name = VERBS[verb][0]

@@ -167,9 +167,6 @@ class StreamText:
         self.view.setPlainText(text)
         self._cursor = self.view.end_cursor()
 
-    def reset_cursor(self) -> None:
-        self._cursor = self.view.end_cursor()
-
 
 class LiveBlock(Block):
     """A block whose text streams into a LiveMarkdown: its finished Markdown blocks are rendered
