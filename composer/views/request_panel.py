@@ -145,7 +145,7 @@ class RequestPanel(QWidget):
         # The JSON editors built so far (``json_editors`` builds them all).
         self._json_editors: dict[Field, JsonEditor] = {}
         self._strict_check: QCheckBox | None = None
-        tools = LazyPage(lambda layout: self._add_editors(layout, Field.TOOLS))
+        tools = LazyPage(lambda layout: self._add_editor(layout, Field.TOOLS))
         schema_page = LazyPage(self._build_schema_page)
         extra = LazyPage(self._build_extra_page)
         self.tabs = QTabWidget()
@@ -166,19 +166,17 @@ class RequestPanel(QWidget):
             Field.EXTRA_BODY: extra, Field.HEADERS: extra}
         return self.tabs
 
-    def _add_editors(self, layout: QVBoxLayout, *fields: Field,
-                     labels: tuple[str, ...] = ()) -> None:
-        """The JSON editors of ``fields``, loaded from the settings and wired, into ``layout``."""
-        for i, field in enumerate(fields):
-            editor = self._json_editors[field] = JsonEditor(field)
-            self._load_editor(editor)
-            editor.edited.connect(lambda value, e=editor: self._on_json_edited(e, value))
-            if labels:
-                layout.addWidget(QLabel(labels[i]))
-            layout.addWidget(editor, 1)
+    def _add_editor(self, layout: QVBoxLayout, field: Field, label: str = "") -> None:
+        """``field``'s JSON editor, loaded from the settings and wired, into ``layout``."""
+        editor = self._json_editors[field] = JsonEditor(field)
+        self._load_editor(editor)
+        editor.edited.connect(lambda value: self._on_json_edited(editor, value))
+        if label:
+            layout.addWidget(QLabel(label))
+        layout.addWidget(editor, 1)
 
     def _build_schema_page(self, layout: QVBoxLayout) -> None:
-        self._add_editors(layout, Field.RESPONSE_SCHEMA)
+        self._add_editor(layout, Field.RESPONSE_SCHEMA)
         # OpenAI's strict mode: beside the schema it applies to.
         check = self._strict_check = QCheckBox("Stri&ct: the reply must follow the schema exactly")
         check.setToolTip(
@@ -195,7 +193,7 @@ class RequestPanel(QWidget):
         layout.addLayout(row, 1)
         for field, label in ((Field.EXTRA_BODY, "Extra body"), (Field.HEADERS, "Extra headers")):
             column = QVBoxLayout()
-            self._add_editors(column, field, labels=(label,))
+            self._add_editor(column, field, label)
             row.addLayout(column, 1)
 
     # The tabs' widgets, built first if their tab has not been shown yet.
