@@ -4,6 +4,15 @@ import os
 import subprocess
 import sys
 
+# A fresh interpreter's window, built as the tests below then look at it.
+WINDOW = (
+    "import sys, tempfile\n"
+    "from PySide6.QtWidgets import QApplication\n"
+    "app = QApplication([])\n"
+    "from composer.views.window import MainWindow\n"
+    "window = MainWindow(user_dir=tempfile.mkdtemp())\n"
+)
+
 
 def _printed(code: str) -> list[str]:
     """The lines a fresh interpreter printed running ``code`` offscreen."""
@@ -18,12 +27,7 @@ def _printed(code: str) -> list[str]:
 def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
     """What the first paint does not need loads on first use: httpx with the first call, the
     price table with the first count, jsonschema with the first schema or test run."""
-    code = (
-        "import sys, tempfile\n"
-        "from PySide6.QtWidgets import QApplication\n"
-        "app = QApplication([])\n"
-        "from composer.views.window import MainWindow\n"
-        "window = MainWindow(user_dir=tempfile.mkdtemp())\n"
+    code = WINDOW + (
         "window.autosaver.stop()\n"
         "heavy = ('httpx', 'composer.providers.transport', 'genai_prices', 'jsonschema',\n"
         "         'markdown_it', 'keyring')\n"
@@ -35,12 +39,7 @@ def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
 def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened():
     """The compare view, the reply diff, the branches panel and the dialogs (open a file's
     choice, settings, shortcuts) and the readers of foreign formats load with their first use."""
-    code = (
-        "import sys, tempfile\n"
-        "from PySide6.QtWidgets import QApplication\n"
-        "app = QApplication([])\n"
-        "from composer.views.window import MainWindow\n"
-        "window = MainWindow(user_dir=tempfile.mkdtemp())\n"
+    code = WINDOW + (
         "window.show()\n"
         "app.processEvents()\n"
         "window.autosaver.stop()\n"
