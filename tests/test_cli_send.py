@@ -245,18 +245,19 @@ def test_send_refuses_a_bad_option_with_the_windows_line(option, line, tmp_path,
 
 def test_send_o_speed_0_replays_at_full_speed(tmp_path, capsys):
     """``speed`` is the replay's own field: ``-o speed 0`` does not wait out the recorded 1.75 s
-    of the bundled example (``-o speed 1`` does)."""
+    of the bundled example, and ``-o speed 5`` waits a fifth of it (an option left unread would
+    wait all of it both times)."""
     from composer.main import main
 
     conv = tmp_path / "conv.json"
     save(Conversation(messages=[Message.text("user", "hi")],
                       settings=RequestSettings(provider="replay")), conv)
     took = {}
-    for speed in ("0", "1"):
+    for speed in ("0", "5"):
         out = tmp_path / f"exchange-{speed}.json"
         assert main(["send", str(conv), "-o", "speed", speed, "--out", str(out)]) == 0
         took[speed] = load(out).composer.timing.total_ms
-    assert took["0"] < 500 < 1500 < took["1"], took
+    assert took["0"] < 250 < took["5"] < 1200, took
 
 
 def test_send_reads_a_good_option_into_the_exchange(tmp_path, capsys):

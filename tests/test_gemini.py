@@ -350,7 +350,7 @@ def test_any_json_value_loads_or_raises_one_format_error(value):
     to_body(imported.conversation)  # whatever imports also exports without raising
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(min_value=0, max_value=400))
 def test_truncated_body_text_never_crashes(cut):
     text = json.dumps(to_body(_conversation())[0])[:cut]

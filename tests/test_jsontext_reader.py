@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composer.models import jsontext
+from tests.trials import examples
 
 # Strings with what a stream sends: escapes, lone and paired surrogates, line separators.
 TEXT = st.text(st.characters(codec=None, categories=None, exclude_characters=()), max_size=20)
@@ -24,7 +25,7 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and repr(a) == repr(b)  # (NaN, -0.0 and key order count)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(VALUES, st.sampled_from([{}, {"ensure_ascii": False}, {"indent": 1},
                                 {"separators": (",", ":")}]))
 def test_any_json_text_reads_as_json_reads_it(value, style):
@@ -33,7 +34,7 @@ def test_any_json_text_reads_as_json_reads_it(value, style):
     assert _same(jsontext.value(text), json.loads(text))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list('{}[]",:0123456789.eE+-tnrufals \\ud8\n')
                                          + ["\ud83d", "\u2028", "é"]), max_size=30))
 def test_any_text_is_refused_where_json_refuses_it(text):
@@ -62,7 +63,7 @@ def test_what_the_fast_reader_refuses_still_reads_or_fails_as_before(text):
     assert jsontext.loads(text, repair_text=False)[0] == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(VALUES, st.booleans())
 def test_utf8_bytes_read_as_their_text_reads(value, repair):
     text = json.dumps(value, ensure_ascii=False)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from composer.views.plain_markdown import parsed, plain_markdown
+from tests.trials import examples
 
 # Letters, digits, the punctuation a prose line has, spaces, blank and indented lines, and
 # what could make a line a list item ("1.", "2)") or a heading's underline ("==").
@@ -16,7 +17,7 @@ PIECES = st.sampled_from(["word", "Word", " ", "  ", "\n", "\n\n", "\n    ", "12
                           '"', "/", "  \n"])
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(st.lists(PIECES, max_size=30).map("".join))
 def test_a_text_with_digits_but_no_syntax_reads_as_the_parser_reads_it(text):
     if any(c.isdigit() for c in text):

@@ -33,6 +33,7 @@ from composer.models.parts import (
     ToolCallPart,
     ToolResultPart,
 )
+from tests.trials import examples
 
 
 def reply(*parts) -> list[Message]:
@@ -91,7 +92,7 @@ def test_identical_and_empty_texts():
     assert diff_text("old", "") == [Segment("delete", "old")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="ab .,\n日x", max_size=80), st.text(alphabet="ab .,\n日x", max_size=80))
 def test_the_segments_give_both_texts_back(a, b):
     segments = diff_text(a, b)
