@@ -31,7 +31,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from composer.models.attachment import Attachment
-from composer.views import dialogs
+from composer.views import dialogs, memory
 from composer.views.short_text import human_size
 from composer.views.undo import DocumentEditor
 
@@ -97,19 +97,25 @@ class _Worker(QRunnable):
             result: object = self.work()
         except (OSError, ValueError) as exc:
             result = exc
+        except BaseException:
+            memory.worker_done()
+            raise
         try:
             self.job.done.emit(result)
         except RuntimeError:
             pass  # the window closed while we read: nothing is left to attach to
+        memory.worker_done()
 
 
 def run_off_thread(owner: QObject, work: Callable[[], object],
                    on_done: Callable[[object], None]) -> QObject:
     """Run ``work()`` on the global QThreadPool; ``on_done(result)`` (an OSError/ValueError
     counts as a result) then runs on the GUI thread, unless ``owner`` was deleted first.
-    Returns the job object, a child of ``owner``."""
+    Returns the job object, a child of ``owner``. No garbage is collected on the worker's
+    thread (memory.pause_collection)."""
     job = _Job(owner)
     job.done.connect(on_done)
+    memory.pause_collection()
     QThreadPool.globalInstance().start(_Worker(job, work))
     return job
 

@@ -1,5 +1,6 @@
-"""Giving freed memory back to the system after a big one-off job (reading a 20 MB file), and
-keeping a big document's objects out of the garbage collector's full collections.
+"""Giving freed memory back to the system after a big one-off job (reading a 20 MB file),
+keeping a big document's objects out of the garbage collector's full collections, and no
+collection on a worker thread.
 
 Reading a file holds its bytes, its parsed JSON and the models at once, a few times the file's
 size, and the draft's autosave the conversation's dicts and a piece of its text; once they
@@ -12,7 +13,10 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from functools import cache
+
+from PySide6.QtCore import QObject, Signal
 
 AFTER_OPEN_MS = 2000
 
@@ -76,3 +80,57 @@ def collect_frozen_again(*_args) -> None:
     """Give the frozen objects back to the collector: the view that froze a big document is
     gone, and the document may hang on a cycle (its model subscribes to it)."""
     gc.unfreeze()
+
+
+
+class _Resumer(QObject):
+    """Lives on the GUI thread: a worker's ``resume`` is queued to it."""
+
+    resume = Signal()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # workers running with automatic collection paused
+_resume = False  # whether automatic collection was on when the first of them started
+
+
+@cache
+def _resumer() -> _Resumer:
+    resumer = _Resumer()  # made on the GUI thread (the first worker is started there)
+    resumer.resume.connect(_resume_collection)
+    return resumer
+
+
+def _resume_collection() -> None:
+    with _pause_lock:
+        if _pauses == 0 and _resume:
+            gc.enable()
+
+
+def pause_collection() -> None:
+    """Call on the GUI thread before a worker starts; the worker calls ``worker_done`` when
+    it has finished, as the last thing it does.
+
+    Automatic garbage collection is off while workers run. CPython collects in whichever
+    thread allocates when a generation is due, and a worker parsing a big or hostile file is
+    the one that allocates most: a collection there frees the cycles it finds on that thread,
+    Qt objects among them (a closed window's, a dialog's), destroyed outside the GUI thread
+    while it paints, and runs their finalizers at the parser's recursion depth. It is turned
+    back on by the GUI thread (a queued signal), so the collection that is then due runs
+    there."""
+    global _pauses, _resume
+    _resumer()  # made here, on the GUI thread, before any worker needs it
+    with _pause_lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+
+
+def worker_done() -> None:
+    global _pauses
+    with _pause_lock:
+        _pauses -= 1
+        last = _pauses == 0
+    if last:
+        _resumer().resume.emit()

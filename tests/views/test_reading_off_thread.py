@@ -141,3 +141,40 @@ def test_damaged_copied_rows_from_another_app_are_one_problem(qapp, payload):
     pasted = clipboard.read_clipboard(mime)
     assert pasted.problem and "copied rows are damaged" in pasted.problem
     assert not pasted.messages
+
+
+def test_a_worker_that_allocates_never_collects_garbage_on_its_thread(qtbot, table):
+    """Python collects in whichever thread allocates when a generation is due; a collection on
+    a worker would free Qt objects caught in cycles off the GUI thread (a rare segfault of the
+    suite, while a worker parsed a hostile paste). Automatic collection is paused while the
+    worker runs and turned on again by the GUI thread, and the cycles it made are collected."""
+    import gc
+
+    from composer.views.attachments import run_off_thread
+
+    off_main: list[str] = []
+
+    def watch(phase, _info):
+        if phase == "start" and threading.current_thread() is not threading.main_thread():
+            off_main.append(threading.current_thread().name)
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    def work():
+        for _ in range(50_000):  # 70 times the youngest generation's threshold
+            Cycle()
+        return "done"
+
+    gc.callbacks.append(watch)
+    try:
+        with qtbot.waitSignal(run_off_thread(table, work, lambda _r: None).done, timeout=10000):
+            pass
+        qtbot.waitUntil(gc.isenabled)  # turned on again by this thread
+        Cycle()  # (one allocation: the collection now due runs here)
+    finally:
+        gc.callbacks.remove(watch)
+    assert off_main == []
+    gc.collect()
+    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
