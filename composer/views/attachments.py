@@ -91,20 +91,20 @@ class _Worker(QRunnable):
         super().__init__()
         self.job = job
         self.work = work
+        self._run = memory.collection_paused(self._work_and_deliver)
 
     def run(self) -> None:
+        self._run()
+
+    def _work_and_deliver(self) -> None:
         try:
             result: object = self.work()
         except (OSError, ValueError) as exc:
             result = exc
-        except BaseException:
-            memory.worker_done()
-            raise
         try:
             self.job.done.emit(result)
         except RuntimeError:
             pass  # the window closed while we read: nothing is left to attach to
-        memory.worker_done()
 
 
 def run_off_thread(owner: QObject, work: Callable[[], object],
@@ -112,10 +112,9 @@ def run_off_thread(owner: QObject, work: Callable[[], object],
     """Run ``work()`` on the global QThreadPool; ``on_done(result)`` (an OSError/ValueError
     counts as a result) then runs on the GUI thread, unless ``owner`` was deleted first.
     Returns the job object, a child of ``owner``. No garbage is collected on the worker's
-    thread (memory.pause_collection)."""
+    thread (memory.collection_paused)."""
     job = _Job(owner)
     job.done.connect(on_done)
-    memory.pause_collection()
     QThreadPool.globalInstance().start(_Worker(job, work))
     return job
 

@@ -327,7 +327,7 @@ class Autosaver(QObject):
         # A shallow copy that keeps the keys we do not know (an llm file's extras).
         copy = conversation.model_copy(update={"messages": list(conversation.messages)})
         self._pending = False
-        self._worker = threading.Thread(target=self._write,
+        self._worker = threading.Thread(target=memory.collection_paused(self._write),
                                         args=(copy, state, self._store.epoch),
                                         name="composer-autosave", daemon=True)
         self._worker.start()

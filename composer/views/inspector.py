@@ -31,7 +31,7 @@ from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.providers.base import HttpRequest
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
-from composer.views import theme
+from composer.views import memory, theme
 
 DEBOUNCE_MS = 300
 
@@ -203,7 +203,8 @@ class RequestInspector(QWidget):
             except RuntimeError:  # the inspector was closed meanwhile
                 pass
 
-        threading.Thread(target=build, name="composer-preview", daemon=True).start()
+        threading.Thread(target=memory.collection_paused(build), name="composer-preview",
+                         daemon=True).start()
 
     def _on_built(self, generation: int, built: tuple) -> None:
         if generation == self._generation:  # else a newer refresh (or a sent request) won

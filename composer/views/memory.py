@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from collections.abc import Callable
 from functools import cache
 
 from PySide6.QtCore import QObject, Signal
@@ -107,9 +108,9 @@ def _resume_collection() -> None:
             gc.enable()
 
 
-def pause_collection() -> None:
-    """Call on the GUI thread before a worker starts; the worker calls ``worker_done`` when
-    it has finished, as the last thing it does.
+def collection_paused(target: Callable[..., None]) -> Callable[..., None]:
+    """``target`` as a worker thread's body that runs with automatic garbage collection
+    paused; call this on the GUI thread just before the thread starts.
 
     Automatic garbage collection is off while workers run. CPython collects in whichever
     thread allocates when a generation is due, and a worker parsing a big or hostile file is
@@ -126,11 +127,15 @@ def pause_collection() -> None:
             gc.disable()
         _pauses += 1
 
+    def run(*args: object) -> None:
+        global _pauses
+        try:
+            target(*args)
+        finally:
+            with _pause_lock:
+                _pauses -= 1
+                last = _pauses == 0
+            if last:
+                _resumer().resume.emit()
 
-def worker_done() -> None:
-    global _pauses
-    with _pause_lock:
-        _pauses -= 1
-        last = _pauses == 0
-    if last:
-        _resumer().resume.emit()
+    return run
