@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import sys
@@ -111,6 +112,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wait (a window test that starts a process used to end the run, 4 s)."""
     if hasattr(config, "workerinput"):
         items.sort(key=_parallel_order)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A worker thread's pause of the garbage collector ends when the GUI thread next turns its
+    loop (composer/views/memory.py); a test that turns none ends it here, on that same thread,
+    so no test starts with automatic collection still off."""
+    memory = sys.modules.get("composer.views.memory")
+    if memory is not None and not gc.isenabled():
+        memory.resume_collection()
 
 
 @pytest.fixture

@@ -92,20 +92,24 @@ class _Resumer(QObject):
 
 _pause_lock = threading.Lock()
 _pauses = 0  # workers running with automatic collection paused
-_resume = False  # whether automatic collection was on when the first of them started
+_owed = False  # we turned automatic collection off and have not turned it back on yet
 
 
 @cache
 def _resumer() -> _Resumer:
     resumer = _Resumer()  # made on the GUI thread (the first worker is started there)
-    resumer.resume.connect(_resume_collection)
+    resumer.resume.connect(resume_collection)
     return resumer
 
 
-def _resume_collection() -> None:
+def resume_collection() -> None:
+    """On the GUI thread: automatic collection back on if no worker runs paused any more
+    (queued by the last worker to end; the tests call it before each test too)."""
+    global _owed
     with _pause_lock:
-        if _pauses == 0 and _resume:
+        if _pauses == 0 and _owed:
             gc.enable()
+            _owed = False
 
 
 def collection_paused(target: Callable[..., None]) -> Callable[..., None]:
@@ -119,12 +123,12 @@ def collection_paused(target: Callable[..., None]) -> Callable[..., None]:
     while it paints, and runs their finalizers at the parser's recursion depth. It is turned
     back on by the GUI thread (a queued signal), so the collection that is then due runs
     there."""
-    global _pauses, _resume
+    global _pauses, _owed
     _resumer()  # made here, on the GUI thread, before any worker needs it
     with _pause_lock:
-        if _pauses == 0:
-            _resume = gc.isenabled()
+        if _pauses == 0 and not _owed and gc.isenabled():  # (owed: a resume is on its way)
             gc.disable()
+            _owed = True
         _pauses += 1
 
     def run(*args: object) -> None:

@@ -178,3 +178,19 @@ def test_a_worker_that_allocates_never_collects_garbage_on_its_thread(qtbot, tab
     assert off_main == []
     gc.collect()
     assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+
+
+def test_a_worker_started_before_the_last_ones_resume_arrives_gets_collection_back_too(qtbot):
+    """The last worker's end queues the resume to the GUI thread; a worker that starts before
+    it is delivered must not take "off" for the state to come back to."""
+    import gc
+
+    from composer.views import memory
+
+    assert gc.isenabled()
+    for _ in range(2):
+        worker = threading.Thread(target=memory.collection_paused(lambda: None))
+        assert not gc.isenabled()
+        worker.start()
+        worker.join()
+    qtbot.waitUntil(gc.isenabled)
