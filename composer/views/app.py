@@ -172,9 +172,10 @@ def _open_window(files: list[str]) -> int:
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
         async with new_client(timeout=timeout, follow_redirects=True) as client:
             windows.use_client(client)
+            from composer.views import memory
             from composer.views.results import markdown
 
-            warm = loop.run_in_executor(None, markdown.warm_up)
+            warm = loop.run_in_executor(None, memory.collection_paused(markdown.warm_up))
             if files:
                 windows.open_files(files[1:])
             else:
