@@ -159,7 +159,10 @@ def big_file_rows(messages: int) -> list[Row]:
     return [Row(f"{label}: open in the window", f.open_s * 1000, "ms"),
             Row(f"{label}: save", f.save_s * 1000, "ms"),
             Row(f"{label}: memory over an empty window", f.rss_over_empty_mb, "MB"),
-            Row(f"{label}: memory over an empty window / file size", f.memory_ratio, "x", 3),
+            # The target is the 20 MB file's: a small file's ratio is mostly fixed costs
+            # (the smoke run's 1.6 MB file shows ~12x).
+            Row(f"{label}: memory over an empty window / file size", f.memory_ratio, "x",
+                3 if messages >= 10_000 else None),
             Row(f"{label}: peak memory over an empty window (open, save)",
                 f.peak_over_empty_mb, "MB")]
 
