@@ -40,6 +40,15 @@ NAME = "llm"
 T = TypeVar("T")
 
 
+def _as_is(body: Callable[[], None]) -> Callable[[], None]:
+    return body
+
+
+# What a thread of in_thread runs, given its body: the window's loop (views/app.py make_loop)
+# makes it run with no garbage collected on the thread.
+thread_body: Callable[[Callable[[], None]], Callable[[], None]] = _as_is
+
+
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` on a plain daemon thread (loading llm's plugins takes seconds): unlike the
     loop's executor, it never outlives the app as a running QThread under qasync."""
@@ -58,7 +67,7 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
         else:
             loop.call_soon_threadsafe(settle, done.set_result, result)
 
-    threading.Thread(target=run, name="composer-llm", daemon=True).start()
+    threading.Thread(target=thread_body(run), name="composer-llm", daemon=True).start()
     return await done
 
 

@@ -78,10 +78,19 @@ def make_loop(app):
 
     import qasync
 
+    from composer.providers import llm_plugin
+    from composer.views import memory
+
+    class Executor(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # (called on the loop's thread)
+            return super().submit(memory.collection_paused(lambda: fn(*args, **kwargs)))
+
     loop = qasync.QEventLoop(app)
     # asyncio.to_thread (the test runner writes its cell files so) on plain threads: qasync's
-    # own executor is QThreads, which Qt reports as "destroyed while running" at exit.
-    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="composer"))
+    # own executor is QThreads, which Qt reports as "destroyed while running" at exit. No
+    # garbage is collected on those threads, nor on in_thread's (memory.collection_paused).
+    loop.set_default_executor(Executor(thread_name_prefix="composer"))
+    llm_plugin.thread_body = memory.collection_paused
     return loop
 
 
@@ -172,10 +181,9 @@ def _open_window(files: list[str]) -> int:
         timeout = httpx.Timeout(connect=10.0, read=300.0, write=60.0, pool=10.0)
         async with new_client(timeout=timeout, follow_redirects=True) as client:
             windows.use_client(client)
-            from composer.views import memory
             from composer.views.results import markdown
 
-            warm = loop.run_in_executor(None, memory.collection_paused(markdown.warm_up))
+            warm = loop.run_in_executor(None, markdown.warm_up)
             if files:
                 windows.open_files(files[1:])
             else:

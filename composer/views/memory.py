@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -84,6 +85,9 @@ def collect_frozen_again(*_args) -> None:
 
 
 
+T = TypeVar("T")
+
+
 class _Resumer(QObject):
     """Lives on the GUI thread: a worker's ``resume`` is queued to it."""
 
@@ -107,12 +111,17 @@ def resume_collection() -> None:
     (queued by the last worker to end; the tests call it before each test too)."""
     global _owed
     with _pause_lock:
-        if _pauses == 0 and _owed:
-            gc.enable()
-            _owed = False
+        due = _pauses == 0 and _owed
+        _owed = _owed and not due
+    if due:
+        # The collection now due, here and before collection is back on: a worker that is
+        # still ending (an executor sets its future's result after the body) must not be the
+        # first to allocate past the threshold.
+        gc.collect(0)
+        gc.enable()
 
 
-def collection_paused(target: Callable[..., None]) -> Callable[..., None]:
+def collection_paused(target: Callable[..., T]) -> Callable[..., T]:
     """``target`` as a worker thread's body that runs with automatic garbage collection
     paused; call this on the GUI thread just before the thread starts.
 
@@ -131,10 +140,10 @@ def collection_paused(target: Callable[..., None]) -> Callable[..., None]:
             _owed = True
         _pauses += 1
 
-    def run(*args: object) -> None:
+    def run(*args: object) -> T:
         global _pauses
         try:
-            target(*args)
+            return target(*args)
         finally:
             with _pause_lock:
                 _pauses -= 1

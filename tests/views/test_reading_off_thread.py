@@ -143,14 +143,68 @@ def test_damaged_copied_rows_from_another_app_are_one_problem(qapp, payload):
     assert not pasted.messages
 
 
-def test_a_worker_that_allocates_never_collects_garbage_on_its_thread(qtbot, table):
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def _make_cycles() -> str:
+    for _ in range(50_000):  # 70 times the youngest generation's threshold
+        _Cycle()
+    return "done"
+
+
+def _on_the_loop(job) -> str:
+    """``job()``'s result, awaited on the window's loop (make_loop), which runs on until
+    collection is back on and this thread has collected (before the loop's executor ends its
+    threads)."""
+    import asyncio
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    from composer.views.app import make_loop
+
+    async def main() -> str:
+        result = await job()
+        while not gc.isenabled():
+            await asyncio.sleep(0.001)
+        _Cycle()
+        return result
+
+    with asyncio.Runner(loop_factory=lambda: make_loop(QApplication.instance())) as runner:
+        return runner.run(main())
+
+
+def _by_run_off_thread(qtbot, table) -> str:
+    from composer.views.attachments import run_off_thread
+
+    with qtbot.waitSignal(run_off_thread(table, _make_cycles, lambda _r: None).done,
+                          timeout=10000) as done:
+        pass
+    return done.args[0]
+
+
+def _by_the_loops_executor(_qtbot, _table) -> str:
+    import asyncio
+
+    return _on_the_loop(lambda: asyncio.to_thread(_make_cycles))
+
+
+def _by_in_thread(_qtbot, _table) -> str:
+    from composer.providers.llm_plugin import in_thread
+
+    return _on_the_loop(lambda: in_thread(_make_cycles))
+
+
+@pytest.mark.parametrize("start", [_by_run_off_thread, _by_the_loops_executor, _by_in_thread])
+def test_a_worker_that_allocates_never_collects_garbage_on_its_thread(qtbot, table, start):
     """Python collects in whichever thread allocates when a generation is due; a collection on
     a worker would free Qt objects caught in cycles off the GUI thread (a rare segfault of the
     suite, while a worker parsed a hostile paste). Automatic collection is paused while the
-    worker runs and turned on again by the GUI thread, and the cycles it made are collected."""
+    window's workers run (run_off_thread, the loop's executor, in_thread) and turned on again
+    by the GUI thread, and the cycles they made are collected."""
     import gc
-
-    from composer.views.attachments import run_off_thread
 
     off_main: list[str] = []
 
@@ -158,26 +212,16 @@ def test_a_worker_that_allocates_never_collects_garbage_on_its_thread(qtbot, tab
         if phase == "start" and threading.current_thread() is not threading.main_thread():
             off_main.append(threading.current_thread().name)
 
-    class Cycle:
-        def __init__(self):
-            self.me = self
-
-    def work():
-        for _ in range(50_000):  # 70 times the youngest generation's threshold
-            Cycle()
-        return "done"
-
     gc.callbacks.append(watch)
     try:
-        with qtbot.waitSignal(run_off_thread(table, work, lambda _r: None).done, timeout=10000):
-            pass
+        assert start(qtbot, table) == "done"
         qtbot.waitUntil(gc.isenabled)  # turned on again by this thread
-        Cycle()  # (one allocation: the collection now due runs here)
+        _Cycle()  # (one allocation: the collection now due runs here)
     finally:
         gc.callbacks.remove(watch)
     assert off_main == []
     gc.collect()
-    assert not any(isinstance(o, Cycle) for o in gc.get_objects())
+    assert not any(isinstance(o, _Cycle) for o in gc.get_objects())
 
 
 def test_a_worker_started_before_the_last_ones_resume_arrives_gets_collection_back_too(qtbot):
