@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 AFTER_OPEN_MS = 2000
 
@@ -101,7 +101,10 @@ _owed = False  # we turned automatic collection off and have not turned it back 
 
 @cache
 def _resumer() -> _Resumer:
-    resumer = _Resumer()  # made on the GUI thread (the first worker is started there)
+    resumer = _Resumer()
+    app = QCoreApplication.instance()
+    if app is not None:
+        resumer.moveToThread(app.thread())  # whichever thread asks first: it lives on the GUI's
     resumer.resume.connect(resume_collection)
     return resumer
 
