@@ -17,7 +17,8 @@ import shiboken6
 
 # Import PySide6 before qasync: qasync binds to the first Qt binding it finds. A missing
 # PySide6 must fail the suite, not skip it.
-from PySide6.QtWidgets import QApplication  # noqa: F401  (imported for qasync's binding)
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication  # also imported for qasync's binding
 
 # isort: split
 import qasync
@@ -31,6 +32,19 @@ def pytest_sessionfinish(session) -> None:
     app = QApplication.instance()
     if app is not None:
         app.clipboard().clear()
+
+
+@pytest.fixture(autouse=True)
+def _delete_closed_widgets():
+    """Delete what the test closed, before the next test. pytest-qt closes the widgets a test
+    gave it and asks for their deletion (``deleteLater``), but a deletion asked for outside any
+    event loop waits for a loop to run, and ``processEvents`` is none: the windows of a run of
+    tests stayed alive, hidden, until some later test happened to run one (over 200 top-level
+    widgets and 2,900 widgets at times). Torn down after every other fixture of the test, so
+    after pytest-qt's closing and the window fixture's own teardown."""
+    yield
+    if QApplication.instance() is not None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
@@ -114,6 +128,21 @@ def make_window(qtbot, qloop, user_dir):
 
     made = []
 
+    def wind_down(window) -> None:
+        """Before pytest-qt closes the window: the run cancelled, the draft writer and the count
+        stopped, the boxes a test left open closed, and the close confirmed, so closing is the
+        window's own close (its session finished), never an unsaved-changes box to build."""
+        window.run_ui.shutdown()
+        qtbot.waitUntil(lambda: window.run_ui.task is None or window.run_ui.task.done(),
+                        timeout=3000)
+        window._close_confirmed = True
+        if not shiboken6.isValid(window) or not shiboken6.isValid(window.autosaver):
+            return  # a window the test closed is gone
+        window.autosaver.stop()
+        window.token_count.shutdown()
+        for box in dialogs.open_boxes(window):
+            box.close()
+
     def make(content=None, **kw):
         document = Document(content) if isinstance(content, Conversation) else content
         count = kw.pop("count_tokens", False)  # off unless a test is about the count
@@ -123,23 +152,12 @@ def make_window(qtbot, qloop, user_dir):
         window.token_count.enabled = count
         window.run_ui.call_config.replay_speed = 0
         window.run_ui.call_config.backoff_base = 0.01
-        qtbot.addWidget(window)
+        qtbot.addWidget(window, before_close_func=wind_down)
         window.show()
         made.append(window)
         return window
 
-    yield make
-    for window in made:
-        window.run_ui.shutdown()
-        qtbot.waitUntil(lambda w=window: w.run_ui.task is None or w.run_ui.task.done(),
-                        timeout=3000)
-        window._close_confirmed = True
-        if not shiboken6.isValid(window) or not shiboken6.isValid(window.autosaver):
-            continue  # a window the test closed is gone
-        window.autosaver.stop()
-        window.token_count.shutdown()
-        for box in dialogs.open_boxes(window):
-            box.close()
+    yield make  # (``made`` keeps each window for pytest-qt's closing, which winds it down)
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ def running(qtbot, qloop, run_window, tmp_path):
         window.run_ui.shutdown()
         window._close_confirmed = True
         window.close()
+        window.deleteLater()  # the windows the test opened go with it, as run_window's do
 
 
 def test_a_second_instance_hands_its_files_over_and_each_opens_in_its_own_window(
