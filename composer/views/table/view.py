@@ -20,13 +20,14 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemDelegate,
     QAbstractItemView,
     QHeaderView,
     QMenu,
+    QStyle,
     QStyleOptionViewItem,
     QTableView,
     QWidget,
@@ -155,6 +156,8 @@ class MessageTable(QTableView):
         vheader = self.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         vheader.setDefaultSectionSize(2 * self.fontMetrics().lineSpacing() + 10)
+        # The grid is drawn by paintEvent (_paint_grid), not with Qt's pen, pixel by pixel.
+        self.setGridStyle(Qt.PenStyle.NoPen)
 
         self._make_actions()
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
@@ -524,6 +527,52 @@ class MessageTable(QTableView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_visible_rows()
+
+    def paintEvent(self, event) -> None:
+        # Right to left, or with a header hidden, Qt draws its grid in places _paint_grid does
+        # not know: those tables keep Qt's (a change takes effect from the next paint).
+        ours = not (self.isRightToLeft() or self.verticalHeader().isHidden()
+                    or self.horizontalHeader().isHidden())
+        if self.gridStyle() != (Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine):
+            self.setGridStyle(Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine)
+        super().paintEvent(event)
+        if ours and self.showGrid():
+            self._paint_grid(event.region())
+
+    def _paint_grid(self, region) -> None:
+        """The grid Qt would draw with its solid one-pixel pen, where Qt draws it (a line under
+        each row and one at each column's right edge, within the rows and columns there are),
+        as one-pixel rectangles: Qt's pen goes through its line stroker a pixel at a time, which
+        cost as much as laying out a screen's previews."""
+        rows, columns = self.verticalHeader(), self.horizontalHeader()
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        hint = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self)
+        colour = QColor.fromRgba(hint & 0xFFFFFFFF)
+        end_y = rows.length() - rows.offset() - 1  # the last row's last pixel
+        end_x = columns.length() - columns.offset() - 1
+        painter = QPainter(self.viewport())
+        for dirty in region:
+            left, top = dirty.left(), dirty.top()
+            right, bottom = min(dirty.right(), end_x), min(dirty.bottom(), end_y)
+            first, last = rows.visualIndexAt(top), rows.visualIndexAt(bottom)
+            if right < left or bottom < top or first < 0:
+                continue
+            last = last if last >= 0 else rows.count() - 1
+            for visual in range(first, last + 1):
+                row = rows.logicalIndex(visual)
+                if not rows.isSectionHidden(row):
+                    y = rows.sectionViewportPosition(row) + rows.sectionSize(row) - 1
+                    painter.fillRect(left, y, right - left + 1, 1, colour)
+            first, last = columns.visualIndexAt(left), columns.visualIndexAt(right)
+            first = max(first, 0)
+            last = last if last >= 0 else columns.count() - 1
+            for visual in range(first, last + 1):
+                column = columns.logicalIndex(visual)
+                if not columns.isSectionHidden(column):
+                    x = columns.sectionViewportPosition(column) + columns.sectionSize(column) - 1
+                    painter.fillRect(x, top, 1, bottom - top + 1, colour)
+        painter.end()
 
     def dragEnterEvent(self, event) -> None:
         if _is_file_drop(event.mimeData()):
