@@ -535,7 +535,12 @@ class MessageTable(QTableView):
                     or self.horizontalHeader().isHidden())
         if self.gridStyle() != (Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine):
             self.setGridStyle(Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine)
-        super().paintEvent(event)
+        images = self._role_delegate.images
+        images.begin(self)
+        try:
+            super().paintEvent(event)
+        finally:
+            images.end()
         if ours and self.showGrid():
             self._paint_grid(event.region())
 
