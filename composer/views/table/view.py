@@ -14,20 +14,17 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QRect,
-    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemDelegate,
     QAbstractItemView,
     QHeaderView,
     QMenu,
-    QStyle,
     QStyleOptionViewItem,
     QTableView,
     QWidget,
@@ -49,6 +46,7 @@ from composer.views.table.delegates import (
     ContentDelegate,
     RoleDelegate,
 )
+from composer.views.table.grid import paint_grid
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
     CONTENT_COLUMN,
@@ -57,42 +55,12 @@ from composer.views.table.model import (
     MessageTableModel,
     local_paths,
 )
+from composer.views.table.row_numbers import RowNumbers
 from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
 _BIG_DOCUMENT = 1000  # rows from which a document's objects are kept out of full collections
-
-
-class RowNumbers(QHeaderView):
-    """The vertical header: row numbers, sized by arithmetic instead of by asking the model.
-
-    Qt's header recomputes its width from the labels of up to two hundred sections, several
-    roles each, whenever one row's height changes; fitting the rows of one screen then cost as
-    much as painting it. A row number's width depends only on the row count.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(Qt.Orientation.Vertical, parent)
-        self.setSectionsClickable(True)
-        self.setHighlightSections(True)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        digits = len(str(max(self.count(), 9)))
-        width = self.fontMetrics().horizontalAdvance("9" * digits) + 12
-        return QSize(width, self.defaultSectionSize())
-
-    def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802
-        # Rows are as tall as their cells say; the number itself needs only one line.
-        return QSize(self.sizeHint().width(), self.fontMetrics().height() + 4)
-
-    def paintSection(self, painter: QPainter, rect: QRect, logical_index: int) -> None:  # noqa: N802
-        # WORKAROUND: scrolled near the end (per pixel), Qt's header paint event asks for every
-        # section from the first, each one reading seven roles from the model; paint only
-        # what is on screen.
-        if rect.bottom() < 0 or rect.top() > self.viewport().height():
-            return
-        super().paintSection(painter, rect, logical_index)
 
 
 class MessageTable(QTableView):
@@ -156,7 +124,7 @@ class MessageTable(QTableView):
         vheader = self.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         vheader.setDefaultSectionSize(2 * self.fontMetrics().lineSpacing() + 10)
-        # The grid is drawn by paintEvent (_paint_grid), not with Qt's pen, pixel by pixel.
+        # The grid is drawn by paintEvent (grid.py), not with Qt's pen, pixel by pixel.
         self.setGridStyle(Qt.PenStyle.NoPen)
 
         self._make_actions()
@@ -529,7 +497,7 @@ class MessageTable(QTableView):
         self._fit_visible_rows()
 
     def paintEvent(self, event) -> None:
-        # Right to left, or with a header hidden, Qt draws its grid in places _paint_grid does
+        # Right to left, or with a header hidden, Qt draws its grid in places paint_grid does
         # not know: those tables keep Qt's (a change takes effect from the next paint).
         ours = not (self.isRightToLeft() or self.verticalHeader().isHidden()
                     or self.horizontalHeader().isHidden())
@@ -542,42 +510,7 @@ class MessageTable(QTableView):
         finally:
             images.end()
         if ours and self.showGrid():
-            self._paint_grid(event.region())
-
-    def _paint_grid(self, region) -> None:
-        """The grid Qt would draw with its solid one-pixel pen, where Qt draws it (a line under
-        each row and one at each column's right edge, within the rows and columns there are),
-        as one-pixel rectangles: Qt's pen goes through its line stroker a pixel at a time, which
-        cost as much as laying out a screen's previews."""
-        rows, columns = self.verticalHeader(), self.horizontalHeader()
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        hint = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self)
-        colour = QColor.fromRgba(hint & 0xFFFFFFFF)
-        end_y = rows.length() - rows.offset() - 1  # the last row's last pixel
-        end_x = columns.length() - columns.offset() - 1
-        painter = QPainter(self.viewport())
-        for dirty in region:
-            left, top = dirty.left(), dirty.top()
-            right, bottom = min(dirty.right(), end_x), min(dirty.bottom(), end_y)
-            first, last = rows.visualIndexAt(top), rows.visualIndexAt(bottom)
-            if right < left or bottom < top or first < 0:
-                continue
-            last = last if last >= 0 else rows.count() - 1
-            for visual in range(first, last + 1):
-                row = rows.logicalIndex(visual)
-                if not rows.isSectionHidden(row):
-                    y = rows.sectionViewportPosition(row) + rows.sectionSize(row) - 1
-                    painter.fillRect(left, y, right - left + 1, 1, colour)
-            first, last = columns.visualIndexAt(left), columns.visualIndexAt(right)
-            first = max(first, 0)
-            last = last if last >= 0 else columns.count() - 1
-            for visual in range(first, last + 1):
-                column = columns.logicalIndex(visual)
-                if not columns.isSectionHidden(column):
-                    x = columns.sectionViewportPosition(column) + columns.sectionSize(column) - 1
-                    painter.fillRect(x, top, 1, bottom - top + 1, colour)
-        painter.end()
+            paint_grid(self, event.region())
 
     def dragEnterEvent(self, event) -> None:
         if _is_file_drop(event.mimeData()):
