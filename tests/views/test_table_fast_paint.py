@@ -1,17 +1,19 @@
 """What the message table draws more cheaply than Qt would must come out exactly as Qt draws it,
-and follow every change at once: the grid (one-pixel rectangles instead of Qt's pen) and the
-role cells (copied from images the style drew once, views/table/cell_images.py)."""
+and follow every change at once: the grid (one-pixel rectangles instead of Qt's pen), the
+role cells (copied from images the style drew once, views/table/cell_images.py) and the row
+numbers (from options built without asking the model, views/table/row_numbers.py)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPalette, QUndoStack
-from PySide6.QtWidgets import QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QTableView
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.parts import Message
-from composer.views.table.model import ROLE_COLUMN
+from composer.views.table.model import CONTENT_COLUMN, ROLE_COLUMN
+from composer.views.table.row_numbers import RowNumbers
 from composer.views.table.view import MessageTable
 from composer.views.theme import dark_palette
 from composer.views.undo import DocumentEditor
@@ -96,3 +98,45 @@ def test_role_cells_drawn_from_kept_images_follow_every_change_at_once(qtbot):
         change()
         assert _as_plain_delegate_paints(view)
     assert images.made > made
+
+
+class _QtNumbers(RowNumbers):
+    """The same header, painted by Qt from the model's header data."""
+
+    painted = 0
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        _QtNumbers.painted += 1
+        QHeaderView.paintEvent(self, event)
+
+
+def _numbers_as_qt_paints_them(header: QHeaderView) -> bool:
+    ours = header.viewport().grab().toImage()
+    header.__class__ = _QtNumbers  # the same widget, rows and sizes, painted by Qt
+    qts = header.viewport().grab().toImage()
+    header.__class__ = RowNumbers
+    return ours == qts
+
+
+def test_row_numbers_look_as_qt_paints_them_from_the_models_header_data(qtbot):
+    painted = _QtNumbers.painted
+    for messages in ([*_messages()] * 12, _messages()[:3], _messages()[:1]):
+        view = _table(qtbot, messages)
+        last = len(messages) - 1
+        model = view.model()
+        changes = {
+            "nothing selected": lambda: None,
+            "a row": lambda view=view, last=last: view.select_rows([min(2, last)]),
+            "rows, some next to each other": lambda view=view, last=last: view.select_rows(
+                [r for r in (0, 1, 2, 5) if r <= last]),
+            "one cell of a row": lambda view=view, last=last, model=model:
+                view.selectionModel().select(model.index(min(4, last), CONTENT_COLUMN),
+                                             QItemSelectionModel.SelectionFlag.ClearAndSelect),
+            "part way": lambda view=view: view.verticalScrollBar().setValue(137),
+            "the end, and the space below": lambda view=view:
+                view.verticalScrollBar().setValue(10**6),
+        }
+        for what, change in changes.items():
+            change()
+            assert _numbers_as_qt_paints_them(view.verticalHeader()), (len(messages), what)
+    assert _QtNumbers.painted > painted
