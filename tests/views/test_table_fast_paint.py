@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPalette, QUndoStack
-from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QStyleFactory, QTableView
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
@@ -93,11 +93,15 @@ def test_role_cells_drawn_from_kept_images_follow_every_change_at_once(qtbot):
         lambda: view.setFont(QFont(view.font().family(), view.font().pointSize() + 3)),
         view.clear_problems,
         lambda: view.setAlternatingRowColors(False),
+        lambda: view.setStyle(styles[0]),
+        lambda: view.setStyle(styles[1]),
     ]
+    styles = [QStyleFactory.create("Windows"), QStyleFactory.create("Fusion")]  # kept alive
     for change in changes:
         change()
         assert _as_plain_delegate_paints(view)
     assert images.made > made
+    view.setStyle(None)  # the application's again, before these styles go
 
 
 class _QtNumbers(RowNumbers):

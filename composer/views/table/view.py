@@ -11,6 +11,7 @@ default height and are measured once when they first come into view or change.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -495,6 +496,11 @@ class MessageTable(QTableView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_visible_rows()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:  # the style's images go with the style
+            self._role_delegate.images.clear()
 
     def paintEvent(self, event) -> None:
         # Right to left, or with a header hidden, Qt draws its grid in places paint_grid does
