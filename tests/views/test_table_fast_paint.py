@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPalette, QUndoStack
-from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QStyleFactory, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleFactory,
+    QTableView,
+)
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
@@ -58,6 +64,15 @@ def test_the_grid_is_drawn_where_and_as_qt_draws_it(qtbot):
         gridless = _viewport(ours)
         ours.setShowGrid(False)
         assert _viewport(ours) != gridless  # there was a grid to compare
+        ours.setShowGrid(True)
+        # During a drag Qt draws its drop indicator after the grid: Qt's own grid then.
+        ours.setState(QAbstractItemView.State.DraggingState)
+        ours.viewport().grab()
+        assert ours.gridStyle() == Qt.PenStyle.SolidLine
+        assert _viewport(ours) == _viewport(qts)
+        ours.setState(QAbstractItemView.State.NoState)
+        ours.viewport().grab()
+        assert ours.gridStyle() == Qt.PenStyle.NoPen
 
 
 def _as_plain_delegate_paints(view: MessageTable) -> bool:

@@ -504,9 +504,11 @@ class MessageTable(QTableView):
 
     def paintEvent(self, event) -> None:
         # Right to left, or with a header hidden, Qt draws its grid in places paint_grid does
-        # not know: those tables keep Qt's (a change takes effect from the next paint).
+        # not know; during a drag Qt draws the drop indicator after the grid (paint_grid
+        # would draw over it): then Qt's own grid is drawn.
         ours = not (self.isRightToLeft() or self.verticalHeader().isHidden()
-                    or self.horizontalHeader().isHidden())
+                    or self.horizontalHeader().isHidden()
+                    or self.state() == QAbstractItemView.State.DraggingState)
         if self.gridStyle() != (Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine):
             self.setGridStyle(Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine)
         images = self._role_delegate.images
