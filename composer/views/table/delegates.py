@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.parts import ROLES, Message
 from composer.views.table import preview
+from composer.views.table.cell_images import CellImages
 from composer.views.table.layout_cache import LayoutCache
 from composer.views.table.looks import PROBLEM_BRUSH, RowLook
 from composer.views.table.marks import cache_icon
@@ -199,6 +200,7 @@ class RoleDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._fonts: _RoleFonts | None = None
+        self.images = CellImages()  # plain role cells, as the style draws them (cell_images.py)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         look = index.model().look(index.row())
@@ -206,8 +208,11 @@ class RoleDelegate(QStyledItemDelegate):
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         if not figure and not variant:  # the style paints it all, as the plain delegate would
-            style.drawControl(_ITEM, role_option(option, index, look, look.role), painter,
-                              widget)
+            if widget is None or not self.images.paint(
+                    painter, option, style, widget, (look.role, look.ttl, look.problem),
+                    lambda: role_option(option, index, look, look.role)):
+                style.drawControl(_ITEM, role_option(option, index, look, look.role), painter,
+                                  widget)
             return
         opt = role_option(option, index, look, "")  # the style paints the cell; the rest is ours
         role = look.role

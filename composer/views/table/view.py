@@ -11,16 +11,15 @@ default height and are measured once when they first come into view or change.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QRect,
-    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemDelegate,
@@ -48,6 +47,7 @@ from composer.views.table.delegates import (
     ContentDelegate,
     RoleDelegate,
 )
+from composer.views.table.grid import paint_grid
 from composer.views.table.model import (
     ATTACHMENTS_COLUMN,
     CONTENT_COLUMN,
@@ -56,42 +56,12 @@ from composer.views.table.model import (
     MessageTableModel,
     local_paths,
 )
+from composer.views.table.row_numbers import RowNumbers
 from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
 _BIG_DOCUMENT = 1000  # rows from which a document's objects are kept out of full collections
-
-
-class RowNumbers(QHeaderView):
-    """The vertical header: row numbers, sized by arithmetic instead of by asking the model.
-
-    Qt's header recomputes its width from the labels of up to two hundred sections, several
-    roles each, whenever one row's height changes; fitting the rows of one screen then cost as
-    much as painting it. A row number's width depends only on the row count.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(Qt.Orientation.Vertical, parent)
-        self.setSectionsClickable(True)
-        self.setHighlightSections(True)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        digits = len(str(max(self.count(), 9)))
-        width = self.fontMetrics().horizontalAdvance("9" * digits) + 12
-        return QSize(width, self.defaultSectionSize())
-
-    def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802
-        # Rows are as tall as their cells say; the number itself needs only one line.
-        return QSize(self.sizeHint().width(), self.fontMetrics().height() + 4)
-
-    def paintSection(self, painter: QPainter, rect: QRect, logical_index: int) -> None:  # noqa: N802
-        # WORKAROUND: scrolled near the end (per pixel), Qt's header paint event asks for every
-        # section from the first, each one reading seven roles from the model; paint only
-        # what is on screen.
-        if rect.bottom() < 0 or rect.top() > self.viewport().height():
-            return
-        super().paintSection(painter, rect, logical_index)
 
 
 class MessageTable(QTableView):
@@ -155,6 +125,8 @@ class MessageTable(QTableView):
         vheader = self.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         vheader.setDefaultSectionSize(2 * self.fontMetrics().lineSpacing() + 10)
+        # The grid is drawn by paintEvent (grid.py), not with Qt's pen, pixel by pixel.
+        self.setGridStyle(Qt.PenStyle.NoPen)
 
         self._make_actions()
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
@@ -524,6 +496,29 @@ class MessageTable(QTableView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_visible_rows()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.StyleChange:  # the style's images go with the style
+            self._role_delegate.images.clear()
+
+    def paintEvent(self, event) -> None:
+        # Right to left, or with a header hidden, Qt draws its grid in places paint_grid does
+        # not know; during a drag Qt draws the drop indicator after the grid (paint_grid
+        # would draw over it): then Qt's own grid is drawn.
+        ours = not (self.isRightToLeft() or self.verticalHeader().isHidden()
+                    or self.horizontalHeader().isHidden()
+                    or self.state() == QAbstractItemView.State.DraggingState)
+        if self.gridStyle() != (Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine):
+            self.setGridStyle(Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine)
+        images = self._role_delegate.images
+        images.begin(self)
+        try:
+            super().paintEvent(event)
+        finally:
+            images.end()
+        if ours and self.showGrid():
+            paint_grid(self, event.region())
 
     def dragEnterEvent(self, event) -> None:
         if _is_file_drop(event.mimeData()):
