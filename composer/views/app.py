@@ -154,9 +154,6 @@ def _open_window(files: list[str]) -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
         windows = single_instance.Windows()
-        listener = single_instance.Listener()
-        listener.files_received.connect(windows.open_files)
-        listener.start()
         window = MainWindow()
         windows.adopt(window)
         window.show()
@@ -164,6 +161,10 @@ def _open_window(files: list[str]) -> int:
             window.open_path(files[0])  # before the first paint: no other document flashes
         await first_paint(window)
         gc.enable()
+        # Other instances hand their files over from now on (QtNetwork loads here).
+        listener = single_instance.Listener()
+        listener.files_received.connect(windows.open_files)
+        listener.start()
         # The network stack (httpx, the TLS context) loads once the window is on screen.
         import httpx
 
