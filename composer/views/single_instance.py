@@ -12,7 +12,6 @@ listening once its first window is painted (app.py), and a start with no file ha
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -126,6 +125,8 @@ class Windows(QObject):
 
     def __init__(self, http_client=None, user_dir: Path | None = None,
                  parent: QObject | None = None):
+        import asyncio
+
         super().__init__(parent)
         self.http_client = http_client
         self.user_dir = user_dir or paths.user_dir()

@@ -13,7 +13,6 @@ last run against the count, its cost, the running total); each row's share under
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -25,6 +24,8 @@ from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
 
 if TYPE_CHECKING:
+    import asyncio
+
     from composer.run.counting import TokenCount
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
@@ -149,12 +150,18 @@ class TokenCounter(QObject):
         self.schedule()
 
     def _on_timer_timeout(self) -> None:
+        import asyncio
+
         if not self.enabled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            return  # no event loop to count on (an offscreen screenshot, a window closing)
+            # No event loop to count on: not yet (the app starts it after the first paint) or
+            # none (an offscreen screenshot, a window closing). Ask again while it is shown.
+            if self.window.isVisible():
+                self.timer.start()
+            return
         self._token += 1
         # Edits replace messages and settings, never change them: a shallow copy is a snapshot
         # (a deep one would copy every message of a big conversation at each count).
@@ -194,6 +201,8 @@ class TokenCounter(QObject):
         self.sent = self.last
 
     def _on_run_finished(self, exchange: Exchange) -> None:
+        import asyncio
+
         if pricing.is_warm():
             self._show_run_cost(exchange)
             return
