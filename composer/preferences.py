@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from composer.models import unchecked
 from composer.models.files import atomic_write_text
 
 FILE_NAME = "preferences.json"
@@ -46,7 +47,7 @@ class Preferences(BaseModel):
         except FileNotFoundError:
             # The defaults, as cls() makes them, without building the validator before the
             # first paint (it would be the first pydantic validator in the process).
-            return cls.model_construct()
+            return unchecked.build(cls, {})
         except OSError:
             return cls()
         try:

@@ -33,7 +33,14 @@ def build(cls: type[M], data: Any) -> M:
         raise TypeError(f"{cls.__name__}: {', '.join(missing)} missing")
     values = {key: _value(fields[key].annotation, value) if key in fields else value
               for key, value in data.items()}
-    return cls.model_construct(set(values), **values)  # given fields: unknown keys too, as validated
+    given = set(values)  # unknown keys too, as the validator counts them
+    for name, field in fields.items():
+        if name not in values and field.default_factory is not None:
+            # Called here: model_construct would first ask inspect.signature whether the
+            # factory takes the validated data, which for a builtin (list, dict) parses its
+            # text signature with tokenize's regular expressions (compiled once, at a cost).
+            values[name] = field.default_factory()  # type: ignore[call-arg]
+    return cls.model_construct(given, **values)
 
 
 def _is_model(tp: Any) -> bool:
