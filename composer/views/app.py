@@ -92,20 +92,27 @@ def wait_for_first_paint(window, limit: float = 1.0) -> None:
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
     waiting = QEventLoop()
+    painted, limited = QTimer(), QTimer()  # stopped below: no call outlives the wait
+    for timer, ms in ((painted, 0), (limited, round(limit * 1000))):
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(waiting.quit)
 
     class Watch(QObject):
         def eventFilter(self, _watched, event) -> bool:  # noqa: N802 (Qt's name)
             if event.type() == QEvent.Type.Paint:
-                QTimer.singleShot(0, waiting.quit)  # once this paint is done
+                painted.start()  # the wait ends once this paint is done
             return False
 
     watch = Watch()
     window.installEventFilter(watch)
-    QTimer.singleShot(round(limit * 1000), waiting.quit)
+    limited.start()
     try:
         waiting.exec()
     finally:
         window.removeEventFilter(watch)
+        painted.stop()
+        limited.stop()
 
 
 def _loop_exception_handler(loop, context) -> None:
