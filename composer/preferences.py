@@ -47,7 +47,10 @@ class Preferences(BaseModel):
         except FileNotFoundError:
             # The defaults, as cls() makes them, without building the validator before the
             # first paint (it would be the first pydantic validator in the process).
-            return unchecked.build(cls, {})
+            try:
+                return unchecked.build(cls, {})
+            except TypeError:  # a default it cannot make so
+                return cls()
         except OSError:
             return cls()
         try:
