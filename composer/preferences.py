@@ -14,13 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from composer.models import unchecked
 from composer.models.files import atomic_write_text
 
 FILE_NAME = "preferences.json"
 
 
 class Preferences(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Built with the first file read, not at import: a first start reads none (see load).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     # Embed a file's bytes (base64) so a saved conversation is self-contained; off: keep the path.
     embed_attachments: bool = True
@@ -41,8 +43,19 @@ class Preferences(BaseModel):
     @classmethod
     def load(cls, user_dir: str | os.PathLike[str]) -> Preferences:
         try:
-            return cls.model_validate(json.loads((Path(user_dir) / FILE_NAME).read_text("utf-8")))
-        except (OSError, ValueError, ValidationError):
+            text = (Path(user_dir) / FILE_NAME).read_text("utf-8")
+        except FileNotFoundError:
+            # The defaults, as cls() makes them, without building the validator before the
+            # first paint (it would be the first pydantic validator in the process).
+            try:
+                return unchecked.build(cls, {})
+            except TypeError:  # a default it cannot make so
+                return cls()
+        except OSError:
+            return cls()
+        try:
+            return cls.model_validate(json.loads(text))
+        except (ValueError, ValidationError):
             return cls()
 
     def save(self, user_dir: str | os.PathLike[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +104,8 @@ def uninstall(data: Path) -> list[Path]:
 def _refresh(data: Path) -> None:
     """Rebuild the desktop's caches where the tools exist; without them the files still work
     after the next login."""
+    import subprocess  # here: the window imports this module for APP_ID at every start
+
     for tool, folder in (("update-mime-database", data / "mime"),
                          ("update-desktop-database", data / "applications")):
         if shutil.which(tool) and folder.is_dir():

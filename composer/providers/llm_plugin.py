@@ -13,7 +13,6 @@ validated by the model's own ``Options``); our model field holds llm's model id.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -52,6 +51,8 @@ thread_body: Callable[[Callable[[], None]], Callable[[], None]] = _as_is
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` on a plain daemon thread (loading llm's plugins takes seconds): unlike the
     loop's executor, it never outlives the app as a running QThread under qasync."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 

@@ -10,7 +10,6 @@ seconds later, and a real model (far slower than the window) is never held back.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -53,6 +52,8 @@ def due(last_turn: float) -> bool:
 
 
 async def turn() -> None:
+    import asyncio
+
     if _waiter is None:
         await asyncio.sleep(0)
     else:

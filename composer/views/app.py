@@ -7,7 +7,6 @@ no Qt at module level: PySide6 and qasync load inside ``run()`` and the helpers 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import os
 import sys
@@ -94,27 +93,35 @@ def make_loop(app):
     return loop
 
 
-async def first_paint(window, limit: float = 1.0) -> None:
-    """Until ``window`` has been painted once (at most ``limit`` seconds: a window the system
-    keeps hidden is never painted)."""
-    from PySide6.QtCore import QEvent, QObject
+def wait_for_first_paint(window, limit: float = 1.0) -> None:
+    """Run Qt's own event loop until ``window`` has been painted once (at most ``limit`` seconds:
+    a window the system keeps hidden is never painted). The asyncio loop starts after it: asyncio
+    and qasync (about a twentieth of a cold start, most of it the ssl module asyncio imports)
+    are not needed to show the window."""
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
-    painted = asyncio.get_running_loop().create_future()
+    waiting = QEventLoop()
+    painted, limited = QTimer(), QTimer()  # stopped below: no call outlives the wait
+    for timer, ms in ((painted, 0), (limited, round(limit * 1000))):
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(waiting.quit)
 
     class Watch(QObject):
         def eventFilter(self, _watched, event) -> bool:  # noqa: N802 (Qt's name)
-            if event.type() == QEvent.Type.Paint and not painted.done():
-                painted.set_result(None)  # the waiter resumes after this paint is done
+            if event.type() == QEvent.Type.Paint:
+                painted.start()  # the wait ends once this paint is done
             return False
 
     watch = Watch()
     window.installEventFilter(watch)
+    limited.start()
     try:
-        await asyncio.wait_for(painted, limit)
-    except TimeoutError:
-        pass
+        waiting.exec()
     finally:
         window.removeEventFilter(watch)
+        painted.stop()
+        limited.stop()
 
 
 def _loop_exception_handler(loop, context) -> None:
@@ -159,20 +166,25 @@ def _open_window(files: list[str]) -> int:
 
     from composer.views.window import MainWindow
 
+    window = MainWindow()
+    window.show()
+    if files:
+        window.open_path(files[0])  # before the first paint: no other document flashes
+    wait_for_first_paint(window)
+    gc.enable()
+    import asyncio
+
     async def main() -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
         windows = single_instance.Windows()
+        windows.adopt(window)
+        if window.isHidden():  # closed before its first paint was over
+            return 0
+        # Other instances hand their files over from now on (QtNetwork loads here).
         listener = single_instance.Listener()
         listener.files_received.connect(windows.open_files)
         listener.start()
-        window = MainWindow()
-        windows.adopt(window)
-        window.show()
-        if files:
-            window.open_path(files[0])  # before the first paint: no other document flashes
-        await first_paint(window)
-        gc.enable()
         # The network stack (httpx, the TLS context) loads once the window is on screen.
         import httpx
 

@@ -29,6 +29,7 @@ from composer.models.errors import FormatError
 from composer.models.files import (
     atomic_write_text,
     load_conversation,
+    load_shipped_conversation,
     read_json,
     remove_stale_temps,
 )
@@ -48,7 +49,7 @@ def example_path() -> Path:
 
 def example_conversation() -> Conversation:
     try:
-        return load_conversation(example_path())
+        return load_shipped_conversation(example_path())
     except FormatError:
         return Conversation()
 

@@ -9,7 +9,6 @@ note and never blocks the panel.
 
 from __future__ import annotations
 
-import asyncio
 import html
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,8 @@ from composer.views.trust import FileSettingsNote
 from composer.views.variables_panel import VariablesPanel
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
 JSON_FIELDS = (Field.TOOLS, Field.RESPONSE_SCHEMA, Field.EXTRA_BODY, Field.HEADERS)  # tab order
@@ -445,6 +446,8 @@ class RequestPanel(QWidget):
     def _fetch_models_if_reachable(self) -> None:
         """Fill the model list on its own when the provider can answer: a local or custom
         server, or a hosted one with a key. Only in the app (with its HTTP client and loop)."""
+        import asyncio
+
         if self._client is None:
             return
         try:
@@ -460,6 +463,8 @@ class RequestPanel(QWidget):
 
     def refresh_models(self) -> asyncio.Task:
         """Start fetching the model list; a newer fetch cancels an older one."""
+        import asyncio
+
         self._cancel_fetch()
         self._set_model_note("Fetching models…")
         self.refresh_button.setEnabled(False)
@@ -472,6 +477,8 @@ class RequestPanel(QWidget):
         self._fetch = None
 
     async def _fetch_models(self) -> None:
+        import asyncio
+
         names: list[str] = []
         try:
             names = await self._request_models()

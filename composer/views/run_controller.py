@@ -16,7 +16,6 @@ are listed at Send too, with "Send anyway".
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +51,8 @@ from composer.views.results.stats import saved_text, timing_text, usage_text
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
+    import asyncio
+
     from composer.providers.transport import Call
     from composer.views.preflight_dialog import PreflightDialog
     from composer.views.window import MainWindow
@@ -230,6 +231,8 @@ class RunController(QObject):
         self.inspector.show_sent(call.request, prepared.key_env)
         self.output_tabs_show(self.pane)
         self._set_state(RunState.SENDING, "Sending…")
+        import asyncio
+
         self.task = asyncio.ensure_future(self._run(call, assembler, token))
         self._update_actions()
         self.run_started.emit()
@@ -300,6 +303,8 @@ class RunController(QObject):
         self.task = None
         self._update_actions()
         if self.window.preferences.log_to_llm:
+            import asyncio
+
             self.llm_log_task = asyncio.ensure_future(self._log_to_llm(exchange))
         keeper, self.reply_keeper = self.reply_keeper, None
         self.reply_kept = keeper is not None

@@ -5,17 +5,18 @@ undo stack and runs.
 The server's name is derived from the user directory, so each user (and each test's isolated
 directory) has its own. The message is one JSON line, ``{"open": ["/abs/path", ...]}``,
 answered by ``ok``. A stale name left by a crashed instance is removed and taken over.
+
+QtNetwork loads with the first hand-over or listener, not with this module: the app starts
+listening once its first window is painted (app.py), and a start with no file hands nothing over.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from composer import paths
 from composer.models import jsontext
@@ -33,6 +34,8 @@ def server_name(user_dir: Path | None = None) -> str:
 def hand_over(files: list[str], user_dir: Path | None = None) -> bool:
     """Give ``files`` to the running Composer; False when none is running (or it did not
     answer), so this process opens them itself."""
+    from PySide6.QtNetwork import QLocalSocket
+
     socket = QLocalSocket()
     socket.connectToServer(server_name(user_dir))
     if not socket.waitForConnected(CONNECT_MS):
@@ -63,6 +66,8 @@ class Listener(QObject):
     files_received = Signal(list)
 
     def __init__(self, user_dir: Path | None = None, parent: QObject | None = None):
+        from PySide6.QtNetwork import QLocalServer
+
         super().__init__(parent)
         self.name = server_name(user_dir)
         self.server = QLocalServer(self)
@@ -72,6 +77,8 @@ class Listener(QObject):
     def start(self) -> bool:
         if self.server.listen(self.name):
             return True
+        from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
         # A crashed instance left its name behind (nobody answers it): take it over.
         probe = QLocalSocket()
         probe.connectToServer(self.name)
@@ -118,6 +125,8 @@ class Windows(QObject):
 
     def __init__(self, http_client=None, user_dir: Path | None = None,
                  parent: QObject | None = None):
+        import asyncio
+
         super().__init__(parent)
         self.http_client = http_client
         self.user_dir = user_dir or paths.user_dir()

@@ -13,18 +13,19 @@ last run against the count, its cost, the running total); each row's share under
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel
 
-from composer.models import pricing
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from composer.models import pricing
     from composer.run.counting import TokenCount
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
@@ -34,6 +35,8 @@ DEBOUNCE_MS = 600
 
 def count_text(count: TokenCount, priced: pricing.Estimate | pricing.NoPrice) -> str:
     """``Input 1,234 tokens · $0.0037 · output up to $0.0614``."""
+    from composer.models import pricing
+
     text = f"Input {count.figure} tokens"
     if count.problem:
         text += " (estimate)"
@@ -47,6 +50,8 @@ def count_text(count: TokenCount, priced: pricing.Estimate | pricing.NoPrice) ->
 
 
 def count_tooltip(count: TokenCount, priced: pricing.Estimate | pricing.NoPrice) -> str:
+    from composer.models import pricing
+
     lines = [count.describe()]
     if count.problem:
         lines.append(count.problem)
@@ -80,6 +85,8 @@ def run_text(cost: pricing.Cost | pricing.NoPrice, counted: TokenCount | None,
              total: pricing.RunningTotal) -> str:
     """Beside the run's reported usage (the run figures' label): ``counted 1,234 in · cost
     $0.0042 · conversation $0.0123 in 2 runs``."""
+    from composer.models import pricing
+
     pieces = [f"counted {counted.figure} in"] if counted is not None else []
     pieces.append(f"cost {pricing.usd(cost.total)}" if isinstance(cost, pricing.Cost)
                   else str(cost))
@@ -149,12 +156,18 @@ class TokenCounter(QObject):
         self.schedule()
 
     def _on_timer_timeout(self) -> None:
+        import asyncio
+
         if not self.enabled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            return  # no event loop to count on (an offscreen screenshot, a window closing)
+            # No event loop to count on: not yet (the app starts it after the first paint) or
+            # none (an offscreen screenshot, a window closing). Ask again while it is shown.
+            if self.window.isVisible():
+                self.timer.start()
+            return
         self._token += 1
         # Edits replace messages and settings, never change them: a shallow copy is a snapshot
         # (a deep one would copy every message of a big conversation at each count).
@@ -166,6 +179,8 @@ class TokenCounter(QObject):
                                                  self._token))
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
+        from composer.models import pricing
+
         # The counters bring the transport (httpx): loaded with the first count, after the
         # first paint.
         from composer.run.counting import count_tokens
@@ -194,6 +209,10 @@ class TokenCounter(QObject):
         self.sent = self.last
 
     def _on_run_finished(self, exchange: Exchange) -> None:
+        import asyncio
+
+        from composer.models import pricing
+
         if pricing.is_warm():
             self._show_run_cost(exchange)
             return
@@ -204,10 +223,14 @@ class TokenCounter(QObject):
         self._pricing = loop.create_task(self._price_when_loaded(exchange))
 
     async def _price_when_loaded(self, exchange: Exchange) -> None:
+        from composer.models import pricing
+
         await in_thread(pricing.warm)  # never on the GUI thread: it takes a third of a second
         self._show_run_cost(exchange)
 
     def _show_run_cost(self, exchange: Exchange) -> None:
+        from composer.models import pricing
+
         cost = pricing.record_cost(exchange)
         total = pricing.running_total(r.exchange for r in self.run.record.runs)
         self.cost_label.setText(f"· {run_text(cost, self.sent, total)}")  # follows the usage

@@ -13,7 +13,6 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +76,8 @@ from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
     from composer.views import opening
@@ -217,6 +218,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
     def choose_first_provider(self) -> asyncio.Task | None:
         """On a first start, point the example at a provider the user can reach (a key, a local
         server) instead of replay; in the background, so the window is usable at once."""
+        import asyncio
+
         if not self._on_example or self.http_client is None:
             return None
 

@@ -56,3 +56,57 @@ def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(
     assert lines[-2] == "[]"
     assert lines[-1] == ("['composer.views.compare.window', 'composer.views.branches.panel', "
                          "'composer.views.settings_dialog', 'composer.views.shortcuts_dialog']")
+
+
+def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_path):
+    """The real start (no file: the example): at its first paint asyncio, qasync, QtNetwork
+    and pydantic's plugin scan are not loaded and no model has built its validator; then the
+    loop starts, the single-instance listener listens and the window works as before."""
+    code = (
+        "import sys, pydantic\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from composer.views import app, single_instance\n"
+        "LATER = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'importlib.metadata')\n"
+        "PROBE = ('import sys\\n'\n"
+        "         'from PySide6.QtCore import QCoreApplication\\n'\n"
+        "         'from PySide6.QtNetwork import QLocalSocket\\n'\n"
+        "         'app = QCoreApplication([])\\n'\n"
+        "         'socket = QLocalSocket()\\n'\n"
+        "         'socket.connectToServer(sys.argv[1])\\n'\n"
+        "         'print(socket.waitForConnected(2000))\\n'\n"
+        "         'socket.disconnectFromServer()\\n')\n"
+        "def walk(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s; yield from walk(s)\n"
+        "def report(window):\n"
+        "    print([m for m in LATER if m in sys.modules], len(window.document),\n"
+        "          [c.__name__ for c in walk(pydantic.BaseModel) if c.__pydantic_complete__],\n"
+        "          flush=True)\n"
+        "def close_when_up(window):\n"
+        "    if window.http_client is None:\n"
+        "        return QTimer.singleShot(20, lambda: close_when_up(window))\n"
+        "    import asyncio\n"
+        "    asyncio.get_running_loop()  # the window runs on the loop now\n"
+        "    import subprocess  # another instance, as one would hand its files over now\n"
+        "    probe = subprocess.run([sys.executable, '-c', PROBE, single_instance.server_name()],\n"
+        "                           capture_output=True, text=True)\n"
+        "    print([m for m in LATER[:3] if m in sys.modules], probe.stdout.strip(), flush=True)\n"
+        "    # Not at once: closing before the listener has seen that connection end crashes\n"
+        "    # at exit (a known fault of single_instance, older than this test).\n"
+        "    QTimer.singleShot(500, window.close)\n"
+        "wait = app.wait_for_first_paint\n"
+        "def watched(window, limit=1.0):\n"
+        "    wait(window, limit=60)\n"
+        "    report(window)\n"
+        "    QTimer.singleShot(0, lambda: close_when_up(window))\n"
+        "app.wait_for_first_paint = watched\n"
+        "from composer.main import main\n"
+        "sys.exit(main(['open']))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMPOSER_USER_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    painted, running = result.stdout.strip().splitlines()[-2:]
+    assert painted == "[] 2 []"
+    assert running == "['asyncio', 'qasync', 'PySide6.QtNetwork'] True"

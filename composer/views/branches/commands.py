@@ -12,7 +12,6 @@ window (compare's "Keep this one") keep several replies as variants of the next 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,8 @@ from composer.models.tree import ROOT, TreeError
 from composer.views.lazy import LazyPage
 
 if TYPE_CHECKING:
+    import asyncio
+
     from composer.views.branches.panel import BranchesPanel
     from composer.views.window import MainWindow
 

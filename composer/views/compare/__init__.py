@@ -7,7 +7,6 @@ keeps it. "Keep this one" calls ``window.keep_compare_replies(replies, chosen)``
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,6 +17,8 @@ from composer.run.targets import Target, TargetError
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
+    import asyncio
+
     from composer.views.compare.targets_dialog import CompareDialog
     from composer.views.compare.window import CompareWindow
     from composer.views.window import MainWindow

@@ -29,16 +29,18 @@ full collections come back COLLECT_AFTER seconds after the last stream ends.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import time
 import weakref
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QTimer
 from shiboken6 import isValid
 
 from composer.providers import pace
+
+if TYPE_CHECKING:
+    import asyncio
 
 FRAME_BUDGET = 0.008  # seconds of rendering per turn, shared by every pane
 BEHIND = 1_000  # characters a pane may have waiting for its render while streams are read
@@ -212,6 +214,8 @@ async def _keep_pace() -> None:
     has more than BEHIND characters waiting to be shown (a flood is read no faster than the
     panes show it, so they are caught up soon after its last byte). The scheduler wakes the
     reader when they are no longer behind."""
+    import asyncio
+
     await asyncio.sleep(0)
     if not _is_behind():
         return
