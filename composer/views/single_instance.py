@@ -113,8 +113,16 @@ class Listener(QObject):
                 s.disconnectFromServer()
                 self.files_received.emit(files)
 
+            def gone(s=socket) -> None:
+                # The Python slots (which hold the socket) let go of it before it is deleted:
+                # deleted with them still connected, a connection that ended (a second
+                # instance's start probes so) followed by a close of the window segfaulted.
+                s.readyRead.disconnect()
+                s.disconnected.disconnect()
+                s.deleteLater()
+
             socket.readyRead.connect(ready)
-            socket.disconnected.connect(socket.deleteLater)
+            socket.disconnected.connect(gone)
 
 
 class Windows(QObject):
