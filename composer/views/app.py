@@ -160,8 +160,9 @@ def _open_window(files: list[str]) -> int:
 
     from composer.views import single_instance
 
-    if files and single_instance.hand_over(files):
-        print(f"llm-composer: opened in the running Composer: {', '.join(files)}")
+    if single_instance.hand_over(files):
+        print(f"llm-composer: opened in the running Composer: {', '.join(files)}" if files
+              else "llm-composer: opened a new window in the running Composer")
         return 0
 
     from composer.views.window import MainWindow
@@ -183,7 +184,7 @@ def _open_window(files: list[str]) -> int:
             return 0
         # Other instances hand their files over from now on (QtNetwork loads here).
         listener = single_instance.Listener()
-        listener.files_received.connect(windows.open_files)
+        listener.files_received.connect(windows.handed_over)
         listener.start()
         # The network stack (httpx, the TLS context) loads once the window is on screen.
         import httpx

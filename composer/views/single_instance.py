@@ -1,22 +1,25 @@
 """One app, many files: a second ``llm-composer FILE`` hands its files to the Composer already
 running (QLocalServer/QLocalSocket), which opens each in a new window with its own document,
-undo stack and runs.
+undo stack and runs; a second ``llm-composer`` with no file gets a new empty window there (as a
+process of its own it would take the running one's draft for a crashed session's).
 
 The server's name is derived from the user directory, so each user (and each test's isolated
 directory) has its own. The message is one JSON line, ``{"open": ["/abs/path", ...]}``,
 answered by ``ok``. A stale name left by a crashed instance is removed and taken over.
 
 QtNetwork loads with the first hand-over or listener, not with this module: the app starts
-listening once its first window is painted (app.py), and a start with no file hands nothing over.
+listening once its first window is painted (app.py), and a start finds no Composer to hand over
+to without it when the listener's socket file is not there (on Unix).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QDir, QObject, Signal
 
 from composer import paths
 from composer.models import jsontext
@@ -32,12 +35,15 @@ def server_name(user_dir: Path | None = None) -> str:
 
 
 def hand_over(files: list[str], user_dir: Path | None = None) -> bool:
-    """Give ``files`` to the running Composer; False when none is running (or it did not
-    answer), so this process opens them itself."""
+    """Give ``files`` to the running Composer (none: it opens a new window); False when none
+    is running (or it did not answer), so this process opens them itself."""
+    name = server_name(user_dir)
+    if os.name == "posix" and not Path(QDir.tempPath(), name).exists():
+        return False  # no Composer listens (its socket is that file): QtNetwork need not load
     from PySide6.QtNetwork import QLocalSocket
 
     socket = QLocalSocket()
-    socket.connectToServer(server_name(user_dir))
+    socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_MS):
         return False
     message = json.dumps({"open": [str(Path(f).resolve()) for f in files]}) + "\n"
@@ -201,17 +207,26 @@ class Windows(QObject):
         return window
 
     def open_files(self, files: list[str]) -> list:
+        made = []
+        for path in files:
+            window = self._new_window()
+            window.open_path(path)  # a file that cannot be read says so in that window
+            made.append(window)
+        return made
+
+    def handed_over(self, files: list[str]) -> list:
+        """What another instance handed over: its files, each in a window, or (a start with no
+        file) one new empty window."""
+        return self.open_files(files) if files else [self._new_window()]
+
+    def _new_window(self):
         from composer.models.conversation import Conversation
         from composer.models.document import Document
 
-        made = []
-        for path in files:
-            window = self._window(self._slot(), Document(Conversation()))
-            window.open_path(path)  # a file that cannot be read says so in that window
-            window.raise_()
-            window.activateWindow()
-            made.append(window)
-        return made
+        window = self._window(self._slot(), Document(Conversation()))
+        window.raise_()
+        window.activateWindow()
+        return window
 
     def recover_orphans(self) -> list:
         """A window per later window that crashed with unsaved changes, asking to recover them

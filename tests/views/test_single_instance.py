@@ -42,7 +42,7 @@ def running(qtbot, qloop, run_window, tmp_path):
     windows.adopt(first)
     listener = single_instance.Listener()
     assert listener.start()
-    listener.files_received.connect(windows.open_files)
+    listener.files_received.connect(windows.handed_over)
     yield first, windows
     listener.close()
     for window in list(windows.open):
@@ -52,6 +52,23 @@ def running(qtbot, qloop, run_window, tmp_path):
         window._close_confirmed = True
         window.close()
         window.deleteLater()  # the windows the test opened go with it, as run_window's do
+
+
+def test_a_second_start_with_no_file_opens_a_new_window_in_the_running_one(qtbot, running):
+    """As a process of its own it would read the running window's draft as a crashed session's
+    and offer to recover it (seen under Xvfb), and both would write one draft."""
+    first, windows = running
+    first.table.add_row()  # unsaved changes in the running window
+    proc = _second_instance()
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=20000)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "opened a new window in the running Composer" in out
+    qtbot.waitUntil(lambda: len(windows.open) == 2, timeout=5000)
+    new = windows.open[1]
+    assert len(new.document) == 0 and new.file_path is None
+    assert Path(new.user_dir) != Path(first.user_dir)  # its draft apart from the first's
+    assert first.undo_stack.count() == 1
 
 
 def test_a_second_instance_hands_its_files_over_and_each_opens_in_its_own_window(
