@@ -74,6 +74,7 @@ def create_app(argv: list[str] | None = None):
 def make_loop(app):
     """A qasync loop over ``app`` (import PySide6 first: qasync binds to the first Qt it sees)."""
     from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
 
     import qasync
 
@@ -82,7 +83,7 @@ def make_loop(app):
 
     class Executor(ThreadPoolExecutor):
         def submit(self, fn, /, *args, **kwargs):  # (called on the loop's thread)
-            return super().submit(memory.collection_paused(lambda: fn(*args, **kwargs)))
+            return super().submit(memory.collection_paused(partial(fn, *args, **kwargs)))
 
     loop = qasync.QEventLoop(app)
     # asyncio.to_thread (the test runner writes its cell files so) on plain threads: qasync's

@@ -84,7 +84,6 @@ def collect_frozen_again(*_args) -> None:
     gc.unfreeze()
 
 
-
 T = TypeVar("T")
 
 

@@ -509,8 +509,9 @@ class MessageTable(QTableView):
         ours = not (self.isRightToLeft() or self.verticalHeader().isHidden()
                     or self.horizontalHeader().isHidden()
                     or self.state() == QAbstractItemView.State.DraggingState)
-        if self.gridStyle() != (Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine):
-            self.setGridStyle(Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine)
+        pen = Qt.PenStyle.NoPen if ours else Qt.PenStyle.SolidLine
+        if self.gridStyle() != pen:
+            self.setGridStyle(pen)
         images = self._role_delegate.images
         images.begin(self)
         try:
