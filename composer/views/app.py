@@ -49,9 +49,9 @@ def create_app(argv: list[str] | None = None):
     """The QApplication (made once), named, with the theme that follows the system."""
     from PySide6.QtWidgets import QApplication
 
-    from composer.views.qt_start import lighten_feature_check
+    from composer.views.qt_start import plain_imports
 
-    lighten_feature_check()  # before the window's modules are imported
+    plain_imports()  # before the window's modules are imported
 
     from composer import __version__
     from composer.cli.desktop import APP_ID

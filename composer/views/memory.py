@@ -58,7 +58,7 @@ def keep_heaps_trimmed() -> None:
 
 def give_back_freed() -> None:
     """Return the C heap's free pages to the system. (PySide6's import hook no longer leaves
-    every module's source in ``linecache``: qt_start.py answers it from the file's bytes.) No
+    every module's source in ``linecache``: qt_start.py takes the hook away.) No
     garbage collection: what a read or a write frees is freed as it goes, and a full
     collection over a big conversation's objects would hold the interpreter for a long moment.
     ``malloc_trim`` runs without the GIL."""

@@ -1,34 +1,27 @@
-"""What PySide6 does on every import after it loads, made cheaper.
+"""What PySide6 does on every import after it loads, undone.
 
-PySide6's import hook asks of each newly imported module whether its source names "PySide6"
-(to know whether ``from __feature__ import …`` may apply to it). It asks through
-``inspect.getsource``: a tokenised read of the whole file through linecache, about 5% of the
-instructions of a cold start to the first paint. Reading the file's bytes gives the same answer.
+PySide6 replaces Python's ``__import__`` with a hook for its opt-in ``from __feature__ import
+snake_case, true_property``, which Composer does not use. The hook runs Python code before and
+after every import statement, including the ones inside functions that have long been
+imported (a few microseconds each: a dictionary lookup costs less), and asks of each newly
+imported module whether its source names "PySide6" (through ``inspect.getsource``, a tokenised
+read of the whole file: about 5% of a cold start's instructions).
 """
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
+import builtins
+import importlib
+
+import composer
 
 
-def lighten_feature_check() -> None:
-    """Answer PySide6's per-module question from the file's bytes (once PySide6 is loaded; a
-    PySide6 without the hook, or a later one that renamed it, is left as it is)."""
-    feature = sys.modules.get("shibokensupport.feature")
-    slow = getattr(feature, "_mod_uses_pyside", None)
-    if slow is None or getattr(slow, "composer_lightened", False):
+def plain_imports() -> None:
+    """Give Python its own ``import`` back, once PySide6 is loaded (a PySide6 without the hook,
+    or one that renamed it, is left as it is)."""
+    if getattr(builtins.__import__, "__name__", None) != "__feature_import__":
         return
-
-    def uses_pyside(module: ModuleType) -> bool:
-        path = getattr(module, "__file__", None)
-        if not isinstance(path, str) or not path.endswith(".py"):
-            return slow(module)  # compiled, frozen or source-less: PySide6's own answer
-        try:
-            with open(path, "rb") as source:
-                return b"PySide6" in source.read()
-        except OSError:
-            return slow(module)
-
-    uses_pyside.composer_lightened = True  # type: ignore[attr-defined]
-    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
+    plain = composer.PLAIN_IMPORT
+    if getattr(plain, "__name__", None) == "__feature_import__":
+        plain = importlib.__import__  # PySide6 came first: Python's own import, written in Python
+    builtins.__import__ = plain

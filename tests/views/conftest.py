@@ -23,6 +23,10 @@ from PySide6.QtWidgets import QApplication  # also imported for qasync's binding
 # isort: split
 import qasync
 
+from composer.views.qt_start import plain_imports
+
+plain_imports()  # as the app does once PySide6 is loaded
+
 _LOOP: qasync.QEventLoop | None = None
 
 

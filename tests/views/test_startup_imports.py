@@ -60,10 +60,11 @@ def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(
 
 def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_path):
     """The real start (no file: the example): at its first paint asyncio, qasync, QtNetwork
-    and pydantic's plugin scan are not loaded and no model has built its validator; then the
-    loop starts, the single-instance listener listens and the window works as before."""
+    and pydantic's plugin scan are not loaded, no model has built its validator and imports are
+    Python's own again (not PySide6's hook); then the loop starts, the single-instance listener
+    listens and the window works as before."""
     code = (
-        "import sys, pydantic\n"
+        "import builtins, sys, pydantic\n"
         "from PySide6.QtCore import QTimer\n"
         "from composer.views import app, single_instance\n"
         "LATER = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'importlib.metadata')\n"
@@ -81,7 +82,7 @@ def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_pa
         "def report(window):\n"
         "    print([m for m in LATER if m in sys.modules], len(window.document),\n"
         "          [c.__name__ for c in walk(pydantic.BaseModel) if c.__pydantic_complete__],\n"
-        "          flush=True)\n"
+        "          builtins.__import__.__name__, flush=True)\n"
         "def close_when_up(window):\n"
         "    if window.http_client is None:\n"
         "        return QTimer.singleShot(20, lambda: close_when_up(window))\n"
@@ -108,5 +109,5 @@ def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_pa
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     painted, running = result.stdout.strip().splitlines()[-2:]
-    assert painted == "[] 2 []"
+    assert painted == "[] 2 [] __import__"
     assert running == "['asyncio', 'qasync', 'PySide6.QtNetwork'] True"
