@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 # A fresh interpreter's window, built as the tests below then look at it.
 WINDOW = (
     "import sys, tempfile\n"
@@ -24,38 +26,45 @@ def _printed(code: str) -> list[str]:
     return lines
 
 
-def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries():
-    """What the first paint does not need loads on first use: httpx with the first call, the
-    price table with the first count, jsonschema with the first schema or test run."""
-    code = WINDOW + (
+# What the first paint does not need, and what the window loads on first use instead.
+HEAVY = ("httpx", "composer.providers.transport", "genai_prices", "jsonschema", "markdown_it",
+         "keyring")
+LATER = ("composer.views.compare.window", "composer.views.compare.targets_dialog",
+         "composer.views.reply_diff", "composer.views.branches.panel", "composer.views.picker",
+         "composer.views.settings_dialog", "composer.views.shortcuts_dialog",
+         "composer.views.opening")
+
+
+@pytest.fixture(scope="module")
+def first_window() -> list[str]:
+    """One fresh interpreter's window, for both tests below (a start costs a second of CPU):
+    what is loaded once it is built, once it is shown, and after the parts opened on demand."""
+    return _printed(WINDOW + (
         "window.autosaver.stop()\n"
-        "heavy = ('httpx', 'composer.providers.transport', 'genai_prices', 'jsonschema',\n"
-        "         'markdown_it', 'keyring')\n"
-        "print([m for m in heavy if m in sys.modules])\n"
-    )
-    assert _printed(code)[-1] == "[]"
-
-
-def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened():
-    """The compare view, the reply diff, the branches panel and the dialogs (open a file's
-    choice, settings, shortcuts) and the readers of foreign formats load with their first use."""
-    code = WINDOW + (
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
         "window.show()\n"
         "app.processEvents()\n"
-        "window.autosaver.stop()\n"
-        "later = ('composer.views.compare.window', 'composer.views.compare.targets_dialog',\n"
-        "         'composer.views.reply_diff', 'composer.views.branches.panel',\n"
-        "         'composer.views.picker', 'composer.views.settings_dialog',\n"
-        "         'composer.views.shortcuts_dialog', 'composer.views.opening')\n"
-        "print([m for m in later if m in sys.modules])\n"
+        f"print([m for m in {LATER!r} if m in sys.modules])\n"
         "window.compare_ui.view, window.branches.panel, window.show_settings().close()\n"
         "window.show_shortcuts().close()\n"
-        "print([m for m in later if m in sys.modules])\n"
-    )
-    lines = _printed(code)
-    assert lines[-2] == "[]"
-    assert lines[-1] == ("['composer.views.compare.window', 'composer.views.branches.panel', "
-                         "'composer.views.settings_dialog', 'composer.views.shortcuts_dialog']")
+        f"print([m for m in {LATER!r} if m in sys.modules])\n"
+    ))
+
+
+def test_the_window_is_built_without_the_network_stack_or_the_heavy_libraries(first_window):
+    """What the first paint does not need loads on first use: httpx with the first call, the
+    price table with the first count, jsonschema with the first schema or test run."""
+    assert first_window[-3] == "[]"
+
+
+def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(first_window):
+    """The compare view, the reply diff, the branches panel and the dialogs (open a file's
+    choice, settings, shortcuts) and the readers of foreign formats load with their first use."""
+    assert first_window[-2] == "[]"
+    assert first_window[-1] == ("['composer.views.compare.window', "
+                                "'composer.views.branches.panel', "
+                                "'composer.views.settings_dialog', "
+                                "'composer.views.shortcuts_dialog']")
 
 
 def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_path):
