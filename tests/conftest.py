@@ -76,6 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # imported, and before hypothesis's own plugin loads a --hypothesis-profile given.
     settings.register_profile("composer", max_examples=examples(settings.default.max_examples))
     settings.load_profile("composer")
+    if hasattr(config, "workerinput"):
+        from tests.shared_bytecode import make_my_share
+
+        make_my_share(config, ROOT)  # a fresh checkout's bytecode made once, not per worker
 
 
 def _only_hands_out_tests(config: pytest.Config) -> bool:
