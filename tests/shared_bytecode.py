@@ -29,10 +29,10 @@ def make_my_share(config: pytest.Config, root: Path) -> None:
     composer = _shared(sorted((root / "composer").rglob("*.py")), index, count)
     try:
         _rewrite(config, tests)
-    except Exception:  # noqa: BLE001 (pytest's internals moved: collection does it)
-        pass
-    for path in composer:
-        compileall.compile_file(str(path), quiet=2)
+        for path in composer:
+            compileall.compile_file(str(path), quiet=2)
+    except Exception:  # noqa: BLE001 (pytest's internals moved, a read-only checkout: the
+        pass  # collection and the imports make what is missing, as before)
 
 
 def _test_files(config: pytest.Config, root: Path) -> list[Path]:
