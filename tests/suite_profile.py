@@ -1,0 +1,82 @@
+"""Where the suite's time goes: ``pytest -p tests.suite_profile`` prints after the run each
+worker's collection, and the test files with the most CPU (the test process's own and that of
+the child processes it waited for) and the most idle time (wall time none of it ran: sleeps,
+timeouts, a child still starting, a core taken by the other worker). Not loaded by default;
+works serially and under xdist (the workers hand their figures to the controller).
+
+Forked grandchildren (tests/forked_cli.py's forkserver, the SIGKILL test's zygote) are not
+waited for by the test, so their CPU shows as idle.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections import defaultdict
+
+import pytest
+
+KEY = "suite_profile"
+_rows: list[tuple[str, float, float, float]] = []  # file, own CPU, children's CPU, wall
+_collection: list[float] = []  # CPU until the tests were collected
+
+
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _collection.append(_cpu()[0])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    own, children = _cpu()
+    start = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        own_after, children_after = _cpu()
+        _rows.append((item.nodeid.split("::")[0], own_after - own, children_after - children,
+                      time.monotonic() - start))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller prints
+        workeroutput[KEY] = {"rows": _rows, "collection": _collection}
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's: the controller hears of a worker that ended
+def pytest_testnodedown(node, error) -> None:
+    data = getattr(node, "workeroutput", {}).get(KEY)
+    if data:
+        _rows.extend(tuple(row) for row in data["rows"])
+        _collection.extend(data["collection"])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _rows:
+        return
+    files: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
+    for name, own, children, wall in _rows:
+        figures = files[name]
+        figures[0] += own
+        figures[1] += children
+        figures[2] += max(wall - own - children, 0.0)
+        figures[3] += 1
+    write = terminalreporter.write_line
+    write("")
+    write(f"suite profile: {len(_rows)} tests; collection "
+          + ", ".join(f"{c:.1f} s" for c in _collection) + " of CPU; tests "
+          + f"{sum(f[0] for f in files.values()):.1f} s own CPU, "
+          + f"{sum(f[1] for f in files.values()):.1f} s children's, "
+          + f"{sum(f[2] for f in files.values()):.1f} s idle")
+    for title, column in (("CPU (own + children's)", lambda f: f[0] + f[1]),
+                          ("idle", lambda f: f[2])):
+        write(f"  {'own':>6} {'child':>6} {'idle':>6} {'tests':>6}  the files with the most {title}")
+        top = sorted(files.items(), key=lambda kv: -column(kv[1]))[:12]
+        for name, (own, children, idle, count) in top:
+            write(f"  {own:6.1f} {children:6.1f} {idle:6.1f} {count:6d}  {name}")

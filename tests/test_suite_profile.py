@@ -1,0 +1,27 @@
+"""``pytest -p tests.suite_profile`` (tests/suite_profile.py) tells CPU from waiting, per file."""
+
+from __future__ import annotations
+
+import re
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
+    pytester.makepyfile(test_waits="import time\ndef test_sleeps():\n    time.sleep(0.2)\n",
+                        test_works="def test_adds():\n    sum(range(3_000_000))\n")
+    result = pytester.runpytest_inprocess("-p", "tests.suite_profile", *(
+        f"-pno:{name}" for name in ("xdist", "cacheprovider", "asyncio", "qt",
+                                     "hypothesispytest")))
+    result.assert_outcomes(passed=2)
+    lines = result.outlines
+    assert any(line.startswith("suite profile: 2 tests; collection ") for line in lines)
+    figures = {}
+    for line in lines:
+        match = re.fullmatch(r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+1\s+(test_\w+\.py)", line)
+        if match:
+            figures[match[4]] = tuple(map(float, match.groups()[:3]))
+    own, _children, idle = figures["test_waits.py"]
+    assert idle >= 0.15 > own
+    own, _children, idle = figures["test_works.py"]
+    assert own > idle
