@@ -17,8 +17,20 @@ from collections import defaultdict
 import pytest
 
 KEY = "suite_profile"
-_rows: list[tuple[str, float, float, float]] = []  # file, own CPU, children's CPU, wall
-_collection: list[float] = []  # CPU until the tests were collected
+
+
+class _Figures:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float, float]] = []  # file, own, children's, wall
+        self.collection: list[float] = []  # CPU until the tests were collected, per process
+
+
+_FIGURES = pytest.StashKey[_Figures]()
+
+
+def _of(config: pytest.Config) -> _Figures:
+    """This run's figures (kept on its config: a run inside a test has its own)."""
+    return config.stash.setdefault(_FIGURES, _Figures())
 
 
 def _cpu() -> tuple[float, float]:
@@ -28,7 +40,7 @@ def _cpu() -> tuple[float, float]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    _collection.append(_cpu()[0])
+    _of(session.config).collection.append(_cpu()[0])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -39,38 +51,41 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         return (yield)
     finally:
         own_after, children_after = _cpu()
-        _rows.append((item.nodeid.split("::")[0], own_after - own, children_after - children,
-                      time.monotonic() - start))
+        _of(item.config).rows.append((item.nodeid.split("::")[0], own_after - own,
+                                      children_after - children, time.monotonic() - start))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller prints
-        workeroutput[KEY] = {"rows": _rows, "collection": _collection}
+        figures = _of(session.config)
+        workeroutput[KEY] = {"rows": figures.rows, "collection": figures.collection}
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's: the controller hears of a worker that ended
 def pytest_testnodedown(node, error) -> None:
     data = getattr(node, "workeroutput", {}).get(KEY)
     if data:
-        _rows.extend(tuple(row) for row in data["rows"])
-        _collection.extend(data["collection"])
+        figures = _of(node.config)
+        figures.rows.extend(tuple(row) for row in data["rows"])
+        figures.collection.extend(data["collection"])
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not _rows:
+    figures = _of(terminalreporter.config)
+    if not figures.rows:
         return
     files: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0])
-    for name, own, children, wall in _rows:
-        figures = files[name]
-        figures[0] += own
-        figures[1] += children
-        figures[2] += max(wall - own - children, 0.0)
-        figures[3] += 1
+    for name, own, children, wall in figures.rows:
+        totals = files[name]
+        totals[0] += own
+        totals[1] += children
+        totals[2] += max(wall - own - children, 0.0)
+        totals[3] += 1
     write = terminalreporter.write_line
     write("")
-    write(f"suite profile: {len(_rows)} tests; collection "
-          + ", ".join(f"{c:.1f} s" for c in _collection) + " of CPU; tests "
+    write(f"suite profile: {len(figures.rows)} tests; collection "
+          + ", ".join(f"{c:.1f} s" for c in figures.collection) + " of CPU; tests "
           + f"{sum(f[0] for f in files.values()):.1f} s own CPU, "
           + f"{sum(f[1] for f in files.values()):.1f} s children's, "
           + f"{sum(f[2] for f in files.values()):.1f} s idle")
