@@ -26,13 +26,15 @@ def make_my_share(config: pytest.Config, root: Path) -> None:
         return
     index = int(worker[2:])
     tests = _shared(_test_files(config, root), index, count)
-    composer = _shared(sorted((root / "composer").rglob("*.py")), index, count)
+    composer = _shared(list((root / "composer").rglob("*.py")), index, count)
+    # Pytest's internals moved, a checkout it cannot write to: the collection and the imports
+    # make what is missing, as before.
     try:
         _rewrite(config, tests)
         for path in composer:
             compileall.compile_file(str(path), quiet=2)
-    except Exception:  # noqa: BLE001 (pytest's internals moved, a read-only checkout: the
-        pass  # collection and the imports make what is missing, as before)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _test_files(config: pytest.Config, root: Path) -> list[Path]:
@@ -48,7 +50,7 @@ def _test_files(config: pytest.Config, root: Path) -> list[Path]:
         elif path.suffix == ".py":
             found.add(path)
     ignored = [(here / name).resolve() for name in config.getoption("ignore") or []]
-    return sorted(p for p in found if not any(p.is_relative_to(i) for i in ignored))
+    return [p for p in found if not any(p.is_relative_to(i) for i in ignored)]
 
 
 def _shared(paths: list[Path], index: int, count: int) -> list[Path]:

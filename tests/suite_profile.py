@@ -91,7 +91,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
           + f"{sum(f[2] for f in files.values()):.1f} s idle")
     for title, column in (("CPU (own + children's)", lambda f: f[0] + f[1]),
                           ("idle", lambda f: f[2])):
-        write(f"  {'own':>6} {'child':>6} {'idle':>6} {'tests':>6}  the files with the most {title}")
+        heading = f"{'own':>6} {'child':>6} {'idle':>6} {'tests':>6}"
+        write(f"  {heading}  the files with the most {title}")
         top = sorted(files.items(), key=lambda kv: -column(kv[1]))[:12]
         for name, (own, children, idle, count) in top:
             write(f"  {own:6.1f} {children:6.1f} {idle:6.1f} {count:6d}  {name}")
