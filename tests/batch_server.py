@@ -27,8 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import StoppableServer
 
 Answer = Callable[[str, dict[str, Any]], tuple[int, Any]]
 
@@ -92,11 +94,8 @@ class BatchServer:
 
             do_GET = do_POST = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
-        self._thread.start()
+        self._server = StoppableServer(("127.0.0.1", 0), Handler)
+        self._server.start()
 
     @property
     def url(self) -> str:
@@ -104,8 +103,7 @@ class BatchServer:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     # -- routing ----------------------------------------------------------------------------
 
