@@ -9,7 +9,8 @@ pytest_plugins = ["pytester"]
 
 def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
     pytester.makepyfile(test_waits="import time\ndef test_sleeps():\n    time.sleep(0.2)\n",
-                        test_works="def test_adds():\n    sum(range(3_000_000))\n")
+                        test_works=("import time\ndef test_spins():\n    start = time.process_time()\n"
+                                    "    while time.process_time() - start < 0.2:\n        pass\n"))
     result = pytester.runpytest_inprocess("-p", "tests.suite_profile", *(
         f"-pno:{name}" for name in ("xdist", "cacheprovider", "asyncio", "qt",
                                      "hypothesispytest")))
@@ -21,7 +22,9 @@ def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
         match = re.fullmatch(r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+1\s+(test_\w+\.py)", line)
         if match:
             figures[match[4]] = tuple(map(float, match.groups()[:3]))
-    own, _children, idle = figures["test_waits.py"]
-    assert idle >= 0.15 > own
-    own, _children, idle = figures["test_works.py"]
-    assert own > idle
+    waits_own, _children, waits_idle = figures["test_waits.py"]
+    assert waits_idle >= 0.15 > waits_own
+    # A busy test's wall time waiting for a core counts as idle too (on a loaded machine, as
+    # much as its CPU): only its CPU against the sleeping test's is certain.
+    works_own, _children, _idle = figures["test_works.py"]
+    assert works_own >= 0.1 > waits_own
