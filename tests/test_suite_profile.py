@@ -28,3 +28,5 @@ def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
     # much as its CPU): only its CPU against the sleeping test's is certain.
     works_own, _children, _idle = figures["test_works.py"]
     assert works_own >= 0.1 > waits_own
+    heading = next(i for i, line in enumerate(lines) if line.endswith("the tests with the most idle"))
+    assert lines[heading + 1].endswith("  test_waits.py::test_sleeps")
