@@ -119,9 +119,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """What collecting imported (Composer, Qt, pydantic, hypothesis, the tests: a few hundred
-    thousand objects) lives as long as the run: out of the collector's reach, so each full
-    collection does not walk it all again (about 0.2 s each, a dozen or so per worker)."""
+    """Python's own ``__import__`` back if a test module loaded PySide6 (as the app does; a run
+    without the view tests kept PySide6's hook, 430,000 imports through it in the core tests).
+    Then what collecting imported (Composer, Qt, pydantic, hypothesis, the tests: a few hundred
+    thousand objects), which lives as long as the run, goes out of the collector's reach, so
+    each full collection does not walk it all again (about 0.2 s each, a dozen or so per
+    worker)."""
+    from composer.views.qt_start import plain_imports
+
+    plain_imports()
     gc.collect()
     gc.freeze()
 

@@ -25,7 +25,7 @@ import qasync
 
 from composer.views.qt_start import plain_imports
 
-plain_imports()  # as the app does once PySide6 is loaded
+plain_imports()  # as the app does once PySide6 is loaded; now, before the view tests are imported
 
 _LOOP: qasync.QEventLoop | None = None
 
