@@ -80,7 +80,6 @@ class StoppableServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         super().__init__(address, handler)
         self._wake_reader, self._waker = socket.socketpair()
-        self._stopping = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
     def start(self) -> None:
@@ -91,15 +90,13 @@ class StoppableServer(ThreadingHTTPServer):
             selector.register(self.socket, selectors.EVENT_READ)
             selector.register(self._wake_reader, selectors.EVENT_READ)
             while True:
-                ready = selector.select()
-                if self._stopping:
+                ready = {key.fileobj for key, _events in selector.select()}
+                if self._wake_reader in ready:
                     return
-                if any(key.fileobj is self.socket for key, _events in ready):
-                    self._handle_request_noblock()  # what serve_forever does with a connection
+                self._handle_request_noblock()  # what serve_forever does with a connection
 
     def stop(self) -> None:
         """Stop accepting (connections being served go on in their own threads), close."""
-        self._stopping = True
         self._waker.send(b"\0")
         if self._thread.is_alive():
             self._thread.join(timeout=5)

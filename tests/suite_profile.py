@@ -96,9 +96,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         mine = resource.getrusage(resource.RUSAGE_SELF)
         write(f"  the xdist controller ({figures.workers} workers): "
               f"{mine.ru_utime + mine.ru_stime:.1f} s of CPU")
+    heading = f"{'own':>6} {'child':>6} {'idle':>6} {'tests':>6}"
     for title, column in (("CPU (own + children's)", lambda f: f[0] + f[1]),
                           ("idle", lambda f: f[2])):
-        heading = f"{'own':>6} {'child':>6} {'idle':>6} {'tests':>6}"
         write(f"  {heading}  the files with the most {title}")
         top = sorted(files.items(), key=lambda kv: -column(kv[1]))[:12]
         for name, (own, children, idle, count) in top:
