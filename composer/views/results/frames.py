@@ -1,19 +1,20 @@
 """What every streaming results pane shares: one frame budget, one scheduler, the pace of the
 streams' reading and the garbage collector's.
 
-The budget: showing streamed text takes turns. A turn gets ``FRAME_BUDGET`` seconds in all,
-whichever panes use it (one reply, or any number of compare columns streaming at once), and the
-loop then gets as long again for input, painting and the network before the next turn starts.
+The budget: showing streamed text takes turns. A turn gets ``FRAME_BUDGET`` seconds, whichever
+pane uses it (one reply, or any number of compare columns streaming at once), and the loop then
+gets as long again for input, painting and the network before the next turn starts.
 ``turn()`` is a deadline while the turn lasts, ``None`` while the loop rests.
 
 The scheduler: one timer for every pane. A pane with work (events to show, Markdown blocks to
-render) asks ``scheduler.want(pane, delay)``; each tick is a turn, and the panes whose work is
-due take it one step at a time (``pane.step()``: one append of what came, or rendering until
-the deadline), round-robin, until the turn's budget is spent; a pane served goes to the back,
-the rest wait for the next turn. So four columns streaming at once cost the loop what one does.
-A step that would end past the deadline (judged by how long the pane's last steps took) waits
-for a later tick, after the loop has turned: four panes' steps in one tick, each starting just
-before the deadline, made a tick twice its budget, and one frame in a hundred late.
+render) asks ``scheduler.want(pane, delay)``; each tick is a turn, and it serves one pane whose
+work is due with one step (``pane.step()``: one append of what came, or rendering until the
+deadline); the pane served goes to the back, so panes streaming at once take the turns in
+order. One pane a turn, because a turn's cost goes on after it: Qt paints what the step changed
+before the loop turns again, and a pane following a fast stream repaints most of its view each
+time (a few milliseconds). Four compare columns served in one turn put four such paints in one
+frame: their p99 stall was 14-16 ms, against 12-14 ms served one a turn (for ~5% more CPU on a
+loopback flood; each pane is still shown ~20 times a second).
 
 The pace: between slices of a stream's body the transport awaits ``pace.turn()``; while a
 streaming pane has more than BEHIND characters waiting to be shown, that waits (a flood is read
@@ -42,9 +43,9 @@ from composer.providers import pace
 if TYPE_CHECKING:
     import asyncio
 
-# Seconds of rendering per turn, shared by every pane. A frame (16 ms) holds a turn, the
-# transport's slice of parsing (4 ms) and Qt painting every pane that changed: with 8 ms, four
-# compare columns' p99 stall sat at 16-19 ms; with 6, 14-18 (one pane's is the same either way).
+# Seconds of rendering in a turn. A frame (16 ms) holds a turn, the transport's slice of parsing
+# (4 ms) and Qt painting what the turn changed: with 8 ms, four compare columns' p99 stall sat at
+# 16-19 ms; with 6, 14-18 (one pane's is the same either way; both before a turn served one pane).
 FRAME_BUDGET = 0.006
 BEHIND = 1_000  # characters a pane may have waiting for its render while streams are read
 MAX_WAIT = 0.5  # seconds a stream's reading waits for the panes at most, each time
@@ -84,14 +85,11 @@ class Stepper(Protocol):
 
 
 class Scheduler:
-    """One timer for every pane: each tick a turn, the panes whose work is due served in turn."""
+    """One timer for every pane: each tick a turn, given to the first pane whose work is due."""
 
     def __init__(self) -> None:
         # pane id -> (weak pane, when its next step is due); in order of service.
         self._queue: dict[int, tuple[weakref.ref, float]] = {}
-        # pane -> how long its last two steps took (a pane's steps alternate between showing
-        # what came and rendering, and cost unlike).
-        self._cost: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._timer: QTimer | None = None  # made on first use (after the QApplication)
         self._due = float("inf")  # when the timer fires
 
@@ -106,7 +104,6 @@ class Scheduler:
 
     def drop(self, pane: Stepper) -> None:
         self._queue.pop(id(pane), None)
-        self._cost.pop(pane, None)
 
     def wanted(self, pane: Stepper) -> bool:
         return id(pane) in self._queue
@@ -123,34 +120,20 @@ class Scheduler:
 
     def _tick(self) -> None:
         self._due = float("inf")
-        deadline = frames.turn()
-        if deadline is None:
+        if frames.turn() is None:
             self._arm(time.monotonic() + frames.rest_ms() / 1000)
             return
-        served = False
-        for key in list(self._queue):
-            now = time.monotonic()
-            if served and now >= deadline:
-                break
-            ref, due = self._queue[key]
+        now = time.monotonic()
+        for key, (ref, due) in list(self._queue.items()):
             pane = ref()
             if pane is None or not isValid(pane):  # (a widget deleted with work to do)
                 del self._queue[key]
-                continue
-            if due > now:
-                continue
-            # A step that may not end within the turn is left for the next tick, after the
-            # loop has turned (input, painting): so a tick blocks the loop for one step at
-            # least, its budget at most, give or take a misjudged step.
-            cost = self._cost.get(pane, (0.0, 0.0))
-            if served and now + max(cost) > deadline:
-                continue
-            del self._queue[key]
-            served = True
-            wait = pane.step()
-            self._cost[pane] = (time.monotonic() - now, cost[0])
-            if wait is not None and key not in self._queue:
-                self._queue[key] = (ref, time.monotonic() + wait)  # to the back
+            elif due <= now:
+                del self._queue[key]
+                wait = pane.step()
+                if wait is not None and key not in self._queue:
+                    self._queue[key] = (ref, time.monotonic() + wait)  # to the back
+                break
         _wake_readers()
         if self._queue:
             self._arm(min(due for _, due in self._queue.values()))
