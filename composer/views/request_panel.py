@@ -39,6 +39,7 @@ from composer.views.lazy import LazyPage
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
 from composer.views.variables_panel import VariablesPanel
+from composer.views.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
     import asyncio
@@ -118,12 +119,10 @@ class RequestPanel(QWidget):
         return form
 
     def _build_notes(self) -> QWidget:
-        self.model_note = QLabel()
+        self.model_note = WrappedLabel()
         self.model_note.setTextFormat(Qt.TextFormat.PlainText)  # provider error messages
-        self.model_note.setWordWrap(True)
         self.model_note.hide()
-        self.key_note = QLabel()
-        self.key_note.setWordWrap(True)
+        self.key_note = WrappedLabel()
         self.key_note.setTextFormat(Qt.TextFormat.RichText)
         self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         # Both notes hide when empty, so they cost no space until they have something to say.

@@ -74,6 +74,7 @@ from composer.views.session import DraftSession
 from composer.views.table.view import MessageTable
 from composer.views.token_count import install as install_token_count
 from composer.views.undo import DocumentEditor
+from composer.views.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
     import asyncio
@@ -128,9 +129,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.request_panel = RequestPanel(document, http_client=http_client)
         self.output_tabs = QTabWidget()
         self.output_tabs.setDocumentMode(True)
-        hint = QLabel("Replies appear here when you send the conversation.")
+        hint = WrappedLabel("Replies appear here when you send the conversation.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
         hint.setEnabled(False)
         self.output_tabs.addTab(hint, "Results")
 

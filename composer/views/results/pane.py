@@ -61,6 +61,7 @@ from composer.views.results.blocks import (
 from composer.views.results.frames import scheduler, stream_ended, stream_started
 from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
+from composer.views.wrapped_label import WrappedLabel
 
 FRAME_MS = 16
 MAX_FRAME_MS = 200
@@ -97,9 +98,8 @@ class ResultsPane(QWidget):
         top.addWidget(self.toolbar, 1)
         top.addWidget(self.markdown_check)
 
-        self.hint = QLabel("Replies appear here when you send the conversation (Ctrl+Enter).")
+        self.hint = WrappedLabel("Replies appear here when you send the conversation (Ctrl+Enter).")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
         self.hint.setEnabled(False)
         self.body = QWidget()
         self.body_layout = QVBoxLayout(self.body)
