@@ -126,9 +126,9 @@ class _Stepper(QObject):
         return 0.0 if self.left else None
 
 
-def test_a_turn_serves_one_pane_and_the_panes_take_the_turns_in_order(qtbot, monkeypatch):
-    """Whatever the budget left: the paint of what a step changed comes after the turn, so a
-    second pane's step in the same turn would put a second paint in the same frame."""
+def test_a_tick_serves_one_pane_and_the_panes_take_the_ticks_in_order(qtbot, monkeypatch):
+    """Whatever the budget left: the paint of what a step changed comes after the tick, so a
+    second pane's step in the same tick would put a second paint in the same frame."""
     monkeypatch.setattr(frames, "FRAME_BUDGET", 0.02)  # room for many of these steps a turn
     monkeypatch.setattr(frames, "frames", frames.Frames())  # no rest a test before left
     ticks = [0]

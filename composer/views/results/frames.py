@@ -1,20 +1,21 @@
 """What every streaming results pane shares: one frame budget, one scheduler, the pace of the
 streams' reading and the garbage collector's.
 
-The budget: showing streamed text takes turns. A turn gets ``FRAME_BUDGET`` seconds, whichever
-pane uses it (one reply, or any number of compare columns streaming at once), and the loop then
-gets as long again for input, painting and the network before the next turn starts.
+The budget: showing streamed text takes turns. A turn gets ``FRAME_BUDGET`` seconds in all,
+whichever panes use it (one reply, or any number of compare columns streaming at once), and the
+loop then gets as long again for input, painting and the network before the next turn starts.
 ``turn()`` is a deadline while the turn lasts, ``None`` while the loop rests.
 
 The scheduler: one timer for every pane. A pane with work (events to show, Markdown blocks to
-render) asks ``scheduler.want(pane, delay)``; each tick is a turn, and it serves one pane whose
-work is due with one step (``pane.step()``: one append of what came, or rendering until the
-deadline); the pane served goes to the back, so panes streaming at once take the turns in
-order. One pane a turn, because a turn's cost goes on after it: Qt paints what the step changed
-before the loop turns again, and a pane following a fast stream repaints most of its view each
-time (a few milliseconds). Four compare columns served in one turn put four such paints in one
-frame: their p99 stall was 14-16 ms, against 12-14 ms served one a turn (for ~5% more CPU on a
-loopback flood; each pane is still shown ~20 times a second).
+render) asks ``scheduler.want(pane, delay)``; each tick serves one pane whose work is due with one
+step (``pane.step()``: one append of what came, or rendering until the deadline), and the pane
+served goes to the back. The next pane's tick comes once the loop has turned, within the same
+turn while its budget lasts. One pane a tick, because a step's cost goes on after it: Qt paints
+what the step changed before the loop turns, and a pane following a fast stream repaints most
+of its view each time (a few milliseconds). Four compare columns served in one tick put four
+such paints in one frame: their p99 stall was 14-18 ms, against 12-15 ms served one a tick.
+Each pane is shown about as often as before (~25 times a second under a loopback flood, ~75
+when the text comes slowly) for a few per cent more CPU at most.
 
 The pace: between slices of a stream's body the transport awaits ``pace.turn()``; while a
 streaming pane has more than BEHIND characters waiting to be shown, that waits (a flood is read
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 # Seconds of rendering in a turn. A frame (16 ms) holds a turn, the transport's slice of parsing
 # (4 ms) and Qt painting what the turn changed: with 8 ms, four compare columns' p99 stall sat at
-# 16-19 ms; with 6, 14-18 (one pane's is the same either way; both before a turn served one pane).
+# 16-19 ms; with 6, 14-18 (one pane's is the same either way; both before a tick served one pane).
 FRAME_BUDGET = 0.006
 BEHIND = 1_000  # characters a pane may have waiting for its render while streams are read
 MAX_WAIT = 0.5  # seconds a stream's reading waits for the panes at most, each time
@@ -85,7 +86,7 @@ class Stepper(Protocol):
 
 
 class Scheduler:
-    """One timer for every pane: each tick a turn, given to the first pane whose work is due."""
+    """One timer for every pane: each tick serves the first pane whose work is due."""
 
     def __init__(self) -> None:
         # pane id -> (weak pane, when its next step is due); in order of service.

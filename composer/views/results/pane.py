@@ -4,8 +4,8 @@ Events arrive from the run at wire speed; the pane only buffers them and shows t
 after the first came (about 16 ms, longer when the last append cost more), so there is at most
 one repaint per frame. Showing appends each part's new text at that block's end cursor; a text
 block renders the Markdown blocks that have finished and keeps the open one as plain text. The
-steps are run by the scheduler every pane shares (frames.py): a turn of the event loop serves
-one pane within one budget, however many stream at once. The view follows the tail only while
+steps are run by the scheduler every pane shares (frames.py): one pane's step at a time, the loop
+turning between them, within one budget a turn, however many stream at once. The view follows the tail only while
 the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
 way, all at once.
 """
