@@ -301,6 +301,17 @@ def install_focus_keys(window) -> list[QAction]:
     return made
 
 
+def add_close_key(window: QWidget) -> QShortcut:
+    """The platform's Close key (Ctrl+W; Cmd+W on macOS) closes ``window``, a window of its own
+    (compare, test run, reply diff): before, only a window manager's button closed one. A
+    shortcut, not an action: it is no command of the main window's to rebind."""
+    shortcut = QShortcut(QKeySequence.StandardKey.Close, window)
+    shortcut.setObjectName("close window")
+    shortcut.setContext(Context.WindowShortcut)
+    shortcut.activated.connect(window.close)
+    return shortcut
+
+
 def focus_into(widget: QWidget | None) -> None:
     """Focus ``widget``, or else its first child that takes the keyboard focus."""
     if widget is None or not widget.isVisible():

@@ -36,6 +36,7 @@ from composer.run.compare import Column, Compare
 from composer.run.state import RunState
 from composer.run.targets import Target
 from composer.views.compare.column import CompareColumn, ElidedLabel
+from composer.views.shortcuts import add_close_key
 
 if TYPE_CHECKING:
     import httpx
@@ -54,6 +55,7 @@ class CompareWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Compare — Composer")
         self.setAccessibleName("Compare")
+        add_close_key(self)
         self.http_client = http_client
         self.trusted = trusted
         self.call_config = config or CallConfig()

@@ -29,6 +29,7 @@ from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.views import theme
 from composer.views.reply_diff.page import DARK, LIGHT, UNFOLD, Folds, build_page
+from composer.views.shortcuts import add_close_key
 
 _PALETTE_CHANGES = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 
@@ -58,6 +59,7 @@ class ReplyDiffWindow(QWidget):
     def __init__(self, result: ReplyDiff, title_a: str, title_b: str,
                  parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Window)
+        add_close_key(self)
         self.result = result
         self.titles = (title_a, title_b)
         self.folds = Folds()

@@ -57,6 +57,7 @@ from composer.run.testrun.folder import slug
 from composer.run.testrun.grid import Grid, GridCell
 from composer.views.compare.targets_dialog import CompareDialog
 from composer.views.reply_diff import show_exchange_diff
+from composer.views.shortcuts import add_close_key
 from composer.views.testrun.cell_view import CellView
 from composer.views.testrun.grid_view import CellRole, GridModel, GridView
 from composer.views.testrun.run_control import TestRunControl
@@ -75,6 +76,7 @@ class TestRunWindow(QMainWindow):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Test Run — Composer")
         self.setObjectName("test-run-window")
+        add_close_key(self)
         self.base_dir = base_dir  # where a new suite's runs go when it has no file
         self.suite_path: Path | None = None
         self.run_folder: Path | None = None
