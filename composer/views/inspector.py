@@ -32,6 +32,7 @@ from composer.providers.base import HttpRequest
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
 from composer.views import memory, theme
+from composer.views.wrapped_label import WrappedLabel
 
 DEBOUNCE_MS = 300
 
@@ -111,12 +112,10 @@ class RequestInspector(QWidget):
         self._key_env: str | None = None
         # The last run's prefix digests, for the "cache will miss" check (the run controller's).
         self.last_hashes: Callable[[], dict[str, str] | None] = lambda: None
-        self._heading = QLabel()
+        self._heading = WrappedLabel()
         self._heading.setTextFormat(Qt.TextFormat.PlainText)
-        self._heading.setWordWrap(True)
-        self._notes = QLabel()
+        self._notes = WrappedLabel()
         self._notes.setTextFormat(Qt.TextFormat.PlainText)  # notes quote names from the file
-        self._notes.setWordWrap(True)
         self._notes.setStyleSheet(f"color: {theme.colour('warning')};")
         self._text = QPlainTextEdit()
         self._text.setAccessibleName("Request as sent")

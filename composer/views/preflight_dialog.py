@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QStyle,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.run.preflight import Finding
+from composer.views.wrapped_label import WrappedLabel
 
 FindingRole = Qt.ItemDataRole.UserRole
 
@@ -48,8 +48,7 @@ class PreflightDialog(QDialog):
         else:
             text = ("The provider will not receive everything in this conversation. Click a "
                     "note to go to what it is about.")
-        self.summary = QLabel(text)
-        self.summary.setWordWrap(True)
+        self.summary = WrappedLabel(text)
         self.list = QListWidget()
         self.list.setAccessibleName("Problems and notes")
         self.list.setWordWrap(True)

@@ -25,6 +25,7 @@ from composer.models.problems import Field, Problem, SettingsError
 from composer.models.setting_json import READERS, json_text
 from composer.models.tool_kinds import tool_dicts
 from composer.views import theme
+from composer.views.wrapped_label import WrappedLabel
 
 # Option name -> (label with its mnemonic, placeholder); the grid's order, two per row.
 PARAMS = (("temperature", "Te&mperature", "0 – 2"), ("top_p", "Top &p", "0 – 1"),
@@ -49,9 +50,8 @@ ACCESSIBLE_NAMES = {Field.TOOLS: "Tools (JSON)", Field.RESPONSE_SCHEMA: "Respons
 
 
 def error_label() -> QLabel:
-    label = QLabel()
+    label = WrappedLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)  # quotes the user's or a file's text
-    label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy
     label.setStyleSheet(f"color: {theme.colour('error')};")
     label.hide()

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from composer.preferences import Preferences
 from composer.providers import keys, llm_log, presets, session_keys
 from composer.run.prepare import needs_key
+from composer.views.wrapped_label import WrappedLabel
 
 
 def key_source_text(preset: presets.Preset) -> str:
@@ -84,8 +84,7 @@ class SettingsDialog(QDialog):
         for p in presets.PRESETS:
             if needs_key(p):
                 self.provider_combo.addItem(p.title, p.name)
-        self.source_label = QLabel()
-        self.source_label.setWordWrap(True)
+        self.source_label = WrappedLabel()
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("paste a key")
@@ -93,10 +92,8 @@ class SettingsDialog(QDialog):
         self.store_button = QPushButton("&Store in keychain")
         self.session_button = QPushButton("&Use for this session only")
         self.remove_button = QPushButton("&Remove from keychain")
-        self.choices_label = QLabel()
-        self.choices_label.setWordWrap(True)
-        self.message_label = QLabel()
-        self.message_label.setWordWrap(True)
+        self.choices_label = WrappedLabel()
+        self.message_label = WrappedLabel()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 

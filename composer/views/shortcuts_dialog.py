@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.views import shortcuts
+from composer.views.wrapped_label import WrappedLabel
 
 Portable = QKeySequence.SequenceFormat.PortableText
 
@@ -57,8 +58,7 @@ class ShortcutsDialog(QDialog):
         self.clear_button = QPushButton("&Clear")
         self.reset_button = QPushButton("&Reset to Default")
         self.reset_all_button = QPushButton("Reset A&ll")
-        self.message = QLabel("Select a command, press its new keys, then Assign.")
-        self.message.setWordWrap(True)
+        self.message = WrappedLabel("Select a command, press its new keys, then Assign.")
         self.message.setAccessibleName("Shortcut message")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from composer.models.document import Document
 from composer.models.provenance import SettingsProvenance
 from composer.providers.trust import KeyTarget
+from composer.views.wrapped_label import WrappedLabel
 
 Button = QMessageBox.StandardButton
 _NOTE_STYLE = "color: #8a6d3b;"  # the inspector's note colour: readable on light and dark
@@ -32,7 +33,7 @@ def file_note_text(provenance: SettingsProvenance, document: Document) -> str:
     return "\n".join(lines)
 
 
-class FileSettingsNote(QLabel):
+class FileSettingsNote(WrappedLabel):
     """Follows the document: says which settings came from the file (provenance must subscribe
     to the document before this note does)."""
 
@@ -41,7 +42,6 @@ class FileSettingsNote(QLabel):
         super().__init__(parent)
         self._document = document
         self._provenance = provenance
-        self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)  # a file's URL is never markup
         self.setStyleSheet(_NOTE_STYLE)
         self.refresh()

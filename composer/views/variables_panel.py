@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from composer.models import variables
 from composer.models.document import Document
 from composer.views.lazy import LazyPage
+from composer.views.wrapped_label import WrappedLabel
 
 EMPTY = ("No variables yet. Write {{name}} in any message, tool description or the response "
          "schema, and give it a value here; a test case gives one per case. {{{{ writes {{.")
@@ -44,8 +45,7 @@ class VariablesPanel(LazyPage):
         self.refresh()
 
     def _build_table(self, layout: QVBoxLayout) -> None:
-        note = self._note = QLabel(EMPTY)
-        note.setWordWrap(True)
+        note = self._note = WrappedLabel(EMPTY)
         note.setTextFormat(Qt.TextFormat.PlainText)
         table = self._table = QTableWidget(0, 3)
         table.setHorizontalHeaderLabels(["Variable", "Value", "Used in"])

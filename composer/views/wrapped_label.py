@@ -5,20 +5,23 @@ again and again (a new window asked its two wrapped labels 44 times, at 12 width
 lays its text out anew for each answer: ~0.4 M instructions a time for the rich-text key note,
 ~7 % of building a window. The answers are kept per width and per everything else they depend
 on that a label says of itself (text, format, margin, indent); a change event (font, style,
-contents margins...) drops them all, as QLabel drops its own size hints.
+contents margins...) drops them all, as QLabel drops its own size hints. Every word-wrapped label of the views is one (a test walks
+the windows for any other).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel
 
 KEPT = 64  # heights kept at most (a label is laid out at a dozen widths as a window opens)
 
 
 class WrappedLabel(QLabel):
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(text, parent)
+    def __init__(self, *args: Any, **kwargs: Any):  # as QLabel's: (parent) or (text, parent)
+        super().__init__(*args, **kwargs)
         self.setWordWrap(True)
         self.layouts = 0  # times the text was laid out to answer a height (what the cache saves)
         self._heights: dict[tuple, int] = {}

@@ -1,5 +1,6 @@
 """The word-wrapped label that keeps its heights (views/wrapped_label.py): it answers as QLabel
-does, whatever changed, and lays its text out once per width."""
+does, whatever changed, lays its text out once per width, and is every word-wrapped label the
+windows hold."""
 
 from __future__ import annotations
 
@@ -53,3 +54,13 @@ def test_it_answers_as_qlabel_after_every_change(qtbot):
         _same(kept, plain)
     # Every change was a new answer, never a stale one: each width was laid out again.
     assert kept.layouts == len(WIDTHS) * (len(changes) + 1)
+
+
+def test_every_word_wrapped_label_of_the_windows_is_one(qtbot, make_window):
+    window = make_window()
+    window.build_deferred()  # the tabs and panels built on first use too
+    others = [window.compare_ui.view, window.run_ui.test_runs.show_workspace()]
+    labels = [label for root in (window, *others) for label in root.findChildren(QLabel)]
+    wrapped = [label for label in labels if label.wordWrap()]
+    assert len(wrapped) >= 10
+    assert [label for label in wrapped if not isinstance(label, WrappedLabel)] == []

@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcu
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from composer.models.tree import Segment, Tree
 from composer.views import theme
 from composer.views.short_text import one_line
+from composer.views.wrapped_label import WrappedLabel
 
 NodeRole = Qt.ItemDataRole.UserRole  # the node a click switches to (the segment's last)
 LeafRole = Qt.ItemDataRole.UserRole + 1  # the branch's leaf when the segment ends one
@@ -51,8 +51,7 @@ class BranchesPanel(QWidget):
         header = self.view.header()
         header.setStretchLastSection(True)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.hint = QLabel(HINT)
-        self.hint.setWordWrap(True)
+        self.hint = WrappedLabel(HINT)
         self.hint.setEnabled(False)
         self.rename_action = self._action("&Rename Branch", "F2", self.rename_current)
         self.delete_action = self._action("&Delete Branch", None,

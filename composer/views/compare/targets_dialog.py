@@ -36,6 +36,7 @@ from composer.run.compare import MAX_TARGETS
 from composer.run.model_list import failure_note, offered_models
 from composer.run.targets import Target
 from composer.views.setting_editors import error_label, show_text
+from composer.views.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
     import httpx
@@ -180,9 +181,8 @@ class CompareDialog(QDialog):
         self.setWindowTitle("Compare Targets")
         self.known_models = known_models or {}
         self.rows: list[TargetRow] = []
-        intro = QLabel("Send the conversation to each target at once and watch the replies side "
+        intro = WrappedLabel("Send the conversation to each target at once and watch the replies side "
                        "by side. Requests to one server on this machine go one at a time.")
-        intro.setWordWrap(True)
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(8)
         for column, text in enumerate(HEADINGS):

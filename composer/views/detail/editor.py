@@ -48,6 +48,7 @@ from composer.views import theme
 from composer.views.attachments import AttachmentLoader
 from composer.views.detail.previews import AttachmentPreview
 from composer.views.undo import DocumentEditor
+from composer.views.wrapped_label import WrappedLabel
 
 CACHE_CHOICES = (None, *TTLS)  # the cache combo's items, in order
 TITLES = {"text": "Text", "reasoning": "Reasoning", "tool_call": "Tool call",
@@ -206,10 +207,9 @@ class ToolCallSection(PartSection):
         self.call_id = QLineEdit(part.tool_call_id or "")
         self.arguments = QPlainTextEdit(json.dumps(part.arguments, indent=2, ensure_ascii=False))
         _fit_height(self.arguments)
-        self.problem = QLabel()
+        self.problem = WrappedLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setStyleSheet(f"color: {theme.colour('error')};")
-        self.problem.setWordWrap(True)
         self.problem.hide()
         self.form.addRow("Name", self.name)
         self.form.addRow("Call id", self.call_id)
@@ -265,9 +265,8 @@ class ToolResultSection(PartSection):
         self.link.setTextFormat(Qt.TextFormat.PlainText)  # tool names and ids from the file
         self.output = QPlainTextEdit(part.output)
         _fit_height(self.output)
-        self.exception = QLabel()
+        self.exception = WrappedLabel()
         self.exception.setTextFormat(Qt.TextFormat.PlainText)
-        self.exception.setWordWrap(True)
         self.form.addRow("Name", self.name)
         self.form.addRow("Answers call", self.call_id)
         self.form.addRow(self.link)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, 
 from composer.models.attachment import Attachment
 from composer.views.attachments import run_off_thread
 from composer.views.table.preview import LINKED, size_text
+from composer.views.wrapped_label import WrappedLabel
 
 try:  # QtPdf ships with the full PySide6 only
     from PySide6.QtPdf import QPdfDocument
@@ -135,9 +136,8 @@ class AttachmentPreview(QWidget):
 
     def _add_linked(self) -> None:
         self.kind = "linked"
-        note = QLabel(f"{LINKED.capitalize()}: the file this conversation names is not read "
+        note = WrappedLabel(f"{LINKED.capitalize()}: the file this conversation names is not read "
                       "(nor sent) until you allow it.")
-        note.setWordWrap(True)
         self._layout.addWidget(note)
         self.load_button = QPushButton("&Load File")
         self.load_button.setToolTip("Read this file now (a regular file, up to the attachment "
@@ -161,7 +161,6 @@ class AttachmentPreview(QWidget):
     def _show_error(self, exc: Exception) -> None:
         self.kind = "error"
         self.error = str(exc)
-        label = QLabel(f"Cannot preview: {exc}")
+        label = WrappedLabel(f"Cannot preview: {exc}")
         label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setWordWrap(True)
         self._layout.addWidget(label)

@@ -42,6 +42,7 @@ from composer.models.attachment import Attachment
 from composer.models.exchange import ErrorInfo
 from composer.models.parts import Citation, ToolCallPart
 from composer.views.results.live import LiveMarkdown
+from composer.views.wrapped_label import WrappedLabel
 
 THUMBNAIL_SIZE = 240
 SAFE_LINK_SCHEMES = ("http", "https", "mailto")
@@ -217,9 +218,8 @@ class TextBlock(LiveBlock):
         self.view.setAccessibleName("Reply text")
         self.stream = LiveMarkdown(self.view, markdown, self._new_page)
         self.layout_.addWidget(self.view)
-        self.citations = QLabel()
+        self.citations = WrappedLabel()
         self.citations.setTextFormat(Qt.TextFormat.RichText)  # links; every text is escaped
-        self.citations.setWordWrap(True)
         self.citations.setOpenExternalLinks(False)
         self.citations.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
                                                | Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -525,9 +525,8 @@ class ErrorBlock(Block):
             title += f" · {error.provider_type}"
         super().__init__(title, parent)
         self.error = error
-        self.message = QLabel(error.message)
+        self.message = WrappedLabel(error.message)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.message)
         self.request_id = QLabel(f"Request id: {error.request_id}" if error.request_id else "")
@@ -547,7 +546,7 @@ class ErrorBlock(Block):
         self.header.setStyleSheet(f"color: {color};")
 
 
-class FooterBlock(QLabel):
+class FooterBlock(WrappedLabel):
     """Stop reason, tokens in/out/reasoning, time to first token, tokens per second."""
 
     kind = "footer"
@@ -555,7 +554,6 @@ class FooterBlock(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)  # the model name is the provider's
-        self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         _dim(self)
         font = self.font()

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from composer.models.assembler import Assembler
 from composer.models.exchange import SchemaVerdict
 from composer.models.structured import LiveCheck
 from composer.views import theme
+from composer.views.wrapped_label import WrappedLabel
 
 COLOURS = {"valid": "success", "invalid": "error", "cut_off": "warning", "unchecked": "muted"}
 
@@ -21,13 +22,12 @@ def _sentence(line: str) -> str:
     return line[:1].upper() + line[1:]
 
 
-class SchemaStatus(QLabel):
+class SchemaStatus(WrappedLabel):
     """Hidden unless the reply shown was asked to follow a response schema."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)  # quotes the reply's own values
-        self.setWordWrap(True)
         self.setContentsMargins(0, 0, 0, 2)  # lines up with the run title above
         self.setAccessibleName("Schema check")
         self.check: LiveCheck | None = None

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -33,6 +32,7 @@ from composer.run.testrun.cases import Case
 from composer.run.testrun.draft import SuiteDraft, parse_checks_text, parse_target_lines
 from composer.run.testrun.suite import MAX_REPEATS, SuiteError
 from composer.views.setting_editors import error_label, show_text
+from composer.views.wrapped_label import WrappedLabel
 
 Role = Qt.ItemDataRole
 Index = QModelIndex | QPersistentModelIndex
@@ -149,9 +149,8 @@ class SuiteEditor(QWidget):
         self.checks_problem = error_label()
         checks_tab = QWidget()
         layout = QVBoxLayout(checks_tab)
-        hint = QLabel("A JSON array: contains, not-contains, equals, regex, is-json, "
+        hint = WrappedLabel("A JSON array: contains, not-contains, equals, regex, is-json, "
                       "json-schema, json-path, tool-call, stop-reason, latency, cost")
-        hint.setWordWrap(True)
         hint.setEnabled(False)
         layout.addWidget(hint)
         layout.addWidget(self.checks, 1)

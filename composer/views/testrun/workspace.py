@@ -62,6 +62,7 @@ from composer.views.testrun.cell_view import CellView
 from composer.views.testrun.grid_view import CellRole, GridModel, GridView
 from composer.views.testrun.run_control import TestRunControl
 from composer.views.testrun.suite_editor import SuiteEditor
+from composer.views.wrapped_label import WrappedLabel
 
 RUNS = "runs"
 SUITE_FILTER = "Suites (*.json)"
@@ -160,10 +161,9 @@ class TestRunWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
         self.grid_stack = QStackedWidget()
-        hint = QLabel("Run the suite (Ctrl+Enter) or open a run folder (Ctrl+Shift+O): one "
+        hint = WrappedLabel("Run the suite (Ctrl+Enter) or open a run folder (Ctrl+Shift+O): one "
                       "row per case, one column per target, a symbol per repeat.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
         hint.setEnabled(False)
         self.grid_stack.addWidget(hint)
         self.grid_stack.addWidget(self.view)
