@@ -8,9 +8,10 @@ pytest_plugins = ["pytester"]
 
 
 def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
-    pytester.makepyfile(test_waits="import time\ndef test_sleeps():\n    time.sleep(0.2)\n",
-                        test_works=("import time\ndef test_spins():\n    start = time.process_time()\n"
-                                    "    while time.process_time() - start < 0.2:\n        pass\n"))
+    pytester.makepyfile(
+        test_waits="import time\ndef test_sleeps():\n    time.sleep(0.2)\n",
+        test_works=("import time\ndef test_spins():\n    start = time.process_time()\n"
+                    "    while time.process_time() - start < 0.2:\n        pass\n"))
     result = pytester.runpytest_inprocess("-p", "tests.suite_profile", *(
         f"-pno:{name}" for name in ("xdist", "cacheprovider", "asyncio", "qt",
                                      "hypothesispytest")))
@@ -28,5 +29,6 @@ def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
     # much as its CPU): only its CPU against the sleeping test's is certain.
     works_own, _children, _idle = figures["test_works.py"]
     assert works_own >= 0.1 > waits_own
-    heading = next(i for i, line in enumerate(lines) if line.endswith("the tests with the most idle"))
+    heading = next(i for i, line in enumerate(lines)
+                   if line.endswith("the tests with the most idle"))
     assert lines[heading + 1].endswith("  test_waits.py::test_sleeps")

@@ -5,8 +5,8 @@ again and again (a new window asked its two wrapped labels 44 times, at 12 width
 lays its text out anew for each answer: ~0.4 M instructions a time for the rich-text key note,
 ~7 % of building a window. The answers are kept per width and per everything else they depend
 on that a label says of itself (text, format, margin, indent); a change event (font, style,
-contents margins...) drops them all, as QLabel drops its own size hints. Every word-wrapped label of the views is one (a test walks
-the windows for any other).
+contents margins...) drops them all, as QLabel drops its own size hints. Every word-wrapped
+label of the views is one (a test walks the windows for any other).
 """
 
 from __future__ import annotations

@@ -181,8 +181,9 @@ class CompareDialog(QDialog):
         self.setWindowTitle("Compare Targets")
         self.known_models = known_models or {}
         self.rows: list[TargetRow] = []
-        intro = WrappedLabel("Send the conversation to each target at once and watch the replies side "
-                       "by side. Requests to one server on this machine go one at a time.")
+        intro = WrappedLabel("Send the conversation to each target at once and watch the replies "
+                             "side by side. Requests to one server on this machine go one at a "
+                             "time.")
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(8)
         for column, text in enumerate(HEADINGS):

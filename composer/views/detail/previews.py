@@ -136,8 +136,8 @@ class AttachmentPreview(QWidget):
 
     def _add_linked(self) -> None:
         self.kind = "linked"
-        note = WrappedLabel(f"{LINKED.capitalize()}: the file this conversation names is not read "
-                      "(nor sent) until you allow it.")
+        note = WrappedLabel(f"{LINKED.capitalize()}: the file this conversation names is not "
+                            "read (nor sent) until you allow it.")
         self._layout.addWidget(note)
         self.load_button = QPushButton("&Load File")
         self.load_button.setToolTip("Read this file now (a regular file, up to the attachment "

@@ -5,9 +5,9 @@ after the first came (about 16 ms, longer when the last append cost more), so th
 one repaint per frame. Showing appends each part's new text at that block's end cursor; a text
 block renders the Markdown blocks that have finished and keeps the open one as plain text. The
 steps are run by the scheduler every pane shares (frames.py): one pane's step at a time, the loop
-turning between them, within one budget a turn, however many stream at once. The view follows the tail only while
-the user is at the bottom. A finished exchange (a saved run, a reopened file) is shown the same
-way, all at once.
+turning between them, within one budget a turn, however many stream at once. The view follows
+the tail only while the user is at the bottom. A finished exchange (a saved run, a reopened
+file) is shown the same way, all at once.
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ class SuiteEditor(QWidget):
         checks_tab = QWidget()
         layout = QVBoxLayout(checks_tab)
         hint = WrappedLabel("A JSON array: contains, not-contains, equals, regex, is-json, "
-                      "json-schema, json-path, tool-call, stop-reason, latency, cost")
+                            "json-schema, json-path, tool-call, stop-reason, latency, cost")
         hint.setEnabled(False)
         layout.addWidget(hint)
         layout.addWidget(self.checks, 1)

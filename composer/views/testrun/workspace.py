@@ -161,8 +161,8 @@ class TestRunWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
         self.grid_stack = QStackedWidget()
-        hint = WrappedLabel("Run the suite (Ctrl+Enter) or open a run folder (Ctrl+Shift+O): one "
-                      "row per case, one column per target, a symbol per repeat.")
+        hint = WrappedLabel("Run the suite (Ctrl+Enter) or open a run folder (Ctrl+Shift+O): "
+                            "one row per case, one column per target, a symbol per repeat.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setEnabled(False)
         self.grid_stack.addWidget(hint)
