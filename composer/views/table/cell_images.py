@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 
 LIMIT = 128  # images kept (a few KB each): roles × tags × heights × states, with room to spare
 
-_FOCUS = QStyle.StateFlag.State_HasFocus
-_HOVER = QStyle.StateFlag.State_MouseOver
+# Compared as ints: an enum flag's own hash and tests run in Python, a few times a cell.
+_FOCUS_OR_HOVER = (QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_MouseOver).value
 _ITEM = QStyle.ControlElement.CE_ItemViewItem
 _ROW = QStyle.PrimitiveElement.PE_PanelItemViewRow
 _SOLID = Qt.BrushStyle.SolidPattern
@@ -77,15 +77,15 @@ class CellImages:
         under_way = self._paint
         if under_way is None:
             return False
-        state = option.state
-        if _FOCUS in state or _HOVER in state:
+        state = option.state._value_
+        if state & _FOCUS_OR_HOVER:
             return False
         font = option.font
         if font != self._font:
             self._font = QFont(font)  # a copy: the option's own font dies with it
             self._fonts += 1
         rect = option.rect
-        key = (shows, rect.width(), rect.height(), state, option.features,
+        key = (shows, rect.width(), rect.height(), state, option.features._value_,
                option.palette.cacheKey(), self._fonts, under_way)
         image = self._images.get(key)
         if image is None:
