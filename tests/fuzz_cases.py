@@ -36,8 +36,8 @@ from composer.providers.presets import protocol_for
 from composer.providers.sse import decoder_for
 
 # ../shared beside the checkout (as tests/conftest.py finds it; CI lays a copy there too).
-RECORDINGS = Path(os.environ.get("COMPOSER_SHARED",
-                                 Path(__file__).resolve().parents[1].parent / "shared")) / "recordings"
+RECORDINGS = Path(os.environ.get(
+    "COMPOSER_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "recordings"
 
 # -- hostile values -----------------------------------------------------------------------------
 
@@ -260,7 +260,8 @@ def file_case(rng: random.Random, fmt: str | None = None) -> str:
     except (ValueError, RecursionError):
         return mutate_text(seed, rng)
     if rng.random() < 0.7:
-        return json.dumps(mutate_value(value, rng, rng.randint(1, 4)), ensure_ascii=rng.random() < .5)
+        return json.dumps(mutate_value(value, rng, rng.randint(1, 4)),
+                          ensure_ascii=rng.random() < .5)
     return mutate_text(seed, rng)
 
 

@@ -190,7 +190,8 @@ def test_models_for_replay_names_the_example():
 
 SEND_ONE_PER_PROTOCOL = {
     "openai-chat": "TestOpenAICommon/openai-gpt-4o/tool_streaming.yaml",
-    "openai-responses": "TestOpenAIResponsesWithSummaryThinking/openai-gpt-5/thinking-streaming.yaml",
+    "openai-responses":
+        "TestOpenAIResponsesWithSummaryThinking/openai-gpt-5/thinking-streaming.yaml",
     "anthropic": "TestAnthropicCommon/claude-sonnet-4/simple_streaming.yaml",
     "gemini": "TestGoogleThinking/gemini-2.5-flash/thinking-streaming.yaml",
 }

@@ -130,7 +130,8 @@ def test_a_failing_target_ends_with_its_error_and_the_others_finish(loopback, se
 
     broken, refused, good, unknown, keyless = run(compare)
 
-    assert broken.composer.error.status == 500 and "the server broke" in broken.composer.error.message
+    assert (broken.composer.error.status == 500
+            and "the server broke" in broken.composer.error.message)
     assert refused.composer.error.kind == "network"
     assert f"127.0.0.1:{closed}" in compare.columns[1].metrics.error or "127.0.0.1" in \
         refused.composer.error.message

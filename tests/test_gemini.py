@@ -455,8 +455,9 @@ def test_parser_never_merges_two_signatures_into_one_part():
     assert metas == [(keys[0], {"thoughtSignature": "s1"}), (keys[2], {"thoughtSignature": "s2"})]
 
 
-@pytest.mark.parametrize(("raw", "reason"), [("MAX_TOKENS", "length"), ("SAFETY", "content_filter"),
-                                             ("MALFORMED_FUNCTION_CALL", "malformed_function_call")])
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("MAX_TOKENS", "length"), ("SAFETY", "content_filter"),
+    ("MALFORMED_FUNCTION_CALL", "malformed_function_call")])
 def test_finish_reasons_are_normalised(raw, reason):
     events = parse_response(_chunk([{"text": "x"}], finish=raw))
     assert Finish(reason, raw=raw) in events
@@ -476,7 +477,8 @@ def test_in_band_error_and_truncation():
                                   provider_type="UNAVAILABLE")]
     assert parser.close() == []
     cut = PROTOCOL.new_parser()
-    assert any(isinstance(e, TextDelta) for e in cut.feed(Frame(json.dumps(_chunk([{"text": "pa"}])))))
+    assert any(isinstance(e, TextDelta)
+               for e in cut.feed(Frame(json.dumps(_chunk([{"text": "pa"}])))))
     [err] = cut.close()
     assert err.kind == "truncated" and "finish" in err.message
     assert cut.feed(Frame("[DONE]")) == [] and cut.feed(Frame("", event="ping")) == []

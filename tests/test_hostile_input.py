@@ -244,7 +244,8 @@ def test_markdown_round_trips_tool_names_with_blank_lines_and_backticks():
     ("[" * 150 + "]" * 150, "nested more than 100 levels deep"),
     ("1" * 5000, "a number too long to read"),
 ])
-def test_one_json_object_reader_for_arguments_keys_and_editors(text, problem, tmp_path, monkeypatch):
+def test_one_json_object_reader_for_arguments_keys_and_editors(text, problem, tmp_path,
+                                                                monkeypatch):
     """The assembler, the detail editor's arguments check and the llm key file read a JSON
     object through jsontext.loads_object: hostile text is one message there, never a crash."""
     from composer.models import jsontext

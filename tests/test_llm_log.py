@@ -23,8 +23,9 @@ from tests.conftest import LLM
 
 # Found, not imported: llm and its plugins (the anthropic SDK above all) load when a test
 # asks for them (the llm fixture), not when the suite is collected; and in one xdist worker.
-pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None or find_spec("llm_anthropic") is None,
-                                      reason="needs llm and llm-anthropic (the test-llm extra)")]
+pytestmark = [LLM, pytest.mark.skipif(
+    find_spec("llm") is None or find_spec("llm_anthropic") is None,
+    reason="needs llm and llm-anthropic (the test-llm extra)")]
 
 from composer.providers.llm_log import log_exchange  # noqa: E402
 

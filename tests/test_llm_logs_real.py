@@ -14,7 +14,8 @@ from composer.models.formats import import_path, llm_logs
 from tests.conftest import LLM
 
 # llm (with sqlite_utils) loads when a test runs, not when the suite is collected.
-pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None, reason="needs llm (the test-llm extra)")]
+pytestmark = [LLM, pytest.mark.skipif(find_spec("llm") is None,
+                                      reason="needs llm (the test-llm extra)")]
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhg"
                        "GAWjR9awAAAABJRU5ErkJggg==")
@@ -70,7 +71,8 @@ def test_every_thread_imports_equal_to_llms_own_reading(logs_db):
 
 
 def test_fragments_system_fragments_tools_and_the_attachment_come_in(logs_db):
-    first = [c for c in llm_logs.list_conversations(str(logs_db)) if c.count == 4][0]  # the tool loop is two turns
+    first = [c for c in llm_logs.list_conversations(str(logs_db))
+             if c.count == 4][0]  # the tool loop is two turns
     conv = llm_logs.load_conversation(str(logs_db), first.id).conversation
     assert conv.messages[0].role == "system" and "You are terse." in conv.messages[0].plain_text
     assert conv.messages[1].plain_text == "A long shared document.\n\nSummarise this."

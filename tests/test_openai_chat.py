@@ -150,7 +150,8 @@ def test_unparsable_arguments_are_kept_verbatim_and_reported():
         {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}]}]
     imported = from_body(body)
     call = imported.conversation.messages[0].parts[0]
-    assert call.arguments == {} and call.provider_metadata == {"composer": {"raw_arguments": "{oops"}}
+    assert (call.arguments == {}
+            and call.provider_metadata == {"composer": {"raw_arguments": "{oops"}})
     assert "not valid JSON" in str(imported.losses[0]) and "message 1" in str(imported.losses[0])
     out, _ = to_body(imported.conversation)
     assert out["messages"][0]["tool_calls"][0]["function"]["arguments"] == "{oops"
@@ -274,7 +275,8 @@ def test_export_places_system_attachments_and_inlines_text_files(tmp_path):
         Message(role="user", parts=[TextPart(text="Look"),
                                     AttachmentPart(attachment=Attachment.from_path(note)),
                                     AttachmentPart(attachment=Attachment(type="application/pdf",
-                                                                         content=PDF, name="a.pdf")),
+                                                                         content=PDF,
+                                                                         name="a.pdf")),
                                     AttachmentPart(attachment=Attachment(type="audio/mpeg",
                                                                          content=WAV))]),
         model="gpt-4o")

@@ -163,7 +163,8 @@ def test_composed_conversation_exports_every_attachment_kind(tmp_path):
     assert content[3] == {"type": "input_text", "text": "line one\nline two\n"}
     assert content[4] == {"type": "input_image", "image_url": "https://x.example/i.jpg",
                           "detail": "auto"}
-    assert [str(x) for x in losses] == ["message 2, part 4: text file notes.txt sent inline as text"]
+    assert [str(x) for x in losses] == [
+        "message 2, part 4: text file notes.txt sent inline as text"]
 
 
 def test_tool_loop_exports_calls_results_and_schema():

@@ -32,7 +32,8 @@ def recorded_with_cache() -> tuple[str, str]:
     interaction = load(RECORDINGS / CACHED).interactions[0]
     body = interaction.response_body
     assert body.count('"cache_creation_input_tokens":0') == 2
-    body = body.replace('"cache_creation_input_tokens":0', f'"cache_creation_input_tokens":{WRITTEN}')
+    body = body.replace('"cache_creation_input_tokens":0',
+                        f'"cache_creation_input_tokens":{WRITTEN}')
     body = body.replace('"cache_read_input_tokens":0', f'"cache_read_input_tokens":{READ}')
     return interaction.request_body, body
 

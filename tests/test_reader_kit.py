@@ -39,4 +39,5 @@ def test_the_kit_names_kinds_paths_and_keeps_bool_apart_from_numbers():
     with pytest.raises(FormatError, match=r"the value must be an object, not null"):
         reader.obj(None, "$.b")
     reader.note("cache hint dropped", 0, 1)
-    assert [loss.line() for loss in reader.losses] == ["note: message 1, part 2: cache hint dropped"]
+    assert [loss.line() for loss in reader.losses] == [
+        "note: message 1, part 2: cache hint dropped"]

@@ -1,9 +1,9 @@
-"""The transport parses a stream a slice of frames at a time (GuardedParser.feed_frames): the
-deltas of one part that follow each other are joined, and a parser holds back what it would
-report every frame (a part's text; Gemini's usage too) until the slice ends. However the frames are cut
-into slices, the reply assembled must be the one frame-by-frame parsing gives: every recorded
-stream of every protocol, and streams made to break it (emoji split between chunks, thoughts,
-usage whose counts come and go)."""
+"""The transport parses a stream a slice of frames at a time (GuardedParser.feed_frames): the deltas
+of one part that follow each other are joined, and a parser holds back what it would report every
+frame (a part's text; Gemini's usage too) until the slice ends. However the frames are cut into
+slices, the reply assembled must be the one frame-by-frame parsing gives: every recorded stream of
+every protocol, and streams made to break it (emoji split between chunks, thoughts, usage whose
+counts come and go)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ def convo(*texts: str, **settings) -> Conversation:
 
 
 def test_a_target_keeps_the_colon_of_an_ollama_model_and_reads_its_settings():
-    t = parse_target("ollama:llama3.2:1b,temperature=0.2,base_url=http://127.0.0.1:9/v1,label=small")
+    t = parse_target("ollama:llama3.2:1b,temperature=0.2,base_url=http://127.0.0.1:9/v1,"
+                     "label=small")
     assert (t.provider, t.model, t.base_url, t.label) == ("ollama", "llama3.2:1b",
                                                          "http://127.0.0.1:9/v1", "small")
     assert t.options == {"temperature": 0.2}
@@ -38,9 +39,12 @@ def test_a_provider_field_goes_to_the_body_as_it_is():
 
 
 def test_calls_to_one_local_server_share_a_lane_and_remote_ones_do_not():
-    assert parse_target("ollama:a").lane() == parse_target("ollama:b").lane() == "http://localhost:11434"
-    assert parse_target("custom:a,base_url=http://127.0.0.1:8001/v1").lane() == "http://127.0.0.1:8001"
-    assert parse_target("custom:a,base_url=http://192.168.1.5:8001/v1").lane() == "http://192.168.1.5:8001"
+    assert (parse_target("ollama:a").lane() == parse_target("ollama:b").lane()
+            == "http://localhost:11434")
+    assert (parse_target("custom:a,base_url=http://127.0.0.1:8001/v1").lane()
+            == "http://127.0.0.1:8001")
+    assert (parse_target("custom:a,base_url=http://192.168.1.5:8001/v1").lane()
+            == "http://192.168.1.5:8001")
     assert parse_target("openai:gpt-4o").lane() is None
     assert parse_target("custom:a,base_url=https://example.com/v1").lane() is None
 

@@ -136,7 +136,8 @@ def test_a_variant_remembers_its_own_continuation():
 
 def test_a_reply_of_several_messages_is_one_variant_chain():
     tree = Tree.linear(ROWS[:2])
-    tree, leaf = tree.add_variant(tree.parent_at(1), [a("calls a tool"), Message.text("tool", "42")])
+    tree, leaf = tree.add_variant(tree.parent_at(1),
+                                  [a("calls a tool"), Message.text("tool", "42")])
     assert tree.variant(1) == (1, 2) and tree.depth(leaf) == 2
     assert texts(tree.messages()) == ["q1", "calls a tool", "42"]
 

@@ -134,7 +134,8 @@ class Assembler:
                 if arguments is not None:
                     slot.arguments = arguments
                 return idx
-            case ToolResult(key=key, name=name, output=output, tool_call_id=cid, server_executed=srv):
+            case ToolResult(key=key, name=name, output=output, tool_call_id=cid,
+                            server_executed=srv):
                 idx, slot = self._slot("tool_result", key)
                 slot.fields.update(name=name, tool_call_id=cid, server_executed=srv)
                 slot.chunks = [output]
@@ -195,7 +196,8 @@ class Assembler:
         slot = self._slots[index]
         meta = slot.metadata or None
         if slot.kind == "text":
-            return TextPart(text=slot.text, provider_metadata=meta, citations=slot.citations or None)
+            return TextPart(text=slot.text, provider_metadata=meta,
+                            citations=slot.citations or None)
         if slot.kind == "reasoning":
             return ReasoningPart(text=slot.text, provider_metadata=meta, **slot.fields)
         if slot.kind == "tool_call":

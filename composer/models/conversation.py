@@ -1,8 +1,8 @@
 """A conversation: the messages the user composes and the settings to send them with.
 
 This is what the table edits and what a provider turns into a request (the design's
-``ChatRequest``). On disk it is the *conversation file*:
-``{"messages": [...], "settings": {...}, "composer": {"kind": "conversation", "format_version": N}}``.
+``ChatRequest``). On disk it is the *conversation file*: ``{"messages": [...], "settings": {...},
+"composer": {"kind": "conversation", "format_version": N}}``.
 
 ``messages`` is always the table, the active path, so every reader and exporter of the file
 works on what the user sees. The conversation tree (every branch and variant, see tree.py)

@@ -336,7 +336,8 @@ def _upgrade(kind: str, data: dict[str, Any], source: str | None) -> dict[str, A
 def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
     kind = kind_of(data)
     if kind is None:
-        raise FormatError("not a Composer conversation or exchange file", source=source, location="$")
+        raise FormatError("not a Composer conversation or exchange file", source=source,
+                          location="$")
     data = _upgrade(kind, data, source)
     cls = Conversation if kind == "conversation" else Exchange
     try:

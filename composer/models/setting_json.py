@@ -97,7 +97,8 @@ def parse_headers(text: str) -> dict[str, str]:
         return {}
     data = _load_json(text, Field.HEADERS)
     if not isinstance(data, dict):
-        raise SettingsError(Field.HEADERS, '$: headers are a JSON object, e.g. {"X-Title": "my app"}')
+        raise SettingsError(Field.HEADERS,
+                            '$: headers are a JSON object, e.g. {"X-Title": "my app"}')
     for name, value in data.items():
         if not isinstance(value, str):
             raise SettingsError(Field.HEADERS, f"$.{name}: a header value must be a string")

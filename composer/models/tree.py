@@ -346,7 +346,8 @@ class Tree:
         if len(self.leaves) == 1:
             raise TreeError("the only branch cannot be deleted")
         cut = self._nodes[leaf]
-        while cut.parent != ROOT and len(self._nodes[cut.parent].children) == 1:  # type: ignore[arg-type]
+        while (cut.parent != ROOT
+               and len(self._nodes[cut.parent].children) == 1):  # type: ignore[arg-type]
             cut = self._nodes[cut.parent]  # type: ignore[index]
         b = _Builder(self)
         gone = set(self.path_to(leaf)[self.depth(cut.id):])

@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "EXAMPLE_EXCHANGE", "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey", "Frame",
-    "HttpRequest", "KeyStoreError", "Preset", "RequestRefused", "UnknownProvider", "WireProtocol",
-    "build_exchange", "delete_key", "describe_error", "find_key", "list_models", "llm_keys_path",
-    "missing_key_message", "protocol_for", "resolve", "run_call", "store_key",
+    "EXAMPLE_EXCHANGE", "PRESETS", "PROTOCOLS", "Call", "CallConfig", "CallFailed", "FoundKey",
+    "Frame", "HttpRequest", "KeyStoreError", "Preset", "RequestRefused", "UnknownProvider",
+    "WireProtocol", "build_exchange", "delete_key", "describe_error", "find_key", "list_models",
+    "llm_keys_path", "missing_key_message", "protocol_for", "resolve", "run_call", "store_key",
 ]

@@ -89,7 +89,8 @@ def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | 
         tool_prompt = integer(tool_prompt)
     if type(cached) is not int and cached is not None:
         cached = integer(cached)
-    output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
+    output = (None if candidates is None and thoughts is None
+              else (candidates or 0) + (thoughts or 0))
     details = {} if tool_prompt is None else {"toolUsePromptTokenCount": tool_prompt}
     if thoughts is not None:
         details["reasoning_tokens"] = thoughts

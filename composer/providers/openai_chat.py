@@ -6,10 +6,11 @@ the URL, headers and streaming flags, and turns chunks into stream events.
 
 Parts are keyed ``text``, ``refusal``, ``reasoning`` and ``tool:<index>`` (a new key when a
 server reuses an index, or sends none, for a call with another id: Mistral). Reasoning text
-comes from ``reasoning_content``, ``reasoning`` or Mistral's ``thinking`` content chunks; ``reasoning_details`` are merged by their ``index`` and
-attached to the reasoning part whole once the message is over, so they replay verbatim. A stream
-counts as complete once a ``finish_reason`` or ``[DONE]`` arrived. Streamed audio is raw PCM16,
-saved as a WAV (see ``pcm``); a custom tool call's free-form input is ``{"input": text}``.
+comes from ``reasoning_content``, ``reasoning`` or Mistral's ``thinking`` content chunks;
+``reasoning_details`` are merged by their ``index`` and attached to the reasoning part whole once
+the message is over, so they replay verbatim. A stream counts as complete once a
+``finish_reason`` or ``[DONE]`` arrived. Streamed audio is raw PCM16, saved as a WAV (see
+``pcm``); a custom tool call's free-form input is ``{"input": text}``.
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ class ResponsesParser(TypedEventParser):
         response = data.get("response")
         if not isinstance(response, dict):
             return []
-        return [ResponseInfo(id=nonempty(response.get("id")), model=nonempty(response.get("model")))]
+        return [ResponseInfo(id=nonempty(response.get("id")),
+                             model=nonempty(response.get("model")))]
 
     def _finish(self, response: dict[str, Any], status: str) -> list[StreamEvent]:
         self.done = True
@@ -350,7 +351,8 @@ def item_events(item: dict[str, Any], key: str, streamed: set[str]) -> list[Stre
         events.append(ReasoningDelta(key, "" if key in streamed else text))
         events.append(PartMetadata(key, KEY, reasoning_metadata(item)))
     elif kind == "function_call":
-        events.append(ToolCallStart(key, nonempty(item.get("name")) or "", nonempty(item.get("call_id"))))
+        events.append(ToolCallStart(key, nonempty(item.get("name")) or "",
+                                    nonempty(item.get("call_id"))))
         if key not in streamed and isinstance(item.get("arguments"), str):
             events.append(ToolCallDelta(key, item["arguments"]))
         events.append(ToolCallEnd(key))

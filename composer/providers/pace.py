@@ -2,10 +2,11 @@
 
 The transport hands over a stream in slices of a few milliseconds of work and calls ``turn()``
 between them (``due`` says when one is owed). By default that is one turn of the event loop (a
-buffered flood must not starve a window's painting). A program that shows streams as they come (the window) sets a waiter that
-also holds the reading back while what it shows is behind: a loopback flood is then read no
-faster than it can be shown, so the reply is on screen soon after its last byte rather than
-seconds later, and a real model (far slower than the window) is never held back.
+buffered flood must not starve a window's painting). A program that shows streams as they come
+(the window) sets a waiter that also holds the reading back while what it shows is behind: a
+loopback flood is then read no faster than it can be shown, so the reply is on screen soon after
+its last byte rather than seconds later, and a real model (far slower than the window) is never
+held back.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def _inline(token) -> str:
 # syntax (or an entity or escape), whitespace other than spaces and line ends, and lines that
 # open a block (an indented code block, an ordered list item, a heading's "===" underline).
 _SYNTAX = re.compile(r"[*_#`\[>|~\-+<&\\\x00"  # and every whitespace but space and line end:
-                     r"\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+                     r"\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a"
+                     r"\u2028\u2029\u202f\u205f\u3000]")
 _SYNTAX_ASCII = "*_#`[>|~-+<&\\\x00\t\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the same, for ASCII
 _BLOCK_START = re.compile(r" {4}| *\d+[.)]| *=+ *(?:\n|\Z)")  # at a line's start
 _BLOCK_LINE = re.compile(r"\n(?: {4}| *\d+[.)]| *=+ *(?:\n|\Z))")  # any later line

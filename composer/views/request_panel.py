@@ -283,7 +283,8 @@ class RequestPanel(QWidget):
             self.key_note.hide()
             return
         self.key_note.setText(
-            f"{html.escape(keys.missing_key_message(preset), quote=False)}. <a href='keys'>Add a key…</a>")
+            f"{html.escape(keys.missing_key_message(preset), quote=False)}. "
+            "<a href='keys'>Add a key…</a>")
         self.key_note.show()
 
     # -- problems -----------------------------------------------------------------------------

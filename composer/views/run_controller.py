@@ -1,9 +1,9 @@
 """Send and Stop, and what follows a reply: append it, answer its tool calls, save it.
 
 Calls are checked and prepared by the run layer (composer.run.preflight over prepare_call, the
-one place the command line and the inspector prepare theirs too); the runs are kept in a ``RunRecord``. The window
-hands in how to report an error, open a file dialog and ask the key-trust question
-(composer/views/run_ui.py puts the controller into the window).
+one place the command line and the inspector prepare theirs too); the runs are kept in a
+``RunRecord``. The window hands in how to report an error, open a file dialog and ask the
+key-trust question (composer/views/run_ui.py puts the controller into the window).
 
 One run at a time: a new Send cancels the one streaming and drops its late results (each run
 has a token; events of an older token are ignored). The run is an asyncio task on the qasync

@@ -1,6 +1,7 @@
-"""The whole editing path in the window: build a six-turn conversation with a system prompt in the window, drop an image
-and a PDF onto rows (real drop events on the table's viewport), reorder, undo every step, redo
-them, save, reopen, and export an OpenAI Chat Completions request body."""
+"""The whole editing path in the window: build a six-turn conversation with a system prompt in
+the window, drop an image and a PDF onto rows (real drop events on the table's viewport),
+reorder, undo every step, redo them, save, reopen, and export an OpenAI Chat Completions request
+body."""
 
 from __future__ import annotations
 

@@ -230,7 +230,8 @@ def test_a_send_while_a_file_is_still_being_read_waits_with_everything_in_the_bo
     assert box.loader.busy
     run.send_action.trigger()
     assert run.state == RunState.IDLE and len(window.document) == 1
-    assert box.text() == "Describe it." and "still being read" in window.statusBar().currentMessage()
+    assert (box.text() == "Describe it."
+            and "still being read" in window.statusBar().currentMessage())
     qtbot.waitUntil(lambda: not box.loader.busy and len(box.chip_widgets()) == 1, timeout=5000)
     qtbot.keyClick(box.edit, Key.Key_Return, Mod.ControlModifier)
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)

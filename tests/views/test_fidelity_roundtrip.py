@@ -98,7 +98,8 @@ def test_a_mistral_reasoning_turn_round_trips(qtbot, run_window, loopback, monke
     assert isinstance(window.document.messages[1].parts[0], ReasoningPart)
 
 
-def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback, monkeypatch, tmp_path):
+def test_a_rotating_id_responses_stream_round_trips(qtbot, run_window, loopback, monkeypatch,
+                                                    tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     recorded = load(recordings_or_skip() / THINKING).interactions
     loopback.queue(Reply.sse(rotate_ids(recorded[0].response_body)),

@@ -96,7 +96,8 @@ def test_confirming_without_remember_lasts_for_this_window_only(
                      Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)
     run.send_action.trigger()  # asked once per session
-    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(loopback.received) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: run.state == RunState.DONE and len(loopback.received) == 2,
+                    timeout=5000)
     assert not (window.user_dir / FILE_NAME).exists()
 
 

@@ -130,7 +130,8 @@ def test_the_pane_ends_a_long_reply_without_blocking_and_catches_up_in_later_fra
     assembler = Assembler()
     pane.begin(assembler)
     for i in range(400):
-        event = TextDelta("t", f"Paragraph {i} with *emphasis* and a [link](https://x.invalid).\n\n")
+        event = TextDelta("t", f"Paragraph {i} with *emphasis* and a "
+                               "[link](https://x.invalid).\n\n")
         pane.feed(event, assembler.feed(event))
     pane.end(Exchange(messages=[assembler.message()], composer=ExchangeExtras()))
     block = pane.blocks_of(TextBlock)[0]

@@ -62,7 +62,8 @@ def test_panes_streaming_at_once_are_served_in_turn_and_all_catch_up(qtbot, monk
     qtbot.waitUntil(lambda: all(p.caught_up for p, _ in panes), timeout=20000)
     for pane, _ in panes:
         shown = pane.blocks_of(TextBlock)[0].view.toPlainText()
-        assert "Paragraph 0 with bold" in shown and f"Paragraph {len(PARAGRAPHS) - 1} with bold" in shown
+        assert ("Paragraph 0 with bold" in shown
+                and f"Paragraph {len(PARAGRAPHS) - 1} with bold" in shown)
         assert "**" not in shown
 
 

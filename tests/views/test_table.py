@@ -374,7 +374,8 @@ def test_what_a_paste_left_out_is_said_in_a_notice(qtbot, table):
     with qtbot.waitSignal(table.notice) as notice:
         table.paste_action.trigger()
     assert texts(table)[-1] == "a"
-    assert notice.args[0].startswith("Pasted with notes:") and "1 other(s) skipped" in notice.args[0]
+    assert (notice.args[0].startswith("Pasted with notes:")
+            and "1 other(s) skipped" in notice.args[0])
 
 
 def test_row_numbers_are_sized_by_the_row_count_not_by_asking_every_row(table):

@@ -112,7 +112,8 @@ def test_a_preview_line_is_elided_as_qt_elides_it(qtbot):
 
     lines = ["Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 12,
              "AVAVAVAV To Ta Yo We fi fl ffi " * 20, "→ lookup({\"q\": 12})", "• item — “quoted” …",
-             "iiiiiiiiiiii" * 40, "WWWWWWWWWW" * 40, "Émoji 🎉 and 漢字 text " * 10, "tab\there " * 40,
+             "iiiiiiiiiiii" * 40, "WWWWWWWWWW" * 40, "Émoji 🎉 and 漢字 text " * 10,
+             "tab\there " * 40,
              "", "x", "words " * 300]
     for size in (7, 10, 14):
         font = QFont()

@@ -1,6 +1,7 @@
-"""The thinking + tool-use loop through the window: against a loopback replay of Anthropic thinking + tool use, click Send, see the
-reasoning block, the tool call and the usage footer, answer the tool call, send again, and the
-second request is the recorded second request in substance (signature replayed, tool result)."""
+"""The thinking + tool-use loop through the window: against a loopback replay of Anthropic
+thinking + tool use, click Send, see the reasoning block, the tool call and the usage footer,
+answer the tool call, send again, and the second request is the recorded second request in
+substance (signature replayed, tool result)."""
 
 from __future__ import annotations
 

@@ -303,8 +303,8 @@ def test_no_two_actions_share_a_key(make_window):
     window = make_window()
     keys = Counter(s.toString() for a in window.findChildren(QAction) for s in a.shortcuts())
     assert not {k: n for k, n in keys.items() if n > 1}
-    assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or window.commands.quit_action.shortcut() == QKeySequence(
-        QKeySequence.StandardKey.Quit)
+    assert {"Ctrl+Q", "Ctrl+,"} <= set(keys) or (
+        window.commands.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit))
 
 
 def test_a_first_start_with_a_key_points_the_example_at_that_provider(

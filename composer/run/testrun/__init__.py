@@ -37,6 +37,7 @@ from composer.run.testrun.summary import (
     load_run,
 )
 
-__all__ = ["BatchPolled", "BatchProblem", "BatchRun", "BatchSubmitted", "BudgetReached", "CellFinished", "CellResult", "CellStarted", "Comparison",
-           "Estimate", "PlannedCell", "RunEvent", "RunFolderError", "RunSummary", "Runner",
-           "Suite", "SuiteError", "TargetStats", "Verdict", "compare", "load_run", "load_suite"]
+__all__ = ["BatchPolled", "BatchProblem", "BatchRun", "BatchSubmitted", "BudgetReached",
+           "CellFinished", "CellResult", "CellStarted", "Comparison", "Estimate", "PlannedCell",
+           "RunEvent", "RunFolderError", "RunSummary", "Runner", "Suite", "SuiteError",
+           "TargetStats", "Verdict", "compare", "load_run", "load_suite"]

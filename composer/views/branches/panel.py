@@ -103,7 +103,8 @@ class BranchesPanel(QWidget):
         """Show ``tree`` (None: the table is the only path), keeping the selected branch. When
         only the active path moved (a switch, a step), the items stay and only the bold moves."""
         segments = tree.segments() if tree is not None else []
-        shape = [(s.start, s.end, s.parent, s.leaf and tree.name_of(s.leaf))  # type: ignore[union-attr]
+        shape = [(s.start, s.end, s.parent,
+                  s.leaf and tree.name_of(s.leaf))  # type: ignore[union-attr]
                  for s in segments]
         if shape == self._shape and shape:
             self._mark_path(segments)

@@ -1,9 +1,9 @@
 """Laid-out content previews, kept per row so that painting a screen of rows lays out no text.
 
-A preview is laid out (each line elided to the cell's width, in the cell's font) once and drawn from then
-on. The key is the preview text itself with the width and font: an edit gives the row a new
-preview, a resized column or another font a new width or font, so a stale layout is never
-found; the oldest layouts go when there are more than ``limit``.
+A preview is laid out (each line elided to the cell's width, in the cell's font) once and drawn from
+then on. The key is the preview text itself with the width and font: an edit gives the row a new
+preview, a resized column or another font a new width or font, so a stale layout is never found; the
+oldest layouts go when there are more than ``limit``.
 """
 
 from __future__ import annotations

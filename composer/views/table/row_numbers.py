@@ -55,7 +55,8 @@ class RowNumbers(QHeaderView):
         # Rows are as tall as their cells say; the number itself needs only one line.
         return QSize(self.sizeHint().width(), self.fontMetrics().height() + 4)
 
-    def paintSection(self, painter: QPainter, rect: QRect, logical_index: int) -> None:  # noqa: N802
+    def paintSection(self, painter: QPainter, rect: QRect,  # noqa: N802
+                     logical_index: int) -> None:
         # WORKAROUND: scrolled near the end (per pixel), Qt's header paint event asks for every
         # section from the first, each one reading seven roles from the model; paint only
         # what is on screen.

@@ -83,7 +83,8 @@ class _Reader(Reader):
             run_role = role
             run.append(part)
         if run or not blocks:
-            self.messages.append(Message(role=run_role or "user", parts=run))  # type: ignore[arg-type]
+            self.messages.append(
+                Message(role=run_role or "user", parts=run))  # type: ignore[arg-type]
 
     def block_type(self, block: dict[str, Any], where: str) -> str:
         return self.string(block.get("type"), f"{where}.type", "block type")

@@ -136,7 +136,8 @@ def _read_part(r: _Reader, part: Any, loc: str, mi: int, pi: int) -> Part | None
         if thought is True:
             return ReasoningPart(text=text, provider_metadata=pm)
         if thought not in (False, None):
-            raise r.fail(f"thought should be true or false, not {json_kind(thought)}", f"{loc}.thought")
+            raise r.fail(f"thought should be true or false, not {json_kind(thought)}",
+                         f"{loc}.thought")
         return TextPart(text=text, provider_metadata=pm)
     if _has(part, "inlineData") or _has(part, "fileData"):
         return AttachmentPart(attachment=_read_attachment(r, part, loc), provider_metadata=pm)
@@ -322,7 +323,8 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     elif isinstance(data, dict):
         body = dict(data)
     else:
-        raise r.fail(f"expected a Gemini request body or contents array, not {json_kind(data)}", "$")
+        raise r.fail(f"expected a Gemini request body or contents array, not {json_kind(data)}",
+                     "$")
     if not _has(body, "contents"):
         raise r.fail("a Gemini request body needs contents", "$")
     contents_key = "contents"

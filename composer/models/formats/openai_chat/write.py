@@ -314,7 +314,8 @@ class _Writer:
                 call_id = ""
         output = part.output
         if part.exception:
-            output = f"{output}\n\nError: {part.exception}" if output else f"Error: {part.exception}"
+            output = (f"{output}\n\nError: {part.exception}" if output
+                      else f"Error: {part.exception}")
         return {"role": "tool", "tool_call_id": call_id, "content": output, **fields}
 
     # -- settings --

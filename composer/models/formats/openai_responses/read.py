@@ -378,8 +378,8 @@ def from_body(data: Any, source: str | None = None) -> Imported:
                                      settings=RequestSettings(provider="openai-responses")),
                         importer.losses)
     if not isinstance(data, dict):
-        raise FormatError(f"expected a Responses request body or input array, got {json_kind(data)}",
-                          location="$")
+        raise FormatError("expected a Responses request body or input array, got "
+                          f"{json_kind(data)}", location="$")
     if "input" not in data:
         raise FormatError("a Responses request body needs an input array", location="$.input")
     settings = _settings_from_body(data)
