@@ -9,8 +9,7 @@ not change the input), so tools, system, images and PDFs are counted as they wou
 |---|---|
 | anthropic | ``POST {base}/v1/messages/count_tokens`` |
 | openai (Responses) | ``POST {base}/responses/input_tokens`` |
-| openai-chat (OpenAI's own Chat Completions) | the same, with the conversation built as a |
-| | Responses body |
+| openai-chat (OpenAI's own Chat Completions) | the same, the conversation as a Responses body |
 | gemini | ``POST {root}/models/{m}:countTokens`` with ``generateContentRequest`` |
 | llamacpp | ``POST {root}/apply-template`` (the chat body), then ``POST {root}/tokenize`` |
 | vllm | ``POST {root}/tokenize`` with the chat messages and tools |
