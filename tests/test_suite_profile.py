@@ -29,6 +29,9 @@ def test_the_profile_tells_a_busy_file_from_a_waiting_one(pytester):
     # much as its CPU): only its CPU against the sleeping test's is certain.
     works_own, _children, _idle = figures["test_works.py"]
     assert works_own >= 0.1 > waits_own
+    # Under load the busy test can wait for a core longer than the other sleeps: which of the
+    # two heads the list is not certain, that the sleeper is in it with its idle time is.
     heading = next(i for i, line in enumerate(lines)
                    if line.endswith("the tests with the most idle"))
-    assert lines[heading + 1].endswith("  test_waits.py::test_sleeps")
+    listed = {line.split()[-1]: float(line.split()[2]) for line in lines[heading + 1:heading + 3]}
+    assert listed["test_waits.py::test_sleeps"] >= 0.15
