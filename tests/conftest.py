@@ -156,28 +156,48 @@ def _user_dirs_root(tmp_path_factory):
     return tmp_path_factory.mktemp("homes"), itertools.count()
 
 
+# Keys a developer's environment may hold; no test sees them unless it sets them.
+_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+                  "OPENROUTER_API_KEY", "GROQ_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY",
+                  "XAI_API_KEY")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(_user_dirs_root, monkeypatch):
+def _isolated_user_dirs(_user_dirs_root):
     """Every test gets its own config/data dirs and no real keys from the environment. The
     folder is not made: Composer and llm make theirs when they first write, as on a new
     user's machine (most tests never write there; each folder made is one more to delete
-    when pytest clears an old run's folders, at the end of a run)."""
+    when pytest clears an old run's folders, at the end of a run). The environment is set and
+    put back here rather than with ``monkeypatch``, whose fixture every test would otherwise
+    set up and tear down (a test's own ``monkeypatch`` is undone first, as before)."""
     root, count = _user_dirs_root
     home = root / str(next(count))
-    monkeypatch.setenv("COMPOSER_USER_DIR", str(home))
-    monkeypatch.setenv("LLM_USER_PATH", str(home / "llm"))
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
-                "OPENROUTER_API_KEY", "GROQ_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY",
-                "XAI_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
+    environ = os.environ
+    wanted: dict[str, str | None] = dict.fromkeys(_KEY_VARIABLES)
+    wanted["COMPOSER_USER_DIR"] = str(home)
+    wanted["LLM_USER_PATH"] = str(home / "llm")
     # keyring must never touch the developer's real keychain in tests.
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    wanted["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    before = {name: environ.get(name) for name in wanted}
+    _set_environment(wanted)
     from composer.providers import session_keys
     from composer.providers.keys import forget_keychain_cache
 
     forget_keychain_cache()  # each test's keyring backend is asked afresh
     session_keys.clear()
     yield home
+    _set_environment(before)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    """Each variable to its value; None: unset."""
+    environ = os.environ
+    for name, value in values.items():
+        if value is not None:
+            if environ.get(name) != value:
+                environ[name] = value
+        elif name in environ:
+            del environ[name]
 
 
 def recordings_or_skip() -> Path:
