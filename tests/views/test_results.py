@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 
-from PySide6.QtCore import QObject, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QTextDocument
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QTextDocument, QTextTable
 
 from composer.models.assembler import Assembler
 from composer.models.events import (
@@ -206,6 +206,29 @@ def test_a_finished_exchange_is_shown_at_once(qtbot):
     assert isinstance(reasoning, ReasoningBlock) and reasoning.text == "hmm"
     assert isinstance(text, TextBlock) and text.view.toPlainText().startswith("Title")
     assert footer_text(exchange).startswith("stop: unknown · in 1 · out 2")
+
+
+def test_a_markdown_table_is_drawn_with_lines_and_padding_its_columns_aligned(qtbot):
+    """Qt's rich text draws a bare <table> with neither: the columns ran into each other."""
+    pane = ResultsPane()
+    qtbot.addWidget(pane)
+    text = "Primes:\n\n| n | prime |\n|---|---:|\n| 2 | yes |\n| 9 | no |\n\nDone."
+    pane.show_exchange(Exchange(messages=[Message(role="assistant",
+                                                  parts=[TextPart(text=text)])]))
+    block = pane.blocks_of(TextBlock)[0]
+    qtbot.waitUntil(lambda: pane.caught_up)
+    tables = [frame for frame in block.view.document().rootFrame().childFrames()
+              if isinstance(frame, QTextTable)]
+    assert len(tables) == 1
+    table = tables[0]
+    assert (table.rows(), table.columns()) == (3, 2)
+    assert table.format().border() >= 1 and table.format().cellPadding() >= 3
+    assert table.format().cellSpacing() == 0  # one line between two cells, not two
+    cells = [[table.cellAt(r, c).firstCursorPosition().block().text() for c in range(2)]
+             for r in range(3)]
+    assert cells == [["n", "prime"], ["2", "yes"], ["9", "no"]]
+    right = table.cellAt(1, 1).firstCursorPosition().blockFormat().alignment()
+    assert right & Qt.AlignmentFlag.AlignRight  # the delimiter row's ---: is kept
 
 
 def test_reasoning_is_rendered_as_markdown_as_it_streams_like_a_reply(qtbot):

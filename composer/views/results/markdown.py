@@ -31,6 +31,16 @@ def _image_as_link(_self: Any, tokens: list, idx: int, _options: Any, _env: Any)
     return f'<a href="{html.escape(str(src))}">[image: {html.escape(alt)}]</a>'
 
 
+# Qt's rich text draws a table with neither lines nor padding (columns run into each other)
+# unless the table says so in attributes: it ignores CSS borders.
+_TABLE_OPEN = ('<table border="1" cellspacing="0" cellpadding="4" '
+               'style="margin-top:6px; margin-bottom:6px">\n')
+
+
+def _table_open(_self: Any, _tokens: list, _idx: int, _options: Any, _env: Any) -> str:
+    return _TABLE_OPEN
+
+
 @cache
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt  # on first use: not before the window's first paint
@@ -39,6 +49,7 @@ def _parser() -> MarkdownIt:
                                    "breaks": False})
     md.enable(["table", "strikethrough"])
     md.add_render_rule("image", _image_as_link)
+    md.add_render_rule("table_open", _table_open)
     return md
 
 
