@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QLabel
 from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange
 from composer.providers.llm_plugin import in_thread
+from composer.views.status_room import make_room
 
 if TYPE_CHECKING:
     import asyncio
@@ -255,4 +256,5 @@ def install(window: MainWindow, run: RunController) -> TokenCounter:
     bar.insertPermanentWidget(0, counter.label)
     bar.insertPermanentWidget(1, _separator())
     bar.addPermanentWidget(counter.cost_label)
+    make_room(bar, [run.stats_label, counter.cost_label])  # a message is read whole
     return counter
