@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,7 @@ def test_a_suite_s_base_urls_get_no_key_without_trust_and_dry_run_sends_nothing(
            f"to {servers['openai'].url}" in refused.stderr
     dry = composer("run", path.name, "--dry-run", "--trust-base-url", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
-    assert "hi: 6 cells (2 target(s) × 3 case(s) × 1 repeat(s)); to send: 6 calls, " \
+    assert "hi: 6 cells (2 targets × 3 cases × 1 repeat); to send: 6 calls, " \
            "estimated $0." in dry.stderr
     assert dry.stdout.splitlines()[0] == \
         "openai-chat:gpt-4o\tpo\tr1\tcells/t1-openai-chat-gpt-4o/c001-po.r1.json"
@@ -329,3 +330,12 @@ def test_on_a_terminal_progress_is_one_bar_redrawn_with_cells_done_and_the_spend
                         frames[0]), frames[0]
     assert frames[-1].startswith("[############################] 6/6 cells · $3.0000 spent · "
                                  "6 not passed\x1b[K")  # at $0.50 a call, cost < $0.01 fails
+
+
+def test_the_runs_shape_counts_its_cells_targets_cases_and_repeats_in_words(servers, tmp_path):
+    suite = load_suite(write_suite(tmp_path, servers, repeats=2))
+    runner = Runner(suite, tmp_path / "out", lambda conversation, client: None)
+    assert runner.shape() == "12 cells (2 targets × 3 cases × 2 repeats)"
+    one = replace(suite, targets=suite.targets[:1], cases=suite.cases[:1], repeats=1)
+    assert Runner(one, tmp_path / "one", lambda conversation, client: None).shape() == \
+        "1 cell (1 target × 1 case × 1 repeat)"

@@ -194,9 +194,8 @@ def failures(summary, limit: int = 20) -> list[str]:
 
 
 def plan_line(suite, runner, folder, mode: str = "") -> str:
-    """``NAME: 12 cells (2 target(s) × 3 case(s) × 2 repeat(s))``, and what is done already."""
-    line = (f"{suite.name}: {len(runner.cells)} cells ({len(suite.targets)} target(s) × "
-            f"{len(suite.cases)} case(s) × {suite.repeats} repeat(s)){mode}")
+    """``NAME: 12 cells (2 targets × 3 cases × 2 repeats)``, and what is done already."""
+    line = f"{suite.name}: {runner.shape()}{mode}"
     if runner.kept:
         line += f", {len(runner.kept)} already done in {folder}"
     return line

@@ -150,7 +150,7 @@ def test_a_suite_built_from_the_conversation_runs_and_the_grid_shows_its_verdict
 
     text = run(qtbot, ws, tmp_path / "run1")
 
-    assert "6 cells (2 target(s) × 3 case(s) × 1 repeat(s))" in text
+    assert "6 cells (2 targets × 3 cases × 1 repeat)" in text
     assert "To send: 6 calls" in text
     assert "not sending your OpenAI (Chat Completions) API key" in text  # held back, asked
     assert len(servers["openai"].received) == 3 and len(servers["anthropic"].received) == 3
@@ -345,7 +345,7 @@ def test_repeats_show_inside_a_cell_and_one_cell_diffs_two_of_its_repeats(
     window, ws = build(qtbot, make_window, servers)
     ws.editor.repeats.setValue(2)
     text = run(qtbot, ws, tmp_path / "run")
-    assert "× 2 repeat(s)" in text and "To send: 12 calls" in text
+    assert "× 2 repeats)" in text and "To send: 12 calls" in text
     assert cells(ws) == {k: v * 2 for k, v in EXPECTED.items()}
     assert headers(ws)[0].splitlines()[1] == "pass 33% (2/6)"
     ws.view.setCurrentIndex(ws.model.index(0, 1))

@@ -86,12 +86,16 @@ class Estimate:
     unpriced: list[str] = field(default_factory=list)  # targets without a known price
 
     def describe(self) -> str:
-        noun = "call" if self.calls == 1 else "calls"
+        calls = _counted(self.calls, "call")
         if not self.unpriced:
-            return f"{self.calls} {noun}, estimated ${self.cost_usd:.4f}"
+            return f"{calls}, estimated ${self.cost_usd:.4f}"
         known = f"estimated ${self.cost_usd:.4f} for the rest; " if self.cost_usd else ""
-        return (f"{self.calls} {noun}, {known}no price known for "
+        return (f"{calls}, {known}no price known for "
                 f"{', '.join(self.unpriced)}")
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def estimate(cells: list[PlannedCell], price: PriceFn = genai_price) -> Estimate:
@@ -185,6 +189,12 @@ class Runner:
         self.done = len(self.kept)
         self._prepared = True
         return self.to_send
+
+    def shape(self) -> str:
+        """``12 cells (2 targets × 3 cases × 2 repeats)``: what the run is made of."""
+        suite = self.suite
+        return (f"{_counted(len(self.cells), 'cell')} ({_counted(len(suite.targets), 'target')}"
+                f" × {_counted(len(suite.cases), 'case')} × {_counted(suite.repeats, 'repeat')})")
 
     def estimate(self) -> Estimate:
         if not self._prepared:

@@ -107,10 +107,9 @@ class TestRunControl(QObject):
         box = self.question = QMessageBox(self.parent_widget)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Start the test run?")
-        shape = (f"{len(runner.cells)} cells ({len(suite.targets)} target(s) × "
-                 f"{len(suite.cases)} case(s) × {suite.repeats} repeat(s))")
         kept = f", {len(runner.kept)} already done" if runner.kept else ""
-        box.setText(f"{suite.name}: {shape}{kept}.\nTo send: {runner.estimate().describe()}.")
+        box.setText(f"{suite.name}: {runner.shape()}{kept}.\n"
+                    f"To send: {runner.estimate().describe()}.")
         lines = [f"Run folder: {runner.folder}"]
         if runner.budget_usd is not None:
             lines.append(f"Budget: ${runner.budget_usd:g} (new calls stop once it is spent)")
