@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from composer.models import formats
+from composer.providers import presets
 from composer.views import dialogs
 from composer.views.dialogs import Button
 
@@ -18,7 +19,7 @@ JSON_FILTER = "Composer files (*.json)"
 
 
 class FileCommands:
-    """Needs the window's ``file_path``, ``undo_stack``, ``recent``, ``commands``,
+    """Needs the window's ``document``, ``file_path``, ``undo_stack``, ``recent``, ``commands``,
     ``open_path_later``, ``save_to``, ``export_to``, ``_display_name``, ``_error`` and
     ``_title_note``."""
 
@@ -54,8 +55,16 @@ class FileCommands:
             chosen))
 
     def choose_export(self) -> None:
+        """The format first offered is the one the conversation is sent in (its provider's
+        wire format), or Composer's own when it is sent in none (a replay, an llm model)."""
         fmts = formats.exporters()
         by_filter = {_filter(f): f for f in fmts}
+        try:
+            sent_in = presets.resolve(self.document.conversation.settings.provider).protocol
+        except presets.UnknownProvider:
+            sent_in = ""
+        first = next((flt for flt, f in by_filter.items() if f.name == sent_in),
+                     _filter(formats.get("composer")))
 
         def chosen(path: str) -> None:
             fmt = by_filter.get(self._dialog_filter) or formats.get("composer")
@@ -63,7 +72,9 @@ class FileCommands:
                 path += fmt.extensions[0]
             self.export_to(path, fmt.name)
 
-        self._file_dialog("Export", QFileDialog.AcceptMode.AcceptSave, list(by_filter), chosen)
+        dialog = self._file_dialog("Export", QFileDialog.AcceptMode.AcceptSave, list(by_filter),
+                                   chosen)
+        dialog.selectNameFilter(first)
 
     def confirm_discard(self, then: Callable[[], None]) -> QMessageBox | None:
         """Run ``then`` now when nothing is unsaved; else ask Save / Discard / Cancel first."""

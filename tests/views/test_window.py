@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -232,6 +233,22 @@ def test_export_writes_the_chosen_format(make_window, tmp_path):
     out = tmp_path / "out.json"
     assert window.export_to(out, "composer")
     assert load_conversation(out).messages[0].plain_text == "export me"
+
+
+@pytest.mark.parametrize(("provider", "offered"), [
+    ("anthropic", "Anthropic Messages"), ("ollama", "OpenAI Chat Completions"),
+    ("openai", "OpenAI Responses"), ("gemini", "Google Gemini"),
+    ("replay", "Composer conversation"), ("no-such-provider", "Composer conversation")])
+def test_export_first_offers_the_format_the_conversation_is_sent_in(make_window, provider,
+                                                                    offered):
+    conversation = _conversation("export me")
+    conversation.settings.provider = provider
+    window = make_window(Document(conversation))
+    window.choose_export()
+    dialog = window._dialog
+    assert isinstance(dialog, QFileDialog)
+    assert dialog.selectedNameFilter().startswith(offered)
+    dialog.reject()
 
 
 def test_export_to_a_missing_folder_is_one_line(qtbot, make_window, tmp_path):
