@@ -141,5 +141,5 @@ def test_the_footer_shows_cache_reads_writes_and_the_money_the_reads_saved():
     # hour. Reads save 10,000 × 2.70 / 1e6 = $0.027; the 1-hour writes cost 2,000 × 3 / 1e6 =
     # $0.006 more than plain input: $0.021 saved in all.
     assert footer_text(exchange) == (
-        "stop: unknown · in 12,020 · out 50 · cache read 10,000 · cache write 2,000 "
+        "stop reason: unknown · in 12,020 · out 50 · cache read 10,000 · cache write 2,000 "
         "(1 h: 2,000) · saved $0.0210 by the cache")

@@ -191,7 +191,7 @@ def test_citations_are_links_and_the_footer_sums_up(qtbot):
     assert "https://example.invalid/w" in block.citations.text()
     assert block.citations.isVisibleTo(pane)
     # The 5 reasoning tokens were thought unseen before the first token: 35 over 2 s.
-    assert pane.footer.text() == ("stop: stop · in 10 · out 40 · reasoning 5 · "
+    assert pane.footer.text() == ("stop reason: stop · in 10 · out 40 · reasoning 5 · "
                                   "first token 0.50 s · 17.5 tok/s · total 2.50 s")
 
 
@@ -205,7 +205,7 @@ def test_a_finished_exchange_is_shown_at_once(qtbot):
     reasoning, text = pane.blocks[0], pane.blocks[1]
     assert isinstance(reasoning, ReasoningBlock) and reasoning.text == "hmm"
     assert isinstance(text, TextBlock) and text.view.toPlainText().startswith("Title")
-    assert footer_text(exchange).startswith("stop: unknown · in 1 · out 2")
+    assert footer_text(exchange).startswith("stop reason: unknown · in 1 · out 2")
 
 
 def test_a_markdown_table_is_drawn_with_lines_and_padding_its_columns_aligned(qtbot):

@@ -72,7 +72,7 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
     assert [c.name for c in calls] == ["weather"]
     assert json.loads(calls[0].arguments_text) == {"location": "Florence, Italy"}
     footer = pane.footer.text()
-    assert "stop: tool_calls" in footer and "in 424" in footer and "out " in footer
+    assert "stop reason: tool_calls" in footer and "in 424" in footer and "out " in footer
     assert "first token" in footer
     assert loopback.received[0].json["thinking"] == {"type": "enabled", "budget_tokens": 4000}
 

@@ -52,9 +52,10 @@ def timing_text(usage: Usage | None, timing: Timing, *, hidden_reasoning: bool =
 
 
 def footer_text(exchange: Exchange) -> str:
-    """``stop: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total 2.71 s``"""
+    """``stop reason: tool_calls · in 424 · out 120 · first token 0.41 s · 52.3 tok/s · total
+    2.71 s`` (the stop reason as the provider said it)."""
     extras = exchange.composer
-    pieces = [f"stop: {extras.stop_reason or 'unknown'}"]
+    pieces = [f"stop reason: {extras.stop_reason or 'unknown'}"]
     timing = timing_text(exchange.usage, extras.timing, hidden_reasoning=hidden(exchange))
     for text in (usage_text(exchange.usage), saved_text(exchange), timing):
         if text:
