@@ -9,7 +9,7 @@ re-inserted row comes back with the same id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -28,6 +28,7 @@ from composer.models.document import (
     with_text,
 )
 from composer.models.parts import AttachmentPart, Message, Role
+from composer.views.touched_rows import TouchedRows
 
 _MERGE_ID = 0x436F6D70  # any constant: commands with a merge key share it
 
@@ -36,22 +37,29 @@ class EditCommand(QUndoCommand):
     """One edit. ``merge_key`` (e.g. ("text", row id)) lets a run of typing become one step."""
 
     def __init__(self, document: Document, edit: Edit, text: str = "",
-                 merge_key: object | None = None):
+                 merge_key: object | None = None, touched: TouchedRows | None = None):
         super().__init__(text)
         self.document = document
         self._redo_edit: Edit = edit
         self._undo_edit: Edit | None = None
         self._first_undo: Edit | None = None
         self.merge_key = merge_key
+        self._touched = touched
 
     def redo(self) -> None:
-        self._undo_edit = self.document.apply(self._redo_edit)
-        if self._first_undo is None:
-            self._first_undo = self._undo_edit
+        if self._first_undo is None:  # the step itself: the view that made it selects
+            self._undo_edit = self._first_undo = self.document.apply(self._redo_edit)
+            return
+        with self._recording():
+            self._undo_edit = self.document.apply(self._redo_edit)
 
     def undo(self) -> None:
         assert self._undo_edit is not None
-        self._redo_edit = self.document.apply(self._undo_edit)
+        with self._recording():
+            self._redo_edit = self.document.apply(self._undo_edit)
+
+    def _recording(self):
+        return self._touched.recording() if self._touched is not None else nullcontext()
 
     def id(self) -> int:
         return _MERGE_ID if self.merge_key is not None else -1
@@ -75,11 +83,12 @@ class DocumentEditor:
     def __init__(self, document: Document, undo_stack: QUndoStack | None = None):
         self.document = document
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack()
+        self.touched = TouchedRows(document)  # what an undo or redo changed, for the table
 
     # -- plumbing -----------------------------------------------------------------------------
 
     def push(self, edit: Edit, text: str, merge_key: object | None = None) -> None:
-        self.undo_stack.push(EditCommand(self.document, edit, text, merge_key))
+        self.undo_stack.push(EditCommand(self.document, edit, text, merge_key, self.touched))
 
     @contextmanager
     def macro(self, text: str) -> Iterator[None]:

@@ -138,6 +138,7 @@ class MessageTable(QTableView):
         self._model.row_changed.connect(self._on_model_row_changed)
         self.verticalScrollBar().valueChanged.connect(self._fit_visible_rows)
         self.editor.undo_stack.indexChanged.connect(self._update_actions)
+        self.editor.undo_stack.indexChanged.connect(self._select_touched)
         self._fit_rows(range(min(len(self.document), _EAGER_ROWS)))
         self._keep_big_document_out_of_collections()
         self._update_actions()
@@ -187,6 +188,13 @@ class MessageTable(QTableView):
         self.move_down_action.setEnabled(has and rows[-1] < n - 1)
 
     # -- reading ------------------------------------------------------------------------------
+
+    def _select_touched(self, *_args) -> None:
+        """After an undo or redo, the rows it changed are the selection (composer/views/
+        touched_rows.py); left as it is when they already are (undoing typing in a row)."""
+        rows = self.editor.touched.take()
+        if rows is not None and rows != self.selected_rows():
+            self.select_rows(rows)
 
     def selected_rows(self) -> list[int]:
         sm = self.selectionModel()
