@@ -63,13 +63,17 @@ class TouchedRows:
         self._ids, self._removed_at = [], None
         doc = self.document
         if ids:
-            if len(ids) > MOST:
-                ids = ids[:1]
-            wanted = set(ids)
-            rows = [r for r in range(len(doc)) if doc.row_id(r) in wanted] if len(ids) > 16 \
-                else [r for i in wanted if (r := doc.index_of(i)) is not None]
+            rows = self._rows_of(set(ids if len(ids) <= MOST else ids[:1]))
             if rows:
-                return sorted(rows)
+                return rows
         if removed_at is not None and len(doc):
             return [min(removed_at, len(doc) - 1)]
         return [] if ids or removed_at is not None else None
+
+    def _rows_of(self, ids: set[int]) -> list[int]:
+        """The rows of ``ids`` still in the document, in order. ``index_of`` scans the rows:
+        for more than a few ids, one pass over the rows costs less."""
+        doc = self.document
+        if len(ids) > 16:
+            return [r for r in range(len(doc)) if doc.row_id(r) in ids]
+        return sorted(r for i in ids if (r := doc.index_of(i)) is not None)

@@ -42,13 +42,14 @@ class EditCommand(QUndoCommand):
         self.document = document
         self._redo_edit: Edit = edit
         self._undo_edit: Edit | None = None
-        self._first_undo: Edit | None = None
+        self._applied = False  # the first redo is the step itself (QUndoStack.push runs it)
         self.merge_key = merge_key
         self._touched = touched
 
     def redo(self) -> None:
-        if self._first_undo is None:  # the step itself: the view that made it selects
-            self._undo_edit = self._first_undo = self.document.apply(self._redo_edit)
+        if not self._applied:  # the view that made the step selects what it wants
+            self._applied = True
+            self._undo_edit = self.document.apply(self._redo_edit)
             return
         with self._recording():
             self._undo_edit = self.document.apply(self._redo_edit)
