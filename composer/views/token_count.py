@@ -111,7 +111,7 @@ class TokenCounter(QObject):
         self.task: asyncio.Task | None = None
         self._pricing: asyncio.Task | None = None  # a run's cost, once the table is loaded
         self._token = 0
-        self._said: str | None = None  # the last failure said aloud
+        self.said_problem: str | None = None  # the last failure said
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setAccessibleName("Input tokens and cost")
@@ -202,9 +202,9 @@ class TokenCounter(QObject):
         self.label.setAccessibleDescription(tip)
         self.window.table.set_tokens(row_figures(count, ids))
         self.counted.emit(count)
-        if count.problem and count.problem != self._said:
+        if count.problem and count.problem != self.said_problem:
             self.failed.emit(count.problem)  # said once, not again at every edit
-        self._said = count.problem
+        self.said_problem = count.problem
 
     def _on_run_started(self) -> None:
         self.sent = self.last

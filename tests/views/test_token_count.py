@@ -85,3 +85,19 @@ def test_a_local_server_is_estimated_without_the_wire(qtbot, make_window, loopba
     qtbot.waitUntil(lambda: counter.last is not None, timeout=5000)
     assert loopback.received == []
     assert counter.label.text() == f"Input ≈ {counter.last.total:,} tokens · no price known"
+
+
+def test_a_counts_problem_leaves_the_status_bar_once_a_count_no_longer_has_it(qtbot,
+                                                                               make_window):
+    conversation = Conversation.model_validate({
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": "Say {{word}}."}]}],
+        "settings": {"provider": "replay"}})
+    window = make_window(conversation, count_tokens=True)
+    counter, bar = window.token_count, window.statusBar()
+    counter.schedule()
+    qtbot.waitUntil(lambda: "{{word}}" in bar.currentMessage(), timeout=5000)
+    counted = counter.last
+    window.document.set_variables({"word": "hello"})  # the value the count missed
+    qtbot.waitUntil(lambda: counter.last is not counted, timeout=5000)
+    assert not counter.last.problem
+    assert bar.currentMessage() == ""  # not left saying a variable has no value
