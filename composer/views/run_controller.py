@@ -503,6 +503,7 @@ class RunController(QObject):
             self.editor.insert_messages(first, rows, text="Answer tool calls")
         new = list(range(first, first + len(rows)))
         self.window.table.select_rows(new, current=first)
+        self.window.detail.focus_part(0)  # the first call's output, to be typed at once
         return new
 
     # -- saving and showing runs --------------------------------------------------------------

@@ -88,10 +88,13 @@ def test_thinking_tool_loop_through_the_window(qtbot, run_window, loopback):
         "tool_use_id"]
     assert window.table.current_row() == len(window.document) - 1
 
-    # The user fills in the result, as the recording's client did.
+    # The user types the result, as the recording's client gave it: the keyboard is already in
+    # the tool row's output.
     recorded_result = second.request_json["messages"][2]["content"][0]["content"][0]["text"]
-    window.editor.replace_part(len(window.document) - 1, 0,
-                               result.model_copy(update={"output": recorded_result}))
+    output = window.detail.sections[0].output
+    assert window.focusWidget() is output
+    qtbot.keyClicks(output, recorded_result)
+    assert window.document.messages[-1].parts[0].output == recorded_result
 
     click(qtbot, window.commands.toolbar, run.send_action)
     qtbot.waitUntil(lambda: run.state == RunState.DONE and len(run.runs.runs) == 2, timeout=5000)

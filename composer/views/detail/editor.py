@@ -418,11 +418,13 @@ class PartDetailEditor(QWidget):
         self._rebuild()
 
     def focus_part(self, part_index: int) -> None:
-        """Scroll to one part's section (a click on an attachment chip in the table)."""
+        """Scroll to one part's section and put the keyboard where it is written (a click on
+        an attachment chip in the table, a problem found, a tool result to fill in)."""
         if 0 <= part_index < len(self.sections):
             section = self.sections[part_index]
             self.scroll.ensureWidgetVisible(section)
-            target = section.arguments if isinstance(section, ToolCallSection) else section
+            target = (section.arguments if isinstance(section, ToolCallSection) else
+                      section.output if isinstance(section, ToolResultSection) else section)
             target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def first_problem(self) -> tuple[int, int, str] | None:
