@@ -99,6 +99,7 @@ def run_text(cost: pricing.Cost | pricing.NoPrice, counted: TokenCount | None,
 class TokenCounter(QObject):
     counted = Signal(object)  # TokenCount, shown
     failed = Signal(str)  # the one line of a count that fell back to the estimate
+    problem_gone = Signal(str)  # that line, once a count no longer has it
 
     def __init__(self, window: MainWindow, run: RunController):
         super().__init__(window)
@@ -111,7 +112,7 @@ class TokenCounter(QObject):
         self.task: asyncio.Task | None = None
         self._pricing: asyncio.Task | None = None  # a run's cost, once the table is loaded
         self._token = 0
-        self.said_problem: str | None = None  # the last failure said
+        self._said: str | None = None  # the last failure said
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setAccessibleName("Input tokens and cost")
@@ -202,9 +203,12 @@ class TokenCounter(QObject):
         self.label.setAccessibleDescription(tip)
         self.window.table.set_tokens(row_figures(count, ids))
         self.counted.emit(count)
-        if count.problem and count.problem != self.said_problem:
-            self.failed.emit(count.problem)  # said once, not again at every edit
-        self.said_problem = count.problem
+        if count.problem != self._said:  # said once, not again at every edit
+            if self._said:
+                self.problem_gone.emit(self._said)
+            if count.problem:
+                self.failed.emit(count.problem)
+        self._said = count.problem
 
     def _on_run_started(self) -> None:
         self.sent = self.last

@@ -191,7 +191,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         # Input tokens and cost as the conversation stands, and each run's (token_count.py).
         self.token_count = install_token_count(self, self.run_ui)
         self.token_count.failed.connect(self._on_count_failed)
-        self.token_count.counted.connect(self._on_counted)
+        self.token_count.problem_gone.connect(self._on_count_problem_gone)
         self.compose = install_compose(self)  # the next message, under the table
         # To every attachment loader, now all are in the window; they start with the defaults,
         # so with default preferences there is nothing to apply (and no walk over the window).
@@ -258,13 +258,9 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         if not self.statusBar().currentMessage():  # a message of the user's action comes first
             self.statusBar().showMessage(line, 10000)
 
-    def _on_counted(self, count) -> None:
-        """A count's problem still shown goes once a count no longer has it (the variable got
-        its value...); a new problem is said next, by ``_on_count_failed``."""
-        bar = self.statusBar()
-        shown = bar.currentMessage()
-        if shown and shown != count.problem and shown == self.token_count.said_problem:
-            bar.clearMessage()
+    def _on_count_problem_gone(self, line: str) -> None:
+        if self.statusBar().currentMessage() == line:  # not left saying what is no longer so
+            self.statusBar().clearMessage()
 
     def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
         self._update_title()
