@@ -9,7 +9,7 @@ re-inserted row comes back with the same id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -36,8 +36,8 @@ _MERGE_ID = 0x436F6D70  # any constant: commands with a merge key share it
 class EditCommand(QUndoCommand):
     """One edit. ``merge_key`` (e.g. ("text", row id)) lets a run of typing become one step."""
 
-    def __init__(self, document: Document, edit: Edit, text: str = "",
-                 merge_key: object | None = None, touched: TouchedRows | None = None):
+    def __init__(self, document: Document, edit: Edit, touched: TouchedRows, text: str = "",
+                 merge_key: object | None = None):
         super().__init__(text)
         self.document = document
         self._redo_edit: Edit = edit
@@ -51,16 +51,13 @@ class EditCommand(QUndoCommand):
             self._applied = True
             self._undo_edit = self.document.apply(self._redo_edit)
             return
-        with self._recording():
+        with self._touched.recording():
             self._undo_edit = self.document.apply(self._redo_edit)
 
     def undo(self) -> None:
         assert self._undo_edit is not None
-        with self._recording():
+        with self._touched.recording():
             self._redo_edit = self.document.apply(self._undo_edit)
-
-    def _recording(self):
-        return self._touched.recording() if self._touched is not None else nullcontext()
 
     def id(self) -> int:
         return _MERGE_ID if self.merge_key is not None else -1
@@ -89,7 +86,7 @@ class DocumentEditor:
     # -- plumbing -----------------------------------------------------------------------------
 
     def push(self, edit: Edit, text: str, merge_key: object | None = None) -> None:
-        self.undo_stack.push(EditCommand(self.document, edit, text, merge_key, self.touched))
+        self.undo_stack.push(EditCommand(self.document, edit, self.touched, text, merge_key))
 
     @contextmanager
     def macro(self, text: str) -> Iterator[None]:
