@@ -4,6 +4,9 @@ a real window); while a message would not fit, those figures step aside, and com
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 
@@ -25,8 +28,8 @@ def _after_a_run(qtbot, make_window):
 
 def _message_has_room(bar, message: str) -> bool:
     """Nothing of the bar's is drawn over the message (Qt paints it from 6 pixels in)."""
-    shown = [w for w in bar.children() if getattr(w, "isVisible", None) and w.isVisible()
-             and w.isWidgetType()]
+    shown = [w for w in bar.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+             if w.isVisible()]
     return min(w.x() for w in shown) >= 6 + bar.fontMetrics().horizontalAdvance(message)
 
 
