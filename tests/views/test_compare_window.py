@@ -271,6 +271,39 @@ def test_list_fetches_a_rows_models_and_a_failure_is_one_line(qtbot, run_window,
     dialog.reject()
 
 
+def test_another_target_starts_on_the_same_server_with_the_listed_models(qtbot, run_window,
+                                                                        servers):
+    server = servers[0]
+    server.queue(Reply.json({"object": "list", "data": [{"id": "small"}, {"id": "large"}]}))
+    window = run_window(conversation())
+    panel = window.request_panel
+    panel.provider_combo.setCurrentIndex(panel.provider_combo.findData("custom"))
+    panel.base_url_edit.setText(server.url + "/v1")
+    panel.base_url_edit.editingFinished.emit()
+    panel.model_combo.setEditText("small")
+    panel.temperature_edit.setText("0.3")
+    panel.refresh_button.click()
+    qtbot.waitUntil(lambda: panel.model_combo.count() == 2, timeout=5000)
+
+    dialog = open_dialog(qtbot, window)
+    own, other = dialog.rows
+    offered = [other.model.itemText(i) for i in range(other.model.count())]
+    assert offered == ["small", "large"]  # what the panel listed, to pick from
+    assert other.model.currentText() == ""  # the model is the one thing to choose
+    for row in (own, other):
+        assert row.base_url.text() == server.url + "/v1"
+        assert row.params["temperature"].text() == "0.3"
+
+    other.base_url.setText(server.url + "/v2")
+    other.params["max_tokens"].setText("64")
+    dialog.add_button.click()
+    third = dialog.rows[-1]
+    assert third.base_url.text() == server.url + "/v2"  # the last row's, not the first's
+    assert third.params["max_tokens"].text() == "64"
+    assert third.preset.currentData() == "custom" and third.model.currentText() == ""
+    dialog.reject()
+
+
 def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_window, servers,
                                                                   tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox

@@ -77,18 +77,22 @@ class CompareUI:
         return targets or self._first_targets()
 
     def _first_targets(self) -> list[Target]:
-        """The first time: the conversation's own target, and the same preset for another."""
+        """The first time: the conversation's own target, and the same server and parameters
+        for another model."""
         settings = self.window.document.conversation.settings
         chosen = self.window.request_panel.provenance.base_url_chosen
-        own = Target(settings.provider, settings.model,
-                     settings.base_url if chosen else None, dict(settings.options))
-        return [own, Target(settings.provider)]
+        base_url = settings.base_url if chosen else None
+        own = Target(settings.provider, settings.model, base_url, dict(settings.options))
+        return [own, Target(settings.provider, "", base_url, dict(settings.options))]
 
     def known_models(self) -> dict[str, list[str]]:
-        """Models to offer per preset: the conversation's and the ones compared before."""
+        """Models to offer per preset: the conversation's, the ones its provider listed in the
+        request panel, and the ones compared before."""
         known: dict[str, list[str]] = {}
         settings = self.window.document.conversation.settings
-        for target in [Target(settings.provider, settings.model), *self.remembered()]:
+        combo = self.window.request_panel.model_combo
+        listed = [Target(settings.provider, combo.itemText(i)) for i in range(combo.count())]
+        for target in [Target(settings.provider, settings.model), *listed, *self.remembered()]:
             try:
                 preset = target.preset().name
             except TargetError:

@@ -245,10 +245,26 @@ class CompareDialog(QDialog):
         self.add_button.setEnabled(len(self.rows) < MAX_TARGETS)
 
     def _next_target(self) -> Target:
-        """A new row starts as the last one's preset, for another model."""
+        """A new row starts as the last one, for another model: its preset, server and
+        parameters (a value that does not parse is left out)."""
         if not self.rows:
             return Target("replay")
-        return Target(self.rows[-1].preset.currentData())
+        last = self.rows[-1]
+        options: dict[str, Any] = dict(last.base.options)
+        for name, edit in last.params.items():
+            options.pop(name, None)
+            try:
+                value = parse_option(name, edit.text())
+            except SettingsError:
+                continue
+            if value is not None:
+                options[name] = value
+        listed = [last.model.itemText(i) for i in range(last.model.count())]
+        provider = last.preset.currentData()
+        if listed:
+            known = self.known_models.setdefault(provider, [])
+            known.extend(name for name in listed if name not in known)
+        return Target(provider, "", last.base_url.text().strip() or None, options)
 
     def targets(self) -> list[Target] | None:
         """The rows' targets; None when a value does not parse (shown under its row)."""
