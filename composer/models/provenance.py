@@ -1,8 +1,10 @@
 """Which request settings came from a file rather than from the user in this window.
 
-Known at load time and never saved: a document replaced from a file (Open, Import, a recovered
-draft, the file reopened at start) brings its provider, base URL and headers "from the file";
-any later change in this window makes that setting the user's. A value the window already had
+Known at load time and never saved in a conversation: a document replaced from a file (Open,
+Import, a recovered draft, the file reopened at start) brings its provider, base URL and headers
+"from the file"; any later change in this window makes that setting the user's. A draft's state
+(in the user's own folder, written by the window) names the settings that were the user's, and a
+recovery keeps them so (``adopt``). A value the window already had
 stays the user's when a new document brings the same one (New keeps the settings), except a
 base URL whose provider changed: the user chose it for the other provider's key.
 """
@@ -38,6 +40,17 @@ class SettingsProvenance:
     def base_url_chosen(self) -> bool:
         """Whether the base URL is the user's own choice (or there is none)."""
         return "base_url" not in self.from_file
+
+    def chosen(self) -> list[str]:
+        """The settings (of FIELDS) that are set and are the user's."""
+        settings = self._document.conversation.settings
+        return [f for f in FIELDS if _set(settings, f) and f not in self.from_file]
+
+    def adopt(self, names: object) -> None:
+        """Count ``names`` (of FIELDS; anything else is ignored) as the user's: the settings a
+        recovered draft says the user set before the crash."""
+        if isinstance(names, list):
+            self.from_file -= {n for n in names if isinstance(n, str)}
 
     def labels(self) -> list[str]:
         return [LABELS[f] for f in FIELDS if f in self.from_file]

@@ -107,6 +107,9 @@ class DraftState:
     # A Save in progress: [path, sha256 of the bytes being written]. When that file holds those
     # bytes the save finished and the draft is older than the file: nothing to recover.
     saving: list[str] | None = None
+    # The request settings the user set in the window (provenance.FIELDS): a recovered draft
+    # keeps them the user's, where a file's would be "from the file".
+    chosen: list[str] | None = None
 
 
 class DraftStore:

@@ -66,6 +66,8 @@ class DraftSession:
                     self._error("Recovery failed", exc.one_line())
                     return
                 self._replace(conversation, Path(state.path) if state.path else None)
+                self.request_panel.provenance.adopt(state.chosen)
+                self.request_panel.file_note.refresh()
                 self.undo_stack.resetClean()
                 if not self._commit_recovered():
                     return  # the set-aside copy stays until a draft holds the changes
@@ -95,7 +97,8 @@ class DraftSession:
     def _draft_snapshot(self) -> tuple[Conversation, DraftState]:
         return self.document.conversation, DraftState(
             path=str(self.file_path) if self.file_path else None,
-            modified=not self.undo_stack.isClean(), clean_exit=False)
+            modified=not self.undo_stack.isClean(), clean_exit=False,
+            chosen=self.request_panel.provenance.chosen())
 
     def _write_state(self, *, clean_exit: bool, if_changed: bool = False) -> None:
         try:

@@ -156,3 +156,25 @@ def test_a_key_in_the_base_url_is_noted_and_never_reaches_the_draft_or_the_file(
     assert window.drafts.draft_path.exists()
     for path in [tmp_path / "mine.json", *window.user_dir.glob("*.json")]:
         assert "QUERYSECRET" not in path.read_text(), path
+
+
+def test_a_recovered_draft_keeps_what_the_user_typed_theirs_and_the_files_the_files(
+        qtbot, run_window, loopback, tmp_path):
+    window = run_window()
+    window.autosaver._timer.setInterval(10)
+    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    panel = window.request_panel
+    panel.base_url_edit.clear()
+    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.drafts.draft_path.exists(), timeout=3000)
+    # No close: the process "died"; the next start recovers the draft.
+    again = run_window()
+    box = again.offer_recovery()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Open), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not open_boxes(again), timeout=2000)
+    settings = again.document.conversation.settings
+    assert settings.base_url == loopback.url + "/v1"
+    recovered = again.request_panel
+    assert recovered.provenance.base_url_chosen
+    assert recovered.file_note.text() == "From the file, not set by you: provider."
