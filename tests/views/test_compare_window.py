@@ -304,6 +304,25 @@ def test_another_target_starts_on_the_same_server_with_the_listed_models(qtbot, 
     dialog.reject()
 
 
+def test_an_empty_cell_shows_the_conversation_value_it_sends(qtbot, run_window, servers):
+    # Empty cells take the conversation's options, and its base URL for its own preset: the
+    # cells say so instead of "default" and "required".
+    settings = RequestSettings(provider="custom", model="m", base_url=servers[0].url + "/v1",
+                               options={"temperature": 0.2})
+    window = run_window(conversation().model_copy(update={"settings": settings}))
+    dialog = open_dialog(qtbot, window)
+    row = dialog.rows[1]
+    row.params["temperature"].clear()
+    row.base_url.clear()
+    assert row.params["temperature"].placeholderText() == "0.2"
+    assert row.params["max_tokens"].placeholderText() == "default"
+    assert row.base_url.placeholderText() == servers[0].url + "/v1"
+    assert row.target().settings(settings).base_url == servers[0].url + "/v1"
+    row.preset.setCurrentIndex(row.preset.findData("ollama"))  # another preset: its own
+    assert row.base_url.placeholderText() == "http://localhost:11434/v1"
+    dialog.reject()
+
+
 def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_window, servers,
                                                                   tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox

@@ -110,7 +110,8 @@ class CompareUI:
             self.dialog.close()
         dialog = CompareDialog(self.remembered(), self.window, known_models=self.known_models(),
                                http_client=self.window.http_client,
-                               trusted=self.window.run_ui.key_trust)
+                               trusted=self.window.run_ui.key_trust,
+                               inherited=self.window.document.conversation.settings)
         dialog.targets_chosen.connect(self.send)
         dialog.finished.connect(lambda _r: self._on_dialog_finished(dialog))
         dialog.open()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.options import option_text, parse_option
 from composer.models.problems import SettingsError
+from composer.models.settings import RequestSettings
 from composer.providers import presets
 from composer.providers.trust import TrustedHosts
 from composer.run.compare import MAX_TARGETS
@@ -49,9 +50,12 @@ HEADINGS = ("Preset", "Model", "Temperature", "Max tokens", "Base URL", "")
 class TargetRow:
     """The widgets of one target; ``target()`` reads them (SettingsError when a value is bad)."""
 
-    def __init__(self, target: Target, known_models: dict[str, list[str]]):
+    def __init__(self, target: Target, known_models: dict[str, list[str]],
+                 inherited: RequestSettings | None = None):
         self.base = target  # what the row does not show (other options, label) is kept
         self.known_models = known_models
+        # The conversation's settings, which an empty cell takes (Target.settings).
+        self.inherited = inherited
         self.preset = QComboBox()
         for p in presets.PRESETS:
             self.preset.addItem(p.title, p.name)
@@ -62,7 +66,12 @@ class TargetRow:
         self.model.lineEdit().setPlaceholderText("model name")
         self.params = {name: QLineEdit() for name, _ in PARAMS}
         for (name, hint), edit in zip(PARAMS, self.params.values(), strict=True):
-            edit.setPlaceholderText(hint)
+            value = inherited.options.get(name) if inherited else None
+            if value is None:
+                edit.setPlaceholderText(hint)
+            else:
+                edit.setPlaceholderText(option_text(name, value))
+                edit.setToolTip(f"Empty: the conversation's {option_text(name, value)}")
             edit.setMaximumWidth(90)
             edit.setText(option_text(name, target.options.get(name)))
         self.base_url = QLineEdit(target.base_url or "")
@@ -137,10 +146,14 @@ class TargetRow:
         self.model.addItems(self.known_models.get(self.preset.currentData(), []))
         self.model.setCurrentText(model)
         preset = presets.resolve(self.preset.currentData())
-        self.base_url.setPlaceholderText(
-            preset.base_url or ("an exchange file" if preset.protocol == "replay"
-                                else "required: http://host:port/v1" if preset.needs_base_url
-                                else ""))
+        inherited = self.inherited
+        if inherited and inherited.base_url and _preset_name(inherited.provider) == preset.name:
+            hint = inherited.base_url  # what an empty cell sends to (Target.settings)
+        else:
+            hint = preset.base_url or ("an exchange file" if preset.protocol == "replay"
+                                       else "required: http://host:port/v1"
+                                       if preset.needs_base_url else "")
+        self.base_url.setPlaceholderText(hint)
 
     def _on_preset_changed(self) -> None:
         models = self.known_models.get(self.preset.currentData(), [])
@@ -174,8 +187,10 @@ class CompareDialog(QDialog):
     def __init__(self, targets: Sequence[Target], parent: QWidget | None = None, *,
                  known_models: dict[str, list[str]] | None = None,
                  http_client: httpx.AsyncClient | None = None,
-                 trusted: TrustedHosts | None = None):
+                 trusted: TrustedHosts | None = None,
+                 inherited: RequestSettings | None = None):
         super().__init__(parent)
+        self.inherited = inherited
         self.http_client = http_client
         self.trusted = trusted
         self.setWindowTitle("Compare Targets")
@@ -216,7 +231,7 @@ class CompareDialog(QDialog):
     def add_row(self, target: Target) -> TargetRow | None:
         if len(self.rows) >= MAX_TARGETS:
             return None
-        row = TargetRow(target, self.known_models)
+        row = TargetRow(target, self.known_models, self.inherited)
         row.remove.clicked.connect(lambda: self.remove_row(row))
         row.list_button.clicked.connect(lambda: row.list_models(self.http_client, self.trusted))
         self.rows.append(row)

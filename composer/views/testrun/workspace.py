@@ -249,7 +249,8 @@ class TestRunWindow(QMainWindow):
             self.say(f"More than {MAX_TARGETS} targets: edit them as lines")
             return None
         dialog = CompareDialog(targets, self, known_models=self.known_models(),
-                               http_client=self.http_client, trusted=self.key_trust)
+                               http_client=self.http_client, trusted=self.key_trust,
+                               inherited=self.draft.conversation.settings)
         dialog.setWindowTitle("Test Run Targets")
         dialog.send_button.setText("&Use")
         for label in dialog.findChildren(QLabel):
