@@ -289,3 +289,50 @@ def test_regenerate_checks_what_is_typed_as_send_does(qtbot, run_window, loopbac
     assert window.document.conversation.settings.base_url == loopback.url + "/v1/"
     assert loopback.received[-1].path.startswith("/v1/")
     assert _texts(window) == ["Sky?", "Grey."]
+
+
+def test_the_selected_active_branch_follows_the_reply_that_forks_it(qtbot, run_window,
+                                                                    loopback):
+    # Rows 1-3 on branch 2; regenerating row 3 forks it. The selection, on the active branch,
+    # moves to the new active branch (the one Rename and Delete then act on), not to the
+    # shared part above the fork or the branch left behind.
+    window = run_window(_conversation(loopback.url))
+    loopback.queue(_reply("Blue."), _reply("Grey."), _reply("Because."), _reply("Why not."))
+    _grow(qtbot, window, loopback, 1)
+    _press(qtbot, window, Key.Key_R, Mod.ControlModifier)
+    _wait_done(qtbot, window.run_ui, 2)
+    window.editor.insert_messages(2, [Message.text("user", "Why?")])
+    _grow(qtbot, window, loopback, 3)
+    panel = window.branches.panel
+    qtbot.waitUntil(lambda: panel.current_leaf() == window.document.tree.path[-1])
+    assert _texts(window) == ["Sky?", "Grey.", "Why?", "Because."]
+    window.table.selectRow(3)
+    _press(qtbot, window, Key.Key_R, Mod.ControlModifier)  # regenerate row 4: a fork
+    _wait_done(qtbot, window.run_ui, 4)
+    qtbot.waitUntil(lambda: window.document.tree.variant(3) == (1, 2))
+    tree = window.document.tree
+    assert len(tree.leaves) == 3
+    qtbot.waitUntil(lambda: panel.item_for(tree.path[-1]) is not None)  # the panel is refreshed
+    assert panel.current_leaf() == tree.path[-1]
+    assert panel.view.currentItem().font(0).bold()
+
+
+def test_the_selected_active_branch_follows_a_switch_by_keyboard(qtbot, run_window, loopback):
+    window = run_window(_conversation(loopback.url))
+    _regenerated_three_times(qtbot, window, loopback)
+    panel = window.branches.panel
+    qtbot.waitUntil(lambda: panel.current_leaf() == window.document.tree.path[-1])
+    window.table.setFocus()
+    _press(qtbot, window, Key.Key_PageDown, Mod.AltModifier)
+    qtbot.waitUntil(lambda: panel.item_for(window.document.tree.path[-1]).font(0).bold())
+    assert panel.current_leaf() == window.document.tree.path[-1]
+    assert panel.view.currentItem().font(0).bold()
+    # A branch chosen in the panel that is not the active one stays chosen.
+    leaves = list(window.document.tree.leaves)
+    other = leaves[leaves.index(window.document.tree.path[-1]) - 1]  # not the next one
+    panel.view.setCurrentItem(panel.item_for(other))
+    _press(qtbot, window, Key.Key_PageDown, Mod.AltModifier)
+    active = window.document.tree.path[-1]
+    assert active != other
+    qtbot.waitUntil(lambda: panel.item_for(active).font(0).bold())
+    assert panel.current_leaf() == other

@@ -100,8 +100,9 @@ class BranchesPanel(QWidget):
     # -- showing --------------------------------------------------------------------------------
 
     def show_tree(self, tree: Tree | None) -> None:
-        """Show ``tree`` (None: the table is the only path), keeping the selected branch. When
-        only the active path moved (a switch, a step), the items stay and only the bold moves."""
+        """Show ``tree`` (None: the table is the only path), keeping the selected branch, or
+        the active one when the selection was on the active path. When only the active path
+        moved (a switch, a step), the items stay and only the bold moves."""
         segments = tree.segments() if tree is not None else []
         shape = [(s.start, s.end, s.parent,
                   s.leaf and tree.name_of(s.leaf))  # type: ignore[union-attr]
@@ -111,6 +112,11 @@ class BranchesPanel(QWidget):
             return
         self._shape = shape
         keep = self.current_node()
+        # A selection on the active path follows it (a fork below it, a kept reply); another
+        # branch stays selected.
+        current = self.view.currentItem()
+        if current is not None and current.font(ROWS).bold():
+            keep = None
         self._showing = True
         try:
             self.view.clear()
@@ -172,12 +178,17 @@ class BranchesPanel(QWidget):
 
     def _mark_path(self, segments: list[Segment]) -> None:
         on_path = {s.end for s in segments if s.on_path}
+        current = self.view.currentItem()
+        follow = current is not None and current.font(ROWS).bold()
         self._showing = True
         try:
             for item in self._items():
                 active = item.data(NAME, NodeRole) in on_path
                 if item.font(ROWS).bold() != active:
                     self._set_active(item, active)
+            ends = [s.end for s in segments if s.on_path]
+            if follow and ends and current.data(NAME, NodeRole) not in on_path:
+                self.view.setCurrentItem(self.item_for(ends[-1]))
         finally:
             self._showing = False
         self._update_actions()
