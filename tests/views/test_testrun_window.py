@@ -292,6 +292,20 @@ def test_the_suite_saves_in_the_cores_format_and_bad_checks_are_said(
     ws.run_action.trigger()
     assert "no value for {{lang}}" in ws.statusBar().currentMessage()
     assert shiboken6.isValid(window)
+    ws.editor.checks.setPlainText(CHECKS + " ")  # the next edit takes the stale problem away
+    assert ws.statusBar().currentMessage() == ""
+
+
+def test_a_new_suites_first_run_folder_is_offered_under_runs_beside_it(
+        qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    ws.base_dir = tmp_path  # runs/ is not there yet
+    ws.run_action.trigger()
+    dialog = ws.dialog
+    assert dialog is not None and dialog.isVisible()
+    chosen = Path(dialog.selectedFiles()[0])
+    assert chosen.parent == tmp_path / "runs" and chosen.name.startswith("suite-")
+    dialog.reject()
 
 
 

@@ -91,6 +91,8 @@ class TestRunWindow(QMainWindow):
         self.editor = SuiteEditor(self.draft)
         self.editor.load_cases_requested.connect(self.choose_cases)
         self.editor.pick_targets_requested.connect(self.pick_targets)
+        self.editor.changed.connect(self._on_editor_changed)
+        self._problem = ""  # the suite's problem the status bar says, until the next edit
         self.key_trust = key_trust
         # For the targets dialog: the models to offer per preset, the client that lists more.
         self.known_models: Callable[[], dict[str, list[str]]] = dict
@@ -282,7 +284,7 @@ class TestRunWindow(QMainWindow):
         try:
             self.draft.save(path)
         except (ComposerError, OSError) as exc:
-            self.say(f"Not saved: {exc}")
+            self.say_problem(f"Not saved: {exc}")
             return False
         self.suite_path = Path(path)
         self.say(f"Saved {path}")
@@ -311,7 +313,7 @@ class TestRunWindow(QMainWindow):
         try:
             return self.draft.build(source)
         except (ComposerError, OSError) as exc:
-            self.say(str(exc))
+            self.say_problem(str(exc))
             return None
 
     # -- running -------------------------------------------------------------------------------
@@ -493,6 +495,17 @@ class TestRunWindow(QMainWindow):
     def say(self, line: str) -> None:
         self.statusBar().showMessage(line, 0)
 
+    def say_problem(self, line: str) -> None:
+        """Say what is wrong with the suite; the next edit takes it away (the tab's own line
+        still says a targets or checks problem, and Run or Save says any that is left)."""
+        self.say(line)
+        self._problem = line
+
+    def _on_editor_changed(self) -> None:
+        if self._problem and self.statusBar().currentMessage() == self._problem:
+            self.statusBar().clearMessage()
+        self._problem = ""
+
     def _choose_file(self, title: str, default: Path | None, then: Callable[[Path], None],
                      *, mode: str = "save", filters: list[str] | None = None) -> QFileDialog:
         dialog = QFileDialog(self, title)
@@ -507,8 +520,11 @@ class TestRunWindow(QMainWindow):
             dialog.setNameFilters(filters)
         if default is not None:
             if mode == "save":
-                dialog.setDirectory(str(default.parent))
-                dialog.selectFile(default.name)
+                # A folder still to be made (runs/ before the first run) is named from the
+                # nearest one that exists: the dialog would drop it and offer cwd instead.
+                start = next(p for p in default.parents if p.is_dir() or p == p.parent)
+                dialog.setDirectory(str(start))
+                dialog.selectFile(str(default.relative_to(start)))
             else:
                 dialog.setDirectory(str(default))
         dialog.fileSelected.connect(lambda path: then(Path(path)))
