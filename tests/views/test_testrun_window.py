@@ -194,6 +194,27 @@ def test_a_suite_built_from_the_conversation_runs_and_the_grid_shows_its_verdict
     diff.close()
 
 
+def test_the_targets_share_the_grids_width_until_the_user_sizes_a_column(
+        qtbot, make_window, servers, tmp_path):
+    window, ws = build(qtbot, make_window, servers)
+    run(qtbot, ws, tmp_path / "run1")
+    view = ws.view
+    qtbot.waitUntil(lambda: view.isVisible())
+
+    def widths() -> list[int]:
+        return [view.columnWidth(c) for c in range(2)]
+
+    assert abs(widths()[0] - widths()[1]) <= 2
+    assert sum(widths()) >= view.viewport().width() - 2  # side by side, the whole width
+    ws.resize(ws.width() + 200, ws.height())
+    qtbot.waitUntil(lambda: abs(widths()[0] - widths()[1]) <= 2 and
+                    sum(widths()) >= view.viewport().width() - 2)
+    view.horizontalHeader().resizeSection(0, 300)  # the user's width stays
+    ws.resize(ws.width() - 100, ws.height())
+    qtbot.waitUntil(lambda: sum(widths()) >= view.viewport().width() - 2)
+    assert widths()[0] == 300
+
+
 def test_the_run_folder_reopens_to_the_same_grid_and_resume_sends_only_the_missing_cell(
         qtbot, make_window, servers, tmp_path):
     window, ws = build(qtbot, make_window, servers)

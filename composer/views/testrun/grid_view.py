@@ -222,11 +222,35 @@ class GridView(QTableView):
         columns.setMinimumHeight(line * 3 + 12)
         columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         columns.setStretchLastSection(True)
+        self._sharing = True  # the columns share the width, until the user sizes one
+        self._fitting = False
+        columns.sectionResized.connect(self._on_section_resized)
 
     def fit_columns(self) -> None:
-        """Each column as wide as its content, within reason: a long reply is elided."""
-        chars = self.fontMetrics().averageCharWidth()
-        for column in range(self.model().columnCount()):
-            self.resizeColumnToContents(column)
-            self.setColumnWidth(column, max(24 * chars, min(self.columnWidth(column),
-                                                            48 * chars)))
+        """The targets share the width evenly, side by side (at least 24 characters each:
+        many targets scroll sideways); again at each resize, until the user sizes a column."""
+        self._sharing = True
+        self._share_width()
+
+    def _share_width(self) -> None:
+        count = self.model().columnCount()
+        if not count:
+            return
+        least = 24 * self.fontMetrics().averageCharWidth()
+        share = max(least, self.viewport().width() // count)
+        self._fitting = True
+        try:
+            for column in range(count):
+                self.setColumnWidth(column, share)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        last = column == self.model().columnCount() - 1  # the stretched one follows the view
+        if not self._fitting and not last:
+            self._sharing = False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self._sharing:
+            self._share_width()
