@@ -266,7 +266,9 @@ def log_line(entry: LogEntry) -> str:
     data = entry.data
     if len(data) > LOG_LINE_CHARS:
         data = f"{data[:LOG_LINE_CHARS]}… (+{len(data) - LOG_LINE_CHARS:,} characters)"
-    return f"{entry.t:9.3f}  {entry.event or '-':<22} {data}"
+    if entry.event:  # named events (Anthropic, Responses): the names line up
+        return f"{entry.t:9.3f}  {entry.event:<22} {data}"
+    return f"{entry.t:9.3f}  {data}"  # unnamed (Chat Completions, Gemini): no empty column
 
 
 class EventLogView(QWidget):

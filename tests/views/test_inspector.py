@@ -92,6 +92,8 @@ def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_wind
     lines = run.event_log.text.toPlainText().splitlines()
     assert len(lines) == 3 and lines[-1].split()[-1] == "[DONE]"
     assert float(lines[0].split()[0]) >= 0
+    # Chat Completions events have no names: the data follows the time, no empty column
+    assert lines[0].strip().split("  ", 1)[1].startswith('{"id":"c1"')
 
 
 def test_a_huge_event_is_shown_cut_with_its_length_and_lines_wrap(qtbot):
@@ -104,6 +106,7 @@ def test_a_huge_event_is_shown_cut_with_its_length_and_lines_wrap(qtbot):
     qtbot.addWidget(view)
     view.append([LogEntry(t=0.5, event="image", data="A" * (LOG_LINE_CHARS + 1234))])
     shown = view.text.toPlainText()
+    assert shown.startswith("    0.500  image                  AAA")  # names line up
     assert shown.endswith("… (+1,234 characters)")
     assert len(shown) < LOG_LINE_CHARS + 100
     assert view.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
