@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from composer.models.document import Document
 from composer.models.provenance import SettingsProvenance
+from composer.providers import presets
 from composer.providers.trust import KeyTarget
 from composer.views.wrapped_label import WrappedLabel
 
@@ -23,7 +24,7 @@ def file_note_text(provenance: SettingsProvenance, document: Document) -> str:
     lines = []
     if provenance.from_file:
         line = f"From the file, not set by you: {', '.join(provenance.labels())}."
-        if not provenance.base_url_chosen:
+        if not provenance.base_url_chosen and _sends_a_key(document):
             line += " Your API key is not sent to the file's server unless you confirm it."
         lines.append(line)
     left_out = document.conversation.settings.base_url_secrets
@@ -31,6 +32,15 @@ def file_note_text(provenance: SettingsProvenance, document: Document) -> str:
         lines.append(f"The base URL's {', '.join(left_out)} is used for sending but not saved "
                      "in files.")
     return "\n".join(lines)
+
+
+def _sends_a_key(document: Document) -> bool:
+    """Whether the conversation's provider sends an API key at all (a local or custom server
+    and a replay do not); an unknown provider counts as one that does."""
+    try:
+        return presets.needs_key(presets.resolve(document.conversation.settings.provider))
+    except presets.UnknownProvider:
+        return True
 
 
 class FileSettingsNote(WrappedLabel):

@@ -178,3 +178,14 @@ def test_a_recovered_draft_keeps_what_the_user_typed_theirs_and_the_files_the_fi
     recovered = again.request_panel
     assert recovered.provenance.base_url_chosen
     assert recovered.file_note.text() == "From the file, not set by you: provider."
+
+
+def test_the_note_says_nothing_of_a_key_for_a_server_that_takes_none(run_window, tmp_path):
+    window = run_window()
+    path = tmp_path / "local.json"
+    save(Conversation(messages=[Message.text("user", "hi")],
+                      settings=RequestSettings(provider="custom", model="m",
+                                               base_url="http://127.0.0.1:9/v1")), path)
+    assert window.open_path(path)
+    note = window.request_panel.file_note.text()
+    assert note == "From the file, not set by you: provider, base URL."
