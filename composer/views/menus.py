@@ -33,6 +33,13 @@ def _action(window: MainWindow, text: str, slot, shortcut=None, icon: Pixmap | N
     return action
 
 
+def _close_action(window: MainWindow) -> QAction:
+    """Close Window on every key the platform gives Close (Linux: Ctrl+F4 and Ctrl+W)."""
+    action = _action(window, "&Close Window", window.close)
+    action.setShortcuts(Key.Close)
+    return action
+
+
 def _standard(key: QKeySequence.StandardKey, fallback: str) -> QKeySequence:
     """The platform's key, or ``fallback`` where the platform defines none (Linux: Quit,
     Preferences)."""
@@ -50,6 +57,7 @@ class WindowCommands:
     save_as_action: QAction
     import_action: QAction
     export_action: QAction
+    close_action: QAction
     quit_action: QAction
     undo_action: QAction
     redo_action: QAction
@@ -85,7 +93,9 @@ def _make_actions(w: MainWindow) -> WindowCommands:
                               "Import a conversation from another format"),
         export_action=_action(w, "&Export…", w.choose_export, "Ctrl+E", None,
                               "Export the conversation to another format"),
-        quit_action=_action(w, "&Quit", w.close, _standard(Key.Quit, "Ctrl+Q")),
+        close_action=_close_action(w),
+        quit_action=_action(w, "&Quit", w.quit, _standard(Key.Quit, "Ctrl+Q"), None,
+                            "Close every Composer window"),
         undo_action=undo,
         redo_action=redo,
         keys_action=_action(w, "&Settings (API Keys, Attachments)…", w.show_settings,
@@ -113,7 +123,7 @@ def build(window: MainWindow) -> WindowCommands:
     file_menu.addSeparator()
     file_menu.addActions([c.import_action, c.export_action])
     file_menu.addSeparator()
-    file_menu.addAction(c.quit_action)
+    file_menu.addActions([c.close_action, c.quit_action])
 
     t = w.table
     edit_menu = bar.addMenu("&Edit")

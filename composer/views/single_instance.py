@@ -146,6 +146,7 @@ class Windows(QObject):
         self.user_dir = user_dir or paths.user_dir()
         self.open: list = []
         self.all_closed = asyncio.Event()
+        self._quitting = None  # the window whose unsaved-changes question a Quit waits on
 
     def use_client(self, http_client) -> None:
         """The HTTP client for every window, open or to come (it is made after the first
@@ -158,6 +159,26 @@ class Windows(QObject):
         self.open.append(window)
         window.closed.connect(lambda w=window: self._on_closed(w))
         window.open_conversation_window = self.open_conversation
+        window.quit_app = self.quit
+
+    def quit(self) -> None:
+        """Close every window in turn. One with unsaved changes asks first: the others follow
+        once it has closed, and its Cancel ends the quit there."""
+        from composer.views.dialogs import open_boxes
+
+        for window in list(self.open):
+            if window.close():
+                continue
+            self._quitting = window
+            window.raise_()
+            window.activateWindow()
+            for box in open_boxes(window):  # answered and not closed: the quit is over
+                box.finished.connect(lambda _r, w=window: self._quit_answered(w))
+            return
+
+    def _quit_answered(self, window) -> None:
+        if self._quitting is window and window in self.open:
+            self._quitting = None
 
     def open_conversation(self, conversation):
         """A new window on ``conversation``, unsaved (a promoted branch)."""
@@ -172,6 +193,9 @@ class Windows(QObject):
     def _on_closed(self, window) -> None:
         if window in self.open:
             self.open.remove(window)
+        if self._quitting is window:
+            self._quitting = None
+            self.quit()  # the windows after it
         if not self.open:
             self.all_closed.set()
 

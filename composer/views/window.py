@@ -115,6 +115,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         # Opens a conversation in a window of its own (set by the app's window list); None:
         # a promoted branch replaces this window's conversation, as New does.
         self.open_conversation_window: Callable[[Conversation], object] | None = None
+        # Quit: every window of the app closes (set by the app's window list); None: this one.
+        self.quit_app: Callable[[], None] | None = None
         self._quiet_settings = False
         startup_note = ""
         if document is None:
@@ -538,6 +540,13 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self._finish_session()
         super().closeEvent(event)
         self.closed.emit()
+
+    def quit(self) -> None:
+        """File ▸ Quit: close every window of the app (each asks about its unsaved changes)."""
+        if self.quit_app is not None:
+            self.quit_app()
+        else:
+            self.close()
 
     def _close_now(self) -> None:
         self._close_confirmed = True

@@ -135,3 +135,37 @@ def test_a_crashed_later_windows_draft_is_never_reused_and_is_offered_back(
     box = next(b for b in open_boxes(recovered[0]) if "Recover" in b.windowTitle())
     box.button(QMessageBox.StandardButton.Open).click()
     assert recovered[0].document.conversation.messages[0].plain_text == "unsaved words"
+
+
+def test_quit_closes_every_window_and_a_question_holds_the_rest(qtbot, qloop, run_window):
+    from composer.views.dialogs import open_boxes
+
+    first = run_window()
+    windows = single_instance.Windows()
+    windows.adopt(first)
+    second = windows.open_conversation(Conversation(messages=[Message.text("user", "two")]))
+    third = windows.open_conversation(Conversation(messages=[Message.text("user", "three")]))
+    try:
+        second.table.add_row()  # unsaved changes: it asks (so does third: never saved)
+        assert "Ctrl+W" in [k.toString() for k in third.commands.close_action.shortcuts()]
+        first.commands.quit_action.trigger()
+        assert first.isHidden()  # nothing unsaved: closed at once
+        qtbot.waitUntil(lambda: len(open_boxes(second)) == 1)
+        box = open_boxes(second)[0]
+        box.button(QMessageBox.StandardButton.Cancel).click()  # the quit ends here
+        assert second.isVisible() and third.isVisible() and windows.open == [second, third]
+        third.commands.quit_action.trigger()  # from any window
+        qtbot.waitUntil(lambda: len(open_boxes(second)) == 1)
+        open_boxes(second)[0].button(QMessageBox.StandardButton.Discard).click()
+        # an opened conversation is unsaved too: the quit goes on to it and it asks in turn
+        qtbot.waitUntil(lambda: len(open_boxes(third)) == 1)
+        assert second.isHidden() and windows.open == [third]
+        open_boxes(third)[0].button(QMessageBox.StandardButton.Discard).click()
+        qtbot.waitUntil(windows.all_closed.is_set)
+        assert second.isHidden() and third.isHidden()
+    finally:
+        for window in (second, third):
+            window.run_ui.shutdown()
+            window._close_confirmed = True
+            window.close()
+            window.deleteLater()
