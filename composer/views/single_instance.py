@@ -170,9 +170,10 @@ class Windows(QObject):
             if window.close():
                 continue
             self._quitting = window
-            window.raise_()
-            window.activateWindow()
+            window.raise_()  # the window that asks in front, its question above it
             for box in open_boxes(window):  # answered and not closed: the quit is over
+                box.raise_()
+                box.activateWindow()
                 box.finished.connect(lambda _r, w=window: self._quit_answered(w))
             return
 
