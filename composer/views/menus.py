@@ -34,9 +34,11 @@ def _action(window: MainWindow, text: str, slot, shortcut=None, icon: Pixmap | N
 
 
 def _close_action(window: MainWindow) -> QAction:
-    """Close Window on every key the platform gives Close (Linux: Ctrl+F4 and Ctrl+W)."""
+    """Close Window on the keys the platform gives Close (Ctrl+W; Ctrl+F4 too on some), not
+    a keyboard's own Close key, which the shortcut list would show as a bare "Close"."""
     action = _action(window, "&Close Window", window.close)
-    action.setShortcuts(Key.Close)
+    action.setShortcuts([k for k in QKeySequence.keyBindings(Key.Close)
+                         if k.count() and k[0].keyboardModifiers()])
     return action
 
 
