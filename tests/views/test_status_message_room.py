@@ -53,3 +53,21 @@ def test_a_message_that_fits_leaves_the_figures_where_they_are(qtbot, make_windo
     bar.showMessage("Saved.", 10_000)
     assert window.run_ui.stats_label.isVisible() and window.token_count.cost_label.isVisible()
     assert _message_has_room(bar, "Saved.")
+
+
+def test_figures_that_grow_while_a_message_is_shown_step_aside_too(qtbot, make_window):
+    # Seen in a real window: "Row 1 changed since it was sent: the c", the send's message cut
+    # when the run ended in an error a moment later and its figures grew.
+    window = make_window(Conversation(messages=[Message.text("user", "Hello")]))
+    bar = window.statusBar()
+    figures, cost = window.run_ui.stats_label, window.token_count.cost_label
+    figures.setText("Sending…")
+    bar.showMessage(LONG, 10_000)
+    assert figures.isVisible()  # it fits beside a short one
+    figures.setText("Error: cannot connect to 127.0.0.1: All connection attempts failed "
+                    "total 1.45 s")
+    cost.setText(COST)
+    qtbot.waitUntil(lambda: _message_has_room(bar, LONG))
+    assert not figures.isVisible()
+    bar.clearMessage()
+    assert figures.isVisible() and figures.text().startswith("Error: cannot connect")
