@@ -61,6 +61,8 @@ from composer.views.undo import DocumentEditor
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
+_ATTACHMENTS_WIDTH = 220  # the attachments column, where the table has room for it
+_ATTACHMENTS_LEAST = 80
 _BIG_DOCUMENT = 1000  # rows from which a document's objects are kept out of full collections
 
 
@@ -120,7 +122,10 @@ class MessageTable(QTableView):
         header.setSectionResizeMode(CONTENT_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(ATTACHMENTS_COLUMN, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(ROLE_COLUMN, 96)
-        header.resizeSection(ATTACHMENTS_COLUMN, 220)
+        header.resizeSection(ATTACHMENTS_COLUMN, _ATTACHMENTS_WIDTH)
+        self._fitting_columns = False
+        self._attachments_sized = False  # by the user: then it stays as they made it
+        header.sectionResized.connect(self._on_section_resized)
         self.setVerticalHeader(RowNumbers(self))
         vheader = self.verticalHeader()
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -503,7 +508,28 @@ class MessageTable(QTableView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._fit_attachments_column()
         self._fit_visible_rows()
+
+    def _fit_attachments_column(self) -> None:
+        """In a narrow table the attachments column gives way (down to 80 pixels), so the
+        content column keeps the larger share; until the user sizes it."""
+        if self._attachments_sized:
+            return
+        spare = self.viewport().width() - self.columnWidth(ROLE_COLUMN)
+        width = max(_ATTACHMENTS_LEAST, min(_ATTACHMENTS_WIDTH, spare * 2 // 5))
+        if width != self.columnWidth(ATTACHMENTS_COLUMN):
+            self._fitting_columns = True
+            try:
+                self.setColumnWidth(ATTACHMENTS_COLUMN, width)
+            finally:
+                self._fitting_columns = False
+            self._measured.clear()  # an attachment's chips wrap at the column's width
+            self._fit_timer.start()
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == ATTACHMENTS_COLUMN and not self._fitting_columns:
+            self._attachments_sized = True
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
