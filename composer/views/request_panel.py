@@ -112,7 +112,9 @@ class RequestPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("&Provider", self.provider_combo)
         form.addRow("&Base URL", self.base_url_edit)
-        form.addRow("", self.file_note)
+        # A row of its own, as the key note's: in the field column QFormLayout sized it by its
+        # hint (three lines tall for one line of text), not by its height at its width.
+        form.addRow(self.file_note)
         model_label = QLabel("&Model")
         model_label.setBuddy(self.model_combo)
         form.addRow(model_label, model_row)

@@ -189,3 +189,12 @@ def test_the_note_says_nothing_of_a_key_for_a_server_that_takes_none(run_window,
     assert window.open_path(path)
     note = window.request_panel.file_note.text()
     assert note == "From the file, not set by you: provider, base URL."
+
+
+def test_the_note_is_as_tall_as_its_text(qtbot, run_window, tmp_path):
+    window = run_window()
+    window.resize(1280, 800)
+    assert window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    note = window.request_panel.file_note
+    qtbot.waitUntil(lambda: note.isVisible() and note.width() > 300)
+    qtbot.waitUntil(lambda: note.height() == note.heightForWidth(note.width()))
