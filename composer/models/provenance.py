@@ -4,7 +4,8 @@ Known at load time and never saved in a conversation: a document replaced from a
 Import, a recovered draft, the file reopened at start) brings its provider, base URL and headers
 "from the file"; any later change in this window makes that setting the user's. A draft's state
 (in the user's own folder, written by the window) names the settings that were the user's, and a
-recovery keeps them so (``adopt``). A value the window already had
+recovery keeps them so (``adopt``); so does the last file a start reopens, when its bytes are the
+ones the window saved (views/session.py). A value the window already had
 stays the user's when a new document brings the same one (New keeps the settings), except a
 base URL whose provider changed: the user chose it for the other provider's key.
 """

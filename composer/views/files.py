@@ -110,6 +110,10 @@ class DraftState:
     # The request settings the user set in the window (provenance.FIELDS): a recovered draft
     # keeps them the user's, where a file's would be "from the file".
     chosen: list[str] | None = None
+    # The same for ``path`` as this window last saved it (its bytes' sha256): reopened at the
+    # next start unchanged, its settings the user chose stay the user's.
+    file_chosen: list[str] | None = None
+    file_sha256: str | None = None
 
 
 class DraftStore:
@@ -247,7 +251,8 @@ def _tells_nothing_new(new: DraftState, old: DraftState) -> bool:
     def to_recover(state: DraftState) -> bool:
         return state.modified and not state.clean_exit
 
-    return (new.path, new.draft, new.saving) == (old.path, old.draft, old.saving) \
+    return (new.path, new.draft, new.saving, new.file_chosen, new.file_sha256) == \
+        (old.path, old.draft, old.saving, old.file_chosen, old.file_sha256) \
         and not to_recover(new) and not to_recover(old) \
         and (new.clean_exit == old.clean_exit or not new.clean_exit)
 

@@ -5,6 +5,7 @@ draft state the window writes (start, open, save, close). A mixin of MainWindow,
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -45,9 +46,33 @@ class DraftSession:
                 note = f"Could not reopen the last file: {exc.one_line()}"
             else:
                 self.file_path = Path(state.path)
+                self._vouch_unchanged(state)
                 return Document(conversation), note
         self._on_example = True
         return Document(example_conversation()), note
+
+    def _vouch_unchanged(self, state: DraftState) -> None:
+        """The last file, reopened as this window saved it (same bytes): the settings the user
+        had chosen when saving stay the user's (``adopt_reopened``)."""
+        if not state.file_chosen or not state.file_sha256:
+            return
+        try:
+            digest = hashlib.sha256(Path(state.path).read_bytes()).hexdigest()
+        except OSError:
+            return
+        if digest == state.file_sha256:
+            self._vouched = (digest, list(state.file_chosen))
+
+    def adopt_reopened(self) -> None:
+        """Once the request panel follows the document: what ``_vouch_unchanged`` found."""
+        if self._vouched is not None:
+            self.request_panel.provenance.adopt(self._vouched[1])
+            self.request_panel.file_note.refresh()
+
+    def vouch_saved(self, data: bytes) -> None:
+        """The file was just saved as ``data``: its settings the user chose are vouched for."""
+        self._vouched = (hashlib.sha256(data).hexdigest(),
+                         self.request_panel.provenance.chosen())
 
     def offer_recovery(self) -> QMessageBox | None:
         """Ask whether to recover a crashed session's unsaved changes; None when there are none."""
@@ -98,16 +123,21 @@ class DraftSession:
         return self.document.conversation, DraftState(
             path=str(self.file_path) if self.file_path else None,
             modified=not self.undo_stack.isClean(), clean_exit=False,
-            chosen=self.request_panel.provenance.chosen())
+            chosen=self.request_panel.provenance.chosen(), **self._vouched_fields())
 
     def _write_state(self, *, clean_exit: bool, if_changed: bool = False) -> None:
         try:
             self.drafts.write_state(DraftState(
                 path=str(self.file_path) if self.file_path else None,
-                modified=False, clean_exit=clean_exit, saved_at=time.time()),
-                if_changed=if_changed)
+                modified=False, clean_exit=clean_exit, saved_at=time.time(),
+                **self._vouched_fields()), if_changed=if_changed)
         except OSError:
             pass
+
+    def _vouched_fields(self) -> dict:
+        if self._vouched is None or self.file_path is None:
+            return {}
+        return {"file_sha256": self._vouched[0], "file_chosen": self._vouched[1]}
 
     def _finish_session(self) -> None:
         self.autosaver.stop()

@@ -110,6 +110,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self._foreign_name = ""  # an imported file's name, shown until it is saved as ours
         self._close_confirmed = False
         self._recovery: tuple[Path, DraftState] | None = None
+        self._vouched: tuple[str, list[str]] | None = None  # session.py: the saved file's
         self._dialog: QWidget | None = None
         self._on_example = False  # opened on the bundled example (a first start)
         # Opens a conversation in a window of its own (set by the app's window list); None:
@@ -129,6 +130,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.detail = PartDetailEditor(self.editor)
         self.preferences = Preferences.load(self.user_dir)
         self.request_panel = RequestPanel(document, http_client=http_client)
+        self.adopt_reopened()
         self.output_tabs = QTabWidget()
         self.output_tabs.setDocumentMode(True)
         hint = WrappedLabel("Replies appear here when you send the conversation.")
@@ -277,6 +279,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.setWindowModified(not self.undo_stack.isClean())
 
     def _replace(self, conversation: Conversation, path: Path | None, note: str = "") -> None:
+        self._vouched = None  # another document: nothing of its file is vouched for
         self.editor.replace_all(conversation)
         self.file_path = path
         self._title_note = note
@@ -344,6 +347,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             data, replaced = model_files.encode_doc(self.document.conversation)
             self.drafts.begin_save(p, data)
             model_files.atomic_write_bytes(p, data)
+            self.vouch_saved(data)
         except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
             self._error("Could not save", model_files.write_problem(p, exc))
             return False

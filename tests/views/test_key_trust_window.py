@@ -198,3 +198,33 @@ def test_the_note_is_as_tall_as_its_text(qtbot, run_window, tmp_path):
     note = window.request_panel.file_note
     qtbot.waitUntil(lambda: note.isVisible() and note.width() > 300)
     qtbot.waitUntil(lambda: note.height() == note.heightForWidth(note.width()))
+
+
+def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
+        qtbot, run_window, loopback, tmp_path):
+    # Each start reopens the last file; a base URL the user typed and saved was then "from the
+    # file" again, and a keyed send asked before using it, start after start.
+    path = tmp_path / "mine.json"
+    window = run_window()
+    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    panel = window.request_panel
+    panel.base_url_edit.clear()
+    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    assert window.save_to(path)
+    with qtbot.waitSignal(window.closed):
+        window.close()
+
+    again = run_window()
+    assert again.file_path == path
+    assert again.request_panel.provenance.base_url_chosen
+    # the provider came from the colleague's file and was never changed: still the file's
+    assert again.request_panel.file_note.text() == "From the file, not set by you: provider."
+    with qtbot.waitSignal(again.closed):
+        again.close()
+
+    # Changed on disk since (by another hand): its settings are the file's again.
+    path.write_text(path.read_text(encoding="utf-8").replace('"m"', '"m2"'), encoding="utf-8")
+    third = run_window()
+    assert third.file_path == path
+    assert not third.request_panel.provenance.base_url_chosen
