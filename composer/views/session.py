@@ -54,14 +54,15 @@ class DraftSession:
     def _vouch_unchanged(self, state: DraftState) -> None:
         """The last file, reopened as this window saved it (same bytes): the settings the user
         had chosen when saving stay the user's (``adopt_reopened``)."""
-        if not state.file_chosen or not state.file_sha256:
-            return
+        chosen, sha = state.file_chosen, state.file_sha256
+        if not (chosen and isinstance(chosen, list) and sha and isinstance(sha, str)):
+            return  # nothing vouched for, or a state file not of this window's writing
         try:
             digest = hashlib.sha256(Path(state.path).read_bytes()).hexdigest()
         except OSError:
             return
-        if digest == state.file_sha256:
-            self._vouched = (digest, list(state.file_chosen))
+        if digest == sha:
+            self._vouched = (digest, [name for name in chosen if isinstance(name, str)])
 
     def adopt_reopened(self) -> None:
         """Once the request panel follows the document: what ``_vouch_unchanged`` found."""

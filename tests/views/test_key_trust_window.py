@@ -228,3 +228,16 @@ def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
     third = run_window()
     assert third.file_path == path
     assert not third.request_panel.provenance.base_url_chosen
+
+
+def test_a_state_file_not_of_the_windows_writing_vouches_for_nothing(run_window, tmp_path):
+    path = _shared_file(tmp_path, "http://elsewhere.invalid/v1")
+    window = run_window()
+    state = window.drafts.state_path
+    for chosen, sha in ((5, "x"), ("base_url", None), (["base_url"], 7), ({"a": 1}, "y")):
+        state.write_text(json.dumps({"path": str(path), "clean_exit": True,
+                                     "file_chosen": chosen, "file_sha256": sha}),
+                         encoding="utf-8")
+        again = run_window()
+        assert again.file_path == path
+        assert not again.request_panel.provenance.base_url_chosen
