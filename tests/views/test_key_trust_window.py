@@ -4,6 +4,7 @@ the model list, and a key in the base URL's query string."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from PySide6.QtCore import Qt
@@ -234,7 +235,9 @@ def test_a_state_file_not_of_the_windows_writing_vouches_for_nothing(run_window,
     path = _shared_file(tmp_path, "http://elsewhere.invalid/v1")
     window = run_window()
     state = window.drafts.state_path
-    for chosen, sha in ((5, "x"), ("base_url", None), (["base_url"], 7), ({"a": 1}, "y")):
+    real = hashlib.sha256(path.read_bytes()).hexdigest()  # the file as it is: only the list
+    for chosen, sha in ((5, real), ("base_url", real), ([7, None], real), (["base_url"], 7),
+                        ({"base_url": 1}, real)):
         state.write_text(json.dumps({"path": str(path), "clean_exit": True,
                                      "file_chosen": chosen, "file_sha256": sha}),
                          encoding="utf-8")
