@@ -302,7 +302,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         in another format is imported instead. False, with a message, when it cannot be read."""
         from composer.views import opening  # the readers of every format: with the first open
 
-        p = Path(path)
+        p = Path(os.path.abspath(path))  # the state and recent files outlive the cwd
         memory.keep_heaps_trimmed()
         return self._apply_open(p, opening.read_for_open(p)) is not False
 
@@ -312,7 +312,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         thread, so a big file does not freeze the window; the result is applied when ready."""
         from composer.views import opening
 
-        p = Path(path)
+        p = Path(os.path.abspath(path))
         memory.keep_heaps_trimmed()  # before the reader's heap holds a big file's texts
         self.statusBar().showMessage(f"Reading {p}…")
         work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
@@ -342,7 +342,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         return True
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
-        p = Path(path)
+        p = Path(os.path.abspath(path))
         try:
             data, replaced = model_files.encode_doc(self.document.conversation)
             self.drafts.begin_save(p, data)
@@ -369,7 +369,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         returned and the answer applies it later. ``key`` picks one of several (Choice.key)."""
         from composer.views import opening
 
-        p = Path(path)
+        p = Path(os.path.abspath(path))
         return self._apply_open(p, opening.read_for_import(p, fmt, key))
 
     def _apply_import(self, p: Path, imported: Imported | FormatError) -> bool | None:

@@ -414,3 +414,20 @@ def test_a_recovery_never_answered_is_offered_again(qtbot, make_window, user_dir
     assert again.document.messages[0].plain_text == "typed before the crash"
     assert not (user_dir / "draft-recovered.json").exists()
     assert not (user_dir / "draft-recovered-state.json").exists()
+
+
+def test_a_file_opened_by_a_relative_path_is_reopened_from_anywhere(qtbot, make_window,
+                                                                     tmp_path, monkeypatch):
+    # `llm-composer mine.json` recorded "mine.json" as the last file: a start from another
+    # folder (the desktop's launcher) could not find it.
+    save(_conversation("mine"), tmp_path / "mine.json")
+    monkeypatch.chdir(tmp_path)
+    window = make_window()
+    assert window.open_path("mine.json")
+    assert window.file_path == tmp_path / "mine.json"
+    with qtbot.waitSignal(window.closed):
+        window.close()
+    monkeypatch.chdir(tmp_path.parent)
+    again = make_window()
+    assert again.file_path == tmp_path / "mine.json"
+    assert again.document.messages[0].plain_text == "mine"
