@@ -34,6 +34,16 @@ def _shared_file(tmp_path, base_url: str, **settings):
     return path
 
 
+def _typed_over_a_files(qtbot, window, tmp_path, url: str):
+    """Open a colleague's file, then type ``url`` over its base URL; the request panel."""
+    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    panel = window.request_panel
+    panel.base_url_edit.clear()
+    qtbot.keyClicks(panel.base_url_edit, url)
+    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    return panel
+
+
 def _key_box(window) -> QMessageBox:
     boxes = [b for b in open_boxes(window) if b.checkBox() is not None]
     assert len(boxes) == 1
@@ -107,11 +117,7 @@ def test_a_base_url_typed_in_the_window_is_the_users_choice(
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     loopback.queue(Reply.sse(CHAT_REPLY))
     window = run_window()
-    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
-    panel = window.request_panel
-    panel.base_url_edit.clear()
-    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
-    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    panel = _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
     assert window.document.conversation.settings.base_url == loopback.url + "/v1"
     assert panel.file_note.text() == "From the file, not set by you: provider."
     window.run_ui.send_action.trigger()
@@ -163,11 +169,7 @@ def test_a_recovered_draft_keeps_what_the_user_typed_theirs_and_the_files_the_fi
         qtbot, run_window, loopback, tmp_path):
     window = run_window()
     window.autosaver._timer.setInterval(10)
-    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
-    panel = window.request_panel
-    panel.base_url_edit.clear()
-    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
-    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
     qtbot.waitUntil(lambda: window.drafts.draft_path.exists(), timeout=3000)
     # No close: the process "died"; the next start recovers the draft.
     again = run_window()
@@ -207,11 +209,7 @@ def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
     # file" again, and a keyed send asked before using it, start after start.
     path = tmp_path / "mine.json"
     window = run_window()
-    window.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
-    panel = window.request_panel
-    panel.base_url_edit.clear()
-    qtbot.keyClicks(panel.base_url_edit, loopback.url + "/v1")
-    qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+    _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
     assert window.save_to(path)
     with qtbot.waitSignal(window.closed):
         window.close()
