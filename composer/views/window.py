@@ -380,8 +380,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         def apply() -> None:
             # A foreign file holds no settings of the user's: the provider, base URL, model and
             # headers chosen here stay (the file's tools, schema and options come with it).
-            current = self.document.conversation.settings
-            imported.conversation.settings = imported.conversation.settings.model_copy(update={
+            current, theirs = self.document.conversation.settings, imported.conversation.settings
+            imported.conversation.settings = theirs.model_copy(update={
                 "provider": current.provider, "base_url": current.base_url,
                 "model": current.model, "headers": current.headers})
             self._replace(imported.conversation, None, f"(imported from {p.name})")
@@ -389,7 +389,9 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             # A foreign file is not saved as ours until the user saves it.
             self.undo_stack.resetClean()
             self.recent.add(p)
-            self.statusBar().showMessage(f"Imported {p}", 5000)
+            kept = (f" (its model {theirs.model} was not applied: the model chosen here stays)"
+                    if theirs.model and theirs.model != current.model else "")
+            self.statusBar().showMessage(f"Imported {p}{kept}", 10000 if kept else 5000)
 
         if not imported.losses:
             apply()

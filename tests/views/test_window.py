@@ -431,3 +431,15 @@ def test_a_file_opened_by_a_relative_path_is_reopened_from_anywhere(qtbot, make_
     again = make_window()
     assert again.file_path == tmp_path / "mine.json"
     assert again.document.messages[0].plain_text == "mine"
+
+
+def test_an_imported_request_bodys_model_is_said_to_be_left_out(make_window, tmp_path):
+    body = {"model": "gpt-4o", "temperature": 0.2,
+            "messages": [{"role": "user", "content": "hi"}]}
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    window = make_window(Document(_conversation("mine")))
+    assert window.import_path(path)
+    settings = window.document.conversation.settings
+    assert settings.model != "gpt-4o" and settings.options["temperature"] == 0.2
+    assert "its model gpt-4o was not applied" in window.statusBar().currentMessage()
