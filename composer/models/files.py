@@ -353,13 +353,21 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     return read_json_counted(path)[0]
 
 
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes; FormatError (naming the file) when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FormatError(exc.strerror or str(exc), source=str(path)) from None
+
+
 def read_json_counted(path: str | os.PathLike[str]) -> tuple[Any, int]:
     """A JSON file's value and how many lone surrogates in it were replaced (see jsontext)."""
-    source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FormatError(exc.strerror or str(exc), source=source) from None
+    return json_from_bytes(read_bytes(path), str(path))
+
+
+def json_from_bytes(data: bytes, source: str | None = None) -> tuple[Any, int]:
+    """The JSON value of a file's bytes, and how many lone surrogates were replaced."""
     found = jsontext.utf8_value(data)
     if found is not None:
         return found
@@ -392,7 +400,12 @@ def load(path: str | os.PathLike[str]) -> Conversation | Exchange:
 
 def load_conversation(path: str | os.PathLike[str]) -> Conversation:
     """A conversation file, or an exchange file opened as its conversation (reply appended)."""
-    doc = load(path)
+    return conversation_from_bytes(read_bytes(path), str(path))
+
+
+def conversation_from_bytes(data: bytes, source: str | None = None) -> Conversation:
+    """``load_conversation`` of bytes already read (a caller that also hashes them)."""
+    doc = from_data(json_from_bytes(data, source)[0], source)
     return doc.conversation() if isinstance(doc, Exchange) else doc
 
 

@@ -19,6 +19,13 @@ FIELDS = ("provider", "base_url", "headers")
 LABELS = {"provider": "provider", "base_url": "base URL", "headers": "extra headers"}
 
 
+def named_fields(names: object) -> list[str]:
+    """The names of FIELDS in ``names`` (a list read from a file); anything else is dropped."""
+    if not isinstance(names, list):
+        return []
+    return [f for f in FIELDS if f in {n for n in names if isinstance(n, str)}]
+
+
 def _set(settings: RequestSettings, name: str) -> bool:
     value = getattr(settings, name)
     return value != "replay" if name == "provider" else bool(value)
@@ -49,9 +56,8 @@ class SettingsProvenance:
 
     def adopt(self, names: object) -> None:
         """Count ``names`` (of FIELDS; anything else is ignored) as the user's: the settings a
-        recovered draft says the user set before the crash."""
-        if isinstance(names, list):
-            self.from_file -= {n for n in names if isinstance(n, str)}
+        draft's state says the user had set."""
+        self.from_file -= set(named_fields(names))
 
     def labels(self) -> list[str]:
         return [LABELS[f] for f in FIELDS if f in self.from_file]

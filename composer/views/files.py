@@ -174,12 +174,13 @@ class DraftStore:
             _write_state(self.state_path, state)
             self._current = state
 
-    def begin_save(self, path: Path, data: bytes) -> None:
-        """Before a Save writes ``data`` to ``path``: if a kill lands after the file is written
-        but before the window's next write_state, the draft is known to be older."""
+    def begin_save(self, path: Path, digest: str) -> None:
+        """Before a Save writes bytes hashing to ``digest`` (sha256) to ``path``: if a kill
+        lands after the file is written but before the window's next write_state, the draft is
+        known to be older."""
         with self._lock:
             self._epoch += 1
-            state = replace(self._current, saving=[str(path), hashlib.sha256(data).hexdigest()])
+            state = replace(self._current, saving=[str(path), digest])
             try:
                 _write_state(self.state_path, state)
             except OSError:

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models import files as model_files
+from composer.models import provenance
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.errors import FormatError
@@ -41,28 +42,27 @@ class DraftSession:
             model_files.remove_stale_temps(Path(target).parent)
         if state.path and Path(state.path).is_file():
             try:
-                conversation = model_files.load_conversation(state.path)
+                data = model_files.read_bytes(state.path)
+                self._vouch_unchanged(state, data)
+                conversation = model_files.conversation_from_bytes(data, state.path)
             except FormatError as exc:
+                self._vouched = None
                 note = f"Could not reopen the last file: {exc.one_line()}"
             else:
                 self.file_path = Path(state.path)
-                self._vouch_unchanged(state)
                 return Document(conversation), note
         self._on_example = True
         return Document(example_conversation()), note
 
-    def _vouch_unchanged(self, state: DraftState) -> None:
-        """The last file, reopened as this window saved it (same bytes): the settings the user
-        had chosen when saving stay the user's (``adopt_reopened``)."""
-        chosen, sha = state.file_chosen, state.file_sha256
-        if not (chosen and isinstance(chosen, list) and sha and isinstance(sha, str)):
-            return  # nothing vouched for, or a state file not of this window's writing
-        try:
-            digest = hashlib.sha256(Path(state.path).read_bytes()).hexdigest()
-        except OSError:
+    def _vouch_unchanged(self, state: DraftState, data: bytes) -> None:
+        """The last file, reopened as this window saved it (``data`` hashes the same): the
+        settings the user had chosen when saving stay the user's (``adopt_reopened``)."""
+        chosen = provenance.named_fields(state.file_chosen)  # the state file is read as data
+        if not chosen or not isinstance(state.file_sha256, str):
             return
-        if digest == sha:
-            self._vouched = (digest, [name for name in chosen if isinstance(name, str)])
+        digest = hashlib.sha256(data).hexdigest()
+        if digest == state.file_sha256:
+            self._vouched = (digest, chosen)
 
     def adopt_reopened(self) -> None:
         """Once the request panel follows the document: what ``_vouch_unchanged`` found."""
@@ -70,10 +70,10 @@ class DraftSession:
             self.request_panel.provenance.adopt(self._vouched[1])
             self.request_panel.file_note.refresh()
 
-    def vouch_saved(self, data: bytes) -> None:
-        """The file was just saved as ``data``: its settings the user chose are vouched for."""
-        self._vouched = (hashlib.sha256(data).hexdigest(),
-                         self.request_panel.provenance.chosen())
+    def vouch_saved(self, digest: str) -> None:
+        """The file was just saved (its bytes' sha256): the settings the user chose are vouched
+        for."""
+        self._vouched = (digest, self.request_panel.provenance.chosen())
 
     def offer_recovery(self) -> QMessageBox | None:
         """Ask whether to recover a crashed session's unsaved changes; None when there are none."""

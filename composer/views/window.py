@@ -13,6 +13,7 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -345,9 +346,10 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         p = Path(os.path.abspath(path))
         try:
             data, replaced = model_files.encode_doc(self.document.conversation)
-            self.drafts.begin_save(p, data)
+            digest = hashlib.sha256(data).hexdigest()
+            self.drafts.begin_save(p, digest)
             model_files.atomic_write_bytes(p, data)
-            self.vouch_saved(data)
+            self.vouch_saved(digest)
         except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
             self._error("Could not save", model_files.write_problem(p, exc))
             return False
