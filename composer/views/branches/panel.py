@@ -177,7 +177,8 @@ class BranchesPanel(QWidget):
                      f"{name}, active" if active else name)
 
     def _mark_path(self, segments: list[Segment]) -> None:
-        on_path = {s.end for s in segments if s.on_path}
+        ends = [s.end for s in segments if s.on_path]  # root first
+        on_path = set(ends)
         current = self.view.currentItem()
         follow = current is not None and current.font(ROWS).bold()
         self._showing = True
@@ -186,7 +187,6 @@ class BranchesPanel(QWidget):
                 active = item.data(NAME, NodeRole) in on_path
                 if item.font(ROWS).bold() != active:
                     self._set_active(item, active)
-            ends = [s.end for s in segments if s.on_path]
             if follow and ends and current.data(NAME, NodeRole) not in on_path:
                 self.view.setCurrentItem(self.item_for(ends[-1]))
         finally:

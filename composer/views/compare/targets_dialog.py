@@ -159,13 +159,24 @@ class TargetRow:
         models = self.known_models.get(self.preset.currentData(), [])
         self._fill_models(models[0] if models else "")
 
-    def target(self) -> Target:
+    def options(self, *, lenient: bool = False) -> dict[str, Any]:
+        """The row's options: what it does not show, then its cells (SettingsError for a bad
+        value; ``lenient`` leaves that one out instead)."""
         options: dict[str, Any] = {k: v for k, v in self.base.options.items()
                                    if k not in self.params}
         for name, edit in self.params.items():
-            value = parse_option(name, edit.text())
+            try:
+                value = parse_option(name, edit.text())
+            except SettingsError:
+                if not lenient:
+                    raise
+                continue
             if value is not None:
                 options[name] = value
+        return options
+
+    def target(self) -> Target:
+        options = self.options()
         provider = self.preset.currentData()
         same = provider == _preset_name(self.base.provider)
         return Target(provider, self.model.currentText().strip(),
@@ -265,21 +276,13 @@ class CompareDialog(QDialog):
         if not self.rows:
             return Target("replay")
         last = self.rows[-1]
-        options: dict[str, Any] = dict(last.base.options)
-        for name, edit in last.params.items():
-            options.pop(name, None)
-            try:
-                value = parse_option(name, edit.text())
-            except SettingsError:
-                continue
-            if value is not None:
-                options[name] = value
         listed = [last.model.itemText(i) for i in range(last.model.count())]
         provider = last.preset.currentData()
         if listed:
             known = self.known_models.setdefault(provider, [])
             known.extend(name for name in listed if name not in known)
-        return Target(provider, "", last.base_url.text().strip() or None, options)
+        return Target(provider, "", last.base_url.text().strip() or None,
+                      last.options(lenient=True))
 
     def targets(self) -> list[Target] | None:
         """The rows' targets; None when a value does not parse (shown under its row)."""
