@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -119,6 +119,21 @@ class RequestPanel(QWidget):
         model_label.setBuddy(self.model_combo)
         form.addRow(model_label, model_row)
         return form
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """At least the height its wrapped notes take at its width: a splitter sizes the panel
+        by this, and a hint that counted a note at its widest squeezed the parameters below
+        theirs (seen at 1024×640: the fields cut in half)."""
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth() and self.width() > 0:
+            hint.setHeight(max(hint.height(), layout.totalMinimumHeightForWidth(self.width())))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the notes wrap anew: the splitter asks again
 
     def _build_notes(self) -> QWidget:
         self.model_note = WrappedLabel()

@@ -16,6 +16,7 @@ from composer.models.document import Document
 from composer.models.exchange import Exchange, Prompt
 from composer.models.files import load_conversation, save
 from composer.models.parts import Message
+from composer.models.settings import RequestSettings
 from composer.providers.http import new_client
 from composer.views.dialogs import open_boxes
 from tests.views.dnd import send_drag
@@ -443,3 +444,19 @@ def test_an_imported_request_bodys_model_is_said_to_be_left_out(make_window, tmp
     settings = window.document.conversation.settings
     assert settings.model != "gpt-4o" and settings.options["temperature"] == 0.2
     assert "its model gpt-4o was not applied" in window.statusBar().currentMessage()
+
+
+def test_a_small_window_never_squeezes_the_parameters_below_their_height(qtbot, make_window,
+                                                                         monkeypatch):
+    # Seen at 1024×640: the key note wrapped to four lines at the panel's width, the splitter
+    # gave the panel the height its hint counted for fewer, and the fields were cut in half.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    window = make_window(Document(Conversation(
+        messages=[Message.text("user", "hi")],
+        settings=RequestSettings(provider="openai-chat", model="gpt-4o"))))
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.request_panel.width() < 520)
+    panel = window.request_panel
+    assert panel.key_note.isVisible() and panel.key_note.height() > 3 * panel.fontMetrics().height()
+    for edit in (panel.temperature_edit, panel.max_tokens_edit):
+        qtbot.waitUntil(lambda e=edit: e.height() >= e.minimumSizeHint().height())
