@@ -25,3 +25,15 @@ def plain_imports() -> None:
     if getattr(plain, "__name__", None) == "__feature_import__":
         plain = importlib.__import__  # PySide6 came first: Python's own import, written in Python
     builtins.__import__ = plain
+
+
+def own_viewport(area) -> None:
+    """Give a scroll area (a table, a header, a text edit) a viewport made from Python.
+
+    Qt makes a plain ``QWidget`` as its viewport, and the first time such a C++-made widget is
+    handed to Python, shiboken looks for its most derived class by creating every class of
+    QtWidgets that it had left unloaded, with their enums (~15 ms, ~250 enum types). A
+    viewport Python made is handed back as it is."""
+    from PySide6.QtWidgets import QWidget
+
+    area.setViewport(QWidget())

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer.views.qt_start import own_viewport
+
 _ACTIVE, _ON = QStyle.StateFlag.State_Active, QStyle.StateFlag.State_On
 _SUNKEN, _HORIZONTAL = QStyle.StateFlag.State_Sunken, QStyle.StateFlag.State_Horizontal
 _Position = QStyleOptionHeader.SectionPosition
@@ -43,6 +45,7 @@ class RowNumbers(QHeaderView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(Qt.Orientation.Vertical, parent)
+        own_viewport(self)
         self.setSectionsClickable(True)
         self.setHighlightSections(True)
 

@@ -41,6 +41,7 @@ from composer.views.clipboard import (
     pasted_text,
     read_clipboard,
 )
+from composer.views.qt_start import own_viewport
 from composer.views.table.delegates import (
     AttachmentDelegate,
     CellHeights,
@@ -111,6 +112,7 @@ class MessageTable(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
+        own_viewport(self)
         self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
