@@ -14,10 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from composer import APP_ID
 from composer.cli import error
 from composer.paths import RESOURCES
 
-APP_ID = "io.github.llm_composer.Composer"
 ICON_NAME = "llm-composer"
 DESKTOP_DIR = RESOURCES / "desktop"
 ICONS_DIR = RESOURCES / "icons"

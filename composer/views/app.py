@@ -10,7 +10,6 @@ import argparse
 import gc
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 DEFAULT_SCREENSHOT_SIZE = (1280, 800)
@@ -53,8 +52,7 @@ def create_app(argv: list[str] | None = None):
 
     plain_imports()  # before the window's modules are imported
 
-    from composer import __version__
-    from composer.cli.desktop import APP_ID
+    from composer import APP_ID, __version__
     from composer.views.icon import app_icon
     from composer.views.theme import Theme
 
@@ -249,6 +247,7 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
     if _needs_offscreen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = create_app()
+    import tempfile
 
     from PySide6.QtCore import QEventLoop, QTimer
 
