@@ -15,7 +15,6 @@ seen by comparing ``prefix_hashes`` with the ones of the conversation the last r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -164,6 +163,8 @@ def _render_order(conversation: Conversation) -> list[tuple[int | None, int, Any
 def breakpoints(conversation: Conversation) -> list[Breakpoint]:
     """Every breakpoint, in the order the API reads them, each with its prefix's size and
     digest. The digest covers the model, the tools and every part up to the breakpoint."""
+    import hashlib  # OpenSSL's hashes load when first needed, not at the start
+
     found = []
     digest = hashlib.sha256(_canonical(conversation.settings.model).encode())
     chars, exact, role_of = 0, True, conversation.messages

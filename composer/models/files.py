@@ -19,16 +19,25 @@ from itertools import chain
 from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from composer.models import jsontext, unchecked
 from composer.models.conversation import CONVERSATION_VERSION, LINEAR_VERSION, Conversation
 from composer.models.errors import FormatError, VersionError
-from composer.models.exchange import EXCHANGE_VERSION, Exchange, LogEntry
 
-_CURRENT = {"conversation": CONVERSATION_VERSION, "exchange": EXCHANGE_VERSION}
+if TYPE_CHECKING:  # an exchange is imported when one is read or written, not at the start
+    from composer.models.exchange import Exchange, LogEntry
+
+_KINDS = ("conversation", "exchange")
+
+
+def _current_version(kind: str) -> int:
+    if kind == "conversation":
+        return CONVERSATION_VERSION
+    from composer.models.exchange import EXCHANGE_VERSION
+    return EXCHANGE_VERSION
 
 
 def valid_text(text: str) -> tuple[str, int]:
@@ -193,7 +202,7 @@ def _texts(doc: Conversation | Exchange) -> Iterator[str]:
     saving a big file, megabytes, never holds its whole text (nor the encoder's list of every
     token of it, several times the text's size)."""
     events = None
-    if isinstance(doc, Exchange) and doc.composer.events:
+    if not isinstance(doc, Conversation) and doc.composer.events:
         # The raw event log is most of a long reply's file: written one event a line by the C
         # encoder (an indented dump runs in Python), and without a model dump per event.
         events = doc.composer.events
@@ -309,7 +318,7 @@ def kind_of(data: Any) -> str | None:
     """'conversation' or 'exchange' when data is one of our files, else None."""
     if isinstance(data, dict) and isinstance(data.get("composer"), dict):
         kind = data["composer"].get("kind")
-        if isinstance(kind, str) and kind in _CURRENT:
+        if isinstance(kind, str) and kind in _KINDS:
             return kind
         if "prompt" in data and "messages" in data:
             return "exchange"
@@ -322,10 +331,11 @@ def _upgrade(kind: str, data: dict[str, Any], source: str | None) -> dict[str, A
     if not isinstance(version, int) or version < 1:
         raise FormatError(f"format_version must be a positive integer, not {version!r}",
                           source=source, location="$.composer.format_version")
-    if version > _CURRENT[kind]:
+    current = _current_version(kind)
+    if version > current:
         raise VersionError(
             f"this {kind} file was written by a newer Composer (format version {version}; "
-            f"this one reads up to {_CURRENT[kind]}): update Composer to open it",
+            f"this one reads up to {current}): update Composer to open it",
             source=source, location="$.composer.format_version",
         )
     # Version 2 added the conversation tree (composer.tree) beside the messages, which stayed
@@ -339,7 +349,10 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
         raise FormatError("not a Composer conversation or exchange file", source=source,
                           location="$")
     data = _upgrade(kind, data, source)
-    cls = Conversation if kind == "conversation" else Exchange
+    if kind == "conversation":
+        cls = Conversation
+    else:
+        from composer.models.exchange import Exchange as cls
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -406,7 +419,7 @@ def load_conversation(path: str | os.PathLike[str]) -> Conversation:
 def conversation_from_bytes(data: bytes, source: str | None = None) -> Conversation:
     """``load_conversation`` of bytes already read (a caller that also hashes them)."""
     doc = from_data(json_from_bytes(data, source)[0], source)
-    return doc.conversation() if isinstance(doc, Exchange) else doc
+    return doc if isinstance(doc, Conversation) else doc.conversation()
 
 
 def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
@@ -422,4 +435,4 @@ def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
         except TypeError:
             pass
     doc = from_data(data, str(path))
-    return doc.conversation() if isinstance(doc, Exchange) else doc
+    return doc if isinstance(doc, Conversation) else doc.conversation()

@@ -13,7 +13,6 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -33,12 +32,9 @@ from PySide6.QtWidgets import (
 
 from composer import __version__, paths
 from composer.models import files as model_files
-from composer.models import formats
 from composer.models.conversation import Conversation
 from composer.models.document import Document, SettingsChanged
 from composer.models.errors import FormatError
-from composer.models.exchange import Exchange
-from composer.models.formats.base import Imported
 from composer.models.parts import Message
 from composer.preferences import Preferences
 from composer.views import (
@@ -82,6 +78,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from composer.models.formats.base import Imported, Loss
     from composer.views import opening
     from composer.views.settings_dialog import SettingsDialog
 
@@ -333,19 +330,21 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         if isinstance(doc, FormatError):
             self._error("Could not open the file", doc.one_line())
             return False
-        conversation = doc.conversation() if isinstance(doc, Exchange) else doc
-        self._replace(conversation, p)
+        exchange = None if isinstance(doc, Conversation) else doc
+        self._replace(exchange.conversation() if exchange else doc, p)
         self.recent.add(p)
         note = f" ({outcome.note})" if outcome.note else ""
         self.statusBar().showMessage(f"Opened {p}{note}", 10000 if note else 5000)
-        if isinstance(doc, Exchange):
-            self.exchange_opened.emit(doc)
+        if exchange is not None:
+            self.exchange_opened.emit(exchange)
         return True
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         p = Path(os.path.abspath(path))
         try:
             data, replaced = model_files.encode_doc(self.document.conversation)
+            import hashlib  # OpenSSL's hashes load at the first save, not at the start
+
             digest = hashlib.sha256(data).hexdigest()
             self.drafts.begin_save(p, digest)
             model_files.atomic_write_bytes(p, data)
@@ -408,6 +407,8 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
 
     def export_to(self, path: str | os.PathLike[str], fmt: str) -> bool:
         p = Path(path)
+        from composer.models import formats  # the formats load on first use
+
         try:
             exported = formats.export(self.document.conversation, fmt)
         except FormatError as exc:
@@ -581,11 +582,13 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
 
 def _is_conversation_file(path: str) -> bool:
     """A file to open rather than attach: an extension one of our importers reads."""
+    from composer.models import formats
+
     suffix = Path(path).suffix.lower()
     return any(suffix in fmt.extensions for fmt in formats.importers())
 
 
-def _loss_report(losses: list[formats.Loss]) -> str:
+def _loss_report(losses: list[Loss]) -> str:
     lines = [loss.line() for loss in losses[:LOSS_LINES_SHOWN]]
     if len(losses) > LOSS_LINES_SHOWN:
         lines.append(f"… and {len(losses) - LOSS_LINES_SHOWN} more")
