@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from composer.models.conversation import Conversation
-from composer.models.events import Usage
 from composer.models.parts import (
     AttachmentPart,
     Message,
@@ -48,6 +47,9 @@ _MINIMUMS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
     ))
 DEFAULT_MINIMUM = 1024
 CHARS_PER_TOKEN = 4  # the cheap estimate, when no count is at hand
+
+if TYPE_CHECKING:
+    from composer.models.events import Usage
 
 
 # -- the breakpoint on a part or a tool ----------------------------------------------------------

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from composer.providers.base import WireProtocol
+if TYPE_CHECKING:
+    from composer.providers.base import WireProtocol
 
 PROTOCOLS: tuple[str, ...] = ("openai-responses", "openai-chat", "anthropic", "gemini", "replay")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from composer.models.errors import ComposerError
-from composer.providers import keys, llm_plugin
+from composer.providers import keys
 from composer.providers.presets import Preset
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
@@ -28,7 +28,9 @@ async def offered_models(preset: Preset, base_url: str | None, *, chosen: bool,
     ``chosen``: the user typed the base URL. Raises ModelListNote when there is none to show."""
     if preset.protocol == "replay":
         raise ModelListNote("Replay plays back a saved exchange; it has no model list.")
-    if preset.protocol == llm_plugin.NAME:  # every installed llm plugin's models
+    if preset.protocol == "llm":  # every installed llm plugin's models
+        from composer.providers import llm_plugin  # with the first list, not at the start
+
         if not llm_plugin.available():
             raise ModelListNote("The llm provider needs llm installed: pip install llm")
         return await llm_plugin.in_thread(llm_plugin.list_models)

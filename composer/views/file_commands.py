@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from composer.models import formats
 from composer.providers import presets
 from composer.views import dialogs
 from composer.views.dialogs import Button
+
+if TYPE_CHECKING:
+    from composer.models.formats.base import Format
 
 JSON_FILTER = "Composer files (*.json)"
 
@@ -26,6 +29,8 @@ class FileCommands:
     _dialog_filter = ""
 
     def choose_open(self) -> None:
+        from composer.models import formats  # the formats load on first use
+
         exts = sorted({e for f in formats.importers() for e in f.extensions})
         readable = f"Conversations in any format ({' '.join('*' + e for e in exts)})"
         filters = [readable, JSON_FILTER, "All files (*)"]
@@ -42,6 +47,8 @@ class FileCommands:
         self._file_dialog("Save As", QFileDialog.AcceptMode.AcceptSave, [JSON_FILTER], chosen)
 
     def choose_import(self) -> None:
+        from composer.models import formats  # the formats load on first use
+
         fmts = formats.importers()
         by_filter = {_filter(f): f.name for f in fmts}
         exts = sorted({e for f in fmts for e in f.extensions})
@@ -55,6 +62,8 @@ class FileCommands:
             chosen))
 
     def choose_export(self) -> None:
+        from composer.models import formats  # the formats load on first use
+
         """The format first offered is the one the conversation is sent in (its provider's
         wire format), or Composer's own when it is sent in none (a replay, an llm model)."""
         fmts = formats.exporters()
@@ -139,6 +148,6 @@ class FileCommands:
 
 
 
-def _filter(fmt: formats.Format) -> str:
+def _filter(fmt: Format) -> str:
     exts = " ".join(f"*{e}" for e in fmt.extensions) or "*"
     return f"{fmt.title} ({exts})"

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QDockWidget, QVBoxLayout
 
 from composer.models import branching
 from composer.models.document import CommitRows, Notice, Reset, SetTree, TreeChanged
-from composer.models.exchange import Exchange
 from composer.models.parts import Message
 from composer.models.tree import ROOT, TreeError
 from composer.views.lazy import LazyPage
@@ -29,6 +28,7 @@ from composer.views.lazy import LazyPage
 if TYPE_CHECKING:
     import asyncio
 
+    from composer.models.exchange import Exchange
     from composer.views.branches.panel import BranchesPanel
     from composer.views.window import MainWindow
 

@@ -13,12 +13,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
-from composer.run.targets import Target, TargetError
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
     import asyncio
 
+    from composer.run.targets import Target
     from composer.views.compare.targets_dialog import CompareDialog
     from composer.views.compare.window import CompareWindow
     from composer.views.window import MainWindow
@@ -68,6 +68,8 @@ class CompareUI:
     # -- the targets ------------------------------------------------------------------------
 
     def remembered(self) -> list[Target]:
+        from composer.run.targets import Target, TargetError  # with Compare, not at start
+
         targets = []
         for data in self.window.preferences.compare_targets:
             try:
@@ -79,6 +81,8 @@ class CompareUI:
     def _first_targets(self) -> list[Target]:
         """The first time: the conversation's own target, and the same server and parameters
         for another model."""
+        from composer.run.targets import Target
+
         settings = self.window.document.conversation.settings
         chosen = self.window.request_panel.provenance.base_url_chosen
         base_url = settings.base_url if chosen else None
@@ -88,6 +92,8 @@ class CompareUI:
     def known_models(self) -> dict[str, list[str]]:
         """Models to offer per preset: the conversation's, the ones its provider listed in the
         request panel, and the ones compared before."""
+        from composer.run.targets import Target, TargetError
+
         known: dict[str, list[str]] = {}
         settings = self.window.document.conversation.settings
         combo = self.window.request_panel.model_combo
