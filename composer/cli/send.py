@@ -42,7 +42,7 @@ from composer.models.options import apply_option
 from composer.models.pricing import record_cost, usage_summary
 from composer.models.problems import Field
 from composer.models.settings import KNOWN_OPTIONS
-from composer.providers.base import RequestRefused
+from composer.providers.refused import RequestRefused
 from composer.providers.transport import (
     Call,
     CallConfig,

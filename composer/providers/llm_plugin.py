@@ -33,7 +33,7 @@ from composer.models.events import (
     ToolResult,
     UsageReport,
 )
-from composer.providers.base import RequestRefused
+from composer.providers.refused import RequestRefused
 
 NAME = "llm"
 T = TypeVar("T")

@@ -8,6 +8,8 @@ breakpoints set are ignored, and the user is told so once. ``last_hashes``: the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from composer.models.caching import (
     CacheProblem,
     breakpoint_problems,
@@ -15,8 +17,10 @@ from composer.models.caching import (
     prefix_hashes,
 )
 from composer.models.conversation import Conversation
-from composer.models.exchange import Exchange
 from composer.providers.presets import UnknownProvider, resolve
+
+if TYPE_CHECKING:
+    from composer.models.exchange import Exchange
 
 _TITLES = {"openai-chat": "OpenAI Chat Completions", "openai-responses": "OpenAI Responses",
            "gemini": "Gemini"}
@@ -42,6 +46,6 @@ def last_prefix_hashes(sent: Conversation | Exchange | None) -> dict[str, str] |
     """The prefix digests of what the last run sent: its conversation (RunRecord.last_sent),
     or a saved exchange's prompt and settings (a reopened run). Nothing is stored for this: an
     exchange keeps the whole prompt, so its digests are worked out again from it."""
-    if isinstance(sent, Exchange):
+    if sent is not None and not isinstance(sent, Conversation):  # an Exchange
         sent = Conversation(messages=sent.prompt.messages, settings=sent.composer.settings)
     return prefix_hashes(sent) if sent is not None else None

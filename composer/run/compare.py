@@ -41,7 +41,7 @@ from composer.models.events import (
 from composer.models.exchange import ErrorInfo, Exchange, ExchangeExtras, Prompt
 from composer.models.parts import Message
 from composer.providers import keys
-from composer.providers.base import RequestRefused
+from composer.providers.refused import RequestRefused
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run.lanes import Lanes
 from composer.run.metrics import Metrics

@@ -24,9 +24,9 @@ from composer.models import token_estimate
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.providers import keys
-from composer.providers.base import RequestRefused
 from composer.providers.counting import CountStep, count_step
 from composer.providers.http import fetch, new_client
+from composer.providers.refused import RequestRefused
 from composer.providers.transport import Call, describe_error, read_error
 from composer.providers.trust import TrustedHosts
 from composer.run.prepare import prepare_call

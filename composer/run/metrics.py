@@ -5,9 +5,12 @@ time, error. Compare shows them per target, the window's footer and status bar p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from composer.models.exchange import Exchange, Timing, Usage
 from composer.models.parts import ReasoningPart
+
+if TYPE_CHECKING:
+    from composer.models.exchange import Exchange, Timing, Usage
 
 # A reply that came in one burst (shorter than this from first token to end) has no rate to
 # measure: its tokens over a few milliseconds read as tens of thousands per second.

@@ -29,8 +29,8 @@ from composer.models.options import option_problems
 from composer.models.parts import ToolCallPart, ToolResultPart
 from composer.models.problems import Field
 from composer.models.settings import RequestSettings
-from composer.providers.base import RequestRefused
 from composer.providers.presets import UnknownProvider, resolve
+from composer.providers.refused import RequestRefused
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import PreparedCall, prepare_call
 

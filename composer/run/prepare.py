@@ -23,8 +23,8 @@ from composer.models import linked, variables
 from composer.models.conversation import Conversation
 from composer.models.problems import Field
 from composer.providers import keys
-from composer.providers.base import RequestRefused
 from composer.providers.presets import Preset, UnknownProvider, needs_key, resolve
+from composer.providers.refused import RequestRefused
 from composer.providers.trust import KeyTarget, TrustedHosts, unconfirmed_key_target
 
 if TYPE_CHECKING:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from composer.models.conversation import Conversation
-from composer.models.exchange import Exchange
 from composer.models.parts import Message, ToolCallPart, ToolResultPart
+
+if TYPE_CHECKING:
+    from composer.models.exchange import Exchange
 
 
 @dataclass

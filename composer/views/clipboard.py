@@ -17,7 +17,6 @@ from PySide6.QtGui import QImage
 from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.formats import import_text
 from composer.models.parts import Message
 from composer.views.file_urls import local_paths
 
@@ -81,6 +80,8 @@ def pasted_text(text: str) -> Pasted:
     problem (rather than a user message full of braces)."""
     if not text.strip():
         return Pasted(problem=f"{SOURCE}: the text is empty")
+    from composer.models.formats import import_text  # the formats load with the first paste
+
     try:
         imported = import_text(text, source=SOURCE)
     except FormatError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -26,13 +26,15 @@ from PySide6.QtWidgets import (
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document
-from composer.models.exchange import LogEntry
 from composer.models.parts import AttachmentPart, ToolResultPart
-from composer.providers.base import HttpRequest
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
 from composer.views import memory, theme
 from composer.views.wrapped_label import WrappedLabel
+
+if TYPE_CHECKING:
+    from composer.models.exchange import LogEntry
+    from composer.providers.base import HttpRequest
 
 DEBOUNCE_MS = 300
 

@@ -26,20 +26,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QStyle
 
 from composer.models import files as model_files
-from composer.models.assembler import Assembler
 from composer.models.conversation import Conversation
-from composer.models.events import (
-    ReasoningDelta,
-    Retrying,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallStart,
-)
-from composer.models.exchange import ErrorInfo, Exchange
 from composer.models.problems import Field
-from composer.providers.base import RequestRefused
 from composer.providers.call_config import CallConfig
+from composer.providers.refused import RequestRefused
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import Finding, Run, RunRecord, RunState
 from composer.run.cache_check import last_prefix_hashes
@@ -53,11 +43,13 @@ from composer.views.trust import ask_key_target
 if TYPE_CHECKING:
     import asyncio
 
+    from composer.models.assembler import Assembler
+    from composer.models.events import StreamEvent
+    from composer.models.exchange import Exchange
     from composer.providers.transport import Call
     from composer.views.preflight_dialog import PreflightDialog
     from composer.views.window import MainWindow
 
-_CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 Pixmap = QStyle.StandardPixmap
 
 
@@ -222,6 +214,8 @@ class RunController(QObject):
         self._retry_keep = keep  # a retry keeps its reply where the first try would have
         self._token += 1
         token = self._token
+        from composer.models.assembler import Assembler  # with the first send
+
         assembler = Assembler()
         call = self.call = prepared.call
         self.record.current = None
@@ -258,6 +252,16 @@ class RunController(QObject):
             self.task.cancel()
 
     async def _run(self, call: Call, assembler: Assembler, token: int) -> None:
+        from composer.models.events import (
+            ReasoningDelta,
+            Retrying,
+            TextDelta,
+            ToolCallDelta,
+            ToolCallStart,
+        )
+
+        content = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
+
         def on_event(event: StreamEvent, index: int | None) -> None:
             if token != self._token:
                 return
@@ -265,10 +269,11 @@ class RunController(QObject):
             if isinstance(event, Retrying):
                 self._set_state(RunState.RETRYING, f"Retrying in {event.delay:.1f} s "
                                 f"({event.attempt}/{event.of}): {event.reason}")
-            elif self.state != RunState.STREAMING and isinstance(event, _CONTENT):
+            elif self.state != RunState.STREAMING and isinstance(event, content):
                 self._set_state(RunState.STREAMING, "Streaming…")
 
         # The transport (httpx) is loaded with the first run, not before the first paint.
+        from composer.models.exchange import ErrorInfo
         from composer.providers.transport import build_exchange, run_call
 
         try:
@@ -387,6 +392,8 @@ class RunController(QObject):
         self.show_finding(findings[0], refused=True)
         line = findings[0].line()
         more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        from composer.models.exchange import ErrorInfo
+
         self.pane.show_notice(ErrorInfo(message=line + more, kind="refused"))
         self.output_tabs_show(self.pane)
         self.stats_label.clear()  # the last run's figures do not belong beside a refusal

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer.models.exchange import Exchange
 from composer.run import Run, RunRecord
 
 if TYPE_CHECKING:
+    from composer.models.exchange import Exchange
     from composer.views.reply_diff import ReplyDiffWindow
 
 

@@ -19,14 +19,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel
 
 from composer.models.conversation import Conversation
-from composer.models.exchange import Exchange
-from composer.providers.llm_plugin import in_thread
 from composer.views.status_room import make_room
 
 if TYPE_CHECKING:
     import asyncio
 
     from composer.models import pricing
+    from composer.models.exchange import Exchange
     from composer.run.counting import TokenCount
     from composer.views.run_controller import RunController
     from composer.views.window import MainWindow
@@ -182,6 +181,7 @@ class TokenCounter(QObject):
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
         from composer.models import pricing
+        from composer.providers.llm_plugin import in_thread
 
         # The counters bring the transport (httpx): loaded with the first count, after the
         # first paint.
@@ -229,6 +229,7 @@ class TokenCounter(QObject):
 
     async def _price_when_loaded(self, exchange: Exchange) -> None:
         from composer.models import pricing
+        from composer.providers.llm_plugin import in_thread
 
         await in_thread(pricing.warm)  # never on the GUI thread: it takes a third of a second
         self._show_run_cost(exchange)

@@ -10,6 +10,7 @@ import threading
 import pytest
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
+from composer.models import formats
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.formats import _choices
@@ -79,7 +80,7 @@ def table(qtbot):
 def test_a_big_paste_is_detected_off_the_gui_thread(qtbot, table, monkeypatch):
     text = _chat(400)
     assert len(text) > clipboard.INLINE_TEXT_LIMIT
-    on_main = _threads_of(monkeypatch, clipboard, "import_text")
+    on_main = _threads_of(monkeypatch, formats, "import_text")  # as the paste reads it
     QGuiApplication.clipboard().setText(text)
     table.paste_action.trigger()
     qtbot.waitUntil(lambda: len(table.document) == 400, timeout=20000)

@@ -69,15 +69,19 @@ def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(
 
 def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_path):
     """The real start (no file: the example): at its first paint asyncio, qasync, QtNetwork,
-    pydantic's plugin scan and what only Compare needs are not loaded, no model has built its
-    validator and imports are Python's own again (not PySide6's hook); then the loop starts,
-    the single-instance listener listens and the window works as before."""
+    pydantic's plugin scan and what only a send, a file or Compare needs are not loaded, no
+    model has built its validator and imports are Python's own again (not PySide6's hook);
+    then the loop starts, the single-instance listener listens and the window works as
+    before."""
     code = (
         "import builtins, sys, pydantic\n"
         "from PySide6.QtCore import QTimer\n"
         "from composer.views import app, single_instance\n"
         "LATER = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'importlib.metadata')\n"
-        "UNUSED = ('composer.run.targets', 'composer.cli.desktop')\n"
+        "UNUSED = ('composer.run.targets', 'composer.cli.desktop', 'composer.models.exchange',\n"
+        "          'composer.models.assembler', 'composer.models.formats',\n"
+        "          'composer.models.structured', 'composer.providers.base',\n"
+        "          'composer.providers.llm_plugin')\n"
         "PROBE = ('import sys\\n'\n"
         "         'from PySide6.QtCore import QCoreApplication\\n'\n"
         "         'from PySide6.QtNetwork import QLocalSocket\\n'\n"

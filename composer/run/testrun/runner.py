@@ -26,8 +26,8 @@ import httpx
 from composer.models.conversation import Conversation
 from composer.models.events import StreamError
 from composer.models.exchange import Exchange, ExchangeExtras, Prompt
-from composer.providers.base import RequestRefused
 from composer.providers.http import new_client
+from composer.providers.refused import RequestRefused
 from composer.providers.transport import Call, describe_error, run_call
 from composer.run.lanes import Lanes
 from composer.run.testrun.checks import ERROR, Observed, Verdict

@@ -13,6 +13,7 @@ import json
 import math
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -39,10 +40,12 @@ from PySide6.QtWidgets import (
 )
 
 from composer.models.attachment import Attachment
-from composer.models.exchange import ErrorInfo
 from composer.models.parts import Citation, ToolCallPart
 from composer.views.results.live import LiveMarkdown
 from composer.views.wrapped_label import WrappedLabel
+
+if TYPE_CHECKING:
+    from composer.models.exchange import ErrorInfo
 
 THUMBNAIL_SIZE = 240
 SAFE_LINK_SCHEMES = ("http", "https", "mailto")

@@ -13,7 +13,7 @@ file) is shown the same way, all at once.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer.models.assembler import Assembler
 from composer.models.events import (
     CitationAdded,
     OutputAttachment,
@@ -38,7 +37,6 @@ from composer.models.events import (
     ToolCallStart,
     ToolResult,
 )
-from composer.models.exchange import ErrorInfo, Exchange
 from composer.models.parts import (
     AttachmentPart,
     Part,
@@ -62,6 +60,10 @@ from composer.views.results.frames import scheduler, stream_ended, stream_starte
 from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
 from composer.views.wrapped_label import WrappedLabel
+
+if TYPE_CHECKING:
+    from composer.models.assembler import Assembler
+    from composer.models.exchange import ErrorInfo, Exchange
 
 FRAME_MS = 16
 MAX_FRAME_MS = 200

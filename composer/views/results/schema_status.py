@@ -4,16 +4,18 @@ checking, throttled by its own cost; this label only shows what it says)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from composer.models.assembler import Assembler
-from composer.models.exchange import SchemaVerdict
-from composer.models.structured import LiveCheck
 from composer.views import theme
 from composer.views.wrapped_label import WrappedLabel
+
+if TYPE_CHECKING:
+    from composer.models.assembler import Assembler
+    from composer.models.exchange import SchemaVerdict
+    from composer.models.structured import LiveCheck
 
 COLOURS = {"valid": "success", "invalid": "error", "cut_off": "warning", "unchecked": "muted"}
 
@@ -35,10 +37,13 @@ class SchemaStatus(WrappedLabel):
 
     def begin(self, schema: dict[str, Any] | None) -> None:
         """A new run: check its reply against ``schema`` as it streams (None: no schema)."""
-        self.check = LiveCheck(schema) if schema is not None else None
-        if self.check is None:
+        self.check = None
+        if schema is None:
             self.clear()
             return
+        from composer.models.structured import LiveCheck  # with the first schema
+
+        self.check = LiveCheck(schema)
         self._say("Schema: no break so far", "muted")
 
     def follow(self, assembler: Assembler) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from composer.models.caching import cache_usage
-from composer.models.exchange import Exchange, Timing, Usage
 from composer.run.metrics import hidden_reasoning as hidden
 from composer.run.metrics import tokens_per_second
+
+if TYPE_CHECKING:
+    from composer.models.exchange import Exchange, Timing, Usage
 
 
 def usage_text(usage: Usage | None) -> str:
