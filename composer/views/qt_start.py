@@ -27,13 +27,21 @@ def plain_imports() -> None:
     builtins.__import__ = plain
 
 
-def own_viewport(area) -> None:
-    """Give a scroll area (a table, a header, a text edit) a viewport made from Python.
+def own_viewport(area, role, *, tracking: bool = False) -> None:
+    """Give a scroll area (a table, a header) a viewport made from Python, set up as Qt sets up
+    its own: filled with the palette's ``role`` (Base for a view, Button for a header), taking
+    touch events, following the mouse when ``tracking`` (a header's hover).
 
     Qt makes a plain ``QWidget`` as its viewport, and the first time such a C++-made widget is
     handed to Python, shiboken looks for its most derived class by creating every class of
     QtWidgets that it had left unloaded, with their enums (~15 ms, ~250 enum types). A
     viewport Python made is handed back as it is."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QWidget
 
-    area.setViewport(QWidget())
+    viewport = QWidget()
+    viewport.setBackgroundRole(role)
+    viewport.setAutoFillBackground(True)
+    viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+    viewport.setMouseTracking(tracking)
+    area.setViewport(viewport)

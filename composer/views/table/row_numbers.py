@@ -13,7 +13,7 @@ hidden, Qt paints it.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
@@ -45,7 +45,7 @@ class RowNumbers(QHeaderView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(Qt.Orientation.Vertical, parent)
-        own_viewport(self)
+        own_viewport(self, QPalette.ColorRole.Button, tracking=True)
         self.setSectionsClickable(True)
         self.setHighlightSections(True)
 
