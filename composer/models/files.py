@@ -349,10 +349,11 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
         raise FormatError("not a Composer conversation or exchange file", source=source,
                           location="$")
     data = _upgrade(kind, data, source)
-    if kind == "conversation":
-        cls = Conversation
-    else:
-        from composer.models.exchange import Exchange as cls
+    cls: type[Conversation | Exchange] = Conversation
+    if kind == "exchange":
+        from composer.models.exchange import Exchange
+
+        cls = Exchange
     try:
         return cls.model_validate(data)
     except ValidationError as exc:

@@ -15,7 +15,8 @@ from composer import lazy
 # Each public name and the module it lives in, imported when first asked for: the window's
 # first paint needs presets and keys, not the transport (httpx) nor the replay.
 _WHERE = {
-    **dict.fromkeys(("Frame", "HttpRequest", "RequestRefused", "WireProtocol"), "base"),
+    **dict.fromkeys(("Frame", "HttpRequest", "WireProtocol"), "base"),
+    "RequestRefused": "refused",
     **dict.fromkeys(("FoundKey", "KeyStoreError", "delete_key", "find_key", "llm_keys_path",
                      "missing_key_message", "store_key"), "keys"),
     **dict.fromkeys(("PRESETS", "PROTOCOLS", "Preset", "UnknownProvider", "protocol_for",
@@ -29,7 +30,7 @@ __getattr__ = lazy.exports(__name__, _WHERE)
 
 
 if TYPE_CHECKING:
-    from composer.providers.base import Frame, HttpRequest, RequestRefused, WireProtocol
+    from composer.providers.base import Frame, HttpRequest, WireProtocol
     from composer.providers.keys import (
         FoundKey,
         KeyStoreError,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         protocol_for,
         resolve,
     )
+    from composer.providers.refused import RequestRefused
     from composer.providers.replay import EXAMPLE_EXCHANGE
     from composer.providers.transport import (
         Call,
