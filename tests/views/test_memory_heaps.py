@@ -42,13 +42,16 @@ SCRIPT = textwrap.dedent("""
 
 
 def _kept_mb(mode: str) -> float:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=ROOT, check=True,
+    done = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=ROOT,
                           capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return float(done.stdout.strip())
+    # Said whole when it fails: it failed once in ~15 runs of the suite, unexplained so far.
+    assert done.returncode == 0 and done.stdout.strip(), (done.returncode, done.stdout,
+                                                         done.stderr)
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
 def test_what_a_thread_frees_goes_back_once_the_heaps_are_kept_trimmed():
-    assert _kept_mb("kept") < 4
-    assert _kept_mb("default") > 12  # what it was: the thread's heap kept it
+    kept, default = _kept_mb("kept"), _kept_mb("default")
+    assert kept < 4 and default > 12, (kept, default)  # default: the thread's heap kept it
