@@ -15,6 +15,7 @@ seen by comparing ``prefix_hashes`` with the ones of the conversation the last r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ from composer.models.parts import (
     ToolResultPart,
 )
 from composer.models.settings import Tool
+
+if TYPE_CHECKING:
+    from composer.models.events import Usage
 
 Ttl = Literal["5m", "1h"]
 TTLS: tuple[Ttl, ...] = ("5m", "1h")
@@ -47,9 +51,6 @@ _MINIMUMS: tuple[tuple[re.Pattern[str], int], ...] = tuple(
     ))
 DEFAULT_MINIMUM = 1024
 CHARS_PER_TOKEN = 4  # the cheap estimate, when no count is at hand
-
-if TYPE_CHECKING:
-    from composer.models.events import Usage
 
 
 # -- the breakpoint on a part or a tool ----------------------------------------------------------
@@ -165,8 +166,6 @@ def _render_order(conversation: Conversation) -> list[tuple[int | None, int, Any
 def breakpoints(conversation: Conversation) -> list[Breakpoint]:
     """Every breakpoint, in the order the API reads them, each with its prefix's size and
     digest. The digest covers the model, the tools and every part up to the breakpoint."""
-    import hashlib  # OpenSSL's hashes load when first needed, not at the start
-
     found = []
     digest = hashlib.sha256(_canonical(conversation.settings.model).encode())
     chars, exact, role_of = 0, True, conversation.messages

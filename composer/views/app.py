@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 DEFAULT_SCREENSHOT_SIZE = (1280, 800)
@@ -247,7 +248,6 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
     if _needs_offscreen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = create_app()
-    import tempfile
 
     from PySide6.QtCore import QEventLoop, QTimer
 

@@ -62,10 +62,10 @@ class FileCommands:
             chosen))
 
     def choose_export(self) -> None:
-        from composer.models import formats  # the formats load on first use
-
         """The format first offered is the one the conversation is sent in (its provider's
         wire format), or Composer's own when it is sent in none (a replay, an llm model)."""
+        from composer.models import formats  # the formats load on first use
+
         fmts = formats.exporters()
         by_filter = {_filter(f): f for f in fmts}
         try:

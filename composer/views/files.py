@@ -13,6 +13,7 @@ moment a new draft counts: a kill at any point leaves a draft and a state that a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -269,8 +270,6 @@ def _remove(*paths: Path) -> None:
 def _save_finished(saving: list[str] | None) -> bool:
     if not (isinstance(saving, list) and len(saving) == 2):
         return False
-    import hashlib  # OpenSSL's hashes load when first needed, not at the start
-
     path, digest = saving
     try:
         with open(path, "rb") as fh:

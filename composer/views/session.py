@@ -5,6 +5,7 @@ draft state the window writes (start, open, save, close). A mixin of MainWindow,
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -59,8 +60,6 @@ class DraftSession:
         chosen = provenance.named_fields(state.file_chosen)  # the state file is read as data
         if not chosen or not isinstance(state.file_sha256, str):
             return
-        import hashlib  # OpenSSL's hashes load when first needed, not at the start
-
         digest = hashlib.sha256(data).hexdigest()
         if digest == state.file_sha256:
             self._vouched = (digest, chosen)

@@ -14,9 +14,9 @@ to without it when the listener's socket file is not there (on Unix).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import zlib
 from pathlib import Path
 
 from PySide6.QtCore import QDir, QObject, Signal
@@ -31,9 +31,7 @@ ANSWER_MS = 3000
 
 def server_name(user_dir: Path | None = None) -> str:
     where = str((user_dir or paths.user_dir()).resolve())
-    # A short name for the socket, not a secret: crc32, as zlib is loaded by then and
-    # hashlib (OpenSSL) is not.
-    return f"llm-composer-{zlib.crc32(where.encode()):08x}"
+    return "llm-composer-" + hashlib.sha256(where.encode()).hexdigest()[:16]
 
 
 def hand_over(files: list[str], user_dir: Path | None = None) -> bool:

@@ -13,6 +13,7 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -343,8 +344,6 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         p = Path(os.path.abspath(path))
         try:
             data, replaced = model_files.encode_doc(self.document.conversation)
-            import hashlib  # OpenSSL's hashes load at the first save, not at the start
-
             digest = hashlib.sha256(data).hexdigest()
             self.drafts.begin_save(p, digest)
             model_files.atomic_write_bytes(p, data)
