@@ -59,7 +59,7 @@ PAIRS = [(Role.Text, Role.Base), (Role.Text, Role.AlternateBase), (Role.WindowTe
          (Role.ButtonText, Role.Button), (Role.HighlightedText, Role.Highlight),
          (Role.ToolTipText, Role.ToolTipBase), (Role.Link, Role.Base),
          (Role.PlaceholderText, Role.Base)]
-# Dimmed text (the Disabled group's Text, see results/blocks.py _dim) on the backgrounds it
+# Dimmed text (the Disabled group's Text, see results/footer.py dim) on the backgrounds it
 # is drawn on.
 DIM_PAIRS = [(Role.Text, Role.Base), (Role.Text, Role.Window), (Role.WindowText, Role.Window)]
 

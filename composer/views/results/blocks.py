@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from composer.models.attachment import Attachment
 from composer.models.parts import Citation, ToolCallPart
+from composer.views.results.footer import dim
 from composer.views.results.live import LiveMarkdown
 from composer.views.wrapped_label import WrappedLabel
 
@@ -49,14 +50,6 @@ if TYPE_CHECKING:
 
 THUMBNAIL_SIZE = 240
 SAFE_LINK_SCHEMES = ("http", "https", "mailto")
-
-
-def _dim(widget: QWidget) -> None:
-    palette = widget.palette()
-    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-        palette.setColor(group, QPalette.ColorRole.Text,
-                         palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
-    widget.setPalette(palette)
 
 
 def open_safe_link(link: QUrl | str) -> None:
@@ -143,6 +136,16 @@ class Block(QFrame):
     def finish(self) -> None:
         self.finished = True
 
+    # What the pane asks of every block; only the live ones (text, reasoning) have any of it.
+    busy = False  # finished Markdown blocks wait for the next frames to render them
+    backlog = 0  # characters that came and are not rendered yet
+
+    def maybe_render(self) -> None:
+        """Render what has finished arriving."""
+
+    def set_markdown(self, on: bool) -> None:
+        """Show the text as rendered Markdown, or as the raw text."""
+
 
 class StreamText:
     """Text kept as chunks and shown by appending at the view's end cursor."""
@@ -207,8 +210,11 @@ class LiveBlock(Block):
 
     @property
     def busy(self) -> bool:
-        """Finished Markdown blocks wait for the next frames to render them."""
         return self.stream.busy
+
+    @property
+    def backlog(self) -> int:
+        return self.stream.backlog
 
 
 class TextBlock(LiveBlock):
@@ -280,7 +286,7 @@ class ReasoningBlock(LiveBlock):
 
     def _make_view(self) -> ReplyText:
         view = ReplyText()
-        _dim(view)
+        dim(view)
         italic = view.font()
         italic.setItalic(True)
         view.document().setDefaultFont(italic)
@@ -333,7 +339,7 @@ class ToolCallBlock(Block):
         self.server_executed = server_executed
         self.id_label = QLabel(tool_call_id or "")
         self.id_label.setTextFormat(Qt.TextFormat.PlainText)
-        _dim(self.id_label)
+        dim(self.id_label)
         self.id_label.setVisible(bool(tool_call_id))
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(self.id_label)
@@ -547,21 +553,6 @@ class ErrorBlock(Block):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         color = "#8a6d3b" if error.kind == "cancelled" else "#d9534f"
         self.header.setStyleSheet(f"color: {color};")
-
-
-class FooterBlock(WrappedLabel):
-    """Stop reason, tokens in/out/reasoning, time to first token, tokens per second."""
-
-    kind = "footer"
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setTextFormat(Qt.TextFormat.PlainText)  # the model name is the provider's
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        _dim(self)
-        font = self.font()
-        font.setPointSizeF(max(font.pointSizeF() * 0.9, 6))
-        self.setFont(font)
 
 
 def _code_background(widget: QWidget) -> str:

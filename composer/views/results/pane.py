@@ -26,48 +26,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer.models.events import (
-    CitationAdded,
-    OutputAttachment,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    ToolResult,
-)
-from composer.models.parts import (
-    AttachmentPart,
-    Part,
-    ReasoningPart,
-    TextPart,
-    ToolCallPart,
-    ToolResultPart,
-)
-from composer.views.results.blocks import (
-    AttachmentBlock,
-    Block,
-    ErrorBlock,
-    FooterBlock,
-    LiveBlock,
-    ReasoningBlock,
-    TextBlock,
-    ToolCallBlock,
-    ToolResultBlock,
-)
+from composer.views.results.footer import FooterBlock
 from composer.views.results.frames import scheduler, stream_ended, stream_started
 from composer.views.results.schema_status import SchemaStatus
 from composer.views.results.stats import footer_text
 from composer.views.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from composer.models.assembler import Assembler
+    from composer.models.events import StreamEvent
     from composer.models.exchange import ErrorInfo, Exchange
+    from composer.views.results.blocks import Block, ErrorBlock
 
 FRAME_MS = 16
 MAX_FRAME_MS = 200
 _FOLLOW_SLACK = 4  # pixels from the bottom that still count as "at the bottom"
+
+
+def _dispatch() -> ModuleType:
+    """The part blocks and what shows each event in them: imported with the first reply a pane
+    shows, not with the window (an empty pane needs none of them)."""
+    from composer.views.results import dispatch
+
+    return dispatch
 
 
 class ResultsPane(QWidget):
@@ -159,8 +142,8 @@ class ResultsPane(QWidget):
     def feed(self, event: StreamEvent, index: int | None) -> None:
         """Buffer one event (already fed to the assembler); the next frame shows it."""
         self._pending.append((event, index))
-        if isinstance(event, TextDelta):
-            self._pending_chars += len(event.text)
+        # Text and reasoning: what renders as Markdown, and can fall behind.
+        self._pending_chars += len(getattr(event, "text", ""))
         if len(self._pending) == 1:
             self._flush_due = time.monotonic() + self._interval
             scheduler.want(self, self._interval)
@@ -187,7 +170,7 @@ class ResultsPane(QWidget):
 
     @property
     def busy(self) -> bool:
-        return any(isinstance(b, LiveBlock) and b.busy for b in self.blocks.values())
+        return any(b.busy for b in self.blocks.values())
 
     def _show_pending(self) -> None:
         """Show every buffered event: one append per touched block."""
@@ -200,14 +183,15 @@ class ResultsPane(QWidget):
         self._pending_chars = 0
         self.events_seen += len(pending)
         texts: dict[int, list[str]] = {}
+        show_event = _dispatch().show_event
         for event, index in pending:
             if index is None:
                 continue
             if index not in self.blocks and texts:
                 # A new part finishes the ones before it: their text so far goes in first.
                 for earlier in list(texts):
-                    self._flush_text(earlier, texts)
-            self._apply(event, index, texts)
+                    self.flush_text(earlier, texts)
+            show_event(self, event, index, texts)
         for index, chunks in texts.items():
             block = self.blocks[index]
             block.append("".join(chunks))
@@ -228,78 +212,27 @@ class ResultsPane(QWidget):
 
     def _render_blocks(self) -> None:
         for block in self.blocks.values():
-            if isinstance(block, LiveBlock) and (not block.finished or block.busy):
+            if not block.finished or block.busy:
                 block.maybe_render()
 
     @property
     def backlog(self) -> int:
         """Characters of reply text that came and are not rendered yet (frames.py holds the
         reading of the streams back while a pane is far behind)."""
-        return self._pending_chars + sum(b.stream.backlog for b in self.blocks.values()
-                                         if isinstance(b, LiveBlock))
+        return self._pending_chars + sum(b.backlog for b in self.blocks.values())
 
     @property
     def caught_up(self) -> bool:
         """Everything that arrived is shown, its Markdown rendered."""
         return not self._pending and not self._render_due and not self.busy
 
-    def _apply(self, event: StreamEvent, index: int, texts: dict[int, list[str]]) -> None:
-        asm = self.assembler
-        assert asm is not None
-        match event:
-            case TextDelta(text=text):
-                self._ensure(index, lambda: TextBlock(self.markdown))
-                texts.setdefault(index, []).append(text)
-            case ReasoningDelta(text=text, redacted=redacted, token_count=count):
-                block = self._ensure(index, lambda: ReasoningBlock(self.markdown))
-                if text:
-                    texts.setdefault(index, []).append(text)
-                if redacted or count is not None:
-                    block.set_redacted(redacted, count)
-            case ToolCallStart(name=name, tool_call_id=cid, server_executed=srv):
-                self._ensure(index, lambda: ToolCallBlock(name, cid, srv))
-            case ToolCallDelta(arguments=fragment):
-                self._ensure(index, lambda: ToolCallBlock.for_part(asm.part(index)))
-                texts.setdefault(index, []).append(fragment)
-            case ToolCallEnd():
-                part = asm.part(index)
-                block = self._ensure(index, lambda: ToolCallBlock.for_part(part))
-                self._flush_text(index, texts)
-                block.set_arguments(part)
-                block.finish()
-            case ToolResult(name=name, output=output, server_executed=srv):
-                self._ensure(index, lambda: ToolResultBlock(name, output, srv))
-            case OutputAttachment(partial=partial):
-                part = asm.part(index)
-                block = self._ensure(index, AttachmentBlock)
-                if part.attachment is not None:
-                    block.set_attachment(part.attachment, partial)
-            case CitationAdded():
-                block = self._ensure(index, lambda: TextBlock(self.markdown))
-                block.add_citations(asm.part(index).citations or [])
-
-    def _flush_text(self, index: int, texts: dict[int, list[str]]) -> None:
+    def flush_text(self, index: int, texts: dict[int, list[str]]) -> None:
         chunks = texts.pop(index, None)
         if chunks:
             self.blocks[index].append("".join(chunks))
 
-    def _ensure(self, index: int, make) -> Block:
-        block = self.blocks.get(index)
-        if block is None:
-            # A new part starts: the text (or reasoning) before it is finished, render its
-            # Markdown now.
-            for earlier in self.blocks.values():
-                if isinstance(earlier, LiveBlock) and not earlier.finished:
-                    earlier.finish()
-                    if earlier.busy:
-                        scheduler.want(self)
-            block = make()
-            self.blocks[index] = block
-            self._insert_widget(block)
-        return block
-
-    def _insert_widget(self, widget: QWidget) -> None:
-        # Blocks go before the footer (and the error block, when there is one).
+    def insert_block(self, widget: QWidget) -> None:
+        """Put a new part's block in, after the others (the footer and any error stay last)."""
         before = self.error_block if self.error_block is not None else self.footer
         self.body_layout.insertWidget(self.body_layout.indexOf(before), widget)
         widget.show()  # else Qt shows it only when the queued show comes round
@@ -325,9 +258,12 @@ class ResultsPane(QWidget):
         self.clear()
         self.hint.hide()
         self._set_title(title)
-        parts: list[Part] = [p for m in exchange.messages for p in m.parts]
-        for i, part in enumerate(parts):
-            self._insert_part(i, part)
+        block_for_part = _dispatch().block_for_part
+        for i, part in enumerate(p for m in exchange.messages for p in m.parts):
+            block = block_for_part(part, self.markdown)
+            if block is not None:
+                self.blocks[i] = block
+                self.insert_block(block)
         self._show_error(exchange.composer.error)
         self.schema_status.show_verdict(exchange.composer.schema_verdict)
         self.footer.setText(footer_text(exchange))
@@ -336,31 +272,6 @@ class ResultsPane(QWidget):
         self._follow = False
         self.scroll.verticalScrollBar().setValue(0)
         self._render_waiting()
-
-    def _insert_part(self, index: int, part: Part) -> None:
-        block: Block
-        if isinstance(part, TextPart):
-            block = TextBlock(self.markdown)
-            block.stream.chunks = [part.text] if part.text else []
-            if part.citations:
-                block.add_citations(part.citations)
-        elif isinstance(part, ReasoningPart):
-            block = ReasoningBlock(self.markdown)
-            block.set_redacted(part.redacted, part.token_count)
-            block.append(part.text)
-        elif isinstance(part, ToolCallPart):
-            block = ToolCallBlock.for_part(part)
-            block.set_arguments(part)
-        elif isinstance(part, ToolResultPart):
-            block = ToolResultBlock(part.name, part.output, part.server_executed)
-        elif isinstance(part, AttachmentPart) and part.attachment is not None:
-            block = AttachmentBlock()
-            block.set_attachment(part.attachment)
-        else:
-            return
-        block.finish()
-        self.blocks[index] = block
-        self._insert_widget(block)
 
     # -- both ---------------------------------------------------------------------------------
 
@@ -395,8 +306,7 @@ class ResultsPane(QWidget):
             self.markdown_check.setChecked(on)  # comes back here through toggled
             return
         for block in self.blocks.values():
-            if isinstance(block, TextBlock | ReasoningBlock):
-                block.set_markdown(on)
+            block.set_markdown(on)
         self._render_waiting()
 
     def _show_error(self, error: ErrorInfo | None) -> None:
@@ -406,6 +316,8 @@ class ResultsPane(QWidget):
             self.error_block = None
         if error is None:
             return
+        from composer.views.results.blocks import ErrorBlock  # with the first error shown
+
         self.error_block = ErrorBlock(error)
         self.error_block.retry_clicked.connect(self.retry_requested)
         self.body_layout.insertWidget(self.body_layout.indexOf(self.footer), self.error_block)
