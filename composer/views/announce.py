@@ -5,13 +5,7 @@ run's state; streaming tokens are never announced.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QWidget
-
-try:
-    from PySide6.QtGui import QAccessibleAnnouncementEvent
-except ImportError:  # Qt before 6.8: nothing to announce with
-    QAccessibleAnnouncementEvent = None
 
 # state -> what is said; None: the status line's own text, which names the error or refusal.
 SAID: dict[str, str | None] = {"sending": "Sending", "done": "Reply finished",
@@ -26,7 +20,12 @@ class Announcer:
 
     def announce(self, text: str, assertive: bool = False) -> None:
         self.said = [*self.said[-200:], text]
-        if QAccessibleAnnouncementEvent is None:
+        # Qt's accessibility classes load with the first announcement, not the window.
+        from PySide6.QtGui import QAccessible
+
+        try:
+            from PySide6.QtGui import QAccessibleAnnouncementEvent
+        except ImportError:  # Qt before 6.8: nothing to announce with
             return
         event = QAccessibleAnnouncementEvent(self.widget, text)
         if assertive:
