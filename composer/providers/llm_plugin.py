@@ -14,9 +14,8 @@ validated by the model's own ``Options``); our model field holds llm's model id.
 from __future__ import annotations
 
 import importlib.util
-import threading
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.events import (
@@ -34,42 +33,9 @@ from composer.models.events import (
     UsageReport,
 )
 from composer.providers.refused import RequestRefused
+from composer.providers.threads import in_thread
 
 NAME = "llm"
-T = TypeVar("T")
-
-
-def _as_is(body: Callable[[], None]) -> Callable[[], None]:
-    return body
-
-
-# What a thread of in_thread runs, given its body: the window's loop (views/app.py make_loop)
-# makes it run with no garbage collected on the thread.
-thread_body: Callable[[Callable[[], None]], Callable[[], None]] = _as_is
-
-
-async def in_thread(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` on a plain daemon thread (loading llm's plugins takes seconds): unlike the
-    loop's executor, it never outlives the app as a running QThread under qasync."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(setter: Callable[[Any], None], value: Any) -> None:
-        if not done.done():
-            setter(value)
-
-    def run() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as exc:  # handed to the awaiting coroutine, raised there
-            loop.call_soon_threadsafe(settle, done.set_exception, exc)
-        else:
-            loop.call_soon_threadsafe(settle, done.set_result, result)
-
-    threading.Thread(target=thread_body(run), name="composer-llm", daemon=True).start()
-    return await done
 
 
 def available() -> bool:

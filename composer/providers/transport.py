@@ -72,6 +72,7 @@ from composer.providers.http import (
 from composer.providers.keys import missing_key_message
 from composer.providers.presets import Preset, UnknownProvider, needs_key, protocol_for, resolve
 from composer.providers.sse import decoder_for
+from composer.providers.threads import in_thread
 
 _FIRST_TOKEN = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 SLICE_GROUP = 32  # frames parsed between two looks at the clock
@@ -524,7 +525,7 @@ async def list_models(preset: Preset | str, *, base_url: str | None = None,
     try:
         p = resolve(preset) if isinstance(preset, str) else preset
         if p.protocol == llm_plugin.NAME:
-            return await llm_plugin.in_thread(llm_plugin.list_models)  # plugins load slowly
+            return await in_thread(llm_plugin.list_models)  # plugins load slowly
         protocol = protocol_for(p.protocol)
     except (UnknownProvider, ImportError) as exc:
         raise RequestRefused(str(exc), field_name="provider") from None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from composer.models.errors import ComposerError
 from composer.providers import keys
 from composer.providers.presets import Preset
+from composer.providers.threads import in_thread
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
 from composer.run.prepare import find_key, needs_key
 
@@ -33,7 +34,7 @@ async def offered_models(preset: Preset, base_url: str | None, *, chosen: bool,
 
         if not llm_plugin.available():
             raise ModelListNote("The llm provider needs llm installed: pip install llm")
-        return await llm_plugin.in_thread(llm_plugin.list_models)
+        return await in_thread(llm_plugin.list_models)
     base_url = base_url or preset.base_url
     if not base_url:
         raise ModelListNote("Enter the server's base URL first.")

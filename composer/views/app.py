@@ -77,7 +77,7 @@ def make_loop(app):
 
     import qasync
 
-    from composer.providers import llm_plugin
+    from composer.providers import threads
     from composer.views import memory
 
     class Executor(ThreadPoolExecutor):
@@ -89,7 +89,7 @@ def make_loop(app):
     # own executor is QThreads, which Qt reports as "destroyed while running" at exit. No
     # garbage is collected on those threads, nor on in_thread's (memory.collection_paused).
     loop.set_default_executor(Executor(thread_name_prefix="composer"))
-    llm_plugin.thread_body = memory.collection_paused
+    threads.thread_body = memory.collection_paused
     return loop
 
 

@@ -322,7 +322,7 @@ class RunController(QObject):
     async def _log_to_llm(self, exchange: Exchange) -> None:
         """The preference "log to llm": llm's own code writes its logs.db, off the GUI thread."""
         from composer.providers.llm_log import LogFailed, log_exchange
-        from composer.providers.llm_plugin import in_thread
+        from composer.providers.threads import in_thread
 
         try:
             await in_thread(log_exchange, exchange)  # loading llm takes seconds the first time

@@ -181,7 +181,7 @@ class TokenCounter(QObject):
 
     async def _count(self, conversation: Conversation, ids: list[int], token: int) -> None:
         from composer.models import pricing
-        from composer.providers.llm_plugin import in_thread
+        from composer.providers.threads import in_thread
 
         # The counters bring the transport (httpx): loaded with the first count, after the
         # first paint.
@@ -229,7 +229,7 @@ class TokenCounter(QObject):
 
     async def _price_when_loaded(self, exchange: Exchange) -> None:
         from composer.models import pricing
-        from composer.providers.llm_plugin import in_thread
+        from composer.providers.threads import in_thread
 
         await in_thread(pricing.warm)  # never on the GUI thread: it takes a third of a second
         self._show_run_cost(exchange)

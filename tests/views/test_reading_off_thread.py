@@ -214,7 +214,7 @@ def _by_the_loops_executor(_qtbot, _table) -> str:
 
 
 def _by_in_thread(_qtbot, _table) -> str:
-    from composer.providers.llm_plugin import in_thread
+    from composer.providers.threads import in_thread
 
     return _on_the_loop(lambda: in_thread(_make_cycles))
 

@@ -286,7 +286,7 @@ async def _priced_run(compare: Compare) -> object:
     """The compare run, once the price table is loaded in a thread: each finished column is
     priced on the loop, and loading the table there would freeze the window."""
     from composer.models import pricing
-    from composer.providers.llm_plugin import in_thread
+    from composer.providers.threads import in_thread
 
     if not pricing.is_warm():
         await in_thread(pricing.warm)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
-from composer.providers.llm_plugin import in_thread
 from composer.providers.refused import RequestRefused
+from composer.providers.threads import in_thread
 from composer.providers.transport import Call, CallConfig
 from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run.prepare import prepare_call

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
 from composer.models.exchange import Exchange
-from composer.providers.llm_plugin import in_thread
+from composer.providers.threads import in_thread
 from composer.providers.trust import TrustedHosts
 from composer.run.compare import MAX_TARGETS
 from composer.run.targets import Target, TargetError, parse_target
