@@ -45,3 +45,27 @@ async def test_without_local_given_each_local_preset_is_probed_at_its_own_base_u
     async with new_client() as client:
         assert await choose_default(client) == ("replay", "")
     assert probed == [resolve(n).base_url for n in defaults.LOCAL_SERVERS]
+
+
+async def test_the_keychain_is_asked_on_a_worker_not_the_loops_thread(monkeypatch):
+    """A desktop keychain answers over D-Bus, or asks to be unlocked: the window's loop keeps
+    running meanwhile."""
+    import threading
+
+    from composer.providers import keys
+
+    asked_on = []
+
+    def lookup(user):
+        asked_on.append(threading.current_thread())
+        return ("sk-test", None) if user == "openai" else (None, None)
+
+    keys.forget_keychain_cache()
+    monkeypatch.setattr(keys, "_keychain_lookup", lookup)
+    try:
+        async with new_client() as client:
+            assert await choose_default(client, local={}) == ("openai",
+                                                              DEFAULT_MODELS["openai"])
+    finally:
+        keys.forget_keychain_cache()
+    assert asked_on and threading.main_thread() not in asked_on

@@ -37,13 +37,18 @@ async def _first_local_model(client: httpx.AsyncClient, base_url: str,
     return ids[0] if ids else None
 
 
+def _first_with_key() -> str | None:
+    return next((name for name in DEFAULT_MODELS if find_key(name).key), None)
+
+
 async def choose_default(client: httpx.AsyncClient, *, timeout: float = 0.5,
                          local: dict[str, str] | None = None) -> tuple[str, str]:
     """(preset name, model) for a first start. ``local`` maps local preset names to the base
     URLs to probe (default: each preset's own)."""
-    for name in DEFAULT_MODELS:
-        if find_key(name).key:
-            return name, DEFAULT_MODELS[name]
+    # On a worker: the keychain may answer over D-Bus, or ask to be unlocked.
+    keyed = await asyncio.to_thread(_first_with_key)
+    if keyed is not None:
+        return keyed, DEFAULT_MODELS[keyed]
     servers = local if local is not None else {n: resolve(n).base_url for n in LOCAL_SERVERS}
     found = await asyncio.gather(*(_first_local_model(client, url, timeout)
                                    for url in servers.values()))
