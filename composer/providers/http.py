@@ -18,7 +18,7 @@ from composer.providers.trust import origin as trust_origin
 
 
 @functools.cache
-def _tls() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """The certificates, read once: httpx reads them anew for each client (about 50 ms of
     the GUI thread at every send)."""
     return httpx.create_ssl_context()
@@ -27,7 +27,7 @@ def _tls() -> ssl.SSLContext:
 def new_client(**options: Any) -> httpx.AsyncClient:
     """An HTTP client (for the window, a run, one call or one model list) that shares the one
     TLS context; ``options`` go to httpx.AsyncClient."""
-    return httpx.AsyncClient(verify=_tls(), **options)
+    return httpx.AsyncClient(verify=tls_context(), **options)
 
 
 MAX_REDIRECTS = 5

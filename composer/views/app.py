@@ -172,6 +172,10 @@ def _open_window(files: list[str]) -> int:
     if files:
         window.open_path(files[0])  # before the first paint: no other document flashes
     wait_for_first_paint(window)
+    # What the start made (modules, classes, the window) lives as long as the app: out of the
+    # collector's reach, the collections due next walk only what is new (the first two walked
+    # every object of the start, ~25 ms; the first stream would freeze them anyway).
+    gc.freeze()
     gc.enable()
     import asyncio
 
@@ -186,7 +190,10 @@ def _open_window(files: list[str]) -> int:
         listener = single_instance.Listener()
         listener.files_received.connect(windows.handed_over)
         listener.start()
-        # The network stack (httpx, the TLS context) loads once the window is on screen.
+        # The network stack (httpx, the TLS certificates) loads once the window is on screen,
+        # on a worker: the window answers meanwhile (a send before it is done makes its own
+        # client).
+        await asyncio.to_thread(_load_network)
         import httpx
 
         from composer.providers.http import new_client
@@ -210,6 +217,12 @@ def _open_window(files: list[str]) -> int:
 
     with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:
         return runner.run(main())
+
+
+def _load_network() -> None:
+    from composer.providers import http
+
+    http.tls_context()
 
 
 def _parse_size(size: str) -> tuple[int, int]:
