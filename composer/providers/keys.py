@@ -97,6 +97,17 @@ def _llm_keys_get(name: str) -> tuple[str | None, str | None]:
     return (value, None) if isinstance(value, str) and value else (None, None)
 
 
+def known_key(preset: Preset | str) -> FoundKey | None:
+    """``find_key``'s answer when it needs no call to the keychain (a session key, or the
+    keychain already asked for this provider in this process); None otherwise: a window asks
+    on a worker then (views/keychain.py), since the keychain may answer over D-Bus or ask to
+    be unlocked."""
+    p = _preset(preset)
+    if session_keys.get(p.keychain_user) or p.keychain_user in _keychain_cache:
+        return find_key(p)
+    return None
+
+
 def find_key(preset: Preset | str) -> FoundKey:
     p = _preset(preset)
     if session := session_keys.get(p.keychain_user):  # entered in Settings for this session

@@ -165,13 +165,15 @@ def _open_window(files: list[str]) -> int:
               else "llm-composer: opened a new window in the running Composer")
         return 0
 
+    from composer.views import keychain
     from composer.views.window import MainWindow
 
-    window = MainWindow()
-    window.show()
-    if files:
-        window.open_path(files[0])  # before the first paint: no other document flashes
-    wait_for_first_paint(window)
+    with keychain.held():  # asked once the window is painted, not before or beside it
+        window = MainWindow()
+        window.show()
+        if files:
+            window.open_path(files[0])  # before the first paint: no other document flashes
+        wait_for_first_paint(window)
     # What the start made (modules, classes, the window) lives as long as the app: out of the
     # collector's reach, the collections due next walk only what is new (the first two walked
     # every object of the start, ~25 ms; the first stream would freeze them anyway).

@@ -33,8 +33,8 @@ from composer.models.settings import RequestSettings
 from composer.providers import keys, presets
 from composer.providers.trust import TrustedHosts
 from composer.run.model_list import failure_note, offered_models
-from composer.run.prepare import find_key, needs_key
-from composer.views import variables_panel
+from composer.run.prepare import needs_key
+from composer.views import keychain, variables_panel
 from composer.views.lazy import LazyPage
 from composer.views.setting_editors import JsonEditor, ParamsEditor, show_text
 from composer.views.trust import FileSettingsNote
@@ -73,6 +73,8 @@ class RequestPanel(QWidget):
         self.key_trust: TrustedHosts | None = None  # the window's remembered hosts
         self.file_note = FileSettingsNote(document, self.provenance)
         self._note_is_problem = False  # the model note is a refused Send's problem
+        self._asking_keychain = False
+        self._fetch_after_keychain = False  # the key decides whether the list can be fetched
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -295,7 +297,11 @@ class RequestPanel(QWidget):
         if not needs_key(preset):
             self.key_note.hide()
             return
-        found = find_key(preset)
+        found = keys.known_key(preset)
+        if found is None:  # the keychain is asked on a worker: the note follows its answer
+            self.key_note.hide()
+            self._ask_keychain(preset)
+            return
         if found:
             self.key_note.hide()
             return
@@ -303,6 +309,18 @@ class RequestPanel(QWidget):
             f"{html.escape(keys.missing_key_message(preset), quote=False)}. "
             "<a href='keys'>Add a key…</a>")
         self.key_note.show()
+
+    def _ask_keychain(self, preset: presets.Preset) -> None:
+        if not self._asking_keychain:  # one at a time: its answer serves the provider then shown
+            self._asking_keychain = True
+            keychain.ask(self, preset, self._keychain_answered)
+
+    def _keychain_answered(self, _found: object) -> None:
+        self._asking_keychain = False
+        self._update_key_note()
+        if self._fetch_after_keychain:
+            self._fetch_after_keychain = False
+            self._fetch_models_if_reachable()
 
     # -- problems -----------------------------------------------------------------------------
 
@@ -474,8 +492,13 @@ class RequestPanel(QWidget):
         preset = self.preset()
         if preset.protocol == "replay" or not (self.settings.base_url or preset.base_url):
             return
-        if needs_key(preset) and not find_key(preset).key:
-            return
+        if needs_key(preset):
+            found = keys.known_key(preset)
+            if found is None:  # asked on a worker: the list is fetched once it answers
+                self._fetch_after_keychain = True
+                self._ask_keychain(preset)
+            if not found:
+                return
         self.refresh_models()
 
     def refresh_models(self) -> asyncio.Task:

@@ -103,7 +103,7 @@ def test_response_schema_must_be_an_object(qtbot, panel, document):
 def test_a_provider_without_a_key_says_how_to_add_one(qtbot, panel, document, monkeypatch):
     _choose_provider(panel, "anthropic")
     assert document.conversation.settings.provider == "anthropic"
-    assert panel.key_note.isVisible()
+    qtbot.waitUntil(panel.key_note.isVisible)  # once the keychain answered, on a worker
     assert "ANTHROPIC_API_KEY" in panel.key_note.text()
     with qtbot.waitSignal(panel.settings_dialog_requested):
         panel.key_note.linkActivated.emit("keys")
@@ -287,3 +287,38 @@ def test_the_panel_keeps_its_height_when_the_tabs_built_later_are_first_shown(pa
         panel.tabs.setCurrentIndex(index)
         qtbot.wait(0)
         assert panel.tabs.minimumSizeHint().height() == before, panel.tabs.tabText(index)
+
+
+
+def test_a_key_the_keychain_holds_fetches_the_list_once_it_answered_on_a_worker(
+        qtbot, qloop, document, loopback, monkeypatch):
+    """The keychain is asked off the GUI thread; the model list it allowed follows its answer."""
+    import threading
+
+    from composer.providers import keys
+    from composer.providers.http import new_client
+    from composer.views import keychain
+
+    asked_on_main = []
+
+    def lookup(user):
+        asked_on_main.append(threading.current_thread() is threading.main_thread())
+        return ("sk-from-keychain", None) if user == "openai-chat" else (None, None)
+
+    monkeypatch.setattr(keys, "_keychain_lookup", lookup)
+    panel = RequestPanel(document, http_client=new_client())
+    qtbot.addWidget(panel)
+    panel.show()
+    with keychain.held():  # (as at the start): the asks wait, no list is fetched meanwhile
+        _choose_provider(panel, "openai-chat")
+        _type(qtbot, panel.base_url_edit, loopback.url + "/v1")
+        qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
+        assert asked_on_main == [] and not panel.key_note.isVisible()
+        loopback.queue(Reply.json({"object": "list", "data": [{"id": "gpt-x"}]}))
+    with qtbot.waitSignal(panel.models_loaded, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [["gpt-x"]]
+    assert asked_on_main == [False]
+    assert [r.path for r in loopback.received] == ["/v1/models"]
+    assert loopback.received[0].headers["Authorization"] == "Bearer sk-from-keychain"
+    assert not panel.key_note.isVisible()

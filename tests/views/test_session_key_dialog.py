@@ -41,6 +41,7 @@ def test_the_missing_keychain_is_said_once_and_a_session_key_clears_the_key_note
                                 settings=RequestSettings(provider="anthropic", model="m"))
     window = run_window(conversation)
     run = window.run_ui
+    qtbot.waitUntil(lambda: window.request_panel.key_note.isVisibleTo(window))  # (a worker asks)
     said = [window.request_panel.key_note.text()]
     for _ in range(3):
         run.send_action.trigger()

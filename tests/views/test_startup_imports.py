@@ -131,3 +131,49 @@ def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_pa
     # own, handed to Python, makes shiboken create every class of QtWidgets (~15 ms).
     assert unloaded == "[] False"
     assert running == "['asyncio', 'qasync', 'PySide6.QtNetwork'] True"
+
+
+def test_a_start_on_a_file_whose_provider_needs_a_key_asks_the_keychain_after_the_paint(
+        tmp_path):
+    """The keychain may answer over D-Bus or ask to be unlocked, and keyring finds its backend
+    on first use (~100 ms): the real start, on a file for Anthropic, paints first and asks on
+    a worker afterwards; the key note then says the key is missing."""
+    from composer.models.conversation import Conversation
+    from composer.models.parts import Message
+    from composer.models.settings import RequestSettings
+
+    path = tmp_path / "keyed.json"
+    path.write_text(Conversation(
+        messages=[Message.text("user", "Hi")],
+        settings=RequestSettings(provider="anthropic", model="m")).model_dump_json(),
+        encoding="utf-8")
+    code = (
+        "import os, sys, threading\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from composer.providers import keys\n"
+        "from composer.views import app\n"
+        "asked = []\n"
+        "def lookup(user, lookup=keys._keychain_lookup):\n"
+        "    asked.append((user, threading.current_thread() is threading.main_thread()))\n"
+        "    return lookup(user)\n"
+        "keys._keychain_lookup = lookup\n"
+        "def after_paint(window, limit=1.0, wait=app.wait_for_first_paint):\n"
+        "    wait(window, limit=3600)\n"
+        "    print(list(asked), 'keyring' in sys.modules, flush=True)\n"
+        "    def done():\n"
+        "        note = window.request_panel.key_note\n"
+        "        if not note.isVisibleTo(window):\n"
+        "            return QTimer.singleShot(20, done)\n"
+        "        print(asked, 'ANTHROPIC_API_KEY' in note.text(), flush=True)\n"
+        "        os._exit(0)\n"
+        "    QTimer.singleShot(0, done)\n"
+        "app.wait_for_first_paint = after_paint\n"
+        "from composer.main import main\n"
+        f"main(['open', {str(path)!r}])\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMPOSER_USER_DIR": str(tmp_path / "u"),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    env.pop("ANTHROPIC_API_KEY", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.stdout.strip().splitlines() == [
+        "[] False", "[('anthropic', False)] True"], result.stderr

@@ -457,6 +457,8 @@ def test_a_small_window_never_squeezes_the_parameters_below_their_height(qtbot, 
     window.resize(1024, 640)
     qtbot.waitUntil(lambda: window.request_panel.width() < 520)
     panel = window.request_panel
-    assert panel.key_note.isVisible() and panel.key_note.height() > 3 * panel.fontMetrics().height()
+    # (Shown once the keychain has answered, on a worker.)
+    qtbot.waitUntil(lambda: panel.key_note.isVisible()
+                    and panel.key_note.height() > 3 * panel.fontMetrics().height())
     for edit in (panel.temperature_edit, panel.max_tokens_edit):
         qtbot.waitUntil(lambda e=edit: e.height() >= e.minimumSizeHint().height())

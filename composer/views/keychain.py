@@ -1,0 +1,45 @@
+"""The keychain, asked off the GUI thread: a desktop keychain answers over D-Bus, or asks to be
+unlocked, and keyring's first use finds its backend (~100 ms here). A window asks with ``ask``;
+the answer comes back on the GUI thread. The app's start holds the asks (``held``) until its
+window is painted, so nothing of this runs before, or beside, the first paint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import QObject
+from shiboken6 import isValid
+
+from composer.providers import keys
+from composer.providers.presets import Preset
+from composer.views.attachments import run_off_thread
+
+Answer = Callable[[keys.FoundKey], None]
+
+_held = False
+_waiting: list[tuple[QObject, Preset, Answer]] = []
+
+
+def ask(owner: QObject, preset: Preset, then: Answer) -> None:
+    """``keys.find_key(preset)`` on a worker, then ``then(found)`` on the GUI thread, unless
+    ``owner`` is gone by then."""
+    if _held:
+        _waiting.append((owner, preset, then))
+        return
+    run_off_thread(owner, lambda: keys.find_key(preset), then)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Asks made meanwhile wait, and go out when it ends."""
+    global _held
+    _held = True
+    try:
+        yield
+    finally:
+        _held = False
+        waiting, _waiting[:] = list(_waiting), []
+        for owner, preset, then in waiting:
+            if isValid(owner):
+                ask(owner, preset, then)
