@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from composer.models import files as model_files
 from composer.models import jsontext
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
-from composer.models.exchange import Exchange
-from composer.models.formats._choices import Choice, list_choices, load_choice
-from composer.models.formats.base import Imported
+
+if TYPE_CHECKING:
+    from composer.models.exchange import Exchange
+    from composer.models.formats._choices import Choice
+    from composer.models.formats.base import Imported
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Outcome:
 def read_for_import(path: Path, fmt: str | None = None, key: str | None = None) -> Outcome:
     """Import ``path``; ``key`` picks one of several conversations (Choice.key). Without it, a
     file that holds several asks which one ("choose") before reading any."""
+    # The readers of every other format: with the first import, not a start on our own file.
+    from composer.models.formats._choices import list_choices, load_choice
+
     try:
         choices = list_choices(path, fmt) if key is None else []
         if len(choices) > 1:
