@@ -264,7 +264,7 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = create_app()
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 
     from composer.models.document import Document
     from composer.models.errors import FormatError
@@ -297,7 +297,9 @@ def screenshot(out: str, file: str | None = None, size: str = "1280x800",
         if row is not None and 1 <= row <= len(conversation.messages):
             window.table.select_rows([row - 1], current=row - 1)
         window.show()
-        # Let layout, fonts and the first paint settle before grabbing.
+        # The keychain answers (on a worker, for the key note) before the grab, whatever its
+        # pace; then layout, fonts and the first paint settle.
+        QThreadPool.globalInstance().waitForDone(10_000)
         for _ in range(3):
             app.processEvents()
             wait = QEventLoop()

@@ -41,6 +41,36 @@ def test_a_screenshot_never_starts_a_token_count(qapp, tmp_path, capsys, monkeyp
     assert capsys.readouterr().err == ""
 
 
+def test_a_screenshot_shows_the_key_note_however_slowly_the_keychain_answers(
+        qapp, tmp_path, capsys, monkeypatch):
+    """The keychain is asked on a worker: the grab waits for its answer (a desktop keychain
+    can take its time), so the picture shows the note the window shows."""
+    import time
+
+    from composer.models.conversation import Conversation
+    from composer.models.settings import RequestSettings
+    from composer.providers import keys
+    from composer.views.window import MainWindow
+
+    def slow(_user):
+        time.sleep(0.5)
+        return None, None
+
+    shown = []
+
+    def grab(window, grab=MainWindow.grab):
+        shown.append(window.request_panel.key_note.isVisibleTo(window))
+        return grab(window)
+
+    monkeypatch.setattr(keys, "_keychain_lookup", slow)
+    monkeypatch.setattr(MainWindow, "grab", grab)
+    source = tmp_path / "keyed.json"
+    save(Conversation(messages=[Message.text("user", "Hi")],
+                      settings=RequestSettings(provider="anthropic", model="m")), source)
+    assert main(["screenshot", str(tmp_path / "shot.png"), str(source)]) == 0
+    assert shown == [True]
+
+
 def test_screenshot_of_a_bad_file_is_one_line_and_a_failure(qapp, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{", encoding="utf-8")
