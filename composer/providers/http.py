@@ -1,10 +1,8 @@
-"""The HTTP under every call: one TLS context for every client, and requests sent with the
+"""The HTTP under every call: one TLS context for every client (tls.py), and requests sent with the
 redirect rule that keeps a key on the origin it was meant for. No Qt, no protocol."""
 
 from __future__ import annotations
 
-import functools
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,14 +12,8 @@ import httpx
 from composer.models.settings import SECRET_HEADERS, split_url_secrets
 from composer.providers.base import HttpRequest
 from composer.providers.call_config import CallConfig
+from composer.providers.tls import tls_context
 from composer.providers.trust import origin as trust_origin
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """The certificates, read once: httpx reads them anew for each client (about 50 ms of
-    the GUI thread at every send)."""
-    return httpx.create_ssl_context()
 
 
 def new_client(**options: Any) -> httpx.AsyncClient:

@@ -222,9 +222,9 @@ def _open_window(files: list[str]) -> int:
 
 
 def _load_network() -> None:
-    from composer.providers import http
+    from composer.providers.tls import tls_context
 
-    http.tls_context()
+    tls_context()
 
 
 def _parse_size(size: str) -> tuple[int, int]:
