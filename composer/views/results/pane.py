@@ -217,8 +217,8 @@ class ResultsPane(QWidget):
 
     @property
     def backlog(self) -> int:
-        """Characters of reply text that came and are not rendered yet (frames.py holds the
-        reading of the streams back while a pane is far behind)."""
+        """Characters of reply text and reasoning that came and are not rendered yet
+        (frames.py holds the reading of the streams back while a pane is far behind)."""
         return self._pending_chars + sum(b.backlog for b in self.blocks.values())
 
     @property
