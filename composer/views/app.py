@@ -169,7 +169,7 @@ def _open_window(files: list[str]) -> int:
     from composer.views.window import MainWindow
 
     with keychain.held():  # asked once the window is painted, not before or beside it
-        window = MainWindow()
+        window = MainWindow(reopen=not files)  # a FILE replaces the last file unread
         window.show()
         if files:
             window.open_path(files[0])  # before the first paint: no other document flashes

@@ -25,9 +25,11 @@ Button = QMessageBox.StandardButton
 class DraftSession:
     """MainWindow's start, recovery offer and draft-state writes."""
 
-    def _initial_document(self) -> tuple[Document, str]:
+    def _initial_document(self, reopen: bool = True) -> tuple[Document, str]:
         """The last file worked on, else the example; a crashed session's draft is set aside
-        (draft-recovered.json) so nothing overwrites it before the user decides."""
+        (draft-recovered.json) so nothing overwrites it before the user decides. Without
+        ``reopen`` (a start on a file, which replaces it before the first paint) an empty
+        document: the last file is not read, nor the example."""
         state = self.drafts.state()
         note = ""
         if self.drafts.recoverable():
@@ -40,6 +42,8 @@ class DraftSession:
         # A Save the last session was killed in may have left a temp file beside its target.
         for target in {state.path, *(state.saving or [])[:1]} - {None}:
             model_files.remove_stale_temps(Path(target).parent)
+        if not reopen:
+            return Document(), note
         if state.path and Path(state.path).is_file():
             try:
                 data = model_files.read_bytes(state.path)

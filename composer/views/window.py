@@ -97,7 +97,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
 
     def __init__(self, document: Document | None = None, *,
                  user_dir: str | os.PathLike[str] | None = None,
-                 http_client: httpx.AsyncClient | None = None):
+                 http_client: httpx.AsyncClient | None = None, reopen: bool = True):
         super().__init__()
         self.user_dir = Path(user_dir) if user_dir is not None else paths.user_dir()
         self.user_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self._quiet_settings = False
         startup_note = ""
         if document is None:
-            document, startup_note = self._initial_document()
+            document, startup_note = self._initial_document(reopen)
 
         self.document = document
         self.undo_stack = QUndoStack(self)

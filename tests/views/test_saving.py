@@ -223,3 +223,34 @@ def test_a_broken_user_directory_does_not_stop_saving_the_users_file(make_window
     assert window.save_to(tmp_path / "conv.json")
     assert load_conversation(tmp_path / "conv.json").messages[0].plain_text == "saved anyway"
     assert not open_boxes(window)
+
+
+def test_a_start_on_a_file_reads_neither_the_last_file_nor_the_example_but_keeps_a_crash(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """``llm-composer FILE`` opens FILE before the first paint: the last file (which may be
+    big) is not read first, only to be replaced; a crashed session's draft is still set aside
+    for the recovery offer."""
+    first = make_window(_conv("v0"))
+    last = tmp_path / "last.json"
+    assert first.save_to(last)
+    first.autosaver.stop()
+    first.editor.set_text(0, "typed before the crash")
+    first.drafts.save(*first._draft_snapshot(), first.drafts.epoch)  # and then killed
+    read = []
+    original = model_files.read_bytes
+
+    def reading(path, *args, **kwargs):
+        read.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(model_files, "read_bytes", reading)
+    again = make_window(reopen=False)
+    assert str(last) not in read and len(again.document) == 0 and not again._on_example
+    assert again._recovery is not None  # the crashed draft, set aside, is offered
+    wanted = tmp_path / "wanted.json"
+    model_files.save(_conv("asked for"), wanted)
+    assert again.open_path(wanted)
+    assert again.file_path == wanted
+    assert [m.plain_text for m in again.document.messages] == ["asked for"]
+    without = make_window()  # a start without a file reopens the last one: now that one
+    assert without.file_path == wanted and str(wanted) in read
