@@ -222,6 +222,10 @@ def _open_window(files: list[str]) -> int:
 
 
 def _load_network() -> None:
+    """httpx and the certificates, and httpcore, which httpx imports when the first client is
+    made. Nothing of Composer's is imported here (see providers/tls.py)."""
+    import httpcore  # noqa: F401
+
     from composer.providers.tls import tls_context
 
     tls_context()

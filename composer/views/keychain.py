@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from shiboken6 import isValid
 
 from composer.providers import keys
@@ -32,7 +32,9 @@ def ask(owner: QObject, preset: Preset, then: Answer) -> None:
 
 @contextmanager
 def held() -> Iterator[None]:
-    """Asks made meanwhile wait, and go out when it ends."""
+    """Asks made meanwhile wait, and go out with the event loop's next turn after it ends:
+    what the start does before its loop turns (the loop's own imports) is then not slowed
+    by a worker importing keyring beside it."""
     global _held
     _held = True
     try:
@@ -40,6 +42,11 @@ def held() -> Iterator[None]:
     finally:
         _held = False
         waiting, _waiting[:] = list(_waiting), []
-        for owner, preset, then in waiting:
-            if isValid(owner):
-                ask(owner, preset, then)
+        if waiting:
+            QTimer.singleShot(0, lambda: _send(waiting))
+
+
+def _send(waiting: list[tuple[QObject, Preset, Answer]]) -> None:
+    for owner, preset, then in waiting:
+        if isValid(owner):
+            ask(owner, preset, then)
