@@ -94,11 +94,17 @@ main(["open"])
 ON_FILE = COMPOSER.replace('main(["open"])', 'import sys\nmain(["open", sys.argv[1]])')
 
 
-def _once(code: str, user_dir: str = "", *args: str) -> tuple[float, float]:
-    """(wall, CPU) seconds of one start."""
+def _env(user_dir: str) -> dict[str, str]:
+    """A start's environment: offscreen, this checkout, its own user directory, bytecode on."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            "PYTHONPATH": str(ROOT), "COMPOSER_USER_DIR": user_dir}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _once(code: str, user_dir: str = "", *args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one start."""
+    env = _env(user_dir)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, *args], env=env, check=True, cwd=ROOT,
@@ -148,11 +154,9 @@ def after_paint(runs: int = 3) -> tuple[float, float]:
     stalls, ready = [], []
     with tempfile.TemporaryDirectory() as root:
         for n in range(runs):
-            env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                   "PYTHONPATH": str(ROOT), "COMPOSER_USER_DIR": str(Path(root) / str(n))}
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            out = subprocess.run([sys.executable, "-c", AFTER_PAINT], env=env, check=True,
-                                 cwd=ROOT, capture_output=True, text=True).stdout
+            out = subprocess.run([sys.executable, "-c", AFTER_PAINT],
+                                 env=_env(str(Path(root) / str(n))), check=True, cwd=ROOT,
+                                 capture_output=True, text=True).stdout
             figures = json.loads(out.strip().splitlines()[-1])
             stalls.append(figures["max_ms"])
             ready.append(figures["ready_ms"])
