@@ -217,8 +217,11 @@ def test_the_model_list_fills_itself_when_a_server_is_chosen(qtbot, qloop, docum
         _type(qtbot, panel.base_url_edit, loopback.url + "/v1")
         qtbot.keyClick(panel.base_url_edit, Qt.Key.Key_Return)
     assert blocker.args == [["local-model"]]
-    # A hosted provider with no key is not asked (nothing queued: a request would get a 500).
+    # A hosted provider with no key is not asked (nothing queued: a request would get a 500),
+    # once the keychain has answered either (on a worker).
     _choose_provider(panel, "anthropic")
+    assert panel._asking_keychain
+    qtbot.waitUntil(lambda: not panel._asking_keychain)  # the answer's handling is done too
     assert panel._fetch is None
     closing = asyncio.ensure_future(client.aclose())
     qtbot.waitUntil(closing.done, timeout=3000)
@@ -306,7 +309,8 @@ def test_a_key_the_keychain_holds_fetches_the_list_once_it_answered_on_a_worker(
         return ("sk-from-keychain", None) if user == "openai-chat" else (None, None)
 
     monkeypatch.setattr(keys, "_keychain_lookup", lookup)
-    panel = RequestPanel(document, http_client=new_client())
+    client = new_client()
+    panel = RequestPanel(document, http_client=client)
     qtbot.addWidget(panel)
     panel.show()
     with keychain.held():  # (as at the start): the asks wait, no list is fetched meanwhile
@@ -322,3 +326,5 @@ def test_a_key_the_keychain_holds_fetches_the_list_once_it_answered_on_a_worker(
     assert [r.path for r in loopback.received] == ["/v1/models"]
     assert loopback.received[0].headers["Authorization"] == "Bearer sk-from-keychain"
     assert not panel.key_note.isVisible()
+    closing = asyncio.ensure_future(client.aclose())
+    qtbot.waitUntil(closing.done, timeout=3000)

@@ -299,11 +299,12 @@ def test_dark_scheme_switches_to_a_dark_fusion_palette_and_back(qapp):
         qapp.setPalette(palette)
 
 
-def test_a_key_in_use_never_reaches_a_saved_file(make_window, tmp_path, monkeypatch):
+def test_a_key_in_use_never_reaches_a_saved_file(qtbot, make_window, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-123")
     window = make_window(Document(_conversation("hi")))
     panel = window.request_panel
     panel.provider_combo.setCurrentIndex(panel.provider_combo.findData("openai"))
+    qtbot.waitUntil(lambda: not panel._asking_keychain)  # (asked on a worker first)
     assert not panel.key_note.isVisible()  # the key was found
     path = tmp_path / "keyless.json"
     assert window.save_to(path)
