@@ -165,10 +165,13 @@ def _open_window(files: list[str]) -> int:
               else "llm-composer: opened a new window in the running Composer")
         return 0
 
+    from composer.views import files as window_files
     from composer.views import keychain
     from composer.views.window import MainWindow
 
-    with keychain.held():  # asked once the window is painted, not before or beside it
+    # The keychain is asked once the window is painted, not before or beside it; the draft
+    # state and the recent list are written then.
+    with keychain.held(), window_files.held():
         window = MainWindow(reopen=not files)  # a FILE replaces the last file unread
         window.show()
         if files:

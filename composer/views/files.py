@@ -18,6 +18,8 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -66,12 +68,39 @@ def _write_state(path: Path, state: DraftState) -> None:
     atomic_write_text(path, json.dumps(asdict(state), indent=1) + "\n")
 
 
+_held = False
+_waiting: list[Callable[[], None]] = []
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """The draft state and the recent list are written once this ends, on a worker: each write
+    is fsync'd, which on a slow disk or a network home would hold up the first paint. Until
+    then they say what the last session left: a kill meanwhile reopens its file, and loses
+    nothing, as no draft is written before the first edit."""
+    global _held
+    _held = True
+    try:
+        yield
+    finally:
+        _held = False
+        waiting, _waiting[:] = list(_waiting), []
+        if waiting:
+            threading.Thread(target=_write_all, args=(waiting,), name="composer-files").start()
+
+
+def _write_all(writes: list[Callable[[], None]]) -> None:
+    for write in writes:
+        write()
+
+
 class RecentFiles:
     """Most recent first, at most RECENT_LIMIT, no duplicates; missing files are kept until the
     user tries one (a removable drive may come back)."""
 
     def __init__(self, user_dir: Path):
         self._path = user_dir / "recent.json"
+        self._lock = threading.Lock()  # the start's add may be written on a worker (held)
 
     def paths(self) -> list[str]:
         data = _read_json(self._path)
@@ -80,21 +109,25 @@ class RecentFiles:
         return [p for p in data if isinstance(p, str)][:RECENT_LIMIT]
 
     def add(self, path: str | os.PathLike[str]) -> None:
+        if _held:
+            _waiting.append(lambda: self.add(path))
+            return
         resolved = str(Path(path).resolve())
-        items = [resolved] + [p for p in self.paths() if p != resolved]
-        self._write(items[:RECENT_LIMIT])
+        self._write(lambda items: [resolved] + [p for p in items if p != resolved])
 
     def remove(self, path: str) -> None:
-        self._write([p for p in self.paths() if p != path])
+        self._write(lambda items: [p for p in items if p != path])
 
     def clear(self) -> None:
-        self._write([])
+        self._write(lambda _items: [])
 
-    def _write(self, items: list[str]) -> None:
-        try:
-            atomic_write_text(self._path, json.dumps(items, indent=1) + "\n")
-        except OSError:
-            pass  # a recent-files list that cannot be written is not worth an error box
+    def _write(self, change: Callable[[list[str]], list[str]]) -> None:
+        with self._lock:
+            try:
+                atomic_write_text(self._path, json.dumps(change(self.paths())[:RECENT_LIMIT],
+                                                         indent=1) + "\n")
+            except OSError:
+                pass  # a recent-files list that cannot be written is not worth an error box
 
 
 @dataclass
@@ -134,6 +167,7 @@ class DraftStore:
         self.aside_state_path = self.user_dir / "draft-recovered-state.json"
         self._lock = threading.Lock()
         self._epoch = 0
+        self._unwritten: DraftState | None = None  # written once ``held`` ends
         on_disk = self.state()
         self._current = on_disk if on_disk.draft in DRAFT_SLOTS else DraftState()
 
@@ -171,8 +205,26 @@ class DraftStore:
                 # (its owner dead) goes at the next start.
                 remove_stale_temps(self.state_path.parent)
                 return
-            _write_state(self.state_path, state)
+            if _held:
+                if self._unwritten is None:
+                    _waiting.append(self._write_unwritten)
+                self._unwritten = state
+            else:
+                self._put_state(state)
             self._current = state
+
+    def _put_state(self, state: DraftState) -> None:
+        """(Under the lock.) Any state written holds what one left unwritten would say."""
+        _write_state(self.state_path, state)
+        self._unwritten = None
+
+    def _write_unwritten(self) -> None:
+        with self._lock:
+            if self._unwritten is not None:
+                try:
+                    self._put_state(self._unwritten)
+                except OSError:
+                    pass  # as the window's own state writes: the next one may succeed
 
     def begin_save(self, path: Path, digest: str) -> None:
         """Before a Save writes bytes hashing to ``digest`` (sha256) to ``path``: if a kill
@@ -182,7 +234,7 @@ class DraftStore:
             self._epoch += 1
             state = replace(self._current, saving=[str(path), digest])
             try:
-                _write_state(self.state_path, state)
+                self._put_state(state)
             except OSError:
                 return  # a user directory that cannot be written must not stop a Save
             self._current = state
@@ -200,7 +252,7 @@ class DraftStore:
                 return None
             old = self._current.draft
             state.draft = slot
-            _write_state(self.state_path, state)
+            self._put_state(state)
             self._current = state
         (self.user_dir / old).unlink(missing_ok=True)
         return replaced

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.views.files import (
@@ -11,6 +13,7 @@ from composer.views.files import (
     DraftStore,
     RecentFiles,
     example_conversation,
+    held,
 )
 
 
@@ -129,3 +132,36 @@ def test_the_draft_is_written_off_the_gui_thread_and_stop_waits_for_it(qtbot, tm
     saver.flush()
     saver.stop()  # joins the second write: nothing lands after stop returns
     assert not saver._worker.is_alive()
+
+
+def _written_by_worker():
+    """Wait for the worker ``held`` started, as the window's next write would not."""
+    for thread in threading.enumerate():
+        if thread.name == "composer-files":
+            thread.join(10)
+
+
+def test_writes_held_for_the_start_land_after_it_and_the_last_state_wins(tmp_path):
+    (tmp_path / "draft-state.json").write_text('{"path": "last.json"}', encoding="utf-8")
+    store, recent = DraftStore(tmp_path), RecentFiles(tmp_path)
+    with held():
+        store.write_state(DraftState(path=None, clean_exit=False))
+        store.write_state(DraftState(path="opened.json", clean_exit=False))
+        recent.add(tmp_path / "opened.json")
+        assert store.state().path == "last.json" and recent.paths() == []
+    _written_by_worker()
+    assert store.state().path == "opened.json" and not store.state().clean_exit
+    assert recent.paths() == [str(tmp_path / "opened.json")]
+
+
+def test_a_draft_committed_before_the_held_state_is_written_is_not_undone_by_it(tmp_path):
+    """The autosave's state is newer than the one the start left unwritten: the worker that
+    comes after it must not put the older one back (the draft would be lost to recovery)."""
+    store = DraftStore(tmp_path)
+    with held():
+        store.write_state(DraftState(path="opened.json", clean_exit=False))
+        store.save(Conversation(messages=[Message.text("user", "typed")]),
+                   DraftState(path="opened.json", modified=True, clean_exit=False))
+    _written_by_worker()
+    assert store.state().modified and store.recoverable()
+    assert store.load().messages[0].plain_text == "typed"

@@ -179,3 +179,52 @@ def test_a_start_on_a_file_whose_provider_needs_a_key_asks_the_keychain_after_th
                             env=env, timeout=60)
     assert result.stdout.strip().splitlines() == [
         "[] False False", "[('anthropic', False)] True"], result.stderr
+
+
+def test_a_start_on_a_file_writes_the_draft_state_and_recent_list_after_the_paint(tmp_path):
+    """Each of those writes is fsync'd (slow on an HDD or a network home): none comes before
+    the paint, and then the state names the file opened and the recent list leads with it."""
+    import json
+
+    from composer.models.conversation import Conversation
+    from composer.models.parts import Message
+
+    last, opened = tmp_path / "last.json", tmp_path / "opened.json"
+    for path in (last, opened):
+        path.write_text(Conversation(messages=[Message.text("user", path.stem)])
+                        .model_dump_json(), encoding="utf-8")
+    user = tmp_path / "u"
+    user.mkdir()
+    (user / "draft-state.json").write_text(json.dumps({"path": str(last)}), encoding="utf-8")
+    (user / "recent.json").write_text(json.dumps([str(last)]), encoding="utf-8")
+    code = (
+        "import json, os, threading\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from composer.views import app\n"
+        "synced = []\n"
+        "def fsync(fd, fsync=os.fsync):\n"
+        "    synced.append(threading.current_thread().name)\n"
+        "    fsync(fd)\n"
+        "os.fsync = fsync\n"
+        f"user = {str(user)!r}\n"
+        "def read(name):\n"
+        "    with open(os.path.join(user, name), encoding='utf-8') as fh:\n"
+        "        return json.load(fh)\n"
+        "def after_paint(window, limit=1.0, wait=app.wait_for_first_paint):\n"
+        "    wait(window, limit=3600)\n"
+        "    print(len(synced), flush=True)\n"
+        "    def done():\n"
+        "        if len(synced) < 2:\n"
+        "            return QTimer.singleShot(20, done)\n"
+        "        print(sorted(set(synced)), read('draft-state.json')['path'] ==\n"
+        f"              {str(opened)!r}, read('recent.json'), flush=True)\n"
+        "        os._exit(0)\n"
+        "    QTimer.singleShot(0, done)\n"
+        "app.wait_for_first_paint = after_paint\n"
+        "from composer.main import main\n"
+        f"main(['open', {str(opened)!r}])\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "COMPOSER_USER_DIR": str(user)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.stdout.strip().splitlines() == [
+        "0", f"['composer-files'] True {[str(opened), str(last)]!r}"], result.stderr
