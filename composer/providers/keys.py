@@ -62,6 +62,12 @@ def forget_keychain_cache() -> None:
     _keychain_cache.clear()
 
 
+def keychain_asked() -> bool:
+    """The keychain was asked in this process: keyring and its backend are loaded, so whether
+    there is one (``session_keys.keychain_available``) is answered without waiting."""
+    return bool(_keychain_cache)
+
+
 def _keychain_get(user: str) -> tuple[str | None, str | None]:
     if user not in _keychain_cache:
         _keychain_cache[user] = _keychain_lookup(user)

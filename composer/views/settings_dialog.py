@@ -9,6 +9,8 @@ Attachment preferences are emitted as a new ``Preferences``; the window saves an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,14 +30,15 @@ from PySide6.QtWidgets import (
 from composer.preferences import Preferences
 from composer.providers import keys, llm_log, presets, session_keys
 from composer.run.prepare import needs_key
+from composer.views.attachments import run_off_thread
 from composer.views.wrapped_label import WrappedLabel
 
 
-def key_source_text(preset: presets.Preset) -> str:
-    """Where the key for ``preset`` comes from now, said plainly (never the key itself)."""
-    found = keys.find_key(preset)
+def key_source_text(preset: presets.Preset, found: keys.FoundKey, keychain: bool) -> str:
+    """Where the key for ``preset`` comes from now (``found``), said plainly (never the key
+    itself); ``keychain``: whether there is one (``session_keys.keychain_available``)."""
     problems = found.problems
-    if not session_keys.keychain_available():  # the choices text explains a missing keychain
+    if not keychain:  # the choices text explains a missing keychain
         problems = [p for p in problems if not p.startswith("keychain unavailable")]
     notes = "".join(f"\n({p})" for p in problems)
     if found.source == "session":
@@ -53,11 +56,11 @@ def key_source_text(preset: presets.Preset) -> str:
     return f"No key for {preset.title}: {', or '.join(where)}." + notes
 
 
-def choices_text(preset: presets.Preset) -> str:
+def choices_text(preset: presets.Preset, keychain: bool) -> str:
     """How a key can be given, with or without a keychain."""
     session = ("“Use for this session only” keeps the key in memory until Composer quits; "
                "it is never written.")
-    if session_keys.keychain_available():
+    if keychain:
         return ("“Store in keychain” keeps the key in the system keychain, never in saved "
                 "files. " + session)
     outside = [f"set {' or '.join(preset.key_env)} before starting Composer"] \
@@ -80,6 +83,8 @@ class SettingsDialog(QDialog):
         # Wide enough that the wrapped "key in use" text gets the height it needs.
         self.setMinimumWidth(560)
         self.preferences = preferences or Preferences()
+        self._keychain: bool | None = None  # whether there is one; None: not yet answered
+        self._writing = False  # a key is being stored or removed (on a worker)
         self.provider_combo = QComboBox()
         for p in presets.PRESETS:
             if needs_key(p):
@@ -172,24 +177,49 @@ class SettingsDialog(QDialog):
     def preset(self) -> presets.Preset:
         return presets.resolve(self.provider_combo.currentData())
 
+    # -- the key in use: the keychain is asked on a worker ---------------------------------------
+    # A desktop keychain answers over D-Bus, or asks to be unlocked, and keyring's first use
+    # finds its backend (~100 ms): the dialog stays live meanwhile, its key buttons disabled.
+
     def _refresh(self) -> None:
         preset = self.preset()
-        self.source_label.setText(key_source_text(preset))
-        self.choices_label.setText(choices_text(preset))
         in_session = session_keys.get(preset.keychain_user) is not None
         self.remove_button.setText("&Forget session key" if in_session
                                    else "&Remove from keychain")
+        found = keys.known_key(preset) if keys.keychain_asked() else None
+        if found is not None:  # nothing to wait for
+            self._show_key(preset, found, session_keys.keychain_available())
+            return
+        self._keychain = None
+        self.source_label.setText("Asking the keychain…")
+        self._enable_buttons()
+        run_off_thread(self, lambda: (keys.find_key(preset), session_keys.keychain_available()),
+                       lambda answer: self._keychain_answered(preset, answer))
+
+    def _keychain_answered(self, preset: presets.Preset, answer: object) -> None:
+        if preset != self.preset():
+            return  # another provider was chosen meanwhile: its own answer is on its way
+        if not isinstance(answer, tuple):  # (a bug on the worker: said, not raised)
+            self.source_label.setText(f"Could not ask the keychain: {answer}")
+            return
+        self._show_key(preset, *answer)
+
+    def _show_key(self, preset: presets.Preset, found: keys.FoundKey, keychain: bool) -> None:
+        self._keychain = keychain
+        self.source_label.setText(key_source_text(preset, found, keychain))
+        self.choices_label.setText(choices_text(preset, keychain))
         self._enable_buttons()
 
     def _enable_buttons(self, *_args: object) -> None:
         typed = bool(self.key_edit.text().strip())
-        keychain = session_keys.keychain_available()
-        self.store_button.setVisible(keychain)
-        self.store_button.setEnabled(typed and keychain)
-        self.session_button.setEnabled(typed)
+        asked = self._keychain is not None and not self._writing
+        keychain = bool(self._keychain)
+        self.store_button.setVisible(keychain or self._keychain is None)
+        self.store_button.setEnabled(typed and keychain and asked)
+        self.session_button.setEnabled(typed and not self._writing)
         in_session = session_keys.get(self.preset().keychain_user) is not None
-        self.remove_button.setVisible(keychain or in_session)
-        self.remove_button.setEnabled(keychain or in_session)
+        self.remove_button.setVisible(keychain or in_session or self._keychain is None)
+        self.remove_button.setEnabled((keychain or in_session) and asked)
 
     def _on_session_clicked(self) -> None:
         preset = self.preset()
@@ -200,16 +230,13 @@ class SettingsDialog(QDialog):
         self.keys_changed.emit()
 
     def _on_store_clicked(self) -> None:
-        preset = self.preset()
-        try:
-            keys.store_key(preset, self.key_edit.text())
-        except keys.KeyStoreError as exc:
-            self.message_label.setText(str(exc))
-            return
-        self.key_edit.clear()
-        self.message_label.setText(f"The {preset.title} key is stored in the keychain.")
-        self._refresh()
-        self.keys_changed.emit()
+        preset, key = self.preset(), self.key_edit.text()
+
+        def stored() -> str:
+            keys.store_key(preset, key)
+            return f"The {preset.title} key is stored in the keychain."
+
+        self._write_keychain(stored, clear=True)
 
     def _on_remove_clicked(self) -> None:
         preset = self.preset()
@@ -218,12 +245,33 @@ class SettingsDialog(QDialog):
             self._refresh()
             self.keys_changed.emit()
             return
-        try:
-            removed = keys.delete_key(preset)
-        except keys.KeyStoreError as exc:
-            self.message_label.setText(str(exc))
-            return
-        self.message_label.setText(f"Removed the {preset.title} key from the keychain."
-                                   if removed else f"No {preset.title} key was stored.")
-        self._refresh()
-        self.keys_changed.emit()
+
+        def removed() -> str:
+            return (f"Removed the {preset.title} key from the keychain."
+                    if keys.delete_key(preset) else f"No {preset.title} key was stored.")
+
+        self._write_keychain(removed, clear=False)
+
+    def _write_keychain(self, write: Callable[[], str], *, clear: bool) -> None:
+        """``write()`` on a worker (the keychain may ask to be unlocked): its line, or the
+        KeyStoreError's, is shown when it is done."""
+        def attempt() -> tuple[bool, str]:
+            try:
+                return True, write()
+            except keys.KeyStoreError as exc:
+                return False, str(exc)
+
+        def done(outcome: object) -> None:
+            self._writing = False
+            ok, line = outcome if isinstance(outcome, tuple) else (False, str(outcome))
+            self.message_label.setText(line)
+            if ok and clear:
+                self.key_edit.clear()
+            self._refresh()
+            if ok:
+                self.keys_changed.emit()
+
+        self._writing = True
+        self.message_label.setText("Asking the keychain…")
+        self._enable_buttons()
+        run_off_thread(self, attempt, done)

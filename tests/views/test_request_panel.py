@@ -169,10 +169,10 @@ def test_keys_dialog_names_the_environment_variable_in_use(qtbot, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     dialog = SettingsDialog(None, "openai")
     qtbot.addWidget(dialog)
-    assert "OPENAI_API_KEY" in dialog.source_label.text()
+    qtbot.waitUntil(lambda: "OPENAI_API_KEY" in dialog.source_label.text())
     assert "sk-from-env" not in dialog.source_label.text()
     dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("groq"))
-    assert "GROQ_API_KEY" in dialog.source_label.text()
+    qtbot.waitUntil(lambda: "GROQ_API_KEY" in dialog.source_label.text())
 
 
 def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
@@ -196,11 +196,14 @@ def test_keys_dialog_reports_a_keychain_failure_in_one_line(qtbot, monkeypatch):
     try:
         dialog = SettingsDialog(None, "anthropic")
         qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: "keychain unavailable" in dialog.source_label.text())
         assert not dialog.store_button.isEnabled()
         qtbot.keyClicks(dialog.key_edit, "sk-ant-secret")
         qtbot.mouseClick(dialog.store_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "could not store" in dialog.message_label.text())
         assert "could not store the Anthropic key" in dialog.message_label.text()
         assert "\n" not in dialog.message_label.text()
+        assert dialog.key_edit.text() == "sk-ant-secret"  # kept, to try again
     finally:
         keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
 

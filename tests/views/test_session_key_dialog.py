@@ -16,7 +16,7 @@ def test_without_a_keychain_the_dialog_offers_a_session_key_and_explains(qtbot):
     dialog = SettingsDialog(None, "anthropic")
     qtbot.addWidget(dialog)
     dialog.show()
-    assert not dialog.store_button.isVisible()
+    qtbot.waitUntil(lambda: not dialog.store_button.isVisible())  # the keychain has answered
     choices = dialog.choices_label.text()
     assert "no keychain" in choices and "session only" in choices
     assert "ANTHROPIC_API_KEY" in choices and "never written" in choices
