@@ -98,3 +98,98 @@ def test_a_file_it_cannot_build_so_is_validated(tmp_path):
                  {"messages": [{"parts": []}]}, {"messages": {"role": "user"}}, []):
         with pytest.raises(TypeError):
             unchecked.build(Conversation, data)
+
+
+# -- a file of ours: the bytes the window saved, reopened at the next start ---------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from composer.models import files  # noqa: E402
+from composer.models.parts import Message  # noqa: E402
+from composer.models.settings import RequestSettings, Tool  # noqa: E402
+from composer.models.tree import Tree  # noqa: E402
+from tests.test_formats_properties import FULL, conversations  # noqa: E402
+
+_settings = st.builds(
+    RequestSettings, provider=st.sampled_from(["anthropic", "openai", "custom"]),
+    model=st.text(max_size=8), temperature=st.none() | st.floats(0, 2),
+    max_tokens=st.none() | st.integers(1, 10**6),
+    tools=st.lists(st.builds(Tool, name=st.text("abc_", min_size=1, max_size=6)), max_size=2))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(FULL), _settings, st.booleans())
+def test_our_own_bytes_read_without_the_validator_as_the_validator_reads_them(
+        conversation, request_settings, extra):
+    conversation.settings = request_settings
+    if extra:
+        conversation.__pydantic_extra__ = {"their_key": [1, {"a": None}]}
+    data, _replaced = files.encode_doc(conversation)
+    ours = files.conversation_from_bytes(data, "c.json", ours=True)
+    validated = files.conversation_from_bytes(data, "c.json")
+    assert _shape(ours) == _shape(validated)
+    assert ours == validated and ours.to_dict() == validated.to_dict()
+    assert files.encode_doc(ours)[0] == data
+
+
+def test_our_own_file_with_branches_reads_its_tree_as_the_validator_does():
+    rows = [Message.text("user", "q1"), Message.text("assistant", "r1"),
+            Message.text("user", "q2"), Message.text("assistant", "r2")]
+    tree, fork = Tree.linear(rows).commit([*rows[:2], Message.text("user", "q2 again")])
+    assert fork == 2
+    tree = tree.rename(tree.leaves[0], "the first try")
+    conversation = Conversation(messages=tree.messages())
+    conversation.set_tree(tree)
+    data, _replaced = files.encode_doc(conversation)
+    ours = files.conversation_from_bytes(data, "c.json", ours=True)
+    validated = files.conversation_from_bytes(data, "c.json")
+    assert ours.tree == validated.tree == tree and _shape(ours) == _shape(validated)
+    assert files.encode_doc(ours)[0] == data
+    # A tree that does not fit its rows is the validator's to refuse, with its message.
+    broken = json.loads(data)
+    broken["composer"]["tree"]["nodes"] = broken["composer"]["tree"]["nodes"][:1]
+    with pytest.raises(FormatError):
+        files.conversation_from_bytes(json.dumps(broken).encode(), "c.json", ours=True)
+
+
+def test_the_last_file_this_window_saved_is_reopened_without_building_a_validator(tmp_path):
+    """In a fresh interpreter, the window's start: the file the state vouches for (its
+    sha256) is built without the validator; the same file changed since is validated."""
+    pytest.importorskip("PySide6", reason="the window's start (CI's Qt-free core run)")
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "last.json"
+    files.save(Conversation(messages=[Message.text("user", "Hi")],
+                            settings=RequestSettings(provider="anthropic", model="m")), path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    user = tmp_path / "u"
+    user.mkdir()
+    (user / "draft-state.json").write_text(json.dumps(
+        {"path": str(path), "file_sha256": digest, "file_chosen": ["provider"]}))
+    code = (
+        "import sys, pydantic, tempfile\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from composer.views.window import MainWindow\n"
+        f"window = MainWindow(user_dir={str(user)!r})\n"
+        "window.autosaver.stop()\n"
+        "def walk(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s; yield from walk(s)\n"
+        "print(window.document.messages[0].plain_text, window._vouched is not None,\n"
+        "      [c.__name__ for c in walk(pydantic.BaseModel) if c.__pydantic_complete__])\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def start() -> str:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, check=True).stdout.strip()
+
+    assert start() == "Hi True []"
+    path.write_bytes(path.read_bytes().replace(b'"Hi"', b'"Hi there"'))  # edited elsewhere
+    line = start()
+    assert line.startswith("Hi there False [") and "'Conversation'" in line

@@ -417,23 +417,49 @@ def load_conversation(path: str | os.PathLike[str]) -> Conversation:
     return conversation_from_bytes(read_bytes(path), str(path))
 
 
-def conversation_from_bytes(data: bytes, source: str | None = None) -> Conversation:
-    """``load_conversation`` of bytes already read (a caller that also hashes them)."""
-    doc = from_data(json_from_bytes(data, source)[0], source)
+def conversation_from_bytes(data: bytes, source: str | None = None, *,
+                            ours: bool = False) -> Conversation:
+    """``load_conversation`` of bytes already read (a caller that also hashes them). ``ours``:
+    the bytes this app wrote (their sha256 is the one the window recorded when it saved them),
+    built without the validator when they can be, as a shipped file is (``_unchecked``)."""
+    value = json_from_bytes(data, source)[0]
+    if ours and (built := _unchecked(value)) is not None:
+        return built
+    doc = from_data(value, source)
     return doc if isinstance(doc, Conversation) else doc.conversation()
 
 
 def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
-    """A conversation file we ship (the example), built without the validator (unchecked.py):
-    the first paint need not wait for it. One it cannot build so (with branches, of another
-    version, not a conversation) is read as any file is."""
+    """A conversation file we ship (the example), built without the validator: the first paint
+    need not wait for it."""
     data = read_json(path)
-    header = data.get("composer") if isinstance(data, dict) else None
-    if kind_of(data) == "conversation" and isinstance(header, dict) and "tree" not in header \
-            and header.get("format_version", LINEAR_VERSION) == LINEAR_VERSION:
-        try:
-            return unchecked.build(Conversation, data)
-        except TypeError:
-            pass
+    if (built := _unchecked(data)) is not None:
+        return built
     doc = from_data(data, str(path))
     return doc if isinstance(doc, Conversation) else doc.conversation()
+
+
+def _unchecked(data: Any) -> Conversation | None:
+    """A conversation file known to be valid (shipped, or this app's own bytes), built without
+    pydantic's validator (unchecked.py: building the validator is a tenth of a start); its
+    tree, if any, is read by tree_file as the validator's hook reads it. None when it cannot be
+    built so (another version, an exchange, a shape the builder cannot place): the caller
+    validates it then."""
+    header = data.get("composer") if isinstance(data, dict) else None
+    if kind_of(data) != "conversation" or not isinstance(header, dict):
+        return None
+    has_tree, raw_tree = "tree" in header, header.get("tree")
+    if header.get("format_version", LINEAR_VERSION) != \
+            (CONVERSATION_VERSION if has_tree else LINEAR_VERSION):
+        return None
+    if has_tree:
+        data = {**data, "composer": {k: v for k, v in header.items() if k != "tree"}}
+    try:
+        conversation = unchecked.build(Conversation, data)
+        if raw_tree is not None:
+            from composer.models import tree_file
+
+            conversation._tree = tree_file.from_data(raw_tree, conversation.messages)
+    except (TypeError, FormatError):
+        return None
+    return conversation

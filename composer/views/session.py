@@ -48,7 +48,8 @@ class DraftSession:
             try:
                 data = model_files.read_bytes(state.path)
                 self._vouch_unchanged(state, data)
-                conversation = model_files.conversation_from_bytes(data, state.path)
+                conversation = model_files.conversation_from_bytes(
+                    data, state.path, ours=self._vouched is not None)
             except FormatError as exc:
                 self._vouched = None
                 note = f"Could not reopen the last file: {exc.one_line()}"
@@ -60,13 +61,14 @@ class DraftSession:
 
     def _vouch_unchanged(self, state: DraftState, data: bytes) -> None:
         """The last file, reopened as this window saved it (``data`` hashes the same): the
-        settings the user had chosen when saving stay the user's (``adopt_reopened``)."""
-        chosen = provenance.named_fields(state.file_chosen)  # the state file is read as data
-        if not chosen or not isinstance(state.file_sha256, str):
+        settings the user had chosen when saving stay the user's (``adopt_reopened``), and the
+        bytes, this app's own, are read without building the validator."""
+        if not isinstance(state.file_sha256, str):
             return
         digest = hashlib.sha256(data).hexdigest()
         if digest == state.file_sha256:
-            self._vouched = (digest, chosen)
+            # The state file is read as data: only known field names count.
+            self._vouched = (digest, provenance.named_fields(state.file_chosen))
 
     def adopt_reopened(self) -> None:
         """Once the request panel follows the document: what ``_vouch_unchanged`` found."""
