@@ -66,6 +66,8 @@ def cold_start_rows(runs: int) -> list[Row]:
             Row("cold start CPU: Composer / bare", s.composer_cpu / s.bare_cpu, "x"),
             Row("cold start on an Anthropic conversation's file / bare", s.on_file / s.bare,
                 "x"),
+            Row("cold start reopening that file as the window saved it / bare",
+                s.reopen / s.bare, "x"),
             Row("the 1.5 s after the first paint: longest stall (median)", stall, "ms", 50),
             Row("after the first paint: the shared HTTP client in place (median)", ready, "ms")]
 
