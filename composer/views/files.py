@@ -257,6 +257,21 @@ class DraftStore:
         (self.user_dir / old).unlink(missing_ok=True)
         return replaced
 
+    def save_clean(self, state: DraftState, epoch: int | None = None) -> int | None:
+        """``save`` when the file holds the document (``state.modified`` False: just opened or
+        saved, or undone back to it): no draft to write, only a state saying there is nothing
+        to recover, unless the last one says so already (a big file's open is not followed
+        by a copy of it). None, as ``save``, for a snapshot from an older epoch."""
+        with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return None
+            state.saved_at = time.time()
+            state.draft = self._current.draft
+            if not _tells_nothing_new(state, self._current):
+                self._put_state(state)
+                self._current = state
+        return 0
+
     def load(self) -> Conversation | None:
         if not self.draft_path.is_file():
             return None
@@ -386,18 +401,21 @@ class Autosaver(QObject):
             self._timer.start()  # one write at a time: try again after this one
             return
         conversation, state = self._snapshot()
-        # A shallow copy that keeps the keys we do not know (an llm file's extras).
-        copy = conversation.model_copy(update={"messages": list(conversation.messages)})
+        if state.modified:
+            # A shallow copy that keeps the keys we do not know (an llm file's extras).
+            conversation = conversation.model_copy(
+                update={"messages": list(conversation.messages)})
         self._pending = False
         self._worker = threading.Thread(target=memory.collection_paused(self._write),
-                                        args=(copy, state, self._store.epoch),
+                                        args=(conversation, state, self._store.epoch),
                                         name="composer-autosave", daemon=True)
         self._worker.start()
 
     def _write(self, conversation: Conversation, state: DraftState, epoch: int) -> None:
         """On the worker thread; the signals reach their receivers on the GUI thread."""
         try:
-            committed = self._store.save(conversation, state, epoch)
+            committed = self._store.save(conversation, state, epoch) if state.modified \
+                else self._store.save_clean(state, epoch)
         except Exception as exc:  # noqa: BLE001 (any failure must be said and retried)
             self._pending = True
             self._failing = True

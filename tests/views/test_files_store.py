@@ -165,3 +165,39 @@ def test_a_draft_committed_before_the_held_state_is_written_is_not_undone_by_it(
     _written_by_worker()
     assert store.state().modified and store.recoverable()
     assert store.load().messages[0].plain_text == "typed"
+
+
+def test_a_clean_document_writes_no_draft_only_a_state_with_nothing_to_recover(qtbot, tmp_path):
+    """Undone back to what its file holds (or just opened): the autosave says so in the state,
+    on its worker, and copies nothing; a state that says so already is not written again."""
+    store = DraftStore(tmp_path)
+    conversation = Conversation(messages=[Message.text("user", "typed")])
+    modified = [True]
+    saver = Autosaver(store, lambda: (conversation, DraftState(
+        path="c.json", modified=modified[0], clean_exit=False)), interval_ms=20)
+    with qtbot.waitSignal(saver.saved, timeout=2000):
+        saver.mark_changed()
+    assert store.recoverable() and store.load() == conversation
+    draft = store.draft_path
+    modified[0] = False  # undone back to the file
+    with qtbot.waitSignal(saver.saved, timeout=2000):
+        saver.mark_changed()
+    assert not store.recoverable() and store.draft_path == draft  # no new draft written
+    assert sorted(p.name for p in tmp_path.iterdir()) == [draft.name, "draft-state.json"]
+    written = store.state_path.stat().st_mtime_ns
+    with qtbot.waitSignal(saver.saved, timeout=2000):
+        saver.mark_changed()
+    assert store.state_path.stat().st_mtime_ns == written
+
+
+def test_a_file_opened_in_the_window_is_not_copied_into_a_draft(qtbot, make_window, tmp_path):
+    from composer.models.files import save
+
+    path = tmp_path / "opened.json"
+    save(Conversation(messages=[Message.text("user", "from disk")]), path)
+    window = make_window()
+    window.autosaver._timer.setInterval(20)
+    with qtbot.waitSignal(window.autosaver.saved, timeout=2000):
+        assert window.open_path(path)
+    assert not any((window.user_dir / slot).exists() for slot in ("draft.json", "draft-b.json"))
+    assert window.drafts.state().path == str(path) and not window.drafts.recoverable()
