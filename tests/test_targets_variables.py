@@ -75,6 +75,24 @@ def test_variables_are_found_with_where_they_are_used():
                                  "name": ["row 2", "response schema"]}
 
 
+def test_a_finder_reads_only_the_rows_an_edit_replaced_and_finds_what_find_finds(monkeypatch):
+    from composer.models.parts import Message
+
+    c = convo("You are {{ persona }}.", "Hi {{name}}", "no braces", "{{{{literal}} {{name}}")
+    c.settings.response_schema = {"description": "for {{name}}"}
+    finder = variables.Finder()
+    assert finder.find(c) == variables.find(c)
+    read = []
+    real = variables._message_names
+    monkeypatch.setattr(variables, "_message_names", lambda m: read.append(m) or real(m))
+    edited = Message.text("user", "{{greeting}}, {{ persona }}")
+    c.messages = [c.messages[3], edited, *c.messages[:2]]  # replaced, moved, one gone
+    found = finder.find(c)
+    assert read == [edited]
+    assert found == variables.find(c) == {"name": ["row 1", "row 4", "response schema"],
+                                          "greeting": ["row 2"], "persona": ["row 2", "row 3"]}
+
+
 def test_fill_replaces_every_variable_and_unescapes():
     c = convo("You are {{ persona }}.", "{{{{x}} {{name}}")
     filled = variables.fill(c, {"persona": "a pirate", "name": "Bob"})

@@ -15,6 +15,8 @@ from typing import Any
 
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError
+from composer.models.parts import Message
+from composer.models.settings import RequestSettings
 
 # ``{{{{`` first, so an escaped pair never starts a variable.
 _TOKEN = re.compile(r"\{\{\{\{|\{\{\s*([A-Za-z_][\w.\-]*)\s*\}\}")
@@ -72,12 +74,12 @@ def _places(conversation: Conversation) -> Iterator[tuple[str, str]]:
     """(where, text) for every string a variable may sit in."""
     for row, message in enumerate(conversation.messages, start=1):
         for part in message.parts:
-            for attr in ("text", "output"):
-                text = getattr(part, attr, None)
-                if isinstance(text, str):
-                    yield f"row {row}", text
+            for text in _texts(part):
+                yield f"row {row}", text
+    yield from _settings_places(conversation.settings)
 
-    settings = conversation.settings
+
+def _settings_places(settings: RequestSettings) -> Iterator[tuple[str, str]]:
     for tool in settings.tools:
         if tool.description:
             yield f"tool {tool.name}", tool.description
@@ -88,27 +90,68 @@ def _places(conversation: Conversation) -> Iterator[tuple[str, str]]:
             yield "response schema", text
 
 
+def _texts(part: Any) -> Iterator[str]:
+    """A part's texts a variable may sit in: a text's or reasoning's, a tool result's output.
+    Read from the model's fields (``__dict__``): ``getattr`` of a field a part has not (a
+    text's ``output``) goes through pydantic's fallback, most of the time of a big find."""
+    fields = part.__dict__
+    for attr in ("text", "output"):
+        text = fields.get(attr)
+        if isinstance(text, str):
+            yield text
+
+
+def _message_names(message: Message) -> tuple[str, ...]:
+    """The variable names in a message's texts, in order of first use."""
+    names: dict[str, None] = {}
+    for part in message.parts:
+        fields = part.__dict__  # as _texts, inlined: this runs for every row
+        for attr in ("text", "output"):
+            text = fields.get(attr)
+            if isinstance(text, str) and "{{" in text:
+                names.update(dict.fromkeys(names_in_text(text)))
+    return tuple(names)
+
+
 def _first_row(conversation: Conversation, names: Iterable[str]) -> int | None:
     wanted = set(names)
     for row, message in enumerate(conversation.messages):
-        for part in message.parts:
-            for attr in ("text", "output"):
-                text = getattr(part, attr, None)
-                if isinstance(text, str) and wanted.intersection(names_in_text(text)):
-                    return row
+        if wanted.intersection(_message_names(message)):
+            return row
     return None
+
+
+class Finder:
+    """``find`` for a conversation that changes an edit at a time (the variables panel): a
+    message the last find read is not read again, as an edit replaces a message and never
+    changes one in place (a 10,000-row conversation's texts took ~55 ms to read)."""
+
+    def __init__(self) -> None:
+        self._read: dict[int, tuple[Message, tuple[str, ...]]] = {}
+
+    def find(self, conversation: Conversation) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        read: dict[int, tuple[Message, tuple[str, ...]]] = {}
+        for row, message in enumerate(conversation.messages, start=1):
+            known = self._read.get(id(message))
+            names = known[1] if known is not None and known[0] is message \
+                else _message_names(message)
+            read[id(message)] = (message, names)
+            for name in names:
+                out.setdefault(name, []).append(f"row {row}")
+        self._read = read
+        for where, text in _settings_places(conversation.settings):
+            for name in names_in_text(text):
+                places = out.setdefault(name, [])
+                if where not in places:
+                    places.append(where)
+        return out
 
 
 def find(conversation: Conversation) -> dict[str, list[str]]:
     """Every variable used in ``conversation`` (in order of first use) and where: ``row 3``,
     ``tool get_weather``, ``response schema``."""
-    out: dict[str, list[str]] = {}
-    for where, text in _places(conversation):
-        for name in names_in_text(text):
-            places = out.setdefault(name, [])
-            if where not in places:
-                places.append(where)
-    return out
+    return Finder().find(conversation)
 
 
 def missing(conversation: Conversation, values: Mapping[str, str]) -> dict[str, list[str]]:

@@ -36,6 +36,7 @@ class VariablesPanel(LazyPage):
         super().__init__(self._build_table, parent)
         self._document = document
         self._names: dict[str, list[str]] = {}
+        self._finder = variables.Finder()  # reads only the rows changed since it last looked
         self._writing = False
         self._note: QLabel | None = None
         self._table: QTableWidget | None = None
@@ -79,7 +80,7 @@ class VariablesPanel(LazyPage):
 
     def refresh(self) -> None:
         """Find the names again and show them with their values."""
-        self._names = variables.find(self._document.conversation)
+        self._names = self._finder.find(self._document.conversation)
         if self._table is not None:
             self._fill()
         self.count_changed.emit(len(self._names), len(self.missing()))
