@@ -174,6 +174,15 @@ def big_file_rows(messages: int) -> list[Row]:
                 f.peak_over_empty_mb, "MB")]
 
 
+def big_edit_rows(messages: int, edits: int) -> list[Row]:
+    from benchmarks import big_edit
+
+    f = big_edit.run(messages, edits)
+    label = f"{messages:,}-message conversation, {edits} edits"
+    return [Row(f"{label}: longest stall while each one's work runs", f.max_ms, "ms", 50),
+            Row(f"{label}: p99 stall", f.p99_ms, "ms", 16)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -204,6 +213,7 @@ def main() -> int:
         lambda: tree_rows(200 if smoke else 1000),
         lambda: testrun_grid_rows(*((2, 5, 2) if smoke else (5, 20, 3))),
         lambda: big_file_rows(500 if smoke else 10_000),
+        lambda: big_edit_rows(500 if smoke else 10_000, 1 if smoke else 3),
     ]
     rows: list[Row] = []
     for suite in suites:

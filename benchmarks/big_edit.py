@@ -1,0 +1,80 @@
+"""Editing a big conversation: the window's loop while what an edit sets off runs (the
+variables found again, the token count, the request preview, the draft), on the qasync loop
+as in the app. The longest stall, by a 5 ms timer's lateness, from each edit until its work is
+done; the file is ``big_file``'s, opened and settled first."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AFTER_EDIT_S = 2.5  # the count's 600 ms debounce, its work, the variables' 300 ms settle
+
+
+@dataclass
+class EditFigures:
+    max_ms: float  # the longest stall after any of the edits
+    p99_ms: float
+
+
+def measure(path: Path, messages: int, edits: int) -> EditFigures:
+    from PySide6.QtWidgets import QApplication
+
+    from benchmarks.stall import StallMeter
+    from composer.models.parts import Message
+    from composer.views.app import create_app, make_loop
+    from composer.views.window import MainWindow
+
+    app = QApplication.instance() or create_app([])
+    meter = StallMeter()
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(user_dir=Path(tmp) / "user")
+        window.resize(1280, 800)
+        window.show()
+
+        async def main() -> None:
+            assert window.open_path(path) and len(window.document) == messages
+            await asyncio.sleep(6)  # what the open set off is done
+            gc.collect()
+            meter.start()
+            for n in range(edits):
+                window.editor.replace_message(
+                    5 + n, Message.text("user", f"Edited {n}: hello {{{{name}}}}"))
+                await asyncio.sleep(AFTER_EDIT_S)
+            meter.stop()
+
+        with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:
+            runner.run(main())
+        window.autosaver.stop()
+        window.undo_stack.setClean()
+        window.close()
+    return EditFigures(meter.max_ms, meter.p99_ms)
+
+
+def run(messages: int, edits: int = 3) -> EditFigures:
+    """``measure`` in a fresh interpreter, on a file written here."""
+    from benchmarks.big_file import write_file
+
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.json"
+        write_file(path, messages)
+        done = subprocess.run([sys.executable, "-m", "benchmarks.big_edit", str(path),
+                               str(messages), str(edits)], env=env, cwd=ROOT, check=True,
+                              capture_output=True, text=True)
+    return EditFigures(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    figures = measure(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    print(json.dumps(figures.__dict__))
