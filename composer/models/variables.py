@@ -132,12 +132,14 @@ class Finder:
     def find(self, conversation: Conversation) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         read: dict[int, tuple[Message, tuple[str, ...]]] = {}
+        last = self._read
         for row, message in enumerate(conversation.messages, start=1):
-            known = self._read.get(id(message))
-            names = known[1] if known is not None and known[0] is message \
-                else _message_names(message)
-            read[id(message)] = (message, names)
-            for name in names:
+            key = id(message)
+            known = last.get(key)
+            if known is None or known[0] is not message:
+                known = (message, _message_names(message))
+            read[key] = known
+            for name in known[1]:
                 out.setdefault(name, []).append(f"row {row}")
         self._read = read
         for where, text in _settings_places(conversation.settings):

@@ -11,6 +11,7 @@ import html
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6 import QtGui
 from PySide6.QtCore import (
@@ -41,6 +42,9 @@ from composer.views.table import preview
 from composer.views.table.looks import PROBLEM_BRUSH, RowLook
 from composer.views.table.marks import cache_icon, cache_tooltip
 from composer.views.undo import DocumentEditor
+
+if TYPE_CHECKING:
+    from composer.views.token_count import RowFigures
 
 MessageRole = Qt.ItemDataRole.UserRole
 RowIdRole = Qt.ItemDataRole.UserRole + 1
@@ -81,7 +85,7 @@ class MessageTableModel(QAbstractTableModel):
         self.file_drop_handler: FileDropHandler | None = None
         self._problems: dict[int, str] = {}  # row id -> message
         # row id -> (token figure, its tooltip), from the count (views/token_count.py)
-        self._tokens: dict[int, tuple[str, str]] = {}
+        self._tokens: RowFigures | None = None
         tree = self.document.tree
         # Rows that show "◀ i/n ▶" (a taller row), as of the last tree notice.
         self._variant_rows: set[int] = set(tree.variant_rows) if tree is not None else set()
@@ -117,11 +121,11 @@ class MessageTableModel(QAbstractTableModel):
 
     # -- token figures (view state, keyed by row id: a moved row keeps its figure) ------------
 
-    def set_tokens(self, figures: dict[int, tuple[str, str]]) -> None:
+    def set_tokens(self, figures: RowFigures) -> None:
         """Each row's token figure and its tooltip by row id (a row not named shows none)."""
         if figures == self._tokens:
             return
-        self._tokens = dict(figures)
+        self._tokens = figures
         self._looks.clear()
         if len(self.document):
             self.dataChanged.emit(self.index(0, ROLE_COLUMN),
@@ -129,6 +133,8 @@ class MessageTableModel(QAbstractTableModel):
                                   [TokensRole, Qt.ItemDataRole.ToolTipRole])
 
     def tokens(self, row: int) -> tuple[str, str] | None:
+        if self._tokens is None:
+            return None
         return self._tokens.get(self.document.row_id(row))
 
     def _emit_row(self, row: int) -> None:
@@ -227,7 +233,7 @@ class MessageTableModel(QAbstractTableModel):
         found = self._looks.get(row_id)
         if found is not None and found.message is message:
             return found
-        figure = self._tokens.get(row_id)
+        figure = self._tokens.get(row_id) if self._tokens is not None else None
         # Most rows have no variants: the tree (a slow attribute) is read only for those that do.
         variant = self._variant(row) if row in self._variant_rows else None
         look = RowLook(message, message.role, self._preview(message), variant,

@@ -10,6 +10,8 @@ default height and are measured once when they first come into view or change.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
@@ -59,6 +61,9 @@ from composer.views.table.model import (
 )
 from composer.views.table.row_numbers import RowNumbers
 from composer.views.undo import DocumentEditor
+
+if TYPE_CHECKING:
+    from composer.views.token_count import RowFigures
 
 # Rows measured at once when a whole document arrives; the rest as they scroll into view.
 _EAGER_ROWS = 200
@@ -251,7 +256,7 @@ class MessageTable(QTableView):
     def problem(self, row: int) -> str | None:
         return self._model.problem(row)
 
-    def set_tokens(self, figures: dict[int, tuple[str, str]]) -> None:
+    def set_tokens(self, figures: RowFigures) -> None:
         """Each row's token figure and tooltip, by row id (composer/views/token_count.py)."""
         self._model.set_tokens(figures)
 
