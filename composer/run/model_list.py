@@ -38,7 +38,8 @@ async def offered_models(preset: Preset, base_url: str | None, *, chosen: bool,
     base_url = base_url or preset.base_url
     if not base_url:
         raise ModelListNote("Enter the server's base URL first.")
-    key = find_key(preset).key
+    # On a worker: a desktop keychain answers over D-Bus, or asks to be unlocked.
+    key = (await in_thread(find_key, preset)).key if needs_key(preset) else None
     if needs_key(preset) and not key:
         raise ModelListNote(keys.missing_key_message(preset))
     target = unconfirmed_key_target(preset, base_url, key, chosen=chosen, trusted=trusted)

@@ -98,7 +98,9 @@ class TestRunControl(QObject):
             self._fail(str(exc))
             return
         self._untrusted.clear()
-        problems = runner.preflight()
+        # Each target's call is built, its key looked up: on a worker (a keychain may ask to
+        # be unlocked), which leaves the keys known for the Run that follows.
+        problems = await in_thread(runner.preflight)
         self.prepared.emit(runner)
         self._ask(runner, problems)
 
