@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -61,17 +59,9 @@ def measure(path: Path, messages: int, edits: int) -> EditFigures:
 
 def run(messages: int, edits: int = 3) -> EditFigures:
     """``measure`` in a fresh interpreter, on a file written here."""
-    from benchmarks.big_file import write_file
+    from benchmarks.big_file import in_fresh_interpreter
 
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "big.json"
-        write_file(path, messages)
-        done = subprocess.run([sys.executable, "-m", "benchmarks.big_edit", str(path),
-                               str(messages), str(edits)], env=env, cwd=ROOT, check=True,
-                              capture_output=True, text=True)
-    return EditFigures(**json.loads(done.stdout.strip().splitlines()[-1]))
+    return EditFigures(**in_fresh_interpreter("benchmarks.big_edit", messages, str(edits)))
 
 
 if __name__ == "__main__":

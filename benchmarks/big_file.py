@@ -166,17 +166,22 @@ def measure(path: Path, messages: int) -> Figures:
 
 
 def run(messages: int) -> Figures:
-    """Write the file here, then ``measure`` in a fresh interpreter (the memory figures of
-    this one would include everything else)."""
+    """``measure`` in a fresh interpreter (the memory figures of this one would include
+    everything else)."""
+    return Figures(**in_fresh_interpreter("benchmarks.big_file", messages))
+
+
+def in_fresh_interpreter(module: str, messages: int, *args: str) -> dict:
+    """Write a ``messages``-long file here, then run ``python -m module FILE MESSAGES ARGS…``
+    on it: the JSON object its last line prints."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.json"
         write_file(path, messages)
-        done = subprocess.run([sys.executable, "-m", "benchmarks.big_file", str(path),
-                               str(messages)], env=env, cwd=ROOT, check=True,
-                              capture_output=True, text=True)
-    return Figures(**json.loads(done.stdout.strip().splitlines()[-1]))
+        done = subprocess.run([sys.executable, "-m", module, str(path), str(messages), *args],
+                              env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

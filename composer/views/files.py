@@ -18,8 +18,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from composer.models.files import (
 from composer.models.files import save as save_file
 from composer.paths import EXAMPLES
 from composer.views import memory
+from composer.views.holding import Hold
 
 RECENT_LIMIT = 10
 DRAFT_SLOTS = ("draft.json", "draft-b.json")
@@ -68,30 +68,19 @@ def _write_state(path: Path, state: DraftState) -> None:
     atomic_write_text(path, json.dumps(asdict(state), indent=1) + "\n")
 
 
-_held = False
-_waiting: list[Callable[[], None]] = []
-
-
-@contextmanager
-def held() -> Iterator[None]:
-    """The draft state and the recent list are written once this ends, on a worker: each write
-    is fsync'd, which on a slow disk or a network home would hold up the first paint. Until
-    then they say what the last session left: a kill meanwhile reopens its file, and loses
-    nothing, as no draft is written before the first edit."""
-    global _held
-    _held = True
-    try:
-        yield
-    finally:
-        _held = False
-        waiting, _waiting[:] = list(_waiting), []
-        if waiting:
-            threading.Thread(target=_write_all, args=(waiting,), name="composer-files").start()
-
-
 def _write_all(writes: list[Callable[[], None]]) -> None:
     for write in writes:
         write()
+
+
+# The draft state and the recent list are written once a start's window is painted, on a
+# worker: each write is fsync'd, which on a slow disk or a network home would hold up the first
+# paint. Until then they say what the last session left: a kill meanwhile reopens its file,
+# and loses nothing, as no draft is written before the first edit.
+_hold: Hold[Callable[[], None]] = Hold(
+    lambda writes: threading.Thread(target=_write_all, args=(writes,),
+                                    name="composer-files").start())
+held = _hold.held
 
 
 class RecentFiles:
@@ -109,8 +98,8 @@ class RecentFiles:
         return [p for p in data if isinstance(p, str)][:RECENT_LIMIT]
 
     def add(self, path: str | os.PathLike[str]) -> None:
-        if _held:
-            _waiting.append(lambda: self.add(path))
+        if _hold.active:
+            _hold.keep(lambda: self.add(path))
             return
         resolved = str(Path(path).resolve())
         self._write(lambda items: [resolved] + [p for p in items if p != resolved])
@@ -205,9 +194,9 @@ class DraftStore:
                 # (its owner dead) goes at the next start.
                 remove_stale_temps(self.state_path.parent)
                 return
-            if _held:
+            if _hold.active:
                 if self._unwritten is None:
-                    _waiting.append(self._write_unwritten)
+                    _hold.keep(self._write_unwritten)
                 self._unwritten = state
             else:
                 self._put_state(state)

@@ -5,8 +5,7 @@ window is painted, so nothing of this runs before, or beside, the first paint.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 from shiboken6 import isValid
@@ -14,39 +13,29 @@ from shiboken6 import isValid
 from composer.providers import keys
 from composer.providers.presets import Preset
 from composer.views.attachments import run_off_thread
+from composer.views.holding import Hold
 
 Answer = Callable[[keys.FoundKey], None]
-
-_held = False
-_waiting: list[tuple[QObject, Preset, Answer]] = []
 
 
 def ask(owner: QObject, preset: Preset, then: Answer) -> None:
     """``keys.find_key(preset)`` on a worker, then ``then(found)`` on the GUI thread, unless
     ``owner`` is gone by then."""
-    if _held:
-        _waiting.append((owner, preset, then))
+    if _hold.active:
+        _hold.keep((owner, preset, then))
         return
     run_off_thread(owner, lambda: keys.find_key(preset), then)
-
-
-@contextmanager
-def held() -> Iterator[None]:
-    """Asks made meanwhile wait, and go out with the event loop's next turn after it ends:
-    what the start does before its loop turns (the loop's own imports) is then not slowed
-    by a worker importing keyring beside it."""
-    global _held
-    _held = True
-    try:
-        yield
-    finally:
-        _held = False
-        waiting, _waiting[:] = list(_waiting), []
-        if waiting:
-            QTimer.singleShot(0, lambda: _send(waiting))
 
 
 def _send(waiting: list[tuple[QObject, Preset, Answer]]) -> None:
     for owner, preset, then in waiting:
         if isValid(owner):
             ask(owner, preset, then)
+
+
+# Asks made while held wait, and go out with the event loop's next turn after it ends: what
+# the start does before its loop turns (the loop's own imports) is then not slowed by a
+# worker importing keyring beside it.
+_hold: Hold[tuple[QObject, Preset, Answer]] = Hold(
+    lambda waiting: QTimer.singleShot(0, lambda: _send(waiting)))
+held = _hold.held
