@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from composer.preferences import Preferences
 from composer.providers import keys, llm_log, presets, session_keys
 from composer.run.prepare import needs_key
+from composer.views import keychain
 from composer.views.attachments import run_off_thread
 from composer.views.wrapped_label import WrappedLabel
 
@@ -193,16 +194,16 @@ class SettingsDialog(QDialog):
         self._keychain = None
         self.source_label.setText("Asking the keychain…")
         self._enable_buttons()
-        run_off_thread(self, lambda: (keys.find_key(preset), session_keys.keychain_available()),
-                       lambda answer: self._keychain_answered(preset, answer))
+        keychain.ask(self, preset, lambda found: self._keychain_answered(preset, found))
 
-    def _keychain_answered(self, preset: presets.Preset, answer: object) -> None:
+    def _keychain_answered(self, preset: presets.Preset, found: object) -> None:
         if preset != self.preset():
             return  # another provider was chosen meanwhile: its own answer is on its way
-        if not isinstance(answer, tuple):  # (a bug on the worker: said, not raised)
-            self.source_label.setText(f"Could not ask the keychain: {answer}")
+        if not isinstance(found, keys.FoundKey):  # (a bug on the worker: said, not raised)
+            self.source_label.setText(f"Could not ask the keychain: {found}")
             return
-        self._show_key(preset, *answer)
+        # keyring and its backend are loaded now: whether there is a keychain is known at once.
+        self._show_key(preset, found, session_keys.keychain_available())
 
     def _show_key(self, preset: presets.Preset, found: keys.FoundKey, keychain: bool) -> None:
         self._keychain = keychain
