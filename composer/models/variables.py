@@ -105,11 +105,8 @@ def _message_names(message: Message) -> tuple[str, ...]:
     """The variable names in a message's texts, in order of first use."""
     names: dict[str, None] = {}
     for part in message.parts:
-        fields = part.__dict__  # as _texts, inlined: this runs for every row
-        for attr in ("text", "output"):
-            text = fields.get(attr)
-            if isinstance(text, str) and "{{" in text:
-                names.update(dict.fromkeys(names_in_text(text)))
+        for text in _texts(part):
+            names.update(dict.fromkeys(names_in_text(text)))
     return tuple(names)
 
 

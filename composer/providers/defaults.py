@@ -9,6 +9,7 @@ import httpx
 
 from composer.providers.keys import find_key
 from composer.providers.presets import resolve
+from composer.providers.threads import in_thread
 
 # A reasonable first model per hosted preset; the model list replaces it once fetched.
 DEFAULT_MODELS: dict[str, str] = {
@@ -46,7 +47,7 @@ async def choose_default(client: httpx.AsyncClient, *, timeout: float = 0.5,
     """(preset name, model) for a first start. ``local`` maps local preset names to the base
     URLs to probe (default: each preset's own)."""
     # On a worker: the keychain may answer over D-Bus, or ask to be unlocked.
-    keyed = await asyncio.to_thread(_first_with_key)
+    keyed = await in_thread(_first_with_key)
     if keyed is not None:
         return keyed, DEFAULT_MODELS[keyed]
     servers = local if local is not None else {n: resolve(n).base_url for n in LOCAL_SERVERS}

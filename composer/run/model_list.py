@@ -12,7 +12,7 @@ from composer.providers import keys
 from composer.providers.presets import Preset
 from composer.providers.threads import in_thread
 from composer.providers.trust import TrustedHosts, unconfirmed_key_target
-from composer.run.prepare import find_key, needs_key
+from composer.run.prepare import needs_key
 
 if TYPE_CHECKING:
     import httpx
@@ -38,10 +38,12 @@ async def offered_models(preset: Preset, base_url: str | None, *, chosen: bool,
     base_url = base_url or preset.base_url
     if not base_url:
         raise ModelListNote("Enter the server's base URL first.")
-    # On a worker: a desktop keychain answers over D-Bus, or asks to be unlocked.
-    key = (await in_thread(find_key, preset)).key if needs_key(preset) else None
-    if needs_key(preset) and not key:
-        raise ModelListNote(keys.missing_key_message(preset))
+    key = None
+    if needs_key(preset):
+        # On a worker: a desktop keychain answers over D-Bus, or asks to be unlocked.
+        key = (await in_thread(keys.find_key, preset)).key
+        if not key:
+            raise ModelListNote(keys.missing_key_message(preset))
     target = unconfirmed_key_target(preset, base_url, key, chosen=chosen, trusted=trusted)
     if target is not None:
         raise ModelListNote("Could not list models: " + target.refusal("Send once to confirm it"))

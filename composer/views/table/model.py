@@ -133,9 +133,10 @@ class MessageTableModel(QAbstractTableModel):
                                   [TokensRole, Qt.ItemDataRole.ToolTipRole])
 
     def tokens(self, row: int) -> tuple[str, str] | None:
-        if self._tokens is None:
-            return None
-        return self._tokens.get(self.document.row_id(row))
+        return self._figure(self.document.row_id(row))
+
+    def _figure(self, row_id: int) -> tuple[str, str] | None:
+        return self._tokens.get(row_id) if self._tokens is not None else None
 
     def _emit_row(self, row: int) -> None:
         self._looks.pop(self.document.row_id(row), None)
@@ -233,7 +234,7 @@ class MessageTableModel(QAbstractTableModel):
         found = self._looks.get(row_id)
         if found is not None and found.message is message:
             return found
-        figure = self._tokens.get(row_id) if self._tokens is not None else None
+        figure = self._figure(row_id)
         # Most rows have no variants: the tree (a slow attribute) is read only for those that do.
         variant = self._variant(row) if row in self._variant_rows else None
         look = RowLook(message, message.role, self._preview(message), variant,
