@@ -13,6 +13,7 @@ last run against the count, its cost, the running total); each row's share under
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -174,11 +175,14 @@ class TokenCounter(QObject):
         self.schedule()
 
     def _on_timer_timeout(self) -> None:
-        import asyncio
-
         if not self.enabled:
             return
+        # Before the app imports asyncio (once the window is painted) no loop can be running:
+        # a start slow enough for the timer to run out first must not import it for nothing.
+        asyncio = sys.modules.get("asyncio")
         try:
+            if asyncio is None:
+                raise RuntimeError("no event loop yet")
             loop = asyncio.get_running_loop()
         except RuntimeError:
             # No event loop to count on: not yet (the app starts it after the first paint) or

@@ -228,3 +228,21 @@ def test_a_start_on_a_file_writes_the_draft_state_and_recent_list_after_the_pain
                             env=env, timeout=60)
     assert result.stdout.strip().splitlines() == [
         "0", f"['composer-files'] True {[str(opened), str(last)]!r}"], result.stderr
+
+
+def test_a_count_due_before_the_loop_runs_waits_without_importing_asyncio():
+    """On a start slow enough that the count's timer runs out before the first paint, the
+    count waits for the loop (the timer runs again) and does not import asyncio for it."""
+    lines = _printed(
+        "from composer.views import token_count\n"
+        "token_count.DEBOUNCE_MS = 1\n" + WINDOW +
+        "import time\n"
+        "window.autosaver.stop()\n"
+        "window.show()\n"
+        "for _ in range(5):\n"
+        "    time.sleep(0.01)\n"
+        "    app.processEvents()\n"
+        "print('asyncio' in sys.modules, window.token_count.timer.isActive(),\n"
+        "      window.token_count.task)\n"
+    )
+    assert lines[-1] == "False True None"
