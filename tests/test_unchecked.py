@@ -154,8 +154,9 @@ def test_our_own_file_with_branches_reads_its_tree_as_the_validator_does():
 
 
 def test_the_last_file_this_window_saved_is_reopened_without_building_a_validator(tmp_path):
-    """In a fresh interpreter, the window's start: the file the state vouches for (its
-    sha256) is built without the validator; the same file changed since is validated."""
+    """In a fresh interpreter, the window's start, with no file (the last one reopened) or on
+    that file: the file the state vouches for (its sha256) is built without the validator; the
+    same file changed since is validated."""
     pytest.importorskip("PySide6", reason="the window's start (CI's Qt-free core run)")
     import hashlib
     import os
@@ -175,8 +176,9 @@ def test_the_last_file_this_window_saved_is_reopened_without_building_a_validato
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from composer.views.window import MainWindow\n"
-        f"window = MainWindow(user_dir={str(user)!r})\n"
+        f"window = MainWindow(user_dir={str(user)!r}, reopen=sys.argv[1] == 'reopen')\n"
         "window.autosaver.stop()\n"
+        f"sys.argv[1] == 'reopen' or window.open_path({str(path)!r})  # llm-composer FILE\n"
         "def walk(c):\n"
         "    for s in c.__subclasses__():\n"
         "        yield s; yield from walk(s)\n"
@@ -185,11 +187,20 @@ def test_the_last_file_this_window_saved_is_reopened_without_building_a_validato
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
-    def start() -> str:
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, check=True).stdout.strip()
+    def start(how: str) -> str:
+        return subprocess.run([sys.executable, "-c", code, how], capture_output=True,
+                              text=True, env=env, check=True).stdout.strip()
 
-    assert start() == "Hi True []"
+    assert start("reopen") == "Hi True []"
+    assert start("on the file") == "Hi True []"
     path.write_bytes(path.read_bytes().replace(b'"Hi"', b'"Hi there"'))  # edited elsewhere
-    line = start()
-    assert line.startswith("Hi there False [") and "'Conversation'" in line
+    for how in ("reopen", "on the file"):
+        line = start(how)
+        assert line.startswith("Hi there False [") and "'Conversation'" in line
+
+
+def test_the_empty_conversation_is_the_validators():
+    """What a start on a file shows until the file is read, built without the validator."""
+    empty, validated = files.empty_conversation(), Conversation()
+    assert empty == validated and files.encode_doc(empty) == files.encode_doc(validated)
+    assert repr(empty) == repr(validated)

@@ -439,6 +439,14 @@ def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
     return doc if isinstance(doc, Conversation) else doc.conversation()
 
 
+def empty_conversation() -> Conversation:
+    """``Conversation()`` built without the validator: a start on a file shows it until the
+    file is read, and its first paint need not wait for a validator either."""
+    built = _unchecked({"composer": {"kind": "conversation", "format_version": LINEAR_VERSION},
+                        "messages": [], "settings": {}})
+    return built if built is not None else Conversation()
+
+
 def _unchecked(data: Any) -> Conversation | None:
     """A conversation file known to be valid (shipped, or this app's own bytes), built without
     pydantic's validator (unchecked.py: building the validator is a tenth of a start); its

@@ -25,6 +25,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from composer.models import provenance
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 from composer.models.files import (
@@ -136,6 +137,17 @@ class DraftState:
     # next start unchanged, its settings the user chose stay the user's.
     file_chosen: list[str] | None = None
     file_sha256: str | None = None
+
+    def vouched(self, data: bytes) -> tuple[str, list[str]] | None:
+        """``data`` as this window last saved ``path`` (it hashes the same): its digest and the
+        settings the user had chosen then, which stay the user's (the state is read as data:
+        only known field names count). None when ``data`` is not those bytes."""
+        if not isinstance(self.file_sha256, str):
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != self.file_sha256:
+            return None
+        return digest, provenance.named_fields(self.file_chosen)
 
 
 class DraftStore:

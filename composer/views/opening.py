@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from composer.models.exchange import Exchange
     from composer.models.formats._choices import Choice
     from composer.models.formats.base import Imported
+    from composer.views.files import DraftState
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Outcome:
     note: str = ""  # invalid characters replaced in our own file (an import has its losses)
     choices: list[Choice] = field(default_factory=list)
     fmt: str | None = None  # the format asked for, for the chosen conversation's import
+    # Our own file as the window last saved it: its digest and the settings the user chose.
+    vouched: tuple[str, list[str]] | None = None
 
 
 def read_for_import(path: Path, fmt: str | None = None, key: str | None = None) -> Outcome:
@@ -54,8 +57,18 @@ def read_for_import(path: Path, fmt: str | None = None, key: str | None = None) 
                                              source=str(path)))
 
 
-def read_for_open(path: Path) -> Outcome:
-    """Our own file opened as such; a file in another format imported instead."""
+def read_for_open(path: Path, last_saved: DraftState | None = None) -> Outcome:
+    """Our own file opened as such; a file in another format imported instead. The file the
+    window last saved (``last_saved``, the draft state), unchanged since, is vouched for and
+    read as a reopened one is, without building the validator."""
+    if last_saved is not None and last_saved.path == str(path):
+        try:
+            data = model_files.read_bytes(path)
+            if (vouched := last_saved.vouched(data)) is not None:
+                conversation = model_files.conversation_from_bytes(data, str(path), ours=True)
+                return Outcome("open", conversation, vouched=vouched)
+        except FormatError:
+            pass  # read below as any file is, to say what is wrong with it
     try:
         data, repaired = model_files.read_json_counted(path)
     except FormatError as exc:

@@ -5,14 +5,12 @@ draft state the window writes (start, open, save, close). A mixin of MainWindow,
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models import files as model_files
-from composer.models import provenance
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.errors import FormatError
@@ -30,7 +28,7 @@ class DraftSession:
         (draft-recovered.json) so nothing overwrites it before the user decides. Without
         ``reopen`` (a start on a file, which replaces it before the first paint) an empty
         document: the last file is not read, nor the example."""
-        state = self.drafts.state()
+        state = self._last_saved = self.drafts.state()
         note = ""
         if self.drafts.recoverable():
             try:
@@ -43,11 +41,11 @@ class DraftSession:
         for target in {state.path, *(state.saving or [])[:1]} - {None}:
             model_files.remove_stale_temps(Path(target).parent)
         if not reopen:
-            return Document(), note
+            return Document(model_files.empty_conversation()), note
         if state.path and Path(state.path).is_file():
             try:
                 data = model_files.read_bytes(state.path)
-                self._vouch_unchanged(state, data)
+                self._vouched = state.vouched(data)
                 conversation = model_files.conversation_from_bytes(
                     data, state.path, ours=self._vouched is not None)
             except FormatError as exc:
@@ -59,27 +57,19 @@ class DraftSession:
         self._on_example = True
         return Document(example_conversation()), note
 
-    def _vouch_unchanged(self, state: DraftState, data: bytes) -> None:
-        """The last file, reopened as this window saved it (``data`` hashes the same): the
-        settings the user had chosen when saving stay the user's (``adopt_reopened``), and the
-        bytes, this app's own, are read without building the validator."""
-        if not isinstance(state.file_sha256, str):
-            return
-        digest = hashlib.sha256(data).hexdigest()
-        if digest == state.file_sha256:
-            # The state file is read as data: only known field names count.
-            self._vouched = (digest, provenance.named_fields(state.file_chosen))
-
     def adopt_reopened(self) -> None:
-        """Once the request panel follows the document: what ``_vouch_unchanged`` found."""
+        """Once the request panel follows the document: what the draft state vouched for
+        (``DraftState.vouched``: the file reopened or opened as this window saved it)."""
         if self._vouched is not None:
             self.request_panel.provenance.adopt(self._vouched[1])
             self.request_panel.file_note.refresh()
 
-    def vouch_saved(self, digest: str) -> None:
-        """The file was just saved (its bytes' sha256): the settings the user chose are vouched
-        for."""
+    def vouch_saved(self, path: Path, digest: str) -> None:
+        """``path`` was just saved (its bytes' sha256): the settings the user chose are vouched
+        for, now and when the file is opened again unchanged."""
         self._vouched = (digest, self.request_panel.provenance.chosen())
+        self._last_saved = DraftState(path=str(path), file_sha256=digest,
+                                      file_chosen=self._vouched[1])
 
     def offer_recovery(self) -> QMessageBox | None:
         """Ask whether to recover a crashed session's unsaved changes; None when there are none."""

@@ -110,6 +110,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self._close_confirmed = False
         self._recovery: tuple[Path, DraftState] | None = None
         self._vouched: tuple[str, list[str]] | None = None  # session.py: the saved file's
+        self._last_saved = DraftState()  # session.py: the file this window last saved
         self._dialog: QWidget | None = None
         self._on_example = False  # opened on the bundled example (a first start)
         # Opens a conversation in a window of its own (set by the app's window list); None:
@@ -277,9 +278,13 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         self.setWindowTitle(f"{self._display_name()}{note}[*] — Composer")
         self.setWindowModified(not self.undo_stack.isClean())
 
-    def _replace(self, conversation: Conversation, path: Path | None, note: str = "") -> None:
-        self._vouched = None  # another document: nothing of its file is vouched for
+    def _replace(self, conversation: Conversation, path: Path | None, note: str = "", *,
+                 vouched: tuple[str, list[str]] | None = None) -> None:
+        """``vouched``: ``path`` holds what this window saved (opening.read_for_open); of any
+        other file nothing is vouched for."""
+        self._vouched = vouched
         self.editor.replace_all(conversation)
+        self.adopt_reopened()
         self.file_path = path
         self._title_note = note
         self._foreign_name = ""
@@ -303,7 +308,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
 
         p = Path(os.path.abspath(path))  # the state and recent files outlive the cwd
         memory.keep_heaps_trimmed()
-        return self._apply_open(p, opening.read_for_open(p)) is not False
+        return self._apply_open(p, opening.read_for_open(p, self._last_saved)) is not False
 
     def open_path_later(self, path: str | os.PathLike[str], fmt: str | None = None,
                         *, as_import: bool = False) -> None:
@@ -315,7 +320,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
         memory.keep_heaps_trimmed()  # before the reader's heap holds a big file's texts
         self.statusBar().showMessage(f"Reading {p}…")
         work = (lambda: opening.read_for_import(p, fmt)) if as_import else \
-            (lambda: opening.read_for_open(p))
+            (lambda: opening.read_for_open(p, self._last_saved))
         self._reading = run_off_thread(self, work, lambda outcome: self._apply_open(p, outcome))
 
     def _apply_open(self, p: Path, outcome: opening.Outcome) -> bool | None:
@@ -332,7 +337,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             self._error("Could not open the file", doc.one_line())
             return False
         exchange = None if isinstance(doc, Conversation) else doc
-        self._replace(exchange.conversation() if exchange else doc, p)
+        self._replace(exchange.conversation() if exchange else doc, p, vouched=outcome.vouched)
         self.recent.add(p)
         note = f" ({outcome.note})" if outcome.note else ""
         self.statusBar().showMessage(f"Opened {p}{note}", 10000 if note else 5000)
@@ -347,7 +352,7 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             digest = hashlib.sha256(data).hexdigest()
             self.drafts.begin_save(p, digest)
             model_files.atomic_write_bytes(p, data)
-            self.vouch_saved(digest)
+            self.vouch_saved(p, digest)
         except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
             self._error("Could not save", model_files.write_problem(p, exc))
             return False

@@ -229,6 +229,35 @@ def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
     assert not third.request_panel.provenance.base_url_chosen
 
 
+def test_the_users_own_file_opened_again_unchanged_keeps_their_settings_theirs(
+        qtbot, run_window, loopback, tmp_path):
+    # ``llm-composer FILE`` and Open of the file the window last saved: as a reopen, what the
+    # user typed and saved stays theirs; a file changed since is any file.
+    path = tmp_path / "mine.json"
+    window = run_window()
+    _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
+    assert window.save_to(path)
+    with qtbot.waitSignal(window.closed):
+        window.close()
+
+    started = run_window(reopen=False)
+    assert started.open_path(path)
+    assert started.request_panel.provenance.base_url_chosen
+    assert started.request_panel.file_note.text() == "From the file, not set by you: provider."
+    assert started.open_path(_shared_file(tmp_path, "http://elsewhere.invalid/v1"))
+    assert not started.request_panel.provenance.base_url_chosen
+    started.open_path_later(path)  # Open, a drop, the recent list: read on a worker
+    qtbot.waitUntil(lambda: started.file_path == path)
+    assert started.request_panel.provenance.base_url_chosen
+    with qtbot.waitSignal(started.closed):
+        started.close()  # its state still vouches for the file
+
+    path.write_text(path.read_text(encoding="utf-8").replace('"m"', '"m2"'), encoding="utf-8")
+    changed = run_window(reopen=False)
+    assert changed.open_path(path)
+    assert not changed.request_panel.provenance.base_url_chosen
+
+
 def test_a_state_file_not_of_the_windows_writing_vouches_for_nothing(run_window, tmp_path):
     path = _shared_file(tmp_path, "http://elsewhere.invalid/v1")
     window = run_window()
