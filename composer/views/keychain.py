@@ -5,13 +5,13 @@ window is painted, so nothing of this runs before, or beside, the first paint.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QObject, QTimer
 from shiboken6 import isValid
 
 from composer.providers import keys
-from composer.providers.presets import Preset
+from composer.providers.presets import Preset, needs_key
 from composer.views.attachments import run_off_thread
 from composer.views.holding import Hold
 
@@ -25,6 +25,26 @@ def ask(owner: QObject, preset: Preset, then: Answer) -> None:
         _hold.keep((owner, preset, then))
         return
     run_off_thread(owner, lambda: keys.find_key(preset), then)
+
+
+def ask_first(owner: QObject, presets: Iterable[Preset], then: Callable[[], None]) -> bool:
+    """Ask the keychain on a worker for each of ``presets`` that sends a key and whose answer
+    is not known yet (``keys.known_key``), then ``then()`` on the GUI thread once all have
+    answered: True. False, with nothing asked, when every answer is known: ``find_key`` of
+    them all returns at once."""
+    unasked = {p.keychain_user: p for p in presets if needs_key(p) and keys.known_key(p) is None}
+    if not unasked:
+        return False
+    left = set(unasked)
+
+    def answered(user: str) -> None:
+        left.discard(user)
+        if not left:
+            then()
+
+    for user, preset in unasked.items():
+        ask(owner, preset, lambda _found, user=user: answered(user))
+    return True
 
 
 def _send(waiting: list[tuple[QObject, Preset, Answer]]) -> None:

@@ -75,6 +75,14 @@ def open_dialog(qtbot, window):
     return dialog
 
 
+def sent(qtbot, window):
+    """The compare view, once the send went on: after the keychain answered, on a worker, for
+    the targets' providers it had not been asked for."""
+    view = window.compare_ui.view
+    qtbot.waitUntil(view.isVisible)
+    return view
+
+
 def text_of(widget) -> str:
     return "".join(b.text for b in widget.pane.blocks_of(TextBlock))
 
@@ -93,8 +101,8 @@ def test_compare_three_protocols_and_keep_the_middle_reply(qtbot, run_window, se
                   ("gemini", "gemini-2.5-flash", gemini.url, {})])
     dialog.send_button.click()
 
-    view = window.compare_ui.view
-    assert view.isVisible() and len(view.columns) == 3
+    view = sent(qtbot, window)
+    assert len(view.columns) == 3
     qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=10000)
     assert [c.column.state for c in view.columns] == [RunState.DONE] * 3
     # Each target got its own request and parameters, in its own protocol.
@@ -167,7 +175,7 @@ def test_a_failing_target_shows_its_error_in_its_column(qtbot, run_window, serve
     fill(dialog, [("custom", "missing", chat.url, {}),
                   ("anthropic", "claude", claude.url, {})])
     dialog.send_button.click()
-    view = window.compare_ui.view
+    view = sent(qtbot, window)
     qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=10000)
 
     broken, good = view.columns
@@ -210,7 +218,7 @@ def test_esc_stops_every_column_and_each_keeps_what_arrived(qtbot, run_window, s
                   ("anthropic", "queued", claude.url, {}),  # the same local server: waits
                   ("custom", "other", chat.url, {})])
     dialog.send_button.click()
-    view = window.compare_ui.view
+    view = sent(qtbot, window)
     qtbot.waitUntil(lambda: "Olá" in text_of(view.columns[0]), timeout=10000)
     assert view.columns[1].column.state == RunState.QUEUED
     assert view.columns[1].state.text() == "Queued"
@@ -342,7 +350,8 @@ def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_wi
 
     # Cancel: the file's server gets nothing, the typed one is sent to.
     typed.queue(Reply.sse(recorded(ANTHROPIC)))
-    assert window.compare_ui.send(targets) is None
+    assert window.compare_ui.send(targets) is None  # the keychain is asked first, on a worker
+    qtbot.waitUntil(lambda: any(b.checkBox() is not None for b in open_boxes(window)))
     (box,) = [b for b in open_boxes(window) if b.checkBox() is not None]
     assert shared.url in box.text()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
@@ -368,3 +377,35 @@ def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_wi
     task = window.compare_ui.send(targets)
     assert task is not None
     qtbot.waitUntil(task.done, timeout=10000)
+
+
+def test_the_keychain_is_asked_off_the_gui_thread_before_a_compare_goes(
+        qtbot, run_window, monkeypatch):
+    """A desktop keychain answers over D-Bus, or asks to be unlocked: for providers it was not
+    asked for yet, a compare asks it on a worker, once per provider, and goes on after."""
+    import keyring.core
+
+    from composer.providers import keys
+    from tests.test_keychain_threads import RecordingKeyring
+
+    for var in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    backend = RecordingKeyring()
+    keyring.core.set_keyring(backend)
+    try:
+        window = run_window(conversation())
+        keys.forget_keychain_cache()
+        targets = [Target("anthropic", "a"), Target("anthropic", "b"), Target("gemini", "c")]
+        assert window.compare_ui.send(targets) is None
+        view = sent(qtbot, window)
+        qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=5000)
+        assert [c.column.state for c in view.columns] == [RunState.REFUSED] * 3
+        assert "no API key for Anthropic" in view.columns[0].pane.error_block.message.text()
+        assert len(backend.threads) == 2 and "MainThread" not in backend.threads
+        # Asked once: the next compare goes at once.
+        task = window.compare_ui.send(targets)
+        assert task is not None and len(backend.threads) == 2
+        qtbot.waitUntil(task.done, timeout=5000)
+    finally:
+        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
+        keys.forget_keychain_cache()

@@ -18,7 +18,15 @@ from composer.run import RunState
 from composer.views.table.model import CONTENT_COLUMN
 from tests.loopback import LoopbackServer, Reply
 from tests.views.test_branches import _press, _reply, _texts
-from tests.views.test_compare_window import ANTHROPIC, CHAT, GEMINI, fill, open_dialog, recorded
+from tests.views.test_compare_window import (
+    ANTHROPIC,
+    CHAT,
+    GEMINI,
+    fill,
+    open_dialog,
+    recorded,
+    sent,
+)
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -111,7 +119,7 @@ def test_the_whole_crafting_loop_by_keyboard(qtbot, run_window, loopback, monkey
                       ("anthropic", "claude-sonnet-4-20250514", servers[1].url, {}),
                       ("gemini", "gemini-2.5-flash", servers[2].url, {})])
         dialog.send_button.click()
-        view = window.compare_ui.view
+        view = sent(qtbot, window)
         qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=10000)
         assert [c.column.state for c in view.columns] == [RunState.DONE] * 3
         view.columns[1].keep_button.click()  # keep the middle one

@@ -132,7 +132,12 @@ class CompareUI:
     def send(self, targets: list[Target]) -> asyncio.Task | None:
         """Remember ``targets`` and send the conversation, as it is now, to each of them. When
         a key would go to a base URL only the file chose, ask first (as Send does): None then,
-        and the answer sends (a No sends too: those targets are refused in their columns)."""
+        and the answer sends (a No sends too: those targets are refused in their columns).
+        None too while the keychain is asked, on a worker, for the targets' providers it was
+        not asked for yet: the send goes on with its answers."""
+        from composer.run.targets import TargetError
+        from composer.views import keychain
+
         self.window.preferences = self.window.preferences.model_copy(
             update={"compare_targets": [t.to_dict() for t in targets]})
         try:
@@ -141,6 +146,18 @@ class CompareUI:
             self.window.statusBar().showMessage(
                 f"Could not save preferences: {exc.strerror or exc}", 10000)
         conversation = self._conversation()
+        presets = []
+        for target in targets:
+            try:
+                presets.append(target.preset())
+            except TargetError:
+                pass  # refused in its column
+        if keychain.ask_first(self.window, presets, lambda: self._send(conversation, targets)):
+            self.window.statusBar().showMessage("Asking the keychain…", 5000)
+            return None
+        return self._send(conversation, targets)
+
+    def _send(self, conversation: Conversation, targets: list[Target]) -> asyncio.Task | None:
         chosen = self.window.request_panel.provenance.base_url_chosen
         trusted = self.window.run_ui.key_trust
         from composer.run.compare import key_question  # the compare core: with the first compare
