@@ -28,6 +28,8 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.parts import AttachmentPart, ToolResultPart
 from composer.run.cache_check import cache_problems
+from composer.providers import keys
+from composer.providers.presets import UnknownProvider, needs_key, resolve
 from composer.run.prepare import preview_call
 from composer.views import memory, theme
 from composer.views.wrapped_label import WrappedLabel
@@ -74,6 +76,16 @@ def request_text(request: HttpRequest) -> str:
     if shown.body is not None:
         lines.append(json.dumps(_abbreviated(shown.body), ensure_ascii=False, indent=2))
     return "\n".join(lines)
+
+
+def _asks_keychain(conversation: Conversation) -> bool:
+    """Whether building a request asks the keychain: for a provider that sends a key and
+    whose keychain answer is not known yet (it may answer over D-Bus, or ask to be unlocked)."""
+    try:
+        preset = resolve(conversation.settings.provider)
+    except UnknownProvider:
+        return False
+    return needs_key(preset) and keys.known_key(preset) is None
 
 
 def _reads_files(conversation: Conversation) -> bool:
@@ -180,13 +192,15 @@ class RequestInspector(QWidget):
 
     def refresh(self) -> None:
         """Rebuild the preview for the current table and settings. Attachments kept by path
-        are read from disk to build it, so then it is built on a worker thread."""
+        are read from disk to build it, and a provider's key may be asked of the keychain: then
+        it is built on a worker thread."""
         self._timer.stop()
         self._stale = False
         self._generation += 1
         conversation = self._document.conversation
         last = self.last_hashes()
-        if not _reads_files(conversation):
+        reads = _reads_files(conversation)
+        if not reads and not _asks_keychain(conversation):
             request, key_env, notes = preview_request(conversation, last)
             self._show(request, key_env, notes, "Request that Send will make", rebuilt=True)
             return
@@ -195,7 +209,8 @@ class RequestInspector(QWidget):
                                                 settings=conversation.settings,
                                                 composer=conversation.composer)
         generation = self._generation
-        self._heading.setText("Reading attached files to build the request…")
+        self._heading.setText("Reading attached files to build the request…" if reads
+                              else "Asking the keychain for the key…")
 
         def build() -> None:
             built = preview_request(snapshot, last)

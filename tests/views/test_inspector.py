@@ -31,6 +31,8 @@ def test_the_request_is_shown_before_sending_with_the_key_redacted(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123")
     window = run_window(_openai())
     inspector = window.run_ui.inspector
+    # Built once the keychain has answered, on a worker.
+    qtbot.waitUntil(lambda: inspector.text.toPlainText().startswith("POST"))
     text = inspector.text.toPlainText()
     assert text.startswith("POST https://api.openai.com/v1/chat/completions\n")
     assert "Authorization: <redacted>" in text and "sk-secret-123" not in text
@@ -149,3 +151,37 @@ def test_attachments_kept_by_path_are_read_off_the_gui_thread_for_the_preview(qt
         pass
     assert inspector.heading.text() == "Request that Send will make"
     assert "read from disk" in inspector.text.toPlainText()
+
+
+def test_a_key_the_keychain_was_not_asked_for_is_asked_off_the_gui_thread(qtbot, monkeypatch):
+    import keyring.core
+
+    from composer.models.conversation import Conversation
+    from composer.models.document import Document
+    from composer.models.parts import Message
+    from composer.models.settings import RequestSettings
+    from composer.providers import keys
+    from composer.views.inspector import RequestInspector
+    from tests.test_keychain_threads import RecordingKeyring
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
+    backend = RecordingKeyring()
+    keyring.core.set_keyring(backend)
+    keys.forget_keychain_cache()
+    try:
+        conversation = Conversation(messages=[Message.text("user", "Hi")],
+                                    settings=RequestSettings(provider="anthropic", model="m"))
+        inspector = RequestInspector(Document(conversation))
+        qtbot.addWidget(inspector)
+        assert inspector.heading.text() == "Asking the keychain for the key…"
+        with qtbot.waitSignal(inspector.refreshed, timeout=5000):
+            pass
+        assert inspector.heading.text() == "Request that Send will make"
+        assert backend.threads and "MainThread" not in backend.threads
+        asked = len(backend.threads)
+        inspector.refresh()  # the answer known now: built at once
+        assert inspector.heading.text() == "Request that Send will make"
+        assert len(backend.threads) == asked
+    finally:
+        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
+        keys.forget_keychain_cache()
