@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.parts import AttachmentPart, ToolResultPart
-from composer.run.cache_check import cache_problems
 from composer.providers import keys
 from composer.providers.presets import UnknownProvider, needs_key, resolve
+from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
 from composer.views import memory, theme
 from composer.views.wrapped_label import WrappedLabel
