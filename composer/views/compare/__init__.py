@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from composer.models.conversation import Conversation
+from composer.views import keychain
 from composer.views.trust import ask_key_target
 
 if TYPE_CHECKING:
@@ -135,8 +136,7 @@ class CompareUI:
         and the answer sends (a No sends too: those targets are refused in their columns).
         None too while the keychain is asked, on a worker, for the targets' providers it was
         not asked for yet: the send goes on with its answers."""
-        from composer.run.targets import TargetError
-        from composer.views import keychain
+        from composer.run.targets import TargetError  # the targets: with the first compare
 
         self.window.preferences = self.window.preferences.model_copy(
             update={"compare_targets": [t.to_dict() for t in targets]})
