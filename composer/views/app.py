@@ -85,9 +85,10 @@ def make_loop(app):
             return super().submit(memory.collection_paused(partial(fn, *args, **kwargs)))
 
     loop = qasync.QEventLoop(app)
-    # asyncio.to_thread (the test runner writes its cell files so) on plain threads: qasync's
-    # own executor is QThreads, which Qt reports as "destroyed while running" at exit. No
-    # garbage is collected on those threads, nor on in_thread's (memory.collection_paused).
+    # asyncio's own blocking calls (getaddrinfo, before each new connection) on plain threads:
+    # qasync's own executor is QThreads, which Qt reports as "destroyed while running" at exit.
+    # No garbage is collected on those threads, nor on in_thread's (memory.collection_paused),
+    # which runs Composer's own blocking work.
     loop.set_default_executor(Executor(thread_name_prefix="composer"))
     threads.thread_body = memory.collection_paused
     return loop
@@ -184,6 +185,8 @@ def _open_window(files: list[str]) -> int:
     gc.enable()
     import asyncio
 
+    from composer.providers.threads import in_thread
+
     async def main() -> int:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_loop_exception_handler)
@@ -198,7 +201,7 @@ def _open_window(files: list[str]) -> int:
         # The network stack (httpx, the TLS certificates) loads once the window is on screen,
         # on a worker: the window answers meanwhile (a send before it is done makes its own
         # client).
-        await asyncio.to_thread(_load_network)
+        await in_thread(_load_network)
         import httpx
 
         from composer.providers.http import new_client
@@ -208,7 +211,7 @@ def _open_window(files: list[str]) -> int:
             windows.use_client(client)
             from composer.views.results import markdown
 
-            warm = loop.run_in_executor(None, markdown.warm_up)
+            warm = asyncio.ensure_future(in_thread(markdown.warm_up))
             if files:
                 windows.open_files(files[1:])
             else:

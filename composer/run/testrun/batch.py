@@ -40,6 +40,7 @@ from composer.models.files import atomic_write_text
 from composer.providers.base import Frame, HttpRequest, RequestRefused
 from composer.providers.guard import open_parser
 from composer.providers.http import new_client
+from composer.providers.threads import in_thread
 from composer.providers.transport import Call, build_exchange
 from composer.providers.whole import whole_replies
 from composer.run.testrun import batch_apis
@@ -250,8 +251,8 @@ class BatchRun:
 
     async def run(self, *, wait: bool = False) -> RunSummary:
         if not self._prepared:
-            await asyncio.to_thread(self.prepare)
-        await asyncio.to_thread(write_suite_copy, self.folder, self.runner.suite)
+            await in_thread(self.prepare)
+        await in_thread(write_suite_copy, self.folder, self.runner.suite)
         async with new_client() as client:
             await self._poll_round(client)
             await self._submit(client, [c for c in self._still_to_submit()])
@@ -261,8 +262,8 @@ class BatchRun:
                 await asyncio.sleep(delay)
                 delay = min(delay * POLL_GROWTH, self.poll_max)
                 await self._poll_round(client)
-        summary = await asyncio.to_thread(load_run, self.folder)
-        await asyncio.to_thread(write_manifest, self.folder, summary.manifest())
+        summary = await in_thread(load_run, self.folder)
+        await in_thread(write_manifest, self.folder, summary.manifest())
         return summary
 
     def _still_to_submit(self) -> list[PlannedCell]:
@@ -340,7 +341,7 @@ class BatchRun:
                       "cells": [{"custom_id": self._custom_id(item), "path": cell.path,
                                  "request": cell.request} for cell, item in chunk]}
             self.records[name] = record
-            await asyncio.to_thread(self._save, name)
+            await in_thread(self._save, name)
             self.submitted_now.update(cell.path for cell, _ in chunk)
             self.on_event(BatchSubmitted(name, api.name, made["id"], target.name, len(chunk)))
 
@@ -377,7 +378,7 @@ class BatchRun:
             self.on_event(BatchPolled(name, api.name, str(record.get("id")), status.state,
                                       status.detail))
             if status.state == PENDING:
-                await asyncio.to_thread(self._save, name)
+                await in_thread(self._save, name)
                 return
             if status.has_results:
                 await self._fetch(client, api, http, record, status)
@@ -389,7 +390,7 @@ class BatchRun:
         record["state"] = FETCHED if status.state == ENDED else status.state
         record["ended_utc"] = _now()
         record["_polled_now"] = True
-        await asyncio.to_thread(self._save, name)
+        await in_thread(self._save, name)
 
     async def _fetch(self, client: httpx.AsyncClient, api: BatchApi, http: Http,
                      record: dict[str, Any], status: Status) -> None:
@@ -418,7 +419,7 @@ class BatchRun:
         runner = self.runner
         verdicts, cost, note = judge(runner.suite, cell, exchange, runner.price)
         info = cell_info(cell, verdicts, cost, note)
-        await asyncio.to_thread(write_cell, self.folder, cell, exchange, info)
+        await in_thread(write_cell, self.folder, cell, exchange, info)
         runner.spent_usd += cost or 0.0
         runner.done += 1
         self.fetched_now.add(cell.path)

@@ -28,6 +28,7 @@ from composer.models.events import StreamError
 from composer.models.exchange import Exchange, ExchangeExtras, Prompt
 from composer.providers.http import new_client
 from composer.providers.refused import RequestRefused
+from composer.providers.threads import in_thread
 from composer.providers.transport import Call, describe_error, run_call
 from composer.run.lanes import Lanes
 from composer.run.testrun.checks import ERROR, Observed, Verdict
@@ -227,11 +228,11 @@ class Runner:
 
     async def run(self) -> RunSummary:
         if not self._prepared:
-            await asyncio.to_thread(self.prepare)
-        await asyncio.to_thread(write_suite_copy, self.folder, self.suite)
+            await in_thread(self.prepare)
+        await in_thread(write_suite_copy, self.folder, self.suite)
         total = len(self.cells)
         # Made off the loop's thread: loading the CA bundle takes 50-150 ms, a stall in a window.
-        async with await asyncio.to_thread(new_client) as client:
+        async with await in_thread(new_client) as client:
             self._tasks = [asyncio.ensure_future(self._cell(cell, client, total))
                            for cell in self.to_send]
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -251,7 +252,7 @@ class Runner:
         summary = RunSummary(self.folder, self.suite, [
             finished.get(cell.key) or CellResult(cell, PENDING) for cell in self.cells],
             batch_records(self.folder))
-        await asyncio.to_thread(write_manifest, self.folder, summary.manifest())
+        await in_thread(write_manifest, self.folder, summary.manifest())
         return summary
 
     def _over_budget(self) -> bool:
@@ -282,7 +283,7 @@ class Runner:
             info = cell_info(cell, verdicts, cost, note)
             # Written before the lane lets the next call go, too: a kill loses at most the one
             # call each lane has under way, never also a finished one waiting for its file.
-            await asyncio.to_thread(write_cell, self.folder, cell, exchange, info)
+            await in_thread(write_cell, self.folder, cell, exchange, info)
             return exchange, info
 
         sent = await self.lanes.run(cell.target, send)
