@@ -134,3 +134,33 @@ def test_a_file_written_in_small_pieces_is_the_one_dump_byte_for_byte(tmp_path, 
         assert files.encode_doc(doc) == files.encode_text(expected)
         save(doc, tmp_path / "f.json")
         assert (tmp_path / "f.json").read_bytes() == files.encode_text(expected)[0]
+
+
+# -- a draft: compact JSON, a message at a time ----------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from composer.models import files  # noqa: E402
+from composer.models.tree import Tree  # noqa: E402
+from tests.test_formats_properties import FULL, conversations  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(conversations(FULL), st.booleans(), st.booleans())
+def test_a_draft_reads_back_as_the_saved_file_does(tmp_path, conversation, branched, extra):
+    if extra:
+        conversation.__pydantic_extra__ = {"their_key": [1, {"a": None}]}
+    if branched and conversation.messages:
+        rows = conversation.messages
+        tree, _fork = Tree.linear(rows).commit([*rows[:-1], Message.text("user", "again\ud800")])
+        conversation = Conversation(messages=tree.messages(), settings=conversation.settings)
+        conversation.set_tree(tree)
+    saved, draft = tmp_path / "saved.json", tmp_path / "draft.json"
+    replaced = files.save(conversation, saved)
+    assert files.save(conversation, draft, draft=True) == replaced
+    json.loads(draft.read_bytes())  # plain JSON, one line
+    from_draft, from_file = files.load_conversation(draft), files.load_conversation(saved)
+    assert from_draft == from_file and from_draft.to_dict() == from_file.to_dict()
+    assert from_draft.tree == from_file.tree

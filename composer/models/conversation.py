@@ -111,8 +111,11 @@ class Conversation(Value):
     def variable_values(self) -> dict[str, str]:
         return dict(self.composer.variables or {})
 
-    def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
+    def to_dict(self, *, messages: bool = True) -> dict[str, Any]:
+        """The file's object; without ``messages``, all of it but them (a draft dumps them a
+        message at a time: files.save)."""
+        data = self.model_dump(mode="json", by_alias=True,
+                               exclude=None if messages else {"messages"})
         tree = self.kept_tree()
         header = {**data.get("composer", {}), "kind": "conversation",
                   "format_version": CONVERSATION_VERSION if tree else LINEAR_VERSION}

@@ -246,7 +246,7 @@ class DraftStore:
         None when the snapshot is from an epoch before the current one: it is dropped."""
         state.saved_at = time.time()
         slot = DRAFT_SLOTS[1] if self._current.draft == DRAFT_SLOTS[0] else DRAFT_SLOTS[0]
-        replaced = save_file(conversation, self.user_dir / slot)  # a piece at a time
+        replaced = save_file(conversation, self.user_dir / slot, draft=True)  # a piece at a time
         with self._lock:
             if epoch is not None and epoch != self._epoch:
                 (self.user_dir / slot).unlink(missing_ok=True)
