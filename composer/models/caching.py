@@ -148,6 +148,9 @@ def _canonical(value: Any) -> str:
 def _without_breakpoint(item: Any) -> dict[str, Any]:
     """What an item contributes to the cache key: itself, less the breakpoint marks (moving or
     re-timing a breakpoint does not change the cached prefix)."""
+    meta = _metadata_of(item)
+    if KEY not in meta:  # nothing to take out: no copy (a deep one, per part of every row)
+        return item.to_dict()
     return with_breakpoint(item, None).to_dict()
 
 
@@ -166,10 +169,14 @@ def _render_order(conversation: Conversation) -> list[tuple[int | None, int, Any
 def breakpoints(conversation: Conversation) -> list[Breakpoint]:
     """Every breakpoint, in the order the API reads them, each with its prefix's size and
     digest. The digest covers the model, the tools and every part up to the breakpoint."""
-    found = []
+    found: list[Breakpoint] = []
+    items = _render_order(conversation)
+    marked = [n for n, (_row, _index, item) in enumerate(items) if breakpoint_of(item)]
+    if not marked:
+        return found  # (a send checks for them: hashing every part of a long conversation)
     digest = hashlib.sha256(_canonical(conversation.settings.model).encode())
     chars, exact, role_of = 0, True, conversation.messages
-    for row, index, item in _render_order(conversation):
+    for row, index, item in items[:marked[-1] + 1]:  # what follows the last one is no prefix
         if row is None:
             text, whole = _canonical(_without_breakpoint(item)), True
             digest.update(b"tool" + text.encode())
