@@ -253,3 +253,27 @@ def test_any_edit_sequence_undoes_and_redoes_exactly(ops):
         doc.apply(redo)
         assert (list(doc.messages), doc.ids) == after
     assert shadow.ids == list(doc.ids)
+
+
+def test_a_snapshot_keeps_the_conversation_as_it_was_whatever_the_document_does_next():
+    """What a send, a compare, a count or a preview works on: no edit reaches it."""
+    from composer.models.tree import Tree
+
+    rows = [Message.text("system", "Be brief."), Message.text("user", "Hi {{name}}")]
+    conversation = Conversation(messages=rows, settings=RequestSettings(provider="anthropic",
+                                                                        model="m"))
+    conversation.composer.variables = {"name": "Ada"}
+    conversation.__pydantic_extra__ = {"their_key": 1}
+    tree, _ = Tree.linear(rows).commit([rows[0], Message.text("user", "Hello")])
+    conversation.set_tree(tree)
+    document = Document(conversation)
+    snapshot = document.conversation.snapshot()
+    before = conversation.to_dict()
+    assert snapshot == conversation and snapshot.to_dict() == before
+    assert snapshot.tree == tree and snapshot.model_extra == {"their_key": 1}
+
+    document.apply(ReplaceMessage(1, Message.text("user", "changed")))
+    document.apply(InsertRows(2, (Message.text("assistant", "more"),)))
+    document.set_settings(RequestSettings(provider="openai", model="other"))
+    document.set_variables({"name": "Grace"})
+    assert snapshot.to_dict() == before and snapshot != document.conversation

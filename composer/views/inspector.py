@@ -204,10 +204,7 @@ class RequestInspector(QWidget):
             request, key_env, notes = preview_request(conversation, last)
             self._show(request, key_env, notes, "Request that Send will make", rebuilt=True)
             return
-        # Edits replace messages and settings, never change them: a shallow copy is a snapshot.
-        snapshot = Conversation.model_construct(messages=list(conversation.messages),
-                                                settings=conversation.settings,
-                                                composer=conversation.composer)
+        snapshot = conversation.snapshot()
         generation = self._generation
         self._heading.setText("Reading attached files to build the request…" if reads
                               else "Asking the keychain for the key…")

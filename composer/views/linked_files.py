@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from composer.models import linked
 from composer.models.attachment import Attachment
-from composer.models.conversation import Conversation
 from composer.models.document import Document, ReplaceMessage
 from composer.views import dialogs
 from composer.views.attachments import run_off_thread
@@ -62,8 +61,7 @@ class LinkedFiles(QObject):
         if not linked.not_loaded(conversation):
             return
         generation, base = self._generation, self.base_dir()
-        # Edits replace messages, never change one: a copy of the list is a snapshot.
-        snapshot = Conversation.model_construct(messages=list(conversation.messages))
+        snapshot = conversation.snapshot()
         self.pending += 1
         run_off_thread(self, lambda: linked.links(snapshot, base),
                        lambda found: self._found(generation, found))

@@ -184,7 +184,7 @@ class RunController(QObject):
             if upto is None and not all(take() for take in self.before_send):
                 return None  # (the compose box's message is the next turn, not a regenerate's)
             typed = self._typing_findings()
-            conversation = self.document.conversation.model_copy(deep=True)
+            conversation = self.document.conversation.snapshot()
             if upto is not None:
                 conversation.messages = conversation.messages[:upto]
         checked = preflight(conversation, last_hashes=self._last_hashes(),
@@ -244,7 +244,7 @@ class RunController(QObject):
         """Send the last run's conversation again (its notes were confirmed when it went)."""
         if self.record.last_sent is None:
             return self.send()
-        return self.send(self.record.last_sent.model_copy(deep=True), notes_seen=self._confirmed,
+        return self.send(self.record.last_sent.snapshot(), notes_seen=self._confirmed,
                          keep=self._retry_keep)
 
     def stop(self) -> None:

@@ -191,12 +191,7 @@ class TokenCounter(QObject):
                 self.timer.start()
             return
         self._token += 1
-        # Edits replace messages and settings, never change them: a shallow copy is a snapshot
-        # (a deep one would copy every message of a big conversation at each count).
-        current = self.document.conversation
-        conversation = Conversation.model_construct(messages=list(current.messages),
-                                                    settings=current.settings,
-                                                    composer=current.composer)
+        conversation = self.document.conversation.snapshot()
         self.task = loop.create_task(self._count(conversation, list(self.document.ids),
                                                  self._token))
 

@@ -190,7 +190,7 @@ class CompareUI:
         # What is typed counts, as for Send: an open cell editor, a half-typed base URL.
         self.window.table.commit_open_edit()
         self.window.request_panel.commit_typing()
-        return self.window.document.conversation.model_copy(deep=True)
+        return self.window.document.conversation.snapshot()
 
 
 def install(window: MainWindow) -> CompareUI:
