@@ -257,7 +257,7 @@ class Compare:
         error = ErrorInfo(message=f"{column.name}: {line}", kind="refused")
         column.exchange = Exchange(
             model=settings.model,
-            prompt=Prompt(messages=[m.model_copy(deep=True) for m in conversation.messages],
+            prompt=Prompt(messages=list(conversation.messages),  # as build_exchange shares them
                           options=dict(settings.options) or None),
             composer=ExchangeExtras(settings=settings, stop_reason="error", error=error))
         self._set_state(column, RunState.REFUSED)
