@@ -1,7 +1,8 @@
 """Editing a big conversation: the window's loop while what an edit sets off runs (the
 variables found again, the token count, the request preview, the draft), on the qasync loop
 as in the app. The longest stall, by a 5 ms timer's lateness, from each edit until its work is
-done; the file is ``big_file``'s, opened and settled first."""
+done; the file is ``big_file``'s, opened and settled first. Then a Send of it, to a loopback
+server's short reply: the longest stall until the reply is in the pane."""
 
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ AFTER_EDIT_S = 2.5  # the count's 600 ms debounce, its work, the variables' 300 
 class EditFigures:
     max_ms: float  # the longest stall after any of the edits
     p99_ms: float
+    send_ms: float  # the longest stall from Send until the reply is in the pane (a short one)
 
 
 def measure(path: Path, messages: int, edits: int) -> EditFigures:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.stall import StallMeter
+    from benchmarks.window_stream import reply_text, sse_body
     from composer.models.parts import Message
     from composer.views.app import create_app, make_loop
     from composer.views.window import MainWindow
+    from tests.loopback import LoopbackServer, Reply
 
     app = QApplication.instance() or create_app([])
     meter = StallMeter()
@@ -48,13 +52,32 @@ def measure(path: Path, messages: int, edits: int) -> EditFigures:
                     5 + n, Message.text("user", f"Edited {n}: hello {{{{name}}}}"))
                 await asyncio.sleep(AFTER_EDIT_S)
             meter.stop()
+            # Send to a loopback server's short reply: the snapshot, the checks, the request
+            # body, the exchange at the end.
+            settings = window.document.conversation.settings.model_copy(update={
+                "provider": "ollama", "model": "m", "base_url": server.url + "/v1"})
+            window.document.set_settings(settings)
+            window.document.set_variables({"name": "Ada"})
+            await asyncio.sleep(AFTER_EDIT_S)
+            sent.start()
+            task = window.run_ui.send()
+            assert task is not None
+            await task
+            while not window.run_ui.pane.caught_up:
+                await asyncio.sleep(0.001)
+            sent.stop()
+
+        server = LoopbackServer().start()
+        server.queue(Reply.sse(sse_body(reply_text(200))))
+        sent = StallMeter()
 
         with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:
             runner.run(main())
+        server.stop()
         window.autosaver.stop()
         window.undo_stack.setClean()
         window.close()
-    return EditFigures(meter.max_ms, meter.p99_ms)
+    return EditFigures(meter.max_ms, meter.p99_ms, sent.max_ms)
 
 
 def run(messages: int, edits: int = 3) -> EditFigures:

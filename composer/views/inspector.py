@@ -152,9 +152,9 @@ class RequestInspector(QWidget):
         self._timer.timeout.connect(self.refresh)
         document.subscribe(self._on_document_changed)
         self.destroyed.connect(lambda *_: document.unsubscribe(self._on_document_changed))
-        # The first preview is built when the inspector is first shown or read, or after the
-        # first edit, whichever comes first: not with the window (it loads the transport and
-        # may look up a key), nor for a window whose inspector nobody looks at.
+        # The first preview is built when the inspector is first shown or read: not with the
+        # window (it loads the transport and may look up a key), nor for a window whose
+        # inspector nobody looks at.
         self._stale = True
         self._held_back = False
         self._text_shown = True  # nothing to show yet
@@ -185,10 +185,17 @@ class RequestInspector(QWidget):
         return self._request, self._key_env
 
     def _on_document_changed(self, _notice: object) -> None:
-        self._timer.start()
+        self.schedule_refresh()
 
     def schedule_refresh(self) -> None:
-        self._timer.start()
+        """Build the preview again once edits pause; while the inspector is hidden, when it is
+        next shown or read (building it runs the whole request's preparation on the GUI
+        thread: ~0.4 s at 10,000 messages, after every edit, for a tab nobody looks at)."""
+        if self.isVisible():
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self._stale = True
 
     def refresh(self) -> None:
         """Rebuild the preview for the current table and settings. Attachments kept by path
