@@ -126,6 +126,18 @@ class Finder:
     def __init__(self) -> None:
         self._read: dict[int, tuple[Message, tuple[str, ...]]] = {}
 
+    def unread(self, conversation: Conversation, limit: int) -> int:
+        """How many of ``conversation``'s messages ``find`` would read (counted up to
+        ``limit``)."""
+        count, last = 0, self._read
+        for message in conversation.messages:
+            known = last.get(id(message))
+            if known is None or known[0] is not message:
+                count += 1
+                if count >= limit:
+                    break
+        return count
+
     def find(self, conversation: Conversation) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         read: dict[int, tuple[Message, tuple[str, ...]]] = {}

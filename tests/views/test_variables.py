@@ -60,3 +60,35 @@ def test_a_name_typed_into_a_row_appears_once_the_edit_settles(qtbot, run_window
     window.document.apply(ReplaceMessage(1, Message.text("user", "{{city}} weather for {{name}}")))
     qtbot.waitUntil(lambda: variables.table.rowCount() == 3, timeout=2000)
     assert [variables.table.item(r, 0).text() for r in range(3)] == ["persona", "city", "name"]
+
+
+def test_a_big_conversation_is_read_for_names_off_the_gui_thread(qtbot, monkeypatch):
+    """Another conversation come in (an open, a start on a big file): its rows are read on a
+    worker (~200 ms at 50,000); an edit meanwhile is read after it."""
+    import threading
+
+    from composer.models import variables
+    from composer.models.document import Document
+    from composer.views.variables_panel import READ_HERE, VariablesPanel
+
+    threads = []
+    find = variables.Finder.find
+
+    def watched(self, conversation):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return find(self, conversation)
+
+    monkeypatch.setattr(variables.Finder, "find", watched)
+    rows = [Message.text("user", f"row {n}") for n in range(READ_HERE)]
+    rows[-1] = Message.text("user", "Hi {{name}}")
+    document = Document(Conversation(messages=rows))
+    counts = []
+    panel = VariablesPanel(document)
+    qtbot.addWidget(panel)
+    panel.count_changed.connect(lambda used, missing: counts.append((used, missing)))
+    assert counts == []  # read on a worker: not answered yet
+    document.apply(ReplaceMessage(0, Message.text("user", "and {{place}}")))
+    panel.refresh()  # (the settle timer's call) waits for the read under way
+    qtbot.waitUntil(lambda: len(counts) == 2, timeout=5000)
+    assert counts == [(1, 1), (2, 2)] and threads == [False, True]
+    assert panel.missing() == ["place", "name"]
