@@ -403,3 +403,21 @@ def test_every_hostile_value_anywhere_in_a_tree_is_one_format_error(tmp_path):
                 assert loaded.tree is not None and loaded.tree.path == tuple(
                     p for p in loaded.tree.path if p in loaded.tree)
     assert refused > opened > 0
+
+
+@pytest.mark.parametrize("added", [1, 3])
+def test_rows_added_after_the_committed_ones_commit_as_the_tree_would(added):
+    from composer.models.document import CommitRows, InsertRows, ReplaceMessage
+
+    rows = [Message.text("user", "q1"), Message.text("assistant", "r1")]
+    document = Document(Conversation(messages=list(rows)))
+    document.apply(CommitRows(tuple(rows)))
+    more = tuple(Message.text("user", f"q{n}") for n in range(2, 2 + added))
+    document.apply(InsertRows(2, more))
+    tree, fork = branching.committed(document)  # the tree's way, for comparison
+    assert branching.commit(document) == (CommitRows(tuple(document.messages)), None)
+    assert fork is None and tree.holds_only(document.messages)
+    # an earlier row changed: a branch, as before
+    document.apply(ReplaceMessage(0, Message.text("user", "q1 again")))
+    edit, fork = branching.commit(document)
+    assert fork == 0 and edit is not None and not isinstance(edit, CommitRows)

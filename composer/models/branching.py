@@ -36,6 +36,8 @@ def commit(document: Document) -> tuple[SetTree | CommitRows | None, int | None]
     While the conversation has one path it stays without a tree (``CommitRows``)."""
     if document.tree is None and _same(document.committed_rows, document.messages):
         return None, None
+    if _grows(document, document.messages):
+        return CommitRows(tuple(document.messages)), None
     tree, fork = committed(document)
     if tree is document.tree:
         return None, None
@@ -56,6 +58,8 @@ def commit_rows(document: Document, count: int) -> SetTree | CommitRows | None:
     rows = document.messages[:count]
     if document.tree is None and _same(document.committed_rows, rows):
         return None
+    if _grows(document, rows):
+        return CommitRows(tuple(rows))
     tree = base(document)
     if _path_is(tree, rows):
         return None
@@ -142,6 +146,14 @@ def promote(document: Document, leaf: str) -> Conversation:
 
 def _path_is(tree: Tree, messages: Sequence[Message]) -> bool:
     return len(tree.path) == len(messages) and _same(tree.messages(), messages)
+
+
+def _grows(document: Document, rows: Sequence[Message]) -> bool:
+    """``rows`` are the one committed path with rows added after it (the usual send, a reply
+    kept): it grows, without a tree of it built twice to find that out (~100 ms at 10,000)."""
+    committed_rows = document.committed_rows
+    return (document.tree is None and len(rows) > len(committed_rows)
+            and _same(committed_rows, rows[:len(committed_rows)]))
 
 
 def _same(a: Sequence[Message], b: Sequence[Message]) -> bool:
