@@ -203,16 +203,23 @@ def test_the_note_is_as_tall_as_its_text(qtbot, run_window, tmp_path):
     qtbot.waitUntil(lambda: note.height() == note.heightForWidth(note.width()))
 
 
-def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
-        qtbot, run_window, loopback, tmp_path):
-    # Each start reopens the last file; a base URL the user typed and saved was then "from the
-    # file" again, and a keyed send asked before using it, start after start.
+def _saved_with_a_typed_base_url(qtbot, run_window, loopback, tmp_path):
+    """A colleague's file with a base URL the user typed over it, saved as the user's own
+    (mine.json) by a window since closed."""
     path = tmp_path / "mine.json"
     window = run_window()
     _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
     assert window.save_to(path)
     with qtbot.waitSignal(window.closed):
         window.close()
+    return path
+
+
+def test_the_users_own_file_reopened_unchanged_keeps_their_settings_theirs(
+        qtbot, run_window, loopback, tmp_path):
+    # Each start reopens the last file; a base URL the user typed and saved was then "from the
+    # file" again, and a keyed send asked before using it, start after start.
+    path = _saved_with_a_typed_base_url(qtbot, run_window, loopback, tmp_path)
 
     again = run_window()
     assert again.file_path == path
@@ -233,12 +240,7 @@ def test_the_users_own_file_opened_again_unchanged_keeps_their_settings_theirs(
         qtbot, run_window, loopback, tmp_path):
     # ``llm-composer FILE`` and Open of the file the window last saved: as a reopen, what the
     # user typed and saved stays theirs; a file changed since is any file.
-    path = tmp_path / "mine.json"
-    window = run_window()
-    _typed_over_a_files(qtbot, window, tmp_path, loopback.url + "/v1")
-    assert window.save_to(path)
-    with qtbot.waitSignal(window.closed):
-        window.close()
+    path = _saved_with_a_typed_base_url(qtbot, run_window, loopback, tmp_path)
 
     started = run_window(reopen=False)
     assert started.open_path(path)
