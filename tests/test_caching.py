@@ -367,3 +367,18 @@ def test_an_empty_text_part_cannot_be_a_breakpoint():
     problems = cache_problems(_conversation(row))
     assert [(p.row, p.part, p.blocking) for p in problems] == [(0, 1, True)]
     assert "empty text part" in problems[0].text
+
+
+@pytest.mark.parametrize("meta", [None, {}, {"openai": {"x": 1}}, "not a dict",
+                                  {"anthropic": {"cache_control": {"type": "ephemeral"}}},
+                                  {"anthropic": {}, "other": 1}])
+def test_an_item_with_nothing_to_take_out_counts_as_its_copy_would(meta):
+    """A part or tool without a breakpoint is not copied to take one out: what it adds to the
+    cache key is what the copy's would be, whatever its metadata holds."""
+    from composer.models import caching
+
+    part = TextPart.model_construct(text="hi", provider_metadata=meta)
+    tool = Tool(name="t", **({} if meta is None else {"provider_metadata": meta}))
+    for item in (part, tool):
+        assert caching._without_breakpoint(item) == \
+            caching.with_breakpoint(item, None).to_dict()

@@ -97,11 +97,14 @@ def with_breakpoint(item: Any, ttl: Ttl | None) -> Any:
 
 
 def _metadata_of(item: Any) -> dict[str, Any]:
-    if isinstance(item, Tool):
-        meta = (item.model_extra or {}).get("provider_metadata")
-    else:
-        meta = getattr(item, "provider_metadata", None)
+    meta = _raw_metadata(item)
     return meta if isinstance(meta, dict) else {}
+
+
+def _raw_metadata(item: Any) -> Any:
+    if isinstance(item, Tool):
+        return (item.model_extra or {}).get("provider_metadata")
+    return getattr(item, "provider_metadata", None)
 
 
 def ttl_label(ttl: Ttl | None) -> str:
@@ -148,9 +151,9 @@ def _canonical(value: Any) -> str:
 def _without_breakpoint(item: Any) -> dict[str, Any]:
     """What an item contributes to the cache key: itself, less the breakpoint marks (moving or
     re-timing a breakpoint does not change the cached prefix)."""
-    meta = _metadata_of(item)
-    if KEY not in meta:  # nothing to take out: no copy (a deep one, per part of every row)
-        return item.to_dict()
+    raw = _raw_metadata(item)
+    if raw is None or (isinstance(raw, dict) and raw and KEY not in raw):
+        return item.to_dict()  # nothing to take out: no copy (a deep one, per part of each row)
     return with_breakpoint(item, None).to_dict()
 
 
