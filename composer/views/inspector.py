@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.parts import AttachmentPart, ToolResultPart
-from composer.providers import keys
-from composer.providers.presets import UnknownProvider, needs_key, resolve
+from composer.providers.presets import UnknownProvider, resolve
 from composer.run.cache_check import cache_problems
 from composer.run.prepare import preview_call
-from composer.views import memory, theme
+from composer.views import keychain, memory, theme
 from composer.views.wrapped_label import WrappedLabel
 
 if TYPE_CHECKING:
@@ -85,7 +84,7 @@ def _asks_keychain(conversation: Conversation) -> bool:
         preset = resolve(conversation.settings.provider)
     except UnknownProvider:
         return False
-    return needs_key(preset) and keys.known_key(preset) is None
+    return keychain.unasked(preset)
 
 
 def _reads_files(conversation: Conversation) -> bool:

@@ -27,22 +27,28 @@ def ask(owner: QObject, preset: Preset, then: Answer) -> None:
     run_off_thread(owner, lambda: keys.find_key(preset), then)
 
 
+def unasked(preset: Preset) -> bool:
+    """Whether a call for ``preset`` would ask the keychain now: it sends a key and the
+    keychain's answer for it is not known yet in this process (``keys.known_key``)."""
+    return needs_key(preset) and keys.known_key(preset) is None
+
+
 def ask_first(owner: QObject, presets: Iterable[Preset], then: Callable[[], None]) -> bool:
     """Ask the keychain on a worker for each of ``presets`` that sends a key and whose answer
-    is not known yet (``keys.known_key``), then ``then()`` on the GUI thread once all have
+    is not known yet (``unasked``), then ``then()`` on the GUI thread once all have
     answered: True. False, with nothing asked, when every answer is known: ``find_key`` of
     them all returns at once."""
-    unasked = {p.keychain_user: p for p in presets if needs_key(p) and keys.known_key(p) is None}
-    if not unasked:
+    waiting = {p.keychain_user: p for p in presets if unasked(p)}
+    if not waiting:
         return False
-    left = set(unasked)
+    left = set(waiting)
 
     def answered(user: str) -> None:
         left.discard(user)
         if not left:
             then()
 
-    for user, preset in unasked.items():
+    for user, preset in waiting.items():
         ask(owner, preset, lambda _found, user=user: answered(user))
     return True
 
