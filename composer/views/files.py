@@ -403,9 +403,7 @@ class Autosaver(QObject):
             return
         conversation, state = self._snapshot()
         if state.modified:
-            # A shallow copy that keeps the keys we do not know (an llm file's extras).
-            conversation = conversation.model_copy(
-                update={"messages": list(conversation.messages)})
+            conversation = conversation.snapshot()  # (it keeps an llm file's unknown keys)
         self._pending = False
         self._worker = threading.Thread(target=memory.collection_paused(self._write),
                                         args=(conversation, state, self._store.epoch),
