@@ -129,25 +129,25 @@ class Finder:
     def unread(self, conversation: Conversation, limit: int) -> int:
         """How many of ``conversation``'s messages ``find`` would read (counted up to
         ``limit``)."""
-        count, last = 0, self._read
+        count = 0
         for message in conversation.messages:
-            known = last.get(id(message))
-            if known is None or known[0] is not message:
+            if self._known(message) is None:
                 count += 1
                 if count >= limit:
                     break
         return count
 
+    def _known(self, message: Message) -> tuple[Message, tuple[str, ...]] | None:
+        """What the last find read of ``message``, if it read this very message."""
+        known = self._read.get(id(message))
+        return known if known is not None and known[0] is message else None
+
     def find(self, conversation: Conversation) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         read: dict[int, tuple[Message, tuple[str, ...]]] = {}
-        last = self._read
         for row, message in enumerate(conversation.messages, start=1):
-            key = id(message)
-            known = last.get(key)
-            if known is None or known[0] is not message:
-                known = (message, _message_names(message))
-            read[key] = known
+            known = self._known(message) or (message, _message_names(message))
+            read[id(message)] = known
             for name in known[1]:
                 out.setdefault(name, []).append(f"row {row}")
         self._read = read
@@ -188,15 +188,16 @@ def fill_known(conversation: Conversation, values: Mapping[str, str]) -> Convers
 
     messages = []
     for message in conversation.messages:
-        parts = []
+        parts, changed = [], False
         for part in message.parts:
             fields = part.__dict__  # (as _texts reads them)
             update = {attr: fill_str(fields[attr]) for attr in ("text", "output")
                       if isinstance(fields.get(attr), str) and "{{" in fields[attr]}
-            parts.append(part.model_copy(update=update) if update else part)
+            if update:
+                part, changed = part.model_copy(update=update), True
+            parts.append(part)
         # A message without variables is sent as it is (a copy each, of 10,000, held Send
         # ~0.5 s): none is ever changed in place.
-        changed = any(new is not old for new, old in zip(parts, message.parts, strict=True))
         messages.append(message.model_copy(update={"parts": parts}) if changed else message)
     settings = conversation.settings
     tools = [t.model_copy(update={"description": fill_str(t.description)}) if t.description else t
