@@ -35,11 +35,11 @@ from composer.views.attachments import run_off_thread
 from composer.views.wrapped_label import WrappedLabel
 
 
-def key_source_text(preset: presets.Preset, found: keys.FoundKey, keychain: bool) -> str:
+def key_source_text(preset: presets.Preset, found: keys.FoundKey, has_keychain: bool) -> str:
     """Where the key for ``preset`` comes from now (``found``), said plainly (never the key
     itself); ``keychain``: whether there is one (``session_keys.keychain_available``)."""
     problems = found.problems
-    if not keychain:  # the choices text explains a missing keychain
+    if not has_keychain:  # the choices text explains a missing keychain
         problems = [p for p in problems if not p.startswith("keychain unavailable")]
     notes = "".join(f"\n({p})" for p in problems)
     if found.source == "session":
@@ -57,11 +57,11 @@ def key_source_text(preset: presets.Preset, found: keys.FoundKey, keychain: bool
     return f"No key for {preset.title}: {', or '.join(where)}." + notes
 
 
-def choices_text(preset: presets.Preset, keychain: bool) -> str:
+def choices_text(preset: presets.Preset, has_keychain: bool) -> str:
     """How a key can be given, with or without a keychain."""
     session = ("“Use for this session only” keeps the key in memory until Composer quits; "
                "it is never written.")
-    if keychain:
+    if has_keychain:
         return ("“Store in keychain” keeps the key in the system keychain, never in saved "
                 "files. " + session)
     outside = [f"set {' or '.join(preset.key_env)} before starting Composer"] \
@@ -205,22 +205,22 @@ class SettingsDialog(QDialog):
         # keyring and its backend are loaded now: whether there is a keychain is known at once.
         self._show_key(preset, found, session_keys.keychain_available())
 
-    def _show_key(self, preset: presets.Preset, found: keys.FoundKey, keychain: bool) -> None:
-        self._keychain = keychain
-        self.source_label.setText(key_source_text(preset, found, keychain))
-        self.choices_label.setText(choices_text(preset, keychain))
+    def _show_key(self, preset: presets.Preset, found: keys.FoundKey, has_keychain: bool) -> None:
+        self._keychain = has_keychain
+        self.source_label.setText(key_source_text(preset, found, has_keychain))
+        self.choices_label.setText(choices_text(preset, has_keychain))
         self._enable_buttons()
 
     def _enable_buttons(self, *_args: object) -> None:
         typed = bool(self.key_edit.text().strip())
         asked = self._keychain is not None and not self._writing
-        keychain = bool(self._keychain)
-        self.store_button.setVisible(keychain or self._keychain is None)
-        self.store_button.setEnabled(typed and keychain and asked)
+        has_keychain = bool(self._keychain)
+        self.store_button.setVisible(has_keychain or self._keychain is None)
+        self.store_button.setEnabled(typed and has_keychain and asked)
         self.session_button.setEnabled(typed and not self._writing)
         in_session = session_keys.get(self.preset().keychain_user) is not None
-        self.remove_button.setVisible(keychain or in_session or self._keychain is None)
-        self.remove_button.setEnabled((keychain or in_session) and asked)
+        self.remove_button.setVisible(has_keychain or in_session or self._keychain is None)
+        self.remove_button.setEnabled((has_keychain or in_session) and asked)
 
     def _on_session_clicked(self) -> None:
         preset = self.preset()
