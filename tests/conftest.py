@@ -6,6 +6,7 @@ import gc
 import itertools
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,38 @@ def loopback():
     server = LoopbackServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def recording_keyring():
+    """keyring's backend for one test: it holds no key and records the name of each thread
+    that asked it (``.threads``); the keychain's answers are forgotten before and after."""
+    import keyring.core
+    from keyring.backend import KeyringBackend
+
+    from composer.providers.keys import forget_keychain_cache
+
+    class Recording(KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.threads: list[str] = []
+
+        def get_password(self, service, username):
+            self.threads.append(threading.current_thread().name)
+            return None
+
+        def set_password(self, service, username, password):
+            raise NotImplementedError
+
+        def delete_password(self, service, username):
+            raise NotImplementedError
+
+    backend = Recording()
+    forget_keychain_cache()
+    keyring.core.set_keyring(backend)
+    yield backend
+    keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
+    forget_keychain_cache()
+

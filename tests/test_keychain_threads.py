@@ -4,48 +4,21 @@ keychain answers over D-Bus, or asks to be unlocked): the model list, the token 
 from __future__ import annotations
 
 import asyncio
-import threading
 
-import keyring.core
 import pytest
-from keyring.backend import KeyringBackend
 
 from composer.models.conversation import Conversation
 from composer.models.parts import Message
 from composer.models.settings import RequestSettings
-from composer.providers import keys
 from composer.providers.presets import resolve
 from composer.run.counting import count_tokens
 from composer.run.model_list import ModelListNote, offered_models
 
 
-class RecordingKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.threads: list[str] = []
-
-    def get_password(self, service, username):
-        self.threads.append(threading.current_thread().name)
-        return None
-
-    def set_password(self, service, username, password):
-        raise NotImplementedError
-
-    def delete_password(self, service, username):
-        raise NotImplementedError
-
-
 @pytest.fixture
-def recording(monkeypatch):
+def recording(monkeypatch, recording_keyring):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    backend = RecordingKeyring()
-    keys.forget_keychain_cache()
-    keyring.core.set_keyring(backend)
-    yield backend
-    keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
-    keys.forget_keychain_cache()
+    return recording_keyring
 
 
 def test_the_model_list_asks_the_keychain_off_the_loops_thread(recording):

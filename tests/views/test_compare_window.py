@@ -380,32 +380,24 @@ def test_a_files_base_url_asks_before_a_target_sends_the_key_there(qtbot, run_wi
 
 
 def test_the_keychain_is_asked_off_the_gui_thread_before_a_compare_goes(
-        qtbot, run_window, monkeypatch):
+        qtbot, run_window, monkeypatch, recording_keyring):
     """A desktop keychain answers over D-Bus, or asks to be unlocked: for providers it was not
     asked for yet, a compare asks it on a worker, once per provider, and goes on after."""
-    import keyring.core
-
     from composer.providers import keys
-    from tests.test_keychain_threads import RecordingKeyring
 
     for var in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    backend = RecordingKeyring()
-    keyring.core.set_keyring(backend)
-    try:
-        window = run_window(conversation())
-        keys.forget_keychain_cache()
-        targets = [Target("anthropic", "a"), Target("anthropic", "b"), Target("gemini", "c")]
-        assert window.compare_ui.send(targets) is None
-        view = sent(qtbot, window)
-        qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=5000)
-        assert [c.column.state for c in view.columns] == [RunState.REFUSED] * 3
-        assert "no API key for Anthropic" in view.columns[0].pane.error_block.message.text()
-        assert len(backend.threads) == 2 and "MainThread" not in backend.threads
-        # Asked once: the next compare goes at once.
-        task = window.compare_ui.send(targets)
-        assert task is not None and len(backend.threads) == 2
-        qtbot.waitUntil(task.done, timeout=5000)
-    finally:
-        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
-        keys.forget_keychain_cache()
+    window = run_window(conversation())
+    keys.forget_keychain_cache()
+    threads = recording_keyring.threads
+    targets = [Target("anthropic", "a"), Target("anthropic", "b"), Target("gemini", "c")]
+    assert window.compare_ui.send(targets) is None
+    view = sent(qtbot, window)
+    qtbot.waitUntil(lambda: all(c.column.ended for c in view.columns), timeout=5000)
+    assert [c.column.state for c in view.columns] == [RunState.REFUSED] * 3
+    assert "no API key for Anthropic" in view.columns[0].pane.error_block.message.text()
+    assert len(threads) == 2 and "MainThread" not in threads
+    # Asked once: the next compare goes at once.
+    task = window.compare_ui.send(targets)
+    assert task is not None and len(threads) == 2
+    qtbot.waitUntil(task.done, timeout=5000)

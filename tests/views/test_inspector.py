@@ -149,38 +149,29 @@ def test_attachments_kept_by_path_are_read_off_the_gui_thread_for_the_preview(qt
     assert "read from disk" in inspector.text.toPlainText()
 
 
-def test_a_key_the_keychain_was_not_asked_for_is_asked_off_the_gui_thread(qtbot, monkeypatch):
-    import keyring.core
-
+def test_a_key_the_keychain_was_not_asked_for_is_asked_off_the_gui_thread(
+        qtbot, monkeypatch, recording_keyring):
     from composer.models.conversation import Conversation
     from composer.models.document import Document
     from composer.models.parts import Message
     from composer.models.settings import RequestSettings
-    from composer.providers import keys
     from composer.views.inspector import RequestInspector
-    from tests.test_keychain_threads import RecordingKeyring
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
-    backend = RecordingKeyring()
-    keyring.core.set_keyring(backend)
-    keys.forget_keychain_cache()
-    try:
-        conversation = Conversation(messages=[Message.text("user", "Hi")],
-                                    settings=RequestSettings(provider="anthropic", model="m"))
-        inspector = RequestInspector(Document(conversation))
-        qtbot.addWidget(inspector)
-        assert inspector.heading.text() == "Asking the keychain for the key…"
-        with qtbot.waitSignal(inspector.refreshed, timeout=5000):
-            pass
-        assert inspector.heading.text() == "Request that Send will make"
-        assert backend.threads and "MainThread" not in backend.threads
-        asked = len(backend.threads)
-        inspector.refresh()  # the answer known now: built at once
-        assert inspector.heading.text() == "Request that Send will make"
-        assert len(backend.threads) == asked
-    finally:
-        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.null.Keyring"))
-        keys.forget_keychain_cache()
+    conversation = Conversation(messages=[Message.text("user", "Hi")],
+                                settings=RequestSettings(provider="anthropic", model="m"))
+    inspector = RequestInspector(Document(conversation))
+    qtbot.addWidget(inspector)
+    assert inspector.heading.text() == "Asking the keychain for the key…"
+    with qtbot.waitSignal(inspector.refreshed, timeout=5000):
+        pass
+    assert inspector.heading.text() == "Request that Send will make"
+    threads = recording_keyring.threads
+    assert threads and "MainThread" not in threads
+    asked = len(threads)
+    inspector.refresh()  # the answer known now: built at once
+    assert inspector.heading.text() == "Request that Send will make"
+    assert len(threads) == asked
 
 
 def test_a_hidden_preview_is_built_when_looked_at_not_after_each_edit(qtbot, run_window):
