@@ -4,6 +4,8 @@ would be lost. A mixin of MainWindow (composer/views/window.py), which holds the
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,22 +13,114 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from composer.models import files as model_files
 from composer.providers import presets
 from composer.views import dialogs
+from composer.views.attachments import run_off_thread
 from composer.views.dialogs import Button
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QObject
+
+    from composer.models.conversation import Conversation
     from composer.models.formats.base import Format
+    from composer.views.files import DraftStore
 
 JSON_FILTER = "Composer files (*.json)"
 
 
 class FileCommands:
     """Needs the window's ``document``, ``file_path``, ``undo_stack``, ``recent``, ``commands``,
-    ``open_path_later``, ``save_to``, ``export_to``, ``_display_name``, ``_error`` and
-    ``_title_note``."""
+    ``drafts``, ``request_panel``, ``open_path_later``, ``export_to``, ``vouch_saved``,
+    ``show_written``, ``_display_name``, ``_error``, ``_title_note``, ``_update_title`` and
+    ``_write_state``."""
 
     _dialog_filter = ""
+    saving: QObject | None = None  # the Save being written on a worker
+    _after_save: list[Callable[[], object]] | None = None  # to run once it is written
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.file_path is not None and not self._title_note:
+            self.save_later(self.file_path)
+        else:
+            self.choose_save_as()
+
+    def save_to(self, path: str | os.PathLike[str]) -> bool:
+        """Save to ``path``, written when this returns (the programmatic entry point; the menus
+        save with ``save_later``)."""
+        p = Path(os.path.abspath(path))
+        conversation = self.document.conversation.snapshot()
+        chosen = self.request_panel.provenance.chosen()
+        return self._saved(p, _write(p, conversation, self.drafts), conversation, chosen)
+
+    def save_later(self, path: str | os.PathLike[str],
+                   then: Callable[[], None] | None = None) -> None:
+        """Save to ``path`` with the encoding and the writing on a worker: a big conversation's
+        (20 MB, half a second) froze the window. What the window holds now is written, edits
+        go on meanwhile; ``then`` runs once the file is written. A Save asked for while one is
+        written follows it."""
+        if self.saving is not None:
+            self.after_save(lambda: self.save_later(path, then))
+            return
+        p = Path(os.path.abspath(path))
+        conversation = self.document.conversation.snapshot()
+        chosen = self.request_panel.provenance.chosen()
+        replaced: list[bool] = []  # another file opened meanwhile: this one is not its file
+
+        def on_replaced() -> None:
+            replaced.append(True)
+
+        self.document_replaced.connect(on_replaced)
+        self.statusBar().showMessage(f"Saving {p}…")
+
+        def written(outcome: object) -> None:
+            self.saving = None
+            self.document_replaced.disconnect(on_replaced)
+            if replaced:
+                self._say_saved(p, outcome)
+            elif self._saved(p, outcome, conversation, chosen) and then is not None:
+                then()
+            waiting, self._after_save = self._after_save or [], None
+            for each in waiting:
+                each()
+
+        self.saving = run_off_thread(self, lambda: _write(p, conversation, self.drafts), written)
+
+    def after_save(self, then: Callable[[], object]) -> None:
+        """Run ``then`` once the Save being written is done (now when there is none)."""
+        if self.saving is None:
+            then()
+        else:
+            self._after_save = [*(self._after_save or []), then]
+
+    def _saved(self, p: Path, outcome: object, conversation: Conversation,
+               chosen: list[str]) -> bool:
+        """The window after ``conversation`` was written to ``p`` (``outcome``: _write's)."""
+        if not self._say_saved(p, outcome):
+            return False
+        assert isinstance(outcome, tuple)
+        self.vouch_saved(p, outcome[0], chosen)
+        self.file_path = p
+        self._title_note = ""
+        if conversation == self.document.conversation:
+            self.undo_stack.setClean()
+        else:  # edited while it was written: no state of the undo stack is the file's now
+            self.undo_stack.resetClean()
+        self._update_title()
+        self.recent.add(p)
+        self._write_state(clean_exit=False)
+        self.file_saved.emit(str(p))
+        return True
+
+    def _say_saved(self, p: Path, outcome: object) -> bool:
+        if isinstance(outcome, BaseException):
+            self._error("Could not save", model_files.write_problem(p, outcome))
+            return False
+        assert isinstance(outcome, tuple)
+        self.show_written(f"Saved {p}", outcome[1])
+        return True
 
     def choose_open(self) -> None:
         from composer.models import formats  # the formats load on first use
@@ -41,8 +135,7 @@ class FileCommands:
         def chosen(path: str) -> None:
             if not Path(path).suffix:
                 path += ".json"
-            if self.save_to(path) and then is not None:
-                then()
+            self.save_later(path, then)
 
         self._file_dialog("Save As", QFileDialog.AcceptMode.AcceptSave, [JSON_FILTER], chosen)
 
@@ -86,7 +179,11 @@ class FileCommands:
         dialog.selectNameFilter(first)
 
     def confirm_discard(self, then: Callable[[], None]) -> QMessageBox | None:
-        """Run ``then`` now when nothing is unsaved; else ask Save / Discard / Cancel first."""
+        """Run ``then`` now when nothing is unsaved; else ask Save / Discard / Cancel first.
+        While a Save is written, once it is."""
+        if self.saving is not None:
+            self.after_save(lambda: self.confirm_discard(then))
+            return None
         if self.undo_stack.isClean():
             then()
             return None
@@ -96,8 +193,7 @@ class FileCommands:
                 then()
             elif button == Button.Save:
                 if self.file_path is not None and not self._title_note:
-                    if self.save_to(self.file_path):
-                        then()
+                    self.save_later(self.file_path, then)
                 else:
                     self.choose_save_as(then)
 
@@ -151,3 +247,17 @@ class FileCommands:
 def _filter(fmt: Format) -> str:
     exts = " ".join(f"*{e}" for e in fmt.extensions) or "*"
     return f"{fmt.title} ({exts})"
+
+
+def _write(p: Path, conversation: Conversation, drafts: DraftStore
+           ) -> tuple[str, int] | Exception:
+    """Write ``conversation`` to ``p``: its sha256 and the characters replaced, or what went
+    wrong (disk full, no permission, a bug: each is said, none is raised)."""
+    try:
+        data, replaced = model_files.encode_doc(conversation)
+        digest = hashlib.sha256(data).hexdigest()
+        drafts.begin_save(p, digest)
+        model_files.atomic_write_bytes(p, data)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    return digest, replaced

@@ -64,10 +64,11 @@ class DraftSession:
             self.request_panel.provenance.adopt(self._vouched[1])
             self.request_panel.file_note.refresh()
 
-    def vouch_saved(self, path: Path, digest: str) -> None:
-        """``path`` was just saved (its bytes' sha256): the settings the user chose are vouched
-        for, now and when the file is opened again unchanged."""
-        self._vouched = (digest, self.request_panel.provenance.chosen())
+    def vouch_saved(self, path: Path, digest: str, chosen: list[str]) -> None:
+        """``path`` was just saved (its bytes' sha256) with the settings the user had chosen
+        as the Save began (``chosen``): they are vouched for, now and when the file is opened
+        again unchanged."""
+        self._vouched = (digest, chosen)
         self._last_saved = DraftState(path=str(path), file_sha256=digest,
                                       file_chosen=self._vouched[1])
 

@@ -13,7 +13,6 @@ they do not ask about unsaved changes (the menu commands do, before calling them
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -345,27 +344,6 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             self.exchange_opened.emit(exchange)
         return True
 
-    def save_to(self, path: str | os.PathLike[str]) -> bool:
-        p = Path(os.path.abspath(path))
-        try:
-            data, replaced = model_files.encode_doc(self.document.conversation)
-            digest = hashlib.sha256(data).hexdigest()
-            self.drafts.begin_save(p, digest)
-            model_files.atomic_write_bytes(p, data)
-            self.vouch_saved(p, digest)
-        except Exception as exc:  # noqa: BLE001 (disk full, no permission, a bug: all said)
-            self._error("Could not save", model_files.write_problem(p, exc))
-            return False
-        self.file_path = p
-        self._title_note = ""
-        self.undo_stack.setClean()
-        self._update_title()
-        self.recent.add(p)
-        self._write_state(clean_exit=False)
-        self.show_written(f"Saved {p}", replaced)
-        self.file_saved.emit(str(p))
-        return True
-
     def import_path(self, path: str | os.PathLike[str], fmt: str | None = None,
                     key: str | None = None) -> bool | None:
         """Import a file in any known format, as a new unsaved conversation named after it.
@@ -455,12 +433,6 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
     def new_file(self) -> None:
         self.confirm_discard(self.new_document)
 
-    def save(self) -> bool | None:
-        if self.file_path is not None and not self._title_note:
-            return self.save_to(self.file_path)
-        self.choose_save_as()
-        return None
-
     def keep_compare_replies(self, replies: list[list[Message]], chosen: int) -> bool:
         """Compare's Keep: ``replies[chosen]`` becomes the next turn and the other columns'
         replies its variants (a column with no reply adds none): one undo step."""
@@ -546,6 +518,10 @@ class MainWindow(FileCommands, DraftSession, QMainWindow):
             self.left_splitter.setSizes([left // 2, left - left // 2])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.saving is not None:  # the file is written first (it may be all that changed)
+            event.ignore()
+            self.after_save(self.close)
+            return
         if not self._close_confirmed and not self.undo_stack.isClean():
             event.ignore()
             self.confirm_discard(self._close_now)

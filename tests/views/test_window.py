@@ -106,8 +106,10 @@ def test_ctrl_s_saves_to_the_current_file(qtbot, make_window, tmp_path):
     _edit_first_row(window, "two")
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.file_saved):  # written on a worker
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert load_conversation(path).messages[0].plain_text == "two"
+    assert not window.isWindowModified()
 
 
 def test_a_broken_file_is_one_clear_message_and_nothing_is_lost(qtbot, make_window, tmp_path):
