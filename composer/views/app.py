@@ -201,7 +201,7 @@ def _open_window(files: list[str]) -> int:
         # The network stack (httpx, the TLS certificates) loads once the window is on screen,
         # on a worker: the window answers meanwhile (a send before it is done makes its own
         # client).
-        await in_thread(_load_network)
+        await in_thread(load_network)
         import httpx
 
         from composer.providers.http import new_client
@@ -227,13 +227,21 @@ def _open_window(files: list[str]) -> int:
         return runner.run(main())
 
 
-def _load_network() -> None:
+def load_network() -> None:
     """httpx and the certificates, and httpcore, which httpx imports when the first client is
-    made. Nothing of Composer's is imported here (see providers/tls.py)."""
+    made, and anyio's asyncio backend and streams, which the first request imports (the
+    connection pool's locks: ~35 ms on the window's thread at the first Send). Nothing of
+    Composer's is imported here (see providers/tls.py)."""
+    import contextlib
+    import importlib
+
+    import anyio.streams.tls  # noqa: F401
     import httpcore  # noqa: F401
 
     from composer.providers.tls import tls_context
 
+    with contextlib.suppress(ImportError):  # (anyio's own module: its name could change)
+        importlib.import_module("anyio._backends._asyncio")
     tls_context()
 
 

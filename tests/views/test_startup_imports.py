@@ -246,3 +246,25 @@ def test_a_count_due_before_the_loop_runs_waits_without_importing_asyncio():
         "      window.token_count.task)\n"
     )
     assert lines[-1] == "False True None"
+
+
+def test_the_first_request_imports_nothing_the_start_did_not_load_on_its_worker():
+    """What a first request would import (anyio's backend for the connection pool's locks)
+    is loaded by load_network, on a worker after the first paint, not at the first Send."""
+    lines = _printed(
+        "import asyncio, sys\n"
+        "from composer.views.app import load_network\n"
+        "from composer.providers.http import new_client\n"
+        "from tests.loopback import LoopbackServer, Reply\n"
+        "load_network()\n"
+        "server = LoopbackServer().start()\n"
+        "server.queue(Reply.sse('data: {}\\n\\n'))\n"
+        "async def first():\n"
+        "    async with new_client() as client:\n"
+        "        before = set(sys.modules)\n"
+        "        await client.get(server.url + '/v1/models')\n"
+        "        print(sorted(set(sys.modules) - before))\n"
+        "asyncio.run(first())\n"
+        "server.stop()\n"
+    )
+    assert lines[-1] == "[]"
