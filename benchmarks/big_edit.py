@@ -43,6 +43,11 @@ def measure(path: Path, messages: int, edits: int) -> EditFigures:
         window.show()
 
         async def main() -> None:
+            from composer.providers.http import new_client
+            from composer.views.app import load_network
+
+            load_network()  # as the app has it once its window is up, with its shared client
+            window.http_client = new_client()
             assert window.open_path(path) and len(window.document) == messages
             await asyncio.sleep(6)  # what the open set off is done
             gc.collect()
@@ -66,6 +71,7 @@ def measure(path: Path, messages: int, edits: int) -> EditFigures:
             while not window.run_ui.pane.caught_up:
                 await asyncio.sleep(0.001)
             sent.stop()
+            await window.http_client.aclose()
 
         server = LoopbackServer().start()
         server.queue(Reply.sse(sse_body(reply_text(200))))

@@ -386,7 +386,8 @@ class _Builder:
         self.nodes[parent] = Node(parent, pnode.message, pnode.parent, (*pnode.children, ids[0]),
                                   ids[0])
         nodes = self.nodes
-        for up, node_id, down, message in zip([parent, *ids], ids, [*ids[1:], None], messages):
+        for up, node_id, down, message in zip([parent, *ids[:-1]], ids, [*ids[1:], None], messages,
+                                                  strict=True):
             nodes[node_id] = Node(node_id, message, up, (down,) if down else (), down)
         return ids[-1]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ from composer.providers.trust import KeyTarget, TrustedHosts
 from composer.run import Finding, Run, RunRecord, RunState
 from composer.run.cache_check import last_prefix_hashes
 from composer.run.metrics import hidden_reasoning
-from composer.run.preflight import preflight
+from composer.run.preflight import Preflight, preflight
 from composer.views.output_pages import OutputPages
 from composer.views.results.pane import ResultsPane
 from composer.views.results.stats import saved_text, timing_text, usage_text
@@ -89,6 +90,8 @@ class RunController(QObject):
         self._retry_keep: Callable[[Exchange], None] | None = None
         self.llm_log_task: asyncio.Future | None = None  # "log to llm" writing the last run
         self.state = RunState.IDLE
+        self.checking = False  # a Send's checks are running (on a worker)
+        self._before_checks: tuple[RunState, str] = (self.state, "")  # restored if it stops
         self._token = 0
         self._logged = 0
         self._dialog: QFileDialog | QMessageBox | None = None
@@ -166,12 +169,14 @@ class RunController(QObject):
              keep: Callable[[Exchange], None] | None = None,
              upto: int | None = None) -> asyncio.Task | None:
         """Start a run of the current conversation (its first ``upto`` rows: a regenerate), or
-        of ``conversation``; None when problems found before sending stopped it (listed, and
-        shown on their rows and fields), or when the notes of what the provider will not
-        receive wait for "Send anyway" (those in ``notes_seen`` were confirmed already).
+        of ``conversation``: the task that checks it, then sends it. The checks (preflight:
+        the request built, every row read) run on a worker, as a 10,000-message conversation's
+        held the window ~150 ms; when problems they found stop it (listed, and shown on their
+        rows and fields), or the notes of what the provider will not receive wait for "Send
+        anyway" (those in ``notes_seen`` were confirmed already), the task ends with nothing
+        sent. None when what is typed outside the table stopped the Send before any check.
         ``keep`` takes the finished reply instead of the table (a regenerate keeps it as a
         variant); a run sent with it finishes with ``reply_kept`` True."""
-        self.reply_keeper = keep
         if self.task is not None and not self.task.done():
             self._token += 1  # the old run's late results are dropped
             self.task.cancel()
@@ -187,11 +192,53 @@ class RunController(QObject):
             conversation = self.document.conversation.snapshot()
             if upto is not None:
                 conversation.messages = conversation.messages[:upto]
-        checked = preflight(conversation, last_hashes=self._last_hashes(),
-                            client=self.window.http_client,
-                            config=self.call_config,
-                            chosen=self.window.request_panel.provenance.base_url_chosen,
-                            trusted=self.key_trust)
+        import asyncio
+
+        check = partial(preflight, conversation, last_hashes=self._last_hashes(),
+                        client=self.window.http_client, config=self.call_config,
+                        chosen=self.window.request_panel.provenance.base_url_chosen,
+                        trusted=self.key_trust)
+        self._token += 1
+        self.task = asyncio.ensure_future(
+            self._checked_run(check, conversation, typed, notes_seen, keep, self._token))
+        self._before_checks = (self.state, self.window.status_state.text())
+        self.checking = True
+        self._set_state(RunState.SENDING, "Checking…")
+        self._update_actions()
+        return self.task
+
+    async def _checked_run(self, check: Callable[[], Preflight], conversation: Conversation,
+                           typed: list[Finding], notes_seen: frozenset[str],
+                           keep: Callable[[Exchange], None] | None, token: int) -> None:
+        from composer.providers.threads import in_thread
+
+        try:
+            checked = await in_thread(check)
+        except BaseException:  # Stop while checking (or a bug): nothing was sent
+            if token == self._token:
+                self._checks_over()
+            raise
+        if token != self._token:
+            return
+        self.checking, self.task = False, None  # a refusal or a question ends it here
+        started = self._start(checked, conversation, typed, notes_seen, keep)
+        if started is None:
+            self._checks_over()
+        else:
+            await self._run(*started, token)
+
+    def _checks_over(self) -> None:
+        """Nothing was sent (refused, stopped, or a question asked)."""
+        self.checking = False
+        if self.state == RunState.SENDING:  # stopped, or a question asked: as before the Send
+            self._set_state(*self._before_checks)
+        self.task = None
+        self._update_actions()
+
+    def _start(self, checked: Preflight, conversation: Conversation, typed: list[Finding],
+               notes_seen: frozenset[str], keep: Callable[[Exchange], None] | None
+               ) -> tuple[Call, Assembler] | None:
+        """After the checks: refuse, ask (the notes, the key's host), or start the run."""
         # A missing key is shown at the key (the panel's note); the provider's 401 says it too.
         notes = [f for f in checked.notes if f.field is not Field.API_KEY]
         blocking = [*typed, *checked.blocking]
@@ -211,9 +258,8 @@ class RunController(QObject):
         self._confirmed = lines
         self.window.request_panel.clear_field_problem()  # what it said no longer holds
         self.record.last_sent = conversation
+        self.reply_keeper = keep
         self._retry_keep = keep  # a retry keeps its reply where the first try would have
-        self._token += 1
-        token = self._token
         from composer.models.assembler import Assembler  # with the first send
 
         assembler = Assembler()
@@ -224,13 +270,13 @@ class RunController(QObject):
         self.event_log.begin()
         self.inspector.show_sent(call.request, prepared.key_env)
         self.output_tabs_show(self.pane)
-        self._set_state(RunState.SENDING, "Sending…")
+        self.window.status_state.setText("Sending…")  # (the state is since the checks began)
         import asyncio
 
-        self.task = asyncio.ensure_future(self._run(call, assembler, token))
+        self.task = asyncio.current_task()
         self._update_actions()
         self.run_started.emit()
-        return self.task
+        return call, assembler
 
     def _last_hashes(self) -> dict[str, str] | None:
         """The prefix digests of what the last run sent, or of the exchange shown when it was

@@ -25,6 +25,7 @@ from composer.models.conversation import Conversation
 from composer.models.parts import AttachmentPart, Message, TextPart, ToolCallPart, ToolResultPart
 from composer.models.settings import RequestSettings
 from composer.run import RunState
+from tests.views.checks import wait_checked
 from tests.views.conftest import make_png
 
 INTERACTIVE = (QAbstractButton, QLineEdit, QAbstractSpinBox, QComboBox, QAbstractItemView,
@@ -145,6 +146,7 @@ def test_a_refusal_and_an_error_are_announced_with_their_reason(qtbot, run_windo
                                      settings=RequestSettings(provider="anthropic", model="m")))
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert window.announcer.said[-1].startswith("Not sent: ")
     assert "no API key for Anthropic" in window.announcer.said[-1]
     loopback.queue(Reply.json({"type": "error", "error": {"type": "authentication_error",

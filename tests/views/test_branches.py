@@ -19,6 +19,7 @@ from composer.views.single_instance import Windows
 from composer.views.table.delegates import variant_arrows
 from composer.views.table.model import ROLE_COLUMN, VariantRole
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -277,7 +278,7 @@ def test_regenerate_checks_what_is_typed_as_send_does(qtbot, run_window, loopbac
     panel = window.request_panel
     panel.base_url_edit.setText("ftp://elsewhere.example")  # typed, editing not finished
     _press(qtbot, window, Key.Key_R, Mod.ControlModifier)
-    QApplication.processEvents()
+    wait_checked(qtbot, window.run_ui)
     assert len(loopback.received) == 1  # nothing more was sent
     assert "must start with http:// or https://" in panel.model_note.text()
     assert len(window.run_ui.runs.runs) == 1

@@ -22,6 +22,7 @@ from composer.run import RunState
 from composer.views.dialogs import open_boxes
 from composer.views.results.blocks import TextBlock
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 from tests.views.conftest import make_png
 from tests.views.dnd import send_drag
 
@@ -193,6 +194,7 @@ def test_a_refused_send_keeps_the_message_in_the_table(
     qtbot.waitUntil(lambda: len(box.chip_widgets()) == 1, timeout=5000)
     qtbot.keyClicks(box.edit, "What colour is this?")
     qtbot.keyClick(box.edit, Key.Key_Return, Mod.ControlModifier)
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED and "ANTHROPIC_API_KEY" in window.status_state.text()
     added = window.document.messages[-1]
     assert added.role == "user" and added.plain_text == "What colour is this?"
@@ -211,6 +213,7 @@ def test_a_declined_key_question_keeps_the_message_in_the_table(
     run, box = window.run_ui, _ready(qtbot, window)
     qtbot.keyClicks(box.edit, "Typed with care.")
     qtbot.keyClick(box.edit, Key.Key_Return, Mod.ControlModifier)
+    wait_checked(qtbot, run)
     [question] = [b for b in open_boxes(window) if b.checkBox() is not None]
     qtbot.mouseClick(question.button(QMessageBox.StandardButton.Cancel),
                      Qt.MouseButton.LeftButton)

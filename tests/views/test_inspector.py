@@ -15,6 +15,7 @@ from composer.models.settings import RequestSettings
 from composer.run import RunState
 from composer.views.inspector import DEBOUNCE_MS
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 pytestmark = pytest.mark.usefixtures("short_debounces")
 
@@ -83,6 +84,7 @@ def test_after_send_the_sent_request_and_the_event_log_are_shown(qtbot, run_wind
     window = run_window(_openai(loopback.url))
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     # Until the reply is kept (an edit: the next preview then, when the tab is looked at).
     assert run.inspector.heading.text() == "Request sent"
     assert run.inspector.text.toPlainText().startswith(f"POST {loopback.url}/chat/completions")

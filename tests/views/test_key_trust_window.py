@@ -19,6 +19,7 @@ from composer.providers.trust import FILE_NAME
 from composer.run import RunState
 from composer.views.dialogs import open_boxes
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 KEY = "sk-window-canary-5c5c"
 CHAT_REPLY = ('data: {"choices": [{"index": 0, "delta": {"content": "hello"}}]}\n\n'
@@ -67,7 +68,9 @@ def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
         and "extra headers" in note.text()
     run = window.run_ui
 
-    assert run.send() is None
+    run.send()
+    wait_checked(qtbot, run)
+    assert run.task is None
     box = _key_box(window)
     assert loopback.url in box.text() and "OpenAI (Chat Completions)" in box.text()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
@@ -77,6 +80,7 @@ def test_a_files_base_url_is_marked_and_send_asks_before_spending_the_key(
 
     loopback.queue(Reply.sse(CHAT_REPLY))
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     box = _key_box(window)
     box.checkBox().setChecked(True)
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
@@ -103,6 +107,7 @@ def test_confirming_without_remember_lasts_for_this_window_only(
     window.open_path(_shared_file(tmp_path, loopback.url + "/v1"))
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     qtbot.mouseClick(_key_box(window).button(QMessageBox.StandardButton.Yes),
                      Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=5000)

@@ -22,6 +22,7 @@ from composer.models.settings import RequestSettings
 from composer.views.dialogs import open_boxes
 from composer.views.table.delegates import chip_layout
 from composer.views.table.model import ATTACHMENTS_COLUMN, MessageRole
+from tests.views.checks import wait_checked
 
 Button = QMessageBox.StandardButton
 SECRET = b"SECRET-CANARY-window-3b1e\n"
@@ -105,7 +106,9 @@ def test_one_question_lists_every_outside_path_before_anything_is_read(
                              if getattr(s, "preview", None)] == ["text", "linked", "linked"])
 
     # Send refuses, naming the row; nothing reaches the server.
-    assert window.run_ui.send() is None
+    window.run_ui.send()
+    wait_checked(qtbot, window.run_ui)
+    assert window.run_ui.task is None
     assert "row 1" in window.status_state.text() and "id_rsa" in window.status_state.text()
     assert loopback.received == []
 
@@ -122,7 +125,9 @@ def test_allowing_reads_them_off_the_gui_thread_and_send_uploads_them(
         qtbot.mouseClick(box.button(Button.Yes), Qt.MouseButton.LeftButton)
     assert attachments(window)[0].data() == SECRET
     # The file's base URL asks before the key is spent; the user says yes to that too.
-    assert window.run_ui.send() is None
+    window.run_ui.send()
+    wait_checked(qtbot, window.run_ui)
+    assert window.run_ui.task is None
     (key_box,) = [b for b in open_boxes(window) if b.checkBox() is not None]
     qtbot.mouseClick(key_box.button(Button.Yes), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.run_ui.state in ("done", "error"), timeout=10000)
@@ -195,7 +200,9 @@ def test_a_fifo_and_dev_zero_are_refused_without_blocking_the_window(
         assert "not a regular file" in report.informativeText()
         qtbot.mouseClick(report.button(Button.Ok), Qt.MouseButton.LeftButton)
         assert all(a.linked for a in attachments(window))
-        assert window.run_ui.send() is None and loopback.received == []
+        window.run_ui.send()
+        wait_checked(qtbot, window.run_ui)
+        assert window.run_ui.task is None and loopback.received == []
     finally:
         release.cancel()
         try:  # a writer that never came would leave the timer's thread blocked

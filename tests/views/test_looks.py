@@ -15,6 +15,7 @@ from composer.run import RunState
 from composer.views.plain_markdown import plain_markdown
 from composer.views.table.delegates import chip_layout
 from composer.views.table.model import CONTENT_COLUMN
+from tests.views.checks import wait_checked
 from tests.views.conftest import make_pdf, make_png
 
 
@@ -71,6 +72,7 @@ def test_a_refusal_does_not_keep_the_last_runs_figures(qtbot, run_window):
     window.document.set_settings(window.document.conversation.settings.model_copy(
         update={"provider": "anthropic", "model": "m"}))
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED
     assert run.stats_label.text() == ""
 

@@ -23,6 +23,7 @@ from composer.models.settings import RequestSettings
 from composer.run import RunState
 from tests.loopback import Reply
 from tests.structured_streams import PERSON, anthropic_stream
+from tests.views.checks import wait_checked
 
 
 def click(qtbot, dialog, i: int) -> None:
@@ -53,6 +54,7 @@ def test_send_with_two_problems_lists_both_and_a_click_selects_its_row(
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED and run.task is None
     dialog = run.preflight_dialog
     assert dialog is not None and dialog.isVisible() and dialog.send_button is None
@@ -78,6 +80,7 @@ def test_a_field_problem_in_the_list_brings_its_editor_forward(qtbot, run_window
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     dialog = run.preflight_dialog
     assert dialog.item(1).text().startswith("temperature: Anthropic takes no temperature")
     window.request_panel.tabs.setCurrentIndex(1)
@@ -100,7 +103,9 @@ def test_send_with_only_notes_shows_them_and_send_anyway_sends(qtbot, run_window
                    Reply.sse(anthropic_stream(["Again."])))
     window = run_window(notes_only(loopback.url))
     run = window.run_ui
-    assert run.send() is None
+    run.send()
+    wait_checked(qtbot, run)
+    assert run.task is None
     dialog = run.preflight_dialog
     assert dialog.isVisible() and dialog.send_button is not None
     assert [dialog.item(i).text() for i in range(dialog.list.count())] == [
@@ -127,6 +132,7 @@ def test_cancel_sends_nothing(qtbot, run_window, loopback):
     window = run_window(notes_only(loopback.url))
     run = window.run_ui
     run.send()
+    wait_checked(qtbot, run)
     run.preflight_dialog.buttons.button(run.preflight_dialog.buttons.StandardButton.Cancel).click()
     qtbot.waitUntil(lambda: run.preflight_dialog is None, timeout=2000)
     qtbot.wait(50)
@@ -198,6 +204,7 @@ def test_the_schema_editor_refuses_an_invalid_schema_and_the_strict_toggle_is_sa
     assert settings().response_schema == PERSON  # the last good schema stays
     # Send says where: the editor's problem is the one problem.
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert window.run_ui.state == RunState.REFUSED and "not a JSON Schema" in \
         window.status_state.text()
     panel.schema_edit.setPlainText(json.dumps(PERSON))

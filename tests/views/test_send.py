@@ -27,6 +27,7 @@ from composer.views.results.blocks import (
 from tests.cassettes import load
 from tests.conftest import recordings_or_skip
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 CASSETTE = "TestAnthropicThinking/claude-sonnet-4/thinking-streaming.yaml"
 
@@ -168,6 +169,7 @@ def test_a_part_the_provider_cannot_take_marks_its_row_and_nothing_is_sent(
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED and run.task is None
     assert "part 2" in window.table.problem(0)
     assert window.table.current_row() == 0
@@ -183,6 +185,7 @@ def test_a_missing_key_is_shown_at_the_key_and_nothing_is_sent(qtbot, run_window
     window = run_window(conversation)
     run = window.run_ui
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED
     assert "ANTHROPIC_API_KEY" in window.status_state.text()
     assert window.request_panel.key_note.isVisibleTo(window)
@@ -194,6 +197,7 @@ def test_invalid_tools_json_refuses_at_the_tools_editor(qtbot, run_window, loopb
     panel = window.request_panel
     panel.tools_edit.setPlainText('[{"name": "weather", ')
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert window.run_ui.state == RunState.REFUSED
     assert panel.tabs.currentIndex() == 1 and panel.tools_error.isVisibleTo(window)
     assert "invalid JSON" in window.status_state.text()
@@ -209,6 +213,7 @@ def test_a_refusal_is_said_once_and_is_gone_once_a_send_goes_through(
     panel = window.request_panel
     panel.tools_edit.setPlainText('[{"name": "weather", ')
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert "Not sent" in window.status_state.text()
     assert "Not sent" not in window.statusBar().currentMessage()  # not twice
     panel.tools_edit.setPlainText("[]")
@@ -243,6 +248,7 @@ def test_an_invalid_extra_header_refuses_at_the_extra_tab(qtbot, run_window, loo
     panel = window.request_panel
     panel.headers_edit.setPlainText('{"x-api-key": "sk-live"}')
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert window.run_ui.state == RunState.REFUSED
     assert panel.tabs.currentIndex() == 3 and panel.headers_error.isVisibleTo(window)
     # Shown once, under its editor: not again in the note above the tabs.

@@ -9,6 +9,7 @@ from composer.models import Conversation, Message, RequestSettings
 from composer.providers import keys, session_keys
 from composer.run import RunState
 from composer.views.settings_dialog import SettingsDialog
+from tests.views.checks import wait_checked
 
 
 def test_without_a_keychain_the_dialog_offers_a_session_key_and_explains(qtbot):
@@ -45,6 +46,7 @@ def test_the_missing_keychain_is_said_once_and_a_session_key_clears_the_key_note
     said = [window.request_panel.key_note.text()]
     for _ in range(3):
         run.send_action.trigger()
+        wait_checked(qtbot, run)
         assert run.state == RunState.REFUSED
         said += [run.pane.error_block.message.text(), window.request_panel.key_note.text(),
                  window.status_state.text()]

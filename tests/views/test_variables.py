@@ -12,6 +12,7 @@ from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.run import RunState
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 pytestmark = pytest.mark.usefixtures("short_debounces")
 
@@ -34,6 +35,7 @@ def test_send_is_refused_naming_the_unset_variable_then_goes_with_the_value(
 
     variables.set_value("persona", "terse")
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert window.run_ui.state == RunState.REFUSED
     assert "{{name}} in row 2" in window.status_state.text()
     assert panel.tabs.currentWidget() is variables

@@ -18,6 +18,7 @@ from composer.views.detail.editor import ToolCallSection
 from composer.views.table.model import CONTENT_COLUMN
 from composer.views.window import _loss_report
 from tests.loopback import Reply
+from tests.views.checks import wait_checked
 
 CHAT_REPLY = "\n\n".join([
     'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
@@ -122,6 +123,7 @@ def test_invalid_tool_call_arguments_in_the_detail_editor_block_send(
     assert isinstance(section, ToolCallSection)
     section.arguments.setPlainText('{"city": "Bergen"')  # not JSON: never reaches the message
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED and loopback.received == []
     assert "row 2, part 1" in window.status_state.text()
     assert "Arguments not saved" in window.status_state.text()
@@ -143,6 +145,7 @@ def test_invalid_tool_call_arguments_in_the_detail_editor_block_send(
 def _refused_for_model(window, qtbot) -> None:
     window.request_panel.model_combo.setEditText("")
     window.run_ui.send_action.trigger()
+    wait_checked(qtbot, window.run_ui)
     assert window.run_ui.state == RunState.REFUSED
     assert window.request_panel.model_note.isVisibleTo(window)
 
@@ -284,6 +287,7 @@ def test_invalid_arguments_left_behind_on_another_row_still_block_send_and_come_
     window.table.select_rows([0])  # the user moves on; the field's text is not in the message
     assert window.document.messages[1].parts[0].arguments == {"city": "Oslo"}
     run.send_action.trigger()
+    wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED and loopback.received == []
     assert "row 2, part 1" in window.status_state.text()
     # The refusal brings the row back, with what was typed and why it is not saved.
