@@ -23,8 +23,9 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from composer.models.parts import Message
 
@@ -35,8 +36,10 @@ class TreeError(ValueError):
     """An operation that does not fit the tree (an unknown node, the only branch deleted)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
+    """A value: a change makes a new one (``_replace``). A tuple, as a 10,000-row path makes
+    as many at a Send: a frozen dataclass is made field by field (1.5 µs a node, not 0.6)."""
+
     id: str
     message: Message | None  # None only for ROOT
     parent: str | None  # None only for ROOT
@@ -198,7 +201,20 @@ class Tree:
 
     @cached_property
     def leaves(self) -> tuple[str, ...]:
-        return tuple(n.id for n in self if not n.children)
+        """Each branch's last node, in the tree's order (``__iter__``'s); a run of nodes with
+        one child each is walked through without a node iterated for it (every node of a
+        10,000-row tree took ~20 ms, at each Send that forked)."""
+        nodes, out = self._nodes, []
+        stack = list(reversed(nodes[ROOT].children))
+        while stack:
+            node = nodes[stack.pop()]
+            while len(node.children) == 1:
+                node = nodes[node.children[0]]
+            if node.children:
+                stack.extend(reversed(node.children))
+            else:
+                out.append(node.id)
+        return tuple(out)
 
     def is_leaf(self, node_id: str) -> bool:
         return node_id in self and not self._nodes[node_id].children
@@ -276,7 +292,7 @@ class Tree:
             if found is None and pnode.chosen is not None \
                     and not b.nodes[pnode.chosen].children:
                 found = pnode.chosen
-                b.nodes[found] = replace(b.nodes[found], message=message)
+                b.nodes[found] = b.nodes[found]._replace(message=message)
             if found is None:  # the rest is new: below a new node there is nothing to reuse
                 if pnode.children and fork is None:
                     fork = row
@@ -357,7 +373,7 @@ class Tree:
         chosen = parent.chosen
         if chosen == cut.id:
             chosen = kids[min(index, len(kids) - 1)]
-        b.nodes[parent.id] = replace(parent, children=kids, chosen=chosen)
+        b.nodes[parent.id] = parent._replace(children=kids, chosen=chosen)
         return b.build()
 
     def promote(self, leaf: str) -> list[Message]:
