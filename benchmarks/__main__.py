@@ -164,6 +164,7 @@ def big_file_rows(messages: int) -> list[Row]:
     f = big_file.run(messages)
     label = f"{messages:,}-message file ({f.file_mb:.1f} MB)"
     return [Row(f"{label}: open in the window", f.open_s * 1000, "ms"),
+            Row(f"{label}: open: longest stall", f.open_stall_ms, "ms"),
             Row(f"{label}: save (Ctrl+S) until written", f.save_s * 1000, "ms"),
             Row(f"{label}: save (Ctrl+S): longest stall", f.save_stall_ms, "ms", 50),
             Row(f"{label}: memory over an empty window", f.rss_over_empty_mb, "MB"),
