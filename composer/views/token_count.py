@@ -144,6 +144,7 @@ class TokenCounter(QObject):
         window.document_replaced.connect(self._on_document_replaced)
         run.run_started.connect(self._on_run_started)
         run.run_finished.connect(self._on_run_finished)
+        run.state_changed.connect(self._on_run_state)
         window.closed.connect(self.shutdown)
         self.schedule()
 
@@ -228,6 +229,11 @@ class TokenCounter(QObject):
 
     def _on_run_started(self) -> None:
         self.sent = self.last
+
+    def _on_run_state(self, state: str) -> None:
+        if state == "refused":  # the last run's figures do not belong beside a refusal
+            self.cost_label.clear()
+            self.cost_label.setToolTip("")
 
     def _on_run_finished(self, exchange: Exchange) -> None:
         import asyncio

@@ -69,12 +69,14 @@ def test_a_refusal_does_not_keep_the_last_runs_figures(qtbot, run_window):
     run.send_action.trigger()
     qtbot.waitUntil(lambda: run.state == RunState.DONE, timeout=8000)
     assert run.stats_label.text()
+    cost = window.token_count.cost_label
+    qtbot.waitUntil(lambda: bool(cost.text()), timeout=8000)  # (once prices are loaded)
     window.document.set_settings(window.document.conversation.settings.model_copy(
         update={"provider": "anthropic", "model": "m"}))
     run.send_action.trigger()
     wait_checked(qtbot, run)
     assert run.state == RunState.REFUSED
-    assert run.stats_label.text() == ""
+    assert run.stats_label.text() == "" and cost.text() == ""
 
 
 def test_the_results_get_room_at_1280_by_800(qtbot, run_window):
