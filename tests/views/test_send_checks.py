@@ -13,12 +13,8 @@ from composer.views import run_controller
 from tests.loopback import Reply
 from tests.views.checks import wait_checked
 
-CHAT_REPLY = "\n\n".join([
-    'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
-    '"delta":{"role":"assistant","content":"fine"},"finish_reason":null}]}',
-    'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
-    '"delta":{},"finish_reason":"stop"}]}',
-    "data: [DONE]", ""])
+CHAT_REPLY = ('data: {"choices": [{"index": 0, "delta": {"content": "fine"}}]}\n\n'
+              "data: [DONE]\n\n")
 
 
 def _chat(url: str, text: str = "hello") -> Conversation:
