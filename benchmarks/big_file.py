@@ -110,9 +110,14 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KB on Linux
+    """This process's peak resident memory since it started (``VmHWM``). Not ``ru_maxrss``:
+    Linux keeps that across exec, so a child of the benchmark runner reported the runner's
+    own size by then (~650 MB against ~110 alone)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3  # kB
+    return 0.0
 
 
 # After the open, what it sets off has run: the request preview (300 ms debounce), the token
