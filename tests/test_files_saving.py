@@ -126,7 +126,18 @@ def test_a_file_written_in_small_pieces_is_the_one_dump_byte_for_byte(tmp_path, 
     reply = Exchange(model="m", prompt=Prompt(messages=conv.messages[:2]),
                      messages=[Message.text("assistant", "done 🙂")])
     reply.composer.events = [LogEntry(0.5, f'{{"n": {i}, "t": "é🙂"}}') for i in range(450)]
-    for doc in (conv, reply):
+    # Branches, settings, variables and a field of another tool's: dumped a message at a time,
+    # a conversation's file is still the one dump.
+    from composer.models.settings import RequestSettings
+    from composer.models.tree import Tree
+
+    branched = Conversation(messages=conv.messages[:6], settings=RequestSettings(
+        provider="anthropic", model="m", options={"max_tokens": 9}), theirs={"k": [1, "é"]})
+    branched.composer.variables = {"name": "Ann"}
+    edited = [*branched.messages[:3], Message.text("user", "another {{name}}")]
+    branched.set_tree(Tree.linear(branched.messages).commit(edited)[0])
+    assert branched.kept_tree() is not None
+    for doc in (conv, reply, branched):
         pieces = list(files._texts(doc))
         assert len(pieces) > 10
         expected = _reference_text(doc)
