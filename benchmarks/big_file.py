@@ -147,6 +147,9 @@ def measure(path: Path, messages: int) -> Figures:
         window = MainWindow(user_dir=Path(tmp) / "user")
         window.resize(1280, 800)
         window.show()
+        from composer.views.results import markdown
+
+        markdown.warm_up()  # as the app does after its first paint (markdown-it's import)
         _settle(app, SETTLE_S)
         window.grab()
         gc.collect()
