@@ -59,8 +59,8 @@ def test_no_key_in_the_windows_text_files_clipboard_or_a_redirect(
         panel.base_url_edit.editingFinished.emit()
         qtbot.waitUntil(lambda: panel.refresh_button.isEnabled(), timeout=5000)
 
-        run.inspector.refresh()
-        assert run.inspector.request is not None
+        run.inspector.refresh()  # on a worker while the keychain's answer is not in yet
+        qtbot.waitUntil(lambda: run.inspector.request is not None, timeout=5000)
         assert key in str(run.inspector.request.headers)  # the preview really holds the key
         checker.text("inspector text", run.inspector.text.toPlainText())
         checker.text("copy as curl", run.inspector.copy_curl())
