@@ -202,7 +202,8 @@ class RunController(SendProblems, QObject):
         self._token += 1
         self.task = asyncio.ensure_future(
             self._checked_run(check, conversation, typed, notes_seen, keep, self._token))
-        self._before_checks = (self.state, self.window.status_state.text())
+        if not self.checking:  # (a Send replacing one being checked keeps what was before it)
+            self._before_checks = (self.state, self.window.status_state.text())
         self.checking = True
         self._set_state(RunState.SENDING, "Checking…")
         self._update_actions()

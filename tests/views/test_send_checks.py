@@ -111,3 +111,20 @@ def test_a_refusal_found_by_the_checks_is_shown_once_they_end(qtbot, run_window,
     assert run.state == RunState.REFUSED and run.task is None
     assert window.status_state.text().startswith("Not sent: ")
     assert loopback.received == []
+
+
+def test_stopping_a_send_that_replaced_one_being_checked_puts_back_the_state_before_both(
+        qtbot, run_window, loopback, monkeypatch):
+    threads, go_on = _held_checks(monkeypatch)
+    window = run_window(_chat(loopback.url))
+    run = window.run_ui
+    before = (run.state, window.status_state.text())
+    run.send_action.trigger()
+    qtbot.waitUntil(lambda: len(threads) == 1, timeout=5000)
+    run.send_action.trigger()  # replaces the first while it is checked
+    qtbot.waitUntil(lambda: len(threads) == 2, timeout=5000)
+    run.stop_action.trigger()
+    go_on.set()
+    qtbot.waitUntil(lambda: run.task is None and not run.checking, timeout=5000)
+    assert (run.state, window.status_state.text()) == before
+    assert loopback.received == []
