@@ -207,13 +207,7 @@ def _texts(doc: Conversation | Exchange) -> Iterator[str]:
         # encoder (an indented dump runs in Python), and without a model dump per event.
         events = doc.composer.events
         doc = doc.model_copy(update={"composer": doc.composer.model_copy(update={"events": []})})
-    if isinstance(doc, Conversation):
-        # Its messages dumped one at a time, as a draft's are: one dump of them all held the
-        # GIL against the window for the whole of it (~40 ms at 10,000 messages), the Save
-        # being written on a worker.
-        data = {"messages": [m.to_dict() for m in doc.messages], **doc.to_dict(messages=False)}
-    else:
-        data = doc.to_dict()
+    data = doc.to_dict()
     header = data.pop("composer", None)
     marker = None
     if isinstance(header, dict):

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel
 
 from composer.models.conversation import Conversation
+from composer.run import RunState
 from composer.views.status_room import make_room
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ class TokenCounter(QObject):
         self.sent = self.last
 
     def _on_run_state(self, state: str) -> None:
-        if state == "refused":  # the last run's figures do not belong beside a refusal
+        if state == RunState.REFUSED:  # the last run's figures do not belong beside a refusal
             self.cost_label.clear()
             self.cost_label.setToolTip("")
 
