@@ -68,6 +68,10 @@ def cold_start_rows(runs: int) -> list[Row]:
                 "x"),
             Row("cold start reopening that file as the window saved it / bare",
                 s.reopen / s.bare, "x"),
+            Row("cold start: the bare window importing pydantic first / bare",
+                s.bare_pydantic / s.bare, "x"),
+            Row("cold start: Composer / the bare window importing pydantic first",
+                s.composer / s.bare_pydantic, "x"),
             Row("the 1.5 s after the first paint: longest stall (median)", stall, "ms", 50),
             Row("after the first paint: the shared HTTP client in place (median)", ready, "ms")]
 
