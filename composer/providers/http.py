@@ -81,8 +81,10 @@ def json_body(body: Any) -> bytes:
     """``body`` as httpx's ``json=`` sends it (compact UTF-8, no NaN), its top-level objects and
     their lists encoded an element at a time: a long conversation's request is megabytes, and
     one encoder call holds the GIL until it is done (~250 ms at 10,000 messages), against the
-    window even on a worker thread; a message's takes well under a millisecond."""
-    return "".join(_pieces(body, 0)).encode("utf-8")
+    window even on a worker thread; a message's takes well under a millisecond. The pieces are
+    joined as bytes: joined as text, one emoji made the whole body four bytes a character, and
+    that join and its encoding held the GIL 70-340 ms at 10,000 messages; bytes join in ~3 ms."""
+    return b"".join(piece.encode("utf-8") for piece in _pieces(body, 0))
 
 
 def _pieces(value: Any, depth: int) -> Iterator[str]:
