@@ -45,6 +45,14 @@ def _needs_offscreen() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# Qt takes the GIL each time it calls into Python (every overridden virtual, every slot): a
+# repaint takes it dozens of times. While a worker runs Python (a Send's checks and body, the
+# count, the draft), each take waits until the worker is asked to let go, by default after
+# 5 ms: a repaint of the 10,000-message window then waited 100-400 ms in all. At 1 ms the
+# window's waits shrink fivefold, and a worker alone is never interrupted.
+GIL_SWITCH_S = 0.001
+
+
 def create_app(argv: list[str] | None = None):
     """The QApplication (made once), named, with the theme that follows the system."""
     from PySide6.QtWidgets import QApplication
@@ -60,6 +68,7 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else [sys.argv[0]])
+    sys.setswitchinterval(GIL_SWITCH_S)
     app.setApplicationName("Composer")
     app.setOrganizationName("llm-composer")
     app.setApplicationVersion(__version__)
