@@ -195,6 +195,7 @@ def _open_window(files: list[str]) -> int:
     import asyncio
 
     from composer.providers.threads import in_thread
+    from composer.views import stepwise
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
@@ -211,6 +212,8 @@ def _open_window(files: list[str]) -> int:
         # on a worker: the window answers meanwhile (a send before it is done makes its own
         # client).
         await in_thread(load_network)
+        # What the first count and Send import, a module per turn (not ~50 ms in one).
+        await stepwise.import_stepwise()
         import httpx
 
         from composer.providers.http import new_client

@@ -213,8 +213,10 @@ def test_a_start_on_a_file_writes_the_draft_state_and_recent_list_after_the_pain
         "def after_paint(window, limit=1.0, wait=app.wait_for_first_paint):\n"
         "    wait(window, limit=3600)\n"
         "    print(len(synced), flush=True)\n"
-        "    def done():\n"
-        "        if len(synced) < 2:\n"
+        "    def done(tries=[0]):\n"
+        "        tries[0] += 1  # both written: one fsync is not one file (its folder's too)\n"
+        "        written = (read('recent.json')[0], read('draft-state.json')['path'])\n"
+        f"        if tries[0] < 500 and written != ({str(opened)!r},) * 2:\n"
         "            return QTimer.singleShot(20, done)\n"
         "        print(sorted(set(synced)), read('draft-state.json')['path'] ==\n"
         f"              {str(opened)!r}, read('recent.json'), flush=True)\n"
@@ -268,3 +270,26 @@ def test_the_first_request_imports_nothing_the_start_did_not_load_on_its_worker(
         "server.stop()\n"
     )
     assert lines[-1] == "[]"
+
+
+def test_after_the_stepwise_imports_the_first_count_imports_nothing_of_composers():
+    """Once the window is painted the app imports what the first count and Send need a module
+    per turn of the loop (views/stepwise.py); the first count then imports nothing more of
+    Composer's on the window's thread, in one turn."""
+    lines = _printed(WINDOW + (
+        "import asyncio\n"
+        "from composer.views.app import load_network\n"
+        "from composer.views.stepwise import import_stepwise\n"
+        "window.autosaver.stop()\n"
+        "load_network()\n"
+        "asyncio.run(import_stepwise())\n"
+        "before = set(sys.modules)\n"
+        "from composer.run.counting import count_tokens\n"
+        "from composer.providers.http import new_client\n"
+        "from composer.views.results import markdown\n"
+        "from composer.models import pricing\n"
+        "count = asyncio.run(count_tokens(window.document.conversation.snapshot()))\n"
+        "print(count.total > 0, sorted(m for m in set(sys.modules) - before\n"
+        "                              if m.startswith('composer')))\n"
+    ))
+    assert lines[-1] == "True []"
