@@ -134,6 +134,39 @@ def wait_for_first_paint(window, limit: float = 1.0) -> None:
         limited.stop()
 
 
+def import_answering(name: str) -> None:
+    """Import ``name``, a module of Python's own (nothing of Composer's: see providers/tls.py),
+    on a worker while Qt's loop keeps the window answering. asyncio's import is the first thing
+    after the first paint, before any loop of ours turns: ~25-40 ms of the window's thread."""
+    import importlib
+    import threading
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    done, failed = threading.Event(), []
+
+    def work() -> None:
+        try:
+            importlib.import_module(name)
+        except BaseException as error:  # raised again on the window's thread, below
+            failed.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"composer-import-{name}", daemon=True).start()
+    waiting, poll = QEventLoop(), QTimer()
+    poll.setInterval(1)
+    poll.timeout.connect(lambda: done.is_set() and waiting.quit())
+    poll.start()
+    try:
+        if not done.is_set():
+            waiting.exec()
+    finally:
+        poll.stop()
+    if failed:
+        raise failed[0]
+
+
 def _loop_exception_handler(loop, context) -> None:
     # A failed task must not vanish into a log line nobody reads.
     message = context.get("message", "unhandled error")
@@ -192,6 +225,7 @@ def _open_window(files: list[str]) -> int:
     # every object of the start, ~25 ms; the first stream would freeze them anyway).
     gc.freeze()
     gc.enable()
+    import_answering("asyncio")
     import asyncio
 
     from composer.providers.threads import in_thread

@@ -186,7 +186,7 @@ class TokenCounter(QObject):
             if asyncio is None:
                 raise RuntimeError("no event loop yet")
             loop = asyncio.get_running_loop()
-        except RuntimeError:
+        except (RuntimeError, AttributeError):  # (asyncio half imported, on its worker)
             # No event loop to count on: not yet (the app starts it after the first paint) or
             # none (an offscreen screenshot, a window closing). Ask again while it is shown.
             if self.window.isVisible():
@@ -246,7 +246,7 @@ class TokenCounter(QObject):
             return
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:
+        except (RuntimeError, AttributeError):  # (asyncio half imported, on its worker)
             return  # no loop to load the price table on (an offscreen screenshot)
         self._pricing = loop.create_task(self._price_when_loaded(exchange))
 
