@@ -277,3 +277,18 @@ def test_a_snapshot_keeps_the_conversation_as_it_was_whatever_the_document_does_
     document.set_settings(RequestSettings(provider="openai", model="other"))
     document.set_variables({"name": "Grace"})
     assert snapshot.to_dict() == before and snapshot != document.conversation
+
+
+def test_the_revision_counts_every_edit_applied_undo_included():
+    doc = Document(Conversation(messages=[Message.text("user", "a")]))
+    seen = [doc.revision]
+    undo = doc.apply(ReplaceMessage(0, Message.text("user", "b")))
+    seen.append(doc.revision)
+    doc.apply(undo)
+    seen.append(doc.revision)
+    with pytest.raises(EditError):
+        doc.apply(ReplaceMessage(5, Message.text("user", "c")))  # refused: nothing changed
+    seen.append(doc.revision)
+    doc.set_variables({"x": "1"})  # not the rows: a commit's plan still holds
+    seen.append(doc.revision)
+    assert seen == [0, 1, 2, 2, 2]

@@ -11,6 +11,7 @@ them changes the document itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from composer.models.conversation import Conversation
 from composer.models.document import CommitRows, Document, SetTree
@@ -18,12 +19,38 @@ from composer.models.parts import Message
 from composer.models.tree import Tree, TreeError
 
 
-def base(document: Document) -> Tree:
+class Rows(NamedTuple):
+    """What a commit reads of a document, taken to work on elsewhere (on a worker)."""
+
+    tree: Tree | None
+    committed_rows: tuple[Message, ...]
+    messages: tuple[Message, ...]
+
+    @classmethod
+    def of(cls, document: Document) -> Rows:
+        return cls(document.tree, document.committed_rows, tuple(document.messages))
+
+
+# A commit's edit (None: nothing to commit) and the row it forked at (None: it did not).
+PlannedCommit = tuple[SetTree | CommitRows | None, int | None]
+
+
+def planned_commit(rows: Rows) -> PlannedCommit:
+    """``commit`` of rows taken from a document, for a worker: a fork at 10,000 rows builds two
+    chains of nodes. What the window reads of the new tree next (its path, branches, variant
+    rows and the panel's segments) is worked out here too."""
+    edit, fork = commit(rows)
+    if isinstance(edit, SetTree):
+        _ = edit.tree.path, edit.tree.leaves, edit.tree.variant_rows, edit.tree.segments()
+    return edit, fork
+
+
+def base(document: Document | Rows) -> Tree:
     """The document's tree, or the rows last committed as one path when it has none yet."""
     return document.tree if document.tree is not None else Tree.linear(document.committed_rows)
 
 
-def committed(document: Document) -> tuple[Tree, int | None]:
+def committed(document: Document | Rows) -> tuple[Tree, int | None]:
     """The tree with the table committed, and the row it forked at (None: no new branch)."""
     tree = document.tree
     if tree is not None and _path_is(tree, document.messages):
@@ -31,7 +58,7 @@ def committed(document: Document) -> tuple[Tree, int | None]:
     return base(document).commit(document.messages)
 
 
-def commit(document: Document) -> tuple[SetTree | CommitRows | None, int | None]:
+def commit(document: Document | Rows) -> tuple[SetTree | CommitRows | None, int | None]:
     """The edit that commits the table (None when the tree holds it already) and the fork row.
     While the conversation has one path it stays without a tree (``CommitRows``)."""
     if document.tree is None and _same(document.committed_rows, document.messages):
@@ -44,7 +71,7 @@ def commit(document: Document) -> tuple[SetTree | CommitRows | None, int | None]
     return _committing(document, tree, document.messages), fork
 
 
-def _committing(document: Document, tree: Tree,
+def _committing(document: Document | Rows, tree: Tree,
                 rows: Sequence[Message]) -> SetTree | CommitRows:
     if document.tree is None and tree.holds_only(rows):
         return CommitRows(tuple(rows))
@@ -148,7 +175,7 @@ def _path_is(tree: Tree, messages: Sequence[Message]) -> bool:
     return len(tree.path) == len(messages) and _same(tree.messages(), messages)
 
 
-def _grows(document: Document, rows: Sequence[Message]) -> bool:
+def _grows(document: Document | Rows, rows: Sequence[Message]) -> bool:
     """``rows`` are the one committed path with rows added after it (the usual send, a reply
     kept): it grows, without a tree of it built twice to find that out (~100 ms at 10,000)."""
     committed_rows = document.committed_rows

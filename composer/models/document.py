@@ -179,6 +179,7 @@ class Document:
         self.conversation = conversation if conversation is not None else Conversation()
         self._ids: list[int] = [_next_id() for _ in self.conversation.messages]
         self._committed = tuple(self.conversation.messages)
+        self.revision = 0  # one more at each edit applied: what was read of it is current
         self._after: list[Callback] = []
         self._before: list[Callback] = []
 
@@ -288,6 +289,7 @@ class Document:
                 pass  # each step is checked as it runs; groups only come from our own inverses
 
     def _apply(self, edit: Edit) -> Edit:
+        self.revision += 1
         match edit:
             case InsertRows():
                 return self._insert(edit.index, edit.messages, edit.ids)

@@ -256,6 +256,11 @@ class Tree:
 
     def segments(self) -> list[Segment]:
         """The tree as runs of nodes between forks, parents before children (for the panel)."""
+        return list(self._segments)
+
+    @cached_property
+    def _segments(self) -> tuple[Segment, ...]:
+        # (Kept: the panel asks at each refresh, and a 10,000-row tree's walk is ~10-30 ms.)
         on_path = set(self.path)
         out: list[Segment] = []
         stack: list[tuple[str, str | None, int]] = [
@@ -270,7 +275,7 @@ class Tree:
             out.append(Segment(start, node.id, parent, row, last, start in on_path,
                                None if node.children else node.id))
             stack.extend((c, node.id, last + 1) for c in reversed(node.children))
-        return out
+        return tuple(out)
 
     # -- changing: each returns a new tree ------------------------------------------------------
 

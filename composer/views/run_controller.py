@@ -61,6 +61,13 @@ FileDialog = Callable[[str, QFileDialog.AcceptMode, list[str], Callable[[str], o
 AskKeyTarget = Callable[[KeyTarget, Callable[[bool, bool], None]], QMessageBox]
 
 
+def _checks(check: Callable[[], Preflight], alongside: list[Callable[[], object]]) -> Preflight:
+    checked = check()
+    for work in alongside:
+        work()
+    return checked
+
+
 class RunController(SendProblems, QObject):
     state_changed = Signal(str)  # a RunState
     run_started = Signal()
@@ -103,6 +110,9 @@ class RunController(SendProblems, QObject):
         # What is typed outside the table that a Send takes first (the compose box's message);
         # one answering False stops the Send (it said why).
         self.before_send: list[Callable[[], bool]] = []
+        # Work for a Send's checks' worker: each is called at the press, on this thread, and
+        # what it returns runs on the worker after the checks (the branch commit's plan).
+        self.alongside_checks: list[Callable[[], Callable[[], object]]] = []
         self.key_trust = TrustedHosts.load(window.user_dir)
         window.request_panel.key_trust = self.key_trust
         self.stats_label = QLabel()
@@ -195,10 +205,11 @@ class RunController(SendProblems, QObject):
                 conversation.messages = conversation.messages[:upto]
         import asyncio
 
-        check = partial(preflight, conversation, last_hashes=self._last_hashes(),
-                        client=self.window.http_client, config=self.call_config,
-                        chosen=self.window.request_panel.provenance.base_url_chosen,
-                        trusted=self.key_trust)
+        check = partial(_checks, partial(
+            preflight, conversation, last_hashes=self._last_hashes(),
+            client=self.window.http_client, config=self.call_config,
+            chosen=self.window.request_panel.provenance.base_url_chosen,
+            trusted=self.key_trust), [work() for work in self.alongside_checks])
         self._token += 1
         self.task = asyncio.ensure_future(
             self._checked_run(check, conversation, typed, notes_seen, keep, self._token))

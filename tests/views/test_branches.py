@@ -337,3 +337,60 @@ def test_the_selected_active_branch_follows_a_switch_by_keyboard(qtbot, run_wind
     assert active != other
     qtbot.waitUntil(lambda: panel.item_for(active).font(0).bold())
     assert panel.current_leaf() == other
+
+
+def _forking_send_recorded(qtbot, window, loopback, monkeypatch, *, edit_while_checking=None):
+    """Send after an earlier row was edited; the threads each commit was worked out on."""
+    import threading
+
+    from composer.models import branching
+
+    threads: list[str] = []
+    commit = branching.commit
+
+    def recorded(document):
+        threads.append(threading.current_thread().name)
+        return commit(document)
+
+    monkeypatch.setattr(branching, "commit", recorded)
+    loopback.queue(_reply("Blue."), _reply("Grey."))
+    _grow(qtbot, window, loopback, 1)
+    window.editor.set_text(0, "Sea?")
+    window.editor.remove_rows([1])
+    threads.clear()
+    window.table.setFocus()
+    _press(qtbot, window, Key.Key_Return, Mod.ControlModifier)
+    if edit_while_checking is not None:  # before the checks end: the plan is stale then
+        edit_while_checking()
+    _wait_done(qtbot, window.run_ui, 2)
+    return threads
+
+
+def test_a_forking_sends_commit_is_worked_out_on_a_worker_while_it_is_checked(
+        qtbot, run_window, loopback, monkeypatch):
+    window = run_window(_conversation(loopback.url))
+    threads = _forking_send_recorded(qtbot, window, loopback, monkeypatch)
+    assert threads and threading_main() not in threads
+    tree = window.document.tree
+    assert tree.variant(0) == (1, 2) and len(tree.leaves) == 2
+    assert tree.messages()[0].plain_text == "Sea?"
+    assert "Branch at row 1" in [window.undo_stack.text(i)
+                                 for i in range(window.undo_stack.count())]
+
+
+def test_an_edit_made_while_a_send_is_checked_is_committed_as_it_stands(
+        qtbot, run_window, loopback, monkeypatch):
+    """The plan was of the rows at the press; the start commits the table as it is then."""
+    window = run_window(_conversation(loopback.url))
+    threads = _forking_send_recorded(
+        qtbot, window, loopback, monkeypatch,
+        edit_while_checking=lambda: window.editor.set_text(0, "Sea, really?"))
+    assert threading_main() in threads  # worked out again, on the window's thread
+    assert _sent(loopback)[-1] == ["Sea?"]  # what was pressed is what went
+    assert window.document.tree.messages()[0].plain_text == "Sea, really?"
+
+
+def threading_main() -> str:
+    import threading
+
+    return threading.main_thread().name
