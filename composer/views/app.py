@@ -136,8 +136,10 @@ def wait_for_first_paint(window, limit: float = 1.0) -> None:
 
 def import_answering(name: str) -> None:
     """Import ``name``, a module of Python's own (nothing of Composer's: see providers/tls.py),
-    on a worker while Qt's loop keeps the window answering. asyncio's import is the first thing
-    after the first paint, before any loop of ours turns: ~25-40 ms of the window's thread."""
+    on a worker while Qt's loop keeps the window painting. asyncio's import is the first thing
+    after the first paint, before any loop of ours turns: ~25-40 ms of the window's thread.
+    Input waits for the app's loop (a key or click now could start a Send with none to run
+    it): it is held, not lost."""
     import importlib
     import threading
 
@@ -160,7 +162,7 @@ def import_answering(name: str) -> None:
     poll.start()
     try:
         if not done.is_set():
-            waiting.exec()
+            waiting.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     finally:
         poll.stop()
     if failed:
