@@ -17,6 +17,7 @@ checks run on a worker: a Send is a task that checks, then sends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from functools import partial
@@ -64,7 +65,8 @@ AskKeyTarget = Callable[[KeyTarget, Callable[[bool, bool], None]], QMessageBox]
 def _checks(check: Callable[[], Preflight], alongside: list[Callable[[], object]]) -> Preflight:
     checked = check()
     for work in alongside:
-        work()
+        with contextlib.suppress(Exception):  # work done ahead: undone, it is done later
+            work()
     return checked
 
 

@@ -394,3 +394,17 @@ def threading_main() -> str:
     import threading
 
     return threading.main_thread().name
+
+
+def test_a_plan_that_fails_on_the_worker_leaves_the_commit_to_the_start(
+        qtbot, run_window, loopback, monkeypatch):
+    from composer.models import branching
+
+    def broken(rows):
+        raise RuntimeError("a bug in the plan")
+
+    monkeypatch.setattr(branching, "planned_commit", broken)
+    window = run_window(_conversation(loopback.url))
+    threads = _forking_send_recorded(qtbot, window, loopback, monkeypatch)
+    assert threads == [threading_main()]  # the Send went, committed on the window's thread
+    assert window.document.tree.variant(0) == (1, 2)
