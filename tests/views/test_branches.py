@@ -408,3 +408,22 @@ def test_a_plan_that_fails_on_the_worker_leaves_the_commit_to_the_start(
     threads = _forking_send_recorded(qtbot, window, loopback, monkeypatch)
     assert threads == [threading_main()]  # the Send went, committed on the window's thread
     assert window.document.tree.variant(0) == (1, 2)
+
+
+def test_the_panels_buttons_fit_the_width_the_dock_asks_for(qtbot):
+    """At 1280 px with the dock shown, "Promote" was cut off: the buttons say a word each (the
+    menus keep the whole text)."""
+    from PySide6.QtWidgets import QToolButton
+
+    from composer.views.branches.panel import BranchesPanel
+
+    panel = BranchesPanel()
+    qtbot.addWidget(panel)
+    buttons = panel.findChildren(QToolButton)
+    assert [b.text() for b in buttons] == ["Rename", "Delete", "Promote"]
+    assert panel.rename_action.text() == "&Rename Branch"
+    margins = panel.layout().contentsMargins()
+    row = panel.layout().itemAt(panel.layout().count() - 1).layout()
+    needed = (sum(b.sizeHint().width() for b in buttons) + row.spacing() * (len(buttons) - 1)
+              + margins.left() + margins.right())
+    assert needed <= panel.sizeHint().width()

@@ -65,6 +65,9 @@ class BranchesPanel(QWidget):
         self.delete_action.setToolTip("Delete the branch (Del); Undo brings it back")
         self.promote_action = self._action("&Promote to New Conversation", None,
                                            self._on_promote_action_triggered)
+        # The buttons' words (the menus keep the whole text): the three fit the dock's 300 px.
+        self.rename_action.setIconText("Rename")
+        self.delete_action.setIconText("Delete")
         self.promote_action.setIconText("Promote")
         buttons = QHBoxLayout()
         for action in (self.rename_action, self.delete_action, self.promote_action):
