@@ -139,7 +139,8 @@ def import_answering(name: str) -> None:
     on a worker while Qt's loop keeps the window painting. asyncio's import is the first thing
     after the first paint, before any loop of ours turns: ~25-40 ms of the window's thread.
     Input waits for the app's loop (a key or click now could start a Send with none to run
-    it): it is held, not lost."""
+    it): it is held, not lost. A thread of its own, not run_off_thread's shared pool: the
+    keychain's first question goes there at the same moment and may wait on the user."""
     import importlib
     import threading
 

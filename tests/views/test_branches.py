@@ -6,6 +6,7 @@ there."""
 from __future__ import annotations
 
 import json
+import threading
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
@@ -339,10 +340,11 @@ def test_the_selected_active_branch_follows_a_switch_by_keyboard(qtbot, run_wind
     assert panel.current_leaf() == other
 
 
+MAIN = threading.main_thread().name
+
+
 def _forking_send_recorded(qtbot, window, loopback, monkeypatch, *, edit_while_checking=None):
     """Send after an earlier row was edited; the threads each commit was worked out on."""
-    import threading
-
     from composer.models import branching
 
     threads: list[str] = []
@@ -370,7 +372,7 @@ def test_a_forking_sends_commit_is_worked_out_on_a_worker_while_it_is_checked(
         qtbot, run_window, loopback, monkeypatch):
     window = run_window(_conversation(loopback.url))
     threads = _forking_send_recorded(qtbot, window, loopback, monkeypatch)
-    assert threads and threading_main() not in threads
+    assert threads and MAIN not in threads
     tree = window.document.tree
     assert tree.variant(0) == (1, 2) and len(tree.leaves) == 2
     assert tree.messages()[0].plain_text == "Sea?"
@@ -385,15 +387,9 @@ def test_an_edit_made_while_a_send_is_checked_is_committed_as_it_stands(
     threads = _forking_send_recorded(
         qtbot, window, loopback, monkeypatch,
         edit_while_checking=lambda: window.editor.set_text(0, "Sea, really?"))
-    assert threading_main() in threads  # worked out again, on the window's thread
+    assert MAIN in threads  # worked out again, on the window's thread
     assert _sent(loopback)[-1] == ["Sea?"]  # what was pressed is what went
     assert window.document.tree.messages()[0].plain_text == "Sea, really?"
-
-
-def threading_main() -> str:
-    import threading
-
-    return threading.main_thread().name
 
 
 def test_a_plan_that_fails_on_the_worker_leaves_the_commit_to_the_start(
@@ -406,7 +402,7 @@ def test_a_plan_that_fails_on_the_worker_leaves_the_commit_to_the_start(
     monkeypatch.setattr(branching, "planned_commit", broken)
     window = run_window(_conversation(loopback.url))
     threads = _forking_send_recorded(qtbot, window, loopback, monkeypatch)
-    assert threads == [threading_main()]  # the Send went, committed on the window's thread
+    assert threads == [MAIN]  # the Send went, committed on the window's thread
     assert window.document.tree.variant(0) == (1, 2)
 
 
