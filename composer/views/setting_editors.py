@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QStyle,
+    QStyleOptionFrame,
     QVBoxLayout,
     QWidget,
 )
@@ -27,12 +29,13 @@ from composer.models.tool_kinds import tool_dicts
 from composer.views import theme
 from composer.views.wrapped_label import WrappedLabel
 
-# Option name -> (label with its mnemonic, placeholder); the grid's order, two per row.
+# Option name -> (label with its mnemonic, placeholder); the grid's order, two per row. A
+# placeholder too long for a narrow field has a shorter form after "|".
 PARAMS = (("temperature", "Te&mperature", "0 – 2"), ("top_p", "Top &p", "0 – 1"),
           ("max_tokens", "Max &tokens", "e.g. 1024"), ("seed", "S&eed", "whole number"),
           ("reasoning_effort", "&Reasoning effort", None),
           ("thinking_budget", "Thinking &budget", "tokens"),
-          ("stop", "&Stop", 'text, or ["a", "b"]'),
+          ("stop", "&Stop", 'text, or ["a", "b"]|text or a list'),
           ("prompt_cache_key", "Cache ke&y", "OpenAI only"))
 
 PLACEHOLDERS = {
@@ -64,6 +67,32 @@ def show_text(label: QLabel, text: str) -> None:
     label.setVisible(bool(text))
 
 
+class ParamEdit(QLineEdit):
+    """A parameter's field. Its placeholder says "not sent (0 – 2)" where that fits, else the
+    hint alone ("0 – 2"), not an elided "not sent (0 –…" (a narrow panel: the Branches dock
+    shown at 1280 px). The tooltip always says what empty means."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        hint, _, short = placeholder.partition("|")
+        self._hints = (f"not sent ({hint})", hint, *([short] if short else []))
+        self.setToolTip(f"{hint[:1].upper()}{hint[1:]}. Left empty, it is not sent: the "
+                        "provider's default applies.")
+        self.setPlaceholderText(self._hints[0])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        room = self.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option,
+                                           self).width()
+        margins = self.textMargins()
+        room -= margins.left() + margins.right() + 4  # QLineEdit's own 2 px on each side
+        width = self.fontMetrics().horizontalAdvance
+        self.setPlaceholderText(next((h for h in self._hints if width(h) <= room),
+                                     self._hints[-1]))
+
+
 class ParamsEditor(QWidget):
     """One field per neutral option; empty means "not sent" (the placeholder says so).
     ``edited`` fires on every change; ``read`` gives the options and the problems."""
@@ -81,8 +110,7 @@ class ParamsEditor(QWidget):
                 combo.currentIndexChanged.connect(self.edited)
                 self.fields[name] = combo
             else:
-                edit = QLineEdit()
-                edit.setPlaceholderText(f"not sent ({placeholder})")
+                edit = ParamEdit(placeholder)
                 edit.textChanged.connect(self.edited)
                 self.fields[name] = edit
         self.error = error_label()

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 
 from composer.models.conversation import Conversation
 from composer.models.document import Document, ReplaceAll
@@ -331,3 +332,28 @@ def test_a_key_the_keychain_holds_fetches_the_list_once_it_answered_on_a_worker(
     assert not panel.key_note.isVisible()
     closing = asyncio.ensure_future(client.aclose())
     qtbot.waitUntil(closing.done, timeout=3000)
+
+
+def test_a_parameters_placeholder_is_never_cut_off(qtbot, panel):
+    """Wide, a field says "not sent (…)"; in a narrow panel (the Branches dock shown at
+    1280 px), the hint alone, or its shorter form: whole, not "not sent (0 –…"."""
+    fields = panel.params.fields
+    room = {}
+
+    def shown(width: int) -> dict[str, str]:
+        panel.resize(width, panel.height())
+        qtbot.waitUntil(lambda: fields["temperature"].width() != room.get("last"))
+        room["last"] = fields["temperature"].width()
+        return {name: edit.placeholderText() for name, edit in fields.items()
+                if not isinstance(edit, QComboBox)}
+
+    wide = shown(1400)
+    assert wide["temperature"] == "not sent (0 – 2)"
+    assert wide["stop"] == 'not sent (text, or ["a", "b"])'
+    narrow = shown(420)
+    assert narrow["temperature"] == "0 – 2"
+    assert narrow["stop"] == "text or a list"
+    for name, text in narrow.items():
+        edit = fields[name]
+        assert edit.fontMetrics().horizontalAdvance(text) < edit.width(), name
+    assert "not sent" in fields["seed"].toolTip()
