@@ -69,19 +69,67 @@ def _write_state(path: Path, state: DraftState) -> None:
     atomic_write_text(path, json.dumps(asdict(state), indent=1) + "\n")
 
 
-def _write_all(writes: list[Callable[[], None]]) -> None:
-    for write in writes:
-        write()
+class _Writer:
+    """The draft state and the recent list are written on one worker, in the order asked:
+    each write is fsync'd (~10 ms on a local disk, far more on a slow one or a network home),
+    and an Open or a Save must not hold the window for it. While a start's window is not yet
+    painted (``held``) the writes wait; until they land, the files say what was there before
+    (a kill meanwhile reopens the last session's file, and loses nothing: no draft is written
+    before the first edit)."""
+
+    def __init__(self) -> None:
+        self._queue: list[Callable[[], object]] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = False
+        self._hold: Hold[Callable[[], object]] = Hold(lambda writes: [*map(self._put, writes)])
+
+    @property
+    def held(self):
+        return self._hold.held
+
+    def later(self, write: Callable[[], object]) -> None:
+        if self._hold.active:
+            self._hold.keep(write)
+        else:
+            self._put(write)
+
+    def _put(self, write: Callable[[], object]) -> None:
+        with self._lock:
+            self._queue.append(write)
+            if self._busy:
+                return
+            self._busy = True
+        # A thread per burst (an Open's two writes), gone when the queue is empty: nothing
+        # lingers at exit, and a wait (flush) has a thread to wait for.
+        threading.Thread(target=memory.collection_paused(self._drain),
+                         name="composer-files").start()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        return
+                    write = self._queue.pop(0)
+                try:
+                    write()
+                except OSError:
+                    pass  # a user directory that cannot be written: the next write may succeed
+        finally:  # (also after an unexpected error: a flush must not wait for ever)
+            with self._lock:
+                self._busy = False
+                self._idle.notify_all()
+
+    def flush(self) -> None:
+        """Wait until every write asked for has landed (the end of a session, a reader)."""
+        with self._lock:
+            self._idle.wait_for(lambda: not self._busy)
 
 
-# The draft state and the recent list are written once a start's window is painted, on a
-# worker: each write is fsync'd, which on a slow disk or a network home would hold up the first
-# paint. Until then they say what the last session left: a kill meanwhile reopens its file,
-# and loses nothing, as no draft is written before the first edit.
-_hold: Hold[Callable[[], None]] = Hold(
-    lambda writes: threading.Thread(target=_write_all, args=(writes,),
-                                    name="composer-files").start())
-held = _hold.held
+_writer = _Writer()
+held = _writer.held
+flush = _writer.flush
 
 
 class RecentFiles:
@@ -90,34 +138,33 @@ class RecentFiles:
 
     def __init__(self, user_dir: Path):
         self._path = user_dir / "recent.json"
-        self._lock = threading.Lock()  # the start's add may be written on a worker (held)
 
     def paths(self) -> list[str]:
+        flush()  # a change on its way (an Open's, a moment ago) is in the list it reads
+        return self._read()[:RECENT_LIMIT]
+
+    def _read(self) -> list[str]:
         data = _read_json(self._path)
-        if not isinstance(data, list):
-            return []
-        return [p for p in data if isinstance(p, str)][:RECENT_LIMIT]
+        return [p for p in data if isinstance(p, str)] if isinstance(data, list) else []
 
     def add(self, path: str | os.PathLike[str]) -> None:
-        if _hold.active:
-            _hold.keep(lambda: self.add(path))
-            return
-        resolved = str(Path(path).resolve())
-        self._write(lambda items: [resolved] + [p for p in items if p != resolved])
+        def first(items: list[str]) -> list[str]:
+            resolved = str(Path(path).resolve())
+            return [resolved] + [p for p in items if p != resolved]
+
+        _writer.later(lambda: self._write(first))
 
     def remove(self, path: str) -> None:
-        self._write(lambda items: [p for p in items if p != path])
+        _writer.later(lambda: self._write(lambda items: [p for p in items if p != path]))
 
     def clear(self) -> None:
-        self._write(lambda _items: [])
+        _writer.later(lambda: self._write(lambda _items: []))
 
     def _write(self, change: Callable[[list[str]], list[str]]) -> None:
-        with self._lock:
-            try:
-                atomic_write_text(self._path, json.dumps(change(self.paths())[:RECENT_LIMIT],
-                                                         indent=1) + "\n")
-            except OSError:
-                pass  # a recent-files list that cannot be written is not worth an error box
+        """(On the writer.) A recent-files list that cannot be written is not worth an error
+        box: the writer drops the OSError."""
+        atomic_write_text(self._path,
+                          json.dumps(change(self._read())[:RECENT_LIMIT], indent=1) + "\n")
 
 
 @dataclass
@@ -168,7 +215,7 @@ class DraftStore:
         self.aside_state_path = self.user_dir / "draft-recovered-state.json"
         self._lock = threading.Lock()
         self._epoch = 0
-        self._unwritten: DraftState | None = None  # written once ``held`` ends
+        self._unwritten: DraftState | None = None  # the window's latest, on the writer's queue
         on_disk = self.state()
         self._current = on_disk if on_disk.draft in DRAFT_SLOTS else DraftState()
 
@@ -182,6 +229,8 @@ class DraftStore:
         return self._epoch
 
     def state(self, path: Path | None = None) -> DraftState:
+        """The state on disk, with every write asked before this one landed."""
+        flush()
         data = _read_json(path or self.state_path)
         if not isinstance(data, dict):
             return DraftState()
@@ -195,23 +244,21 @@ class DraftStore:
         return state
 
     def write_state(self, state: DraftState, *, if_changed: bool = False) -> None:
-        """The window's word on the draft (start, open, save, finish); a new epoch. With
-        ``if_changed`` (start, finish) a state that tells a reader nothing new is not written
-        (an fsync'd write saved): see ``_tells_nothing_new``."""
+        """The window's word on the draft (start, open, save, finish); a new epoch. It is
+        written on the writer (``flush`` waits for it); with ``if_changed`` (start, finish) a
+        state that tells a reader nothing new is not written (an fsync'd write saved): see
+        ``_tells_nothing_new``."""
         with self._lock:
             self._epoch += 1
             state.draft = self._current.draft
             if if_changed and _tells_nothing_new(state, self._current):
                 # What the write would have done on its way: a killed write's temp file
                 # (its owner dead) goes at the next start.
-                remove_stale_temps(self.state_path.parent)
+                _writer.later(lambda: remove_stale_temps(self.state_path.parent))
                 return
-            if _hold.active:
-                if self._unwritten is None:
-                    _hold.keep(self._write_unwritten)
-                self._unwritten = state
-            else:
-                self._put_state(state)
+            if self._unwritten is None:
+                _writer.later(self._write_unwritten)
+            self._unwritten = state
             self._current = state
 
     def _put_state(self, state: DraftState) -> None:
@@ -220,12 +267,10 @@ class DraftStore:
         self._unwritten = None
 
     def _write_unwritten(self) -> None:
+        """(On the writer.) An OSError is dropped there: the next write may succeed."""
         with self._lock:
             if self._unwritten is not None:
-                try:
-                    self._put_state(self._unwritten)
-                except OSError:
-                    pass  # as the window's own state writes: the next one may succeed
+                self._put_state(self._unwritten)
 
     def begin_save(self, path: Path, digest: str) -> None:
         """Before a Save writes bytes hashing to ``digest`` (sha256) to ``path``: if a kill

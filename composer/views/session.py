@@ -15,6 +15,7 @@ from composer.models.conversation import Conversation
 from composer.models.document import Document
 from composer.models.errors import FormatError
 from composer.views import dialogs
+from composer.views import files as window_files
 from composer.views.files import DraftState, example_conversation
 
 Button = QMessageBox.StandardButton
@@ -141,3 +142,4 @@ class DraftSession:
         self.autosaver.stop()
         self.drafts.discard()
         self._write_state(clean_exit=True, if_changed=True)
+        window_files.flush()  # the session's end is on disk before the window is gone

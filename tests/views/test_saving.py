@@ -16,6 +16,7 @@ from composer.models.conversation import Conversation
 from composer.models.exchange import Exchange, Prompt
 from composer.models.files import load, load_conversation
 from composer.models.parts import Message
+from composer.views import files as window_files
 from composer.views.dialogs import open_boxes
 from composer.views.files import DraftStore
 
@@ -112,13 +113,14 @@ class Killed(BaseException):
 
 
 def _kill_at(monkeypatch, n: int) -> list[str]:
-    """Die just before the ``n``-th rename (each rename is one file changing on disk); the
-    names renamed so far."""
+    """Die just before the ``n``-th rename (each rename is one file changing on disk), on
+    whichever thread it comes (the window's small files are written on a worker): no rename
+    after it lands either. The names renamed so far."""
     real = os.replace
     done: list[str] = []
 
     def replace(src, dst):
-        if len(done) + 1 == n:
+        if n and len(done) + 1 >= n:
             raise Killed
         real(src, dst)
         done.append(os.path.basename(dst))
@@ -134,10 +136,13 @@ def _session(window, path) -> None:
     drafts.save(*window._draft_snapshot(), drafts.epoch)
     window.editor.set_text(0, "v1b")
     assert window.save_to(path)
+    window_files.flush()  # the state after the Save and the recent list: on their worker
     window.editor.set_text(0, "v2")
     drafts.save(*window._draft_snapshot(), drafts.epoch)
 
 
+# A kill on the worker that writes the state and the recent list ends that thread alone here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_kill_at_any_write_leaves_a_draft_that_agrees_with_its_state(make_window, tmp_path,
                                                                        monkeypatch):
     def start(n: int):
@@ -254,3 +259,30 @@ def test_a_start_on_a_file_reads_neither_the_last_file_nor_the_example_but_keeps
     assert [m.plain_text for m in again.document.messages] == ["asked for"]
     without = make_window()  # a start without a file reopens the last one: now that one
     assert without.file_path == wanted and str(wanted) in read
+
+
+def test_an_open_and_a_save_write_the_state_and_the_recent_list_off_the_window_thread(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """Each is fsync'd: on a slow disk or a network home the window would wait for them."""
+    import threading
+
+    from composer.views import files as files_module
+
+    window = make_window(_conv("v0"), user_dir=tmp_path / "user")
+    window_files.flush()
+    real, writes = files_module.atomic_write_text, []
+
+    def write(path, text):
+        writes.append((os.path.basename(path), threading.current_thread().name))
+        return real(path, text)
+
+    monkeypatch.setattr(files_module, "atomic_write_text", write)
+    path = tmp_path / "conv.json"
+    window.save_later(path)  # as the menu's Save: the file and its first state on a worker
+    qtbot.waitUntil(lambda: window.saving is None)
+    assert window.open_path(path)
+    assert window.recent.paths()[0] == str(path.resolve())  # a read waits for the writes
+    assert threading.main_thread().name not in {thread for _, thread in writes}
+    assert sorted(name for name, thread in writes if thread == "composer-files") == \
+        ["draft-state.json"] * 2 + ["recent.json"] * 2
+    assert DraftStore(tmp_path / "user").state().path == str(path)
