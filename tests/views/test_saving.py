@@ -283,6 +283,8 @@ def test_an_open_and_a_save_write_the_state_and_the_recent_list_off_the_window_t
     assert window.open_path(path)
     assert window.recent.paths()[0] == str(path.resolve())  # a read waits for the writes
     assert threading.main_thread().name not in {thread for _, thread in writes}
-    assert sorted(name for name, thread in writes if thread == "composer-files") == \
-        ["draft-state.json"] * 2 + ["recent.json"] * 2
+    on_writer = [name for name, thread in writes if thread == "composer-files"]
+    assert on_writer.count("recent.json") == 2
+    # The Open's state may replace the Save's before that one is written: one write, or two.
+    assert on_writer.count("draft-state.json") in (1, 2)
     assert DraftStore(tmp_path / "user").state().path == str(path)
