@@ -106,20 +106,22 @@ class _Writer:
                          name="composer-files").start()
 
     def _drain(self) -> None:
-        try:
-            while True:
-                with self._lock:
-                    if not self._queue:
-                        return
-                    write = self._queue.pop(0)
-                try:
-                    write()
-                except OSError:
-                    pass  # a user directory that cannot be written: the next write may succeed
-        finally:  # (also after an unexpected error: a flush must not wait for ever)
-            with self._lock:
-                self._busy = False
-                self._idle.notify_all()
+        while True:
+            with self._lock:  # (found empty and not busy in one step: no write is stranded)
+                if not self._queue:
+                    self._busy = False
+                    self._idle.notify_all()
+                    return
+                write = self._queue.pop(0)
+            try:
+                write()
+            except OSError:
+                pass  # a user directory that cannot be written: the next write may succeed
+            except BaseException:
+                with self._lock:  # a flush must not wait for ever on a thread that is gone
+                    self._busy = False
+                    self._idle.notify_all()
+                raise
 
     def flush(self) -> None:
         """Wait until every write asked for has landed (the end of a session, a reader)."""
