@@ -70,12 +70,14 @@ def show_text(label: QLabel, text: str) -> None:
 class ParamEdit(QLineEdit):
     """A parameter's field. Its placeholder says "not sent (0 – 2)" where that fits, else the
     hint alone ("0 – 2"), not an elided "not sent (0 –…" (a narrow panel: the Branches dock
-    shown at 1280 px). The tooltip always says what empty means."""
+    shown at 1280 px); a long hint's shorter form comes before each step down. The tooltip
+    always says what empty means."""
 
     def __init__(self, placeholder: str, parent: QWidget | None = None):
         super().__init__(parent)
         hint, _, short = placeholder.partition("|")
-        self._hints = (f"not sent ({hint})", hint, *([short] if short else []))
+        self._hints = (f"not sent ({hint})", *([f"not sent ({short})"] if short else []), hint,
+                       *([short] if short else []))
         self.setToolTip(f"{hint[:1].upper()}{hint[1:]}. Left empty, it is not sent: the "
                         "provider's default applies.")
         self.setPlaceholderText(self._hints[0])
