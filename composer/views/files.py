@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -78,7 +79,7 @@ class _Writer:
     before the first edit)."""
 
     def __init__(self) -> None:
-        self._queue: list[Callable[[], object]] = []
+        self._queue: deque[Callable[[], object]] = deque()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._busy = False
@@ -112,7 +113,7 @@ class _Writer:
                     self._busy = False
                     self._idle.notify_all()
                     return
-                write = self._queue.pop(0)
+                write = self._queue.popleft()
             try:
                 write()
             except OSError:

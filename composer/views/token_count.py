@@ -246,7 +246,7 @@ class TokenCounter(QObject):
             return
         try:
             loop = asyncio.get_running_loop()
-        except (RuntimeError, AttributeError):  # (asyncio half imported, on its worker)
+        except RuntimeError:
             return  # no loop to load the price table on (an offscreen screenshot)
         self._pricing = loop.create_task(self._price_when_loaded(exchange))
 

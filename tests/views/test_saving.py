@@ -266,17 +266,15 @@ def test_an_open_and_a_save_write_the_state_and_the_recent_list_off_the_window_t
     """Each is fsync'd: on a slow disk or a network home the window would wait for them."""
     import threading
 
-    from composer.views import files as files_module
-
     window = make_window(_conv("v0"), user_dir=tmp_path / "user")
     window_files.flush()
-    real, writes = files_module.atomic_write_text, []
+    real, writes = window_files.atomic_write_text, []
 
     def write(path, text):
         writes.append((os.path.basename(path), threading.current_thread().name))
         return real(path, text)
 
-    monkeypatch.setattr(files_module, "atomic_write_text", write)
+    monkeypatch.setattr(window_files, "atomic_write_text", write)
     path = tmp_path / "conv.json"
     window.save_later(path)  # as the menu's Save: the file and its first state on a worker
     qtbot.waitUntil(lambda: window.saving is None)
