@@ -8,9 +8,8 @@ meets each fault too (tests/views/test_fault_table.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from composer.models.conversation import Conversation
 from composer.models.events import Retrying

@@ -9,10 +9,10 @@ import asyncio
 import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from composer.models.files import load
 from composer.paths import EXAMPLES

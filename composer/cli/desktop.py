@@ -11,8 +11,9 @@ import argparse
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from composer import APP_ID
 from composer.cli import error
@@ -37,8 +38,7 @@ def data_home() -> Path:
     return Path(value) if os.path.isabs(value) else Path.home() / ".local" / "share"
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(Struct, frozen=True):
     source: Path
     target: Path
 

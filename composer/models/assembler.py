@@ -7,8 +7,9 @@ an event touched, which is what an incremental view needs to append in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from composer.models import jsontext
 from composer.models.attachment import Attachment
@@ -41,8 +42,7 @@ from composer.models.parts import (
 )
 
 
-@dataclass
-class _Slot:
+class _Slot(Struct):
     kind: str
     chunks: list[str] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)

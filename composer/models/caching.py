@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct
 
 from composer.models.conversation import Conversation
 from composer.models.parts import (
@@ -114,8 +115,7 @@ def ttl_label(ttl: Ttl | None) -> str:
 # -- where the breakpoints are, in the order Anthropic reads them --------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Breakpoint:
+class Breakpoint(Struct, frozen=True):
     """One breakpoint: its row and part (``row`` None for a tool, ``part`` then the tool's
     index), its lifetime, and the estimated tokens up to and including it."""
 
@@ -214,8 +214,7 @@ def minimum_tokens(model: str) -> int:
 # -- the checks ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CacheProblem:
+class CacheProblem(Struct, frozen=True):
     """A problem with the breakpoints, at its row and part (``row`` None: a tool's, or the
     request's as a whole). ``blocking``: the API would refuse the request."""
 
@@ -302,8 +301,7 @@ def ignored_note(protocol_title: str, conversation: Conversation) -> CacheProble
 # -- after the run ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CacheUsage:
+class CacheUsage(Struct, frozen=True):
     """The cache tokens of one reply: read (billed at the cache-read price) and written (at
     the cache-write price; ``written_1h`` of them with the 1-hour lifetime)."""
 

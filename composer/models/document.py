@@ -1,6 +1,6 @@
 """The document being edited: a Conversation plus a stable id per row.
 
-Edits are data (small frozen dataclasses) and ``Document.apply(edit)`` is the one place the
+Edits are data (small frozen msgspec Structs) and ``Document.apply(edit)`` is the one place the
 messages change; it returns the inverse edit, so undo is "apply the inverse" and can be tested
 without Qt. Messages are values: an edit never mutates a Message, it replaces it.
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct
 
 from composer.models.conversation import Conversation
 from composer.models.parts import Message, Role, TextPart
@@ -28,8 +29,7 @@ from composer.models.tree import Tree
 # -- edits ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InsertRows:
+class InsertRows(Struct, frozen=True):
     """Insert ``messages`` so the first lands at ``index``; ``ids`` restores rows on undo."""
 
     index: int
@@ -37,13 +37,11 @@ class InsertRows:
     ids: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True)
-class RemoveRows:
+class RemoveRows(Struct, frozen=True):
     indices: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class MoveRows:
+class MoveRows(Struct, frozen=True):
     """Move the rows at ``indices`` (any set) to sit, in order, where ``dest`` was before the move.
 
     ``dest`` is a pre-move insertion index in 0..len, as Qt's ``beginMoveRows`` wants it.
@@ -53,27 +51,23 @@ class MoveRows:
     dest: int
 
 
-@dataclass(frozen=True)
-class ReplaceMessage:
+class ReplaceMessage(Struct, frozen=True):
     index: int
     message: Message
 
 
-@dataclass(frozen=True)
-class ReplaceAll:
+class ReplaceAll(Struct, frozen=True):
     conversation: Conversation
     ids: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True)
-class Permute:
+class Permute(Struct, frozen=True):
     """Reorder every row at once: new row ``i`` is old row ``order[i]`` (big scattered moves)."""
 
     order: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class SetTree:
+class SetTree(Struct, frozen=True):
     """Set the conversation tree and, unless ``messages`` is None, the rows with it: the rows
     the new ones share at the start stay (with their ids), the rest are replaced. ``ids``
     restores the rows' ids on undo."""
@@ -83,19 +77,17 @@ class SetTree:
     ids: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True)
-class CommitRows:
+class CommitRows(Struct, frozen=True):
     """While there is no tree: remember ``rows`` as committed (sent), so that a row edited
     since and sent again forks the conversation there. Nothing the user sees changes."""
 
     rows: tuple[Message, ...]
 
 
-@dataclass(frozen=True)
-class EditGroup:
+class EditGroup(Struct, frozen=True):
     """Several edits applied in order as one (the inverse of a scattered removal or move)."""
 
-    edits: tuple[Edit, ...] = field(default_factory=tuple)
+    edits: tuple[Edit, ...] = ()
 
 
 Edit = (InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permute | SetTree
@@ -104,14 +96,12 @@ Edit = (InsertRows | RemoveRows | MoveRows | ReplaceMessage | ReplaceAll | Permu
 # -- notices ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowsInserted:
+class RowsInserted(Struct, frozen=True):
     index: int
     count: int
 
 
-@dataclass(frozen=True)
-class RowsRemoved:
+class RowsRemoved(Struct, frozen=True):
     indices: tuple[int, ...]  # contiguous and ascending
 
     @property
@@ -123,8 +113,7 @@ class RowsRemoved:
         return self.indices[-1]
 
 
-@dataclass(frozen=True)
-class RowsMoved:
+class RowsMoved(Struct, frozen=True):
     """Rows ``start..start+count-1`` moved to before pre-move row ``dest``."""
 
     start: int
@@ -132,30 +121,25 @@ class RowsMoved:
     dest: int
 
 
-@dataclass(frozen=True)
-class RowsReordered:
+class RowsReordered(Struct, frozen=True):
     """Every row may have moved: new row ``i`` is old row ``order[i]`` (a Qt layout change)."""
 
     order: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class RowChanged:
+class RowChanged(Struct, frozen=True):
     index: int
 
 
-@dataclass(frozen=True)
-class Reset:
+class Reset(Struct, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class SettingsChanged:
+class SettingsChanged(Struct, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class TreeChanged:
+class TreeChanged(Struct, frozen=True):
     """The conversation tree changed (branches, names, which variant is shown)."""
 
 

@@ -5,58 +5,53 @@ builds a part carries a ``key``: the parser's name for the part it belongs to (A
 index, a Chat tool call's index, a Responses item id...). Events with a key the assembler has not
 seen start a new part, in arrival order; so two text blocks stay two text parts.
 
-Small frozen dataclasses, not pydantic: they are made once per streamed delta. The two that
+Small frozen msgspec Structs, not pydantic: they are made once per streamed delta. The two that
 are also kept in a saved exchange, ``Usage`` and ``StreamError``, are its pydantic records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from composer.models.parts import Value
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
+class TextDelta(Struct, frozen=True):
     key: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
+class ReasoningDelta(Struct, frozen=True):
     key: str
     text: str = ""
     redacted: bool = False
     token_count: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallStart:
+class ToolCallStart(Struct, frozen=True):
     key: str
     name: str
     tool_call_id: str | None = None
     server_executed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallDelta:
+class ToolCallDelta(Struct, frozen=True):
     """A fragment of a tool call's JSON arguments, shown as it grows, parsed at the end."""
 
     key: str
     arguments: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallEnd:
+class ToolCallEnd(Struct, frozen=True):
     """The call is complete. ``arguments`` is set when the wire delivered them whole."""
 
     key: str
     arguments: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolResult:
+class ToolResult(Struct, frozen=True):
     """A server-side tool's result (web search, code execution)."""
 
     key: str
@@ -66,8 +61,7 @@ class ToolResult:
     server_executed: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class OutputAttachment:
+class OutputAttachment(Struct, frozen=True):
     """An image or audio clip the model produced: base64 content or a URL.
 
     ``partial`` images (progressive previews) replace the part's content rather than append.
@@ -80,16 +74,14 @@ class OutputAttachment:
     partial: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CitationAdded:
+class CitationAdded(Struct, frozen=True):
     key: str
     url: str | None = None
     title: str | None = None
     cited_text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PartMetadata:
+class PartMetadata(Struct, frozen=True):
     """Provider metadata for the part ``key`` (a signature, an item id...), merged per provider."""
 
     key: str
@@ -97,8 +89,7 @@ class PartMetadata:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseInfo:
+class ResponseInfo(Struct, frozen=True):
     """What a provider says about the whole response: its id, the model that answered."""
 
     id: str | None = None
@@ -130,8 +121,7 @@ class Usage(Value):
 UsageReport = Usage  # the name parsers report it by
 
 
-@dataclass(frozen=True, slots=True)
-class Finish:
+class Finish(Struct, frozen=True):
     """The provider's own stop reason, normalised: stop, length, tool_calls, content_filter,
     refusal, or the raw value when it is none of these."""
 
@@ -157,8 +147,7 @@ class StreamError(Value):
         super().__init__(**data)
 
 
-@dataclass(frozen=True, slots=True)
-class Retrying:
+class Retrying(Struct, frozen=True):
     """The transport will try again in ``delay`` seconds (attempt ``attempt`` of ``of``)."""
 
     delay: float

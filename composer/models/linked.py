@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
@@ -108,8 +109,7 @@ def is_inside(resolved: Path, base_dir: Path | None) -> bool:
     return resolved != base and resolved.is_relative_to(base)
 
 
-@dataclass
-class Link:
+class Link(Struct):
     """One linked attachment: where it sits (0-based row) and where its path leads."""
 
     row: int

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from composer.models import jsontext
 from composer.models.problems import Field, Problem, SettingsError
@@ -22,8 +23,7 @@ REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
 KNOWN_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
-@dataclass(frozen=True, slots=True)
-class NumberRange:
+class NumberRange(Struct, frozen=True):
     """A numeric option: whole or not, and its bounds (None: unbounded on that side)."""
 
     kind: type

@@ -13,11 +13,12 @@ reason ("no price known for …"), never a guess and never 0. Money is ``Decimal
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from composer.models.events import Usage
 from composer.models.settings import RequestSettings
@@ -34,8 +35,7 @@ PRESET_PROVIDERS = {
 NO_BILL = {"replay": "a replay is not billed"}
 
 
-@dataclass(frozen=True)
-class NoPrice:
+class NoPrice(Struct, frozen=True):
     """Why there is no figure: shown as it is."""
 
     reason: str
@@ -44,24 +44,23 @@ class NoPrice:
         return self.reason
 
 
-@dataclass(frozen=True)
-class Rates:
+class Rates(Struct, frozen=True):
     """A model's entry in the price table."""
 
     provider_id: str
     model_id: str
     name: str | None
     context_window: int | None
-    _provider: Any = field(repr=False, compare=False)
-    _model: Any = field(repr=False, compare=False)
+    # genai-prices' own entries, which price a usage.
+    _provider: Any
+    _model: Any
 
     @property
     def label(self) -> str:
         return f"{self.provider_id}/{self.model_id}"
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(Struct, frozen=True):
     """A priced usage: ``total`` = ``input`` (cache reads and writes included) + ``output``."""
 
     total: Decimal
@@ -76,8 +75,7 @@ class Cost:
                 "prices": f"genai-prices {table_version()}"}
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(Struct, frozen=True):
     """Before sending: the input's cost and the output's ceiling (None: no max tokens set, so
     the output is bounded only by the model's own limit)."""
 
@@ -242,8 +240,7 @@ def record_cost(exchange: Exchange) -> Cost | NoPrice:
     return cost
 
 
-@dataclass(frozen=True)
-class RunningTotal:
+class RunningTotal(Struct, frozen=True):
     usd: Decimal
     priced: int
     unpriced: int

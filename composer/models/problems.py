@@ -7,8 +7,9 @@ enum's values are the words a one-line message starts with ("temperature: 9 is o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 from composer.models.errors import ComposerError
 
@@ -53,8 +54,7 @@ class Field(StrEnum):
         return aliases.get(name, cls.OPTIONS)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """What is wrong with one field. ``text`` does not repeat the field's name; ``line()``
     prefixes it, so the message reads the same in the window and on the command line."""
 

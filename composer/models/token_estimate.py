@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from composer.models.attachment import Attachment
 from composer.models.conversation import Conversation
@@ -100,8 +101,7 @@ def settings_tokens(settings: RequestSettings) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class RowTokens:
+class RowTokens(Struct, frozen=True):
     """Tokens per row (in table order) and the rest of the request (tools, schema, framing)."""
 
     rows: tuple[int, ...]

@@ -23,9 +23,10 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
+
+from msgspec import Struct
 
 from composer.models.parts import Message
 
@@ -47,8 +48,7 @@ class Node(NamedTuple):
     chosen: str | None = None  # the child the active path goes on to; None: it stops here
 
 
-@dataclass(frozen=True)
-class Branch:
+class Branch(Struct, frozen=True):
     """A leaf's path, as the branches panel lists it."""
 
     leaf: str
@@ -59,8 +59,7 @@ class Branch:
     active: bool  # the active path ends at its leaf
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(Struct, frozen=True):
     """A run of nodes between forks: ``start`` .. ``end``, rows ``first_row`` .. ``last_row``.
     ``parent`` is the segment it continues (None for the segments starting at row 0); ``leaf`` is
     ``end`` when the segment ends a branch."""

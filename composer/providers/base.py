@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from composer.models import jsontext
 from composer.models.conversation import Conversation
@@ -49,8 +51,7 @@ def post(conversation: Conversation, url: str, auth: dict[str, str], body: dict[
                        [str(loss) for loss in losses], list(losses))
 
 
-@dataclass
-class HttpRequest:
+class HttpRequest(Struct):
     method: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)

@@ -3,11 +3,10 @@ httpx, so the window can hold its settings before the transport is loaded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass
-class CallConfig:
+class CallConfig(Struct):
     retries: int = 2
     backoff_base: float = 0.5  # seconds before the first retry, doubled each time
     backoff_max: float = 8.0

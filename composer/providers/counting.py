@@ -21,8 +21,9 @@ The I/O is the caller's (composer.run.counting sends these through the transport
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from composer.models.errors import ComposerError
 from composer.providers import anthropic, gemini, openai_responses
@@ -48,8 +49,7 @@ class CountUnreadable(ComposerError):
     """A counter answered something without a count."""
 
 
-@dataclass
-class CountStep:
+class CountStep(Struct):
     """One request of a count; ``read`` turns its JSON answer into the count, or the next step
     (llama.cpp renders the chat template first, then tokenizes the prompt)."""
 

@@ -19,8 +19,10 @@ reports it once a call. The transport feeds it a slice of frames at a time (``fe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields, is_dataclass, replace
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from composer.models import jsontext
 from composer.models.events import (
@@ -135,8 +137,8 @@ class GuardedParser:
     def _repair_fields(self, event: Any) -> Any:
         names = _FIELDS.get(type(event))
         if names is None:
-            names = _FIELDS[type(event)] = (tuple(f.name for f in fields(event))
-                                            if is_dataclass(event) else ())
+            names = _FIELDS[type(event)] = (event.__struct_fields__
+                                            if isinstance(event, Struct) else ())
         changes = {}
         for name in names:
             value = getattr(event, name)

@@ -8,10 +8,10 @@ a crash.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from msgspec import Struct, field
 
 from composer.models import jsontext
 from composer.models.errors import ComposerError
@@ -25,8 +25,7 @@ class KeyStoreError(ComposerError):
     pass
 
 
-@dataclass
-class FoundKey:
+class FoundKey(Struct):
     key: str | None
     source: str | None  # "keychain", "env OPENAI_API_KEY", "llm keys.json"
     problems: list[str] = field(default_factory=list)  # lookups that failed, for the dialog

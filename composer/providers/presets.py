@@ -8,8 +8,9 @@ protocol name (``openai-chat``, ``openai-responses``, ``anthropic``, ``gemini``,
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from composer.providers.base import WireProtocol
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 PROTOCOLS: tuple[str, ...] = ("openai-responses", "openai-chat", "anthropic", "gemini", "replay")
 
 
-@dataclass(frozen=True)
-class Preset:
+class Preset(Struct, frozen=True):
     name: str
     title: str
     protocol: str

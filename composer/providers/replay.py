@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
@@ -28,8 +29,7 @@ EXAMPLE_EXCHANGE = EXAMPLES / "exchange.json"
 _YIELD_EVERY = 32
 
 
-@dataclass
-class ReplaySource:
+class ReplaySource(Struct):
     exchange: Exchange
     location: str
     protocol_name: str

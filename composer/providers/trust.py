@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from composer.models.files import atomic_write_text
 from composer.providers.presets import Preset
@@ -42,8 +43,7 @@ def key_id(preset: Preset) -> str:
     return preset.llm_key or preset.name
 
 
-@dataclass(frozen=True)
-class KeyTarget:
+class KeyTarget(Struct, frozen=True):
     """A key about to go to an origin the user has not chosen for it."""
 
     key: str  # key_id of the preset

@@ -20,11 +20,12 @@ base URL the user typed in the window's request panel).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from composer.models import pricing
 from composer.models.assembler import Assembler
@@ -59,8 +60,7 @@ _CONTENT = (TextDelta, ReasoningDelta, ToolCallStart, ToolCallDelta)
 _ENDED = (RunState.DONE, RunState.ERROR, RunState.STOPPED, RunState.REFUSED)
 
 
-@dataclass(eq=False)
-class Column:
+class Column(Struct, eq=False):
     """One target's side of a compare: its call, the parts so far, its state and figures."""
 
     index: int
@@ -87,7 +87,7 @@ class Column:
         """The target with the base URL it is really sent to (its own, or the conversation's),
         so a local server named only by the file still gets its one-at-a-time lane."""
         url = self.conversation.settings.base_url
-        return dataclasses.replace(self.target, base_url=url) if url else self.target
+        return replace(self.target, base_url=url) if url else self.target
 
     @property
     def lane(self) -> str | None:

@@ -15,10 +15,10 @@ at every edit, against the counters' rate limits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from msgspec import Struct
 
 from composer.models import token_estimate
 from composer.models.conversation import Conversation
@@ -36,8 +36,7 @@ TIMEOUT = 10.0  # seconds: a count that takes longer is not worth waiting for
 ESTIMATE = "estimate"
 
 
-@dataclass(frozen=True)
-class TokenCount:
+class TokenCount(Struct, frozen=True):
     """Input tokens of one request: ``total``, its share per row (table order) and the rest
     (tools, schema, framing). ``exact``: the total is the provider's own count, from
     ``source``; else an estimate, with ``problem`` saying why when a counter was expected."""

@@ -4,8 +4,9 @@ time, error. Compare shows them per target, the window's footer and status bar p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from composer.models.parts import ReasoningPart
 
@@ -41,8 +42,7 @@ def hidden_reasoning(exchange: Exchange) -> bool:
                    for m in exchange.messages for p in m.parts)
 
 
-@dataclass(frozen=True)
-class Metrics:
+class Metrics(Struct, frozen=True):
     first_token_ms: float | None = None
     tokens_per_second: float | None = None
     output_tokens: int | None = None

@@ -21,8 +21,9 @@ the command line prints them on stderr, one line each.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from composer.models.conversation import Conversation
 from composer.models.options import option_problems
@@ -38,8 +39,7 @@ from composer.run.prepare import PreparedCall, prepare_call
 _RESULTS_REQUIRED = ("openai-chat", "openai-responses", "anthropic")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One problem (``blocking``) or note, at a row and part or at a setting's field."""
 
     text: str
@@ -61,8 +61,7 @@ class Finding:
         return cls(exc.problem, blocking, exc.message_index, exc.part_index, exc.field_name)
 
 
-@dataclass
-class Preflight:
+class Preflight(Struct):
     """What ``preflight`` found; ``prepared`` is the call when nothing blocks it."""
 
     findings: list[Finding] = field(default_factory=list)

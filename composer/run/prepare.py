@@ -16,8 +16,9 @@ The rules it applies, each in one place:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from composer.models import linked, variables
 from composer.models.conversation import Conversation
@@ -71,8 +72,7 @@ def unread_link(conversation: Conversation) -> RequestRefused | None:
         for row, att in linked.not_loaded(conversation)])
 
 
-@dataclass
-class PreparedCall:
+class PreparedCall(Struct):
     call: Call
     preset: Preset
     # What the user should read before or beside the request: a missing key, the parts the

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from composer.models.conversation import Conversation
 from composer.models.parts import Message, ToolCallPart, ToolResultPart
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from composer.models.exchange import Exchange
 
 
-@dataclass
-class Run:
+class Run(Struct):
     exchange: Exchange
     number: int
     # The document rows (their ids) the reply was added as, once it was (kept or appended).
@@ -37,8 +37,7 @@ class Run:
         return " · ".join(p for p in pieces if p)
 
 
-@dataclass
-class RunRecord:
+class RunRecord(Struct):
     """Every run sent for the conversation, numbered from 1; ``current`` is the exchange shown
     (the last run's, or one reopened); ``last_sent`` the conversation the last run sent (what
     Retry sends again)."""

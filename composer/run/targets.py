@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from msgspec import Struct, field
 
 from composer.models.conversation import Conversation
 from composer.models.options import apply_option
@@ -32,8 +33,7 @@ class TargetError(ValueError):
     """A target that cannot be used; the message names the target and what is wrong."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     provider: str
     model: str = ""
     base_url: str | None = None

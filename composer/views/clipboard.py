@@ -9,8 +9,8 @@ problem is one line naming the clipboard.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
+from msgspec import Struct, field
 from PySide6.QtCore import QByteArray, QMimeData
 from PySide6.QtGui import QImage
 
@@ -33,8 +33,7 @@ def messages_mime(messages: list[Message]) -> QMimeData:
     return mime
 
 
-@dataclass
-class Pasted:
+class Pasted(Struct):
     """What a paste would add: messages, or files to attach, or an image, or a problem."""
 
     messages: list[Message] = field(default_factory=list)

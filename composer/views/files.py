@@ -20,10 +20,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct
+from msgspec.structs import asdict, replace
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from composer.models import provenance
@@ -170,8 +171,7 @@ class RecentFiles:
                           json.dumps(change(self._read())[:RECENT_LIMIT], indent=1) + "\n")
 
 
-@dataclass
-class DraftState:
+class DraftState(Struct):
     path: str | None = None  # the file the draft belongs to; None = untitled
     modified: bool = False  # the draft holds changes that file does not
     clean_exit: bool = True
@@ -237,7 +237,7 @@ class DraftStore:
         data = _read_json(path or self.state_path)
         if not isinstance(data, dict):
             return DraftState()
-        known = {k: data[k] for k in DraftState.__dataclass_fields__ if k in data}
+        known = {k: data[k] for k in DraftState.__struct_fields__ if k in data}
         try:
             state = DraftState(**known)
         except TypeError:

@@ -7,9 +7,9 @@ results helper and deliberately not bound here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
@@ -49,8 +49,7 @@ def _standard(key: QKeySequence.StandardKey, fallback: str) -> QKeySequence:
     return sequence if not sequence.isEmpty() else QKeySequence(fallback)
 
 
-@dataclass
-class WindowCommands:
+class WindowCommands(Struct):
     """The window's actions, its menus and its toolbar, as ``build`` made them."""
 
     new_action: QAction

@@ -8,9 +8,10 @@ them with ``attachments.run_off_thread``, so the window keeps painting meanwhile
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from composer.models import files as model_files
 from composer.models import jsontext
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
     from composer.views.files import DraftState
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     """What reading gave: ``how`` is "open" (``result`` our own file), "import" (``result``
     an Imported) or "choose" (the file holds several conversations: ``choices``, read none
     yet); ``result`` is a FormatError when it could not be read."""

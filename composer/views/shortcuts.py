@@ -14,9 +14,9 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from msgspec import Struct
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu, QWidget
@@ -27,8 +27,7 @@ Native = QKeySequence.SequenceFormat.NativeText
 _DEFAULT = "composer_default_keys"
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Struct, frozen=True):
     id: str
     action: QAction
     where: str  # the menu it is in ("Conversation"), or the area that owns it
@@ -122,8 +121,7 @@ def _owner_name(action: QAction) -> str:
 
 # -- collisions -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(Struct, frozen=True):
     key: str  # portable text of one key sequence
     name: str  # what it triggers
     scope: QWidget | None  # None: the whole application

@@ -15,8 +15,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from msgspec import Struct, field
 
 from composer.models import jsontext
 
@@ -29,16 +30,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-@dataclass(frozen=True, slots=True)
-class FieldChange:
+class FieldChange(Struct, frozen=True):
     path: str
     change: Change
     old: Any = None  # the value in the first (absent when added)
     new: Any = None  # the value in the second (absent when removed)
 
 
-@dataclass
-class FieldChanges:
+class FieldChanges(Struct):
     """The changes in document order; ``more`` counts those past MAX_CHANGES, not listed."""
 
     changes: list[FieldChange] = field(default_factory=list)

@@ -8,15 +8,15 @@ changed passage is one row, however many lines either side has.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from composer.models.diff.words import Segment
 
 _EQUAL = "equal"
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(Struct, frozen=True):
     left: tuple[Segment, ...]  # equal and delete segments
     right: tuple[Segment, ...]  # equal and insert segments
 
@@ -25,8 +25,7 @@ class Row:
         return any(s.op != _EQUAL for s in self.left) or any(s.op != _EQUAL for s in self.right)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(Struct, frozen=True):
     parts: tuple[Segment, ...]
 
     @property
@@ -78,8 +77,7 @@ def inline_lines(segments: Sequence[Segment]) -> list[Line]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(Struct, frozen=True):
     """Items ``start`` to ``end`` (exclusive): shown, or folded away as unchanged."""
 
     start: int

@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from msgspec import Struct, field
 
 from composer.models import jsontext
 from composer.models.attachment import Attachment
@@ -39,8 +40,7 @@ Kind = Literal["reasoning", "text", "tool_call", "tool_result", "attachment"]
 Side = Literal["a", "b"]
 
 
-@dataclass
-class Section:
+class Section(Struct):
     """One part kind (or one tool call, result or attachment) of the two replies compared."""
 
     kind: Kind
@@ -59,8 +59,7 @@ class Section:
         return not self.json and any(s.op != "equal" for s in self.segments)
 
 
-@dataclass(frozen=True, slots=True)
-class Difference:
+class Difference(Struct, frozen=True):
     """Something about the two requests that differs: ``what`` and its two values as text."""
 
     what: str
@@ -68,8 +67,7 @@ class Difference:
     new: str
 
 
-@dataclass
-class ReplyDiff:
+class ReplyDiff(Struct):
     sections: list[Section]
     summary: list[Difference] = field(default_factory=list)
 

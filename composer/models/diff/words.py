@@ -25,8 +25,9 @@ import difflib
 import re
 import zlib
 from collections import Counter
-from dataclasses import dataclass
 from typing import Literal
+
+from msgspec import Struct
 
 Op = Literal["equal", "delete", "insert"]
 
@@ -45,8 +46,7 @@ _WORD = re.compile(r"\w+")
 WORD_BUDGET = 4_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(Struct, frozen=True):
     op: Op
     text: str
 

@@ -9,16 +9,16 @@ other file holds one conversation and lists none.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from composer.models.errors import FormatError
 from composer.models.formats import SQLITE_MAGIC, detect, get, import_path, llm_logs, sharegpt
 from composer.models.formats.base import Imported
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(Struct, frozen=True):
     key: str  # what load_choice takes: a thread id, or a ShareGPT number
     title: str
     detail: str = ""

@@ -22,18 +22,17 @@ the request-body mapping the providers reuse, so there is one mapping per protoc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
+from msgspec import Struct, field
 from pydantic import ValidationError
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(Struct, frozen=True):
     """Something a format could not hold: "message 3, part 2: cache_control dropped".
 
     ``dropped`` is True when content the user would miss was left out (an attachment kind the
@@ -62,20 +61,17 @@ class Loss:
         return f"{'lost' if self.dropped else 'note'}: {self}"
 
 
-@dataclass
-class Imported:
+class Imported(Struct):
     conversation: Conversation
     losses: list[Loss] = field(default_factory=list)
 
 
-@dataclass
-class Exported:
+class Exported(Struct):
     text: str
     losses: list[Loss] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(Struct, frozen=True):
     name: str  # the --from/--to name, e.g. "openai-chat"
     title: str  # for menus, e.g. "OpenAI Chat Completions (messages or request body)"
     extensions: tuple[str, ...]  # e.g. (".json",); the first is the default for export

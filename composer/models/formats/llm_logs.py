@@ -33,10 +33,10 @@ import base64
 import json
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct
 from pydantic import TypeAdapter, ValidationError
 
 from composer.models import llm_ids
@@ -58,8 +58,7 @@ from composer.models.settings import RequestSettings, Tool
 _PART = TypeAdapter(Part)
 
 
-@dataclass(frozen=True)
-class ConversationInfo:
+class ConversationInfo(Struct, frozen=True):
     id: str
     name: str
     model: str

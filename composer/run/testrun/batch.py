@@ -26,12 +26,12 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from msgspec import Struct
 
 from composer.models.assembler import Assembler
 from composer.models.events import StreamError
@@ -85,8 +85,7 @@ SUBMITTED, FETCHED = "submitted", "fetched"  # a record's states besides the pol
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 10.0, 1.5, 300.0  # seconds between polls with --wait
 
 
-@dataclass
-class BatchSubmitted:
+class BatchSubmitted(Struct):
     file: str
     api: str
     id: str
@@ -94,8 +93,7 @@ class BatchSubmitted:
     requests: int
 
 
-@dataclass
-class BatchPolled:
+class BatchPolled(Struct):
     file: str
     api: str
     id: str
@@ -103,8 +101,7 @@ class BatchPolled:
     detail: str
 
 
-@dataclass
-class BatchProblem:
+class BatchProblem(Struct):
     """A batch API call that failed (the batch stays as it was; the next run tries again)."""
 
     file: str

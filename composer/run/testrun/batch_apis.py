@@ -27,10 +27,10 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from msgspec import Struct
 
 from composer.models.errors import ComposerError
 from composer.models.events import StreamError
@@ -49,8 +49,7 @@ from composer.providers.trust import origin
 MB = 1_000_000
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """How much one batch may carry: requests, and bytes of the whole upload (OpenAI's file,
     Anthropic's body, Gemini's inline request)."""
 
@@ -76,16 +75,14 @@ class BatchFailed(ComposerError):
     """A batch API call that failed or answered something unreadable: one line."""
 
 
-@dataclass
-class Status:
+class Status(Struct):
     state: str  # PENDING | ENDED | FAILED | EXPIRED | CANCELLED
     detail: str  # the provider's own word and counts, for the user
     data: dict[str, Any]
     has_results: bool = False  # results to fetch (an expired OpenAI batch has some)
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     """One request's result: the whole reply, or why there is none."""
 
     custom_id: str
@@ -94,19 +91,19 @@ class Outcome:
     status: int | None = None
 
 
-@dataclass
-class Http:
+class Http(Struct):
     """What a batch API call needs: the shared client and a prepared call of the target (its
     request carries the key's headers; its protocol reads errors)."""
 
     client: httpx.AsyncClient
     call: Call
     sleep: Callable[[float], Any] = asyncio.sleep
-    auth: dict[str, str] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.auth = {k: v for k, v in self.call.request.headers.items()
-                     if k.lower() not in ("content-type", "accept")}
+    @property
+    def auth(self) -> dict[str, str]:
+        """The prepared call's headers that carry the key (its content headers left out)."""
+        return {k: v for k, v in self.call.request.headers.items()
+                if k.lower() not in ("content-type", "accept")}
 
     @property
     def key(self) -> str | None:

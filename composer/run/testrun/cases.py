@@ -20,10 +20,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
 from pydantic import ValidationError
 
 from composer.models.errors import ComposerError, FormatError
@@ -37,8 +37,7 @@ class CaseError(ComposerError):
     """A case that cannot be used; the message names the file or place and the line."""
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(Struct, frozen=True):
     id: str
     values: dict[str, str]  # variable -> value, with ``id`` and ``expected`` when given
     messages: list[Message] = field(default_factory=list)

@@ -34,10 +34,10 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+from msgspec import Struct, field
 
 from composer.models.exchange import Exchange
 from composer.models.parts import TextPart, ToolCallPart
@@ -52,8 +52,7 @@ class CheckError(ValueError):
     """A check that cannot be used; the message names it (``checks[2]: ...``)."""
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     check: int  # the check's index in the suite; -1 for the request itself
     kind: str
     label: str
@@ -75,8 +74,7 @@ class Verdict:
                    str(data.get("label", "")), status, str(data.get("why", "")))
 
 
-@dataclass(frozen=True)
-class Observed:
+class Observed(Struct, frozen=True):
     """What checks look at in one finished reply."""
 
     text: str
@@ -98,8 +96,7 @@ class Observed:
 Judge = Callable[["Check", Observed, dict[str, Any]], tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Struct, frozen=True):
     required: dict[str, tuple[type, ...]]
     optional: dict[str, tuple[type, ...]] = field(default_factory=dict)
 
@@ -122,8 +119,7 @@ SPECS: dict[str, Spec] = {
 KINDS = tuple(SPECS)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Struct, frozen=True):
     index: int
     kind: str
     params: dict[str, Any]

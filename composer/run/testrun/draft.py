@@ -12,9 +12,10 @@ of check objects (composer.run.testrun.checks). No Qt here.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from composer.models import variables
 from composer.models.conversation import Conversation
@@ -36,8 +37,7 @@ from composer.run.testrun.suite import (
 EXPECTED = "expected"
 
 
-@dataclass
-class SuiteDraft:
+class SuiteDraft(Struct):
     conversation: Conversation
     columns: list[str] = field(default_factory=list)  # the cases table's columns, in order
     rows: list[dict[str, str]] = field(default_factory=list)

@@ -30,9 +30,10 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from composer.models.conversation import Conversation
 from composer.models.errors import ComposerError, FormatError, VersionError
@@ -59,8 +60,7 @@ def slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:limit] or "x"
 
 
-@dataclass(frozen=True, repr=False)
-class PlannedCell:
+class PlannedCell(Struct, frozen=True):
     target_index: int
     target: Target
     case_index: int
@@ -104,8 +104,7 @@ def plan(suite: Suite) -> list[PlannedCell]:
 # -- cell files ---------------------------------------------------------------------------------
 
 
-@dataclass
-class CellRecord:
+class CellRecord(Struct):
     """What a cell file says about its cell."""
 
     status: str  # pass | fail | error

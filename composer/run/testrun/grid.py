@@ -9,8 +9,9 @@ baseline run (``compare``), each column's pass-rate delta and the cells whose st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from composer.models.parts import TextPart, ToolCallPart
 from composer.run.testrun.checks import ERROR, FAIL, PASS, SKIP
@@ -50,11 +51,10 @@ def one_line(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
-@dataclass
-class GridCell:
+class GridCell(Struct):
     results: list[CellResult | None]  # one per repeat
     running: int = 0  # repeats in flight
-    _previews: dict[int, str] = field(default_factory=dict, repr=False)  # limit -> text
+    _previews: dict[int, str] = field(default_factory=dict)  # limit -> text
 
     def touch(self) -> None:
         """The cell changed: what was worked out from it is stale."""

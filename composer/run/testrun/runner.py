@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from msgspec import Struct, field
 
 from composer.models.conversation import Conversation
 from composer.models.events import StreamError
@@ -57,21 +57,18 @@ from composer.run.testrun.summary import CellResult, RunSummary
 CallFactory = Callable[[Conversation, httpx.AsyncClient], Call]
 
 
-@dataclass
-class CellStarted:
+class CellStarted(Struct):
     cell: PlannedCell
 
 
-@dataclass
-class CellFinished:
+class CellFinished(Struct):
     result: CellResult
     spent_usd: float
     done: int  # cells with a result, this run's and the kept ones
     total: int
 
 
-@dataclass
-class BudgetReached:
+class BudgetReached(Struct):
     spent_usd: float
     budget_usd: float
     not_started: int
@@ -80,8 +77,7 @@ class BudgetReached:
 RunEvent = CellStarted | CellFinished | BudgetReached
 
 
-@dataclass
-class Estimate:
+class Estimate(Struct):
     calls: int
     cost_usd: float  # of the calls with a known price
     unpriced: list[str] = field(default_factory=list)  # targets without a known price

@@ -22,9 +22,10 @@ nothing uses is a warning.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from composer.models import formats, variables
 from composer.models.conversation import Conversation
@@ -46,8 +47,7 @@ class SuiteError(ComposerError):
     """A suite that cannot be run: one line naming the file, the place and the problem."""
 
 
-@dataclass(repr=False)
-class Suite:
+class Suite(Struct):
     conversation: Conversation
     cases: list[Case]
     targets: list[Target]
@@ -82,8 +82,7 @@ class Suite:
                 **({"budget_usd": self.budget_usd} if self.budget_usd is not None else {})}
 
 
-@dataclass
-class _Reader:
+class _Reader(Struct):
     """Reads the files a suite names: relative to its folder, and outside it only if allowed."""
 
     base_dir: Path | None

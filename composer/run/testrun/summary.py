@@ -8,10 +8,11 @@ case, repeat)`` is one cell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from composer.run.testrun.checks import ERROR, FAIL, PASS, SKIP, Verdict
 from composer.run.testrun.folder import (
@@ -31,8 +32,7 @@ from composer.run.testrun.folder import (
 from composer.run.testrun.suite import Suite, SuiteError, _Reader, suite_from_data
 
 
-@dataclass(repr=False)
-class CellResult:
+class CellResult(Struct):
     cell: PlannedCell
     status: str  # pass | fail | error | pending (no valid file yet)
     record: CellRecord | None = None
@@ -60,8 +60,7 @@ class CellResult:
                 "latency_ms": self.latency_ms}
 
 
-@dataclass
-class TargetStats:
+class TargetStats(Struct):
     name: str
     cells: int = 0
     passed: int = 0
@@ -106,8 +105,7 @@ class TargetStats:
                 "cost_unknown": self.cost_unknown, "mean_latency_ms": self.mean_latency_ms}
 
 
-@dataclass(repr=False)
-class RunSummary:
+class RunSummary(Struct):
     folder: Path
     suite: Suite
     results: list[CellResult]
@@ -187,8 +185,7 @@ def manifest_path(folder: Path) -> Path:
 # -- against a baseline -------------------------------------------------------------------------
 
 
-@dataclass
-class CellChange:
+class CellChange(Struct):
     target: str
     case: str
     repeat: int
@@ -198,8 +195,7 @@ class CellChange:
     checks_after: int
 
 
-@dataclass
-class TargetChange:
+class TargetChange(Struct):
     target: str
     pass_rate_before: float | None
     pass_rate_after: float | None
@@ -219,8 +215,7 @@ class TargetChange:
         return self.score_after - self.score_before
 
 
-@dataclass
-class Comparison:
+class Comparison(Struct):
     targets: list[TargetChange]
     changed: list[CellChange]  # only the cells whose status changed
 

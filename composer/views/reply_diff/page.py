@@ -20,8 +20,9 @@ Everything the replies hold is escaped: the page never holds markup or a resourc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from html import escape
+
+from msgspec import Struct, field
 
 from composer.models.diff import FieldChange, ReplyDiff, Row, Section, fold, side_by_side
 from composer.models.diff.fields import value_text
@@ -32,8 +33,7 @@ CHARS_PER_PIECE = 4000  # about a screen and a half of two columns
 SAME_PER_ROW = 12  # unchanged lines in one table row, at most
 
 
-@dataclass(frozen=True)
-class Colours:
+class Colours(Struct, frozen=True):
     muted: str
     removed: str  # background of a removed word
     added: str
@@ -48,16 +48,14 @@ DARK = Colours(muted="#a3a8b0", removed="#8c2a25", added="#1f6b35",
                removed_row="#3d2224", added_row="#1c3524", rule="#38383c")
 
 
-@dataclass
-class Folds:
+class Folds(Struct):
     """Which folds the reader opened, by (section, first row); ``all`` opens every one."""
 
     opened: set[tuple[int, int]] = field(default_factory=set)
     all: bool = False
 
 
-@dataclass
-class Page:
+class Page(Struct):
     pieces: list[str]  # HTML fragments, in order; the first holds the top of the page
     changes: int  # anchors change-0 … change-(N-1)
 

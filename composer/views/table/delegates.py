@@ -7,8 +7,7 @@ click on × removes the attachment (undoable), a click on the chip asks for a pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from msgspec import Struct
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -43,8 +42,7 @@ CHIP_NAME_CHARS = 22
 TEXT_MARGIN = 3  # as the style keeps text off a cell's edges
 
 
-@dataclass(frozen=True)
-class VariantArrows:
+class VariantArrows(Struct, frozen=True):
     previous: QRect
     label: QRect
     next: QRect
@@ -383,8 +381,7 @@ class ContentDelegate(QStyledItemDelegate):
         return QSize(200, CellHeights(option).content(look_of(index)))
 
 
-@dataclass(frozen=True)
-class Chip:
+class Chip(Struct, frozen=True):
     part_index: int
     rect: QRect
     icon_rect: QRect

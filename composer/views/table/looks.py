@@ -11,8 +11,7 @@ row's message before use, so a stale one is never painted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from msgspec import Struct
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from composer.models.caching import Ttl
@@ -21,8 +20,7 @@ from composer.models.parts import Message
 PROBLEM_BRUSH = QBrush(QColor(220, 60, 60, 70))  # a row with a problem (BackgroundRole)
 
 
-@dataclass(eq=False, slots=True)
-class RowLook:
+class RowLook(Struct, eq=False):
     message: Message  # the row's message when the look was made
     role: str
     preview: str  # the content cell's text (DisplayRole)
@@ -33,5 +31,5 @@ class RowLook:
     attached: bool  # the row has attachments (chips)
     # The chips' labels and widths in a font, and the chips as last laid out at (0, 0) in a
     # cell of a size (delegates.py).
-    labels: tuple[QFont, list] | None = field(default=None)
-    chips: tuple[tuple[int, int, QFont], list] | None = field(default=None)
+    labels: tuple[QFont, list] | None = None
+    chips: tuple[tuple[int, int, QFont], list] | None = None
