@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import NamedTuple
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from composer.models.parts import Message
 
@@ -37,9 +37,9 @@ class TreeError(ValueError):
     """An operation that does not fit the tree (an unknown node, the only branch deleted)."""
 
 
-class Node(NamedTuple):
-    """A value: a change makes a new one (``_replace``). A tuple, as a 10,000-row path makes
-    as many at a Send: a frozen dataclass is made field by field (1.5 µs a node, not 0.6)."""
+class Node(Struct, frozen=True):
+    """A value: a change makes a new one (``replace``). A 10,000-row path makes as many at a
+    Send: a Struct is made in C (0.1 µs a node; a NamedTuple 0.5, a frozen dataclass 1.5)."""
 
     id: str
     message: Message | None  # None only for ROOT
@@ -296,7 +296,7 @@ class Tree:
             if found is None and pnode.chosen is not None \
                     and not b.nodes[pnode.chosen].children:
                 found = pnode.chosen
-                b.nodes[found] = b.nodes[found]._replace(message=message)
+                b.nodes[found] = replace(b.nodes[found], message=message)
             if found is None:  # the rest is new: below a new node there is nothing to reuse
                 if pnode.children and fork is None:
                     fork = row
@@ -377,7 +377,7 @@ class Tree:
         chosen = parent.chosen
         if chosen == cut.id:
             chosen = kids[min(index, len(kids) - 1)]
-        b.nodes[parent.id] = parent._replace(children=kids, chosen=chosen)
+        b.nodes[parent.id] = replace(parent, children=kids, chosen=chosen)
         return b.build()
 
     def promote(self, leaf: str) -> list[Message]:
