@@ -260,7 +260,11 @@ def _open_window(files: list[str]) -> int:
             windows.use_client(client)
             from composer.views.results import markdown
 
-            warm = asyncio.ensure_future(in_thread(markdown.warm_up))
+            def warm_up() -> None:  # one after the other: their imports never cross
+                markdown.warm_up()
+                stepwise.build_validators()
+
+            warm = asyncio.ensure_future(in_thread(warm_up))
             if files:
                 windows.open_files(files[1:])
             else:

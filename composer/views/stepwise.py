@@ -1,7 +1,10 @@
 """What a window's first count and first Send import, imported once the window is on screen a
 module per turn of the event loop. Imported at once, by the first count, the providers, their
 formats and the transport held the window ~50 ms in one turn; a module at a time, the longest
-turn is the biggest package's (a format's, whose ``__init__`` imports its parts: ~14 ms)."""
+turn is the biggest package's (a format's, whose ``__init__`` imports its parts: ~14 ms).
+
+And the validators the first Send's end would build on the window's thread (a model builds its
+own on first use): at the moment the first reply landed, they held it ~18 ms."""
 
 from __future__ import annotations
 
@@ -60,3 +63,27 @@ async def import_stepwise(names: Iterable[str] = AFTER_PAINT) -> None:
         if name not in sys.modules:
             importlib.import_module(name)
             await asyncio.sleep(0)
+
+
+# (module, model): what the end of a first Send validates on the window's thread and no start
+# has built (the kept reply, its parts and the exchange's records).
+FIRST_SEND_MODELS = (
+    ("composer.models.events", "Usage"),
+    ("composer.models.parts", "TextPart"),
+    ("composer.models.parts", "Message"),
+    ("composer.models.exchange", "ExchangeExtras"),
+    ("composer.models.exchange", "Prompt"),
+    ("composer.models.exchange", "Exchange"),
+)
+
+
+def build_validators(models: Iterable[tuple[str, str]] = FIRST_SEND_MODELS) -> None:
+    """Build each model's validator (``model_rebuild``: nothing when it is built already).
+    For a worker once the imports above are done: the first validator a process builds also
+    has pydantic look through every installed package for its plugins (~15-40 ms of reading)."""
+    import importlib
+
+    for module, name in models:
+        model = getattr(importlib.import_module(module), name)
+        if not model.__pydantic_complete__:
+            model.model_rebuild()

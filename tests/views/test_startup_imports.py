@@ -293,3 +293,49 @@ def test_after_the_stepwise_imports_the_first_count_imports_nothing_of_composers
         "                              if m.startswith('composer')))\n"
     ))
     assert lines[-1] == "True []"
+
+
+def test_a_first_sends_end_builds_no_validator_on_the_windows_thread():
+    """The validators a first Send's end would build on the window's thread as the reply lands
+    (~18 ms: its message, its parts, the exchange) are built on a worker after the paint
+    (views/stepwise.py), so that Send's end builds none."""
+    lines = _printed(
+        "import threading\n"
+        "import pydantic._internal._model_construction as construction\n"
+        "complete, built, sending = construction.complete_model_class, [], []\n"
+        "def counted(cls, *args, **kwargs):\n"
+        "    if sending and threading.current_thread() is threading.main_thread():\n"
+        "        built.append(cls.__name__)\n"
+        "    return complete(cls, *args, **kwargs)\n"
+        "construction.complete_model_class = counted\n" + WINDOW +
+        "import asyncio\n"
+        "from benchmarks.window_stream import sse_body\n"
+        "from composer.providers.http import new_client\n"
+        "from composer.providers.threads import in_thread\n"
+        "from composer.views import stepwise\n"
+        "from composer.views.app import load_network, make_loop\n"
+        "from tests.loopback import LoopbackServer, Reply\n"
+        "server = LoopbackServer().start()\n"
+        "server.queue(Reply.sse(sse_body(['Hello ', 'there.'])))\n"
+        "window.autosaver.stop()\n"
+        "window.show()\n"
+        "async def main():\n"
+        "    load_network()\n"
+        "    window.http_client = new_client()\n"
+        "    await stepwise.import_stepwise()\n"
+        "    await in_thread(stepwise.build_validators)\n"
+        "    settings = window.document.conversation.settings.model_copy(update={\n"
+        "        'provider': 'ollama', 'model': 'm', 'base_url': server.url + '/v1'})\n"
+        "    window.document.set_settings(settings)\n"
+        "    sending.append(True)\n"
+        "    await window.run_ui.send()\n"
+        "    while not window.run_ui.pane.caught_up:\n"
+        "        await asyncio.sleep(0.001)\n"
+        "    await window.http_client.aclose()\n"
+        "    print(len(server.received), window.document.messages[-1].plain_text, built)\n"
+        "with asyncio.Runner(loop_factory=lambda: make_loop(app)) as runner:\n"
+        "    runner.run(main())\n"
+        "server.stop()\n"
+        "window.undo_stack.setClean()\n"
+    )
+    assert lines[-1] == "1 Hello there. []"
