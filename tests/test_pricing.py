@@ -84,6 +84,15 @@ def test_an_unknown_model_has_no_price_never_a_guess():
     assert str(pricing.rates(RequestSettings(provider="replay"))) == "a replay is not billed"
 
 
+def test_a_models_rates_are_its_ids_to_compare_hash_and_print():
+    """Rates carry genai-prices' own entries (unhashable, pages long), but a Rates is its ids."""
+    rates = pricing.rates_of("openai", "gpt-4o")
+    again = pricing.rates_of("openai", "gpt-4o")
+    assert rates == again and {rates: 1}[again] == 1
+    assert rates != pricing.rates_of("openai", "gpt-4o-mini")
+    assert repr(rates) == "Rates('openai/gpt-4o')"
+
+
 def test_the_estimate_prices_input_and_bounds_the_output_by_max_tokens():
     settings = RequestSettings(provider="openai", model="gpt-4o")
     # gpt-4o in genai-prices: $2.50 input and $10 output per million tokens.

@@ -55,6 +55,13 @@ class Rates(Struct, frozen=True):
     _provider: Any
     _model: Any
 
+    # Those entries are neither hashable nor short to print: a Rates hashes and prints as its ids.
+    def __hash__(self) -> int:
+        return hash((self.provider_id, self.model_id))
+
+    def __repr__(self) -> str:
+        return f"Rates({self.label!r})"
+
     @property
     def label(self) -> str:
         return f"{self.provider_id}/{self.model_id}"
