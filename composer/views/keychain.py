@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from PySide6.QtCore import QObject, QTimer
 from shiboken6 import isValid
 
-from composer.providers import keys
+from composer.providers import keys, session_keys
 from composer.providers.presets import Preset, needs_key
 from composer.views.attachments import run_off_thread
 from composer.views.holding import Hold
@@ -24,7 +24,14 @@ def ask(owner: QObject, preset: Preset, then: Answer) -> None:
     if _hold.active:
         _hold.keep((owner, preset, then))
         return
-    run_off_thread(owner, lambda: keys.find_key(preset), then)
+    run_off_thread(owner, lambda: _look_up(preset), then)
+
+
+def _look_up(preset: Preset) -> keys.FoundKey:
+    # Whether there is a keychain at all is what a missing key's note says next, on the GUI
+    # thread: it imports keyring's fallback backends (~12 ms), here rather than there.
+    session_keys.keychain_available()
+    return keys.find_key(preset)
 
 
 def unasked(preset: Preset) -> bool:

@@ -115,6 +115,30 @@ def test_a_provider_without_a_key_says_how_to_add_one(qtbot, panel, document, mo
     assert not panel.key_note.isVisible()
 
 
+def test_whether_there_is_a_keychain_is_first_asked_on_the_keychains_worker(
+        qtbot, panel, monkeypatch):
+    """A missing key's note says whether a keychain could keep one: keyring's first answer to
+    that (its fallback backends imported, ~12 ms) comes on the worker that asked for the key,
+    so the note's own ask on the GUI thread finds it ready."""
+    import threading
+
+    from composer.providers import session_keys
+
+    asked = []
+
+    def available():
+        asked.append(threading.current_thread() is threading.main_thread())
+        return False
+
+    monkeypatch.setattr(session_keys, "keychain_available", available)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    _choose_provider(panel, "anthropic")
+    qtbot.waitUntil(panel.key_note.isVisible)
+    assert asked[0] is False  # a worker's
+    note = panel.key_note.text()  # no keychain: the long word once a session, then the short
+    assert "there is no keychain" in note or "enter one for this session" in note
+
+
 def test_the_panel_follows_the_document_when_it_is_replaced(panel, document):
     settings = RequestSettings(provider="gemini", model="gemini-2.5-flash",
                                options={"seed": 7, "thinking_budget": 1024})
