@@ -11,7 +11,8 @@ them changes the document itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+
+from msgspec import Struct
 
 from composer.models.conversation import Conversation
 from composer.models.document import CommitRows, Document, SetTree
@@ -19,7 +20,7 @@ from composer.models.parts import Message
 from composer.models.tree import Tree, TreeError
 
 
-class Rows(NamedTuple):
+class Rows(Struct, frozen=True):
     """What a commit reads of a document, taken to work on elsewhere (on a worker)."""
 
     tree: Tree | None

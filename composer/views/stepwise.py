@@ -65,25 +65,16 @@ async def import_stepwise(names: Iterable[str] = AFTER_PAINT) -> None:
             await asyncio.sleep(0)
 
 
-# (module, model): what the end of a first Send validates on the window's thread and no start
-# has built (the kept reply, its parts and the exchange's records).
-FIRST_SEND_MODELS = (
-    ("composer.models.events", "Usage"),
-    ("composer.models.parts", "TextPart"),
-    ("composer.models.parts", "Message"),
-    ("composer.models.exchange", "ExchangeExtras"),
-    ("composer.models.exchange", "Prompt"),
-    ("composer.models.exchange", "Exchange"),
-)
 
+def build_validators() -> None:
+    """Build the validators the end of a first Send uses on the window's thread and no start
+    has built (the kept reply, its parts, the exchange's records): a model builds its own on
+    first use. For a worker once the imports above are done: the first validator a process
+    builds also has pydantic look through every installed package for its plugins (~15-40 ms
+    of reading). ``model_rebuild`` does nothing for a model built already."""
+    from composer.models.events import Usage
+    from composer.models.exchange import Exchange, ExchangeExtras, Prompt
+    from composer.models.parts import Message, TextPart
 
-def build_validators(models: Iterable[tuple[str, str]] = FIRST_SEND_MODELS) -> None:
-    """Build each model's validator (``model_rebuild``: nothing when it is built already).
-    For a worker once the imports above are done: the first validator a process builds also
-    has pydantic look through every installed package for its plugins (~15-40 ms of reading)."""
-    import importlib
-
-    for module, name in models:
-        model = getattr(importlib.import_module(module), name)
-        if not model.__pydantic_complete__:
-            model.model_rebuild()
+    for model in (Usage, TextPart, Message, ExchangeExtras, Prompt, Exchange):
+        model.model_rebuild()
