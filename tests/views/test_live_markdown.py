@@ -12,7 +12,7 @@ from composer.models.events import TextDelta
 from composer.models.exchange import Exchange, ExchangeExtras
 from composer.views.results import frames, live
 from composer.views.results.blocks import ReplyText, TextBlock
-from composer.views.results.markdown import block_starts, fence_end, settled_prefix, to_html
+from composer.views.results.markdown import block_starts, fence_at, fence_end, to_html
 from composer.views.results.pane import ResultsPane
 
 SAMPLE = ("# Title\n\npara **bold**\nline two\n\n```python\ndef f():\n    pass\n```\n\n"
@@ -37,12 +37,12 @@ def test_finished_blocks_are_where_the_parser_says_and_a_fence_end_is_found_by_s
     text = "# T\n\npara\nmore\n\n- a\n\n- b\n\ntext\n```py\ncode\n\n\nx\n"
     assert [text[i:i + 4] for i in block_starts(text)] == ["# T\n", "para", "- a\n", "text",
                                                           "```p"]
-    settled = settled_prefix(text)
-    assert text[settled.length:].startswith("```py") and settled.fence == "```"
-    tail = text[settled.length:]
+    last = block_starts(text)[-1]  # the open block: every block before it is finished
+    assert fence_at(text, last) == "```" and fence_at(text, 0) == ""
+    tail = text[last:]
     assert fence_end(tail, "```") == -1  # still open
     assert fence_end(tail + "```\nafter", "```") == len(tail) + 4
-    assert settled_prefix("one paragraph, still open").length == 0
+    assert block_starts("one paragraph, still open") == [0]
 
 
 @pytest.mark.parametrize("step", [1, 7, 50])

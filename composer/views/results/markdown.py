@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from composer.views.results.highlight import highlight_html
 
@@ -76,24 +76,6 @@ def _block_parser() -> MarkdownIt:
 
 
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
-
-
-class Settled(NamedTuple):
-    """How much of a streaming reply is finished blocks: ``length`` characters, and when the
-    open block is a fenced code block, its fence (so its end can be found without a parse)."""
-
-    length: int
-    fence: str = ""
-
-
-def settled_prefix(text: str) -> Settled:
-    """The leading characters of ``text`` that are finished top-level Markdown blocks: every
-    block but the last (text still to come can only change the last one; a later link
-    reference definition is the one exception, and replies rarely have them)."""
-    starts = block_starts(text)
-    if not starts:
-        return Settled(0)
-    return Settled(starts[-1], fence_at(text, starts[-1]))
 
 
 def fence_at(text: str, pos: int) -> str:
