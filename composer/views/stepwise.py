@@ -65,7 +65,6 @@ async def import_stepwise(names: Iterable[str] = AFTER_PAINT) -> None:
             await asyncio.sleep(0)
 
 
-
 def build_validators() -> None:
     """Build the validators the end of a first Send uses on the window's thread and no start
     has built (the kept reply, its parts, the exchange's records): a model builds its own on
