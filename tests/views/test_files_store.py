@@ -201,3 +201,45 @@ def test_a_file_opened_in_the_window_is_not_copied_into_a_draft(qtbot, make_wind
         assert window.open_path(path)
     assert not any((window.user_dir / slot).exists() for slot in ("draft.json", "draft-b.json"))
     assert window.drafts.state().path == str(path) and not window.drafts.recoverable()
+
+
+class _PutAsTheWorkerLeaves:
+    """A writer's lock that, each time the worker lets it go after finding the queue empty,
+    has ``put`` ask for one more write at that very moment: the interleaving where a write
+    asked for from the window lands just as the worker decides it is done."""
+
+    def __init__(self, writer, puts):
+        self._lock, self._writer, self._puts = threading.Lock(), writer, puts
+        self._found_empty = False
+
+    def acquire(self, *args):
+        got = self._lock.acquire(*args)
+        if got:
+            self._found_empty = not self._writer._queue
+        return got
+
+    def release(self):
+        found_empty = self._found_empty and not self._writer._queue
+        self._lock.release()
+        if threading.current_thread().name == "composer-files" and found_empty and self._puts:
+            self._puts.pop()()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def test_a_write_asked_for_as_the_worker_finds_its_queue_empty_is_not_left_behind():
+    from composer.views.files import _Writer
+
+    writer, done = _Writer(), []
+    puts = [lambda n=n: writer.later(lambda: done.append(n)) for n in (3, 2)]
+    writer._lock = _PutAsTheWorkerLeaves(writer, puts)
+    writer._idle = threading.Condition(writer._lock)
+    writer.later(lambda: done.append(1))
+    while workers := [t for t in threading.enumerate() if t.name == "composer-files"]:
+        for worker in workers:  # each started the next one, if any, before it ended
+            worker.join(10)
+    writer.flush()
+    assert done == [1, 2, 3] and not puts
