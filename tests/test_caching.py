@@ -319,7 +319,7 @@ def test_money_saved_is_read_tokens_times_input_less_cache_read_price():
 
     # Published Claude Sonnet 4 prices: $3 per million input tokens, $0.30 per million read
     # from the cache. 10,000 tokens read: 10,000 × (3 − 0.30) / 1,000,000 = $0.027.
-    usage = Usage(input=10_500, output=100, cached=10_000)
+    usage = Usage.report(input=10_500, output=100, cached=10_000)
     assert cache_savings(_priced(usage)) == Decimal("0.027")
     assert cache_savings(_priced(Usage(input=5, output=1))) == 0
     assert isinstance(cache_savings(_priced(usage, "no-such-model-anywhere")), NoPrice)
@@ -377,7 +377,7 @@ def test_an_item_with_nothing_to_take_out_counts_as_its_copy_would(meta):
     cache key is what the copy's would be, whatever its metadata holds."""
     from composer.models import caching
 
-    part = TextPart.model_construct(text="hi", provider_metadata=meta)
+    part = TextPart(text="hi", provider_metadata=meta)
     tool = Tool(name="t", **({} if meta is None else {"provider_metadata": meta}))
     for item in (part, tool):
         assert caching._without_breakpoint(item) == \

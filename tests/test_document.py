@@ -263,7 +263,7 @@ def test_a_snapshot_keeps_the_conversation_as_it_was_whatever_the_document_does_
     conversation = Conversation(messages=rows, settings=RequestSettings(provider="anthropic",
                                                                         model="m"))
     conversation.composer.variables = {"name": "Ada"}
-    conversation.__pydantic_extra__ = {"their_key": 1}
+    conversation.their_key = 1
     tree, _ = Tree.linear(rows).commit([rows[0], Message.text("user", "Hello")])
     conversation.set_tree(tree)
     document = Document(conversation)

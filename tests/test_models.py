@@ -223,7 +223,7 @@ def test_reasoning_metadata_and_usage_merge():
     asm.feed(ReasoningDelta("r", "think"))
     asm.feed(PartMetadata("r", "anthropic", {"signature": "s1"}))
     asm.feed(UsageReport(input=10))
-    asm.feed(UsageReport(output=5, reasoning=3))
+    asm.feed(UsageReport.report(output=5, reasoning=3))
     asm.feed(Finish("stop"))
     assert asm.parts() == [ReasoningPart(text="think",
                                          provider_metadata={"anthropic": {"signature": "s1"}})]

@@ -105,7 +105,7 @@ def test_the_estimate_prices_input_and_bounds_the_output_by_max_tokens():
 def test_the_running_total_adds_priced_runs_and_counts_the_others_apart():
     record = RunRecord()
     record.add(_exchange("openai", "gpt-4o", Usage(input=1000, output=100)))
-    record.add(_exchange("openai", "gpt-4o", Usage(input=1000, output=100, cached=800)))
+    record.add(_exchange("openai", "gpt-4o", Usage.report(input=1000, output=100, cached=800)))
     record.add(_exchange("ollama", "llama3", Usage(input=5, output=5)))
     total = pricing.running_total(r.exchange for r in record.runs)
     # 1,000 in + 100 out at $2.50/$10; then 200 fresh + 800 cached ($1.25) + 100 out.
@@ -135,7 +135,7 @@ def test_usd_reads_well_small_and_large():
 
 
 def test_cache_savings_are_the_plain_price_less_the_real_one():
-    read = _exchange("openai", "gpt-4o", Usage(input=1000, output=100, cached=800))
+    read = _exchange("openai", "gpt-4o", Usage.report(input=1000, output=100, cached=800))
     # 800 tokens read from the cache at $1.25 instead of $2.50 per million.
     assert pricing.cache_savings(read) == Decimal(800) * Decimal("1.25") / 1_000_000
     written = _exchange("anthropic", "claude-sonnet-4-5", Usage(

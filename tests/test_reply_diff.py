@@ -251,7 +251,7 @@ def test_exchanges_add_a_summary_that_does_not_decide_equality():
     a = Exchange(model="m-1", messages=reply(TextPart(text="hi")), usage=Usage(input=10, output=3),
                  composer=ExchangeExtras(stop_reason="stop"))
     b = Exchange(model="m-2", messages=reply(TextPart(text="hi")),
-                 usage=Usage(input=10, output=1200, reasoning=1000),
+                 usage=Usage.report(input=10, output=1200, reasoning=1000),
                  composer=ExchangeExtras(stop_reason="length", error=StreamError("cut\nshort")))
     result = diff_exchanges(a, b)
     assert result.equal

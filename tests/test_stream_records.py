@@ -32,13 +32,13 @@ def test_a_saved_error_keeps_keys_it_does_not_know():
 
 def test_one_usage_type_reads_reasoning_and_cached_into_details():
     assert UsageReport is Usage
-    report = Usage(input=10, output=4, reasoning=3, cached=2, details={"x": 1})
+    report = Usage.report(input=10, output=4, reasoning=3, cached=2, details={"x": 1})
     assert report.to_dict() == {"input": 10, "output": 4, "details": {
         "x": 1, "reasoning_tokens": 3, "cached_tokens": 2}}
     assert Usage(input=1).details is None
     asm = Assembler()
     asm.feed(Usage(input=10, details={"cache_creation_input_tokens": 5}))
-    asm.feed(Usage(output=7, reasoning=3))
+    asm.feed(Usage.report(output=7, reasoning=3))
     assert asm.usage_or_none() == Usage(input=10, output=7, details={
         "cache_creation_input_tokens": 5, "reasoning_tokens": 3})
     assert Exchange(usage=asm.usage_or_none()).to_dict()["usage"]["output"] == 7

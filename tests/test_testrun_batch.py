@@ -109,7 +109,7 @@ def test_a_batch_run_ends_with_the_same_cell_files_as_a_direct_run(server, tmp_p
     statuses = set()
     for path, d in direct_cells.items():
         b = batch_cells[path]
-        assert [m.model_dump() for m in b.messages] == [m.model_dump() for m in d.messages], path
+        assert [m.to_dict() for m in b.messages] == [m.to_dict() for m in d.messages], path
         dv, bv = d.composer.cell["verdicts"], b.composer.cell["verdicts"]
         assert [v for v in bv if v["kind"] != "cost"] == \
                [v for v in dv if v["kind"] != "cost"], path
@@ -149,8 +149,8 @@ def test_a_batch_run_ends_with_the_same_cell_files_as_a_direct_run(server, tmp_p
             messages=list(cell.prompt.messages),
             settings=RequestSettings(provider="replay", base_url=str(tmp_path / "batch" / path))
         ))))
-        assert [m.model_dump() for m in replayed.messages] == \
-            [m.model_dump() for m in cell.messages], path
+        assert [m.to_dict() for m in replayed.messages] == \
+            [m.to_dict() for m in cell.messages], path
         assert replayed.composer.error is None
     manifest = json.loads((tmp_path / "batch/run.json").read_text())
     assert [(b["api"], b["state"], b["requests"]) for b in manifest["batches"]] == [

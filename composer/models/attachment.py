@@ -18,9 +18,9 @@ import mimetypes
 import os
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, model_serializer
+from composer.models.value import Value
 
 _TEXT_SNIFF_BYTES = 4096
 
@@ -29,23 +29,21 @@ class NotLoaded(ValueError):
     """A linked attachment (a path, no content) whose file has not been read (allowed) yet."""
 
 
-class Attachment(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
-
+class Attachment(Value):
     type: str | None = None
     path: str | None = None
     url: str | None = None
     content: str | None = None
     # The base64 of a linked file once read: used like content, never serialised.
-    _loaded: str | None = PrivateAttr(default=None)
+    _loaded: ClassVar[str | None] = None
 
-    @model_serializer(mode="wrap")
-    def _compact(self, handler: Any) -> Any:
-        data = handler(self)
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+    _compact_falsy = False
+    _state = ("_extra", "_loaded")
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return super().__eq__(other) and self._loaded == other._loaded
 
     # -- construction -------------------------------------------------------------------------
 

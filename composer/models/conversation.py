@@ -13,13 +13,14 @@ stays version 1, which every Composer reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, PrivateAttr, model_validator
+from msgspec import field
 
-from composer.models.parts import Message, Value
+from composer.models.parts import Message
 from composer.models.settings import RequestSettings
 from composer.models.tree import Tree
+from composer.models.value import Check, Value
 
 CONVERSATION_VERSION = 2  # the newest this Composer reads and writes
 LINEAR_VERSION = 1  # what a file without branches is written as
@@ -32,7 +33,7 @@ class TreeNodeData(Value):
     id: str
     parent: str | None = None
     message: Message | None = None
-    row: int | None = Field(default=None, ge=0)
+    row: Annotated[int | None, Check(ge=0)] = None
     chosen: str | None = None
 
 
@@ -55,14 +56,15 @@ class FileHeader(Value):
 
 
 class Conversation(Value):
-    messages: list[Message] = Field(default_factory=list)
-    settings: RequestSettings = Field(default_factory=RequestSettings)
-    composer: FileHeader = Field(
+    messages: list[Message] = field(default_factory=list)
+    settings: RequestSettings = field(default_factory=RequestSettings)
+    composer: FileHeader = field(
         # What a file without branches is: to_dict writes the version the content needs.
         default_factory=lambda: FileHeader(kind="conversation", format_version=LINEAR_VERSION)
     )
     # The tree of every committed path; None while there has been only the table.
-    _tree: Tree | None = PrivateAttr(default=None)
+    _tree: ClassVar[Tree | None] = None
+    _state = ("_extra", "_tree")
 
     @property
     def tree(self) -> Tree | None:
@@ -77,9 +79,10 @@ class Conversation(Value):
         messages and settings, which an edit replaces and never changes (a deep copy of 10,000
         messages held the window ~300 ms at each send), and a header of its own (the variables'
         values are set in it)."""
-        snapshot = Conversation.model_construct(
-            messages=list(self.messages), settings=self.settings,
-            composer=self.composer.model_copy(), **(self.model_extra or {}))
+        snapshot = Conversation(messages=list(self.messages), settings=self.settings,
+                                composer=self.composer.model_copy())
+        if self._extra:
+            snapshot._extra = dict(self._extra)
         snapshot._tree = self._tree
         return snapshot
 
@@ -96,28 +99,29 @@ class Conversation(Value):
             return NotImplemented
         return (self.messages == other.messages and self.settings == other.settings
                 and self.composer == other.composer
-                and self.model_extra == other.model_extra
+                and (self._extra or None) == (other._extra or None)
                 and self.kept_tree() == other.kept_tree())
 
-    __hash__ = None  # type: ignore[assignment]  # a mutable value, as pydantic models are
+    __hash__ = None  # type: ignore[assignment]  # a mutable value
 
-    @model_validator(mode="wrap")
     @classmethod
-    def _read_tree(cls, data: Any, handler: Any) -> Conversation:
-        raw = None
-        if isinstance(data, dict) and isinstance(data.get("composer"), dict) \
-                and "tree" in data["composer"]:
+    def _before(cls, data: Any) -> Any:
+        # The tree is read after the messages, whose rows its nodes name (_after).
+        if _has_tree(data):
             header = dict(data["composer"])
-            raw = header.pop("tree")
-            data = {**data, "composer": header}
-        conversation = handler(data)
-        if raw is not None:
+            del header["tree"]
+            return {**data, "composer": header}
+        return data
+
+    @classmethod
+    def _after(cls, made: Conversation, data: Any) -> Conversation:
+        if _has_tree(data):
             from composer.models import tree_file
 
             # A FormatError naming the place, not a pydantic ValidationError: it is not one of
             # the errors pydantic wraps, so it reaches the reader as it is.
-            conversation._tree = tree_file.from_data(raw, conversation.messages)
-        return conversation
+            made._tree = tree_file.from_data(data["composer"]["tree"], made.messages)
+        return made
 
     @property
     def variable_values(self) -> dict[str, str]:
@@ -128,7 +132,7 @@ class Conversation(Value):
         message at a time: files.save). The messages are dumped one at a time: a dump of them
         all is one call that holds the GIL against the window (~40 ms at 10,000 messages,
         when a Save is written on a worker), and takes longer."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"messages"})
+        data = self.dump(exclude={"messages"})
         if messages:
             data = {"messages": [m.to_dict() for m in self.messages], **data}
         tree = self.kept_tree()
@@ -141,3 +145,8 @@ class Conversation(Value):
             header["tree"] = tree_file.to_data(tree, self.messages)
         data["composer"] = header
         return data
+
+
+def _has_tree(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("composer"), dict) \
+        and "tree" in data["composer"]

@@ -418,12 +418,11 @@ class Document:
         self._notify_before(Reset())
         # Copy the fields into the live object, so whoever holds document.conversation stays
         # current; the edit's own list is copied so later edits never reach into it.
-        for name in type(conversation).model_fields:
+        for name in conversation.__struct_fields__:
             setattr(self.conversation, name, getattr(conversation, name))
         self.conversation.messages = list(conversation.messages)
         self.conversation.set_tree(conversation.tree)
-        if conversation.model_extra is not None:
-            self.conversation.__pydantic_extra__ = dict(conversation.model_extra)
+        self.conversation._extra = dict(conversation._extra) if conversation._extra else None
         self._ids = list(ids) if ids is not None else [_next_id() for _ in conversation.messages]
         self._committed = tuple(conversation.messages)
         self._notify(Reset())

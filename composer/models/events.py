@@ -5,8 +5,8 @@ builds a part carries a ``key``: the parser's name for the part it belongs to (A
 index, a Chat tool call's index, a Responses item id...). Events with a key the assembler has not
 seen start a new part, in arrival order; so two text blocks stay two text parts.
 
-Small frozen msgspec Structs, not pydantic: they are made once per streamed delta. The two that
-are also kept in a saved exchange, ``Usage`` and ``StreamError``, are its pydantic records.
+Small frozen msgspec Structs: they are made once per streamed delta. The two that are also kept
+in a saved exchange, ``Usage`` and ``StreamError``, are its records (value.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from msgspec import Struct
 
-from composer.models.parts import Value
+from composer.models.value import Value
 
 
 class TextDelta(Struct, frozen=True):
@@ -107,15 +107,17 @@ class Usage(Value):
     output: int | None = None
     details: dict[str, Any] | None = None
 
-    def __init__(self, *, reasoning: int | None = None, cached: int | None = None,
-                 **data: Any) -> None:
-        details = dict(data.get("details") or {})
+    @classmethod
+    def report(cls, *, input: int | None = None, output: int | None = None,  # noqa: A002
+               details: dict[str, Any] | None = None, reasoning: int | None = None,
+               cached: int | None = None) -> Usage:
+        """A parser's report: ``reasoning`` and ``cached`` go into ``details``."""
+        details = dict(details or {})
         if reasoning is not None:
             details["reasoning_tokens"] = reasoning
         if cached is not None:
             details["cached_tokens"] = cached
-        data["details"] = details or None
-        super().__init__(**data)
+        return cls(input=input, output=output, details=details or None)
 
 
 UsageReport = Usage  # the name parsers report it by
@@ -129,7 +131,7 @@ class Finish(Struct, frozen=True):
     raw: str | None = None
 
 
-class StreamError(Value):
+class StreamError(Value, kw_only=False):
     """Something went wrong: before the stream (HTTP status), in band, or on the wire. The
     same record is what a saved exchange keeps (``composer.error``) and what the window shows."""
 
@@ -140,11 +142,6 @@ class StreamError(Value):
     request_id: str | None = None
     retry_after: float | None = None
     body: str | None = None
-
-    def __init__(self, message: str | None = None, /, **data: Any) -> None:
-        if message is not None:
-            data["message"] = message
-        super().__init__(**data)
 
 
 class Retrying(Struct, frozen=True):

@@ -14,20 +14,20 @@ from __future__ import annotations
 import functools
 from typing import Any, NamedTuple
 
-from pydantic import Field, GetCoreSchemaHandler, model_validator
-from pydantic_core import core_schema
+from msgspec import field
 
 from composer.models import llm_ids, llm_shapes
 from composer.models.conversation import Conversation
 from composer.models.events import StreamError, Usage
-from composer.models.parts import Message, Value
+from composer.models.parts import Message
 from composer.models.settings import RequestSettings
+from composer.models.value import Value
 
 EXCHANGE_VERSION = 1
 
 
 class Prompt(Value):
-    messages: list[Message] = Field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     options: dict[str, Any] | None = None
     system: str | None = None
 
@@ -66,24 +66,20 @@ class LogEntry(NamedTuple):
         return out
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler
-                                     ) -> core_schema.CoreSchema:
-        # A file's entry is checked (and published in the schema) as this model; it becomes a
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        # A file's entry is checked (and published in the schema) as this record; it becomes a
         # tuple once read.
-        record = handler(_record_model())
+        from pydantic_core import core_schema
 
-        def read(value: Any, check: core_schema.ValidatorFunctionWrapHandler) -> LogEntry:
+        record = handler.generate_schema(_record_model())
+
+        def read(value: Any, check: Any) -> LogEntry:
             if isinstance(value, LogEntry):
                 return value
             entry = check(value)
-            return cls(entry.t, entry.data, entry.event, entry.model_extra or None)
+            return cls(entry.t, entry.data, entry.event, entry._extra or None)
 
-        def written(entry: LogEntry) -> dict[str, Any]:  # as the model writes itself
-            return _record_model()(**entry.as_dict()).to_dict()
-
-        return core_schema.no_info_wrap_validator_function(
-            read, record, serialization=core_schema.plain_serializer_function_ser_schema(
-                written))
+        return core_schema.no_info_wrap_validator_function(read, record)
 
 
 @functools.cache
@@ -124,30 +120,29 @@ class SchemaVerdict(Value):
 class ExchangeExtras(Value):
     kind: str = "exchange"
     format_version: int = EXCHANGE_VERSION
-    settings: RequestSettings = Field(default_factory=RequestSettings)
+    settings: RequestSettings = field(default_factory=RequestSettings)
     protocol: str | None = None
     url: str | None = None
     status: int | None = None
     stop_reason: str | None = None
     error: ErrorInfo | None = None
-    timing: Timing = Field(default_factory=Timing)
+    timing: Timing = field(default_factory=Timing)
     # The reply checked against settings.response_schema (None: no schema was set).
     schema_verdict: SchemaVerdict | None = None
-    events: list[LogEntry] = Field(default_factory=list)
+    events: list[LogEntry] = field(default_factory=list)
 
 
 class Exchange(Value):
     model: str = ""
-    prompt: Prompt = Field(default_factory=Prompt)
-    messages: list[Message] = Field(default_factory=list)
+    prompt: Prompt = field(default_factory=Prompt)
+    messages: list[Message] = field(default_factory=list)
     id: str | None = None
     usage: Usage | None = None
     datetime_utc: str | None = None
-    composer: ExchangeExtras = Field(default_factory=ExchangeExtras)
+    composer: ExchangeExtras = field(default_factory=ExchangeExtras)
 
-    @model_validator(mode="before")
     @classmethod
-    def _from_llm_ids(cls, data: Any) -> Any:
+    def _before(cls, data: Any) -> Any:
         """A file we wrote holds llm's model id and options; memory holds ours."""
         if not isinstance(data, dict):
             return data

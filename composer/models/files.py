@@ -21,13 +21,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from composer.models import jsontext, unchecked
 from composer.models.conversation import CONVERSATION_VERSION, LINEAR_VERSION, Conversation
 from composer.models.errors import FormatError, VersionError
 
 if TYPE_CHECKING:  # an exchange is imported when one is read or written, not at the start
+    from pydantic import ValidationError
+
     from composer.models.exchange import Exchange, LogEntry
 
 _KINDS = ("conversation", "exchange")
@@ -376,6 +376,8 @@ def from_data(data: Any, source: str | None = None) -> Conversation | Exchange:
         from composer.models.exchange import Exchange
 
         cls = Exchange
+    from pydantic import ValidationError  # (imported with the first file checked)
+
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -461,20 +463,12 @@ def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
     return doc if isinstance(doc, Conversation) else doc.conversation()
 
 
-def empty_conversation() -> Conversation:
-    """``Conversation()`` built without the validator: a start on a file shows it until the
-    file is read, and its first paint need not wait for a validator either."""
-    built = _unchecked({"composer": {"kind": "conversation", "format_version": LINEAR_VERSION},
-                        "messages": [], "settings": {}})
-    return built if built is not None else Conversation()
-
-
 def _unchecked(data: Any) -> Conversation | None:
     """A conversation file known to be valid (shipped, or this app's own bytes), built without
-    pydantic's validator (unchecked.py: building the validator is a tenth of a start); its
-    tree, if any, is read by tree_file as the validator's hook reads it. None when it cannot be
-    built so (another version, an exchange, a shape the builder cannot place): the caller
-    validates it then."""
+    pydantic's validator (unchecked.py: importing pydantic and building it is a quarter of a
+    start); its tree, if any, is read by tree_file as the validator's hook reads it. None when
+    it cannot be built so (another version, an exchange, a shape the builder cannot place):
+    the caller validates it then."""
     header = data.get("composer") if isinstance(data, dict) else None
     if kind_of(data) != "conversation" or not isinstance(header, dict):
         return None

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from composer.models import jsontext
 from composer.models.files import validation_location
 from composer.models.problems import Field, SettingsError
@@ -52,6 +50,8 @@ def _tool(i: int, item: Any) -> Tool:
     if problem := tool_problem(item):
         where, _, problem = problem.partition(": ")
         raise bad(where, problem)
+    from pydantic import ValidationError  # (imported with the first tool checked)
+
     try:
         return Tool.model_validate(item)
     except ValidationError as exc:

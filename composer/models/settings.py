@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import Field, field_serializer
+from msgspec import field
 
-from composer.models.parts import Value
+from composer.models.value import Value
 
 KNOWN_OPTIONS: tuple[str, ...] = (
     "temperature",
@@ -65,28 +65,29 @@ class Tool(Value):
 
     name: str
     description: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    parameters: dict[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}})
 
 
 class RequestSettings(Value):
     provider: str = "replay"  # a preset name or a protocol name
     model: str = ""
     base_url: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    tools: list[Tool] = Field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    tools: list[Tool] = field(default_factory=list)
     # "auto" | "none" | "required" | {"name": tool name}
     tool_choice: str | dict[str, Any] | None = None
     response_schema: dict[str, Any] | None = None
     # The provider's strict schema mode (OpenAI's ``strict``); None: not sent (its default).
     schema_strict: bool | None = None
-    extra_body: dict[str, Any] = Field(default_factory=dict)
+    extra_body: dict[str, Any] = field(default_factory=dict)
     # Extra HTTP headers for a custom server (never a key: keys live in the keychain).
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
-    @field_serializer("base_url")
-    def _base_url_without_secrets(self, value: str | None) -> str | None:
+    def _written(self, out: dict[str, Any]) -> None:
         # A key in the base URL is used for sending but never written to a file or an export.
-        return split_url_secrets(value)[0] if value else value
+        if self.base_url:
+            out["base_url"] = split_url_secrets(self.base_url)[0]
 
     @property
     def base_url_secrets(self) -> list[str]:

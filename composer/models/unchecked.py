@@ -1,50 +1,48 @@
-"""Models built from data already known to be valid, without pydantic's validator.
+"""Values built from data already known to be valid, without pydantic's validator.
 
-Only for data we ship (the example shown on a first start): a file a user opens or a reply from
-the wire is always validated (``files.from_data``). Building a model's validator is the costly
-part of the first validation in a process (pydantic builds the schema, imports its plugin loader
-with ``importlib.metadata`` and scans the installed packages' entry points: about 0.15 s of CPU
-of a cold start), and the first paint needs none of it. A test checks that each shipped file
-builds equal, field for field and type for type, to what the validator makes of it.
+Only for data we wrote (the example shown on a first start, a draft whose bytes are the ones we
+saved): a file a user opens or a reply from the wire is always validated (``files.from_data``).
+The first validation in a process imports pydantic and builds the validator (about a quarter
+of a cold start's instructions), and the first paint needs none of it. A test checks that each
+shipped file builds equal, field for field and type for type, to what the validator makes of it.
 
-What is built is what ``model_construct`` makes, field by field through the annotations: nested
-models (also in lists, dicts, ``X | None`` and a union told apart by a discriminator field) are
-models; everything else is kept as it is. Anything this cannot tell apart raises ``TypeError``;
-the caller then validates.
+Built field by field through the annotations: nested values (also in lists, dicts, ``X | None``
+and a union told apart by a discriminator field) are values; everything else is kept as it is;
+a key that is not a field is kept as the validator keeps it. Anything this cannot tell apart
+raises ``TypeError``; the caller then validates.
 """
 
 from __future__ import annotations
 
+import functools
 import types
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+import msgspec
 
-M = TypeVar("M", bound=BaseModel)
+from composer.models.value import Check, Value
+
+V = TypeVar("V", bound=Value)
 
 
-def build(cls: type[M], data: Any) -> M:
+def build(cls: type[V], data: Any) -> V:
     if not isinstance(data, dict):
         raise TypeError(f"{cls.__name__}: expected an object, not {type(data).__name__}")
-    fields = cls.model_fields
-    missing = [name for name, field in fields.items() if field.is_required() and name not in data]
+    fields = _fields(cls)
+    missing = [name for name, info in fields.items() if info.required and name not in data]
     if missing:
         raise TypeError(f"{cls.__name__}: {', '.join(missing)} missing")
-    values = {key: _value(fields[key].annotation, value) if key in fields else value
-              for key, value in data.items()}
-    given = set(values)  # unknown keys too, as the validator counts them
-    for name, field in fields.items():
-        if name not in values and field.default_factory is not None:
-            # Called here: model_construct would first ask inspect.signature whether the
-            # factory takes the validated data, which for a builtin (list, dict) parses its
-            # text signature with tokenize's regular expressions (compiled once, at a cost).
-            values[name] = field.default_factory()  # type: ignore[call-arg]
-    return cls.model_construct(given, **values)
+    return cls(**{key: _value(fields[key].type, value) if key in fields else value
+                  for key, value in data.items()})
 
 
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
+@functools.cache
+def _fields(cls: type[Value]) -> dict[str, msgspec.structs.FieldInfo]:
+    return {info.name: info for info in msgspec.structs.fields(cls)}
+
+
+def _is_value(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Value)
 
 
 def _value(tp: Any, value: Any) -> Any:
@@ -53,8 +51,8 @@ def _value(tp: Any, value: Any) -> Any:
     origin = get_origin(tp)
     if origin is Annotated:
         base, *meta = get_args(tp)
-        key = next((m.discriminator for m in meta
-                    if isinstance(m, FieldInfo) and isinstance(m.discriminator, str)), None)
+        key = next((m.kwargs["discriminator"] for m in meta
+                    if isinstance(m, Check) and "discriminator" in m.kwargs), None)
         return _tagged(base, key, value) if key else _value(base, value)
     if origin is Union or origin is types.UnionType:
         members = [m for m in get_args(tp) if m is not type(None)]
@@ -68,17 +66,17 @@ def _value(tp: Any, value: Any) -> Any:
             raise TypeError(f"expected {tp}, not {type(value).__name__}")
         if origin is list:
             (item,) = get_args(tp) or (Any,)
-            return [_value(item, v) for v in value]
+            return [_value(item, v) for v in value] if not _plain(item) else value
         _key, item = get_args(tp) or (Any, Any)
-        return {k: _value(item, v) for k, v in value.items()}
-    if _is_model(tp):
+        return {k: _value(item, v) for k, v in value.items()} if not _plain(item) else value
+    if _is_value(tp):
         return build(tp, value)
     return value
 
 
 def _plain(tp: Any) -> bool:
-    """A member of a union whose values are kept as they are (no model inside)."""
-    if _is_model(tp):
+    """A type whose values are kept as they are (no value inside)."""
+    if _is_value(tp):
         return False
     args = get_args(tp)
     return not args or all(a is Any or _plain(a) for a in args)
@@ -88,7 +86,7 @@ def _tagged(union: Any, key: str, value: Any) -> Any:
     """The member of a discriminated union whose ``key`` field's default is the value's."""
     tag = value.get(key) if isinstance(value, dict) else None
     for member in get_args(union):
-        if _is_model(member) and key in member.model_fields \
-                and member.model_fields[key].default == tag:
+        if _is_value(member) and key in (fields := _fields(member)) \
+                and fields[key].default == tag:
             return build(member, value)
     raise TypeError(f"no member of {union} has {key}={tag!r}")

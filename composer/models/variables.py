@@ -91,12 +91,9 @@ def _settings_places(settings: RequestSettings) -> Iterator[tuple[str, str]]:
 
 
 def _texts(part: Any) -> Iterator[str]:
-    """A part's texts a variable may sit in: a text's or reasoning's, a tool result's output.
-    Read from the model's fields (``__dict__``): ``getattr`` of a field a part has not (a
-    text's ``output``) goes through pydantic's fallback, most of the time of a big find."""
-    fields = part.__dict__
+    """A part's texts a variable may sit in: a text's or reasoning's, a tool result's output."""
     for attr in ("text", "output"):
-        text = fields.get(attr)
+        text = getattr(part, attr, None)
         if isinstance(text, str):
             yield text
 
@@ -190,9 +187,8 @@ def fill_known(conversation: Conversation, values: Mapping[str, str]) -> Convers
     for message in conversation.messages:
         parts, changed = [], False
         for part in message.parts:
-            fields = part.__dict__  # (as _texts reads them)
-            update = {attr: fill_str(fields[attr]) for attr in ("text", "output")
-                      if isinstance(fields.get(attr), str) and "{{" in fields[attr]}
+            update = {attr: fill_str(text) for attr in ("text", "output")
+                      if isinstance(text := getattr(part, attr, None), str) and "{{" in text}
             if update:
                 part, changed = part.model_copy(update=update), True
             parts.append(part)

@@ -90,7 +90,7 @@ def usage_report(usage: Any) -> UsageReport | None:
         for key, value in server.items():
             if isinstance(value, int) and value:
                 details[key] = value
-    return UsageReport(input=total, output=num("output_tokens"),
+    return UsageReport.report(input=total, output=num("output_tokens"),
                        reasoning=num("thinking_tokens", usage.get("output_tokens_details")),
                        cached=read, details=details)
 

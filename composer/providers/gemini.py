@@ -70,7 +70,7 @@ def usage_report(meta: dict[str, Any]) -> UsageReport | None:
     counts = _usage_counts(meta)
     if counts is None:
         return None
-    return UsageReport(input=counts[0], output=counts[1], details=counts[2])
+    return UsageReport.report(input=counts[0], output=counts[1], details=counts[2])
 
 
 def _usage_counts(meta: Any) -> tuple[int | None, int | None, dict[str, Any]] | None:
@@ -267,7 +267,7 @@ class GeminiParser(HeldText):
         self._pending = self._pending_shape = None
         held, self._held_usage = self._held_usage, None
         if held is not None:
-            out.append(UsageReport(input=held[0], output=held[1], details=held[2]))
+            out.append(UsageReport.report(input=held[0], output=held[1], details=held[2]))
         return out
 
     def _part(self, part: dict[str, Any], n: int = 0) -> list[StreamEvent]:

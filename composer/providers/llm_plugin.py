@@ -139,7 +139,7 @@ async def events(conversation: Conversation) -> AsyncIterator[StreamEvent]:
             yield ours
         usage = await response.usage()
         yield ResponseInfo(id=response.id, model=model.model_id)
-        yield UsageReport(input=usage.input, output=usage.output,
+        yield UsageReport.report(input=usage.input, output=usage.output,
                           details=dict(usage.details or {}))
         yield Finish("tool_calls" if translator.calls else "stop")
     except Exception as exc:  # a plugin's own error (its HTTP, its key check): one line

@@ -446,7 +446,7 @@ def _usage(usage: dict[str, Any]) -> UsageReport:
                 details[k] = v
     if isinstance(usage.get("cost"), (int, float)) and not isinstance(usage["cost"], bool):
         details["cost"] = usage["cost"]
-    return UsageReport(input=integer(usage.get("prompt_tokens")),
+    return UsageReport.report(input=integer(usage.get("prompt_tokens")),
                        output=integer(usage.get("completion_tokens")),
                        reasoning=integer(completion.get("reasoning_tokens")),
                        cached=integer(prompt.get("cached_tokens")), details=details)

@@ -74,7 +74,7 @@ def usage_report(usage: Any) -> UsageReport | None:
     written = integer(inp.get("cache_write_tokens")) if isinstance(inp, dict) else None
     if written:
         details["cache_write_tokens"] = written
-    return UsageReport(
+    return UsageReport.report(
         input=integer(usage.get("input_tokens")),
         output=integer(usage.get("output_tokens")),
         reasoning=integer(out.get("reasoning_tokens")) if isinstance(out, dict) else None,

@@ -42,7 +42,7 @@ class DraftSession:
         for target in {state.path, *(state.saving or [])[:1]} - {None}:
             model_files.remove_stale_temps(Path(target).parent)
         if not reopen:
-            return Document(model_files.empty_conversation()), note
+            return Document(Conversation()), note
         if state.path and Path(state.path).is_file():
             try:
                 data = model_files.read_bytes(state.path)

@@ -66,14 +66,13 @@ async def import_stepwise(names: Iterable[str] = AFTER_PAINT) -> None:
 
 
 def build_validators() -> None:
-    """Build the validators the end of a first Send uses on the window's thread and no start
-    has built (the kept reply, its parts, the exchange's records): a model builds its own on
-    first use. For a worker once the imports above are done: the first validator a process
-    builds also has pydantic look through every installed package for its plugins (~15-40 ms
-    of reading). ``model_rebuild`` does nothing for a model built already."""
-    from composer.models.events import Usage
-    from composer.models.exchange import Exchange, ExchangeExtras, Prompt
-    from composer.models.parts import Message, TextPart
+    """Import pydantic and build the validators a first Open, Paste or import checks its data
+    with: no start needs them (the first paint's values are built unchecked), and the first
+    one a process builds costs ~0.1 s (pydantic's import, its schema, its scan of every
+    installed package for plugins). For a worker once the imports above are done."""
+    from composer.models.conversation import Conversation
+    from composer.models.exchange import Exchange
+    from composer.models.parts import Message
 
-    for model in (Usage, TextPart, Message, ExchangeExtras, Prompt, Exchange):
+    for model in (Message, Conversation, Exchange):
         model.model_rebuild()

@@ -182,7 +182,7 @@ def test_citations_are_links_and_the_footer_sums_up(qtbot):
     pane, asm = _pane(qtbot)
     _feed(pane, asm, TextDelta("t", "Rome is hot."),
           CitationAdded("t", url="https://example.invalid/w", title="Weather"),
-          UsageReport(input=10, output=40, reasoning=5), Finish("stop"))
+          UsageReport.report(input=10, output=40, reasoning=5), Finish("stop"))
     exchange = Exchange(messages=[asm.message()], usage=asm.usage_or_none(),
                         composer=ExchangeExtras(stop_reason="stop", timing=Timing(
                             first_token_ms=500, total_ms=2500)))

@@ -1,5 +1,6 @@
 """The window's first paint loads only what it needs."""
 
+import json
 import os
 import subprocess
 import sys
@@ -69,15 +70,16 @@ def test_dialogs_and_views_the_first_paint_does_not_show_load_when_first_opened(
 
 def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_path):
     """The real start (no file: the example): at its first paint asyncio, qasync, QtNetwork,
-    pydantic's plugin scan and what only a send, a file or Compare needs are not loaded, no
-    model has built its validator and imports are Python's own again (not PySide6's hook);
+    pydantic (the validators: the example is built unchecked) and what only a send, a file or
+    Compare needs are not loaded, and imports are Python's own again (not PySide6's hook);
     then the loop starts, the single-instance listener listens and the window works as
     before."""
     code = (
-        "import builtins, sys, pydantic\n"
+        "import builtins, sys\n"
         "from PySide6.QtCore import QTimer\n"
         "from composer.views import app, single_instance\n"
-        "LATER = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'importlib.metadata')\n"
+        "LATER = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'importlib.metadata', 'pydantic',\n"
+        "         'pydantic_core')\n"
         "UNUSED = ('composer.run.targets', 'composer.cli.desktop', 'composer.models.exchange',\n"
         "          'composer.models.assembler', 'composer.models.formats',\n"
         "          'composer.models.structured', 'composer.providers.base',\n"
@@ -91,12 +93,8 @@ def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_pa
         "         'socket.connectToServer(sys.argv[1])\\n'\n"
         "         'print(socket.waitForConnected(2000))\\n'\n"
         "         'socket.disconnectFromServer()\\n')\n"
-        "def walk(c):\n"
-        "    for s in c.__subclasses__():\n"
-        "        yield s; yield from walk(s)\n"
         "def report(window):\n"
         "    print([m for m in LATER if m in sys.modules], len(window.document),\n"
-        "          [c.__name__ for c in walk(pydantic.BaseModel) if c.__pydantic_complete__],\n"
         "          builtins.__import__.__name__, flush=True)\n"
         "    from PySide6 import QtWidgets\n"
         "    print([m for m in UNUSED if m in sys.modules], 'QWizard' in vars(QtWidgets))\n"
@@ -126,7 +124,7 @@ def test_the_first_paint_comes_before_asyncio_qtnetwork_and_any_validator(tmp_pa
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     painted, unloaded, running = result.stdout.strip().splitlines()[-3:]
-    assert painted == "[] 2 [] __import__"
+    assert painted == "[] 2 __import__"
     # Nor what only Compare or a send needs; and the table's viewport is one Python made: Qt's
     # own, handed to Python, makes shiboken create every class of QtWidgets (~15 ms).
     assert unloaded == "[] False"
@@ -144,9 +142,9 @@ def test_a_start_on_a_file_whose_provider_needs_a_key_asks_the_keychain_after_th
     from composer.models.settings import RequestSettings
 
     path = tmp_path / "keyed.json"
-    path.write_text(Conversation(
+    path.write_text(json.dumps(Conversation(
         messages=[Message.text("user", "Hi")],
-        settings=RequestSettings(provider="anthropic", model="m")).model_dump_json(),
+        settings=RequestSettings(provider="anthropic", model="m")).to_dict()),
         encoding="utf-8")
     code = (
         "import os, sys, threading\n"
@@ -184,15 +182,13 @@ def test_a_start_on_a_file_whose_provider_needs_a_key_asks_the_keychain_after_th
 def test_a_start_on_a_file_writes_the_draft_state_and_recent_list_after_the_paint(tmp_path):
     """Each of those writes is fsync'd (slow on an HDD or a network home): none comes before
     the paint, and then the state names the file opened and the recent list leads with it."""
-    import json
-
     from composer.models.conversation import Conversation
     from composer.models.parts import Message
 
     last, opened = tmp_path / "last.json", tmp_path / "opened.json"
     for path in (last, opened):
-        path.write_text(Conversation(messages=[Message.text("user", path.stem)])
-                        .model_dump_json(), encoding="utf-8")
+        path.write_text(json.dumps(Conversation(messages=[Message.text("user", path.stem)])
+                                   .to_dict()), encoding="utf-8")
     user = tmp_path / "u"
     user.mkdir()
     (user / "draft-state.json").write_text(json.dumps({"path": str(last)}), encoding="utf-8")
@@ -295,23 +291,22 @@ def test_after_the_stepwise_imports_the_first_count_imports_nothing_of_composers
     assert lines[-1] == "True []"
 
 
-def test_a_first_sends_end_builds_no_validator_on_the_windows_thread():
-    """The validators a first Send's end would build on the window's thread as the reply lands
-    (~18 ms: its message, its parts, the exchange) are built on a worker after the paint
-    (views/stepwise.py), so that Send's end builds none."""
+def test_a_first_send_checks_nothing_on_the_windows_thread():
+    """A reply is built from its parser's events, whose types the parser checked: a first
+    Send's end builds no validator on the window's thread (a first one costs ~0.1 s there:
+    pydantic's import, its schema, its plugin scan), even before the warm-up has built any."""
     lines = _printed(
         "import threading\n"
-        "import pydantic._internal._model_construction as construction\n"
-        "complete, built, sending = construction.complete_model_class, [], []\n"
-        "def counted(cls, *args, **kwargs):\n"
+        "from composer.models import value\n"
+        "adapter, built, sending = value._adapter, [], []\n"
+        "def counted(cls):\n"
         "    if sending and threading.current_thread() is threading.main_thread():\n"
         "        built.append(cls.__name__)\n"
-        "    return complete(cls, *args, **kwargs)\n"
-        "construction.complete_model_class = counted\n" + WINDOW +
+        "    return adapter(cls)\n"
+        "value._adapter = counted\n" + WINDOW +
         "import asyncio\n"
         "from benchmarks.window_stream import sse_body\n"
         "from composer.providers.http import new_client\n"
-        "from composer.providers.threads import in_thread\n"
         "from composer.views import stepwise\n"
         "from composer.views.app import load_network, make_loop\n"
         "from tests.loopback import LoopbackServer, Reply\n"
@@ -323,7 +318,6 @@ def test_a_first_sends_end_builds_no_validator_on_the_windows_thread():
         "    load_network()\n"
         "    window.http_client = new_client()\n"
         "    await stepwise.import_stepwise()\n"
-        "    await in_thread(stepwise.build_validators)\n"
         "    settings = window.document.conversation.settings.model_copy(update={\n"
         "        'provider': 'ollama', 'model': 'm', 'base_url': server.url + '/v1'})\n"
         "    window.document.set_settings(settings)\n"

@@ -174,15 +174,24 @@ def import_path(path: str | os.PathLike[str], fmt: str | None = None) -> Importe
 def _guarded(fmt: Format, value: Any, source: str | None) -> Imported:
     """Run an importer; anything but a FormatError is a bug in it, but still becomes one line.
 
-    A JSON format's input was made valid Unicode when it was parsed; a text or binary format
-    parses its input itself (JSON lines, SQLite), so what it read is repaired here."""
-    imported = guarded(fmt.title)(fmt.load)(value, source)  # type: ignore[arg-type]
-    if fmt.input_kind != "json":
-        data, repaired = jsontext.repair_value(imported.conversation.to_dict())
+    What it made is checked as a conversation file is: a value is not checked when it is made,
+    so a type an importer's own checks let by (a number where a file should have had text) is
+    caught here, not in the window. A JSON format's input was made valid Unicode when it was
+    parsed; a text or binary format parses its input itself (JSON lines, SQLite), so what it
+    read is repaired here."""
+    def load(data: Any, where: str | None) -> Imported:
+        imported = fmt.load(data, where)  # type: ignore[misc]
+        if fmt.name == "composer":  # our own file: checked as it was read (files.from_data)
+            return imported
+        made, repaired = imported.conversation.to_dict(), 0
+        if fmt.input_kind != "json":
+            made, repaired = jsontext.repair_value(made)
         if repaired:
-            imported.conversation = Conversation.model_validate(data)
             imported.losses.append(Loss(jsontext.replaced_note(repaired)))
-    return imported
+        imported.conversation = Conversation.model_validate(made)
+        return imported
+
+    return guarded(fmt.title)(load)(value, source)
 
 
 def export(conversation: Conversation, fmt: str) -> Exported:

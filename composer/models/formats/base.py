@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from composer.models.conversation import Conversation
 from composer.models.errors import FormatError
+from composer.models.files import validation_location
 
 
 class Loss(Struct, frozen=True):
@@ -117,7 +118,7 @@ def guarded(what: str) -> Callable[[Load], Load]:
                 raise (exc.with_source(source) if source else exc) from None
             except _UNEXPECTED as exc:
                 if isinstance(exc, ValidationError) and exc.errors():
-                    detail = str(exc.errors()[0].get("msg", exc))
+                    detail = ": ".join(validation_location(exc))
                 else:
                     detail = f"{type(exc).__name__}: {exc}"
                 raise FormatError(f"not valid {what}: {detail}".splitlines()[0],

@@ -28,6 +28,7 @@ from composer.models.formats.openai_responses.wire import (
 )
 from composer.models.parts import (
     AttachmentPart,
+    Citation,
     Message,
     ReasoningPart,
     TextPart,
@@ -168,7 +169,8 @@ class _Importer:
             annotations = entry.get("annotations")
             if isinstance(annotations, list) and annotations:
                 meta["annotations"] = annotations
-                citations = [{"url": a.get("url"), "title": a.get("title")}
+                citations = [Citation(url=_str_or_none(a.get("url")),
+                                      title=_str_or_none(a.get("title")))
                              for a in annotations if isinstance(a, dict)
                              and a.get("type") == "url_citation"] or None
             return TextPart(text=text, citations=citations,
@@ -287,7 +289,7 @@ def _file_attachment(entry: dict[str, Any], loc: str) -> Attachment:
                 raise FormatError("file_data is neither a data URL nor base64",
                                   location=f"{loc}.file_data")
             att = Attachment(type=guessed or "application/octet-stream", content=data)
-        return Attachment(**att.model_dump(exclude_none=True), **extra)
+        return Attachment(**att.to_dict(), **extra)
     if "file_url" in entry:
         url = need(entry["file_url"], str, "file_url", f"{loc}.file_url")
         att = Attachment.from_url(url)
@@ -396,3 +398,7 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     else:
         importer.items(need(items, list, "input", "$.input"))
     return Imported(Conversation(messages=importer.messages, settings=settings), importer.losses)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
