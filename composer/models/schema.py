@@ -1,4 +1,4 @@
-"""The published JSON Schema of our two files, generated from the pydantic models.
+"""The published JSON Schema of our two files, generated from the records by pydantic (value.py).
 
 ``python -m composer.models.schema`` rewrites ``resources/schema/*.schema.json``; a test
 checks the committed files still equal what the models generate.
