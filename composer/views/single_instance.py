@@ -79,6 +79,7 @@ class Listener(QObject):
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._on_connection)
+        self._sockets: set = set()  # the connections being read (closed with the listener)
 
     def start(self) -> bool:
         if self.server.listen(self.name):
@@ -95,7 +96,23 @@ class Listener(QObject):
         return self.server.listen(self.name)
 
     def close(self) -> None:
+        # A connection still open lets go of its Python slots before the server goes: left
+        # connected, one accepted just before a close (a second instance's probe) was torn
+        # down with them at exit and corrupted the heap.
+        for socket in list(self._sockets):
+            self._release(socket)
+            socket.abort()
         self.server.close()
+
+    def _release(self, socket) -> None:
+        """``socket``'s Python slots (which hold it) let go before it is deleted: deleted with
+        them still connected, a connection that ended (a second instance's start probes so)
+        followed by a close of the window segfaulted."""
+        if socket in self._sockets:
+            self._sockets.discard(socket)
+            socket.readyRead.disconnect()
+            socket.disconnected.disconnect()
+            socket.deleteLater()
 
     def _on_connection(self) -> None:
         while (socket := self.server.nextPendingConnection()) is not None:
@@ -119,16 +136,9 @@ class Listener(QObject):
                 s.disconnectFromServer()
                 self.files_received.emit(files)
 
-            def gone(s=socket) -> None:
-                # The Python slots (which hold the socket) let go of it before it is deleted:
-                # deleted with them still connected, a connection that ended (a second
-                # instance's start probes so) followed by a close of the window segfaulted.
-                s.readyRead.disconnect()
-                s.disconnected.disconnect()
-                s.deleteLater()
-
+            self._sockets.add(socket)
             socket.readyRead.connect(ready)
-            socket.disconnected.connect(gone)
+            socket.disconnected.connect(lambda s=socket: self._release(s))
 
 
 class Windows(QObject):
