@@ -147,9 +147,13 @@ def measure(path: Path, messages: int) -> Figures:
         window = MainWindow(user_dir=Path(tmp) / "user")
         window.resize(1280, 800)
         window.show()
+        from composer.views import stepwise
         from composer.views.results import markdown
 
-        markdown.warm_up()  # as the app does after its first paint (markdown-it's import)
+        # As the app's warm-up does after its first paint: markdown-it's import, and pydantic's
+        # with the validators an Open checks a file with.
+        markdown.warm_up()
+        stepwise.build_validators()
         _settle(app, SETTLE_S)
         window.grab()
         gc.collect()
