@@ -21,7 +21,6 @@ FILE_NAME = "preferences.json"
 
 
 class Preferences(Value):
-
     # Embed a file's bytes (base64) so a saved conversation is self-contained; off: keep the path.
     embed_attachments: bool = True
     # Files bigger than this ask before they are attached.

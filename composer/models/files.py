@@ -466,24 +466,16 @@ def load_shipped_conversation(path: str | os.PathLike[str]) -> Conversation:
 def _unchecked(data: Any) -> Conversation | None:
     """A conversation file known to be valid (shipped, or this app's own bytes), built without
     pydantic's validator (unchecked.py: importing pydantic and building it is a quarter of a
-    start); its tree, if any, is read by tree_file as the validator's hook reads it. None when
-    it cannot be built so (another version, an exchange, a shape the builder cannot place):
-    the caller validates it then."""
+    start); its tree, if any, is read by tree_file, as a checked file's is. None when it
+    cannot be built so (another version, an exchange, a shape the builder cannot place, a
+    tree that does not fit): the caller validates it then."""
     header = data.get("composer") if isinstance(data, dict) else None
     if kind_of(data) != "conversation" or not isinstance(header, dict):
         return None
-    has_tree, raw_tree = "tree" in header, header.get("tree")
     if header.get("format_version", LINEAR_VERSION) != \
-            (CONVERSATION_VERSION if has_tree else LINEAR_VERSION):
+            (CONVERSATION_VERSION if "tree" in header else LINEAR_VERSION):
         return None
-    if has_tree:
-        data = {**data, "composer": {k: v for k, v in header.items() if k != "tree"}}
     try:
-        conversation = unchecked.build(Conversation, data)
-        if raw_tree is not None:
-            from composer.models import tree_file
-
-            conversation._tree = tree_file.from_data(raw_tree, conversation.messages)
+        return unchecked.build(Conversation, data)
     except (TypeError, FormatError):
         return None
-    return conversation

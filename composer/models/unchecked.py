@@ -26,14 +26,18 @@ V = TypeVar("V", bound=Value)
 
 
 def build(cls: type[V], data: Any) -> V:
-    if not isinstance(data, dict):
-        raise TypeError(f"{cls.__name__}: expected an object, not {type(data).__name__}")
+    """``data`` as ``cls``, read as the validator reads it (with the class's own ``_before``
+    and ``_after``: a conversation's tree, for one) but unchecked."""
+    shaped = cls._before(data)
+    if not isinstance(shaped, dict):
+        raise TypeError(f"{cls.__name__}: expected an object, not {type(shaped).__name__}")
     fields = _fields(cls)
-    missing = [name for name, info in fields.items() if info.required and name not in data]
+    missing = [name for name, info in fields.items() if info.required and name not in shaped]
     if missing:
         raise TypeError(f"{cls.__name__}: {', '.join(missing)} missing")
-    return cls(**{key: _value(fields[key].type, value) if key in fields else value
-                  for key, value in data.items()})
+    made = cls(**{key: _value(fields[key].type, value) if key in fields else value
+                  for key, value in shaped.items()})
+    return cls._after(made, data)
 
 
 @functools.cache

@@ -96,9 +96,8 @@ class Listener(QObject):
         return self.server.listen(self.name)
 
     def close(self) -> None:
-        # A connection still open lets go of its Python slots before the server goes: left
-        # connected, one accepted just before a close (a second instance's probe) was torn
-        # down with them at exit and corrupted the heap.
+        # (A connection accepted just before a close, a second instance's probe, left with its
+        # slots connected, was torn down at exit and corrupted the heap.)
         for socket in list(self._sockets):
             self._release(socket)
             socket.abort()

@@ -398,7 +398,3 @@ def from_body(data: Any, source: str | None = None) -> Imported:
     else:
         importer.items(need(items, list, "input", "$.input"))
     return Imported(Conversation(messages=importer.messages, settings=settings), importer.losses)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
